@@ -1,0 +1,47 @@
+# dsalgo — every target bootstraps .venv with pip on first use, from a bare python3.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+PYTEST_WORKERS ?= auto
+
+.PHONY: all install test report report-quick lab bench soak lint clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,dask]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make test: the whole test suite (notebooks in quick mode included)
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+
+## make report: execute every notebook and write reports/index.html
+report: $(STAMP)
+	$(BIN)/python -m dsalgo report --out reports
+
+report-quick: $(STAMP)
+	$(BIN)/python -m dsalgo report --quick --out reports
+
+## make lab: JupyterLab on the notebooks
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+## make bench: every benchmark under benchmarks/, each prints its table
+bench: $(STAMP)
+	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+## make soak: 1,000+ faulty runs per algorithm, prints how many passed and what happened
+soak: $(STAMP)
+	$(BIN)/python -m dsalgo.soak
+
+lint: $(STAMP)
+	$(BIN)/ruff check dsalgo tests benchmarks
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .hypothesis

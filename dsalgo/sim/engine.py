@@ -1,0 +1,627 @@
+"""The discrete-event core: one heap, totally ordered, every effect recorded.
+
+The heap holds ``(time, seq, kind, a, b, c)`` tuples.  ``seq`` is unique and increasing,
+so ties in time break by insertion order and every run is reproducible.  Nodes are
+sans-I/O state machines: they are handed a :class:`Context` and tell it what to do; the
+simulator performs it, records it, and never lets a node read a wall clock or a global
+random generator.
+
+Recording is built in: each message copy is one row appended when it is sent (its fate is
+filled in when it arrives), each event one row; the :class:`~dsalgo.sim.run.Run` tables are
+built from those rows when the run ends.
+"""
+
+from __future__ import annotations
+
+import math
+from heapq import heappop, heappush
+from itertools import count
+
+from .._validate import check_callable, check_int, check_number, check_range
+from ._rng import stream
+from .faults import (ClockDrift, ClockJump, Crash, Fault, Heal, Nemesis, Partition, Pause,
+                     Restart)
+from .network import Network
+from .run import Run
+
+__all__ = ["Simulation", "Node", "Context"]
+
+NaN = math.nan
+
+# heap entry kinds
+_DELIVER, _TIMER, _CALL, _RESUME = 0, 1, 2, 3
+
+
+class Node:
+    """Base class of simulated nodes: a sans-I/O state machine.
+
+    Override any of :meth:`on_start`, :meth:`on_message`, :meth:`on_timer`.  A subclass need
+    not call ``super().__init__()``; the simulator keeps its bookkeeping elsewhere.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> class Echo(sim.Node):
+    ...     def on_message(self, ctx, src, msg):
+    ...         ctx.send(src, msg)
+    """
+
+    def on_start(self, ctx: "Context") -> None:
+        """Called when the node starts, and again after every restart."""
+
+    def on_message(self, ctx: "Context", src: str, msg) -> None:
+        """Called for each delivered message."""
+
+    def on_timer(self, ctx: "Context", name: str) -> None:
+        """Called when the timer ``name`` fires."""
+
+
+class _Link:
+    __slots__ = ("src", "dst", "dst_state", "sample", "drop", "dup", "fifo", "last", "rng",
+                 "blocked")
+
+
+class _NodeState:
+    __slots__ = ("id", "factory", "node", "ctx", "alive", "paused", "queue", "timers", "disk",
+                 "base_t", "base_local", "factor", "incarnation")
+
+    def local(self, t: float) -> float:
+        return self.base_local + (t - self.base_t) * self.factor
+
+
+_TYPE_NAMES: dict[type, str] = {}
+
+
+def _type_name(msg) -> str:
+    if isinstance(msg, dict):
+        return str(msg.get("type", "dict"))
+    cls = msg.__class__
+    name = _TYPE_NAMES.get(cls)
+    if name is None:
+        name = _TYPE_NAMES[cls] = cls.__name__
+    return name
+
+
+class Context:
+    """What a node may do: the only door between a node and the world.
+
+    Attributes
+    ----------
+    id : str
+        The node's id.
+    rng : random.Random
+        The node's own seeded random stream.
+    disk : dict
+        Storage that survives crashes (everything else on the node is lost).
+    """
+
+    __slots__ = ("id", "rng", "disk", "_sim", "_st", "_out", "_timer_rng")
+
+    def __init__(self, sim: "Simulation", st: _NodeState):
+        self.id = st.id
+        self._sim = sim
+        self._st = st
+        self.rng = stream(sim.seed, "node", st.id)
+        self._timer_rng = stream(sim.seed, "timer", st.id)
+        self.disk = st.disk
+        self._out: dict[str, _Link] = {}
+
+    @property
+    def now(self) -> float:
+        """The node's *local* clock in seconds (skew, drift and jumps apply)."""
+        st = self._st
+        return st.base_local + (self._sim._now - st.base_t) * st.factor
+
+    def send(self, dst: str, msg) -> None:
+        """Send ``msg`` to node ``dst`` through the network."""
+        link = self._out.get(dst)
+        if link is None:
+            link = self._out[dst] = self._sim._link(self.id, dst)
+        sim = self._sim
+        now = sim._now
+        rows = sim._msg_rows
+        tname = _TYPE_NAMES.get(msg.__class__) or _type_name(msg)
+        if link.blocked:
+            rows.append([len(rows), self.id, dst, tname, now, NaN, "dropped", "partition"])
+            return
+        rng = link.rng
+        if link.drop and rng.random() < link.drop:
+            rows.append([len(rows), self.id, dst, tname, now, NaN, "dropped", "loss"])
+        else:
+            t = now + link.sample(rng)
+            if link.fifo:
+                if t < link.last:
+                    t = link.last
+                link.last = t
+            rec = [len(rows), self.id, dst, tname, now, t, None, None]
+            rows.append(rec)
+            heappush(sim._heap, (t, next(sim._seq), _DELIVER, rec, msg, link.dst_state))
+        if link.dup and rng.random() < link.dup:
+            t = now + link.sample(rng)
+            if link.fifo:
+                if t < link.last:
+                    t = link.last
+                link.last = t
+            rec = [len(rows), self.id, dst, tname, now, t, None, "duplicate"]
+            rows.append(rec)
+            heappush(sim._heap, (t, next(sim._seq), _DELIVER, rec, msg, link.dst_state))
+
+    def broadcast(self, dsts, msg) -> None:
+        """Send ``msg`` to each node in ``dsts`` (one message copy per destination)."""
+        for d in dsts:
+            self.send(d, msg)
+
+    def set_timer(self, name: str, delay) -> None:
+        """Arm timer ``name`` to fire after ``delay`` seconds of *local* time.
+
+        ``delay`` is a number or a ``(low, high)`` range drawn uniformly from the node's own
+        timer stream.  Setting a timer that is already set replaces it.
+        """
+        if isinstance(delay, tuple):
+            lo, hi = delay
+            if not 0 <= lo <= hi:
+                check_range("delay", delay)
+            d = lo + (hi - lo) * self._timer_rng.random()
+        else:
+            d = delay
+            if not d >= 0:
+                check_number("delay", d, low=0.0)
+        sim = self._sim
+        st = self._st
+        seq = next(sim._seq)
+        deadline = st.base_local + (sim._now - st.base_t) * st.factor + d
+        st.timers[name] = (seq, deadline)
+        heappush(sim._heap, (sim._now + d / st.factor, seq, _TIMER, st, name, seq))
+
+    def cancel_timer(self, name: str) -> None:
+        """Disarm timer ``name`` (no effect if it is not set)."""
+        self._st.timers.pop(name, None)
+
+    def timer_set(self, name: str) -> bool:
+        """Whether timer ``name`` is armed."""
+        return name in self._st.timers
+
+    def emit(self, kind: str, **fields) -> None:
+        """Record a protocol event ``kind`` with ``fields`` in ``run.events``."""
+        self._sim._emit(self.id, kind, fields)
+
+    @property
+    def next_op_id(self) -> int:
+        """The ``op_id`` the next :meth:`invoke` will return (unique in the run)."""
+        return len(self._sim._op_rows)
+
+    def invoke(self, f: str, key=None, value=None, *, process: str | None = None) -> int:
+        """Record the invocation of a client operation in ``run.history``; returns its ``op_id``.
+
+        Times in the history are the simulator's real time, not the local clock, as a
+        linearizability check needs.
+        """
+        sim = self._sim
+        rows = sim._op_rows
+        op_id = len(rows)
+        rows.append([op_id, process or self.id, f, key, value, None, sim._now, NaN, None])
+        return op_id
+
+    def complete(self, op_id: int, status: str, result=None) -> None:
+        """Record the completion of operation ``op_id``: ``status`` is ``"ok"``, ``"fail"`` or
+        ``"info"`` (outcome unknown)."""
+        row = self._sim._op_rows[op_id]
+        if row[8] is not None:
+            raise ValueError(f"op_id {op_id} is already complete with status {row[8]!r}")
+        if status not in ("ok", "fail", "info"):
+            raise ValueError(f"status must be one of 'ok', 'fail', 'info'; got {status!r}")
+        row[5] = result
+        row[8] = status
+        if status != "info":
+            row[7] = self._sim._now
+
+
+class Simulation:
+    """A deterministic discrete-event simulation of nodes on a network.
+
+    Parameters
+    ----------
+    seed : int
+        Every random draw derives from it: same seed, same tables, in any process.
+    network : Network, optional
+        The message delivery model (default ``Network()``: exponential 5 ms, no loss).
+    record_messages : bool
+        Keep one row per message copy in ``run.messages`` (on by default).
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> class Pinger(sim.Node):
+    ...     def on_start(self, ctx):
+    ...         if ctx.id == "n1":
+    ...             ctx.send("n2", "ping")
+    ...     def on_message(self, ctx, src, msg):
+    ...         ctx.emit("got", msg=msg, src=src)
+    >>> s = sim.Simulation(seed=1, network=sim.Network(latency=sim.Constant(0.01)))
+    >>> s.add_node("n1", Pinger); s.add_node("n2", Pinger)
+    >>> run = s.run(until=1.0)
+    >>> run.events[["time", "node", "kind", "msg"]].to_dict("records")
+    [{'time': 0.01, 'node': 'n2', 'kind': 'got', 'msg': 'ping'}]
+    """
+
+    def __init__(self, seed: int = 0, network: Network | None = None, *,
+                 record_messages: bool = True):
+        self.seed = check_int("seed", seed)
+        if network is None:
+            network = Network()
+        elif not isinstance(network, Network):
+            raise TypeError(f"network must be a dsalgo.sim.Network; got {network!r}")
+        self.network = network
+        self.record_messages = bool(record_messages)
+        self.params: dict = {}
+        self._now = 0.0
+        self._heap: list = []
+        self._seq = count()
+        self._states: dict[str, _NodeState] = {}
+        self._links: dict[tuple[str, str], _Link] = {}
+        self._msg_rows: list = []
+        self._event_rows: list = []
+        self._op_rows: list = []
+        self._fault_rows: list = []
+        self._pending_faults: list[Fault] = []
+        self._scheduled_faults: list[Fault] = []
+        self._nemesis_count = 0
+        self._partitions: dict[int, Partition] = {}
+        self._partition_rows: dict[int, list] = {}
+        self._started = False
+        self._halt = False
+        self._observers: list = []
+
+    # ------------------------------------------------------------------ set-up
+    def add_node(self, id: str, factory) -> None:
+        """Add node ``id`` built by ``factory()`` (called at start and after each restart)."""
+        if not isinstance(id, str) or not id:
+            raise TypeError(f"id must be a non-empty str node id; got {id!r}")
+        if id in self._states:
+            raise ValueError(f"id {id!r} is already a node of this simulation")
+        check_callable("factory", factory)
+        st = _NodeState()
+        st.id, st.factory, st.node, st.alive, st.paused = id, factory, None, False, False
+        st.queue, st.timers, st.disk = [], {}, {}
+        st.base_t, st.base_local, st.factor, st.incarnation = 0.0, 0.0, 1.0, 0
+        st.ctx = Context(self, st)
+        self._states[id] = st
+        if self._started:
+            self._push(self._now, _CALL, self._start_node, st)
+
+    def add_faults(self, faults) -> None:
+        """Schedule faults (an iterable of :class:`Fault`, or a single one)."""
+        if isinstance(faults, Fault):
+            faults = [faults]
+        try:
+            faults = list(faults)
+        except TypeError:
+            raise TypeError(f"faults must be an iterable of faults; got {faults!r}") from None
+        for f in faults:
+            if not isinstance(f, Fault):
+                raise TypeError(f"faults must hold dsalgo.sim fault objects (Crash, Restart, "
+                                f"Partition, Heal, Pause, ClockJump, ClockDrift, Nemesis); "
+                                f"got {f!r}")
+            if f.at < self._now:
+                raise ValueError(f"fault {f!r} is scheduled at t={f.at!r}, in the past "
+                                 f"(the simulation is at t={self._now!r})")
+        self._pending_faults.extend(faults)
+
+    def node(self, id: str):
+        """The current node object of ``id`` (``None`` while it is crashed)."""
+        return self._state(id, "id").node
+
+    @property
+    def nodes(self) -> list[str]:
+        return list(self._states)
+
+    @property
+    def now(self) -> float:
+        """The simulator's real time in seconds."""
+        return self._now
+
+    def is_up(self, id: str) -> bool:
+        return self._state(id, "id").alive
+
+    def local_time(self, id: str) -> float:
+        """The local clock of node ``id`` now."""
+        return self._state(id, "id").local(self._now)
+
+    def add_observer(self, fn) -> None:
+        """Call ``fn(sim, time, node, kind, fields)`` on every event (engine or protocol)."""
+        self._observers.append(check_callable("fn", fn))
+
+    def stop(self) -> None:
+        """End the current :meth:`run` after the event being handled."""
+        self._halt = True
+
+    def call_at(self, at: float, fn, *args) -> None:
+        """Run ``fn(*args)`` at real time ``at`` (a harness hook, e.g. for scripted clients)."""
+        check_callable("fn", fn)
+        at = check_number("at", at, low=self._now)
+        self._push(at, _CALL, lambda: fn(*args), None)
+
+    # ------------------------------------------------------------------ running
+    def run(self, until: float, *, progress: bool = False) -> Run:
+        """Run until real time ``until`` (seconds) and return the :class:`Run` so far.
+
+        Calling ``run`` again continues from where the last call stopped.
+        """
+        until = check_number("until", until, low=0.0, low_open=True, allow_inf=False)
+        if until < self._now:
+            raise ValueError(f"until must not be before the current time {self._now!r}; "
+                             f"got {until!r}")
+        if not self._states:
+            raise ValueError("the simulation has no nodes; add some with add_node()")
+        self._schedule_faults(until)
+        if not self._started:
+            self._started = True
+            for st in self._states.values():
+                self._push(0.0, _CALL, self._start_node, st)
+        self._loop(until, progress)
+        if not self._halt:
+            self._now = until
+        self._halt = False
+        return self._make_run()
+
+    def _loop(self, until, progress):
+        heap = self._heap
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=until, unit="sim s", desc="simulate", leave=False)
+            done = self._now
+        n = 0
+        while heap:
+            ev = heap[0]
+            t = ev[0]
+            if t > until:
+                break
+            heappop(heap)
+            self._now = t
+            kind = ev[2]
+            if kind == _DELIVER:
+                st = ev[5]
+                rec = ev[3]
+                if st.paused:
+                    st.queue.append(ev)
+                elif st.alive:
+                    rec[5] = t
+                    rec[6] = "delivered"
+                    st.node.on_message(st.ctx, rec[1], ev[4])
+                else:
+                    rec[5] = NaN
+                    rec[6] = "dropped"
+                    rec[7] = "node_down"
+            elif kind == _TIMER:
+                st = ev[3]
+                name = ev[4]
+                cur = st.timers.get(name)
+                if cur is None or cur[0] != ev[5]:
+                    continue  # cancelled, replaced, or lost in a crash
+                if st.paused:
+                    st.queue.append(ev)
+                    continue
+                del st.timers[name]
+                st.node.on_timer(st.ctx, name)
+            elif kind == _CALL:
+                ev[3](ev[4]) if ev[4] is not None else ev[3]()
+            else:  # _RESUME
+                self._resume(ev[3], ev[4])
+            if self._halt:
+                break
+            if bar is not None:
+                n += 1
+                if n & 1023 == 0:
+                    bar.update(t - done)
+                    done = t
+        if bar is not None:
+            bar.update(max(0.0, until - done))
+            bar.close()
+
+    def _push(self, t, kind, a, b=None, c=None):
+        heappush(self._heap, (t, next(self._seq), kind, a, b, c))
+
+    def _state(self, id, what="node"):
+        st = self._states.get(id)
+        if st is None:
+            raise ValueError(f"{what} {id!r} is not a node of this simulation; nodes are "
+                             f"{', '.join(self._states) or '(none)'}")
+        return st
+
+    def _link(self, src: str, dst: str) -> _Link:
+        link = self._links.get((src, dst))
+        if link is not None:
+            return link
+        dst_state = self._states.get(dst)
+        if dst_state is None:
+            raise ValueError(f"dst {dst!r} is not a node of this simulation; nodes are "
+                             f"{', '.join(self._states)}")
+        cfg = self.network.link_config(src, dst)
+        link = _Link()
+        link.src, link.dst, link.dst_state = src, dst, dst_state
+        link.sample = cfg["latency"].sample
+        link.drop = cfg["drop_rate"]
+        link.dup = cfg["duplicate_rate"]
+        link.fifo = cfg["fifo"]
+        link.last = 0.0
+        link.rng = stream(self.seed, "link", src, dst)
+        link.blocked = any((src, dst) in p.blocked_pairs() for p in self._partitions.values())
+        self._links[(src, dst)] = link
+        return link
+
+    def _emit(self, node, kind, fields):
+        rows = self._event_rows
+        rows.append((len(rows), self._now, node, kind, fields))
+        for fn in self._observers:
+            fn(self, self._now, node, kind, fields)
+
+    # ------------------------------------------------------------------ node lifecycle
+    def _start_node(self, st: _NodeState):
+        st.alive = True
+        st.paused = False
+        st.timers = {}
+        st.incarnation += 1
+        st.node = st.factory()
+        st.node.on_start(st.ctx)
+
+    def _crash(self, st: _NodeState, lenient=False):
+        if not st.alive:
+            if lenient:
+                return False
+            raise RuntimeError(f"crash of {st.id!r}, which is already down")
+        st.alive = False
+        st.paused = False
+        st.node = None
+        st.timers = {}
+        for ev in st.queue:  # handled-never: messages queued during a pause are lost
+            if ev[2] == _DELIVER:
+                ev[3][5], ev[3][6], ev[3][7] = NaN, "dropped", "node_down"
+        st.queue = []
+        self._emit(st.id, "crash", {})
+        return True
+
+    def _restart(self, st: _NodeState, lenient=False):
+        if st.alive:
+            if lenient:
+                return False
+            raise RuntimeError(f"restart of {st.id!r}, which is up")
+        self._emit(st.id, "restart", {})
+        self._start_node(st)
+        return True
+
+    def _pause(self, st: _NodeState, duration: float):
+        if not st.alive or st.paused:
+            return False
+        st.paused = True
+        self._emit(st.id, "pause", {"duration": duration})
+        self._push(self._now + duration, _RESUME, st, st.incarnation)
+        return True
+
+    def _resume(self, st: _NodeState, incarnation: int):
+        if not st.paused or st.incarnation != incarnation:
+            return
+        st.paused = False
+        self._emit(st.id, "resume", {})
+        queued, st.queue = st.queue, []
+        for ev in queued:  # handled now, in arrival order
+            heappush(self._heap, (self._now, next(self._seq)) + ev[2:])
+
+    def _set_clock(self, st: _NodeState, *, delta=0.0, rate=None):
+        now = self._now
+        st.base_local = st.local(now) + delta
+        st.base_t = now
+        if rate is not None:
+            st.factor = 1.0 + rate
+        # timers are armed in local time: re-aim each at its local deadline
+        for name, (seq, deadline) in list(st.timers.items()):
+            new_seq = next(self._seq)
+            st.timers[name] = (new_seq, deadline)
+            t = now + max(0.0, deadline - st.base_local) / st.factor
+            heappush(self._heap, (t, new_seq, _TIMER, st, name, new_seq))
+
+    # ------------------------------------------------------------------ faults
+    def _schedule_faults(self, until):
+        pending, self._pending_faults = self._pending_faults, []
+        concrete = []
+        for f in pending:
+            for n in f.nodes():
+                self._state(n, f"node in fault {f!r}:")
+            if isinstance(f, Nemesis):
+                drawn = f.schedule(self.seed, list(self._states), until, self._nemesis_count)
+                self._nemesis_count += 1
+                concrete += [(g, True) for g in drawn]
+            else:
+                concrete.append((f, False))
+        self._validate_schedule([f for f, lenient in concrete if not lenient])
+        self._scheduled_faults += [f for f, lenient in concrete if not lenient]
+        for f, lenient in sorted(concrete, key=lambda x: x[0].at):
+            self._push(f.at, _CALL, self._apply_fault, (f, lenient))
+
+    def _validate_schedule(self, new_faults):
+        """Reject a user schedule that restarts a live node or crashes a dead one."""
+        alive = {n: True for n in self._states}
+        paused_until = {n: -1.0 for n in self._states}
+        every = sorted(self._scheduled_faults + new_faults, key=lambda f: f.at)
+        for f in every:
+            if isinstance(f, Crash):
+                if not alive[f.node]:
+                    raise ValueError(f"fault {f!r} crashes {f.node!r}, which is already down "
+                                     f"then (add a Restart first)")
+                alive[f.node] = False
+            elif isinstance(f, Restart):
+                if alive[f.node]:
+                    raise ValueError(f"fault {f!r} restarts {f.node!r}, which is up then "
+                                     f"(restart only a crashed node)")
+                alive[f.node] = True
+            elif isinstance(f, Pause):
+                if paused_until[f.node] > f.at:
+                    raise ValueError(f"fault {f!r} overlaps an earlier pause of {f.node!r}")
+                paused_until[f.node] = f.at + f.duration
+
+    def _apply_fault(self, item):
+        f, lenient = item
+        rows = self._fault_rows
+        if isinstance(f, Crash):
+            st = self._states[f.node]
+            if self._crash(st, lenient):
+                rows.append(["crash", f.node, self._now, NaN, ""])
+        elif isinstance(f, Restart):
+            st = self._states[f.node]
+            if self._restart(st, lenient):
+                for row in reversed(rows):
+                    if row[0] == "crash" and row[1] == f.node and math.isnan(row[3]):
+                        row[3] = self._now
+                        break
+        elif isinstance(f, Partition):
+            key = next(self._seq)
+            self._partitions[key] = f
+            row = ["partition", f.describe(), self._now, NaN, "one_way" if f.one_way else ""]
+            rows.append(row)
+            self._partition_rows[key] = row
+            self._emit(None, "partition", {"groups": f.describe()})
+            self._refresh_links()
+            if f.until is not None:
+                self._push(f.until, _CALL, self._end_partition, key)
+        elif isinstance(f, Heal):
+            for key in list(self._partitions):
+                self._end_partition(key)
+            self._emit(None, "heal", {})
+        elif isinstance(f, Pause):
+            st = self._states[f.node]
+            if self._pause(st, f.duration):
+                rows.append(["pause", f.node, self._now, self._now + f.duration, ""])
+        elif isinstance(f, ClockJump):
+            st = self._states[f.node]
+            self._set_clock(st, delta=f.delta)
+            rows.append(["clock_jump", f.node, self._now, self._now, f"delta={f.delta:+.6g}s"])
+            self._emit(f.node, "clock_jump", {"delta": f.delta})
+        elif isinstance(f, ClockDrift):
+            st = self._states[f.node]
+            self._set_clock(st, rate=f.rate)
+            rows.append(["clock_drift", f.node, self._now, NaN, f"rate={f.rate:+.6g}"])
+            self._emit(f.node, "clock_drift", {"rate": f.rate})
+        else:  # pragma: no cover - guarded by add_faults
+            raise TypeError(f"unknown fault {f!r}")
+
+    def _end_partition(self, key):
+        if self._partitions.pop(key, None) is None:
+            return
+        self._partition_rows.pop(key)[3] = self._now
+        self._refresh_links()
+
+    def _refresh_links(self):
+        blocked = set()
+        for p in self._partitions.values():
+            blocked |= p.blocked_pairs()
+        for pair, link in self._links.items():
+            link.blocked = pair in blocked
+
+    # ------------------------------------------------------------------ results
+    def _make_run(self) -> Run:
+        msgs = self._msg_rows if self.record_messages else []
+        return Run.from_rows(
+            messages=msgs, events=self._event_rows, history=self._op_rows,
+            faults=self._fault_rows, params=dict(self.params), seed=self.seed,
+            nodes=list(self._states), until=self._now,
+        )

@@ -1,0 +1,346 @@
+"""The result of a simulation: four tidy tables, how it was made, and Parquet round trips.
+
+Tables (one row per thing, typed even when empty):
+
+- ``messages``: one row per message copy sent (``status`` delivered / dropped / in_flight;
+  ``reason`` loss / partition / node_down for drops, duplicate for a duplicated copy);
+- ``events``: one row per engine or protocol event, the event's own fields as columns;
+- ``history``: one row per client operation, an interval from ``t_invoke`` to
+  ``t_complete`` (NaN while the outcome is unknown, ``status`` info);
+- ``faults``: one row per fault interval.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Run", "load_run", "MESSAGE_COLUMNS", "EVENT_COLUMNS", "HISTORY_COLUMNS",
+           "FAULT_COLUMNS"]
+
+MESSAGE_COLUMNS = ["msg_id", "src", "dst", "type", "t_send", "t_deliver", "status", "reason"]
+EVENT_COLUMNS = ["seq", "time", "node", "kind"]
+HISTORY_COLUMNS = ["op_id", "process", "f", "key", "value", "result", "t_invoke", "t_complete",
+                   "status"]
+FAULT_COLUMNS = ["kind", "target", "t_start", "t_end", "detail"]
+
+_INT, _FLOAT, _CAT, _OBJ = "int64", "float64", "category", "object"
+_SCHEMAS = {
+    "messages": dict(zip(MESSAGE_COLUMNS, [_INT, _CAT, _CAT, _CAT, _FLOAT, _FLOAT, _CAT, _CAT])),
+    "events": dict(zip(EVENT_COLUMNS, [_INT, _FLOAT, _CAT, _CAT])),
+    "history": dict(zip(HISTORY_COLUMNS, [_INT, _CAT, _CAT, _OBJ, _OBJ, _OBJ, _FLOAT, _FLOAT,
+                                          _CAT])),
+    "faults": dict(zip(FAULT_COLUMNS, [_CAT, _CAT, _FLOAT, _FLOAT, _OBJ])),
+}
+TABLES = tuple(_SCHEMAS)
+_FORMAT = "dsalgo-run/1"
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty table with the columns and dtypes of ``name``."""
+    return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in _SCHEMAS[name].items()})
+
+
+def _column(values, dtype):
+    if dtype == _CAT:
+        return pd.Categorical(values)
+    if dtype == _INT:
+        return np.fromiter(values, dtype=np.int64, count=len(values))
+    if dtype == _FLOAT:
+        return np.array(values, dtype=np.float64)
+    return _objects(values)
+
+
+def _objects(values) -> np.ndarray:
+    # element-wise: assigning a sequence of equal-length lists would make numpy broadcast
+    arr = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        arr[i] = v
+    return arr
+
+
+def _frame(name: str, rows) -> pd.DataFrame:
+    schema = _SCHEMAS[name]
+    if not rows:
+        return empty_table(name)
+    cols = list(zip(*rows))
+    return pd.DataFrame({c: _column(cols[i], d) for i, (c, d) in enumerate(schema.items())})
+
+
+def _events_frame(rows) -> pd.DataFrame:
+    if not rows:
+        return empty_table("events")
+    seq, time, node, kind, fields = zip(*rows)
+    base = pd.DataFrame({
+        "seq": np.fromiter(seq, dtype=np.int64, count=len(seq)),
+        "time": np.array(time, dtype=np.float64),
+        "node": pd.Categorical(node),
+        "kind": pd.Categorical(kind),
+    })
+    if any(fields):
+        extra = pd.DataFrame.from_records(fields)
+        extra = extra.drop(columns=[c for c in extra.columns if c in base.columns])
+        base = pd.concat([base, extra], axis=1)
+    return base
+
+
+class Run:
+    """What a simulation produced: ``messages``, ``events``, ``history``, ``faults``.
+
+    Attributes
+    ----------
+    messages, events, history, faults : pandas.DataFrame
+        The run tables (see the module docstring for their columns).
+    params : dict
+        The parameters the run was made with.
+    seed : int
+        The seed it was made with.
+    nodes : list of str
+        The node ids, in the order they were added.
+    until : float
+        The real time the run reached, seconds.
+    """
+
+    def __init__(self, messages=None, events=None, history=None, faults=None, *, params=None,
+                 seed=0, nodes=(), until=0.0):
+        self.messages = empty_table("messages") if messages is None else messages
+        self.events = empty_table("events") if events is None else events
+        self.history = empty_table("history") if history is None else history
+        self.faults = empty_table("faults") if faults is None else faults
+        self.params = dict(params or {})
+        self.seed = int(seed)
+        self.nodes = list(nodes)
+        self.until = float(until)
+
+    @classmethod
+    def from_rows(cls, *, messages, events, history, faults, params, seed, nodes, until):
+        msgs = _frame("messages", messages)
+        if len(msgs):
+            st = msgs["status"]
+            if st.isna().any():  # still on the wire when the run ended
+                msgs["status"] = st.cat.add_categories(["in_flight"]).fillna("in_flight")
+                msgs.loc[msgs["status"] == "in_flight", "t_deliver"] = np.nan
+        hist_rows = [r if r[8] is not None else r[:8] + ["info"] for r in history]
+        return cls(msgs, _events_frame(events), _frame("history", hist_rows),
+                   _frame("faults", faults), params=params, seed=seed, nodes=nodes, until=until)
+
+    # -------------------------------------------------------------- summary
+    def summary(self) -> pd.Series:
+        """Counts, time span and messages dropped by reason, as a Series.
+
+        Examples
+        --------
+        >>> from dsalgo import sim
+        >>> s = sim.Simulation(seed=0); s.add_node("n1", sim.Node)
+        >>> s.run(until=1.0).summary()["messages"]
+        0
+        """
+        m = self.messages
+        h = self.history
+        out = {
+            "nodes": len(self.nodes),
+            "until": self.until,
+            "messages": len(m),
+            "delivered": int((m["status"] == "delivered").sum()),
+            "dropped": int((m["status"] == "dropped").sum()),
+        }
+        for reason in ("loss", "partition", "node_down"):
+            out[f"dropped_{reason}"] = int(((m["status"] == "dropped") & (m["reason"] == reason)).sum())
+        out["duplicates"] = int((m["reason"] == "duplicate").sum())
+        out["in_flight"] = int((m["status"] == "in_flight").sum())
+        out["events"] = len(self.events)
+        out["operations"] = len(h)
+        for s in ("ok", "fail", "info"):
+            out[f"ops_{s}"] = int((h["status"] == s).sum())
+        out["faults"] = len(self.faults)
+        return pd.Series(out, name="summary", dtype=object)
+
+    def __repr__(self):
+        return (f"<Run seed={self.seed} until={self.until:g}s nodes={len(self.nodes)} "
+                f"messages={len(self.messages)} events={len(self.events)} "
+                f"ops={len(self.history)} faults={len(self.faults)}>")
+
+    def __eq__(self, other):
+        if not isinstance(other, Run):
+            return NotImplemented
+        return (self.seed == other.seed and self.nodes == other.nodes
+                and self.until == other.until and _encode_value(self.params) == _encode_value(other.params)
+                and all(getattr(self, t).equals(getattr(other, t)) for t in TABLES))
+
+    __hash__ = None
+
+    # -------------------------------------------------------------- persistence
+    def save(self, path) -> Path:
+        """Write the run to the folder ``path`` as Parquet (one file per table) plus metadata.
+
+        The write goes to a temporary folder first and is moved into place only when
+        complete, so a failed save leaves no partial output.  An existing run folder at
+        ``path`` is replaced.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from dsalgo import sim
+        >>> s = sim.Simulation(seed=0); s.add_node("n1", sim.Node)
+        >>> run = s.run(until=1.0)
+        >>> d = tempfile.mkdtemp()
+        >>> sim.load_run(run.save(os.path.join(d, "run"))) == run
+        True
+        """
+        path = Path(path)
+        if path.exists() and not (path / "meta.json").is_file():
+            if not path.is_dir() or any(path.iterdir()):
+                raise ValueError(f"path {str(path)!r} exists and is not a saved run; "
+                                 f"give a new folder or one written by Run.save")
+        parent = path.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
+        try:
+            meta = {"format": _FORMAT, "seed": self.seed, "nodes": self.nodes,
+                    "until": self.until, "params": _encode_value(self.params, lenient=True),
+                    "tables": {}}
+            for name in TABLES:
+                df, info = _encode_frame(getattr(self, name), name)
+                df.to_parquet(tmp / f"{name}.parquet", index=False)
+                meta["tables"][name] = info
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+            if path.exists():
+                trash = parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
+                os.replace(path, trash)
+                os.replace(tmp, path)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return path
+
+
+def load_run(path) -> Run:
+    """Read a run written by :meth:`Run.save`; the tables come back with the same dtypes.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> sim.load_run("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no saved run at 'no/such/folder' (meta.json is missing)
+    """
+    path = Path(path)
+    meta_path = path / "meta.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"no saved run at {str(path)!r} (meta.json is missing)")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{meta_path}: line {e.lineno}: not valid JSON ({e.msg})") from None
+    if meta.get("format") != _FORMAT:
+        raise ValueError(f"{meta_path}: format {meta.get('format')!r} is not {_FORMAT!r}")
+    tables = {}
+    for name in TABLES:
+        df = pd.read_parquet(path / f"{name}.parquet")
+        tables[name] = _decode_frame(df, meta["tables"][name])
+    return Run(**tables, params=_decode_value(meta["params"]), seed=meta["seed"],
+               nodes=meta["nodes"], until=meta["until"])
+
+
+# ---------------------------------------------------------------------- encoding
+# Object columns hold arbitrary Python values (ints, lists for cas, tuples for ballots).
+# Parquet wants one type per column, so each cell is written as tagged JSON that
+# restores tuples, sets, dicts with non-string keys and non-finite floats exactly.
+
+def _encode_value(v, lenient=False):
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        return v if math.isfinite(v) else {"__f": repr(v)}
+    if isinstance(v, tuple):
+        return {"__t": [_encode_value(x, lenient) for x in v]}
+    if isinstance(v, list):
+        return [_encode_value(x, lenient) for x in v]
+    if isinstance(v, (set, frozenset)):
+        items = sorted((_encode_value(x, lenient) for x in v), key=json.dumps)
+        return {"__fs" if isinstance(v, frozenset) else "__s": items}
+    if isinstance(v, dict):
+        return {"__d": [[_encode_value(k, lenient), _encode_value(x, lenient)]
+                        for k, x in v.items()]}
+    if lenient:
+        return {"__repr": repr(v)}
+    raise TypeError(f"cannot save a value of type {type(v).__name__} ({v!r:.60}); run tables "
+                    f"may hold None, bool, int, float, str, and tuples, lists, sets and dicts "
+                    f"of those")
+
+
+def _decode_value(v):
+    if isinstance(v, list):
+        return [_decode_value(x) for x in v]
+    if isinstance(v, dict):
+        if "__t" in v:
+            return tuple(_decode_value(x) for x in v["__t"])
+        if "__f" in v:
+            return float(v["__f"])
+        if "__s" in v:
+            return {_decode_value(x) for x in v["__s"]}
+        if "__fs" in v:
+            return frozenset(_decode_value(x) for x in v["__fs"])
+        if "__d" in v:
+            return {_hashable(_decode_value(k)): _decode_value(x) for k, x in v["__d"]}
+        if "__repr" in v:
+            return v["__repr"]
+    return v
+
+
+def _hashable(k):
+    return tuple(k) if isinstance(k, list) else k
+
+
+def _encode_frame(df: pd.DataFrame, name: str):
+    out = {}
+    info = {"columns": list(df.columns), "json": [], "categories": {}}
+    for c in df.columns:
+        col = df[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            cats = col.cat.categories
+            info["categories"][c] = {"dtype": str(cats.dtype),
+                                     "values": [_encode_value(x) for x in cats]}
+            out[c] = col.cat.codes.astype("int32")
+        elif col.dtype == object:
+            try:
+                out[c] = [json.dumps(_encode_value(x)) for x in col]
+            except TypeError as e:
+                raise TypeError(f"{name}.{c}: {e}") from None
+            info["json"].append(c)
+        else:
+            out[c] = col.to_numpy()
+    frame = pd.DataFrame(out, columns=list(df.columns), index=pd.RangeIndex(len(df)))
+    for c in info["json"]:
+        frame[c] = frame[c].astype(object)
+    return frame, info
+
+
+def _decode_frame(df: pd.DataFrame, info) -> pd.DataFrame:
+    out = {}
+    for c in info["columns"]:
+        col = df[c]
+        if c in info["categories"]:
+            spec = info["categories"][c]
+            cats = pd.Index([_decode_value(x) for x in spec["values"]], dtype=spec["dtype"])
+            out[c] = pd.Categorical.from_codes(col.to_numpy(), categories=cats)
+        elif c in info["json"]:
+            out[c] = _objects([_decode_value(json.loads(x)) for x in col])
+        else:
+            out[c] = col.to_numpy()
+    return pd.DataFrame(out, columns=info["columns"], index=pd.RangeIndex(len(df)))

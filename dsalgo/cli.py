@@ -1,0 +1,273 @@
+"""The ``dsalgo`` command line: ``simulate``, ``sweep`` and ``report``.
+
+``python -m dsalgo simulate raft --n 5 --duration 10 --out runs/raft`` runs one simulation
+and saves its tables; ``python -m dsalgo sweep SPEC.toml`` runs a parameter sweep
+described in a TOML file; ``python -m dsalgo report`` executes the notebooks into HTML.
+Each sub-command's ``--help`` explains its options.  Errors in the arguments are printed
+as one line naming what was wrong and the command exits with status 2; a report with a
+failing notebook exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import inspect
+import sys
+from pathlib import Path
+
+__all__ = ["ALGORITHMS", "main", "parse_params", "resolve_algorithm"]
+
+#: algorithm name -> module whose ``simulate`` function runs it (imported on first use)
+ALGORITHMS = {
+    "raft": "dsalgo.raft",
+    "paxos": "dsalgo.paxos",
+    "redlock": "dsalgo.locks.redlock",
+    "zookeeper": "dsalgo.locks.zookeeper",
+    "twopc": "dsalgo.txn.twopc",
+    "saga": "dsalgo.txn.saga",
+    "balance": "dsalgo.balance",
+}
+
+
+class UsageError(Exception):
+    """A bad command-line argument; printed as one line, exit status 2."""
+
+
+def resolve_algorithm(name: str):
+    """Return the ``simulate`` function of an algorithm, importing its module on demand.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`ALGORITHMS` (``raft``, ``paxos``, ``redlock``, ``zookeeper``,
+        ``twopc``, ``saga``, ``balance``).
+
+    Returns
+    -------
+    callable
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or when the algorithm's module is not installed.
+
+    Examples
+    --------
+    >>> resolve_algorithm("quicksort")
+    Traceback (most recent call last):
+    ...
+    ValueError: algorithm must be one of 'raft', 'paxos', 'redlock', 'zookeeper', 'twopc', \
+'saga', 'balance'; got 'quicksort'
+    """
+    if name not in ALGORITHMS:
+        accepted = ", ".join(repr(a) for a in ALGORITHMS)
+        raise ValueError(f"algorithm must be one of {accepted}; got {name!r}")
+    module_name = ALGORITHMS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise ValueError(f"algorithm {name!r} is not available in this installation: "
+                             f"module {module_name} is missing") from None
+        raise
+    fn = getattr(module, "simulate", None)
+    if not callable(fn):
+        raise ValueError(f"algorithm {name!r}: module {module_name} has no simulate() function")
+    return fn
+
+
+def _literal(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        low = text.lower()
+        if low in ("true", "false"):
+            return low == "true"
+        if low in ("none", "null"):
+            return None
+        return text
+
+
+def parse_params(tokens) -> dict:
+    """Turn ``--name value`` / ``--name=value`` tokens into keyword arguments.
+
+    Dashes in names become underscores; values are read as Python literals where they
+    parse (``5``, ``0.2``, ``0.15,0.3`` → a tuple, ``true``) and kept as strings otherwise.
+
+    Examples
+    --------
+    >>> parse_params(["--n", "5", "--election-timeout=0.15,0.3", "--policy", "p2c"])
+    {'n': 5, 'election_timeout': (0.15, 0.3), 'policy': 'p2c'}
+    """
+    params, tokens, i = {}, list(tokens), 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if not tok.startswith("--") or tok == "--":
+            raise UsageError(f"expected --name value, got {tok!r}")
+        name, eq, value = tok[2:].partition("=")
+        if not eq:
+            if i + 1 >= len(tokens) or tokens[i + 1].startswith("--"):
+                raise UsageError(f"--{name} needs a value")
+            value = tokens[i + 1]
+            i += 1
+        i += 1
+        key = name.replace("-", "_")
+        if not key.isidentifier():
+            raise UsageError(f"--{name} is not a valid parameter name")
+        params[key] = _literal(value)
+    return params
+
+
+def _check_accepts(fn, params: dict, what: str) -> None:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        return
+    names = [n for n, p in sig.parameters.items()
+             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    for key in params:
+        if key not in names:
+            accepted = ", ".join("--" + n.replace("_", "-") for n in names)
+            raise UsageError(f"{what} has no parameter --{key.replace('_', '-')}; "
+                             f"accepted: {accepted}")
+
+
+def _cmd_simulate(args, extra) -> int:
+    try:
+        fn = resolve_algorithm(args.algorithm)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    params = parse_params(extra)
+    _check_accepts(fn, params, f"{args.algorithm}.simulate")
+    if args.progress and "progress" in inspect.signature(fn).parameters:
+        params.setdefault("progress", True)
+    run = fn(**params)
+    path = run.save(args.out)
+    print(f"saved {args.algorithm} run to {path}")
+    print(run.summary().to_string())
+    return 0
+
+
+def _cmd_report(args, extra) -> int:
+    from .report import build_report
+
+    if extra:
+        raise UsageError(f"unrecognised arguments: {' '.join(extra)}")
+    table = build_report(args.notebooks, args.out, quick=args.quick, workers=args.workers,
+                         timeout=args.timeout)
+    for r in table.itertuples(index=False):
+        print(f"{r.status:>6}  {r.seconds:7.1f} s  {r.notebook}  ({r.title})")
+    failed = table[table.status != "ok"]
+    print(f"{len(table) - len(failed)}/{len(table)} notebooks ok; index: "
+          f"{Path(args.out) / 'index.html'}")
+    for r in failed.itertuples(index=False):
+        print(f"\nFAILED {r.notebook}:\n{r.error}", file=sys.stderr)
+    return 1 if len(failed) else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m dsalgo",
+        description="dsalgo: simulate distributed algorithms, sweep their parameters and "
+                    "render the notebooks into reports.",
+        epilog="Run 'python -m dsalgo COMMAND --help' for a command's options.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sim = sub.add_parser(
+        "simulate", help="run one simulation and save its tables (Parquet)",
+        description="Run ALGORITHM's simulate() once and save the Run (messages, events, "
+                    "history, faults as Parquet) to --out.  Any other --name value pair is "
+                    "passed to simulate() as a keyword argument: dashes become underscores "
+                    "and values are read as Python literals (5, 0.2, 0.15,0.3 for a range, "
+                    "true/false).",
+        epilog="example: python -m dsalgo simulate raft --n 5 --duration 10 --seed 3 "
+               "--election-timeout 0.15,0.3 --out runs/raft")
+    sim.add_argument("algorithm", help="one of: " + ", ".join(ALGORITHMS))
+    sim.add_argument("--out", required=True, metavar="DIR",
+                     help="folder to save the run in (load it with dsalgo.sim.load_run)")
+    sim.add_argument("--progress", action="store_true", help="show a progress bar")
+    sim.set_defaults(handler=_cmd_simulate)
+
+    sw = sub.add_parser(
+        "sweep", help="run a parameter sweep described in a TOML file",
+        description="Run the sweep described in SPEC (TOML): the function to call, the grid "
+                    "or sampling design, the seeds and where to write results.  See "
+                    "data/specs/example.toml for an annotated example.  Completed cells are "
+                    "cached, so an interrupted sweep resumes where it stopped.",
+        epilog="example: python -m dsalgo sweep data/specs/example.toml --backend processes")
+    sw.add_argument("spec", metavar="SPEC.toml", help="the sweep specification")
+    sw.add_argument("--backend", choices=["serial", "processes", "dask"],
+                    help="where cells run (overrides the spec; default serial)")
+    sw.add_argument("--workers", type=int, metavar="N",
+                    help="processes backend: number of worker processes (default: all cores)")
+    sw.add_argument("--scheduler", metavar="ADDRESS",
+                    help="dask backend: address of a running scheduler, e.g. tcp://host:8786 "
+                         "(default: a LocalCluster made for this sweep)")
+    sw.add_argument("--out", metavar="FILE",
+                    help="write the result table here (.parquet or .csv; overrides the spec)")
+    sw.add_argument("--no-progress", dest="progress", action="store_false",
+                    help="no progress bar")
+    sw.set_defaults(handler=_cmd_sweep)
+
+    rep = sub.add_parser(
+        "report", help="execute every notebook and write HTML reports with an index",
+        description="Execute every notebooks/*.ipynb with papermill (parameter quick), two "
+                    "at a time, write one standalone HTML page per notebook with figures "
+                    "embedded, and index.html linking them with title, status and run time. "
+                    "Exits with status 1 if any notebook failed; the other pages are still "
+                    "written.")
+    rep.add_argument("--quick", action="store_true", help="run the notebooks' quick mode")
+    rep.add_argument("--out", default="reports", metavar="DIR",
+                     help="output folder (default: reports)")
+    rep.add_argument("--notebooks", default=None, metavar="DIR",
+                     help="folder of notebooks (default: the repository's notebooks/)")
+    rep.add_argument("--workers", type=int, default=2, metavar="N",
+                     help="notebooks executed at once (default: 2)")
+    rep.add_argument("--timeout", type=float, default=900.0, metavar="SECONDS",
+                     help="time allowed per cell (default: 900)")
+    rep.set_defaults(handler=_cmd_report)
+    return parser
+
+
+def _cmd_sweep(args, extra) -> int:
+    from .sweep.spec import run_spec
+
+    if extra:
+        raise UsageError(f"unrecognised arguments: {' '.join(extra)}")
+    table, out = run_spec(args.spec, backend=args.backend, scheduler=args.scheduler,
+                          workers=args.workers, out=args.out, progress=args.progress)
+    errors = int(table["error"].notna().sum())
+    print(f"{len(table)} rows, {errors} failed cells" + (f"; written to {out}" if out else ""))
+    return 0
+
+
+def main(argv=None) -> int:
+    """Run the command line and return its exit status (0 ok, 1 failures, 2 bad usage).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name (``sys.argv[1:]`` when omitted).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> empty = tempfile.mkdtemp()
+    >>> main(["report", "--quick", "--notebooks", empty, "--out", empty + "/reports"])
+    0/0 notebooks ok; index: ...index.html
+    0
+    """
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command != "simulate" and extra:
+        parser.error(f"unrecognised arguments: {' '.join(extra)}")
+    try:
+        return args.handler(args, extra)
+    except (UsageError, ValueError, TypeError) as exc:
+        # bad arguments or a malformed spec: one line naming the problem, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

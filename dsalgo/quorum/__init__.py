@@ -1,0 +1,64 @@
+"""Quorum systems and fault-tolerance math.
+
+How many replicas for ``f`` faults, which quorums intersect, and how available, loaded
+and fast a quorum system is -- closed forms where they exist, exact enumeration or linear
+programming where they do not, and Monte Carlo as the cross-check.  Pure math: nothing
+here needs the simulator.
+
+Sources, and what each module follows:
+
+* :mod:`~dsalgo.quorum.bounds` -- ``n >= 2f + 1`` for crash faults and ``n >= 3f + 1`` for
+  Byzantine ones, from the quorum-intersection argument (Lamport, "The Part-Time
+  Parliament"; Bracha and Toueg 1985; Malkhi and Reiter, "Byzantine Quorum Systems", 1998).
+* :mod:`~dsalgo.quorum.systems` -- read-write quorum systems (Whittaker et al., "Read-Write
+  Quorum Systems Made Practical", PaPoC 2021); Flexible Paxos (Howard, Malkhi and
+  Spiegelman 2016), whose phase-1 quorums are the read quorums and phase-2 quorums the
+  write quorums; grids (Cheung, Ammar and Ahamad 1990).
+* :mod:`~dsalgo.quorum.availability` -- exact availability under independent and
+  group-correlated failures; :mod:`~dsalgo.quorum.montecarlo` estimates it.
+* :mod:`~dsalgo.quorum.load` -- Naor–Wool load and capacity by linear programming.
+* :mod:`~dsalgo.quorum.latency` -- time to hear from a quorum (order statistics).
+
+Safety property every system here is checked for: every read (phase-1) quorum intersects
+every write (phase-2) quorum -- in ``f + 1`` nodes for Byzantine systems -- so whatever a
+write quorum accepted is seen by every later read quorum.  ``QuorumSystem.is_valid()``
+reports a non-intersecting pair when that fails.
+
+Examples
+--------
+>>> from dsalgo import quorum
+>>> qs = quorum.majority(5)
+>>> qs.resilience(), round(qs.load(0.5), 6), quorum.max_faults(5)
+(2, 0.6, 2)
+"""
+
+from .availability import availability, unavailability
+from .bounds import bounds_table, max_faults, min_nodes, quorum_size
+from .latency import latency, sample_latency
+from .load import capacity, load, node_loads
+from .montecarlo import MonteCarloEstimate, monte_carlo_availability, wilson_interval
+from .systems import QuorumSystem, Validity, byzantine, flexible, grid, majority, threshold
+
+__all__ = [
+    "MonteCarloEstimate",
+    "QuorumSystem",
+    "Validity",
+    "availability",
+    "bounds_table",
+    "byzantine",
+    "capacity",
+    "flexible",
+    "grid",
+    "latency",
+    "load",
+    "majority",
+    "max_faults",
+    "min_nodes",
+    "monte_carlo_availability",
+    "node_loads",
+    "quorum_size",
+    "sample_latency",
+    "threshold",
+    "unavailability",
+    "wilson_interval",
+]

@@ -1,0 +1,603 @@
+"""Quorum systems as values: which sets may act, and whether they are safe together.
+
+A *read-write quorum system* over nodes ``X`` is a pair ``(R, W)`` of families of subsets
+of ``X`` such that every read quorum meets every write quorum (Whittaker et al., "Read-Write
+Quorum Systems Made Practical", PaPoC 2021, §2; Naor and Wool, "The Load, Capacity, and
+Availability of Quorum Systems", 1998, for the single-family case).  Any superset of a
+quorum is a quorum, so ``is_read_quorum(S)`` asks whether ``S`` *contains* a read quorum.
+
+Flexible Paxos (Howard, Malkhi and Spiegelman, 2016, §3) is the same object under other
+names: **phase-1 quorums are the read quorums and phase-2 quorums are the write quorums**,
+and the only requirement is that every Q1 meets every Q2 (two Q2s need not meet).  A
+Byzantine system additionally requires every read and write quorum to share ``f + 1``
+nodes, so that the overlap contains a correct node; :class:`QuorumSystem` carries that
+as ``overlap``.
+
+The constructors build counting and grid systems from structure, so nothing here lists
+the ``C(1001, 501)`` majorities of a 1001-node cluster; availability, load and resilience
+are computed from the structure (see :mod:`dsalgo.quorum.availability` and
+:mod:`dsalgo.quorum.load`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validate import check_bool, check_int
+from . import _families as fam
+from .bounds import max_faults, quorum_size
+
+__all__ = ["QuorumSystem", "Validity", "byzantine", "flexible", "grid", "majority", "threshold"]
+
+
+@dataclass(frozen=True)
+class Validity:
+    """Whether every read quorum meets every write quorum in at least ``overlap`` nodes.
+
+    Truthy when the system is valid.  When it is not, ``read_quorum`` and ``write_quorum``
+    are a pair that shares fewer than ``overlap`` nodes (``pair`` gives both).
+
+    Examples
+    --------
+    >>> v = threshold(5, read=2, write=3, unsafe=True).is_valid()
+    >>> bool(v), sorted(v.read_quorum), sorted(v.write_quorum)
+    (False, ['n1', 'n2'], ['n3', 'n4', 'n5'])
+    """
+
+    ok: bool
+    read_quorum: frozenset | None = None
+    write_quorum: frozenset | None = None
+    overlap: int = 1
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def pair(self):
+        """``(read_quorum, write_quorum)`` that fail to overlap, or ``None`` when valid."""
+        return None if self.ok else (self.read_quorum, self.write_quorum)
+
+    def __str__(self) -> str:
+        if self.ok:
+            need = "meets" if self.overlap == 1 else f"shares at least {self.overlap} nodes with"
+            return f"valid: every read quorum {need} every write quorum"
+        shared = len(self.read_quorum & self.write_quorum)
+        return (f"invalid: read quorum {_fmt(self.read_quorum)} and write quorum "
+                f"{_fmt(self.write_quorum)} share {shared} node(s); {self.overlap} required")
+
+
+def _fmt(names) -> str:
+    return "{" + ", ".join(map(str, sorted(names, key=_natural))) + "}"
+
+
+def _natural(name):
+    """Sort n2 before n10."""
+    s = str(name)
+    head = s.rstrip("0123456789")
+    tail = s[len(head):]
+    return (head, int(tail) if tail else -1, s)
+
+
+class QuorumSystem:
+    """A read-write quorum system.
+
+    Parameters
+    ----------
+    reads, writes : iterable of iterables of node ids, optional
+        The read and write quorums.  Give one or both; a missing family is filled with
+        the smallest sets that meet every quorum of the other (the optimal complement,
+        as quoracle does), which needs at most 20 nodes.
+    nodes : iterable of node ids, optional
+        All nodes (default: the union of the quorums, in natural order ``n1, n2, …, n10``).
+    unsafe : bool
+        Build the system even if some read and write quorum do not meet; by default that
+        raises ``ValueError`` naming the pair.  ``is_valid()`` then reports the pair.
+
+    Examples
+    --------
+    >>> qs = QuorumSystem(reads=[["a", "b", "c"], ["d", "e", "f"]])
+    >>> qs.nodes
+    ('a', 'b', 'c', 'd', 'e', 'f')
+    >>> qs.is_write_quorum({"a", "e"}), qs.is_write_quorum({"a", "b"})
+    (True, False)
+    >>> qs.resilience(), round(qs.load(0.25), 6)
+    (1, 0.375)
+    """
+
+    def __init__(self, reads=None, writes=None, *, nodes=None, unsafe: bool = False):
+        check_bool("unsafe", unsafe)
+        if reads is None and writes is None:
+            raise TypeError("QuorumSystem needs reads=, writes= or both; got neither")
+        read_sets = None if reads is None else _quorum_list("reads", reads)
+        write_sets = None if writes is None else _quorum_list("writes", writes)
+        given = set().union(*(read_sets or []), *(write_sets or []))
+        if nodes is None:
+            node_ids = tuple(sorted(given, key=_natural))
+        else:
+            node_ids = _names("nodes", nodes, None)
+            unknown = given - set(node_ids)
+            if unknown:
+                raise ValueError(f"quorums name unknown nodes {_fmt(unknown)}; nodes are "
+                                 f"{_fmt(node_ids)}")
+        index = {x: i for i, x in enumerate(node_ids)}
+        n = len(node_ids)
+        r = None if read_sets is None else fam.Explicit(n, [frozenset(index[x] for x in q)
+                                                            for q in read_sets])
+        w = None if write_sets is None else fam.Explicit(n, [frozenset(index[x] for x in q)
+                                                             for q in write_sets])
+        if r is None:
+            r = _complement_family(w, n, "reads")
+        if w is None:
+            w = _complement_family(r, n, "writes")
+        self._init(node_ids, r, w, kind="explicit", overlap=1, params={}, unsafe=unsafe)
+
+    # -- construction helpers -------------------------------------------------------------
+    @classmethod
+    def _build(cls, nodes, reads, writes, *, kind, params, overlap=1, unsafe=False):
+        self = cls.__new__(cls)
+        self._init(tuple(nodes), reads, writes, kind=kind, overlap=overlap, params=params,
+                   unsafe=unsafe)
+        return self
+
+    def _init(self, nodes, reads, writes, *, kind, overlap, params, unsafe):
+        self._nodes = nodes
+        self._index = {x: i for i, x in enumerate(nodes)}
+        self._reads, self._writes = reads, writes
+        self.kind = kind
+        self.overlap = overlap
+        self.params = dict(params)
+        if not unsafe:
+            v = self.is_valid()
+            if not v:
+                raise ValueError(f"not a quorum system: {v}; pass unsafe=True to build it "
+                                 "anyway and study it")
+
+    @property
+    def nodes(self) -> tuple:
+        """The node ids, in order."""
+        return self._nodes
+
+    @property
+    def n(self) -> int:
+        """The number of nodes."""
+        return len(self._nodes)
+
+    def __repr__(self) -> str:
+        extra = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return (f"<QuorumSystem {self.kind}({extra}): reads = {self._reads!r}, "
+                f"writes = {self._writes!r} over {self.n} nodes>")
+
+    # -- membership ------------------------------------------------------------------------
+    def _members(self, ids) -> frozenset:
+        if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
+            raise TypeError(f"ids must be an iterable of node ids (a set, list or tuple); "
+                            f"got {ids!r}")
+        # ids that are not nodes of this system are ignored: a superset of a quorum is
+        # still a quorum, and callers may pass every responder they heard from.
+        return frozenset(self._index[x] for x in ids if x in self._index)
+
+    def is_read_quorum(self, ids) -> bool:
+        """Whether ``ids`` contains some read quorum (Flexible Paxos: a phase-1 quorum).
+
+        Examples
+        --------
+        >>> majority(5).is_read_quorum(["n1", "n2", "n3"]), majority(5).is_read_quorum({"n1"})
+        (True, False)
+        """
+        return self._reads.contains(self._members(ids))
+
+    def is_write_quorum(self, ids) -> bool:
+        """Whether ``ids`` contains some write quorum (Flexible Paxos: a phase-2 quorum).
+
+        Examples
+        --------
+        >>> flexible(6, q1=5, q2=2).is_write_quorum({"n4", "n6"})
+        True
+        """
+        return self._writes.contains(self._members(ids))
+
+    is_phase1_quorum = is_read_quorum
+    is_phase2_quorum = is_write_quorum
+
+    def read_quorums(self, limit: int = 100_000) -> list:
+        """The minimal read quorums as frozensets of node ids.
+
+        Raises ``ValueError`` when there are more than ``limit`` of them (a counting
+        system over many nodes), rather than listing them.
+
+        Examples
+        --------
+        >>> [sorted(q) for q in grid(2, 2).read_quorums()]
+        [['n1', 'n2'], ['n3', 'n4']]
+        """
+        return self._list(self._reads, "read", limit)
+
+    def write_quorums(self, limit: int = 100_000) -> list:
+        """The minimal write quorums as frozensets of node ids (see :meth:`read_quorums`).
+
+        Examples
+        --------
+        >>> [sorted(q) for q in grid(2, 2).write_quorums()]
+        [['n1', 'n3'], ['n1', 'n4'], ['n2', 'n3'], ['n2', 'n4']]
+        """
+        return self._list(self._writes, "write", limit)
+
+    def _list(self, family, what, limit):
+        limit = check_int("limit", limit, low=1)
+        if family.count() > limit:
+            raise ValueError(f"this system has {family.count()} {what} quorums, more than "
+                             f"limit={limit}; raise limit to list them")
+        return [frozenset(self._nodes[i] for i in q) for q in family.quorums()]
+
+    # -- safety ----------------------------------------------------------------------------
+    def is_valid(self) -> Validity:
+        """Whether every read quorum meets every write quorum (in ``overlap`` nodes).
+
+        Returns a :class:`Validity`, truthy when valid and carrying an offending pair
+        when not.  Counting systems are decided by arithmetic; otherwise the smaller
+        family is listed and, for each of its quorums, the other family's least-overlapping
+        quorum is constructed directly.
+
+        Examples
+        --------
+        >>> bool(majority(4).is_valid())
+        True
+        >>> print(flexible(5, q1=2, q2=3, unsafe=True).is_valid())
+        invalid: read quorum {n1, n2} and write quorum {n3, n4, n5} share 0 node(s); 1 required
+        """
+        r, w, n = self._reads, self._writes, self.n
+        if isinstance(r, fam.Threshold) and isinstance(w, fam.Threshold):
+            # Two sets of sizes r and w among n nodes must share r + w - n nodes, and can
+            # be chosen to share no more: the first r and the last w.
+            if r.k + w.k - n >= self.overlap:
+                return Validity(True, overlap=self.overlap)
+            rq = frozenset(range(r.k))
+            wq = frozenset(range(n - w.k, n))
+            if len(rq & wq) < self.overlap:
+                return self._invalid(rq, wq)
+        if r.count() <= w.count():
+            for q in r.quorums():
+                shared, other = w.min_overlap(q)
+                if shared < self.overlap:
+                    return self._invalid(q, other)
+        else:
+            for q in w.quorums():
+                shared, other = r.min_overlap(q)
+                if shared < self.overlap:
+                    return self._invalid(other, q)
+        return Validity(True, overlap=self.overlap)
+
+    def _invalid(self, rq, wq):
+        name = self._nodes.__getitem__
+        return Validity(False, frozenset(map(name, rq)), frozenset(map(name, wq)), self.overlap)
+
+    def read_resilience(self) -> int:
+        """The largest f such that any f failures leave some read quorum alive.
+
+        Examples
+        --------
+        >>> grid(2, 3).read_resilience(), grid(2, 3).write_resilience()
+        (1, 2)
+        """
+        return self._reads.transversal() - 1
+
+    def write_resilience(self) -> int:
+        """The largest f such that any f failures leave some write quorum alive.
+
+        Examples
+        --------
+        >>> flexible(5, q1=4, q2=2).write_resilience()
+        3
+        """
+        return self._writes.transversal() - 1
+
+    def resilience(self) -> int:
+        """The largest f such that after *any* f failures some read quorum and some write
+        quorum are both still fully alive: the lesser of the two resiliences.
+
+        Examples
+        --------
+        >>> majority(5).resilience(), majority(4).resilience(), grid(3, 3).resilience()
+        (2, 1, 2)
+        """
+        return min(self.read_resilience(), self.write_resilience())
+
+    # -- metrics (implemented in sibling modules) -------------------------------------------
+    def availability(self, p, op: str = "both", groups=None):
+        """Probability that a quorum of kind ``op`` is fully alive; see
+        :func:`dsalgo.quorum.availability.availability`.
+
+        Examples
+        --------
+        >>> round(majority(5).availability(0.05), 8)
+        0.99884187
+        """
+        from .availability import availability
+        return availability(self, p, op=op, groups=groups)
+
+    def unavailability(self, p, op: str = "both", groups=None):
+        """``1 - availability``, computed without cancellation (for "how many nines").
+
+        Examples
+        --------
+        >>> u = majority(5).unavailability(0.001)   # 10 p^3 (1-p)^2 + 5 p^4 (1-p) + p^5
+        >>> abs(u - 9.985006e-09) < 1e-20
+        True
+        """
+        from .availability import unavailability
+        return unavailability(self, p, op=op, groups=groups)
+
+    def monte_carlo_availability(self, p, op: str = "both", groups=None, *,
+                                 samples: int = 100_000, seed: int = 0,
+                                 confidence: float = 0.99):
+        """Monte Carlo estimate of :meth:`availability` with a Wilson interval; see
+        :func:`dsalgo.quorum.montecarlo.monte_carlo_availability`.
+
+        Examples
+        --------
+        >>> est = majority(5).monte_carlo_availability(0.2, samples=20_000, seed=1)
+        >>> est.low <= majority(5).availability(0.2) <= est.high
+        True
+        """
+        from .montecarlo import monte_carlo_availability
+        return monte_carlo_availability(self, p, op=op, groups=groups, samples=samples,
+                                        seed=seed, confidence=confidence)
+
+    def load(self, read_fraction, node_capacity=None) -> float:
+        """The Naor–Wool load of the optimal strategy; see :func:`dsalgo.quorum.load.load`.
+
+        Examples
+        --------
+        >>> round(majority(5).load(0.5), 6), round(grid(3, 3).load(0.9), 6)
+        (0.6, 0.333333)
+        """
+        from .load import load
+        return load(self, read_fraction, node_capacity=node_capacity)
+
+    def capacity(self, read_fraction, node_capacity=None) -> float:
+        """The throughput of the optimal strategy, ``1 / load``; see
+        :func:`dsalgo.quorum.load.capacity`.
+
+        Examples
+        --------
+        >>> round(grid(2, 3).capacity(0.25), 6)
+        2.666667
+        """
+        from .load import capacity
+        return capacity(self, read_fraction, node_capacity=node_capacity)
+
+    def node_loads(self, read_fraction, node_capacity=None):
+        """Per-node load under the optimal strategy; see :func:`dsalgo.quorum.load.node_loads`.
+
+        Examples
+        --------
+        >>> majority(3).node_loads(1.0)["load"].round(6).tolist()
+        [0.666667, 0.666667, 0.666667]
+        """
+        from .load import node_loads
+        return node_loads(self, read_fraction, node_capacity=node_capacity)
+
+    def latency(self, response_time, op: str = "read", q=None, *, samples: int = 100_000,
+                seed: int = 0):
+        """Time until a whole quorum has answered; see :func:`dsalgo.quorum.latency.latency`.
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> round(majority(3).latency(stats.expon(scale=0.01), q=0.5), 5)
+        0.00693
+        """
+        from .latency import latency
+        return latency(self, response_time, op=op, q=q, samples=samples, seed=seed)
+
+
+# -- input checks --------------------------------------------------------------------------
+def _quorum_list(name, quorums) -> list:
+    if isinstance(quorums, (str, bytes)) or not isinstance(quorums, Iterable):
+        raise TypeError(f"{name} must be an iterable of quorums (each an iterable of node "
+                        f"ids); got {quorums!r}")
+    out = []
+    for i, q in enumerate(quorums):
+        if isinstance(q, (str, bytes)) or not isinstance(q, Iterable):
+            raise TypeError(f"{name}[{i}] must be an iterable of node ids; got {q!r}")
+        q = frozenset(q)
+        if not q:
+            raise ValueError(f"{name}[{i}] is an empty quorum; every quorum needs a node")
+        out.append(q)
+    if not out:
+        raise ValueError(f"{name} must list at least one quorum; got none")
+    return out
+
+
+def _names(name, names, n):
+    if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
+        raise TypeError(f"{name} must be a sequence of node ids; got {names!r}")
+    names = tuple(names)
+    if n is not None and len(names) != n:
+        raise ValueError(f"{name} must have {n} node ids; got {len(names)}: {names!r}")
+    if len(set(names)) != len(names):
+        dup = sorted({x for x in names if names.count(x) > 1}, key=_natural)
+        raise ValueError(f"{name} must be distinct; got duplicates {dup!r}")
+    if not names:
+        raise ValueError(f"{name} must name at least one node; got none")
+    return names
+
+
+def _default_names(n, names):
+    if names is None:
+        return tuple(f"n{i}" for i in range(1, n + 1))
+    return _names("names", names, n)
+
+
+def _complement_family(family, n, what):
+    """The minimal sets that meet every quorum of ``family`` (its blocker)."""
+    if n > fam.MAX_ENUMERATED_NODES:
+        raise ValueError(f"deriving {what} needs at most {fam.MAX_ENUMERATED_NODES} nodes; "
+                         f"got {n}; give {what}= explicitly")
+    states = fam.all_states(n)
+    # a set meets every quorum iff its complement contains no quorum
+    meets = ~family.alive_mask(~states)
+    bits = np.arange(2 ** n)[meets]
+    minimal = [b for b in bits if not any(meets[b & ~(1 << i)] for i in range(n) if b >> i & 1)]
+    return fam.Explicit(n, [frozenset(i for i in range(n) if b >> i & 1) for b in minimal])
+
+
+def _check_n(n):
+    return check_int("n", n, low=1)
+
+
+# -- constructors --------------------------------------------------------------------------
+def majority(n: int, names=None) -> QuorumSystem:
+    """Majority quorums: reads and writes are any ``floor(n/2) + 1`` of ``n`` nodes.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes, ``>= 1``.
+    names : sequence of str, optional
+        Node ids (default ``n1…nN``).
+
+    Examples
+    --------
+    >>> qs = majority(5)
+    >>> qs.nodes, qs.params
+    (('n1', 'n2', 'n3', 'n4', 'n5'), {'n': 5, 'quorum': 3})
+    >>> qs.resilience(), round(qs.load(0.5), 6)
+    (2, 0.6)
+    """
+    n = _check_n(n)
+    k = quorum_size(n)
+    return QuorumSystem._build(_default_names(n, names), fam.Threshold(n, k),
+                               fam.Threshold(n, k), kind="majority", params={"n": n, "quorum": k})
+
+
+def threshold(n: int, read: int, write: int, names=None, unsafe: bool = False) -> QuorumSystem:
+    """Counting quorums: any ``read`` nodes form a read quorum, any ``write`` a write quorum.
+
+    Safe when ``read + write > n`` (Gifford's weighted voting with unit votes).
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes, ``>= 1``.
+    read, write : int
+        Quorum sizes in ``[1, n]``.
+    names : sequence of str, optional
+    unsafe : bool
+        Allow ``read + write <= n`` (then ``is_valid()`` is falsy, with a pair).
+
+    Examples
+    --------
+    >>> qs = threshold(5, read=2, write=4)
+    >>> qs.read_resilience(), qs.write_resilience(), round(qs.load(0.9), 6)
+    (3, 1, 0.44)
+    """
+    n = _check_n(n)
+    read = check_int("read", read, low=1, high=n)
+    write = check_int("write", write, low=1, high=n)
+    check_bool("unsafe", unsafe)
+    if read + write <= n and not unsafe:
+        raise ValueError(f"read + write must exceed n so that read and write quorums meet; "
+                         f"got read={read}, write={write}, n={n}; pass unsafe=True to study it")
+    return QuorumSystem._build(_default_names(n, names), fam.Threshold(n, read),
+                               fam.Threshold(n, write), kind="threshold",
+                               params={"n": n, "read": read, "write": write}, unsafe=unsafe)
+
+
+def flexible(n: int, q1: int, q2: int, names=None, unsafe: bool = False) -> QuorumSystem:
+    """Flexible Paxos counting quorums (Howard et al. 2016): any ``q1`` nodes for phase 1,
+    any ``q2`` for phase 2, safe when ``q1 + q2 > n``.
+
+    Phase-1 quorums are the *read* quorums and phase-2 quorums the *write* quorums
+    (Whittaker et al.'s mapping): a new leader reads what earlier phase-2 quorums wrote.
+
+    Parameters
+    ----------
+    n : int
+        Number of acceptors, ``>= 1``.
+    q1, q2 : int
+        Phase-1 and phase-2 quorum sizes in ``[1, n]``.
+    names : sequence of str, optional
+    unsafe : bool
+        Allow ``q1 + q2 <= n`` (then ``is_valid()`` reports a non-intersecting pair).
+
+    Examples
+    --------
+    >>> fp = flexible(6, q1=5, q2=2)
+    >>> fp.is_phase1_quorum({"n1", "n2", "n3", "n4", "n5"}), fp.is_write_quorum({"n1", "n2"})
+    (True, True)
+    >>> fp.read_resilience(), fp.write_resilience()
+    (1, 4)
+    """
+    n = _check_n(n)
+    q1 = check_int("q1", q1, low=1, high=n)
+    q2 = check_int("q2", q2, low=1, high=n)
+    check_bool("unsafe", unsafe)
+    if q1 + q2 <= n and not unsafe:
+        raise ValueError(f"q1 + q2 must exceed n so that every phase-1 quorum meets every "
+                         f"phase-2 quorum; got q1={q1}, q2={q2}, n={n}; pass unsafe=True to "
+                         "study it")
+    return QuorumSystem._build(_default_names(n, names), fam.Threshold(n, q1),
+                               fam.Threshold(n, q2), kind="flexible",
+                               params={"n": n, "q1": q1, "q2": q2}, unsafe=unsafe)
+
+
+def grid(rows: int, cols: int, names=None) -> QuorumSystem:
+    """The grid quorum system: nodes in ``rows x cols`` (row-major), a read quorum is a
+    full row and a write quorum is one node from every row.
+
+    Parameters
+    ----------
+    rows, cols : int
+        Grid shape, each ``>= 1``.
+    names : sequence of str, optional
+        ``rows * cols`` node ids, row by row (default ``n1…nN``).
+
+    Examples
+    --------
+    >>> g = grid(3, 3)
+    >>> g.is_read_quorum({"n4", "n5", "n6"}), g.is_write_quorum({"n1", "n5", "n9"})
+    (True, True)
+    >>> round(g.load(0.5), 6)
+    0.333333
+    """
+    rows = check_int("rows", rows, low=1)
+    cols = check_int("cols", cols, low=1)
+    n = rows * cols
+    layout = [tuple(range(r * cols, (r + 1) * cols)) for r in range(rows)]
+    return QuorumSystem._build(_default_names(n, names), fam.Rows(n, layout),
+                               fam.OnePerRow(n, layout), kind="grid",
+                               params={"rows": rows, "cols": cols})
+
+
+def byzantine(n: int, f: int, names=None) -> QuorumSystem:
+    """Byzantine quorums: any ``ceil((n + f + 1)/2)`` nodes, so any two quorums share
+    ``f + 1`` nodes (at least one correct); needs ``n >= 3f + 1``.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes, ``>= 1``.
+    f : int
+        Byzantine nodes tolerated, ``0 <= f <= floor((n - 1)/3)``.
+    names : sequence of str, optional
+
+    Examples
+    --------
+    >>> b = byzantine(4, 1)
+    >>> b.params, b.overlap, b.resilience()
+    ({'n': 4, 'f': 1, 'quorum': 3}, 2, 1)
+    """
+    n = _check_n(n)
+    f = check_int("f", f, low=0)
+    if f > max_faults(n, "byzantine"):
+        raise ValueError(f"f must be at most floor((n - 1)/3) = {max_faults(n, 'byzantine')} "
+                         f"for n={n} (Byzantine agreement needs n >= 3f + 1); got f={f}")
+    k = quorum_size(n, "byzantine", f=f)
+    return QuorumSystem._build(_default_names(n, names), fam.Threshold(n, k),
+                               fam.Threshold(n, k), kind="byzantine",
+                               params={"n": n, "f": f, "quorum": k}, overlap=f + 1)
+

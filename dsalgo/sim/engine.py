@@ -14,6 +14,7 @@ built from those rows when the run ends.
 from __future__ import annotations
 
 import math
+from math import log
 from heapq import heappop, heappush
 from itertools import count
 
@@ -21,6 +22,7 @@ from .._validate import check_callable, check_int, check_number, check_range
 from ._rng import stream
 from .faults import (ClockDrift, ClockJump, Crash, Fault, Heal, Nemesis, Partition, Pause,
                      Restart)
+from .latency import Exponential
 from .network import Network
 from .run import Run
 
@@ -29,7 +31,12 @@ __all__ = ["Simulation", "Node", "Context"]
 NaN = math.nan
 
 # heap entry kinds
-_DELIVER, _TIMER, _CALL, _RESUME = 0, 1, 2, 3
+_DELIVER, _TIMER, _CALL, _RESUME, _STOP = 0, 1, 2, 3, 4
+# a message row's fate (status, reason) is one small code, turned into columns at the end
+_IN_FLIGHT, _DELIVERED, _LOSS, _PARTITION, _NODE_DOWN = 0, 1, 2, 3, 4
+FATES = {_IN_FLIGHT: ("in_flight", None), _DELIVERED: ("delivered", None),
+         _LOSS: ("dropped", "loss"), _PARTITION: ("dropped", "partition"),
+         _NODE_DOWN: ("dropped", "node_down")}
 
 
 class Node:
@@ -57,13 +64,17 @@ class Node:
 
 
 class _Link:
-    __slots__ = ("src", "dst", "dst_state", "sample", "drop", "dup", "fifo", "last", "rng",
-                 "blocked")
+    __slots__ = ("src", "dst", "src_code", "dst_code", "dst_state", "draw", "rate", "rand",
+                 "drop", "dup", "fifo", "last", "rng", "blocked", "plain")
+
+    def refresh(self, record: bool):
+        self.plain = record and not (self.blocked or self.drop or self.dup or self.fifo)
 
 
 class _NodeState:
-    __slots__ = ("id", "factory", "node", "ctx", "alive", "paused", "queue", "timers", "disk",
-                 "base_t", "base_local", "factor", "incarnation")
+    __slots__ = ("id", "code", "factory", "node", "ctx", "alive", "paused", "running", "queue",
+                 "timers", "disk", "base_t", "base_local", "factor", "incarnation", "on_message",
+                 "on_timer")
 
     def local(self, t: float) -> float:
         return self.base_local + (t - self.base_t) * self.factor
@@ -95,8 +106,6 @@ class Context:
         Storage that survives crashes (everything else on the node is lost).
     """
 
-    __slots__ = ("id", "rng", "disk", "_sim", "_st", "_out", "_timer_rng")
-
     def __init__(self, sim: "Simulation", st: _NodeState):
         self.id = st.id
         self._sim = sim
@@ -105,6 +114,43 @@ class Context:
         self._timer_rng = stream(sim.seed, "timer", st.id)
         self.disk = st.disk
         self._out: dict[str, _Link] = {}
+        self.send = self._fast_send()  # shadows the documented method below, same behaviour
+
+    def _fast_send(self):
+        # The hot path of every simulation, as a closure: its state lives in cells, which
+        # are cheaper to read than attributes.  Behaviour is exactly Context.send's.
+        sim = self._sim
+        src = self.id
+        out_get = self._out.get
+        out = self._out
+        type_code = sim._type_codes.get
+        rows_append = sim._msg_rows.append
+        heap = sim._heap
+        seq = sim._seq
+        make_link = sim._link
+        slow = sim._send_slow
+
+        def send(dst, msg):
+            link = out_get(dst)
+            if link is None:
+                link = out[dst] = make_link(src, dst)
+            if link.plain:
+                code = type_code(msg.__class__)
+                if code is None:
+                    code = sim._type_code(msg)
+                now = sim._now
+                rate = link.rate
+                if rate:  # exponential latency, inlined: what random.expovariate computes
+                    t = now - log(1.0 - link.rand()) / rate
+                else:
+                    t = now + link.draw()
+                rec = [link.src_code, link.dst_code, code, now, t, 0]
+                rows_append(rec)
+                heappush(heap, (t, next(seq), 0, rec, msg, link))
+            else:
+                slow(link, msg)
+
+        return send
 
     @property
     def now(self) -> float:
@@ -113,38 +159,15 @@ class Context:
         return st.base_local + (self._sim._now - st.base_t) * st.factor
 
     def send(self, dst: str, msg) -> None:
-        """Send ``msg`` to node ``dst`` through the network."""
+        """Send ``msg`` to node ``dst`` through the network.
+
+        (Each context replaces this with an equivalent closure, ``_fast_send``, which
+        short-cuts the common case; this is the general path it falls back to.)
+        """
         link = self._out.get(dst)
         if link is None:
             link = self._out[dst] = self._sim._link(self.id, dst)
-        sim = self._sim
-        now = sim._now
-        rows = sim._msg_rows
-        tname = _TYPE_NAMES.get(msg.__class__) or _type_name(msg)
-        if link.blocked:
-            rows.append([len(rows), self.id, dst, tname, now, NaN, "dropped", "partition"])
-            return
-        rng = link.rng
-        if link.drop and rng.random() < link.drop:
-            rows.append([len(rows), self.id, dst, tname, now, NaN, "dropped", "loss"])
-        else:
-            t = now + link.sample(rng)
-            if link.fifo:
-                if t < link.last:
-                    t = link.last
-                link.last = t
-            rec = [len(rows), self.id, dst, tname, now, t, None, None]
-            rows.append(rec)
-            heappush(sim._heap, (t, next(sim._seq), _DELIVER, rec, msg, link.dst_state))
-        if link.dup and rng.random() < link.dup:
-            t = now + link.sample(rng)
-            if link.fifo:
-                if t < link.last:
-                    t = link.last
-                link.last = t
-            rec = [len(rows), self.id, dst, tname, now, t, None, "duplicate"]
-            rows.append(rec)
-            heappush(sim._heap, (t, next(sim._seq), _DELIVER, rec, msg, link.dst_state))
+        self._sim._send_slow(link, msg)
 
     def broadcast(self, dsts, msg) -> None:
         """Send ``msg`` to each node in ``dsts`` (one message copy per destination)."""
@@ -260,6 +283,9 @@ class Simulation:
         self._states: dict[str, _NodeState] = {}
         self._links: dict[tuple[str, str], _Link] = {}
         self._msg_rows: list = []
+        self._dup_rows: list = []
+        self._type_codes: dict = {}
+        self._type_names: dict = {}
         self._event_rows: list = []
         self._op_rows: list = []
         self._fault_rows: list = []
@@ -269,7 +295,8 @@ class Simulation:
         self._partitions: dict[int, Partition] = {}
         self._partition_rows: dict[int, list] = {}
         self._started = False
-        self._halt = False
+        self._running = False
+        self._halted = False
         self._observers: list = []
 
     # ------------------------------------------------------------------ set-up
@@ -281,8 +308,10 @@ class Simulation:
             raise ValueError(f"id {id!r} is already a node of this simulation")
         check_callable("factory", factory)
         st = _NodeState()
-        st.id, st.factory, st.node, st.alive, st.paused = id, factory, None, False, False
-        st.queue, st.timers, st.disk = [], {}, {}
+        st.id, st.code = id, len(self._states)
+        st.factory, st.node, st.alive, st.paused = factory, None, False, False
+        st.on_message = st.on_timer = None
+        st.queue, st.timers, st.disk, st.running = [], {}, {}, False
         st.base_t, st.base_local, st.factor, st.incarnation = 0.0, 0.0, 1.0, 0
         st.ctx = Context(self, st)
         self._states[id] = st
@@ -332,8 +361,11 @@ class Simulation:
         self._observers.append(check_callable("fn", fn))
 
     def stop(self) -> None:
-        """End the current :meth:`run` after the event being handled."""
-        self._halt = True
+        """End the current :meth:`run` after the event being handled (no effect between runs)."""
+        if self._running:
+            self._halted = True
+            # a negative sequence number sorts before every event at the same time
+            heappush(self._heap, (self._now, -next(self._seq), _STOP, None, None, None))
 
     def call_at(self, at: float, fn, *args) -> None:
         """Run ``fn(*args)`` at real time ``at`` (a harness hook, e.g. for scripted clients)."""
@@ -358,66 +390,70 @@ class Simulation:
             self._started = True
             for st in self._states.values():
                 self._push(0.0, _CALL, self._start_node, st)
-        self._loop(until, progress)
-        if not self._halt:
+        self._running = True
+        try:
+            if progress:
+                self._loop_with_progress(until)
+            else:
+                self._loop(until)
+        finally:
+            self._running = False
+        if not self._halted:
             self._now = until
-        self._halt = False
+        self._halted = False
         return self._make_run()
 
-    def _loop(self, until, progress):
+    def _loop_with_progress(self, until):
+        from tqdm.auto import tqdm
+        start = self._now
+        with tqdm(total=until - start, unit="sim s", desc="simulate", leave=False) as bar:
+            for i in range(1, 101):
+                step = start + (until - start) * i / 100
+                self._loop(step)
+                bar.update(step - bar.n - start)
+                if self._halted:
+                    break
+
+    def _loop(self, until):
+        """The event loop.  Kept flat on purpose: it is where the time goes."""
         heap = self._heap
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=until, unit="sim s", desc="simulate", leave=False)
-            done = self._now
-        n = 0
         while heap:
-            ev = heap[0]
+            ev = heappop(heap)
             t = ev[0]
             if t > until:
+                heappush(heap, ev)  # same (time, seq): order is kept
                 break
-            heappop(heap)
             self._now = t
             kind = ev[2]
-            if kind == _DELIVER:
-                st = ev[5]
-                rec = ev[3]
-                if st.paused:
+            if kind == 0:  # _DELIVER
+                link = ev[5]
+                st = link.dst_state
+                if st.running:
+                    ev[3][5] = 1  # _DELIVERED
+                    st.on_message(st.ctx, link.src, ev[4])
+                elif st.alive:  # paused: handled on resume, in arrival order
                     st.queue.append(ev)
-                elif st.alive:
-                    rec[5] = t
-                    rec[6] = "delivered"
-                    st.node.on_message(st.ctx, rec[1], ev[4])
                 else:
-                    rec[5] = NaN
-                    rec[6] = "dropped"
-                    rec[7] = "node_down"
+                    rec = ev[3]
+                    rec[4] = NaN
+                    rec[5] = _NODE_DOWN
             elif kind == _TIMER:
                 st = ev[3]
                 name = ev[4]
                 cur = st.timers.get(name)
                 if cur is None or cur[0] != ev[5]:
                     continue  # cancelled, replaced, or lost in a crash
-                if st.paused:
-                    st.queue.append(ev)
+                if not st.running:
+                    st.queue.append(ev)  # paused (a crashed node has no timers)
                     continue
                 del st.timers[name]
-                st.node.on_timer(st.ctx, name)
+                st.on_timer(st.ctx, name)
             elif kind == _CALL:
                 ev[3](ev[4]) if ev[4] is not None else ev[3]()
-            else:  # _RESUME
+            elif kind == _RESUME:
                 self._resume(ev[3], ev[4])
-            if self._halt:
+            else:  # _STOP
                 break
-            if bar is not None:
-                n += 1
-                if n & 1023 == 0:
-                    bar.update(t - done)
-                    done = t
-        if bar is not None:
-            bar.update(max(0.0, until - done))
-            bar.close()
 
     def _push(self, t, kind, a, b=None, c=None):
         heappush(self._heap, (t, next(self._seq), kind, a, b, c))
@@ -440,15 +476,64 @@ class Simulation:
         cfg = self.network.link_config(src, dst)
         link = _Link()
         link.src, link.dst, link.dst_state = src, dst, dst_state
-        link.sample = cfg["latency"].sample
+        link.src_code, link.dst_code = self._states[src].code, dst_state.code
+        link.rng = stream(self.seed, "link", src, dst)
+        link.draw = cfg["latency"].sampler(link.rng)
+        lat = cfg["latency"]
+        link.rate = 1.0 / lat.mean if type(lat) is Exponential else 0.0
+        link.rand = link.rng.random
         link.drop = cfg["drop_rate"]
         link.dup = cfg["duplicate_rate"]
         link.fifo = cfg["fifo"]
         link.last = 0.0
-        link.rng = stream(self.seed, "link", src, dst)
         link.blocked = any((src, dst) in p.blocked_pairs() for p in self._partitions.values())
+        link.refresh(self.record_messages)
         self._links[(src, dst)] = link
         return link
+
+    def _type_code(self, msg) -> int:
+        if isinstance(msg, dict):  # dict messages are typed by their "type" entry
+            name = str(msg.get("type", "dict"))
+        else:
+            name = _type_name(msg)
+        code = self._type_names.setdefault(name, len(self._type_names))
+        if not isinstance(msg, dict):
+            self._type_codes[msg.__class__] = code
+        return code
+
+    def _send_slow(self, link: _Link, msg) -> None:
+        """Send with loss, duplication, FIFO order, a partition, or recording off."""
+        code = self._type_codes.get(msg.__class__)
+        if code is None:
+            code = self._type_code(msg)
+        now = self._now
+        record = self.record_messages
+        rows = self._msg_rows
+        if link.blocked:
+            if record:
+                rows.append([link.src_code, link.dst_code, code, now, NaN, _PARTITION])
+            return
+        rng = link.rng
+        if link.drop and rng.random() < link.drop:
+            if record:
+                rows.append([link.src_code, link.dst_code, code, now, NaN, _LOSS])
+        else:
+            self._put_on_wire(link, code, msg, now)
+        if link.dup and rng.random() < link.dup:
+            if record:
+                self._dup_rows.append(len(rows))
+            self._put_on_wire(link, code, msg, now)
+
+    def _put_on_wire(self, link, code, msg, now):
+        t = now + link.draw()
+        if link.fifo:
+            if t < link.last:
+                t = link.last
+            link.last = t
+        rec = [link.src_code, link.dst_code, code, now, t, _IN_FLIGHT]
+        if self.record_messages:
+            self._msg_rows.append(rec)
+        heappush(self._heap, (t, next(self._seq), _DELIVER, rec, msg, link))
 
     def _emit(self, node, kind, fields):
         rows = self._event_rows
@@ -462,21 +547,26 @@ class Simulation:
         st.paused = False
         st.timers = {}
         st.incarnation += 1
-        st.node = st.factory()
-        st.node.on_start(st.ctx)
+        node = st.node = st.factory()
+        if not isinstance(node, Node) and not (hasattr(node, "on_message")
+                                               and hasattr(node, "on_timer")):
+            raise TypeError(f"factory of node {st.id!r} must return a dsalgo.sim.Node; "
+                            f"got {node!r}")
+        st.on_message, st.on_timer = node.on_message, node.on_timer
+        st.running = True
+        node.on_start(st.ctx)
 
     def _crash(self, st: _NodeState, lenient=False):
         if not st.alive:
             if lenient:
                 return False
             raise RuntimeError(f"crash of {st.id!r}, which is already down")
-        st.alive = False
-        st.paused = False
-        st.node = None
+        st.alive = st.paused = st.running = False
+        st.node = st.on_message = st.on_timer = None
         st.timers = {}
-        for ev in st.queue:  # handled-never: messages queued during a pause are lost
+        for ev in st.queue:  # never handled: messages queued during a pause are lost
             if ev[2] == _DELIVER:
-                ev[3][5], ev[3][6], ev[3][7] = NaN, "dropped", "node_down"
+                ev[3][4], ev[3][5] = NaN, _NODE_DOWN
         st.queue = []
         self._emit(st.id, "crash", {})
         return True
@@ -494,6 +584,7 @@ class Simulation:
         if not st.alive or st.paused:
             return False
         st.paused = True
+        st.running = False
         self._emit(st.id, "pause", {"duration": duration})
         self._push(self._now + duration, _RESUME, st, st.incarnation)
         return True
@@ -502,9 +593,12 @@ class Simulation:
         if not st.paused or st.incarnation != incarnation:
             return
         st.paused = False
+        st.running = True
         self._emit(st.id, "resume", {})
         queued, st.queue = st.queue, []
         for ev in queued:  # handled now, in arrival order
+            if ev[2] == _DELIVER:
+                ev[3][4] = self._now
             heappush(self._heap, (self._now, next(self._seq)) + ev[2:])
 
     def _set_clock(self, st: _NodeState, *, delta=0.0, rate=None):
@@ -616,12 +710,13 @@ class Simulation:
             blocked |= p.blocked_pairs()
         for pair, link in self._links.items():
             link.blocked = pair in blocked
+            link.refresh(self.record_messages)
 
     # ------------------------------------------------------------------ results
     def _make_run(self) -> Run:
-        msgs = self._msg_rows if self.record_messages else []
         return Run.from_rows(
-            messages=msgs, events=self._event_rows, history=self._op_rows,
+            messages=self._msg_rows, duplicates=self._dup_rows, node_ids=list(self._states),
+            type_names=list(self._type_names), events=self._event_rows, history=self._op_rows,
             faults=self._fault_rows, params=dict(self.params), seed=self.seed,
             nodes=list(self._states), until=self._now,
         )

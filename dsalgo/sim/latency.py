@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 
@@ -27,6 +28,10 @@ class Latency:
     @property
     def mean(self) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def sampler(self, rng: random.Random):
+        """A zero-argument function drawing one delay from ``rng`` (the simulator's fast path)."""
+        return partial(self.sample, rng)
 
     def draw(self, size: int, seed: int = 0) -> np.ndarray:
         """``size`` independent delays as a numpy array (seconds), from ``random.Random(seed)``."""
@@ -55,6 +60,9 @@ class Constant(Latency):
 
     def sample(self, rng):
         return self.delay
+
+    def sampler(self, rng):
+        return partial(float, self.delay)
 
     @property
     def mean(self):
@@ -107,6 +115,9 @@ class Exponential(Latency):
 
     def sample(self, rng):
         return rng.expovariate(self._rate)
+
+    def sampler(self, rng):
+        return partial(rng.expovariate, self._rate)
 
     @property
     def mean(self):

@@ -12,6 +12,7 @@ Tables (one row per thing, typed even when empty):
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -75,6 +76,41 @@ def _frame(name: str, rows) -> pd.DataFrame:
     return pd.DataFrame({c: _column(cols[i], d) for i, (c, d) in enumerate(schema.items())})
 
 
+_STATUS = ["delivered", "dropped", "in_flight"]
+_REASON = ["loss", "partition", "node_down", "duplicate"]
+# fate code (see engine) -> (status code, reason code); -1 is a missing reason
+_FATE_STATUS = np.array([2, 0, 1, 1, 1], dtype=np.int8)
+_FATE_REASON = np.array([-1, -1, 0, 1, 2], dtype=np.int8)
+
+
+def _messages_frame(rows, duplicates, node_ids, type_names) -> pd.DataFrame:
+    """Rows are ``[src_code, dst_code, type_code, t_send, t_deliver, fate]`` lists."""
+    n = len(rows)
+    if not n:
+        return empty_table("messages")
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.float64, count=6 * n)
+    a = flat.reshape(n, 6)
+    fate = a[:, 5].astype(np.int8)
+    reason = _FATE_REASON[fate]
+    if duplicates:
+        dup = np.asarray(duplicates, dtype=np.int64)
+        reason[dup[reason[dup] == -1]] = 3
+    nodes = pd.Index(node_ids, dtype=object)
+    t_deliver = a[:, 4].copy()
+    t_deliver[fate != 1] = np.nan
+    return pd.DataFrame({
+        "msg_id": np.arange(n, dtype=np.int64),
+        "src": pd.Categorical.from_codes(a[:, 0].astype(np.int64), categories=nodes),
+        "dst": pd.Categorical.from_codes(a[:, 1].astype(np.int64), categories=nodes),
+        "type": pd.Categorical.from_codes(a[:, 2].astype(np.int64),
+                                          categories=pd.Index(type_names, dtype=object)),
+        "t_send": a[:, 3],
+        "t_deliver": t_deliver,
+        "status": pd.Categorical.from_codes(_FATE_STATUS[fate], categories=_STATUS),
+        "reason": pd.Categorical.from_codes(reason, categories=_REASON),
+    })
+
+
 def _events_frame(rows) -> pd.DataFrame:
     if not rows:
         return empty_table("events")
@@ -121,16 +157,13 @@ class Run:
         self.until = float(until)
 
     @classmethod
-    def from_rows(cls, *, messages, events, history, faults, params, seed, nodes, until):
-        msgs = _frame("messages", messages)
-        if len(msgs):
-            st = msgs["status"]
-            if st.isna().any():  # still on the wire when the run ended
-                msgs["status"] = st.cat.add_categories(["in_flight"]).fillna("in_flight")
-                msgs.loc[msgs["status"] == "in_flight", "t_deliver"] = np.nan
+    def from_rows(cls, *, messages, duplicates, node_ids, type_names, events, history, faults,
+                  params, seed, nodes, until):
+        """Build a run from the simulator's raw rows (see ``dsalgo.sim.engine``)."""
         hist_rows = [r if r[8] is not None else r[:8] + ["info"] for r in history]
-        return cls(msgs, _events_frame(events), _frame("history", hist_rows),
-                   _frame("faults", faults), params=params, seed=seed, nodes=nodes, until=until)
+        return cls(_messages_frame(messages, duplicates, node_ids, type_names),
+                   _events_frame(events), _frame("history", hist_rows), _frame("faults", faults),
+                   params=params, seed=seed, nodes=nodes, until=until)
 
     # -------------------------------------------------------------- summary
     def summary(self) -> pd.Series:

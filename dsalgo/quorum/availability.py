@@ -256,7 +256,8 @@ def _grid(system, p_vec, op):
     all_up = np.array([np.prod(1.0 - p_vec[list(r)]) for r in rows])
     some_row_up_u = float(np.prod(1.0 - all_up))                 # no row fully alive
     every_row_a = float(np.prod(1.0 - all_down))                  # every row has a live node
-    every_row_u = float(-np.expm1(np.sum(np.log1p(-np.minimum(all_down, 1.0)))))
+    with np.errstate(divide="ignore"):   # a row certainly down gives log(0) = -inf: fine
+        every_row_u = float(-np.expm1(np.sum(np.log1p(-np.minimum(all_down, 1.0)))))
     if op == "read":
         return 1.0 - some_row_up_u, some_row_up_u
     if op == "write":

@@ -1,0 +1,31 @@
+"""Distributed locks: RedLock, the ZooKeeper lock recipe, and fencing tokens.
+
+Two lock services guard the same resource, a counter on a storage service
+(:mod:`~dsalgo.locks.storage`) that each holder updates by read-modify-write:
+
+- :mod:`~dsalgo.locks.redlock` — leases on N independent Redis servers (the Redlock
+  algorithm of the Redis docs); no fencing token;
+- :mod:`~dsalgo.locks.zookeeper` — the ZooKeeper lock recipe (ephemeral sequential
+  znodes, watch the next-lower node) on a ZooKeeper-style service
+  (:mod:`~dsalgo.locks.zkservice`), with the znode sequence number as fencing token, and
+  the naive variant that watches the parent (the herd effect).
+
+:func:`check` judges a run from its tables: ``mutual_exclusion`` (no two clients believe
+they hold the lock at the same real time) and ``storage_safety`` (fenced writes in token
+order, no lost update).  :mod:`~dsalgo.locks.scenarios` scripts the failures Kleppmann
+(2016) describes.
+
+Examples
+--------
+>>> from dsalgo import locks
+>>> run = locks.zookeeper.simulate(n=3, clients=3, seed=2, duration=1.0)
+>>> print(locks.check(run))
+All 2 properties hold: mutual_exclusion, storage_safety.
+"""
+
+from . import redlock, scenarios, storage, zkservice, zookeeper
+from .checker import check, handovers, herd, holding_intervals
+from .storage import StorageServer
+
+__all__ = ["redlock", "zookeeper", "zkservice", "storage", "scenarios", "check",
+           "holding_intervals", "handovers", "herd", "StorageServer"]

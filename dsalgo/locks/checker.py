@@ -1,0 +1,268 @@
+"""Checking a lock run from its tables: mutual exclusion, storage safety, herd size.
+
+Everything here reads only ``run.events`` and ``run.messages`` (global, real times), so it
+works on a loaded run and does not care which lock produced it.
+
+``mutual_exclusion``
+    No two clients *believe* they hold the same lock at the same real time.  A belief is
+    the interval from a client's ``acquire`` event to its next ``release``, ``expire`` or
+    ``crash``; one still open when the run ends lasts to the end (and beyond).
+``storage_safety``
+    On the storage service (its ``write`` events, in the order it handled them): no
+    accepted write carries a fencing token older than one accepted before, and no accepted
+    write was computed from a version older than the current one (a *lost update*: it
+    overwrote a write it never saw).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..check import Verdict
+
+__all__ = ["check", "holding_intervals", "handovers", "herd", "PROPERTIES"]
+
+PROPERTIES = ("mutual_exclusion", "storage_safety")
+
+_INTERVAL_COLUMNS = ["client", "lock", "token", "t_acquire", "t_end", "end"]
+
+
+def _tables(run):
+    for name in ("events", "messages"):
+        if not isinstance(getattr(run, name, None), pd.DataFrame):
+            raise TypeError(f"run must be a dsalgo.sim.Run (with DataFrame tables); "
+                            f"got {run!r}")
+    return run.events
+
+
+def _col(df, name):
+    return df[name] if name in df.columns else pd.Series([None] * len(df), index=df.index,
+                                                          dtype=object)
+
+
+def holding_intervals(run) -> pd.DataFrame:
+    """One row per time a client believed it held a lock.
+
+    Parameters
+    ----------
+    run : dsalgo.sim.Run
+        A lock run (live or loaded).
+
+    Returns
+    -------
+    DataFrame
+        ``client, lock, token, t_acquire, t_end, end`` where ``end`` says what ended the
+        belief (``release``, ``expire``, ``crash`` or ``open`` when the run ended first,
+        with ``t_end`` NaN).
+
+    Examples
+    --------
+    >>> from dsalgo import locks
+    >>> run = locks.redlock.simulate(n=3, seed=1, duration=0.3)
+    >>> locks.holding_intervals(run).iloc[0][["client", "end"]].tolist()
+    ['c1', 'release']
+    """
+    ev = _tables(run)
+    if not len(ev):
+        return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in
+                             zip(_INTERVAL_COLUMNS, [object, object, object, float, float,
+                                                     object])})
+    kinds = ev["kind"].astype(str)
+    holders = set(ev.loc[kinds == "acquire", "node"].astype(str))
+    sel = ev[kinds.isin(["acquire", "release", "expire", "crash"])
+             & ev["node"].astype(str).isin(holders)].sort_values("seq")
+    lock, token = _col(sel, "lock"), _col(sel, "token")
+    rows, open_ = [], {}
+    for t, node, kind, lk, tok in zip(sel["time"], sel["node"].astype(str),
+                                      sel["kind"].astype(str), lock, token):
+        if kind == "acquire":
+            if node in open_:  # defensive: a new belief ends any previous one
+                rows.append(open_.pop(node) + [t, "acquire"])
+            open_[node] = [node, lk, None if _missing(tok) else tok, t]
+        elif node in open_:
+            rows.append(open_.pop(node) + [t, kind])
+    for row in open_.values():
+        rows.append(row + [math.nan, "open"])
+    out = pd.DataFrame(rows, columns=_INTERVAL_COLUMNS)
+    return out.sort_values(["t_acquire", "client"], kind="stable").reset_index(drop=True)
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _fmt_end(t):
+    return "the end of the run" if math.isnan(t) else f"{t:.6g}s"
+
+
+def _mutual_exclusion(intervals: pd.DataFrame) -> list[dict]:
+    out = []
+    for lk, grp in intervals.groupby("lock", sort=True, dropna=False):
+        active: list = []  # (end, client, start, t_end) of beliefs not yet known to be over
+        for start, end, client in zip(grp["t_acquire"], grp["t_end"], grp["client"]):
+            end_key = math.inf if math.isnan(end) else end
+            active = [a for a in active if a[0] > start]
+            for a_end, a_client, a_start, a_t_end in active:
+                if a_client == client:
+                    continue
+                until = min(a_end, end_key)
+                out.append({
+                    "property": "mutual_exclusion", "time": start,
+                    "nodes": (a_client, client), "t_start": start,
+                    "t_end": math.nan if math.isinf(until) else until,
+                    "detail": (f"{a_client} believed it held {lk!r} from {a_start:.6g}s to "
+                               f"{_fmt_end(a_t_end)} and {client} from {start:.6g}s to "
+                               f"{_fmt_end(end)}; both held it from {start:.6g}s to "
+                               f"{_fmt_end(math.nan if math.isinf(until) else until)}")})
+            active.append((end_key, client, start, end))
+    return out
+
+
+def _storage_safety(ev: pd.DataFrame) -> tuple[list[dict], dict]:
+    kinds = ev["kind"].astype(str) if len(ev) else pd.Series([], dtype=object)
+    w = ev[kinds == "write"].sort_values("seq") if len(ev) else ev
+    out, stats = [], {"writes_accepted": 0, "writes_rejected": 0}
+    if not len(w):
+        return out, stats
+    versions: dict = {}   # key -> number of accepted writes so far
+    writers: dict = {}    # key -> list of (client, time) of accepted writes, in order
+    highest: dict = {}    # key -> (token, client, time) of the highest accepted token
+    for t, node, client, key, tok, acc, rv in zip(
+            w["time"], w["node"].astype(str), _col(w, "client"), _col(w, "key"),
+            _col(w, "token"), _col(w, "accepted"), _col(w, "read_version")):
+        if not bool(acc):
+            stats["writes_rejected"] += 1
+            continue
+        stats["writes_accepted"] += 1
+        if not _missing(tok):
+            best = highest.get(key)
+            if best is not None and tok < best[0]:
+                out.append({"property": "storage_safety", "time": t,
+                            "nodes": (client, best[1]),
+                            "detail": (f"{node} accepted {client}'s write with token {tok} "
+                                       f"after {best[1]}'s write with newer token {best[0]} "
+                                       f"at {best[2]:.6g}s")})
+            if best is None or tok >= best[0]:
+                highest[key] = (tok, client, t)
+        current = versions.get(key, 0)
+        if not _missing(rv) and int(rv) != current:
+            lost = writers.get(key, [])[int(rv):current]
+            who = ", ".join(f"{c} at {tt:.6g}s" for c, tt in lost)
+            out.append({"property": "storage_safety", "time": t,
+                        "nodes": tuple(dict.fromkeys([client] + [c for c, _ in lost])),
+                        "detail": (f"lost update on {key!r}: {client}'s write was computed "
+                                   f"from version {int(rv)} but version {current} was "
+                                   f"current; it overwrote the write(s) of {who}")})
+        versions[key] = current + 1
+        writers.setdefault(key, []).append((client, t))
+    return out, stats
+
+
+def handovers(run) -> int:
+    """How many acquisitions went to a different client than the previous one.
+
+    Examples
+    --------
+    >>> from dsalgo import locks
+    >>> run = locks.redlock.simulate(n=3, clients=3, seed=1, duration=1.0)
+    >>> locks.handovers(run) > 0
+    True
+    """
+    iv = holding_intervals(run)
+    n = 0
+    for _, grp in iv.groupby("lock", sort=True, dropna=False):
+        c = grp["client"].to_numpy()
+        n += int((c[1:] != c[:-1]).sum())
+    return n
+
+
+def check(run) -> Verdict:
+    """Check the safety properties of a lock run: mutual exclusion and storage safety.
+
+    Parameters
+    ----------
+    run : dsalgo.sim.Run
+        A run of :func:`dsalgo.locks.redlock.simulate`,
+        :func:`dsalgo.locks.zookeeper.simulate` or any run whose clients emit
+        ``acquire``/``release``/``expire`` events and whose storage emits ``write`` events.
+
+    Returns
+    -------
+    dsalgo.check.Verdict
+        Properties ``mutual_exclusion`` and ``storage_safety``.  A mutual-exclusion
+        violation names both clients and has the overlap in columns ``t_start, t_end``.
+        ``info`` counts ``acquisitions``, ``handovers``, ``contended`` (failed attempts or
+        waits), ``expired``, ``writes_accepted`` and ``writes_rejected``.
+
+    Examples
+    --------
+    >>> from dsalgo import locks
+    >>> v = locks.check(locks.scenarios.redlock_pause())
+    >>> v.holds("mutual_exclusion"), v.violations.loc[0, "nodes"]
+    (False, ('c1', 'c2'))
+    """
+    ev = _tables(run)
+    iv = holding_intervals(run)
+    violations = _mutual_exclusion(iv)
+    store, stats = _storage_safety(ev)
+    violations += store
+    kinds = ev["kind"].astype(str) if len(ev) else pd.Series([], dtype=object)
+    info = dict(acquisitions=int(len(iv)), handovers=0,
+                contended=int(kinds.isin(["acquire_failed", "wait"]).sum()),
+                expired=int((iv["end"] == "expire").sum()), **stats)
+    for _, grp in iv.groupby("lock", sort=True, dropna=False):
+        c = grp["client"].to_numpy()
+        info["handovers"] += int((c[1:] != c[:-1]).sum())
+    df = pd.DataFrame(violations, columns=["property", "time", "nodes", "detail", "t_start",
+                                           "t_end"])
+    return Verdict(PROPERTIES, df if len(df) else None, info=info)
+
+
+def herd(run) -> pd.DataFrame:
+    """Watch notifications per lock-node deletion in a ZooKeeper run (the herd effect).
+
+    For each deletion of a lock znode (a release, or a session expiry) this counts the
+    ``WatchedEvent`` messages the service sent at that instant (from ``run.messages``),
+    and every message except session pings sent from then until the next acquisition.
+
+    Returns
+    -------
+    DataFrame
+        ``time, client, reason, waiters, notifications, messages`` (``waiters``: lock
+        znodes left after the deletion).
+
+    Examples
+    --------
+    >>> from dsalgo import locks
+    >>> def wakeups(recipe):
+    ...     run = locks.zookeeper.simulate(clients=4, recipe=recipe, seed=1, duration=1.0)
+    ...     return locks.herd(run)["notifications"].mean()
+    >>> float(wakeups("recipe")), float(wakeups("naive")) > 2
+    (1.0, True)
+    """
+    ev = _tables(run)
+    cols = ["time", "client", "reason", "waiters", "notifications", "messages"]
+    if not len(ev):
+        return pd.DataFrame(columns=cols)
+    kinds = ev["kind"].astype(str)
+    dels = ev[kinds == "znode_deleted"].sort_values("seq")
+    acq = np.sort(ev.loc[kinds == "acquire", "time"].to_numpy(dtype=float))
+    msgs = run.messages
+    mtype = msgs["type"].astype(str)
+    watched = msgs[mtype == "WatchedEvent"]
+    busy = msgs[~mtype.isin(["Ping", "Pong", "Proposal", "Ack"])]
+    w_t, w_src = watched["t_send"].to_numpy(dtype=float), watched["src"].astype(str).to_numpy()
+    b_t = np.sort(busy["t_send"].to_numpy(dtype=float))
+    rows = []
+    for t, node, client, reason, left in zip(dels["time"], dels["node"].astype(str),
+                                             _col(dels, "client"), _col(dels, "reason"),
+                                             _col(dels, "children_left")):
+        notes = int(((w_t == t) & (w_src == node)).sum())
+        i = np.searchsorted(acq, t, side="left")
+        t_next = acq[i] if i < len(acq) else math.inf
+        n_msgs = int(np.searchsorted(b_t, t_next, side="left") - np.searchsorted(b_t, t))
+        rows.append([t, client, reason, int(left), notes, n_msgs])
+    return pd.DataFrame(rows, columns=cols)

@@ -1,0 +1,329 @@
+"""RedLock: a lease lock on N independent Redis servers, as the Redis docs describe it.
+
+Follows "Distributed Locks with Redis", section "The Redlock Algorithm" (redis.io), and
+Martin Kleppmann's critique "How to do distributed locking" (2016).
+
+The algorithm, step by step as the docs give it:
+
+1. Read the current time (the client's local clock).
+2. Try to acquire the lock on all N servers with ``SET key value NX PX ttl`` and the same
+   random ``value``, each request with a timeout much smaller than the TTL, so that a dead
+   server is skipped quickly.  (The requests go out at once, as the docs suggest.)
+3. The lock is acquired iff a majority, ⌊N/2⌋ + 1, of servers granted it *and* the time
+   elapsed is less than the validity.  The validity is ``ttl − elapsed − drift`` with
+   ``drift = drift_factor · ttl + 2 ms``.
+4. If the lock was not acquired, unlock *all* servers (even those that seemed to refuse)
+   and retry after a random delay.
+5. Release is a compare-and-delete on every server: delete the key only if it still holds
+   this client's value, so a client never frees somebody else's lock.
+
+Safety claimed by the docs: mutual exclusion — at any moment only one client holds the
+lock — *provided* every server's clock advances at about the rate of real time and no
+client runs on after its validity.  Servers expire keys by their own *local* clock
+(``ctx.now``), so a forward clock jump on a server hands the key out early, and a client
+paused past its validity still believes it holds the lock.  RedLock yields no fencing
+token, so the storage service cannot tell an old holder's write from a new one
+(:mod:`dsalgo.locks.scenarios` shows both failures).
+
+Simplified: one lock key; a value is ``"<client>:<attempt>"`` (unique, as the docs'
+random value must be, but deterministic); ``persistence="fsync"`` keeps keys on disk
+across a crash (Redis AOF with ``fsync=always``), ``"none"`` loses them; the docs'
+*delayed restart* is ``restart_delay``: a restarted server refuses to answer for that
+long.  Lock extension is not modelled.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from .. import sim
+from .._validate import check_choice, check_int, check_number, check_range
+from ._quorum import majority
+from .storage import STORAGE, StorageServer
+from .worker import LockClient
+
+__all__ = ["simulate", "RedisServer", "RedLockClient", "Set", "SetReply", "Del", "majority",
+           "DRIFT_CONSTANT"]
+
+DRIFT_CONSTANT = 0.002
+"""The docs' fixed 2 ms added to the clock-drift allowance, in seconds."""
+
+
+class Set(NamedTuple):
+    """``SET key value NX PX ttl`` (``ttl`` in seconds)."""
+    key: str
+    value: str
+    ttl: float
+
+
+class SetReply(NamedTuple):
+    key: str
+    value: str
+    ok: bool
+
+
+class Del(NamedTuple):
+    """The release script: ``if GET key == value then DEL key``."""
+    key: str
+    value: str
+
+
+class RedisServer(sim.Node):
+    """One Redis instance: keys with a value and an expiry time on the *local* clock.
+
+    Parameters
+    ----------
+    persistence : {"none", "fsync"}
+        Whether keys survive a crash.
+    restart_delay : float
+        After a restart, ignore every request for this many seconds.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> node, ctx = RedisServer(), sim.RecordingContext("n1", now=10.0)
+    >>> node.on_start(ctx)
+    >>> node.on_message(ctx, "c1", Set("lock", "c1:1", ttl=1.0))
+    >>> node.on_message(ctx, "c2", Set("lock", "c2:1", ttl=1.0))
+    >>> ctx.take()
+    [Send(dst='c1', msg=SetReply(key='lock', value='c1:1', ok=True)), Send(dst='c2', msg=SetReply(key='lock', value='c2:1', ok=False))]
+    """
+
+    def __init__(self, persistence: str = "none", restart_delay: float = 0.0):
+        self.persistence = persistence
+        self.restart_delay = restart_delay
+
+    def on_start(self, ctx):
+        boots = ctx.disk["boots"] = ctx.disk.get("boots", 0) + 1
+        if self.persistence == "fsync":
+            self.data = ctx.disk.setdefault("data", {})
+        else:
+            self.data = {}
+        self.available_at = ctx.now + self.restart_delay if boots > 1 else -math.inf
+
+    def on_message(self, ctx, src, msg):
+        now = ctx.now
+        if now < self.available_at:
+            return  # delayed restart: unavailable until every lock it may have lost expired
+        if isinstance(msg, Set):
+            entry = self.data.get(msg.key)
+            # Expiry by this server's own clock: the line RedLock's safety leans on, and
+            # the one a clock jump or a drifting clock breaks.
+            if entry is None or entry[1] <= now:
+                self.data[msg.key] = (msg.value, now + msg.ttl)
+                ctx.send(src, SetReply(msg.key, msg.value, True))
+            else:
+                ctx.send(src, SetReply(msg.key, msg.value, False))
+        elif isinstance(msg, Del):
+            entry = self.data.get(msg.key)
+            if entry is not None and entry[0] == msg.value:  # never free another's lock
+                del self.data[msg.key]
+
+
+class RedLockClient(LockClient):
+    """A RedLock client running the acquire → critical section → release loop.
+
+    Parameters
+    ----------
+    servers : list of str
+        The Redis servers.
+    ttl : float
+        The lock's time to live, seconds.
+    drift_factor : float
+        Clock drift allowance as a fraction of ``ttl`` (the docs use 0.01).
+    server_timeout : float
+        How long to wait for the servers' answers, much smaller than ``ttl``.
+    retry_delay : float
+        A failed attempt is retried after a delay drawn uniformly from [0, retry_delay].
+    **loop
+        Passed to :class:`~dsalgo.locks.worker.LockClient` (``key``, ``critical_section``,
+        ``think``, ``write_timeout``, ``start``).
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> c = RedLockClient(["n1", "n2", "n3"], ttl=1.0)
+    >>> ctx = sim.RecordingContext("c1", now=5.0)
+    >>> c.lock(ctx)
+    >>> for s in ("n1", "n2"):
+    ...     c.on_message(ctx, s, SetReply("lock", "c1:1", True))
+    >>> [e for e in ctx.take() if isinstance(e, sim.Emit)]
+    [Emit(kind='acquire', fields={'lock': 'lock', 'token': None, 'validity': 0.988, 'granted': 2})]
+    """
+
+    def __init__(self, servers, *, ttl=1.0, drift_factor=0.01, server_timeout=0.05,
+                 retry_delay=0.1, **loop):
+        super().__init__(**loop)
+        self.servers = list(servers)
+        self.ttl = ttl
+        self.drift_factor = drift_factor
+        self.server_timeout = server_timeout
+        self.retry_delay = retry_delay
+        self.attempt = 0
+        self.value = None
+        self.acquiring = False
+        self.granted: set = set()
+        self.refused: set = set()
+        self.t_start = 0.0
+
+    def lock(self, ctx):
+        self.attempt += 1
+        self.value = f"{ctx.id}:{self.attempt}"
+        self.t_start = ctx.now
+        self.acquiring = True
+        self.granted, self.refused = set(), set()
+        ctx.broadcast(self.servers, Set(self.key, self.value, self.ttl))
+        ctx.set_timer("acquire_timeout", self.server_timeout)
+
+    def unlock(self, ctx):
+        ctx.broadcast(self.servers, Del(self.key, self.value))
+
+    def _decide(self, ctx):
+        self.acquiring = False
+        ctx.cancel_timer("acquire_timeout")
+        elapsed = ctx.now - self.t_start
+        drift = self.drift_factor * self.ttl + DRIFT_CONSTANT
+        validity = self.ttl - elapsed - drift
+        need = majority(len(self.servers))
+        if len(self.granted) >= need and validity > 0:
+            # The belief ends when this timer fires by the *client's* clock.
+            ctx.set_timer("validity", validity)
+            self.enter(ctx, None, validity=round(validity, 12), granted=len(self.granted))
+        else:
+            ctx.emit("acquire_failed", lock=self.key, granted=len(self.granted),
+                     validity=round(validity, 12))
+            self.unlock(ctx)  # step 4: unlock every server, even those that refused
+            ctx.set_timer("next", (0.0, self.retry_delay))
+
+    def on_message(self, ctx, src, msg):
+        if isinstance(msg, SetReply):
+            if not self.acquiring or msg.value != self.value:
+                return  # a late answer to an attempt already decided
+            (self.granted if msg.ok else self.refused).add(src)
+            n = len(self.servers)
+            need = majority(n)
+            if len(self.granted) >= need or len(self.refused) > n - need:
+                self._decide(ctx)
+        else:
+            self.on_storage(ctx, msg)
+
+    def on_timer(self, ctx, name):
+        if name == "acquire_timeout":
+            if self.acquiring:
+                self._decide(ctx)
+        elif name == "validity":
+            if self.holding:
+                self.lost(ctx, "validity")
+                self.unlock(ctx)
+                ctx.set_timer("next", (0.0, self.retry_delay))
+        else:
+            self.on_loop_timer(ctx, name)
+
+    def leave(self, ctx):
+        ctx.cancel_timer("validity")
+        super().leave(ctx)
+
+
+def _build(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, server_timeout=0.05,
+           retry_delay=0.1, critical_section=0.05, think=0.0, persistence="none",
+           restart_delay=0.0, seed=0, network=None, faults=(), key="lock", starts=None,
+           write_timeout=None) -> sim.Simulation:
+    n = check_int("n", n, low=1)
+    clients = check_int("clients", clients, low=1)
+    ttl = check_number("ttl", ttl, low=0.0, low_open=True)
+    drift_factor = check_number("drift_factor", drift_factor, low=0.0)
+    server_timeout = check_number("server_timeout", server_timeout, low=0.0, low_open=True)
+    if server_timeout >= ttl:
+        raise ValueError(f"server_timeout must be much smaller than ttl={ttl!r}; "
+                         f"got {server_timeout!r}")
+    retry_delay = check_number("retry_delay", retry_delay, low=0.0)
+    critical_section = check_number("critical_section", critical_section, low=0.0)
+    think = check_range("think", think)
+    check_choice("persistence", persistence, ("none", "fsync"))
+    restart_delay = check_number("restart_delay", restart_delay, low=0.0)
+    if write_timeout is not None:
+        write_timeout = check_number("write_timeout", write_timeout, low=0.0, low_open=True)
+    if not isinstance(key, str):
+        raise TypeError(f"key must be a str lock name; got {key!r}")
+    starts = [0.0] * clients if starts is None else [check_number("starts[...]", s, low=0.0)
+                                                       for s in starts]
+    servers = [f"n{i}" for i in range(1, n + 1)]
+    s = sim.Simulation(seed=seed, network=network)
+    for sid in servers:
+        s.add_node(sid, lambda: RedisServer(persistence, restart_delay))
+    s.add_node(STORAGE, StorageServer)
+    for i in range(clients):
+        s.add_node(f"c{i + 1}", lambda st=starts[i]: RedLockClient(
+            servers, ttl=ttl, drift_factor=drift_factor, server_timeout=server_timeout,
+            retry_delay=retry_delay, key=key, critical_section=critical_section,
+            think=think, write_timeout=write_timeout, start=st))
+    s.add_faults(faults)
+    s.params = dict(algorithm="redlock", n=n, clients=clients, ttl=ttl,
+                    drift_factor=drift_factor, server_timeout=server_timeout,
+                    retry_delay=retry_delay, critical_section=critical_section, think=think,
+                    persistence=persistence, restart_delay=restart_delay, key=key)
+    return s
+
+
+def simulate(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, seed=0, duration=5.0,
+             network=None, faults=(), critical_section=0.05, server_timeout=0.05,
+             retry_delay=0.1, think=0.0, persistence="none", restart_delay=0.0,
+             key="lock") -> sim.Run:
+    """Run RedLock: ``n`` Redis servers ``n1…``, ``clients`` clients ``c1…``, one storage.
+
+    Each client loops: acquire the lock, read the counter on the storage service, work for
+    ``critical_section`` seconds, write the counter plus one, release, wait ``think``.
+
+    Parameters
+    ----------
+    n : int
+        Number of Redis servers (≥ 1).
+    clients : int
+        Number of competing clients (≥ 1).
+    ttl : float
+        Lock time to live, seconds (> 0).
+    drift_factor : float
+        Clock-drift allowance as a fraction of ``ttl`` (≥ 0; the docs use 0.01).
+    seed : int
+        Same seed, same tables.
+    duration : float
+        Simulated seconds to run.
+    network : dsalgo.sim.Network, optional
+        Default: exponential latency with mean 5 ms, no loss.
+    faults : iterable of dsalgo.sim faults
+        May target servers, clients or ``"storage"``.
+    critical_section : float
+        Seconds between the read and the write.
+    server_timeout : float
+        How long an attempt waits for the servers (must be < ``ttl``).
+    retry_delay : float
+        Upper end of the uniform random delay before a retry.
+    think : float or (low, high)
+        Seconds between a release and the next attempt.
+    persistence : {"none", "fsync"}
+        Whether a server's keys survive its crash.
+    restart_delay : float
+        Seconds a restarted server stays unavailable (the docs' delayed restart).
+    key : str
+        The lock's name.
+
+    Returns
+    -------
+    dsalgo.sim.Run
+        Events ``acquire``, ``acquire_failed``, ``release``, ``expire`` (clients) and
+        ``write`` (storage); one ``incr`` per critical section in ``run.history``.
+
+    Examples
+    --------
+    >>> from dsalgo import locks
+    >>> run = locks.redlock.simulate(n=3, clients=2, seed=1, duration=1.0)
+    >>> bool(locks.check(run)), locks.check(run).info["acquisitions"] > 5
+    (True, True)
+    """
+    duration = check_number("duration", duration, low=0.0, low_open=True)
+    s = _build(n, clients=clients, ttl=ttl, drift_factor=drift_factor, seed=seed,
+               network=network, faults=faults, critical_section=critical_section,
+               server_timeout=server_timeout, retry_delay=retry_delay, think=think,
+               persistence=persistence, restart_delay=restart_delay, key=key)
+    return s.run(until=duration)

@@ -1,0 +1,17 @@
+"""Distributed transactions: two-phase commit (:mod:`~dsalgo.txn.twopc`) and sagas
+(:mod:`~dsalgo.txn.saga`) moving money in a sharded bank (:mod:`~dsalgo.txn.bank`),
+checked by :func:`check` and measured by :mod:`~dsalgo.txn.metrics`.
+
+Examples
+--------
+>>> from dsalgo import txn
+>>> run = txn.twopc.simulate(participants=3, seed=0, duration=0.5, drain=0.5)
+>>> v = txn.check(run)
+>>> bool(v), v.info["committed"] > 0
+(True, True)
+"""
+
+from . import bank, metrics, saga, twopc
+from .check import check
+
+__all__ = ["twopc", "saga", "bank", "metrics", "check"]

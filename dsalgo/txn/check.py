@@ -1,0 +1,329 @@
+"""Checking transaction runs from their tables: atomicity, semantic atomicity, conservation.
+
+:func:`check` takes a :class:`~dsalgo.sim.Run` of either protocol (it reads
+``run.params["algorithm"]``, or recognises the events) and works from ``run.events`` and
+``run.history`` alone, so it also checks a run loaded with :func:`dsalgo.sim.load_run`.
+
+**Two-phase commit** (events of :mod:`dsalgo.txn.twopc`):
+
+- ``atomicity``: no transaction has a participant that committed and one that aborted;
+  when ``tm`` decided commit, every participant committed (unless still in doubt); when it
+  did not, none did; and a client told "committed" (or "aborted") was told the truth.
+- ``commit_validity``: ``tm`` decided commit only after every participant voted yes.
+
+**Sagas** (events of :mod:`dsalgo.txn.saga`):
+
+- ``semantic_atomicity``: every ended saga is all-done (each step applied once, nothing
+  compensated) or all-compensated (each applied step compensated exactly once, nothing
+  else); no step or compensation is applied twice; clients were told the truth.
+- ``compensation_order``: compensations ran in reverse order of the steps.
+
+**Both**: ``conservation``: at quiescence the bank holds the money it opened with.  The
+final balance of each account is the last one a shard reported (events carry the new
+balances of every account they change).
+
+**Quiescence** means that at the end of the run nothing is in flight: no participant
+holds a prepared transaction (one it voted yes on, has not learnt the outcome of, and —
+if it restarted since — still reported in doubt at recovery), and every saga that began
+has ended.  Conservation is only meaningful then; a run that ends before quiescence gets
+an ``unknown`` verdict (unless something was violated), with the in-flight transactions
+named in ``verdict.info["reason"]`` — lengthen its fault-free tail.
+
+**Measured, not violations** (in ``verdict.info``): ``intermediate_reads`` (reads whose
+balances do not add up to the total: they saw a transfer half applied); for sagas
+``dirty_reads`` (a step applied to an account between another saga's step on it and
+that step's compensation: it saw a state that was later undone) and ``overdrafts``
+(compensations that left an account negative); for 2PC blocking times (vote yes to
+learning the outcome).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+
+from ..check.verdict import Verdict
+
+__all__ = ["check", "TWOPC_PROPERTIES", "SAGA_PROPERTIES"]
+
+TWOPC_PROPERTIES = ["atomicity", "commit_validity", "conservation"]
+SAGA_PROPERTIES = ["semantic_atomicity", "compensation_order", "conservation"]
+
+
+def check(run) -> Verdict:
+    """Check a two-phase-commit or saga run (see the module docstring for the properties).
+
+    Parameters
+    ----------
+    run : dsalgo.sim.Run
+        A run of :func:`dsalgo.txn.twopc.simulate` or :func:`dsalgo.txn.saga.simulate`
+        (or any run with the same events), possibly loaded from disk.
+
+    Returns
+    -------
+    Verdict
+        ``info`` holds counts (``committed``, ``aborted`` or ``sagas_done``,
+        ``sagas_compensated``, ``compensations``), ``quiescent``, ``total``,
+        ``final_total`` and the measured isolation anomalies.
+
+    Examples
+    --------
+    >>> from dsalgo import txn
+    >>> v = txn.check(txn.twopc.simulate(participants=2, seed=3, duration=0.5, drain=0.5,
+    ...                                  bugs={"commit_without_all_votes"}))
+    >>> bool(v), v.holds("commit_validity")
+    (False, False)
+    """
+    for attr in ("events", "history", "params"):
+        if not hasattr(run, attr):
+            raise TypeError(f"run must be a dsalgo.sim.Run (with events, history, params); "
+                            f"got {run!r}")
+    algorithm = run.params.get("algorithm")
+    if algorithm is None:
+        kinds = set(run.events["kind"].astype(str)) if len(run.events) else set()
+        algorithm = "saga" if "saga_begin" in kinds else "twopc" if "begin" in kinds else None
+    if algorithm == "twopc":
+        return _check_twopc(run)
+    if algorithm == "saga":
+        return _check_saga(run)
+    raise ValueError(f"run must come from txn.twopc or txn.saga (run.params['algorithm'] "
+                     f"'twopc' or 'saga'); got algorithm {algorithm!r}")
+
+
+# ------------------------------------------------------------------ shared
+def _rows(ev: pd.DataFrame, kind: str, cols) -> list:
+    """``(seq, time, node, *cols)`` tuples of the events of ``kind``, in order."""
+    sel = ev[ev["kind"] == kind]
+    out = [sel["seq"].tolist(), sel["time"].tolist(), sel["node"].astype(str).tolist()]
+    for c in cols:
+        out.append(sel[c].tolist() if c in sel.columns else [None] * len(sel))
+    return list(zip(*out))
+
+
+def _bank(run, quiescent: bool, violations: list) -> dict:
+    """Conservation and intermediate reads; returns the info entries."""
+    ev = run.events
+    total, final = 0, {}
+    for _, _, _, bal in _rows(ev, "init", ["balances"]):
+        final.update(bal)
+    total = sum(final.values())
+    if "balances" in ev.columns:
+        changed = ev[(ev["kind"] != "init") & ev["balances"].notna()]
+        for bal in changed["balances"]:
+            final.update(bal)
+    final_total = sum(final.values())
+    if quiescent and final_total != total:
+        violations.append(dict(property="conservation", time=run.until, nodes=(),
+                               detail=f"the bank opened with {total} and holds {final_total} "
+                                      f"at quiescence ({final_total - total:+d})"))
+    h = run.history
+    reads = h[(h["f"] == "read") & (h["status"] == "ok")]
+    off = sum(1 for r in reads["result"] if sum(r.values()) != total)
+    return {"total": total, "final_total": final_total, "reads": len(reads),
+            "intermediate_reads": off}
+
+
+def _client_claims(run, prefix: str) -> list:
+    """``(txn, status, t_complete, process)`` of every answered transfer."""
+    h = run.history
+    t = h[(h["f"] == "transfer") & h["status"].isin(["ok", "fail"])]
+    return [(f"{prefix}{op}", st, tc, p) for op, st, tc, p in
+            zip(t["op_id"], t["status"].astype(str), t["t_complete"], t["process"])]
+
+
+def _verdict(props, violations, info, pending) -> Verdict:
+    info["quiescent"] = not pending
+    status = None
+    if pending and not violations:
+        status = "unknown"
+        shown = ", ".join(pending[:5]) + (" …" if len(pending) > 5 else "")
+        info["reason"] = (f"the run ended before quiescence ({len(pending)} in flight: "
+                          f"{shown}); conservation is checked only at quiescence — "
+                          f"lengthen the fault-free tail (drain)")
+    return Verdict(props, violations, status=status, info=info)
+
+
+# ------------------------------------------------------------------ two-phase commit
+def _check_twopc(run) -> Verdict:
+    ev = run.events
+    violations = []
+    begun = {txn: parts for _, _, _, txn, parts in _rows(ev, "begin", ["txn", "participants"])}
+    decided = defaultdict(list)                            # txn -> [(seq, time, outcome)]
+    for seq, t, _, txn, outcome in _rows(ev, "decide", ["txn", "outcome"]):
+        decided[txn].append((seq, t, outcome))
+    yes = {}                                               # (txn, node) -> seq of the yes vote
+    for seq, t, node, txn, v in _rows(ev, "vote", ["txn", "yes"]):
+        if v:
+            yes[(txn, node)] = (seq, t)
+    outcome_at = defaultdict(dict)                         # txn -> {node: (kind, seq, time)}
+    for kind in ("commit", "abort"):
+        for seq, t, node, txn in _rows(ev, kind, ["txn"]):
+            outcome_at[txn].setdefault(node, (kind, seq, t))
+    recovered = defaultdict(list)                          # node -> [(seq, in_doubt)]
+    for seq, _, node, in_doubt in _rows(ev, "recover", ["in_doubt"]):
+        if node != "tm":
+            recovered[node].append((seq, set(in_doubt)))
+
+    # In doubt at the end: voted yes, no outcome, and the prepared record still held.
+    in_doubt, forgot = set(), set()
+    for (txn, node), (seq, _) in yes.items():
+        if node in outcome_at.get(txn, {}):
+            continue
+        later = [d for s, d in recovered.get(node, []) if s > seq]
+        (forgot if later and txn not in later[-1] else in_doubt).add((txn, node))
+
+    committed = aborted = 0
+    for txn in sorted(set(begun) | set(decided) | set(outcome_at)):
+        parts = begun.get(txn, ())
+        decs = decided.get(txn, [])
+        at = outcome_at.get(txn, {})
+        commits = sorted(n for n, o in at.items() if o[0] == "commit")
+        aborts = sorted(n for n, o in at.items() if o[0] == "abort")
+        if len({d[2] for d in decs}) > 1:
+            violations.append(_v("atomicity", decs[-1][1], ("tm",),
+                                 f"{txn}: tm decided both commit and abort"))
+        said_commit = [d for d in decs if d[2] == "commit"]
+        if commits and aborts:
+            violations.append(_v("atomicity", max(o[2] for o in at.values()), commits + aborts,
+                                 f"{txn}: {', '.join(commits)} committed but "
+                                 f"{', '.join(aborts)} aborted"))
+        if said_commit:
+            committed += 1
+            seq_c, t_c, _ = said_commit[0]
+            missing = [p for p in parts if p not in commits and (txn, p) not in in_doubt
+                       and p not in aborts]
+            if missing:
+                why = ["lost its prepared record in a crash" if (txn, p) in forgot
+                       else "never committed" for p in missing]
+                violations.append(_v("atomicity", run.until, tuple(missing),
+                                     f"{txn}: tm decided commit but " + "; ".join(
+                                         f"{p} {w}" for p, w in zip(missing, why))))
+            late = [p for p in parts if (txn, p) not in yes or yes[(txn, p)][0] > seq_c]
+            if late:
+                violations.append(_v("commit_validity", t_c, ("tm",) + tuple(late),
+                                     f"{txn}: tm decided commit at t={t_c:.6g}s before "
+                                     f"{', '.join(late)} voted yes"))
+        else:
+            if decs or aborts:
+                aborted += 1
+            if commits:
+                violations.append(_v("atomicity", at[commits[0]][2], tuple(commits),
+                                     f"{txn}: {', '.join(commits)} committed but tm never "
+                                     f"decided commit"))
+    for txn, status, t, proc in _client_claims(run, "t"):
+        said = [d[2] for d in decided.get(txn, [])]
+        if status == "ok" and "commit" not in said:
+            violations.append(_v("atomicity", t, (proc,),
+                                 f"{txn}: client was told committed but tm never decided commit"))
+        if status == "fail" and any(o[0] == "commit" for o in outcome_at.get(txn, {}).values()):
+            violations.append(_v("atomicity", t, (proc,),
+                                 f"{txn}: client was told aborted but it committed"))
+
+    blocked = [at[node][2] - t for (txn, node), (_, t) in yes.items()
+               if node in (at := outcome_at.get(txn, {}))]
+    pending = sorted(f"{txn}@{node}" for txn, node in in_doubt)
+    info = {"transactions": len(begun), "committed": committed, "aborted": aborted,
+            "in_doubt": len(in_doubt),
+            "blocking_mean": sum(blocked) / len(blocked) if blocked else 0.0,
+            "blocking_max": max(blocked, default=0.0)}
+    info.update(_bank(run, not pending, violations))
+    return _verdict(TWOPC_PROPERTIES, violations, info, pending)
+
+
+def _v(prop, time, nodes, detail) -> dict:
+    return dict(property=prop, time=float(time), nodes=tuple(nodes), detail=detail)
+
+
+# ------------------------------------------------------------------ sagas
+def _check_saga(run) -> Verdict:
+    ev = run.events
+    violations = []
+    steps_of = {sid: int(n) for _, _, _, sid, n in _rows(ev, "saga_begin", ["saga", "steps"])}
+    ended = defaultdict(list)
+    for seq, t, _, sid, outcome in _rows(ev, "saga_end", ["saga", "outcome"]):
+        ended[sid].append((seq, t, outcome))
+    applied = defaultdict(list)                            # (saga, step) -> [(seq, t, node, acct)]
+    for seq, t, node, sid, step, ok, acct in _rows(ev, "step", ["saga", "step", "ok", "account"]):
+        if ok:
+            applied[(sid, int(step))].append((seq, t, node, acct))
+    comps = defaultdict(list)
+    overdrafts = 0
+    for seq, t, node, sid, step, acct, bal in _rows(ev, "compensate",
+                                                    ["saga", "step", "account", "balances"]):
+        comps[(sid, int(step))].append((seq, t, node, acct))
+        overdrafts += bal[acct] < 0
+
+    for what, table in (("applied", applied), ("compensated", comps)):
+        for (sid, step), rows in table.items():
+            if len(rows) > 1:
+                violations.append(_v("semantic_atomicity", rows[1][1], (rows[1][2],),
+                                     f"{sid}: step {step} {what} {len(rows)} times"))
+            if sid not in steps_of:
+                violations.append(_v("semantic_atomicity", rows[0][1], (rows[0][2],),
+                                     f"{sid}: step {step} {what} for a saga that never began"))
+    pending = []
+    done = compensated = 0
+    for sid in sorted(steps_of):
+        n = steps_of[sid]
+        did = sorted(j for (s, j) in applied if s == sid)
+        undid = sorted(j for (s, j) in comps if s == sid)
+        outs = ended.get(sid, [])
+        if len({o[2] for o in outs}) > 1:
+            violations.append(_v("semantic_atomicity", outs[-1][1], ("orch",),
+                                 f"{sid}: ended both done and compensated"))
+        if not outs:
+            pending.append(sid)
+            continue
+        t_end = outs[0][1]
+        if outs[0][2] == "done":
+            done += 1
+            if did != list(range(n)) or undid:
+                violations.append(_v("semantic_atomicity", t_end, ("orch",),
+                                     f"{sid}: ended done with steps {did} applied and "
+                                     f"{undid} compensated (expected all {n} applied, none "
+                                     f"compensated)"))
+        else:
+            compensated += 1
+            if did != undid:
+                violations.append(_v("semantic_atomicity", t_end, ("orch",),
+                                     f"{sid}: ended compensated with steps {did} applied "
+                                     f"but {undid} compensated"))
+            order = sorted((comps[(sid, j)][0][0], j) for j in undid)
+            ranks = [j for _, j in order]
+            if ranks != sorted(ranks, reverse=True):
+                violations.append(_v("compensation_order", t_end, ("orch",),
+                                     f"{sid}: compensations ran in step order {ranks}, "
+                                     f"not in reverse"))
+            for j in undid:
+                if (sid, j) in applied and comps[(sid, j)][0][0] < applied[(sid, j)][0][0]:
+                    violations.append(_v("compensation_order", comps[(sid, j)][0][1], ("orch",),
+                                         f"{sid}: step {j} compensated before it ran"))
+    for txn, status, t, proc in _client_claims(run, "s"):
+        outs = [o[2] for o in ended.get(txn, [])]
+        want = "done" if status == "ok" else "compensated"
+        if want not in outs:
+            violations.append(_v("semantic_atomicity", t, (proc,),
+                                 f"{txn}: client was told {'committed' if status == 'ok' else 'aborted'} "
+                                 f"but the saga ended {outs[0] if outs else 'never'}"))
+    info = {"sagas": len(steps_of), "sagas_done": done, "sagas_compensated": compensated,
+            "compensations": sum(len(r) for r in comps.values()),
+            "dirty_reads": _dirty_reads(applied, comps), "overdrafts": int(overdrafts)}
+    info.update(_bank(run, not pending, violations))
+    return _verdict(SAGA_PROPERTIES, violations, info, pending)
+
+
+def _dirty_reads(applied, comps) -> int:
+    """Steps applied to an account between another saga's step on it and its compensation."""
+    by_account = defaultdict(list)                         # account -> [(seq, saga)]
+    for (sid, _), rows in applied.items():
+        for seq, _, _, acct in rows:
+            by_account[acct].append((seq, sid))
+    count = 0
+    for (sid, step), rows in comps.items():
+        first = applied.get((sid, step))
+        if not first:
+            continue
+        lo, hi, acct = first[0][0], rows[0][0], first[0][3]
+        count += sum(1 for seq, other in by_account[acct] if lo < seq < hi and other != sid)
+    return count

@@ -1,0 +1,102 @@
+"""Measurements of transaction runs, as tidy tables: blocking, outcomes, latency.
+
+Like the checker, these read only the run tables (``run.events``, ``run.history``,
+``run.faults``), so they work on loaded runs too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["blocking_times", "crashes_while_prepared", "transfers"]
+
+
+def blocking_times(run) -> pd.DataFrame:
+    """How long each prepared participant was blocked, holding its locks.
+
+    A participant is blocked from its yes vote (it is prepared and may no longer decide
+    alone) until it learns the outcome.  Rows whose participant never learnt it by the
+    end of the run have ``t_decided`` NaN and ``blocked`` measured to ``run.until``.
+
+    Parameters
+    ----------
+    run : dsalgo.sim.Run
+        A run of :func:`dsalgo.txn.twopc.simulate`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``txn, node, t_prepared, t_decided, outcome, blocked`` (seconds).
+
+    Examples
+    --------
+    >>> from dsalgo import txn
+    >>> run = txn.twopc.simulate(participants=2, seed=0, duration=0.3, drain=0.3)
+    >>> b = txn.metrics.blocking_times(run)
+    >>> list(b.columns), bool((b["blocked"] > 0).all())
+    (['txn', 'node', 't_prepared', 't_decided', 'outcome', 'blocked'], True)
+    """
+    ev = run.events
+    cols = ["txn", "node", "t_prepared", "t_decided", "outcome", "blocked"]
+    if "yes" not in ev.columns:
+        return pd.DataFrame({c: pd.Series([], dtype="float64" if c.startswith("t_") or
+                                          c == "blocked" else "object") for c in cols})
+    votes = ev[(ev["kind"] == "vote") & (ev["yes"] == True)]      # noqa: E712 (object column)
+    votes = votes[["txn", "node", "time"]].rename(columns={"time": "t_prepared"})
+    out = ev[ev["kind"].isin(["commit", "abort"]) & (ev["node"] != "tm")]
+    out = (out[["txn", "node", "time", "kind"]]
+           .rename(columns={"time": "t_decided", "kind": "outcome"})
+           .drop_duplicates(["txn", "node"]))
+    for df in (votes, out):
+        df["node"] = df["node"].astype(str)
+    b = votes.merge(out, on=["txn", "node"], how="left")
+    b["outcome"] = b["outcome"].astype(object).where(b["outcome"].notna(), None)
+    b["blocked"] = b["t_decided"].fillna(run.until) - b["t_prepared"]
+    return b[cols].reset_index(drop=True)
+
+
+def crashes_while_prepared(run, node: str = "tm") -> int:
+    """Crashes of ``node`` that happened while some participant was prepared (blocked).
+
+    Examples
+    --------
+    >>> from dsalgo import sim, txn
+    >>> run = txn.twopc.simulate(participants=2, seed=0, duration=1.0, drain=1.0,
+    ...                          faults=[sim.Crash("tm", at=0.5), sim.Restart("tm", at=0.7)])
+    >>> txn.metrics.crashes_while_prepared(run) in (0, 1)
+    True
+    """
+    f = run.faults
+    starts = f.loc[(f["kind"] == "crash") & (f["target"] == node), "t_start"].to_numpy()
+    if not len(starts):
+        return 0
+    b = blocking_times(run)
+    lo = b["t_prepared"].to_numpy()
+    hi = (b["t_prepared"] + b["blocked"]).to_numpy()
+    return int(sum(bool(np.any((lo < t) & (t < hi))) for t in starts))
+
+
+def transfers(run) -> pd.DataFrame:
+    """One row per transfer: outcome and latency.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``op_id, process, status, t_invoke, latency`` with ``status`` ok
+        (committed / all steps done), fail (aborted / compensated) or info (no answer,
+        ``latency`` NaN).
+
+    Examples
+    --------
+    >>> from dsalgo import txn
+    >>> t = txn.metrics.transfers(txn.saga.simulate(seed=0, duration=0.3, drain=0.3))
+    >>> set(t["status"]) <= {"ok", "fail", "info"}, list(t.columns)
+    (True, ['op_id', 'process', 'status', 't_invoke', 'latency'])
+    """
+    h = run.history
+    t = h[h["f"] == "transfer"]
+    return pd.DataFrame({"op_id": t["op_id"].to_numpy(), "process": t["process"].to_numpy(),
+                         "status": t["status"].astype(str).to_numpy(),
+                         "t_invoke": t["t_invoke"].to_numpy(),
+                         "latency": (t["t_complete"] - t["t_invoke"]).to_numpy()})

@@ -1,0 +1,341 @@
+"""Sagas: a sequence of local transactions undone, on failure, by compensations.
+
+Follows Garcia-Molina & Salem, "Sagas" (SIGMOD 1987): a saga is a sequence
+``T1, T2, … Tn`` of local transactions, each with a compensating transaction ``Ci``
+that semantically undoes it.  The system guarantees that either ``T1 … Tn`` all run, or
+``T1 … Tj, Cj … C1`` run for some ``j`` (§1; backward recovery, §5).  Sagas give up
+isolation for availability: nothing is locked between steps, so other sagas and readers
+see the intermediate states.
+
+**Roles.**  The orchestrator ``orch`` (the paper's saga execution component) runs each
+transfer as a saga with one step per service ``n1 … n{steps}`` in that order: step ``i``
+adds the transfer's leg to an account on service ``ni`` (a debit or a credit) as one
+local transaction.  A step may fail (a debit that would overdraw, or a business
+rejection with probability ``step_failure``); ``orch`` then runs the compensations of the
+completed steps in reverse order.  Compensations never fail (the paper's assumption,
+§3): they add the opposite delta even if the account goes negative, which the checker
+reports as an anomaly (an overdraft).
+
+**Durability and retries.**  ``orch`` keeps its saga log in ``ctx.disk`` (begin, each
+step's completion, each compensation) and resumes every unfinished saga after a crash,
+by resending the pending request; it also resends a request every ``retry_interval``
+until answered.  Requests therefore arrive more than once (retries, duplicated
+messages).  Each carries an *idempotency key* (``"s12:2:do"``, ``"s12:2:undo"``), and a
+service records the outcome of every key durably, in the same local transaction as the
+step, and answers a repeat from that record instead of applying it again.
+
+**Safety properties** (checked by :func:`dsalgo.txn.check`): *semantic atomicity*: every
+saga ends all-done or all-compensated, each step applied at most once and compensated
+at most once, only completed steps compensated; *compensation order*: reverse order of
+the steps; *conservation* of the bank's money at quiescence.  Isolation anomalies (reads
+of intermediate states, steps that read a state later compensated, overdrafts) are
+measured in ``verdict.info``, not counted as violations.
+
+**Simplifications.**  Only the orchestrated form (no choreography).  Only backward
+recovery (no save-points or forward recovery).  ``orch`` retries a step until it is
+answered and does not give up on a service that is down; with a fault-free tail every
+saga ends.  Updates are deltas and compensations add the opposite delta, so a
+compensation never overwrites another saga's update (no lost updates by construction;
+compensating by restoring a before-image would lose them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import sim
+from .._validate import check_int, check_number, check_probability
+from ._harness import add_faults, check_bugs, new_simulation
+from .bank import BankClient, BankWorkload, Read, Shard, Transfer, TransferDone, check_timeout
+from .bank import shard_of
+
+__all__ = ["Step", "StepReply", "Compensate", "Compensated", "Orchestrator", "Service",
+           "simulate", "BUGS"]
+
+BUGS = ("non_idempotent_retry",)
+
+
+# ------------------------------------------------------------------ messages
+@dataclass(frozen=True, slots=True)
+class Step:
+    """orch → service: run step ``step`` of ``saga``: add ``delta`` to ``account``."""
+    saga: str
+    step: int
+    key: str
+    account: str
+    delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class StepReply:
+    """service → orch: the step committed locally (``ok``) or failed with no effect."""
+    saga: str
+    step: int
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Compensate:
+    """orch → service: undo step ``step`` of ``saga`` (add ``delta``, the opposite)."""
+    saga: str
+    step: int
+    key: str
+    account: str
+    delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class Compensated:
+    """service → orch: the compensation is done."""
+    saga: str
+    step: int
+
+
+# ------------------------------------------------------------------ orchestrator
+class Orchestrator(sim.Node):
+    """The saga execution component ``orch``.
+
+    Parameters
+    ----------
+    retry_interval : float
+        Seconds between resends of an unanswered step or compensation.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> o, ctx = Orchestrator(), sim.RecordingContext("orch")
+    >>> o.on_start(ctx)
+    >>> o.on_message(ctx, "c1", Transfer(3, (("n1:0", -2), ("n2:0", 2))))
+    >>> ctx.sent()
+    [Send(dst='n1', msg=Step(saga='s3', step=0, key='s3:0:do', account='n1:0', delta=-2))]
+    """
+
+    def __init__(self, *, retry_interval: float = 0.05):
+        self.retry_interval = check_timeout("retry_interval", retry_interval)
+
+    def on_start(self, ctx):
+        self.sagas = ctx.disk.setdefault("sagas", {})      # the saga log
+        resumed = [sid for sid, rec in self.sagas.items() if rec["state"] in ("forward", "back")]
+        if resumed:
+            ctx.emit("recover", sagas=tuple(resumed))
+        for sid in resumed:
+            self._request(ctx, sid)
+
+    def on_message(self, ctx, src, msg):
+        if isinstance(msg, Transfer):
+            sid = f"s{msg.op_id}"
+            if sid in self.sagas:
+                return                                     # a duplicated request
+            steps = tuple(sorted(msg.legs, key=lambda leg: _service_index(leg[0])))
+            # The begin record is durable before the first step is sent, so a crash can
+            # never leave a step applied by a saga that orch has no memory of.
+            self.sagas[sid] = {"client": src, "op_id": msg.op_id, "steps": steps,
+                               "state": "forward", "at": 0}
+            ctx.emit("saga_begin", saga=sid, steps=len(steps))
+            self._request(ctx, sid)
+        elif isinstance(msg, StepReply):
+            rec = self.sagas.get(msg.saga)
+            if rec is None or rec["state"] != "forward" or rec["at"] != msg.step:
+                return                                     # stale or duplicated reply
+            if msg.ok:
+                rec["at"] += 1
+                if rec["at"] == len(rec["steps"]):
+                    self._end(ctx, msg.saga, "done")
+                    return
+            else:
+                rec["state"], rec["at"] = "back", msg.step - 1
+                ctx.emit("saga_abort", saga=msg.saga, step=msg.step)
+                if rec["at"] < 0:
+                    self._end(ctx, msg.saga, "compensated")
+                    return
+            self._request(ctx, msg.saga)
+        elif isinstance(msg, Compensated):
+            rec = self.sagas.get(msg.saga)
+            if rec is None or rec["state"] != "back" or rec["at"] != msg.step:
+                return
+            rec["at"] -= 1                                 # reverse order: C_j, then C_(j-1)
+            if rec["at"] < 0:
+                self._end(ctx, msg.saga, "compensated")
+            else:
+                self._request(ctx, msg.saga)
+
+    def on_timer(self, ctx, name):
+        sid = name[6:]                                     # "retry:<saga>"
+        rec = self.sagas.get(sid)
+        if rec is not None and rec["state"] in ("forward", "back"):
+            self._request(ctx, sid)
+
+    def _request(self, ctx, sid):
+        rec = self.sagas[sid]
+        j = rec["at"]
+        account, delta = rec["steps"][j]
+        if rec["state"] == "forward":
+            msg = Step(sid, j, f"{sid}:{j}:do", account, delta)
+        else:
+            msg = Compensate(sid, j, f"{sid}:{j}:undo", account, -delta)
+        ctx.send(shard_of(account), msg)
+        ctx.set_timer(f"retry:{sid}", self.retry_interval)
+
+    def _end(self, ctx, sid, outcome):
+        rec = self.sagas[sid]
+        rec["state"] = outcome
+        ctx.cancel_timer(f"retry:{sid}")
+        ctx.emit("saga_end", saga=sid, outcome=outcome)
+        ctx.send(rec["client"], TransferDone(rec["op_id"], outcome == "done"))
+
+
+def _service_index(account: str) -> int:
+    return int(shard_of(account)[1:])
+
+
+# ------------------------------------------------------------------ service
+class Service(Shard):
+    """A service holding accounts; runs steps and compensations as local transactions.
+
+    Parameters
+    ----------
+    accounts, initial_balance : int
+        See :class:`dsalgo.txn.bank.Shard`.
+    step_failure : float
+        Probability that a step is rejected (no effect) for business reasons.
+    bugs : collection of str
+        ``"non_idempotent_retry"`` applies every request it receives, ignoring its key.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> svc, ctx = Service(accounts=1), sim.RecordingContext("n1")
+    >>> svc.on_start(ctx); _ = ctx.take()
+    >>> for _ in range(2):                      # the same request twice: applied once
+    ...     svc.on_message(ctx, "orch", Step("s1", 0, "s1:0:do", "n1:0", -30))
+    >>> ctx.disk["balance"], ctx.sent()
+    ({'n1:0': 70}, [Send(dst='orch', msg=StepReply(saga='s1', step=0, ok=True)), Send(dst='orch', msg=StepReply(saga='s1', step=0, ok=True))])
+    """
+
+    def __init__(self, *, accounts: int = 2, initial_balance: int = 100,
+                 step_failure: float = 0.0, bugs=()):
+        super().__init__(accounts=accounts, initial_balance=initial_balance)
+        self.step_failure = check_probability("step_failure", step_failure)
+        self.bugs = frozenset(bugs)
+
+    def on_start(self, ctx):
+        self.open(ctx)
+        self.keys = ctx.disk.setdefault("keys", {})        # idempotency key -> outcome
+
+    def on_message(self, ctx, src, msg):
+        if isinstance(msg, Step):
+            ok = self._once(ctx, msg, self._step)
+            ctx.send(src, StepReply(msg.saga, msg.step, ok))
+        elif isinstance(msg, Compensate):
+            self._once(ctx, msg, self._compensate)
+            ctx.send(src, Compensated(msg.saga, msg.step))
+        elif isinstance(msg, Read):
+            self.answer_read(ctx, src, msg)
+
+    def _once(self, ctx, msg, run):
+        # The idempotency check: a request whose key has an outcome on record was already
+        # run (a retry or a duplicate); answer from the record, never apply it twice.
+        if "non_idempotent_retry" not in self.bugs and msg.key in self.keys:
+            return self.keys[msg.key]
+        ok = self.keys[msg.key] = run(ctx, msg)            # same local transaction as the step
+        return ok
+
+    def _step(self, ctx, msg) -> bool:
+        if ctx.disk["balance"][msg.account] + msg.delta < 0:
+            reason = "insufficient_funds"
+        elif self.step_failure and ctx.rng.random() < self.step_failure:
+            reason = "rejected"
+        else:
+            bal = self.apply(ctx, [(msg.account, msg.delta)])
+            ctx.emit("step", saga=msg.saga, step=msg.step, ok=True, account=msg.account,
+                     balances=bal)
+            return True
+        ctx.emit("step", saga=msg.saga, step=msg.step, ok=False, account=msg.account,
+                 reason=reason)
+        return False
+
+    def _compensate(self, ctx, msg) -> bool:
+        bal = self.apply(ctx, [(msg.account, msg.delta)])  # never fails, may overdraw
+        ctx.emit("compensate", saga=msg.saga, step=msg.step, account=msg.account, balances=bal)
+        return True
+
+
+# ------------------------------------------------------------------ harness
+def simulate(steps: int = 3, *, step_failure: float = 0.1, seed: int = 0,
+             duration: float = 4.0, drain: float = 2.0, network: sim.Network | None = None,
+             faults=(), clients: int = 2, concurrency: int = 1, accounts: int = 2,
+             initial_balance: int = 100, read_fraction: float = 0.2,
+             retry_interval: float = 0.05, client_timeout: float = 1.0, bugs=()) -> sim.Run:
+    """Run a bank on orchestrated sagas: ``orch``, services ``n1…``, clients ``c1…``.
+
+    Every transfer is a saga of ``steps`` steps, one leg on each service in order.
+    Clients issue transfers and reads for ``duration`` seconds; the run then goes on for
+    ``drain`` seconds with no new operations so that every saga can end.  End the faults
+    by ``duration`` (e.g. ``Nemesis(end=duration)``) so the tail is fault-free.
+
+    Parameters
+    ----------
+    steps : int
+        Steps per saga = number of services (at least 2).
+    step_failure : float
+        Probability that a service rejects a step.
+    seed : int
+        Seed of the simulation.
+    duration, drain : float
+        Seconds of load, then seconds of quiet tail.
+    network : dsalgo.sim.Network, optional
+        Defaults to exponential latency with mean 1 ms, no loss.
+    faults : iterable of dsalgo.sim.Fault
+        Faults to inject.
+    clients, concurrency : int
+        Number of clients and operations each keeps outstanding.
+    accounts, initial_balance : int
+        Accounts per service and their opening balance.
+    read_fraction : float
+        Share of operations that are reads of every balance.
+    retry_interval, client_timeout : float
+        Seconds between retries of a request; seconds a client waits for an answer.
+    bugs : collection of str
+        Broken variant: ``"non_idempotent_retry"``.
+
+    Returns
+    -------
+    dsalgo.sim.Run
+        With ``run.params["algorithm"] == "saga"``.
+
+    Examples
+    --------
+    >>> from dsalgo import txn
+    >>> run = simulate(steps=3, step_failure=0.3, seed=2, duration=0.5, drain=0.5)
+    >>> v = txn.check(run)
+    >>> bool(v), v.info["sagas_compensated"] > 0
+    (True, True)
+    """
+    steps = check_int("steps", steps, low=2)
+    bugs = check_bugs(bugs, BUGS)
+    params = dict(algorithm="saga", steps=steps,
+                  step_failure=check_probability("step_failure", step_failure),
+                  seed=check_int("seed", seed),
+                  duration=check_number("duration", duration, low=0.0, low_open=True),
+                  drain=check_number("drain", drain, low=0.0),
+                  clients=check_int("clients", clients, low=1),
+                  concurrency=check_int("concurrency", concurrency, low=1),
+                  accounts=check_int("accounts", accounts, low=1),
+                  initial_balance=check_int("initial_balance", initial_balance, low=0),
+                  read_fraction=check_probability("read_fraction", read_fraction),
+                  retry_interval=check_timeout("retry_interval", retry_interval),
+                  client_timeout=check_timeout("client_timeout", client_timeout),
+                  bugs=tuple(sorted(bugs)))
+    services = [f"n{i}" for i in range(1, steps + 1)]
+    workload = BankWorkload(services, accounts=accounts, read_fraction=read_fraction)
+    s = new_simulation(seed, network)
+    s.add_node("orch", lambda: Orchestrator(retry_interval=retry_interval))
+    for n in services:
+        s.add_node(n, lambda: Service(accounts=accounts, initial_balance=initial_balance,
+                                      step_failure=step_failure, bugs=bugs))
+    for i in range(1, clients + 1):
+        s.add_node(f"c{i}", lambda: BankClient(workload, "orch", concurrency=concurrency,
+                                               timeout=client_timeout, stop=duration))
+    add_faults(s, faults)
+    s.params = params
+    return s.run(until=duration + drain)

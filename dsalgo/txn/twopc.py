@@ -1,0 +1,466 @@
+"""Two-phase commit with presumed abort, and the cooperative termination protocol.
+
+Follows Gray & Lamport, "Consensus on Transaction Commit" (ACM TODS 2006), §2 (the
+two-phase commit protocol and why it blocks), and Mohan, Lindsay & Obermarck,
+"Transaction Management in the R* Distributed Database Management System" (ACM TODS
+1986), §3 (presumed abort, PA).  The cooperative termination protocol is the one of
+Bernstein, Hadzilacos & Goodman, *Concurrency Control and Recovery in Database Systems*
+(1987), §7.4.
+
+**Roles.**  The transaction manager ``tm`` (the coordinator) runs each transfer as a
+transaction over the participants (resource managers, the shards ``n1…``) that hold its
+accounts.  Phase 1: ``tm`` sends :class:`Prepare`; each participant either refuses
+(:class:`Vote` ``yes=False``: an account is locked, funds are short, or it just says no)
+or force-writes a *prepared* record, locks the accounts and votes yes.  Phase 2: when every
+vote is yes, ``tm`` force-writes a *commit* record and sends :class:`Commit`, repeating it
+until each participant sends :class:`Ack`; then it writes *end* and forgets the
+transaction.  Any no vote or a vote timeout aborts.
+
+**Presumed abort, what is logged when.**  ``tm`` writes nothing before the commit record.
+An aborted transaction leaves no log record and needs no acks: ``tm`` forgets it at
+once.  The rule that makes forgetting safe: *a transaction that has no record at the
+coordinator is aborted*.  It holds because the only record that can say otherwise, the
+commit record, is written before any participant hears ``Commit``.  So an inquiry about
+an unknown transaction, after a crash or long after the fact, is answered ``Abort``.  A
+participant force-writes *prepared* before voting yes and records the outcome when it
+learns it; its abort record need not be forced, since losing it only leads to an
+inquiry that the presumption answers.
+
+**Blocking.**  A prepared participant has promised to do whatever ``tm`` decides, so it
+holds its locks and cannot decide alone.  While ``tm`` is down it stays blocked (it asks
+again every ``inquire_interval``).  With ``termination="cooperative"`` it also asks the
+other participants: one that committed or aborted says so, and one that has not voted
+aborts unilaterally (durably, so it will vote no later) and says abort.  If every
+participant is prepared, nobody knows the outcome and all stay blocked until ``tm``
+recovers: cooperation shortens blocking but cannot remove it (Gray & Lamport §2; only
+Paxos Commit does).
+
+**Safety properties** (checked by :func:`dsalgo.txn.check`): *atomicity*: every
+participant of a transaction ends committed or every one ends aborted; *commit
+validity*: ``tm`` decides commit only after every participant voted yes; and
+*conservation* of the bank's money at quiescence.
+
+**Simplifications.**  Disk writes are instantaneous and atomic with the handler that
+makes them (there is no write latency, so "forced" versus "lazy" is about *what* is
+written, not when).  A participant refuses a prepare on a locked account instead of
+waiting for it (no-wait locking: no deadlocks, more aborts).  ``tm`` remembers which
+client requests it has begun (``disk["requests"]``, the request table a real TM keeps)
+so that a duplicated request is not run twice; it is not part of the commit protocol.
+Reads take no locks (see :mod:`dsalgo.txn.bank`).  Only ``tm`` fails as a coordinator;
+there is no coordinator replication.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import sim
+from .._validate import check_choice, check_int, check_number, check_probability
+from .bank import BankClient, BankWorkload, Read, Shard, TransferDone, check_timeout, shard_of
+from .bank import Transfer
+from ._harness import add_faults, check_bugs, new_simulation
+
+__all__ = ["Prepare", "Vote", "Commit", "Abort", "Ack", "Inquire", "Coordinator",
+           "Participant", "simulate", "BUGS"]
+
+BUGS = ("commit_without_all_votes", "participant_forgets_prepare")
+
+
+# ------------------------------------------------------------------ messages
+@dataclass(frozen=True, slots=True)
+class Prepare:
+    """tm → participant: prepare your ``legs`` of ``txn`` (``participants`` are all of them)."""
+    txn: str
+    legs: tuple
+    participants: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """participant → tm: prepared (``yes``) or refused."""
+    txn: str
+    yes: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """The outcome is commit (from tm, or from a peer that knows it)."""
+    txn: str
+
+
+@dataclass(frozen=True, slots=True)
+class Abort:
+    """The outcome is abort (from tm, presumed, or from a peer)."""
+    txn: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """participant → tm: I have recorded the commit; you may forget it."""
+    txn: str
+
+
+@dataclass(frozen=True, slots=True)
+class Inquire:
+    """A blocked participant asks what happened to ``txn``."""
+    txn: str
+
+
+# ------------------------------------------------------------------ coordinator
+class Coordinator(sim.Node):
+    """The transaction manager ``tm``.
+
+    Parameters
+    ----------
+    vote_timeout : float
+        Seconds to wait for all votes before aborting.
+    resend_interval : float
+        Seconds between resends of ``Commit`` to participants that have not acked.
+    bugs : collection of str
+        ``"commit_without_all_votes"`` commits on the first yes vote.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> from dsalgo.txn.bank import Transfer
+    >>> tm, ctx = Coordinator(), sim.RecordingContext("tm")
+    >>> tm.on_start(ctx)
+    >>> tm.on_message(ctx, "c1", Transfer(4, (("n1:0", -3), ("n2:1", 3))))
+    >>> ctx.sent()[0]
+    Send(dst='n1', msg=Prepare(txn='t4', legs=(('n1:0', -3),), participants=('n1', 'n2')))
+    """
+
+    def __init__(self, *, vote_timeout: float = 0.05, resend_interval: float = 0.05,
+                 bugs=()):
+        self.vote_timeout = check_timeout("vote_timeout", vote_timeout)
+        self.resend_interval = check_timeout("resend_interval", resend_interval)
+        self.bugs = frozenset(bugs)
+
+    def on_start(self, ctx):
+        self.active = {}                                   # volatile: lost on a crash
+        self.log = ctx.disk.setdefault("log", {})          # txn -> commit record (until end)
+        self.requests = ctx.disk.setdefault("requests", {})
+        if self.log:
+            ctx.emit("recover", committed=tuple(self.log))
+            self._resend(ctx)
+
+    def on_message(self, ctx, src, msg):
+        if isinstance(msg, Transfer):
+            self._begin(ctx, src, msg)
+        elif isinstance(msg, Vote):
+            self._vote(ctx, src, msg)
+        elif isinstance(msg, Ack):
+            rec = self.log.get(msg.txn)
+            if rec is not None and src not in rec["acked"]:
+                rec["acked"].append(src)
+                if len(rec["acked"]) == len(rec["participants"]):
+                    del self.log[msg.txn]                  # the end record: forget it
+                    ctx.emit("end", txn=msg.txn)
+        elif isinstance(msg, Inquire):
+            if msg.txn in self.log:
+                ctx.send(src, Commit(msg.txn))
+            elif msg.txn not in self.active:
+                ctx.send(src, Abort(msg.txn))              # presumed abort: no record, aborted
+            # still collecting votes: say nothing; the vote timeout will decide
+
+    def on_timer(self, ctx, name):
+        if name == "resend":
+            self._resend(ctx)
+        elif name.startswith("vote:"):
+            txn = name[5:]
+            if txn in self.active:
+                self._abort(ctx, txn, "vote_timeout")
+
+    def _begin(self, ctx, client, msg):
+        txn = f"t{msg.op_id}"
+        if txn in self.requests:
+            return                                         # a duplicated request
+        self.requests[txn] = client
+        legs = {}
+        for account, delta in msg.legs:
+            legs.setdefault(shard_of(account), []).append((account, delta))
+        parts = tuple(sorted(legs))
+        self.active[txn] = {"client": client, "op_id": msg.op_id, "participants": parts,
+                            "yes": []}
+        ctx.emit("begin", txn=txn, participants=parts)
+        for p in parts:
+            ctx.send(p, Prepare(txn, tuple(legs[p]), parts))
+        ctx.set_timer(f"vote:{txn}", self.vote_timeout)
+
+    def _vote(self, ctx, src, msg):
+        a = self.active.get(msg.txn)
+        if a is None:
+            if msg.yes and msg.txn not in self.log:
+                ctx.send(src, Abort(msg.txn))              # presumed abort (we forgot it)
+            return
+        if not msg.yes:
+            self._abort(ctx, msg.txn, "vote_no")
+            return
+        if src not in a["yes"]:
+            a["yes"].append(src)
+        if "commit_without_all_votes" in self.bugs or len(a["yes"]) == len(a["participants"]):
+            self._commit(ctx, msg.txn)
+
+    def _commit(self, ctx, txn):
+        a = self.active.pop(txn)
+        ctx.cancel_timer(f"vote:{txn}")
+        # The commit point.  This record is written only after every participant voted
+        # yes, and before anyone hears Commit: from here the transaction commits whatever
+        # crashes follow (recovery resends Commit); before it, a crash means abort.
+        self.log[txn] = {"participants": a["participants"], "acked": []}
+        ctx.emit("decide", txn=txn, outcome="commit")
+        ctx.broadcast(a["participants"], Commit(txn))
+        ctx.send(a["client"], TransferDone(a["op_id"], True))
+        if not ctx.timer_set("resend"):
+            ctx.set_timer("resend", self.resend_interval)
+
+    def _abort(self, ctx, txn, reason):
+        a = self.active.pop(txn)
+        ctx.cancel_timer(f"vote:{txn}")
+        # Presumed abort: nothing is logged and no ack is awaited; lost Abort messages
+        # are made good by the presumption when a prepared participant inquires.
+        ctx.emit("decide", txn=txn, outcome="abort", reason=reason)
+        ctx.broadcast(a["participants"], Abort(txn))
+        ctx.send(a["client"], TransferDone(a["op_id"], False))
+
+    def _resend(self, ctx):
+        for txn, rec in self.log.items():
+            for p in rec["participants"]:
+                if p not in rec["acked"]:
+                    ctx.send(p, Commit(txn))
+        if self.log:
+            ctx.set_timer("resend", self.resend_interval)
+
+
+# ------------------------------------------------------------------ participant
+class Participant(Shard):
+    """A resource manager: a shard of the bank that prepares, votes and applies.
+
+    Parameters
+    ----------
+    accounts, initial_balance : int
+        See :class:`dsalgo.txn.bank.Shard`.
+    vote_no : float
+        Probability of refusing a prepare that could have succeeded.
+    inquire_interval : float
+        Seconds a prepared participant waits before (and between) asking for the outcome.
+    termination : {"wait", "cooperative"}
+        Ask only ``tm``, or ``tm`` and the other participants.
+    tm : str
+        The coordinator's id.
+    bugs : collection of str
+        ``"participant_forgets_prepare"`` keeps the prepared record in volatile memory.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> p, ctx = Participant(accounts=1), sim.RecordingContext("n1")
+    >>> p.on_start(ctx); _ = ctx.take()
+    >>> p.on_message(ctx, "tm", Prepare("t1", (("n1:0", -5),), ("n1", "n2")))
+    >>> ctx.take()[-2:]
+    [Send(dst='tm', msg=Vote(txn='t1', yes=True)), SetTimer(name='inquire:t1', delay=0.05)]
+    >>> ctx.disk["prepared"]["t1"]["legs"]
+    (('n1:0', -5),)
+    """
+
+    def __init__(self, *, accounts: int = 2, initial_balance: int = 100, vote_no: float = 0.0,
+                 inquire_interval: float = 0.05, termination: str = "wait", tm: str = "tm",
+                 bugs=()):
+        super().__init__(accounts=accounts, initial_balance=initial_balance)
+        self.vote_no = check_probability("vote_no", vote_no)
+        self.inquire_interval = check_timeout("inquire_interval", inquire_interval)
+        self.termination = check_choice("termination", termination, ("wait", "cooperative"))
+        self.tm = tm
+        self.bugs = frozenset(bugs)
+
+    def on_start(self, ctx):
+        restarted = "balance" in ctx.disk
+        self.open(ctx)
+        self.done = ctx.disk.setdefault("done", {})        # txn -> "commit" | "abort"
+        if "participant_forgets_prepare" in self.bugs:
+            self.prepared = {}                             # the bug: lost on a crash
+        else:
+            self.prepared = ctx.disk.setdefault("prepared", {})
+        self.locks = {}                                    # account -> txn, rebuilt from the log
+        for txn, rec in self.prepared.items():             # recovery: still in doubt
+            for account, _ in rec["legs"]:
+                self.locks[account] = txn
+            ctx.set_timer(f"inquire:{txn}", self.inquire_interval)
+        if restarted:                                      # what survived the crash
+            ctx.emit("recover", in_doubt=tuple(self.prepared))
+
+    def on_message(self, ctx, src, msg):
+        if isinstance(msg, Prepare):
+            self._prepare(ctx, msg)
+        elif isinstance(msg, Commit):
+            if msg.txn in self.prepared:
+                self._finish(ctx, msg.txn, "commit")
+            if src == self.tm:
+                ctx.send(src, Ack(msg.txn))
+        elif isinstance(msg, Abort):
+            if msg.txn in self.prepared:
+                self._finish(ctx, msg.txn, "abort")
+            elif msg.txn not in self.done:                 # abort overtook the prepare
+                self.done[msg.txn] = "abort"
+                ctx.emit("abort", txn=msg.txn, reason="abort_before_prepare")
+        elif isinstance(msg, Inquire):
+            self._inquiry(ctx, src, msg.txn)
+        elif isinstance(msg, Read):
+            self.answer_read(ctx, src, msg)
+
+    def on_timer(self, ctx, name):
+        if name.startswith("inquire:"):
+            txn = name[8:]
+            rec = self.prepared.get(txn)
+            if rec is None:
+                return
+            ctx.send(self.tm, Inquire(txn))
+            if self.termination == "cooperative":
+                ctx.broadcast([p for p in rec["participants"] if p != ctx.id], Inquire(txn))
+            ctx.set_timer(name, self.inquire_interval)
+
+    def _prepare(self, ctx, msg):
+        txn = msg.txn
+        if txn in self.prepared:
+            ctx.send(self.tm, Vote(txn, True))             # our vote was lost: say it again
+            return
+        if txn in self.done:
+            if self.done[txn] == "abort":
+                ctx.send(self.tm, Vote(txn, False))
+            return
+        bal = ctx.disk["balance"]
+        if any(a in self.locks for a, _ in msg.legs):
+            reason = "locked"
+        elif any(bal[a] + d < 0 for a, d in msg.legs):
+            reason = "insufficient_funds"
+        elif self.vote_no and ctx.rng.random() < self.vote_no:
+            reason = "vote_no"
+        else:
+            reason = None
+        if reason is not None:
+            self.done[txn] = "abort"                       # unilateral abort before voting
+            ctx.emit("vote", txn=txn, yes=False, reason=reason)
+            ctx.emit("abort", txn=txn, reason=reason)
+            ctx.send(self.tm, Vote(txn, False))
+            return
+        # Force the prepared record before voting yes: the yes vote is a promise to
+        # commit if told to, and the promise must outlive a crash of this participant.
+        self.prepared[txn] = {"legs": msg.legs, "participants": msg.participants}
+        for a, _ in msg.legs:
+            self.locks[a] = txn
+        ctx.emit("vote", txn=txn, yes=True)
+        ctx.send(self.tm, Vote(txn, True))
+        ctx.set_timer(f"inquire:{txn}", self.inquire_interval)
+
+    def _finish(self, ctx, txn, outcome):
+        rec = self.prepared.pop(txn)
+        self.done[txn] = outcome
+        for a, _ in rec["legs"]:
+            if self.locks.get(a) == txn:
+                del self.locks[a]
+        ctx.cancel_timer(f"inquire:{txn}")
+        if outcome == "commit":
+            ctx.emit("commit", txn=txn, balances=self.apply(ctx, rec["legs"]))
+        else:
+            ctx.emit("abort", txn=txn, reason="told")
+
+    def _inquiry(self, ctx, src, txn):
+        outcome = self.done.get(txn)
+        if outcome is None and txn not in self.prepared:
+            # Not voted yet: tm cannot have committed, so abort unilaterally and durably
+            # (a later Prepare gets a no vote).
+            outcome = self.done[txn] = "abort"
+            ctx.emit("abort", txn=txn, reason="peer_inquiry")
+        if outcome is not None:
+            ctx.send(src, Commit(txn) if outcome == "commit" else Abort(txn))
+        # prepared ourselves: as uncertain as the asker; say nothing
+
+
+# ------------------------------------------------------------------ harness
+def simulate(participants: int = 3, *, seed: int = 0, duration: float = 4.0,
+             drain: float = 2.0, network: sim.Network | None = None, faults=(),
+             clients: int = 2, concurrency: int = 1, accounts: int = 2,
+             initial_balance: int = 100, span: int | None = None, read_fraction: float = 0.2,
+             vote_no: float = 0.0, vote_timeout: float = 0.05, resend_interval: float = 0.05,
+             inquire_interval: float = 0.05, client_timeout: float = 1.0,
+             termination: str = "wait", bugs=()) -> sim.Run:
+    """Run a bank on two-phase commit: ``tm``, participants ``n1…``, clients ``c1…``.
+
+    Clients issue transfers and reads for ``duration`` seconds; the run then goes on for
+    ``drain`` more seconds with no new operations, so that in-doubt transactions resolve.
+    Faults are yours to give; end them by ``duration`` (e.g. ``Nemesis(end=duration)``)
+    so the tail is fault-free and the run reaches quiescence.
+
+    Parameters
+    ----------
+    participants : int
+        Number of shards ``n1…`` (at least 2).
+    seed : int
+        Seed of the simulation.
+    duration, drain : float
+        Seconds of load, then seconds of quiet tail.
+    network : dsalgo.sim.Network, optional
+        Defaults to exponential latency with mean 1 ms, no loss.
+    faults : iterable of dsalgo.sim.Fault
+        Faults to inject.
+    clients, concurrency : int
+        Number of clients and operations each keeps outstanding.
+    accounts, initial_balance : int
+        Accounts per shard and their opening balance.
+    span : int, optional
+        Shards per transfer (default: all of them).
+    read_fraction : float
+        Share of operations that are reads.
+    vote_no : float
+        Probability that a participant refuses a prepare it could have accepted.
+    vote_timeout, resend_interval, inquire_interval, client_timeout : float
+        Protocol and client timers, seconds.
+    termination : {"wait", "cooperative"}
+        How a blocked participant learns the outcome.
+    bugs : collection of str
+        Broken variants: ``"commit_without_all_votes"``, ``"participant_forgets_prepare"``.
+
+    Returns
+    -------
+    dsalgo.sim.Run
+        With ``run.params["algorithm"] == "twopc"``.
+
+    Examples
+    --------
+    >>> from dsalgo import txn
+    >>> run = simulate(participants=2, seed=1, duration=0.5, drain=0.5)
+    >>> bool(txn.check(run)), sorted(set(run.history["f"]))
+    (True, ['read', 'transfer'])
+    """
+    participants = check_int("participants", participants, low=2)
+    bugs = check_bugs(bugs, BUGS)
+    params = dict(algorithm="twopc", participants=participants, seed=check_int("seed", seed),
+                  duration=check_number("duration", duration, low=0.0, low_open=True),
+                  drain=check_number("drain", drain, low=0.0),
+                  clients=check_int("clients", clients, low=1),
+                  concurrency=check_int("concurrency", concurrency, low=1),
+                  accounts=check_int("accounts", accounts, low=1),
+                  initial_balance=check_int("initial_balance", initial_balance, low=0),
+                  span=span, read_fraction=read_fraction,
+                  vote_no=check_probability("vote_no", vote_no),
+                  vote_timeout=check_timeout("vote_timeout", vote_timeout),
+                  resend_interval=check_timeout("resend_interval", resend_interval),
+                  inquire_interval=check_timeout("inquire_interval", inquire_interval),
+                  client_timeout=check_timeout("client_timeout", client_timeout),
+                  termination=check_choice("termination", termination, ("wait", "cooperative")),
+                  bugs=tuple(sorted(bugs)))
+    shards = [f"n{i}" for i in range(1, participants + 1)]
+    workload = BankWorkload(shards, accounts=accounts, span=span, read_fraction=read_fraction)
+    s = new_simulation(seed, network)
+    s.add_node("tm", lambda: Coordinator(vote_timeout=vote_timeout,
+                                         resend_interval=resend_interval, bugs=bugs))
+    for n in shards:
+        s.add_node(n, lambda: Participant(accounts=accounts, initial_balance=initial_balance,
+                                          vote_no=vote_no, inquire_interval=inquire_interval,
+                                          termination=termination, bugs=bugs))
+    for i in range(1, clients + 1):
+        s.add_node(f"c{i}", lambda: BankClient(workload, "tm", concurrency=concurrency,
+                                               timeout=client_timeout, stop=duration))
+    add_faults(s, faults)
+    s.params = params
+    return s.run(until=duration + drain)

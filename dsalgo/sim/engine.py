@@ -385,11 +385,12 @@ class Simulation:
                              f"got {until!r}")
         if not self._states:
             raise ValueError("the simulation has no nodes; add some with add_node()")
-        self._schedule_faults(until)
-        if not self._started:
+        if not self._started:  # nodes start before any fault scheduled at t=0
+            self._validate_schedule(self._pending_faults)
             self._started = True
             for st in self._states.values():
                 self._push(0.0, _CALL, self._start_node, st)
+        self._schedule_faults(until)
         self._running = True
         try:
             if progress:
@@ -616,24 +617,30 @@ class Simulation:
 
     # ------------------------------------------------------------------ faults
     def _schedule_faults(self, until):
-        pending, self._pending_faults = self._pending_faults, []
+        # validate everything before changing any state, so a bad fault changes nothing
+        pending = self._pending_faults
+        self._validate_schedule(pending)
+        self._pending_faults = []
         concrete = []
         for f in pending:
-            for n in f.nodes():
-                self._state(n, f"node in fault {f!r}:")
             if isinstance(f, Nemesis):
                 drawn = f.schedule(self.seed, list(self._states), until, self._nemesis_count)
                 self._nemesis_count += 1
                 concrete += [(g, True) for g in drawn]
             else:
                 concrete.append((f, False))
-        self._validate_schedule([f for f, lenient in concrete if not lenient])
         self._scheduled_faults += [f for f, lenient in concrete if not lenient]
         for f, lenient in sorted(concrete, key=lambda x: x[0].at):
             self._push(f.at, _CALL, self._apply_fault, (f, lenient))
 
     def _validate_schedule(self, new_faults):
-        """Reject a user schedule that restarts a live node or crashes a dead one."""
+        """Reject faults naming unknown nodes, and a user schedule that restarts a live node,
+        crashes a dead one or overlaps two pauses of one node (a Nemesis draws consistent
+        schedules of its own)."""
+        for f in new_faults:
+            for n in f.nodes():
+                self._state(n, f"node in fault {f!r}:")
+        new_faults = [f for f in new_faults if not isinstance(f, Nemesis)]
         alive = {n: True for n in self._states}
         paused_until = {n: -1.0 for n in self._states}
         every = sorted(self._scheduled_faults + new_faults, key=lambda f: f.at)

@@ -1,0 +1,36 @@
+"""The Paxos family: single-decree Paxos, Multi-Paxos with a key-value store, Flexible Paxos.
+
+Papers followed: Lamport, "Paxos Made Simple" (2001) for single-decree Paxos
+(:mod:`~dsalgo.paxos.single`); van Renesse & Altinbuken, "Paxos Made Moderately Complex"
+(2015) for Multi-Paxos (:mod:`~dsalgo.paxos.multi`); Howard, Malkhi & Spiegelman,
+"Flexible Paxos" (2016) for phase-1/phase-2 quorums from any :mod:`dsalgo.quorum` system.
+
+Layout: :mod:`~dsalgo.paxos.messages` (the paper's messages), :mod:`~dsalgo.paxos.acceptor`
+(the durable role both kernels share), the two kernels, :mod:`~dsalgo.paxos.client` (the
+key-value client), :mod:`~dsalgo.paxos.harness` (:func:`simulate`) and
+:mod:`~dsalgo.paxos.checker` (:func:`check`).
+
+Examples
+--------
+>>> from dsalgo import paxos, sim
+>>> run = paxos.simulate(5, variant="multi", seed=3, duration=2.0,
+...                      faults=[sim.Nemesis(crash=1.0, max_crashed=2, end=1.5)])
+>>> bool(paxos.check(run))
+True
+"""
+
+from .acceptor import Acceptor
+from .checker import check
+from .client import PaxosClient
+from .harness import BUGS, VARIANTS, resolve_quorums, simulate
+from .messages import (Accept, Accepted, Catchup, Decided, Heartbeat, Nack, Prepare, Promise,
+                       Redirect, Reply, Request)
+from .multi import MultiPaxosNode, apply_command
+from .single import SingleDecreeNode
+
+__all__ = [
+    "simulate", "check", "resolve_quorums", "BUGS", "VARIANTS",
+    "SingleDecreeNode", "MultiPaxosNode", "PaxosClient", "Acceptor", "apply_command",
+    "Prepare", "Promise", "Accept", "Accepted", "Decided", "Nack", "Heartbeat", "Catchup",
+    "Request", "Reply", "Redirect",
+]

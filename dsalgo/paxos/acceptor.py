@@ -1,0 +1,75 @@
+"""The acceptor: the only Paxos role with durable state, shared by every variant.
+
+Lamport, "Paxos Made Simple" (2001), §2.2, in its one-slot-per-entry form of §3 and of
+van Renesse & Altinbuken, "Paxos Made Moderately Complex" (2015), §3 ("Acceptor"):
+
+* on ``Prepare(b, s)``: if ``b`` is at least the ballot promised, promise ``b`` and answer
+  with every proposal accepted at slots ``>= s``; otherwise refuse with a ``Nack``;
+* on ``Accept(b, s, v)``: if ``b`` is at least the ballot promised, accept ``(b, v)`` at
+  slot ``s``; otherwise refuse.
+
+Both rules compare with ``>=`` rather than ``>``: a ballot belongs to one proposer, so a
+second ``Prepare`` with the promised ballot is a retransmission (or a network duplicate),
+and answering it again is harmless.  This is also why ``duplicate_ballots`` is unsafe:
+two proposers sharing a ballot both pass the test.
+
+The promise and the accepted proposals live in ``ctx.disk``: an acceptor that forgot its
+promise after a restart could accept a lower ballot and let two values be chosen.  The
+``forgetful`` flag keeps them in memory instead (the ``acceptor_forgets_promise`` bug).
+
+Sans-I/O: each method takes a message and returns the reply; the node sends it.
+"""
+
+from __future__ import annotations
+
+from .messages import ZERO_BALLOT, Accepted, Nack, Promise
+
+__all__ = ["Acceptor"]
+
+
+class Acceptor:
+    """Acceptor state over a dict (``ctx.disk``, or a volatile dict when forgetful).
+
+    Examples
+    --------
+    >>> from dsalgo.paxos.messages import Accept, Prepare
+    >>> a = Acceptor({})
+    >>> a.on_prepare(Prepare((1, "n1"), 0))
+    Promise(ballot=(1, 'n1'), accepted=())
+    >>> a.on_accept(Accept((1, "n1"), 0, "x"))
+    Accepted(ballot=(1, 'n1'), slot=0)
+    >>> a.on_prepare(Prepare((2, "n2"), 0))
+    Promise(ballot=(2, 'n2'), accepted=((0, (1, 'n1'), 'x'),))
+    >>> a.on_accept(Accept((1, "n1"), 1, "y"))
+    Nack(ballot=(1, 'n1'), promised=(2, 'n2'))
+    """
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: dict):
+        self.store = store
+        store.setdefault("promised", ZERO_BALLOT)
+        store.setdefault("accepted", {})  # slot -> (ballot, value)
+
+    @property
+    def promised(self) -> tuple:
+        return self.store["promised"]
+
+    def on_prepare(self, msg):
+        store = self.store
+        if msg.ballot >= store["promised"]:
+            # The promise must be durable before it is sent: it is what stops an older
+            # proposer from getting a value chosen behind the new one's back.
+            store["promised"] = msg.ballot
+            accepted = store["accepted"]
+            entries = tuple((s, b, v) for s, (b, v) in accepted.items() if s >= msg.slot)
+            return Promise(msg.ballot, entries)
+        return Nack(msg.ballot, store["promised"])
+
+    def on_accept(self, msg):
+        store = self.store
+        if msg.ballot >= store["promised"]:
+            store["promised"] = msg.ballot
+            store["accepted"][msg.slot] = (msg.ballot, msg.value)
+            return Accepted(msg.ballot, msg.slot)
+        return Nack(msg.ballot, store["promised"])

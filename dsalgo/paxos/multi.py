@@ -1,0 +1,358 @@
+"""Multi-Paxos: a replicated log of commands behind a stable leader, and a key-value store.
+
+Follows van Renesse & Altinbuken, "Paxos Made Moderately Complex" (2015) -- replicas,
+leaders, acceptors, one Paxos instance per log *slot* -- collapsed the usual way into one
+node that plays every role, as in Lamport, "Paxos Made Simple", §3:
+
+* **Phase 1 once for all slots.**  A node that suspects the leader (no ``Heartbeat`` for
+  ``election_timeout``) picks a higher ballot and sends ``Prepare(b, s)`` where ``s`` is the
+  first slot it has not applied.  Each ``Promise`` carries the acceptor's accepted
+  proposals at slots ``>= s``.  With a phase-1 quorum of promises it is leader: for each
+  slot reported it re-proposes the value of the highest accepted ballot (the safety rule,
+  PMMC §3 "pmax"), and fills every hole below the highest reported slot with a **no-op**
+  so the log has no gaps.
+* **One round trip per command.**  In steady state a client ``Request`` becomes
+  ``Accept(b, slot, cmd)`` to the acceptors; ``Accepted`` from a phase-2 quorum chooses it,
+  and ``Decided(slot, cmd)`` tells the learners.  At most ``window`` slots are in flight
+  (the pipeline window, PMMC's ``WINDOW``); later requests queue at the leader.
+* **Failure detection.**  The leader sends ``Heartbeat(b, commit)`` every
+  ``heartbeat_interval``; a follower that misses them for an ``election_timeout`` (drawn at
+  random from a range) takes over with a higher ballot.  A ``Nack`` tells a leader or
+  candidate that a higher ballot exists: it steps down and waits a random timeout.
+* **Replicas** apply decided commands in slot order to a key-value store (put, get, cas)
+  and execute each client operation at most once (a retried request decided twice has
+  effect only at its first slot).  The leader answers the client once it has applied
+  the command; a lagging replica asks the leader for missed decisions (``Catchup``).
+
+Safety properties (checked by :func:`dsalgo.paxos.check`): **agreement** (no slot decided
+twice differently), **validity** (a decided command was requested by a client, or is a
+no-op) and **state-machine safety** (every answer a client got is what the decided log
+gives, in an order that respects real time).
+
+Simplifications: the membership is fixed; the log and the store are volatile (a
+restarted replica relearns them through ``Catchup`` and leader recovery) while the
+acceptor state and the highest round used are durable; a node handles messages to itself
+at once rather than over the network; reads go through the log like writes.
+
+Events emitted: ``leader`` (round), ``preempted`` (round, by_round), ``decided``
+(slot, value: the ``op_id`` of the command, ``-1`` for a no-op).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from dsalgo import sim
+
+from .acceptor import Acceptor
+from .messages import (NOOP, ZERO_BALLOT, Accept, Accepted, Catchup, Decided, Heartbeat, Nack,
+                       Prepare, Promise, Redirect, Reply, Request)
+
+__all__ = ["MultiPaxosNode", "apply_command"]
+
+_CATCHUP_BATCH = 32   # decisions sent per catch-up request
+
+
+def apply_command(kv: dict, cmd) -> tuple:
+    """Apply ``cmd = (op_id, client, f, key, value)`` to ``kv``; return ``(status, result)``.
+
+    ``put`` writes, ``get`` reads (``None`` if absent), ``cas`` with ``value = [old, new]``
+    writes ``new`` if the key holds ``old`` (result True, status ok) and otherwise has no
+    effect (status fail).
+
+    Examples
+    --------
+    >>> kv = {}
+    >>> apply_command(kv, (0, "c1", "put", "k", 5)), apply_command(kv, (1, "c1", "get", "k", None))
+    (('ok', None), ('ok', 5))
+    >>> apply_command(kv, (2, "c1", "cas", "k", [4, 6])), apply_command(kv, (3, "c1", "cas", "k", [5, 6]))
+    (('fail', False), ('ok', True))
+    >>> kv
+    {'k': 6}
+    """
+    _op, _client, f, key, value = cmd
+    if f == "put":
+        kv[key] = value
+        return "ok", None
+    if f == "get":
+        return "ok", kv.get(key)
+    old, new = value
+    if kv.get(key) == old:
+        kv[key] = new
+        return "ok", True
+    return "fail", False
+
+
+class MultiPaxosNode(sim.Node):
+    """Acceptor, leader, learner and key-value replica in one node.
+
+    Parameters
+    ----------
+    nodes : list of str
+        Every server, this node included.
+    quorums : object
+        ``is_read_quorum(ids)`` (phase 1) and ``is_write_quorum(ids)`` (phase 2).
+    heartbeat_interval : float
+        Seconds between the leader's heartbeats.
+    election_timeout : (float, float)
+        Range of the random silence, in seconds, after which a follower takes over.
+    window : int
+        Most slots a leader keeps in flight (proposed, not yet decided).
+    bugs : set of str
+        Deliberate defects: ``"acceptor_forgets_promise"``, ``"ignore_accepted_value"``,
+        ``"duplicate_ballots"``.
+
+    Examples
+    --------
+    A follower whose election timer fires asks the others to promise a higher ballot:
+
+    >>> from dsalgo import sim
+    >>> from dsalgo import quorum
+    >>> ids, q = ["n1", "n2", "n3"], quorum.majority(3)
+    >>> node, ctx = MultiPaxosNode(ids, q), sim.RecordingContext("n1")
+    >>> node.on_start(ctx); ctx.take()
+    [SetTimer(name='election', delay=(0.15, 0.3))]
+    >>> ctx.fire(node, "election")
+    [SetTimer(name='election', delay=(0.15, 0.3)), Send(dst='n2', msg=Prepare(ballot=(1, 'n1'), slot=0)), Send(dst='n3', msg=Prepare(ballot=(1, 'n1'), slot=0))]
+    """
+
+    def __init__(self, nodes, quorums, *, heartbeat_interval=0.05, election_timeout=(0.15, 0.3),
+                 window=8, bugs=frozenset()):
+        self.nodes = list(nodes)
+        self.quorums = quorums
+        self.heartbeat_interval = heartbeat_interval
+        self.election_timeout = tuple(election_timeout)
+        self.window = window
+        self.bugs = frozenset(bugs)
+
+    # ------------------------------------------------------------------ lifecycle
+    def on_start(self, ctx):
+        forgetful = "acceptor_forgets_promise" in self.bugs
+        self.acceptor = Acceptor({} if forgetful else ctx.disk)
+        self.others = [d for d in self.nodes if d != ctx.id]
+        # replica / learner
+        self.decided = {}            # slot -> command
+        self.applied = 0             # every slot below has been applied
+        self.kv = {}
+        self.results = {}            # op_id -> (status, result): at-most-once execution
+        # leader
+        self.role = "follower"       # "follower", "candidate" or "leader"
+        self.ballot = ZERO_BALLOT
+        self.leader = None           # who we believe leads
+        self.promises = {}
+        self.from_slot = 0
+        self.proposals = {}          # slot -> command, in flight
+        self.votes = {}              # slot -> acceptors that accepted it
+        self.sent_at = {}            # slot -> local time its Accept was last sent
+        self.next_slot = 0
+        self.queue = deque()         # client commands waiting for a window slot
+        self.pending = set()         # op_ids queued or in flight
+        ctx.set_timer("election", self.election_timeout)
+
+    def on_timer(self, ctx, name):
+        if name == "election":
+            if self.role != "leader":
+                self._start_phase1(ctx)
+        elif name == "heartbeat" and self.role == "leader":
+            self._heartbeat(ctx)
+
+    def on_message(self, ctx, src, msg):
+        cls = msg.__class__
+        if cls is Accept:
+            self._reply(ctx, src, self.acceptor.on_accept(msg))
+            self._check_deposed(ctx)
+        elif cls is Accepted:
+            self._on_accepted(ctx, src, msg)
+        elif cls is Decided:
+            self._learn(ctx, msg.slot, msg.value)
+        elif cls is Heartbeat:
+            self._on_heartbeat(ctx, src, msg)
+        elif cls is Request:
+            self._on_request(ctx, src, msg)
+        elif cls is Prepare:
+            reply = self.acceptor.on_prepare(msg)
+            if reply.__class__ is Promise and src != ctx.id:
+                ctx.set_timer("election", self.election_timeout)   # give the candidate time
+            self._reply(ctx, src, reply)
+            self._check_deposed(ctx)
+        elif cls is Promise:
+            self._on_promise(ctx, src, msg)
+        elif cls is Nack:
+            if msg.ballot == self.ballot and self.role != "follower":
+                self._step_down(ctx, msg.promised)
+        elif cls is Catchup:
+            self._on_catchup(ctx, src, msg)
+
+    # ------------------------------------------------------------------ phase 1
+    def _start_phase1(self, ctx):
+        disk = ctx.disk
+        rnd = max(disk.get("round", 0), self.acceptor.promised[0], self.ballot[0]) + 1
+        disk["round"] = rnd          # durable: never reuse a ballot after a restart
+        owner = "" if "duplicate_ballots" in self.bugs else ctx.id
+        self.ballot = (rnd, owner)
+        self.role = "candidate"
+        self.leader = None
+        self.promises = {}
+        self.from_slot = self.applied
+        self._clear_proposals()
+        ctx.set_timer("election", self.election_timeout)   # phase 1 gives up after this
+        self._to_all(ctx, Prepare(self.ballot, self.from_slot))
+
+    def _on_promise(self, ctx, src, msg):
+        if self.role != "candidate" or msg.ballot != self.ballot:
+            return
+        self.promises[src] = msg.accepted
+        if not self.quorums.is_read_quorum(self.promises.keys()):
+            return
+        # Leader of ballot b: every slot some quorum member accepted must be re-proposed
+        # with the value of the highest ballot accepted there.  A value chosen at a lower
+        # ballot was accepted by a phase-2 quorum, which meets this phase-1 quorum, so it
+        # is the highest one reported and the new leader proposes it again, never another.
+        best = {}
+        for entries in self.promises.values():
+            for slot, b, value in entries:
+                if slot not in best or b > best[slot][0]:
+                    best[slot] = (b, value)
+        if "ignore_accepted_value" in self.bugs:
+            best = {slot: (b, NOOP) for slot, (b, _v) in best.items()}
+        self.role = "leader"
+        self.leader = ctx.id
+        ctx.cancel_timer("election")
+        ctx.emit("leader", round=self.ballot[0])
+        end = max(best, default=self.from_slot - 1) + 1
+        self.next_slot = max(end, self.from_slot)
+        for slot in range(self.from_slot, end):
+            if slot not in self.decided:
+                self._propose(ctx, slot, best[slot][1] if slot in best else NOOP)
+        self._heartbeat(ctx)
+        self._fill_window(ctx)
+
+    # ------------------------------------------------------------------ phase 2
+    def _on_request(self, ctx, src, msg):
+        done = self.results.get(msg.op_id)
+        if done is not None:
+            ctx.send(src, Reply(msg.op_id, *done))
+        elif self.role != "leader":
+            ctx.send(src, Redirect(msg.op_id, self.leader))
+        elif msg.op_id not in self.pending:
+            self.pending.add(msg.op_id)
+            self.queue.append((msg.op_id, src, msg.f, msg.key, msg.value))
+            self._fill_window(ctx)
+
+    def _fill_window(self, ctx):
+        while self.queue and len(self.proposals) < self.window and self.role == "leader":
+            slot = self.next_slot
+            self.next_slot += 1
+            self._propose(ctx, slot, self.queue.popleft())
+
+    def _propose(self, ctx, slot, cmd):
+        self.proposals[slot] = cmd
+        self.votes[slot] = set()
+        self.sent_at[slot] = ctx.now
+        self._to_all(ctx, Accept(self.ballot, slot, cmd))
+
+    def _on_accepted(self, ctx, src, msg):
+        if self.role != "leader" or msg.ballot != self.ballot:
+            return
+        votes = self.votes.get(msg.slot)
+        if votes is None:
+            return
+        votes.add(src)
+        if self.quorums.is_write_quorum(votes):
+            cmd = self.proposals.pop(msg.slot)
+            del self.votes[msg.slot], self.sent_at[msg.slot]
+            decided = Decided(msg.slot, cmd)
+            for dst in self.others:
+                ctx.send(dst, decided)
+            self._learn(ctx, msg.slot, cmd)
+            self._fill_window(ctx)
+
+    # ------------------------------------------------------------------ leadership
+    def _heartbeat(self, ctx):
+        hb = Heartbeat(self.ballot, self.applied)
+        for dst in self.others:
+            ctx.send(dst, hb)
+        # Re-send Accepts that have waited long enough to have been lost.
+        stale = ctx.now - self.election_timeout[0]
+        for slot, t in list(self.sent_at.items()):
+            if t <= stale:
+                self.sent_at[slot] = ctx.now
+                acc = Accept(self.ballot, slot, self.proposals[slot])
+                for dst in self.others:
+                    if dst not in self.votes[slot]:
+                        ctx.send(dst, acc)
+        ctx.set_timer("heartbeat", self.heartbeat_interval)
+
+    def _on_heartbeat(self, ctx, src, msg):
+        promised = self.acceptor.promised
+        if msg.ballot < promised:
+            ctx.send(src, Nack(msg.ballot, promised))   # a deposed leader: tell it
+            return
+        if self.role != "follower" and msg.ballot > self.ballot:
+            self._step_down(ctx, msg.ballot)
+        if self.role == "follower":
+            self.leader = src
+            ctx.set_timer("election", self.election_timeout)
+            if msg.commit > self.applied:
+                ctx.send(src, Catchup(self.applied))
+
+    def _on_catchup(self, ctx, src, msg):
+        for slot in range(msg.slot, msg.slot + _CATCHUP_BATCH):
+            cmd = self.decided.get(slot, self)
+            if cmd is self:
+                break
+            ctx.send(src, Decided(slot, cmd))
+
+    def _check_deposed(self, ctx):
+        promised = self.acceptor.promised
+        if self.role != "follower" and promised > self.ballot:
+            self._step_down(ctx, promised)
+
+    def _step_down(self, ctx, higher):
+        ctx.emit("preempted", round=self.ballot[0], by_round=higher[0])
+        self.role = "follower"
+        self.leader = higher[1] or None
+        self._clear_proposals()
+        ctx.cancel_timer("heartbeat")
+        ctx.set_timer("election", self.election_timeout)   # random: the back-off
+
+    def _clear_proposals(self):
+        self.proposals.clear()
+        self.votes.clear()
+        self.sent_at.clear()
+        self.queue.clear()
+        self.pending.clear()
+
+    # ------------------------------------------------------------------ replica
+    def _learn(self, ctx, slot, cmd):
+        known = self.decided.get(slot, self)
+        if known is not self:
+            if known != cmd:   # cannot happen in correct Paxos; recorded for the checker
+                ctx.emit("decided", slot=slot, value=-1 if cmd is NOOP else cmd[0])
+            return
+        self.decided[slot] = cmd
+        ctx.emit("decided", slot=slot, value=-1 if cmd is NOOP else cmd[0])
+        while self.applied in self.decided:
+            cmd = self.decided[self.applied]
+            self.applied += 1
+            if cmd is NOOP:
+                continue
+            op_id = cmd[0]
+            done = self.results.get(op_id)
+            if done is None:
+                done = self.results[op_id] = apply_command(self.kv, cmd)
+            self.pending.discard(op_id)
+            if self.role == "leader":
+                ctx.send(cmd[1], Reply(op_id, *done))
+
+    # ------------------------------------------------------------------ plumbing
+    def _to_all(self, ctx, msg):
+        self.on_message(ctx, ctx.id, msg)      # our own acceptor: no network hop
+        for dst in self.others:
+            ctx.send(dst, msg)
+
+    def _reply(self, ctx, dst, msg):
+        if dst == ctx.id:
+            self.on_message(ctx, dst, msg)
+        else:
+            ctx.send(dst, msg)

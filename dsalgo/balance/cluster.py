@@ -1,0 +1,322 @@
+"""The serving cluster as simulator nodes: a client, balancers and backends.
+
+The model (Mitzenmacher 2001, §2; Harchol-Balter 2013, ch. 24 on server farms):
+
+- A **client** ``c1`` issues ``requests`` requests as a Poisson stream (open loop: it never
+  waits for answers) and hands each to a balancer chosen uniformly at random.  It records
+  each request in ``run.history`` from arrival (``t_invoke``) to the response reaching it
+  (``t_complete``, with ``result`` the backend that served it).
+- A **balancer** ``lb1…`` asks its :class:`~dsalgo.balance.policies.Policy` for a backend
+  and forwards the request.  It counts its own outstanding requests per backend (from
+  ``Done`` notices), keeps the queue lengths backends report (``Load``), and optionally
+  probes backends every ``health_interval`` seconds, taking out of rotation any that did
+  not answer the previous probe.
+- A **backend** ``n1…`` is a single FIFO server: one request in service, the rest
+  waiting.  A request's service time is drawn from the backend's ``service`` model and
+  divided by its ``speed``.  It answers the client directly (direct server return), tells
+  the dispatching balancer the request is done when the policy needs it, and reports its
+  queue length (waiting plus in service) to every balancer on each change when the policy
+  uses load information.  It emits a ``start`` event (field ``op``) when service begins.
+
+Stale information is a delay on the backend→balancer links: a balancer sees each queue
+length (and each completion) ``info_delay`` seconds late, Mitzenmacher's "continuous
+update" model of old information ("How Useful Is Old Information?", IEEE TPDS 11(1), 2000).
+
+Simplified: backends have no request timeouts, no retries, no admission control; a crash
+loses every request queued at the backend (the client, if given a ``timeout``, records
+them as ``info``); a crashed balancer loses the requests it was holding.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import deque
+from typing import NamedTuple
+
+from .. import sim
+from .policies import Policy, View
+
+__all__ = ["Request", "Response", "Done", "Load", "Ping", "Pong", "Backend", "Balancer",
+           "Client"]
+
+
+class Request(NamedTuple):
+    """A request: its history ``op_id``, its ``key`` (for hashing) and the ``client`` to answer."""
+    op_id: int
+    key: object
+    client: str
+
+
+class Response(NamedTuple):
+    """The answer, sent by the ``backend`` straight to the client."""
+    op_id: int
+    backend: str
+
+
+class Done(NamedTuple):
+    """Backend → dispatching balancer: ``op_id`` finished; ``queue_length`` now."""
+    op_id: int
+    queue_length: int
+
+
+class Load(NamedTuple):
+    """Backend → every balancer: my queue length (waiting plus in service) is now this."""
+    queue_length: int
+
+
+class Ping(NamedTuple):
+    """Balancer → backend health probe."""
+    seq: int
+
+
+class Pong(NamedTuple):
+    """Backend → balancer answer to :class:`Ping` ``seq``."""
+    seq: int
+
+
+class Backend(sim.Node):
+    """One FIFO server.
+
+    Parameters
+    ----------
+    service : dsalgo.sim.Latency
+        Service-time model (seconds at speed 1).
+    speed : float
+        Service rate multiplier: a request takes ``service.sample() / speed`` seconds.
+    report_to : sequence of str
+        Balancers to send a :class:`Load` report to on every queue change.
+    notify_done : bool
+        Send :class:`Done` to the dispatching balancer when a request finishes.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> b, ctx = Backend(sim.Constant(0.5), speed=2.0, notify_done=True), sim.RecordingContext("n1")
+    >>> b.on_start(ctx)
+    >>> b.on_message(ctx, "lb1", Request(0, "k", "c1"))
+    >>> ctx.take()
+    [Emit(kind='start', fields={'op': 0}), SetTimer(name='service', delay=0.25)]
+    >>> ctx.fire(b, "service")
+    [Send(dst='c1', msg=Response(op_id=0, backend='n1')), Send(dst='lb1', msg=Done(op_id=0, queue_length=0))]
+    """
+
+    def __init__(self, service, speed: float = 1.0, report_to=(), notify_done: bool = False):
+        self.service = service
+        self.speed = speed
+        self.report_to = tuple(report_to)
+        self.notify_done = notify_done
+
+    def on_start(self, ctx):
+        self.queue = deque()  # (request, balancer); volatile: lost in a crash
+
+    def on_message(self, ctx, src, msg):
+        if type(msg) is Request:
+            self.queue.append((msg, src))
+            if len(self.queue) == 1:
+                self._serve(ctx)
+            self._report(ctx)
+        elif type(msg) is Ping:
+            ctx.send(src, Pong(msg.seq))
+
+    def on_timer(self, ctx, name):
+        req, via = self.queue.popleft()
+        ctx.send(req.client, Response(req.op_id, ctx.id))
+        if self.notify_done:
+            ctx.send(via, Done(req.op_id, len(self.queue)))
+        if self.queue:
+            self._serve(ctx)
+        self._report(ctx)
+
+    def _serve(self, ctx):
+        ctx.emit("start", op=self.queue[0][0].op_id)
+        ctx.set_timer("service", self.service.sample(ctx.rng) / self.speed)
+
+    def _report(self, ctx):
+        if self.report_to:
+            ctx.broadcast(self.report_to, Load(len(self.queue)))
+
+
+class Balancer(sim.Node):
+    """Places each request with its policy; holds requests the policy will not place yet.
+
+    Parameters
+    ----------
+    policy : Policy
+        A fresh policy object (the balancer owns and resets it).
+    backends : sequence of str
+        Backend ids.
+    speeds : dict of str to float, optional
+        Relative speeds, handed to the policy.
+    health_interval : float, optional
+        Seconds between health probes; a backend that has not answered the previous probe
+        when the next is due is taken out of rotation (event ``backend_down``) until it
+        answers again (``backend_up``).  ``None``: no probes, every backend is always up.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> from dsalgo.balance.policies import RoundRobin
+    >>> lb, ctx = Balancer(RoundRobin(), ["n1", "n2"]), sim.RecordingContext("lb1")
+    >>> lb.on_start(ctx)
+    >>> lb.on_message(ctx, "c1", Request(0, None, "c1"))
+    >>> lb.on_message(ctx, "c1", Request(1, None, "c1"))
+    >>> ctx.take()
+    [Send(dst='n1', msg=Request(op_id=0, key=None, client='c1')), Send(dst='n2', msg=Request(op_id=1, key=None, client='c1'))]
+    """
+
+    def __init__(self, policy: Policy, backends, speeds=None, health_interval=None):
+        self.policy = policy
+        self.backends = list(backends)
+        self.speeds = speeds
+        self.health_interval = health_interval
+
+    def on_start(self, ctx):
+        self.view = View(self.backends, self.speeds)
+        self.policy.reset(self.view)
+        self.held = deque()
+        if self.health_interval is not None:
+            self.probe = 0
+            self.heard = set(self.backends)
+            self._probe(ctx)
+
+    def on_message(self, ctx, src, msg):
+        kind = type(msg)
+        view = self.view
+        if kind is Request:
+            if self.held or not self._place(ctx, msg):
+                self.held.append(msg)
+        elif kind is Done:
+            if view.outstanding.get(src, 0) > 0:  # zero after the backend was marked down
+                view.outstanding[src] -= 1
+            view.reported[src] = msg.queue_length
+            if self.held:
+                self._drain(ctx)
+        elif kind is Load:
+            view.reported[src] = msg.queue_length
+        elif kind is Pong:
+            if msg.seq == self.probe:
+                self.heard.add(src)
+            if src not in view.up:
+                view.up = [b for b in self.backends if b in view.up or b == src]
+                ctx.emit("backend_up", backend=src)
+                if self.held:
+                    self._drain(ctx)
+
+    def on_timer(self, ctx, name):
+        view = self.view
+        for b in self.backends:
+            if b not in self.heard and b in view.up:
+                view.up = [x for x in view.up if x != b]
+                view.outstanding[b] = 0  # its queue is presumed lost
+                view.reported[b] = 0
+                ctx.emit("backend_down", backend=b)
+        self._probe(ctx)
+
+    def _probe(self, ctx):
+        self.probe += 1
+        self.heard = set()
+        ctx.broadcast(self.backends, Ping(self.probe))
+        ctx.set_timer("health", self.health_interval)
+
+    def _place(self, ctx, req) -> bool:
+        view = self.view
+        if not view.up:
+            return False
+        b = self.policy.choose(ctx.rng, req.key, view)
+        if b is None:
+            return False
+        view.outstanding[b] += 1
+        ctx.send(b, req)
+        return True
+
+    def _drain(self, ctx):
+        held = self.held
+        while held and self._place(ctx, held[0]):
+            held.popleft()
+
+
+class Client(sim.Node):
+    """Open-loop Poisson source of ``requests`` requests at ``rate`` per second.
+
+    Parameters
+    ----------
+    rate : float
+        Arrivals per second.
+    requests : int
+        How many to issue; after the last is answered (or timed out) the client emits a
+        ``drained`` event.
+    balancers : sequence of str
+        Where to send requests (one chosen uniformly per request).
+    keys : int
+        Requests carry keys ``0 … keys-1``.
+    key_cum_weights : sequence of float, optional
+        Cumulative popularity of the keys (e.g. Zipf); uniform when omitted.
+    timeout : float, optional
+        Seconds after which an unanswered request is recorded as ``info``.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> c, ctx = Client(rate=2.0, requests=1, balancers=["lb1"], keys=1), sim.RecordingContext("c1")
+    >>> c.on_start(ctx)
+    >>> [type(e).__name__ for e in ctx.take()]
+    ['SetTimer']
+    >>> ctx.fire(c, "arrival")
+    [Invoke(op_id=0, f='request', key=0, value=None), Send(dst='lb1', msg=Request(op_id=0, key=0, client='c1'))]
+    >>> c.on_message(ctx, "n1", Response(0, "n1")); ctx.take()
+    [Complete(op_id=0, status='ok', result='n1'), Emit(kind='drained', fields={})]
+    """
+
+    def __init__(self, rate: float, requests: int, balancers, keys: int = 1,
+                 key_cum_weights=None, timeout=None):
+        self.rate = rate
+        self.requests = requests
+        self.balancers = list(balancers)
+        self.keys = keys
+        self.key_cum_weights = key_cum_weights
+        self.timeout = timeout
+
+    def on_start(self, ctx):
+        self.issued = 0
+        self.outstanding = set()
+        if self.requests:
+            ctx.set_timer("arrival", ctx.rng.expovariate(self.rate))
+
+    def _key(self, rng):
+        cum = self.key_cum_weights
+        if cum is None:
+            return int(rng.random() * self.keys)
+        return min(bisect_right(cum, rng.random() * cum[-1]), self.keys - 1)
+
+    def on_timer(self, ctx, name):
+        if name != "arrival":
+            op_id = int(name[1:])  # "t<op_id>": a timed-out request
+            if op_id in self.outstanding:
+                self.outstanding.discard(op_id)
+                ctx.complete(op_id, "info")
+                self._check_drained(ctx)
+            return
+        rng = ctx.rng
+        key = self._key(rng)
+        op_id = ctx.invoke("request", key, None)
+        self.outstanding.add(op_id)
+        lbs = self.balancers
+        lb = lbs[0] if len(lbs) == 1 else lbs[int(rng.random() * len(lbs))]
+        ctx.send(lb, Request(op_id, key, ctx.id))
+        if self.timeout is not None:
+            ctx.set_timer(f"t{op_id}", self.timeout)
+        self.issued += 1
+        if self.issued < self.requests:
+            ctx.set_timer("arrival", rng.expovariate(self.rate))
+
+    def on_message(self, ctx, src, msg):
+        if type(msg) is Response and msg.op_id in self.outstanding:
+            self.outstanding.discard(msg.op_id)
+            if self.timeout is not None:
+                ctx.cancel_timer(f"t{msg.op_id}")
+            ctx.complete(msg.op_id, "ok", msg.backend)
+            self._check_drained(ctx)
+
+    def _check_drained(self, ctx):
+        if self.issued == self.requests and not self.outstanding:
+            ctx.emit("drained")

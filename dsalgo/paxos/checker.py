@@ -96,6 +96,11 @@ def check(run) -> Verdict:
     return Verdict(props, rows, info=info)
 
 
+def _py(v):
+    """A numpy scalar as the plain Python value, for readable messages."""
+    return v.item() if hasattr(v, "item") else v
+
+
 def _agreement(dec):
     distinct = dec.drop_duplicates(["slot", "value"])
     split = distinct[distinct.duplicated("slot", keep=False)]
@@ -108,8 +113,8 @@ def _agreement(dec):
         by_second = sorted(set(at.loc[at["value"] == second["value"], "node"]))
         rows.append({"property": "agreement", "time": float(second["time"]),
                      "nodes": tuple(sorted(set(by_first) | set(by_second))),
-                     "detail": f"slot {slot} decided {first['value']!r} (by "
-                               f"{', '.join(by_first)}) and {second['value']!r} (by "
+                     "detail": f"slot {slot} decided {_py(first['value'])!r} (by "
+                               f"{', '.join(by_first)}) and {_py(second['value'])!r} (by "
                                f"{', '.join(by_second)})"})
     return rows
 
@@ -123,7 +128,7 @@ def _validity(dec, ev, history, variant):
         what = "no client invoked that op_id"
     bad = dec[~dec["value"].isin(proposed)].drop_duplicates(["slot", "value"])
     return [{"property": "validity", "time": float(r.time), "nodes": (r.node,),
-             "detail": f"slot {r.slot} decided {r.value!r}, but {what}"}
+             "detail": f"slot {r.slot} decided {_py(r.value)!r}, but {what}"}
             for r in bad.itertuples()]
 
 

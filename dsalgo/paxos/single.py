@@ -164,7 +164,6 @@ class SingleDecreeNode(sim.Node):
         self.voters.add(src)
         if self.quorums.is_write_quorum(self.voters):
             self.phase = "done"
-            ctx.cancel_timer("retry")
             decided = Decided(0, self.proposal)
             for dst in self.nodes:
                 if dst != ctx.id:

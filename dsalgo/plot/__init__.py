@@ -2,3 +2,5 @@
 
 Each family's charts live in their own module; this package re-exports them.
 """
+
+from .core import latencies, latency_cdf, latency_hist, spacetime  # noqa: E402,F401

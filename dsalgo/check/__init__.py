@@ -5,5 +5,6 @@ simulator, so they work on histories recorded elsewhere too.
 """
 
 from .verdict import VIOLATION_COLUMNS, Verdict
+from .linearizable import linearizable  # noqa: F401  (issue 9)
 
 __all__ = ["Verdict", "VIOLATION_COLUMNS"]

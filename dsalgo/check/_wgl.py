@@ -1,0 +1,192 @@
+"""The Wing–Gong–Lowe search for a linearization of one independent history.
+
+Wing & Gong (1993) search for a linearization depth-first over the history as a list of
+call and return entries: the first entry that is a return belongs to an operation that
+must be linearized before anything after it, so only the calls before it are candidates.
+Lowe (2017, "Testing for linearizability", CCPE) adds the memoisation that makes it
+practical: a configuration is the pair (set of linearized operations, model state), and
+a configuration already explored is never explored again.  Porcupine
+(``porcupine/checker.go``: ``checkSingle``) is the model for this code: entries sit in a
+doubly linked list, linearizing an operation lifts its call and return out of the list and
+backtracking puts them back in reverse order (dancing links); the set of linearized
+operations is a bitset, here a Python int.
+
+Two additions, both sound and complete:
+
+- **Operations with unknown outcome** (``info``) have their return at +infinity.  The
+  search succeeds as soon as the first return left in the list is such a return: every
+  completed operation is then linearized, and the open ones may simply never have taken
+  effect.
+- **Greedy linearization of observers.**  If a candidate operation can never change the
+  state (a read, a failed compare: :meth:`Model.changes_state` is False) and is consistent
+  with the current state, some successful linearization from here, if any, starts with it:
+  moving it to the front keeps every state and respects real time, since it is already a
+  candidate.  So it is linearized without branching.  On read-heavy histories this removes
+  most of the branching.  (It must not be applied to an operation that merely happens to
+  leave *this* state unchanged — an ``info`` cas whose compare fails now may succeed
+  later.)
+
+The search also records the furthest return it was ever blocked at.  It is blocked at the
+return of operation *r* exactly when the history up to (but excluding) that return is
+linearizable and *r* could not be placed, so the furthest such return ends the
+**smallest prefix that cannot be linearized** — the explanation the verdict reports.
+
+The search is a generator that yields ``None`` every few thousand steps, so the caller can
+interleave independent keys and stop at a time limit; its return value is the result.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["Result", "search"]
+
+_CALL, _RETURN, _OPEN_RETURN = 0, 1, 2
+_SLICE = 2048          # steps between yields
+
+
+class Result:
+    """The outcome of one search.
+
+    ``linearizable`` is True/False; on False, ``blocked`` is the index (into the ops given)
+    of the operation whose return ends the smallest non-linearizable prefix and
+    ``states`` a few model states the search had reached when it was blocked there.
+    ``linearization`` is one witness order (op indices) when True.
+    """
+
+    __slots__ = ("blocked", "configs", "linearizable", "linearization", "states", "steps")
+
+    def __init__(self, linearizable, blocked=None, states=(), linearization=None, steps=0,
+                 configs=0):
+        self.linearizable = linearizable
+        self.blocked = blocked
+        self.states = list(states)
+        self.linearization = linearization
+        self.steps = steps
+        self.configs = configs
+
+
+def _entries(ops):
+    """Call and return entries in time order; calls before returns at equal times."""
+    events = []
+    for i, (t_call, t_ret, *_rest) in enumerate(ops):
+        events.append((t_call, 0, i))
+        events.append((t_ret, 1, i))
+    events.sort()
+    return events
+
+
+def search(ops, model, max_states: int = 6):
+    """Search for a linearization of ``ops`` under ``model`` (a generator; see the essay).
+
+    ``ops`` is a list of ``(t_call, t_return, f, value, result, status)`` with
+    ``t_return = inf`` for operations whose outcome is unknown.
+    """
+    events = _entries(ops)
+    n_entries = len(events)
+    tail = n_entries + 1
+    kind = [_CALL] * (n_entries + 2)
+    opidx = [-1] * (n_entries + 2)
+    match = [0] * (n_entries + 2)
+    call_of = {}
+    for pos, (t, is_ret, i) in enumerate(events, start=1):
+        opidx[pos] = i
+        if is_ret:
+            kind[pos] = _OPEN_RETURN if math.isinf(t) else _RETURN
+            match[call_of[i]] = pos
+        else:
+            call_of[i] = pos
+    kind[tail] = _OPEN_RETURN          # reaching the end of the list is success too
+    nxt = list(range(1, n_entries + 3))
+    prv = list(range(-1, n_entries + 1))
+    data = [op[2:] for op in ops]
+    bits = [1 << i for i in range(len(ops))]
+    step = model.step
+    observer = [not model.changes_state(op[2], op[5]) for op in ops]
+
+    state = model.init()
+    lin = 0
+    stack = []                          # (call entry, state before, forced)
+    cache = set()
+    steps = 0
+    best_ret, best_states = 0, []
+
+    def lift(e):
+        r = match[e]
+        nxt[prv[e]] = nxt[e]
+        prv[nxt[e]] = prv[e]
+        nxt[prv[r]] = nxt[r]
+        prv[nxt[r]] = prv[r]
+
+    def unlift(e):
+        r = match[e]
+        nxt[prv[r]] = r
+        prv[nxt[r]] = r
+        nxt[prv[e]] = e
+        prv[nxt[e]] = e
+
+    def forced_candidate():
+        """A candidate that never changes the state and is consistent here, or 0."""
+        e = nxt[0]
+        while kind[e] == _CALL:
+            i = opidx[e]
+            if observer[i] and step(state, *data[i])[0]:
+                return e
+            e = nxt[e]
+        return 0
+
+    fresh = True                        # a new configuration: look for a forced no-op
+    e = nxt[0]
+    while True:
+        steps += 1
+        if not steps % _SLICE:
+            yield None
+        if fresh:
+            fresh = False
+            f_e = forced_candidate()
+            if f_e:
+                nl = lin | bits[opidx[f_e]]
+                if (nl, state) in cache:
+                    e = 0                    # explored before, and it failed: backtrack
+                else:
+                    cache.add((nl, state))
+                    stack.append((f_e, state, True))
+                    lin = nl
+                    lift(f_e)
+                    fresh = True
+                    e = nxt[0]
+                    continue
+        k = kind[e] if e else _RETURN
+        if k == _CALL:
+            ok, new = step(state, *data[opidx[e]])
+            if ok:
+                nl = lin | bits[opidx[e]]
+                key = (nl, new)
+                if key not in cache:
+                    cache.add(key)
+                    stack.append((e, state, False))
+                    lin, state = nl, new
+                    lift(e)
+                    fresh = True
+                    e = nxt[0]
+                    continue
+            e = nxt[e]
+            continue
+        if k == _OPEN_RETURN:
+            return Result(True, linearization=[opidx[s[0]] for s in stack], steps=steps,
+                          configs=len(cache))
+        if e:                           # blocked at a return: remember the furthest
+            if e > best_ret:
+                best_ret, best_states = e, [state]
+            elif e == best_ret and len(best_states) < max_states and state not in best_states:
+                best_states.append(state)
+        while True:                     # backtrack past forced entries
+            if not stack:
+                return Result(False, blocked=opidx[best_ret], states=best_states,
+                              steps=steps, configs=len(cache))
+            e, state, forced = stack.pop()
+            lin &= ~bits[opidx[e]]
+            unlift(e)
+            if not forced:
+                break
+        e = nxt[e]

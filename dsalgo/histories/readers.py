@@ -1,0 +1,226 @@
+"""Reading Jepsen and Knossos histories into the project's history table.
+
+Jepsen (Kingsbury) records a test as a sequence of events, one per line: an ``:invoke``
+when a client process starts an operation and an ``:ok``, ``:fail`` or ``:info`` when it
+ends (``:info``: the outcome is unknown, and Jepsen gives the process a fresh id).  Two
+spellings are common and both are read here:
+
+- **the log** (``jepsen.log``): ``INFO  jepsen.util - <process> :<type> :<f> <value>``, the
+  format of the etcd histories Porcupine and Horn & Kroening's checker test against;
+- **EDN histories** (``history.edn``, Knossos's input): one map per line,
+  ``{:process 0, :type :invoke, :f :read, :key "k", :value nil}``.
+
+Each invoke is matched with the next completion of the same process and becomes one row
+of the history table (``op_id, process, f, key, value, result, t_invoke, t_complete,
+status``).  The Jepsen names are mapped to the project's (``read`` → ``get``, ``write`` →
+``put``); ``value`` is the argument (what was written, ``[old, new]`` for a cas) and
+``result`` what a read returned.  An operation never completed, or completed ``:info``, has
+status ``info`` and no ``t_complete``.
+
+What it simplifies: the Porcupine logs carry no clock, so times are **line numbers** (a
+logical clock in which only order matters; the checker only compares times).  An EDN map
+with a ``:time`` field (Jepsen writes nanoseconds) uses it, in seconds.  Nemesis events and
+log lines not from ``jepsen.util`` are skipped.  A malformed line raises ``ValueError``
+naming the file, the line and what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+
+import numpy as np
+import pandas as pd
+
+from .edn import EDNError, parse_edn
+
+__all__ = ["HISTORY_COLUMNS", "history_table", "read_edn", "read_jepsen_log"]
+
+HISTORY_COLUMNS = ["op_id", "process", "f", "key", "value", "result", "t_invoke",
+                   "t_complete", "status"]
+_F_NAMES = {"read": "get", "write": "put"}
+_TYPES = ("invoke", "ok", "fail", "info")
+_LOG_LINE = re.compile(r"jepsen\.util\s*[-:]\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+(.*?))?\s*$")
+
+
+def _objects(values):
+    arr = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        arr[i] = v
+    return arr
+
+
+def history_table(rows) -> pd.DataFrame:
+    """A history table (the dtypes of ``run.history``) from rows in column order.
+
+    Examples
+    --------
+    >>> h = history_table([(0, "c1", "put", "x", 1, None, 0.0, 0.5, "ok")])
+    >>> h.dtypes["t_complete"], str(h.dtypes["status"])
+    (dtype('float64'), 'category')
+    """
+    cols = list(zip(*rows)) if rows else [[] for _ in HISTORY_COLUMNS]
+    return pd.DataFrame({
+        "op_id": np.array(cols[0], dtype=np.int64),
+        "process": pd.Categorical(cols[1]),
+        "f": pd.Categorical(cols[2]),
+        "key": _objects(cols[3]),
+        "value": _objects(cols[4]),
+        "result": _objects(cols[5]),
+        "t_invoke": np.array(cols[6], dtype=np.float64),
+        "t_complete": np.array(cols[7], dtype=np.float64),
+        "status": pd.Categorical(cols[8], categories=["ok", "fail", "info"]),
+    })
+
+
+class _Matcher:
+    """Pairs invocations with completions, per process, in file order."""
+
+    def __init__(self, path):
+        self.path = path
+        self.pending = {}                 # process -> row (list)
+        self.rows = []
+
+    def error(self, lineno, message):
+        return ValueError(f"{self.path}, line {lineno}: {message}")
+
+    def event(self, lineno, process, typ, f, key, value, t):
+        if typ not in _TYPES:
+            raise self.error(lineno, f"expected an event type :invoke, :ok, :fail or :info; "
+                                     f"got :{typ}")
+        f = _F_NAMES.get(f, f)
+        if typ == "invoke":
+            if process in self.pending:
+                raise self.error(lineno, f"process {process} invokes {f} while its "
+                                         f"operation from line {self.pending[process][-1]} "
+                                         f"is still pending")
+            arg = None if f == "get" else value
+            row = [len(self.rows), process, f, key, arg, None, t, math.nan, "info", lineno]
+            self.rows.append(row)
+            self.pending[process] = row
+            return
+        row = self.pending.pop(process, None)
+        if row is None:
+            raise self.error(lineno, f"a :{typ} completion for process {process} with no "
+                                     f"pending :invoke")
+        if row[2] != f:
+            raise self.error(lineno, f"a :{typ} :{f} completes process {process}'s :invoke "
+                                     f":{row[2]} from line {row[-1]}; expected :{row[2]}")
+        if typ == "info":
+            return                           # outcome unknown: stays open
+        row[8] = typ
+        row[7] = t
+        if f == "get" and typ == "ok":
+            row[5] = value
+
+    def table(self):
+        return history_table([tuple(r[:9]) for r in self.rows])
+
+
+def _freeze_value(v):
+    if isinstance(v, list):
+        return [_freeze_value(x) for x in v]
+    return str(v) if isinstance(v, str) else v
+
+
+def read_jepsen_log(path) -> pd.DataFrame:
+    """Read a Jepsen log (``INFO jepsen.util - <process> :<type> :<f> <value>`` lines).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The log file.  Lines that are not ``jepsen.util`` events, and nemesis events, are
+        skipped.
+
+    Returns
+    -------
+    DataFrame
+        The history table; times are line numbers (the log has no clock).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "jepsen.log"
+    >>> _ = p.write_text("INFO  jepsen.util - 0\\t:invoke\\t:write\\t3\\n"
+    ...                  "INFO  jepsen.util - 1\\t:invoke\\t:read\\tnil\\n"
+    ...                  "INFO  jepsen.util - 0\\t:ok\\t:write\\t3\\n"
+    ...                  "INFO  jepsen.util - 1\\t:ok\\t:read\\t3\\n")
+    >>> read_jepsen_log(p)[["process", "f", "value", "result", "t_invoke", "t_complete"]]
+      process    f value result  t_invoke  t_complete
+    0       0  put     3   None       1.0         3.0
+    1       1  get  None      3       2.0         4.0
+    """
+    path = os.fspath(path)
+    m_ = _Matcher(path)
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if "jepsen.util" not in line:
+                continue
+            m = _LOG_LINE.search(line)
+            if not m:
+                raise m_.error(lineno, f"expected '<process> :<type> :<f> <value>' after "
+                                       f"'jepsen.util -'; got {line.strip()!r}")
+            proc, typ, f, value = m.groups()
+            if proc == ":nemesis":
+                continue
+            if not proc.isdigit() or not typ.startswith(":") or not f.startswith(":"):
+                raise m_.error(lineno, f"expected an integer process, :type and :f; got "
+                                       f"{proc!r} {typ!r} {f!r}")
+            try:
+                value = parse_edn(value or "nil")
+            except EDNError as e:
+                raise m_.error(lineno, f"expected an EDN value after :{f[1:]}; {e}") from None
+            m_.event(lineno, int(proc), typ[1:], f[1:], None, _freeze_value(value),
+                     float(lineno))
+    return m_.table()
+
+
+def read_edn(path) -> pd.DataFrame:
+    """Read an EDN history: one ``{:process …, :type …, :f …, :value …}`` map per line.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The history file.  ``:key`` (optional) goes to the ``key`` column; ``:time``
+        (nanoseconds, optional) gives the times, otherwise line numbers do.
+
+    Returns
+    -------
+    DataFrame
+        The history table.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "h.edn"
+    >>> _ = p.write_text('{:process 0, :type :invoke, :f :put, :key "a", :value "x"}\\n'
+    ...                  '{:process 0, :type :ok, :f :put, :key "a", :value "x"}\\n')
+    >>> read_edn(p)[["f", "key", "value", "status", "t_invoke", "t_complete"]]
+         f key value status  t_invoke  t_complete
+    0  put   a     x     ok       1.0         2.0
+    """
+    path = os.fspath(path)
+    m_ = _Matcher(path)
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                ev = parse_edn(line)
+            except EDNError as e:
+                raise m_.error(lineno, f"expected one EDN map; {e}") from None
+            if not isinstance(ev, dict):
+                raise m_.error(lineno, f"expected an EDN map {{:process …, :type …, :f …}}; "
+                                       f"got {type(ev).__name__}")
+            missing = [k for k in ("process", "type", "f") if k not in ev]
+            if missing:
+                raise m_.error(lineno, f"expected keys :process, :type and :f; missing "
+                                       f"{', '.join(':' + k for k in missing)}")
+            if ev["process"] == "nemesis":
+                continue
+            t = ev.get("time")
+            t = float(lineno) if t is None else float(t) / 1e9
+            m_.event(lineno, ev["process"], str(ev["type"]), str(ev["f"]),
+                     _freeze_value(ev.get("key")), _freeze_value(ev.get("value")), t)
+    return m_.table()

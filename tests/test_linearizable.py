@@ -1,0 +1,249 @@
+"""Unit tests of dsalgo.check.linearizable and the models: small hand-made histories."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from dsalgo.check import Verdict, linearizable
+from dsalgo.check.models import KV, CASRegister, Model, Register, get_model
+from dsalgo.histories import history_table
+
+NaN = math.nan
+
+
+def h(*ops):
+    """ops: (process, f, key, value, result, t_invoke, t_complete, status)."""
+    return history_table([(i, *op) for i, op in enumerate(ops)])
+
+
+# ----------------------------------------------------------------- verdicts
+
+
+def test_sequential_history_is_linearizable():
+    v = linearizable(h(("c1", "put", "x", 1, None, 0, 1, "ok"),
+                       ("c1", "get", "x", None, 1, 2, 3, "ok")), "kv")
+    assert isinstance(v, Verdict) and v.status == "ok" and bool(v)
+    assert v.info["witness"] == {"x": [0, 1]}
+
+
+def test_stale_read_after_write_completed_is_caught():
+    v = linearizable(h(("c1", "put", "x", 1, None, 0, 1, "ok"),
+                       ("c2", "get", "x", None, None, 2, 3, "ok")), "kv")
+    assert v.status == "violated"
+    row = v.violations.iloc[0]
+    assert row["property"] == "linearizability" and row["time"] == 3
+    assert v.info["explanations"][0]["op_id"] == 1
+    assert v.info["explanations"][0]["states"] == [1]
+    assert "op 1 get() -> None by c2" in row["detail"]
+
+
+def test_concurrent_read_may_see_old_or_new_value():
+    for seen in (None, 1):
+        v = linearizable(h(("c1", "put", "x", 1, None, 0, 2, "ok"),
+                           ("c2", "get", "x", None, seen, 1, 3, "ok")), "kv")
+        assert bool(v), seen
+
+
+def test_reads_must_agree_on_an_order():
+    # two concurrent writes; one reader sees 1 then 2, the other 2 then 1: no single order
+    v = linearizable(h(("c1", "put", "x", 1, None, 0, 10, "ok"),
+                       ("c2", "put", "x", 2, None, 0, 10, "ok"),
+                       ("c3", "get", "x", None, 1, 1, 2, "ok"),
+                       ("c3", "get", "x", None, 2, 3, 4, "ok"),
+                       ("c4", "get", "x", None, 2, 1, 2, "ok"),
+                       ("c4", "get", "x", None, 1, 3, 4, "ok")), "kv")
+    assert v.status == "violated"
+    assert v.violations.iloc[0]["time"] == 4
+
+
+def test_info_write_may_take_effect_late_or_never():
+    base = [("c1", "put", "x", 1, None, 0, NaN, "info")]
+    late = h(*base, ("c2", "get", "x", None, None, 5, 6, "ok"),
+             ("c2", "get", "x", None, 1, 7, 8, "ok"))
+    never = h(*base, ("c2", "get", "x", None, None, 5, 6, "ok"))
+    assert bool(linearizable(late, "kv")) and bool(linearizable(never, "kv"))
+    # ... but not before it was invoked
+    early = h(("c2", "get", "x", None, 1, 0, 1, "ok"),
+              ("c1", "put", "x", 1, None, 2, NaN, "info"))
+    assert not linearizable(early, "kv")
+
+
+def test_info_cas_may_apply_only_if_compare_holds():
+    ops = [("c1", "put", None, 1, None, 0, 1, "ok"),
+           ("c2", "cas", None, [1, 2], None, 2, NaN, "info")]
+    assert bool(linearizable(h(*ops, ("c3", "get", None, None, 2, 3, 4, "ok"))))
+    assert not linearizable(h(*ops, ("c3", "get", None, None, 3, 3, 4, "ok")))
+
+
+def test_info_cas_that_fails_now_may_succeed_later():
+    # the regression behind "observers only" in the greedy step: an info cas [1, 2] is a
+    # no-op while the value is 0, but must still be free to apply after put(1)
+    v = linearizable(h(("c1", "cas", None, [1, 2], None, 0, NaN, "info"),
+                       ("c2", "get", None, None, None, 1, 2, "ok"),
+                       ("c2", "put", None, 1, None, 3, 4, "ok"),
+                       ("c2", "get", None, None, 2, 5, 6, "ok")))
+    assert bool(v)
+
+
+def test_failed_cas_means_the_compare_failed():
+    put = ("c1", "put", None, 1, None, 0, 1, "ok")
+    assert bool(linearizable(h(put, ("c2", "cas", None, [0, 5], None, 2, 3, "fail"))))
+    assert not linearizable(h(put, ("c2", "cas", None, [1, 5], None, 2, 3, "fail")))
+    assert not linearizable(h(put, ("c2", "cas", None, [0, 5], None, 2, 3, "ok")))
+
+
+def test_failed_put_had_no_effect():
+    v = linearizable(h(("c1", "put", "x", 1, None, 0, 1, "fail"),
+                       ("c2", "get", "x", None, 1, 2, 3, "ok")), "kv")
+    assert not v
+
+
+def test_jepsen_names_are_accepted():
+    v = linearizable(h(("0", "write", None, 3, None, 0, 1, "ok"),
+                       ("1", "read", None, None, 3, 2, 3, "ok")), "register")
+    assert bool(v)
+
+
+def test_keys_are_checked_independently_and_each_bad_key_reported():
+    v = linearizable(h(("c1", "put", "a", 1, None, 0, 1, "ok"),
+                       ("c1", "put", "b", 1, None, 0, 1, "ok"),
+                       ("c2", "get", "a", None, 1, 2, 3, "ok"),
+                       ("c2", "get", "b", None, 7, 4, 5, "ok"),
+                       ("c3", "get", "c", None, 9, 0, 9, "ok")), "kv")
+    assert v.info["keys"] == 3
+    assert [e["key"] for e in v.info["explanations"]] == ["b", "c"]
+    assert v.violations["time"].tolist() == [5.0, 9.0]
+
+
+def test_stop_at_first_reports_one_key():
+    ops = [("c2", "get", k, None, 7, 0, 1, "ok") for k in "abc"]
+    v = linearizable(h(*ops), "kv", stop_at_first=True)
+    assert v.status == "violated" and len(v.violations) == 1
+
+
+def test_cas_register_ignores_keys():
+    v = linearizable(h(("c1", "put", "a", 1, None, 0, 1, "ok"),
+                       ("c2", "get", "b", None, 1, 2, 3, "ok")), "cas-register")
+    assert bool(v)
+
+
+def test_empty_history_is_linearizable():
+    assert bool(linearizable(history_table([]), "kv"))
+
+
+def test_time_limit_gives_unknown_verdict():
+    # 12 concurrent writes of distinct values and reads that contradict each other at the
+    # very end: exhausting every order takes far longer than the limit
+    n = 12
+    ops = [(f"w{i}", "put", None, i, None, 0, 100, "ok") for i in range(n)]
+    ops += [("r", "get", None, None, 99, 101, 102, "ok")]
+    v = linearizable(h(*ops), time_limit=0.05)
+    assert v.status == "unknown" and not v
+    assert v.info["undecided"] == [None]
+    assert "time limit" in str(v)
+
+
+def test_custom_model():
+    class Counter(Model):
+        name, operations, read_only = "counter", ("add", "get"), ("get",)
+
+        def init(self):
+            return 0
+
+        def step(self, state, f, value, result, status):
+            if f == "add":
+                return True, state + value
+            return result == state, state
+
+    ok = h(("c1", "add", None, 2, None, 0, 1, "ok"), ("c2", "add", None, 3, None, 0, 1, "ok"),
+           ("c3", "get", None, None, 5, 2, 3, "ok"))
+    assert bool(linearizable(ok, Counter()))
+    bad = h(("c1", "add", None, 2, None, 0, 1, "ok"), ("c3", "get", None, None, 3, 2, 3, "ok"))
+    assert not linearizable(bad, Counter)
+
+
+def test_models_by_name():
+    assert isinstance(get_model("register"), Register)
+    assert isinstance(get_model("cas-register"), CASRegister)
+    assert isinstance(get_model("kv"), KV)
+
+
+# ----------------------------------------------------------------- bad input
+
+
+def test_history_not_a_dataframe():
+    with pytest.raises(TypeError, match="history must be a pandas DataFrame.*got list"):
+        linearizable([1, 2])
+
+
+def test_history_missing_columns():
+    with pytest.raises(ValueError, match=r"history is missing columns \['t_complete'\]"):
+        linearizable(h(("c1", "put", "x", 1, None, 0, 1, "ok")).drop(columns="t_complete"))
+
+
+def test_kv_model_needs_key_column():
+    with pytest.raises(ValueError, match=r"missing columns \['key'\]"):
+        linearizable(h(("c1", "put", "x", 1, None, 0, 1, "ok")).drop(columns="key"), "kv")
+
+
+def test_unknown_model_name():
+    with pytest.raises(ValueError, match="model must be one of 'register', 'cas-register', "
+                                         "'kv'; got 'queue'"):
+        linearizable(h(), "queue")
+
+
+def test_model_of_wrong_type():
+    with pytest.raises(TypeError, match="model must be a model name.*got 3 of type int"):
+        linearizable(h(), 3)
+
+
+def test_unknown_operation():
+    with pytest.raises(ValueError, match="op_id=0: f='incr' is not an operation of model "
+                                         "'kv'; accepted: get, put, cas, append"):
+        linearizable(h(("c1", "incr", "x", 1, None, 0, 1, "ok")), "kv")
+
+
+def test_unknown_status():
+    bad = pd.DataFrame({"op_id": [0], "process": ["c1"], "f": ["get"], "key": ["x"],
+                        "value": [None], "result": [None], "t_invoke": [0.0],
+                        "t_complete": [1.0], "status": ["timeout"]})
+    with pytest.raises(ValueError, match="op_id=0: status must be 'ok', 'fail' or 'info'; "
+                                         "got 'timeout'"):
+        linearizable(bad, "kv")
+
+
+def test_completed_op_without_completion_time():
+    with pytest.raises(ValueError, match="op_id=0: an operation with status 'ok' needs a "
+                                         "finite t_complete; got nan"):
+        linearizable(h(("c1", "put", "x", 1, None, 0, NaN, "ok")), "kv")
+
+
+def test_completion_before_invocation():
+    with pytest.raises(ValueError, match="op_id=0: t_complete=1.0 is before t_invoke=2.0"):
+        linearizable(h(("c1", "put", "x", 1, None, 2, 1, "ok")), "kv")
+
+
+def test_nonfinite_invocation_time():
+    with pytest.raises(ValueError, match="op_id=0: t_invoke must be a finite time in seconds; "
+                                         "got nan"):
+        linearizable(h(("c1", "put", "x", 1, None, NaN, 1, "ok")), "kv")
+
+
+def test_malformed_cas_value():
+    with pytest.raises(ValueError, match=r"op_id=0: a cas value must be \[old, new\]; got 5"):
+        linearizable(h(("c1", "cas", "x", 5, None, 0, 1, "ok")), "kv")
+
+
+@pytest.mark.parametrize("limit, exc, msg", [
+    (0, ValueError, "time_limit must be > 0; got 0.0"),
+    ("1", TypeError, "time_limit must be a real number; got '1'"),
+])
+def test_bad_time_limit(limit, exc, msg):
+    with pytest.raises(exc, match=msg):
+        linearizable(h(), time_limit=limit)
+
+
+def test_bad_stop_at_first():
+    with pytest.raises(TypeError, match="stop_at_first must be True or False; got 1"):
+        linearizable(h(), stop_at_first=1)

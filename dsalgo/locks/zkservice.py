@@ -232,15 +232,16 @@ class ZooKeeperServer(sim.Node):
                 ctx.send(self.sessions[sid][0], DeleteReply(req, ok))
         elif op == "close":
             _, sid = txn
-            client = self.sessions.pop(sid, (None,))[0]
-            self.last_heard.pop(sid, None)
-            self.closing.discard(sid)
+            client = self.sessions.get(sid, (None,))[0]
+            for watchers in list(self.data_watches.values()) + list(self.child_watches.values()):
+                watchers.discard(sid)
             for parent, kids in list(self.children.items()):
                 for name in [k for k, owner in kids.items() if owner == sid]:
                     self._remove(ctx, f"{parent.rstrip('/')}/{name}", replay,
                                  "session_expired")
-            for watchers in list(self.data_watches.values()) + list(self.child_watches.values()):
-                watchers.discard(sid)
+            self.sessions.pop(sid, None)
+            self.last_heard.pop(sid, None)
+            self.closing.discard(sid)
             if not replay:
                 ctx.emit("session_expired", session=sid, client=client)
 
@@ -307,7 +308,7 @@ class ZooKeeperServer(sim.Node):
     def on_timer(self, ctx, name):
         if name == "tick" and self.leader:
             now = ctx.now
-            for sid, (client, timeout) in self.sessions.items():
+            for sid, (client, timeout) in list(self.sessions.items()):
                 if sid not in self.closing and now - self.last_heard[sid] > timeout:
                     self.closing.add(sid)
                     self._propose(ctx, ("close", sid))

@@ -35,6 +35,8 @@ create is never retried.
 
 from __future__ import annotations
 
+import math
+
 from .. import sim
 from .._validate import check_bool, check_choice, check_int, check_number, check_range
 from .storage import STORAGE, StorageServer
@@ -79,7 +81,7 @@ class LockRecipeClient(LockClient):
         self.read_timeout = 2 * session_timeout / 3
         self.session = None
         self.connect_sent = 0.0
-        self.confirmed = 0.0
+        self.confirmed = -math.inf
         self.req = 0
         self.outstanding: dict[int, float] = {}
         self.state = None   # None, "create", "list", "exists", "wait", "hold", "delete"
@@ -90,6 +92,7 @@ class LockRecipeClient(LockClient):
     # ------------------------------------------------------------ session
     def _connect(self, ctx):
         self.session = None
+        self.confirmed = -math.inf  # a new session: nothing confirmed yet
         self.connect_sent = ctx.now
         ctx.send(LEADER, Connect(self.session_timeout))
         ctx.set_timer("connect", self.read_timeout)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["blocking_times", "crashes_while_prepared", "transfers"]
+__all__ = ["blocking_times", "crashes_while_prepared", "crashes_mid_saga", "transfers"]
 
 
 def blocking_times(run) -> pd.DataFrame:
@@ -74,6 +74,29 @@ def crashes_while_prepared(run, node: str = "tm") -> int:
     b = blocking_times(run)
     lo = b["t_prepared"].to_numpy()
     hi = (b["t_prepared"] + b["blocked"]).to_numpy()
+    return int(sum(bool(np.any((lo < t) & (t < hi))) for t in starts))
+
+
+def crashes_mid_saga(run, node: str = "orch") -> int:
+    """Crashes of ``node`` that happened while some saga had begun and not yet ended.
+
+    Examples
+    --------
+    >>> from dsalgo import sim, txn
+    >>> run = txn.saga.simulate(seed=0, duration=1.0, drain=1.0, clients=3, concurrency=2,
+    ...                         faults=[sim.Crash("orch", at=0.5), sim.Restart("orch", at=0.7)])
+    >>> txn.metrics.crashes_mid_saga(run)
+    1
+    """
+    f = run.faults
+    starts = f.loc[(f["kind"] == "crash") & (f["target"] == node), "t_start"].to_numpy()
+    ev = run.events
+    if not len(starts) or "saga" not in ev.columns:
+        return 0
+    begin = ev[ev["kind"] == "saga_begin"].set_index("saga")["time"]
+    end = ev[ev["kind"] == "saga_end"].drop_duplicates("saga").set_index("saga")["time"]
+    hi = end.reindex(begin.index).fillna(run.until).to_numpy()
+    lo = begin.to_numpy()
     return int(sum(bool(np.any((lo < t) & (t < hi))) for t in starts))
 
 

@@ -1,0 +1,62 @@
+"""environment.yml (conda users) lists exactly what pyproject.toml does, with the same pins."""
+
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def _split(req: str):
+    m = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)(\[[^\]]*\])?\s*(.*)", req)
+    name, extras, spec = m.group(1).lower(), m.group(2), m.group(3).replace(" ", "")
+    return name, (extras or ""), spec
+
+
+def pyproject_requirements() -> dict:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        reqs += extra
+    out = {}
+    for r in reqs:
+        name, extras, spec = _split(r)
+        out[name] = spec
+        if name == "dask" and "distributed" in extras:  # conda ships the extra as a package
+            out["distributed"] = spec
+    return out
+
+
+def conda_requirements() -> dict:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    out = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            assert dep.get("pip") == ["-e ."], "the only pip entry installs dsalgo itself"
+            continue
+        name, _, spec = _split(dep)
+        if name not in ("python", "pip"):
+            out[name] = spec
+    return out
+
+
+def test_environment_yml_matches_pyproject():
+    assert conda_requirements() == pyproject_requirements()
+
+
+def test_python_floor_is_the_same():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert f"python{project['requires-python']}" in env["dependencies"]
+    assert env["channels"] == ["conda-forge"]
+
+
+def test_ci_runs_make_test():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()

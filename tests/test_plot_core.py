@@ -1,0 +1,68 @@
+"""The generic charts: they draw what the tables say, with titles, labels and legends."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from dsalgo import plot, sim
+
+
+class Ping(sim.Node):
+    def on_start(self, ctx):
+        ctx.set_timer("t", 0.05)
+
+    def on_timer(self, ctx, name):
+        ctx.send("n2" if ctx.id == "n1" else "n1", ("ping", ctx.id))
+        ctx.set_timer("t", 0.05)
+
+
+@pytest.fixture(scope="module")
+def run():
+    s = sim.Simulation(seed=1, network=sim.Network(latency=sim.Constant(0.01), drop_rate=0.1))
+    for n in ("n1", "n2", "n3"):
+        s.add_node(n, Ping)
+    s.add_faults([sim.Crash("n2", at=0.5), sim.Restart("n2", at=0.7),
+                  sim.Pause("n1", at=0.2, duration=0.1),
+                  sim.Partition([["n1"], ["n2", "n3"]], at=0.8, until=0.9)])
+    return s.run(until=1.0)
+
+
+def test_spacetime_draws_every_message_as_an_arrow_or_stub(run):
+    ax = plot.spacetime(run)
+    delivered = (run.messages["status"] == "delivered").sum()
+    arrows = [c for c in ax.texts if getattr(c, "arrow_patch", None) is not None]
+    assert len(arrows) == delivered
+    labels = {t.get_text() for t in ax.get_legend().get_texts()}
+    assert {"tuple", "dropped", "crashed", "paused", "partitioned"} <= labels
+    assert ax.get_xlabel() == "time (ms)" and ax.get_title().startswith("Space-time")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["n1", "n2", "n3"]
+    plt.close("all")
+
+
+def test_spacetime_caps_the_number_of_messages_and_says_so(run):
+    ax = plot.spacetime(run, max_messages=5)
+    assert "first 5 of" in ax.get_title()
+    plt.close("all")
+
+
+def test_latencies_of_messages_and_history():
+    m = pd.DataFrame({"t_send": [0.0, 1.0, 2.0], "t_deliver": [0.5, np.nan, 2.25],
+                      "status": ["delivered", "dropped", "delivered"], "type": ["A", "A", "B"]})
+    assert plot.latencies(m)["latency"].tolist() == [0.5, 0.25]
+    with pytest.raises(ValueError, match="t_send/t_deliver"):
+        plot.latencies(pd.DataFrame({"x": [1]}))
+    with pytest.raises(ValueError, match="by must be a column"):
+        plot.latencies(m, by="nope")
+    with pytest.raises(TypeError, match="table must be"):
+        plot.latencies([1, 2])
+
+
+def test_latency_cdf_and_hist_label_their_axes(run):
+    ax = plot.latency_cdf(run.messages, by="type")
+    assert ax.get_xlabel() == "latency (ms)" and ax.get_legend() is not None
+    line = ax.get_lines()[0]
+    assert line.get_ydata()[-1] == pytest.approx(1.0)
+    ax = plot.latency_hist(run.messages, log=True)
+    assert ax.get_xscale() == "log" and ax.get_ylabel() == "count"
+    plt.close("all")

@@ -1,0 +1,163 @@
+"""Sagas, one message in and exact effects out (Style §4)."""
+
+from dsalgo import sim
+from dsalgo.sim import CancelTimer, Emit, Send, SetTimer
+from dsalgo.txn.bank import Transfer, TransferDone
+from dsalgo.txn.saga import Compensate, Compensated, Orchestrator, Service, Step, StepReply
+
+LEGS = (("n3:0", 4), ("n1:1", -9), ("n2:0", 5))     # sorted into n1, n2, n3 order
+
+
+def started(node, id, disk=None):
+    ctx = sim.RecordingContext(id, disk=disk)
+    node.on_start(ctx)
+    ctx.take()
+    return ctx
+
+
+def begun(retry=0.2):
+    o = Orchestrator(retry_interval=retry)
+    ctx = started(o, "orch")
+    o.on_message(ctx, "c1", Transfer(5, LEGS))
+    return o, ctx
+
+
+# ------------------------------------------------------------------ orchestrator
+def test_begin_logs_the_saga_then_sends_step_zero_in_service_order():
+    o, ctx = begun()
+    assert ctx.take() == [Emit("saga_begin", {"saga": "s5", "steps": 3}),
+                          Send("n1", Step("s5", 0, "s5:0:do", "n1:1", -9)),
+                          SetTimer("retry:s5", 0.2)]
+    assert ctx.disk["sagas"]["s5"]["state"] == "forward"
+
+
+def test_steps_run_in_order_and_the_saga_ends_done():
+    o, ctx = begun()
+    ctx.take()
+    o.on_message(ctx, "n1", StepReply("s5", 0, True))
+    assert ctx.take() == [Send("n2", Step("s5", 1, "s5:1:do", "n2:0", 5)),
+                          SetTimer("retry:s5", 0.2)]
+    o.on_message(ctx, "n1", StepReply("s5", 0, True))   # a duplicate reply: ignored
+    assert ctx.take() == []
+    o.on_message(ctx, "n2", StepReply("s5", 1, True))
+    ctx.take()
+    o.on_message(ctx, "n3", StepReply("s5", 2, True))
+    assert ctx.take() == [CancelTimer("retry:s5"),
+                          Emit("saga_end", {"saga": "s5", "outcome": "done"}),
+                          Send("c1", TransferDone(5, True))]
+
+
+def test_failure_compensates_completed_steps_in_reverse_order():
+    o, ctx = begun()
+    o.on_message(ctx, "n1", StepReply("s5", 0, True))
+    o.on_message(ctx, "n2", StepReply("s5", 1, True))
+    ctx.take()
+    o.on_message(ctx, "n3", StepReply("s5", 2, False))
+    assert ctx.take() == [Emit("saga_abort", {"saga": "s5", "step": 2}),
+                          Send("n2", Compensate("s5", 1, "s5:1:undo", "n2:0", -5)),
+                          SetTimer("retry:s5", 0.2)]
+    o.on_message(ctx, "n2", Compensated("s5", 1))
+    assert ctx.take() == [Send("n1", Compensate("s5", 0, "s5:0:undo", "n1:1", 9)),
+                          SetTimer("retry:s5", 0.2)]
+    o.on_message(ctx, "n1", Compensated("s5", 0))
+    assert ctx.take() == [CancelTimer("retry:s5"),
+                          Emit("saga_end", {"saga": "s5", "outcome": "compensated"}),
+                          Send("c1", TransferDone(5, False))]
+
+
+def test_failed_first_step_needs_no_compensation():
+    o, ctx = begun()
+    ctx.take()
+    o.on_message(ctx, "n1", StepReply("s5", 0, False))
+    assert ctx.take() == [Emit("saga_abort", {"saga": "s5", "step": 0}),
+                          CancelTimer("retry:s5"),
+                          Emit("saga_end", {"saga": "s5", "outcome": "compensated"}),
+                          Send("c1", TransferDone(5, False))]
+
+
+def test_retry_timer_resends_the_pending_request_with_the_same_key():
+    o, ctx = begun()
+    o.on_message(ctx, "n1", StepReply("s5", 0, True))
+    assert ctx.fire(o, "retry:s5") == [Send("n2", Step("s5", 1, "s5:1:do", "n2:0", 5)),
+                                       SetTimer("retry:s5", 0.2)]
+
+
+def test_recovery_resumes_unfinished_sagas_from_the_log():
+    o, ctx = begun()
+    o.on_message(ctx, "n1", StepReply("s5", 0, True))
+    o.on_message(ctx, "n2", StepReply("s5", 1, False))
+    o.on_message(ctx, "c2", Transfer(6, LEGS))
+    o.on_message(ctx, "n1", StepReply("s6", 0, False))     # s6 ended: not resumed
+    o2 = Orchestrator(retry_interval=0.2)
+    ctx2 = sim.RecordingContext("orch", disk=ctx.disk)
+    o2.on_start(ctx2)
+    assert ctx2.take() == [Emit("recover", {"sagas": ("s5",)}),
+                           Send("n1", Compensate("s5", 0, "s5:0:undo", "n1:1", 9)),
+                           SetTimer("retry:s5", 0.2)]
+
+
+def test_duplicate_transfer_request_starts_no_second_saga():
+    o, ctx = begun()
+    ctx.take()
+    o.on_message(ctx, "c1", Transfer(5, LEGS))
+    assert ctx.take() == []
+
+
+# ------------------------------------------------------------------ service
+def test_step_applies_once_per_idempotency_key():
+    s = Service(accounts=1)
+    ctx = started(s, "n1")
+    s.on_message(ctx, "orch", Step("s1", 0, "s1:0:do", "n1:0", -30))
+    assert ctx.take() == [Emit("step", {"saga": "s1", "step": 0, "ok": True,
+                                        "account": "n1:0", "balances": {"n1:0": 70}}),
+                          Send("orch", StepReply("s1", 0, True))]
+    s.on_message(ctx, "orch", Step("s1", 0, "s1:0:do", "n1:0", -30))
+    assert ctx.take() == [Send("orch", StepReply("s1", 0, True))]
+    assert ctx.disk["balance"] == {"n1:0": 70}
+
+
+def test_failed_step_has_no_effect_and_fails_again_on_retry():
+    s = Service(accounts=1)
+    ctx = started(s, "n1")
+    s.on_message(ctx, "orch", Step("s1", 0, "s1:0:do", "n1:0", -300))
+    assert ctx.take() == [Emit("step", {"saga": "s1", "step": 0, "ok": False,
+                                        "account": "n1:0", "reason": "insufficient_funds"}),
+                          Send("orch", StepReply("s1", 0, False))]
+    ctx.disk["balance"]["n1:0"] = 1000                     # even if it could succeed now
+    s.on_message(ctx, "orch", Step("s1", 0, "s1:0:do", "n1:0", -300))
+    assert ctx.take() == [Send("orch", StepReply("s1", 0, False))]
+
+
+def test_step_failure_probability_one_rejects_every_step():
+    s = Service(accounts=1, step_failure=1.0)
+    ctx = started(s, "n1")
+    s.on_message(ctx, "orch", Step("s1", 0, "s1:0:do", "n1:0", 5))
+    assert ctx.take()[-1] == Send("orch", StepReply("s1", 0, False))
+
+
+def test_compensation_applies_once_and_may_overdraw():
+    s = Service(accounts=1, initial_balance=3)
+    ctx = started(s, "n1")
+    for _ in range(2):
+        s.on_message(ctx, "orch", Compensate("s1", 0, "s1:0:undo", "n1:0", -5))
+    assert ctx.take() == [Emit("compensate", {"saga": "s1", "step": 0, "account": "n1:0",
+                                              "balances": {"n1:0": -2}}),
+                          Send("orch", Compensated("s1", 0)), Send("orch", Compensated("s1", 0))]
+
+
+def test_idempotency_keys_survive_a_crash():
+    s = Service(accounts=1)
+    ctx = started(s, "n1")
+    s.on_message(ctx, "orch", Step("s1", 0, "s1:0:do", "n1:0", -30))
+    s2 = Service(accounts=1)
+    ctx2 = started(s2, "n1", disk=ctx.disk)
+    s2.on_message(ctx2, "orch", Step("s1", 0, "s1:0:do", "n1:0", -30))
+    assert ctx2.take() == [Send("orch", StepReply("s1", 0, True))]
+
+
+def test_non_idempotent_retry_bug_applies_twice():
+    s = Service(accounts=1, bugs={"non_idempotent_retry"})
+    ctx = started(s, "n1")
+    for _ in range(2):
+        s.on_message(ctx, "orch", Step("s1", 0, "s1:0:do", "n1:0", -30))
+    assert ctx.disk["balance"] == {"n1:0": 40}

@@ -1,0 +1,161 @@
+"""The replicated key-value store on Raft: its state machine and its client.
+
+§8 of the Raft paper asks two things of clients so that commands are linearizable:
+each command carries a unique id, and the state machine remembers, per client, the
+latest id it applied and its answer, so that a command retried after a timeout or a
+leader change is *applied once* and answered from that memory the second time.  Here a
+client "process" (``c1``, or ``c1/0``, ``c1/1`` … with several slots) is sequential, so
+one ``(op_id, status, result)`` per process is enough.
+
+History conventions, shared by every key-value store in the project
+-------------------------------------------------------------------
+``f`` is ``"put"``, ``"get"`` or ``"cas"``; ``value`` is the value written for ``put``
+and ``[old, new]`` for ``cas``; ``result`` is the value read for ``get`` (``None`` if the
+key is absent), ``None`` for ``put`` and ``True`` for an applied ``cas``.  A ``cas`` whose
+compare fails (the current value is not ``old``; ``old=None`` matches an absent key) has
+no effect and completes with status ``"fail"`` and result ``False``.  An operation whose
+answer never came back (the client gave up after ``timeout``) completes ``"info"``: it
+may or may not have taken effect.
+"""
+
+from __future__ import annotations
+
+from dsalgo import sim
+
+from .messages import ClientReply, ClientRequest
+
+__all__ = ["KVStore", "RaftClient"]
+
+
+class KVStore:
+    """The deterministic state machine every server applies committed commands to.
+
+    A command is ``(process, op_id, f, key, value)``; ``None`` is a leader's no-op.
+
+    Examples
+    --------
+    >>> kv = KVStore()
+    >>> kv.apply(("c1", 0, "put", "x", 1))
+    ('ok', None)
+    >>> kv.apply(("c2", 1, "cas", "x", [1, 2])), kv.apply(("c2", 2, "cas", "x", [1, 3]))
+    (('ok', True), ('fail', False))
+    >>> kv.apply(("c2", 2, "cas", "x", [1, 3]))       # a retry of op 2: answered, not re-applied
+    ('fail', False)
+    >>> kv.get("x")
+    2
+    """
+
+    __slots__ = ("data", "sessions")
+
+    def __init__(self):
+        self.data: dict = {}
+        self.sessions: dict = {}  # process -> (op_id, status, result) of its latest command
+
+    def get(self, key):
+        """The current value of ``key`` (``None`` if absent): what a local read sees."""
+        return self.data.get(key)
+
+    def cached(self, process, op_id):
+        """``(status, result)`` if ``(process, op_id)`` was applied already, else ``None``."""
+        s = self.sessions.get(process)
+        if s is not None and s[0] == op_id:
+            return s[1], s[2]
+        return None
+
+    def apply(self, command):
+        """Apply ``command`` and return ``(status, result)`` (``None`` for a no-op or a
+        stale duplicate older than the process's latest command)."""
+        if command is None:
+            return None
+        process, op_id, f, key, value = command
+        s = self.sessions.get(process)
+        if s is not None and op_id <= s[0]:
+            # a duplicate (a retry that reached the log twice): apply once (§8)
+            return (s[1], s[2]) if op_id == s[0] else None
+        data = self.data
+        if f == "put":
+            data[key] = value
+            out = ("ok", None)
+        elif f == "get":
+            out = ("ok", data.get(key))
+        else:  # cas
+            old, new = value
+            if data.get(key) == old:
+                data[key] = new
+                out = ("ok", True)
+            else:
+                out = ("fail", False)
+        self.sessions[process] = (op_id, out[0], out[1])
+        return out
+
+
+class RaftClient(sim.Client):
+    """A closed- or open-loop client of the Raft key-value store.
+
+    It sends each operation to the server it believes leads; a ``redirect`` reply moves
+    it to the leader named in the hint, and every ``retry_interval`` seconds without an
+    answer it resends the *same* request (same ``op_id``) to the next server in turn.
+    The operation is given up as ``info`` after ``timeout`` (see :class:`dsalgo.sim.Client`
+    for the workload and loop parameters).
+
+    Parameters
+    ----------
+    servers : list of str
+        The Raft servers.
+    workload : dsalgo.sim.Workload
+        What to ask.
+    retry_interval : float
+        Seconds between resends of an unanswered request.
+    **kwargs
+        Passed to :class:`dsalgo.sim.Client` (``mode``, ``concurrency``, ``timeout`` …).
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> c = RaftClient(["n1", "n2"], sim.KVWorkload(keys=1, mix={"put": 1}), max_ops=1)
+    >>> ctx = sim.RecordingContext("c1")
+    >>> c.on_start(ctx); c.on_timer(ctx, "next:0"); ctx.take()[-2:]
+    [Send(dst='n1', msg=ClientRequest(process='c1', op_id=0, f='put', key=0, value=0)), SetTimer(name='retry:0', delay=0.1)]
+    """
+
+    def __init__(self, servers, workload, *, retry_interval: float = 0.1, **kwargs):
+        super().__init__(workload, **kwargs)
+        self.servers = list(servers)
+        self.retry_interval = retry_interval
+        self.leader = self.servers[0]
+
+    def submit(self, ctx, op_id, f, key, value):
+        self._send(ctx, op_id)
+        ctx.set_timer(f"retry:{op_id}", self.retry_interval)
+
+    def _send(self, ctx, op_id):
+        op = self.outstanding[op_id]
+        slot = op["slot"]
+        process = ctx.id if slot is None or self.concurrency == 1 else f"{ctx.id}/{slot}"
+        ctx.send(self.leader, ClientRequest(process, op_id, op["f"], op["key"], op["value"]))
+
+    def on_client_timer(self, ctx, name):
+        if name.startswith("retry:"):
+            op_id = int(name[6:])
+            if op_id in self.outstanding:
+                # no answer: perhaps the server we chose is down or cut off; try the next
+                i = self.servers.index(self.leader) if self.leader in self.servers else -1
+                self.leader = self.servers[(i + 1) % len(self.servers)]
+                self._send(ctx, op_id)
+                ctx.set_timer(name, self.retry_interval)
+
+    def on_timeout(self, ctx, op_id):
+        ctx.cancel_timer(f"retry:{op_id}")
+        super().on_timeout(ctx, op_id)
+
+    def on_message(self, ctx, src, msg):
+        if not isinstance(msg, ClientReply) or msg.op_id not in self.outstanding:
+            return  # a late answer to an operation already finished
+        if msg.status == "redirect":
+            if msg.leader_hint is not None and msg.leader_hint != self.leader:
+                self.leader = msg.leader_hint
+                self._send(ctx, msg.op_id)
+            return  # no hint: the retry timer moves on
+        self.leader = src
+        ctx.cancel_timer(f"retry:{msg.op_id}")
+        self.finish(ctx, msg.op_id, msg.status, msg.result)

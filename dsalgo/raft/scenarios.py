@@ -1,0 +1,201 @@
+"""Scripted runs: Figure 8 of the Raft paper, and one scenario per teaching bug.
+
+Each scenario is an ordinary simulation whose randomness has been taken away: constant
+10 ms links, election timeouts far longer than the run (nobody campaigns unless told),
+and a director node ``c1`` that sends ``TimeoutNow`` (the thesis's "start an election
+now", §3.10) and client commands at fixed times.  Timed crashes, restarts and one-way
+partitions decide which messages get through.  The same script runs the correct
+algorithm and the broken variant, so the difference in the tables is the bug's doing.
+
+Every scenario has no-op entries switched off, so the log holds exactly the entries of
+the figure; times below are simulated seconds.
+"""
+
+from __future__ import annotations
+
+from dsalgo import sim
+
+from .._validate import check_bool, check_choice
+from .harness import make_config
+from .messages import ClientRequest, TimeoutNow
+from .node import RaftNode
+
+__all__ = ["Director", "scripted", "figure8", "up_to_date_scenario", "vote_scenario",
+           "truncate_scenario", "SCENARIOS"]
+
+LATENCY = 0.010
+
+
+class Director(sim.Node):
+    """Sends each ``(at, dst, msg)`` of ``script`` at local time ``at``.
+
+    Examples
+    --------
+    >>> d = Director([(0.5, "n1", TimeoutNow())])
+    >>> ctx = sim.RecordingContext("c1")
+    >>> d.on_start(ctx); ctx.fire(d, "step:0")
+    [Send(dst='n1', msg=TimeoutNow(term=0))]
+    """
+
+    def __init__(self, script):
+        self.script = list(script)
+
+    def on_start(self, ctx):
+        for i, (at, _, _) in enumerate(self.script):
+            ctx.set_timer(f"step:{i}", max(0.0, at - ctx.now))
+
+    def on_timer(self, ctx, name):
+        _, dst, msg = self.script[int(name[5:])]
+        ctx.send(dst, msg)
+
+
+def _put(op_id, value):
+    return ClientRequest("c1", op_id, "put", "x", value)
+
+
+def scripted(n, script, faults, *, until, bug=None, seed=0) -> sim.Run:
+    """Run ``n`` servers under a director's ``script`` and fixed ``faults``.
+
+    Examples
+    --------
+    >>> run = scripted(3, [(0.1, "n1", TimeoutNow())], [], until=0.5)
+    >>> run.events.query("kind == 'leader_elected'")[["node", "term"]].to_dict("records")
+    [{'node': 'n1', 'term': 1}]
+    """
+    config = make_config(n, election_timeout=(100.0, 100.0), heartbeat_interval=0.05,
+                         noop=False, bugs=() if bug is None else (bug,))
+    s = sim.Simulation(seed=seed, network=sim.Network(latency=sim.Constant(LATENCY)))
+    for sid in config.servers:
+        s.add_node(sid, lambda: RaftNode(config))
+    s.add_node("c1", lambda: Director(script))
+    s.add_faults(faults)
+    s.params = {"algorithm": "raft", "n": n, "bugs": [] if bug is None else [bug],
+                "scenario": True}
+    return s.run(until=until)
+
+
+def _cut(src, dsts, at, until):
+    return sim.Partition([[src], list(dsts)], at=at, until=until, one_way=True)
+
+
+def figure8(bug: bool = False, branch: str = "d") -> sim.Run:
+    """Figure 8 of the paper, step by step, on five servers ``n1 … n5`` (S1 … S5).
+
+    (a) ``n1`` leads term 2 and its entry 2 (term 2) reaches only ``n2``;
+    (b) ``n1`` crashes, ``n5`` wins term 3 with votes of ``n3``, ``n4`` and itself and
+    takes a different entry 2 (term 3) that reaches nobody; (c) ``n5`` crashes, ``n1``
+    restarts, wins term 4 (after one failed try in term 3) and copies entry 2 (term 2) to
+    ``n3``, so it is on a majority; it then takes entry 3 (term 4) alone.  In branch
+    ``"d"`` ``n1`` crashes, ``n5`` restarts and wins term 5 with votes of ``n2``, ``n3``,
+    ``n4`` and overwrites index 2 everywhere; in branch ``"e"`` ``n1`` first copies entry 3
+    to ``n2`` and ``n3``, and ``n5`` cannot win.
+
+    With ``bug=True`` (``commit_prior_term``) ``n1`` commits entry 2 in (c) by counting
+    its replicas, and (d) then overwrites a committed entry: Leader Completeness and State
+    Machine Safety fail.  The correct algorithm does not commit it in (c), so (d) is legal.
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> bool(raft.check(figure8(bug=False))), bool(raft.check(figure8(bug=True)))
+    (True, False)
+    """
+    check_bool("bug", bug)
+    check_choice("branch", branch, ("d", "e"))
+    rest = ["n2", "n3", "n4", "n5"]
+    script = [
+        (0.10, "n1", TimeoutNow()),    # term 1: n1 leads; entry 1 reaches everyone
+        (0.20, "n1", _put(1, "a")),
+        (1.00, "n1", TimeoutNow()),    # (a) term 2: n1 wins with every vote ...
+        (1.05, "n1", _put(2, "b")),    # ... and entry 2 (term 2) reaches n2 only
+        (1.30, "n5", TimeoutNow()),    # (b) term 3: n5 wins (n3, n4); n2's log is newer
+        (1.35, "n5", _put(3, "c")),    # entry 2 (term 3) stays on n5
+        (1.60, "n1", TimeoutNow()),    # (c) term 3 for n1 fails: n3, n4 voted for n5
+        (1.70, "n1", TimeoutNow()),    # term 4: n1 wins (n2, n3, n4), copies entry 2 to n3
+        (1.80, "n1", _put(4, "d")),    # entry 3 (term 4)
+        (2.00, "n5", TimeoutNow()),    # (d) term 4 for n5 fails: votes already cast
+        (2.10, "n5", TimeoutNow()),    # term 5: n5 wins (n2, n3, n4) unless (e) happened
+        (2.20, "n5", _put(5, "e")),    # entry 3 (term 5) commits index 2 (term 3)
+    ]
+    faults = [
+        _cut("n1", ["n3", "n4", "n5"], at=1.035, until=1.25),   # (a) only n2 hears n1
+        sim.Crash("n1", at=1.20),
+        _cut("n5", ["n1", "n2", "n3", "n4"], at=1.335, until=1.50),  # (b) n5 is heard by none
+        sim.Crash("n5", at=1.45),
+        sim.Restart("n1", at=1.50),
+        _cut("n1", ["n4", "n5"], at=1.725, until=1.95),        # (c) n1 reaches n2, n3 only
+        sim.Restart("n5", at=1.95),
+    ]
+    if branch == "d":
+        faults += [_cut("n1", rest, at=1.775, until=1.95),      # entry 3 stays on n1
+                   sim.Crash("n1", at=1.90)]
+    else:
+        faults += [sim.Crash("n1", at=1.95)]
+    return scripted(5, script, faults, until=2.5, bug="commit_prior_term" if bug else None)
+
+
+def up_to_date_scenario(bug: bool = False) -> sim.Run:
+    """§5.4.1's election restriction.  ``n1`` commits entry 1 on ``n1 … n3`` (``n4``,
+    ``n5`` do not hear it) and crashes; ``n5``, with an empty log, asks for votes.  Correct
+    voters ``n2``, ``n3`` refuse; with ``no_up_to_date_check`` they elect it, and its entry
+    overwrites the committed one.
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> bool(raft.check(up_to_date_scenario())), bool(raft.check(up_to_date_scenario(bug=True)))
+    (True, False)
+    """
+    check_bool("bug", bug)
+    script = [(0.10, "n1", TimeoutNow()), (0.20, "n1", _put(1, "a")),
+              (0.60, "n5", TimeoutNow()), (0.70, "n5", _put(2, "b"))]
+    faults = [_cut("n1", ["n4", "n5"], at=0.135, until=0.5), sim.Crash("n1", at=0.5)]
+    return scripted(5, script, faults, until=1.0, bug="no_up_to_date_check" if bug else None)
+
+
+def vote_scenario(bug: bool = False) -> sim.Run:
+    """Votes must survive a crash.  ``n1`` and ``n2`` cannot hear each other; ``n3`` votes
+    for ``n1`` in term 1, crashes and restarts; then ``n2`` asks for its vote in term 1.
+    With ``forget_vote_on_restart`` ``n3`` votes again: two leaders of term 1.
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> bool(raft.check(vote_scenario())), bool(raft.check(vote_scenario(bug=True)))
+    (True, False)
+    """
+    check_bool("bug", bug)
+    script = [(0.10, "n1", TimeoutNow()), (0.30, "n2", TimeoutNow())]
+    faults = [sim.Partition([["n1"], ["n2"]], at=0.0, until=1.0),
+              sim.Crash("n3", at=0.20), sim.Restart("n3", at=0.25)]
+    return scripted(3, script, faults, until=0.6, bug="forget_vote_on_restart" if bug else None)
+
+
+def truncate_scenario(bug: bool = False) -> sim.Run:
+    """§5.3's conflict rule.  ``n1`` (term 1) takes entry 1 that nobody else hears and
+    crashes; ``n2`` (term 2) commits a different entry 1 with ``n3``; ``n1`` returns.
+    Correctly it deletes its entry and takes the leader's; with
+    ``no_truncate_on_conflict`` it keeps it, reports success, and applies it.
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> bool(raft.check(truncate_scenario())), bool(raft.check(truncate_scenario(bug=True)))
+    (True, False)
+    """
+    check_bool("bug", bug)
+    script = [(0.10, "n1", TimeoutNow()), (0.20, "n1", _put(1, "a")),
+              (0.40, "n2", TimeoutNow()), (0.50, "n2", _put(2, "b")),
+              (0.80, "n2", _put(3, "c"))]
+    faults = [_cut("n1", ["n2", "n3"], at=0.135, until=0.5), sim.Crash("n1", at=0.30),
+              sim.Restart("n1", at=0.60)]
+    return scripted(3, script, faults, until=1.0,
+                    bug="no_truncate_on_conflict" if bug else None)
+
+
+SCENARIOS = {
+    "commit_prior_term": figure8,
+    "no_up_to_date_check": up_to_date_scenario,
+    "forget_vote_on_restart": vote_scenario,
+    "no_truncate_on_conflict": truncate_scenario,
+}

@@ -18,6 +18,7 @@ Sources, and what each module follows:
   group-correlated failures; :mod:`~dsalgo.quorum.montecarlo` estimates it.
 * :mod:`~dsalgo.quorum.load` -- Naor–Wool load and capacity by linear programming.
 * :mod:`~dsalgo.quorum.latency` -- time to hear from a quorum (order statistics).
+* :mod:`~dsalgo.quorum.tables` -- tidy tables of the metrics over parameter grids.
 
 Safety property every system here is checked for: every read (phase-1) quorum intersects
 every write (phase-2) quorum -- in ``f + 1`` nodes for Byzantine systems -- so whatever a
@@ -38,12 +39,14 @@ from .latency import latency, sample_latency
 from .load import capacity, load, node_loads
 from .montecarlo import MonteCarloEstimate, monte_carlo_availability, wilson_interval
 from .systems import QuorumSystem, Validity, byzantine, flexible, grid, majority, threshold
+from .tables import availability_table, load_table
 
 __all__ = [
     "MonteCarloEstimate",
     "QuorumSystem",
     "Validity",
     "availability",
+    "availability_table",
     "bounds_table",
     "byzantine",
     "capacity",
@@ -51,6 +54,7 @@ __all__ = [
     "grid",
     "latency",
     "load",
+    "load_table",
     "majority",
     "max_faults",
     "min_nodes",

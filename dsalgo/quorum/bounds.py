@@ -172,8 +172,12 @@ def bounds_table(n_values) -> pd.DataFrame:
 
     Examples
     --------
-    >>> bounds_table([3, 4, 5, 7]).to_string(index=False)
-    ' n  crash_f  crash_quorum  byzantine_f  byzantine_quorum\\n 3        1             2            0                 2\\n 4        1             3            1                 3\\n 5        2             3            1                 4\\n 7        3             4            2                 5'
+    >>> print(bounds_table([3, 4, 5, 7]).to_string(index=False))
+     n  crash_f  crash_quorum  byzantine_f  byzantine_quorum
+     3        1             2            0                 2
+     4        1             3            1                 3
+     5        2             3            1                 4
+     7        3             4            2                 5
     """
     if isinstance(n_values, (numbers.Number, str)):
         raise TypeError(f"n_values must be an iterable of integers; got {n_values!r}")

@@ -1,2 +1,4 @@
 """Interactive explorers for notebooks.  Each function returns an ipywidgets object that
 redraws its charts when a control changes."""
+
+from .quorum import quorum_explorer  # noqa: E402,F401

@@ -1,0 +1,55 @@
+"""Draw the README's picture: a space-time diagram of the quickstart run around a pause.
+
+Run: python notebooks/_build/readme_figure.py  (writes notebooks/figures/spacetime.png)
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from dsalgo import plot, sim  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Ping:
+    sent_at: float
+
+
+@dataclass(frozen=True)
+class Pong:
+    sent_at: float
+
+
+PEERS = ["n1", "n2", "n3"]
+
+
+class Pinger(sim.Node):
+    def on_start(self, ctx):
+        ctx.set_timer("tick", (0.04, 0.06))
+
+    def on_timer(self, ctx, name):
+        ctx.broadcast([p for p in PEERS if p != ctx.id], Ping(ctx.now))
+        ctx.set_timer("tick", (0.04, 0.06))
+
+    def on_message(self, ctx, src, msg):
+        if isinstance(msg, Ping):
+            ctx.send(src, Pong(msg.sent_at))
+
+
+s = sim.Simulation(seed=42, network=sim.Network(latency=sim.Exponential(mean=0.005), drop_rate=0.01))
+for n in PEERS:
+    s.add_node(n, Pinger)
+s.add_faults([sim.Crash("n3", at=1.6), sim.Restart("n3", at=1.9),
+              sim.Pause("n2", at=1.7, duration=0.25)])
+run = s.run(until=2.1)
+fig, ax = plt.subplots(figsize=(11, 3.6))
+plot.spacetime(run, ax=ax, time_range=(1.55, 2.0))
+ax.set_title("dsalgo.plot.spacetime: n3 crashes (messages to it dropped), n2 pauses 250 ms "
+             "(messages queue, handled at resume)")
+fig.tight_layout()
+out = Path(__file__).resolve().parents[1] / "figures" / "spacetime.png"
+fig.savefig(out, dpi=110)
+print("wrote", out)

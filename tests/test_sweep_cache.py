@@ -1,0 +1,149 @@
+"""The sweep cache: resume without recomputing, refuse a different sweep, survive SIGKILL."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dsalgo.sweep import sweep
+
+CALLS = []
+
+
+def counted(x, seed):
+    CALLS.append((x, seed))
+    return {"y": x * 100 + seed, "label": f"x{x}", "flag": x > 1}
+
+
+def counted_v2(x, seed):
+    CALLS.append((x, seed))
+    return {"y": x * 100 + seed + 1}
+
+
+def sometimes_missing(x, seed):
+    # int metric missing in some rows, and a cell that fails until a marker file exists
+    if x == 2 and not Path(os.environ["DSALGO_TEST_MARKER"]).exists():
+        raise RuntimeError("transient failure")
+    return {"count": x + seed} if seed else {"count": x, "extra": None}
+
+
+def _equal(a, b):
+    pd.testing.assert_frame_equal(a.drop(columns="wall_time"), b.drop(columns="wall_time"))
+
+
+def test_rerun_skips_completed_cells_and_gives_the_same_table(tmp_path):
+    cache = tmp_path / "s.parquet"
+    CALLS.clear()
+    first = sweep(counted, {"x": [1, 2, 3]}, seeds=range(2), cache=cache, progress=False)
+    assert len(CALLS) == 6
+    CALLS.clear()
+    again = sweep(counted, {"x": [1, 2, 3]}, seeds=range(2), cache=cache, progress=False)
+    assert CALLS == []
+    _equal(first, again)
+    CALLS.clear()  # more seeds: only the new cells run
+    more = sweep(counted, {"x": [1, 2, 3]}, seeds=range(3), cache=cache, progress=False)
+    assert sorted(CALLS) == [(1, 2), (2, 2), (3, 2)]
+    _equal(more, sweep(counted, {"x": [1, 2, 3]}, seeds=range(3), progress=False))
+    assert pd.read_parquet(cache).shape[0] == 9  # the folder reads as one dataset
+
+
+def test_types_and_missing_values_survive_the_cache(tmp_path, monkeypatch):
+    marker = tmp_path / "fixed"
+    monkeypatch.setenv("DSALGO_TEST_MARKER", str(marker))
+    grid, cache = {"x": [1, 2, 3]}, tmp_path / "c"
+    broken = sweep(sometimes_missing, grid, seeds=range(2), cache=cache, progress=False)
+    assert broken.error.notna().sum() == 2
+    marker.touch()  # the failure was transient: a rerun computes the failed cells again
+    resumed = sweep(sometimes_missing, grid, seeds=range(2), cache=cache, progress=False)
+    fresh = sweep(sometimes_missing, grid, seeds=range(2), progress=False)
+    _equal(resumed, fresh)
+    assert resumed["count"].dtype == "int64" and resumed.error.isna().all()
+
+
+def test_a_changed_function_is_refused(tmp_path):
+    sweep(counted, {"x": [1]}, seeds=[0], cache=tmp_path / "c", progress=False)
+    with pytest.raises(ValueError, match="was made by a different function .*counted"):
+        sweep(counted_v2, {"x": [1]}, seeds=[0], cache=tmp_path / "c", progress=False)
+
+
+def test_a_changed_grid_is_refused(tmp_path):
+    sweep(counted, {"x": [1]}, seeds=[0], cache=tmp_path / "c", progress=False)
+    with pytest.raises(ValueError, match=r"made with a different grid \(1 points, now 2\)"):
+        sweep(counted, {"x": [1, 2]}, seeds=[0], cache=tmp_path / "c", progress=False)
+
+
+def test_cache_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "f.parquet").write_text("x")
+    with pytest.raises(ValueError, match="cache must be a folder .* is a file"):
+        sweep(counted, {"x": [1]}, seeds=[0], cache=tmp_path / "f.parquet", progress=False)
+
+
+def test_corrupt_fingerprint_names_the_file(tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "_sweep.json").write_text("{\n  nope")
+    with pytest.raises(ValueError, match=r"_sweep\.json: line 2: not valid JSON"):
+        sweep(counted, {"x": [1]}, seeds=[0], cache=tmp_path / "c", progress=False)
+
+
+SCRIPT = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from dsalgo.sweep import sweep
+
+    LOG, BLOCK = Path(sys.argv[1]), Path(sys.argv[2])
+
+    def cell(x, seed):
+        if (x, seed) == (3, 1) and BLOCK.exists():
+            BLOCK.write_text("blocked")        # tell the test we are mid-cell, then hang
+            time.sleep(600)
+        time.sleep(0.01)
+        with open(LOG, "a") as fh:             # one line per completed computation
+            fh.write(f"{x} {seed}\\n")
+        return {"y": x * 10 + seed, "half": x / 2}
+
+    if __name__ == "__main__":
+        df = sweep(cell, {"x": list(range(6))}, seeds=range(3), cache=sys.argv[3],
+                   progress=False)
+        df.drop(columns="wall_time").to_pickle(sys.argv[4])
+""")
+
+
+def test_sigkill_part_way_then_rerun_computes_every_cell_exactly_once(tmp_path):
+    script, log, block = tmp_path / "job.py", tmp_path / "log.txt", tmp_path / "block"
+    script.write_text(SCRIPT)
+    block.write_text("armed")
+    cmd = [sys.executable, str(script), str(log), str(block)]
+    proc = subprocess.Popen(cmd + [str(tmp_path / "cache"), str(tmp_path / "a.pkl")])
+    deadline = time.monotonic() + 60
+    while block.read_text() != "blocked":
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = log.read_text().split("\n")[:-1]
+    assert len(done_before) == 10  # cells (0,0) ... (3,0) completed, (3,1) was running
+    block.unlink()
+    subprocess.run(cmd + [str(tmp_path / "cache"), str(tmp_path / "a.pkl")], check=True)
+    lines = log.read_text().split("\n")[:-1]
+    assert sorted(lines) == sorted(f"{x} {s}" for x in range(6) for s in range(3))
+    log.unlink()
+    subprocess.run(cmd + [str(tmp_path / "fresh"), str(tmp_path / "b.pkl")], check=True)
+    pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "a.pkl"),
+                                  pd.read_pickle(tmp_path / "b.pkl"))
+
+
+def test_a_part_whose_first_cell_failed_keeps_the_columns_of_the_others(tmp_path):
+    from dsalgo.sweep.cache import CellCache, fingerprint
+
+    store = CellCache(tmp_path / "c", fingerprint(counted, [{"x": 1}]))
+    batch = [((0, 0), ([{}], 0.1, "Traceback: boom")),
+             ((0, 1), ([{"trial": 0, "d": 1.5}, {"trial": 1, "d": None}], 0.2, None)),
+             ((0, 2), ([], 0.3, None))]
+    store.write(batch)
+    assert store.load() == dict(batch)

@@ -6,3 +6,4 @@ Each family's charts live in their own module; this package re-exports them.
 from .core import latencies, latency_cdf, latency_hist, spacetime  # noqa: E402,F401
 
 from .quorum import availability_nines, load_curves, node_load_bars, quorum_intersection  # noqa: E402,F401
+from .sweep import heatmap, sweep_lines, throughput  # noqa: E402,F401

@@ -1,0 +1,183 @@
+"""Charts of sweep results and of throughput over time.
+
+- :func:`sweep_lines` — a metric's mean against a parameter, one line per ``hue`` value,
+  with a confidence band across seeds;
+- :func:`heatmap` — a metric's mean over two parameters;
+- :func:`throughput` — completed operations per second in a sliding window of a history.
+
+Each takes tidy tables and column names, draws on ``ax`` (a new figure when omitted) and
+returns the Axes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._validate import check_number
+
+__all__ = ["heatmap", "sweep_lines", "throughput"]
+
+
+def _axes(ax):
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots()
+    return ax
+
+
+def _need(df, name, column):
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame; got {type(df).__name__}")
+    if column not in df.columns:
+        raise ValueError(f"{name} names column {column!r}, which is not in the table; "
+                         f"columns: {', '.join(map(str, df.columns))}")
+
+
+def sweep_lines(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *, ci: float = 0.95,
+                ax=None):
+    """Mean of ``y`` against ``x``, one line per ``hue`` value, with a CI band across seeds.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy results with several rows (seeds) per point, e.g. from ``dsalgo.sweep``.
+    x, y : str
+        Columns for the horizontal axis (numeric) and the metric.
+    hue : str, optional
+        Column whose values get one line each.
+    ci : float
+        Confidence level of the band (Student t, see :func:`dsalgo.analysis.summarize`).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"n": [3, 3, 5, 5] * 2, "loss": [0.0] * 4 + [0.1] * 4,
+    ...                    "seed": [0, 1] * 4, "downtime": [1.0, 1.2, 0.8, 0.9, 2, 2.4, 1.5, 1.7]})
+    >>> ax = sweep_lines(df, x="n", y="downtime", hue="loss")
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['loss=0.0', 'loss=0.1']
+    """
+    from ..analysis import summarize
+
+    for name, col in (("x", x), ("y", y)) + ((("hue", hue),) if hue is not None else ()):
+        _need(df, name, col)
+    ax = _axes(ax)
+    by = [x] if hue is None else [hue, x]
+    summary = summarize(df, by=by, metrics=[y], ci=ci)
+    groups = [(None, summary)] if hue is None else summary.groupby(hue, sort=True)
+    for value, part in groups:
+        part = part.sort_values(x)
+        label = y if hue is None else f"{hue}={value}"
+        (line,) = ax.plot(part[x], part["mean"], marker="o", label=label)
+        ax.fill_between(part[x], part["ci_low"], part["ci_high"], color=line.get_color(),
+                        alpha=0.2, linewidth=0)
+    ax.set_xlabel(x)
+    ax.set_ylabel(f"{y} (mean, {ci:.0%} CI)")
+    if hue is not None:
+        ax.legend(title=None)
+    return ax
+
+
+def heatmap(df: pd.DataFrame, x: str, y: str, value: str, *, ax=None, cmap="viridis",
+            annotate: bool = True):
+    """Mean of ``value`` over seeds for every (``x``, ``y``) pair, as coloured cells.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy results.
+    x, y : str
+        Columns for the horizontal and vertical axes (any values; sorted).
+    value : str
+        The metric to colour by.
+    ax : matplotlib.axes.Axes, optional
+    cmap : str
+        Matplotlib colour map.
+    annotate : bool
+        Write each cell's mean in it.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"n": [3, 5, 3, 5], "loss": [0.0, 0.0, 0.1, 0.1],
+    ...                    "availability": [0.99, 0.999, 0.95, 0.99]})
+    >>> ax = heatmap(df, x="n", y="loss", value="availability")
+    >>> [t.get_text() for t in ax.get_xticklabels()], len(ax.texts)
+    (['3', '5'], 4)
+    """
+    for name, col in (("x", x), ("y", y), ("value", value)):
+        _need(df, name, col)
+    if not pd.api.types.is_numeric_dtype(df[value]):
+        raise TypeError(f"value column {value!r} must be numeric; it has dtype {df[value].dtype}")
+    ax = _axes(ax)
+    table = df.pivot_table(index=y, columns=x, values=value, aggfunc="mean", observed=True)
+    mesh = ax.imshow(table.to_numpy(dtype=float), cmap=cmap, aspect="auto", origin="lower")
+    ax.set_xticks(range(table.shape[1]), [f"{v:g}" if isinstance(v, float) else str(v)
+                                          for v in table.columns])
+    ax.set_yticks(range(table.shape[0]), [f"{v:g}" if isinstance(v, float) else str(v)
+                                          for v in table.index])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.figure.colorbar(mesh, ax=ax, label=f"{value} (mean)")
+    if annotate:
+        lo, hi = np.nanmin(table.to_numpy()), np.nanmax(table.to_numpy())
+        for (i, j), v in np.ndenumerate(table.to_numpy(dtype=float)):
+            if not np.isnan(v):
+                dark = hi > lo and (v - lo) / (hi - lo) < 0.5
+                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8,
+                        color="white" if dark else "black")
+    return ax
+
+
+def throughput(history: pd.DataFrame, window: float, *, ax=None, status="ok"):
+    """Completed operations per second over time, counted in windows of ``window`` s.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        A ``run.history`` table (columns ``t_complete`` and ``status`` at least).
+    window : float
+        Width of each counting window in seconds (> 0).
+    ax : matplotlib.axes.Axes, optional
+    status : str or None
+        Count only operations with this status (``None``: every completed operation).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"t_complete": [0.1, 0.2, 0.3, 1.2, float("nan")],
+    ...                   "status": ["ok", "ok", "fail", "ok", "info"]})
+    >>> ax = throughput(h, window=0.5)
+    >>> ax.get_lines()[0].get_ydata().tolist()
+    [4.0, 0.0, 2.0, 2.0]
+    """
+    for col in ("t_complete", "status"):
+        if not isinstance(history, pd.DataFrame) or col not in history.columns:
+            raise ValueError(f"history must be a run.history table with column {col!r}")
+    window = check_number("window", window, low=0.0, low_open=True)
+    ax = _axes(ax)
+    done = history[history["t_complete"].notna()]
+    if status is not None:
+        done = done[done["status"] == status]
+    t = done["t_complete"].to_numpy(dtype=float)
+    end = window * max(1, int(np.ceil(t.max() / window))) if len(t) else window
+    edges = np.arange(0.0, end + window / 2, window)
+    counts, _ = np.histogram(t, bins=edges)
+    rates = counts / window
+    # steps-post draws each value up to the next edge: repeat the last so it has a width
+    ax.plot(edges, np.append(rates, rates[-1]), drawstyle="steps-post",
+            label=f"{status or 'all'} ops/s")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(f"throughput (ops/s, {window:g} s window)")
+    return ax

@@ -1,0 +1,194 @@
+"""balance.simulate: convergence to queueing theory, determinism, faults, bad input.
+
+Convergence tests use fixed seeds and 99% batch-means confidence intervals (response times
+are correlated, so a plain s/sqrt(n) interval would be too narrow); each run is small
+enough to keep the file fast.
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+from dsalgo import balance as B
+from dsalgo import sim
+
+WARMUP = 100.0   # seconds of simulated start-up dropped (~ 100 service times)
+
+
+@pytest.mark.parametrize("rho", [0.3, 0.5, 0.7])
+def test_random_assignment_matches_mm1_per_server(rho):
+    run = B.simulate("random", servers=4, utilization=rho, requests=20_000, seed=0)
+    rt = B.response_times(run, warmup=WARMUP).to_numpy()
+    mean, half = B.batch_means(rt, batches=20, level=0.99)
+    assert abs(mean - B.mm1_mean_response(rho)) < half
+    assert half < 0.2 * B.mm1_mean_response(rho)      # a tolerance that still means something
+    # each server is busy a fraction rho of the time: P(N >= 1) = rho
+    loads = B.server_loads(run, warmup=WARMUP)
+    assert loads["utilization"].mean() == pytest.approx(rho, abs=0.03)
+
+
+@pytest.mark.parametrize("rho", [0.5, 0.7, 0.85])
+def test_central_queue_matches_erlang_c(rho):
+    run = B.simulate("central_queue", servers=4, utilization=rho, requests=20_000, seed=0)
+    w = B.waits(run, warmup=WARMUP).to_numpy()
+    p, half_p = B.batch_means((w > 0).astype(float), batches=20, level=0.99)
+    assert abs(p - B.erlang_c(4, rho)) < half_p
+    mean_w, half_w = B.batch_means(w, batches=20, level=0.99)
+    assert abs(mean_w - B.mmc_mean_wait(4, rho)) < half_w
+    assert B.wait_probability(run, warmup=WARMUP) == pytest.approx(p, abs=1e-3)
+
+
+def test_power_of_two_approaches_the_supermarket_tail():
+    rho = 0.9
+    run = B.simulate("power_of_d", servers=100, utilization=rho, requests=30_000, seed=0)
+    tail = B.queue_tail(run, warmup=50.0).set_index("i")["fraction"]
+    i = np.arange(1, 5)
+    theory = B.supermarket_tail(i, rho, d=2)
+    # n = 100 is finite (an O(1/n) gap) and the window is ~300 service times
+    assert np.abs(tail.loc[i].to_numpy() - theory).max() < 0.03
+    # and it is far from what random assignment (M/M/1, rho**i) would give
+    assert tail.loc[4] < 0.5 * B.mm1_queue_tail(4, rho)
+
+
+def test_power_of_two_mean_response_is_near_the_supermarket_limit():
+    run = B.simulate("power_of_d", servers=50, utilization=0.8, requests=20_000, seed=1)
+    mean, half = B.batch_means(B.response_times(run, warmup=50.0).to_numpy(), level=0.99)
+    # finite n is a little worse than the limit; allow the CI plus 5 % for that
+    assert abs(mean - B.supermarket_mean_response(0.8)) < half + 0.05 * mean
+
+
+def test_same_seed_same_tables_different_seed_different_tables():
+    kw = dict(policy="consistent_hash_bounded", servers=5, utilization=0.8, requests=1500,
+              key_skew=1.0, balancers=2)
+    a, b, c = B.simulate(**kw, seed=3), B.simulate(**kw, seed=3), B.simulate(**kw, seed=4)
+    assert a.history.equals(b.history) and a.events.equals(b.events)
+    assert not a.history.equals(c.history)
+    assert a.params == b.params and a.params["policy"] == "consistent_hash_bounded"
+
+
+def test_history_columns_and_timing_identities():
+    run = B.simulate("random", servers=3, utilization=0.6, requests=800, seed=2, hop=0.01,
+                     record_messages=True)
+    h = run.history
+    for col in ("op_id", "process", "f", "key", "value", "result", "t_invoke", "t_complete",
+                "status", "t_enqueue", "t_start", "backend"):
+        assert col in h.columns
+    assert (h["status"] == "ok").all() and (h["result"] == h["backend"].astype(str)).all()
+    assert np.allclose(h["t_enqueue"], h["t_invoke"] + 0.02)              # two hops
+    assert (h["t_start"] >= h["t_enqueue"] - 1e-12).all()
+    assert (h["t_complete"] > h["t_start"] + 0.01 - 1e-12).all()         # answer hop
+    assert set(run.messages["type"]) == {"Request", "Response"}          # random needs no reports
+    assert len(run.messages) == 3 * len(h)                                # c->lb, lb->n, n->c
+
+
+def test_round_robin_is_exactly_even_and_weighted_follows_speeds():
+    rr = B.simulate("round_robin", servers=4, utilization=0.5, requests=1000, seed=0)
+    assert B.server_loads(rr)["requests"].tolist() == [250] * 4
+    wrr = B.simulate("weighted_round_robin", servers=[1, 1, 2], utilization=0.5,
+                     requests=1000, seed=0)
+    assert B.server_loads(wrr)["requests"].tolist() == [250, 250, 500]
+
+
+def test_stale_information_sometimes_makes_jsq_worse_than_random():
+    kw = dict(servers=10, utilization=0.8, requests=8000, seed=0)
+    fresh = B.response_times(B.simulate("jsq", **kw), warmup=50.0).mean()
+    stale = B.response_times(B.simulate("jsq", info_delay=8.0, **kw), warmup=50.0).mean()
+    rand = B.response_times(B.simulate("random", **kw), warmup=50.0).mean()
+    two = B.response_times(B.simulate("power_of_d", info_delay=8.0, **kw), warmup=50.0).mean()
+    assert fresh < 0.5 * rand             # fresh JSQ is far better than random
+    assert stale > rand                   # herding on 8-service-time-old reports: worse
+    assert two < stale                    # two choices herd much less (Mitzenmacher 2000)
+
+
+def test_heterogeneous_speeds_overload_slow_servers_under_random():
+    kw = dict(servers=[1, 1, 2, 4], utilization=0.7, requests=4000, seed=0)
+    rand = B.server_loads(B.simulate("random", **kw), warmup=50.0)
+    wrr = B.server_loads(B.simulate("weighted_round_robin", **kw), warmup=50.0)
+    assert rand["utilization"].iloc[0] > 0.97            # offered 8 * 0.7 / 4 = 1.4 > 1
+    assert wrr["utilization"].max() < 0.85               # each gets 0.7 of its capacity
+
+
+def test_crashed_backend_is_taken_out_and_comes_back():
+    run = B.simulate("least_outstanding", servers=4, utilization=0.5, requests=3000, seed=0,
+                     faults=[sim.Crash("n2", at=100.0), sim.Restart("n2", at=200.0)],
+                     health_interval=1.0, timeout=60.0)
+    h, ev = run.history, run.events
+    kinds = ev["kind"].astype(str)
+    down = ev.loc[kinds == "backend_down", "time"]
+    up = ev.loc[kinds == "backend_up", "time"]
+    assert len(down) == 1 and 100.0 < down.iloc[0] <= 102.0
+    assert len(up) == 1 and 200.0 <= up.iloc[0] <= 201.0
+    served = h[h["t_start"].between(102.0, 200.0)]
+    assert (served["backend"] != "n2").all() and len(served) > 100
+    assert (h[h["t_start"] > 202.0]["backend"] == "n2").any()
+    assert set(h["status"]) <= {"ok", "info"} and (h["status"] == "ok").mean() > 0.99
+
+
+def test_overload_runs_when_allowed_and_queues_grow():
+    run = B.simulate("jsq", servers=2, utilization=1.3, requests=600, seed=0,
+                     allow_overload=True)
+    w = B.waits(run).to_numpy()
+    assert w[-100:].mean() > 5 * w[:100].mean() and (run.history["status"] == "ok").all()
+
+
+def test_user_policy_objects_are_copied_per_balancer():
+    run = B.simulate(B.RoundRobin(), servers=2, utilization=0.5, requests=400, balancers=2)
+    assert run.params["policy"] == "round_robin"
+    assert B.server_loads(run)["requests"].sum() == 400
+
+
+def test_bimodal_service_has_the_right_mean_and_a_heavier_tail():
+    bim = B.Bimodal(fast=0.5, slow=10.5, p_slow=0.05)
+    kw = dict(servers=8, utilization=0.6, requests=6000, seed=0)
+    run = B.simulate("least_outstanding", service=bim, **kw)
+    assert run.params["service_mean"] == 1.0
+    busy = B.server_loads(run, warmup=50.0)["utilization"].mean()
+    assert busy == pytest.approx(0.6, abs=0.05)
+    exp = B.simulate("least_outstanding", **kw)
+    q = lambda r: B.latency_percentiles(r, q=[0.99], warmup=50.0)["latency"].iloc[0]
+    assert q(run) > 1.5 * q(exp)
+
+
+def _e(message):
+    return re.escape(message)
+
+
+@pytest.mark.parametrize("kwargs, exc, message", [
+    (dict(utilization=1.0), ValueError, "utilization must be in (0, 1) for a stable cluster; got 1.0"),
+    (dict(utilization=0.0), ValueError, "utilization must be in (0, 1); got 0.0"),
+    (dict(utilization=-0.2, allow_overload=True), ValueError, "utilization must be > 0; got -0.2"),
+    (dict(utilization="high"), TypeError, "utilization must be a real number; got 'high'"),
+    (dict(servers=[]), ValueError, "servers must be a count >= 1 or a non-empty list of speeds"),
+    (dict(servers=0), ValueError, "servers must be an integer >= 1; got 0"),
+    (dict(servers=[1.0, -2.0]), ValueError, "servers[1] must be > 0; got -2.0"),
+    (dict(servers="4"), TypeError, "servers must be a number of servers or a list of speeds"),
+    (dict(policy="power_of_d", servers=3, d=4), ValueError,
+     "d must be at most the number of servers (3); got 4"),
+    (dict(d=0), ValueError, "d must be an integer >= 1; got 0"),
+    (dict(policy="fastest"), ValueError, "policy must be one of 'random'"),
+    (dict(policy=None), TypeError, "policy must be a policy name (str) or a Policy; got None"),
+    (dict(policy="central_queue", balancers=2), ValueError,
+     "policy 'central_queue' keeps one shared queue and needs balancers=1; got balancers=2"),
+    (dict(service=1.0), TypeError, "service must be a service-time model"),
+    (dict(service=sim.Constant(0.0)), ValueError, "service must have a mean service time > 0"),
+    (dict(requests=0), ValueError, "requests must be an integer >= 1; got 0"),
+    (dict(balancers=0), ValueError, "balancers must be an integer >= 1; got 0"),
+    (dict(policy="consistent_hash_bounded", epsilon=0), ValueError, "epsilon must be > 0; got 0"),
+    (dict(vnodes=0), ValueError, "vnodes must be an integer >= 1; got 0"),
+    (dict(keys=0), ValueError, "keys must be an integer >= 1; got 0"),
+    (dict(key_skew=-1), ValueError, "key_skew must be >= 0; got -1"),
+    (dict(info_delay=-0.1), ValueError, "info_delay must be >= 0; got -0.1"),
+    (dict(hop=float("nan")), ValueError, "hop must be a number, not NaN"),
+    (dict(health_interval=0.01, hop=0.01), ValueError,
+     "health_interval must exceed a probe's round trip 2*hop + info_delay = 0.02 s; got 0.01"),
+    (dict(timeout=0), ValueError, "timeout must be > 0; got 0"),
+    (dict(policy="weighted_round_robin", weights=[1, 2]), ValueError,
+     "weights must give one weight per backend (4); got 2"),
+    (dict(allow_overload="yes"), TypeError, "allow_overload must be True or False; got 'yes'"),
+    (dict(faults=[sim.Crash("n9", at=1.0)]), ValueError, "'n9' is not a node of this simulation"),
+    (dict(until=-1), ValueError, "until must be > 0; got -1"),
+])
+def test_bad_input_names_parameter_value_and_what_is_accepted(kwargs, exc, message):
+    with pytest.raises(exc, match=_e(message)):
+        B.simulate(**{"requests": 10, **kwargs})

@@ -1,0 +1,88 @@
+"""Soaks of the Paxos family: many seeded runs under a nemesis, each checked.
+
+* ``paxos-single`` -- single-decree Paxos, every node a proposer (dueling proposers),
+  crashes, partitions, pauses, message loss and duplication from the first instant;
+* ``paxos-multi`` -- the Multi-Paxos key-value store with majorities under crashes,
+  partitions, pauses, clock jumps, loss and duplication;
+* ``paxos-flexible`` -- the same store with Flexible Paxos quorums, in turn
+  ``q1=4, q2=2`` and ``q1=2, q2=4`` over five nodes and a 2 x 3 grid over six.
+
+Each trial returns :func:`dsalgo.paxos.check`'s verdict and what happened: values
+decided, ballots preempted, leaders replaced, operations acknowledged.
+"""
+
+from __future__ import annotations
+
+from dsalgo import paxos, quorum, sim
+
+from . import Soak
+
+__all__ = ["SOAKS"]
+
+
+def _network():
+    return sim.Network(latency=sim.Exponential(mean=0.005), drop_rate=0.02,
+                       duplicate_rate=0.02)
+
+
+def _happened(run, verdict):
+    kinds = run.events["kind"].value_counts() if len(run.events) else {}
+    h = run.history
+    leaders = int(kinds.get("leader", 0))
+    return {
+        "decided": verdict.info["slots_decided"],
+        "preempted": int(kinds.get("preempted", 0)),
+        "leaders_replaced": max(0, leaders - 1),
+        "crashes": int(kinds.get("crash", 0)),
+        "ops_ok": int((h["status"] == "ok").sum()) if len(h) else 0,
+        "ops_info": int((h["status"] == "info").sum()) if len(h) else 0,
+    }
+
+
+def single_trial(seed: int):
+    """Single-decree Paxos, 3 or 5 nodes all proposing, under a nemesis from t=0."""
+    n = (3, 5)[seed % 2]
+    nemesis = sim.Nemesis(crash=4.0, partition=2.0, pause=2.0, mean_duration=0.05,
+                          max_crashed=n - 1)
+    run = paxos.simulate(n, variant="single", seed=seed, duration=1.0, network=_network(),
+                         faults=[nemesis], proposers=n, backoff=(0.0, 0.01),
+                         retry_timeout=0.05)
+    v = paxos.check(run)
+    return v, _happened(run, v)
+
+
+def _multi(seed, n, **quorums):
+    nemesis = sim.Nemesis(crash=1.0, partition=0.7, pause=0.7, clock_jump=0.5,
+                          mean_duration=0.25, max_crashed=n // 2, end=1.6)
+    run = paxos.simulate(n, variant="multi", seed=seed, duration=2.0, network=_network(),
+                         faults=[nemesis], clients=3, keys=2, **quorums)
+    v = paxos.check(run)
+    return v, _happened(run, v)
+
+
+def multi_trial(seed: int):
+    """Multi-Paxos on 3 or 5 nodes with majorities, under a nemesis until t=1.6 s."""
+    return _multi(seed, (3, 5)[seed % 2])
+
+
+def flexible_trial(seed: int):
+    """Multi-Paxos with flexible quorums (q1=4/q2=2, q1=2/q2=4 on 5 nodes; a 2x3 grid)."""
+    k = seed % 3
+    if k == 0:
+        return _multi(seed, 5, q1=4, q2=2)
+    if k == 1:
+        return _multi(seed, 5, q1=2, q2=4)
+    return _multi(seed, 6, q1=quorum.grid(2, 3))
+
+
+SOAKS = {
+    "paxos-single": Soak(trial=single_trial, runs=1000,
+                         sometimes=("decided", "preempted", "crashes"),
+                         description="single-decree Paxos, dueling proposers, nemesis"),
+    "paxos-multi": Soak(trial=multi_trial, runs=1000,
+                        sometimes=("decided", "preempted", "leaders_replaced", "ops_ok"),
+                        description="Multi-Paxos key-value store, majorities, nemesis"),
+    "paxos-flexible": Soak(trial=flexible_trial, runs=1000,
+                           sometimes=("decided", "preempted", "leaders_replaced", "ops_ok"),
+                           description="Multi-Paxos with flexible and grid quorums, nemesis"),
+}

@@ -143,7 +143,7 @@ def test_catches_a_client_that_ignores_its_validity(monkeypatch):
 
 # ------------------------------------------------------------ herd effect
 def test_recipe_wakes_one_waiter_per_release_naive_wakes_them_all():
-    kw = dict(clients=5, seed=3, duration=1.5)
+    kw = {"clients": 5, "seed": 3, "duration": 1.5}
     recipe = locks.herd(zookeeper.simulate(recipe="recipe", **kw))
     naive = locks.herd(zookeeper.simulate(recipe="naive", **kw))
     assert (recipe["waiters"] == 4).all() and (naive["waiters"] == 4).all()

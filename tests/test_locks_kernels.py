@@ -3,10 +3,25 @@
 from dsalgo import sim
 from dsalgo.locks.redlock import Del, RedisServer, RedLockClient, Set, SetReply
 from dsalgo.locks.storage import Read, ReadReply, StorageServer, Write, WriteReply
-from dsalgo.locks.zkservice import (Ack, ChildrenReply, Connect, Connected, Create,
-                                    CreateReply, Delete, DeleteReply, Exists, ExistsReply,
-                                    GetChildren, Ping, Pong, Proposal, SessionExpired,
-                                    WatchedEvent, ZooKeeperServer)
+from dsalgo.locks.zkservice import (
+    Ack,
+    ChildrenReply,
+    Connect,
+    Connected,
+    Create,
+    CreateReply,
+    Delete,
+    DeleteReply,
+    Exists,
+    ExistsReply,
+    GetChildren,
+    Ping,
+    Pong,
+    Proposal,
+    SessionExpired,
+    WatchedEvent,
+    ZooKeeperServer,
+)
 from dsalgo.locks.zookeeper import LockRecipeClient
 
 Send, SetTimer, CancelTimer, Emit = sim.Send, sim.SetTimer, sim.CancelTimer, sim.Emit
@@ -369,7 +384,8 @@ def test_holder_gives_the_lock_up_when_its_session_may_have_expired():
     c.on_message(ctx, "n1", ChildrenReply(2, ("lock-0000000005",)))
     ctx.take()
     effects = ctx.fire(c, "session")
-    assert effects[:2] == [sim.Complete(0, "info", None),
+    assert effects[:3] == [Emit("session_lost", {"reason": "session_timeout"}),
+                           sim.Complete(0, "info", None),
                            Emit("expire", {"lock": "lock", "token": 5,
                                            "reason": "session_timeout"})]
     assert Send("n1", Connect(0.9)) in effects
@@ -390,7 +406,7 @@ def test_session_expired_message_ends_the_belief_and_reconnects():
     ctx.take()
     c.on_message(ctx, "n1", SessionExpired(7))
     kinds = [e.kind for e in ctx.take() if isinstance(e, Emit)]
-    assert kinds == ["expire"] and c.session is None
+    assert kinds == ["session_lost", "expire"] and c.session is None
 
 
 def test_release_deletes_the_znode_and_waits_for_it_before_the_next_attempt():

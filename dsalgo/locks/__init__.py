@@ -27,5 +27,15 @@ from . import redlock, scenarios, storage, zkservice, zookeeper
 from .checker import check, handovers, herd, holding_intervals
 from .storage import StorageServer
 
-__all__ = ["redlock", "zookeeper", "zkservice", "storage", "scenarios", "check",
-           "holding_intervals", "handovers", "herd", "StorageServer"]
+__all__ = [
+           "StorageServer",
+           "check",
+           "handovers",
+           "herd",
+           "holding_intervals",
+           "redlock",
+           "scenarios",
+           "storage",
+           "zkservice",
+           "zookeeper",
+]

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..check import Verdict
 
-__all__ = ["check", "holding_intervals", "handovers", "herd", "PROPERTIES"]
+__all__ = ["PROPERTIES", "check", "handovers", "herd", "holding_intervals"]
 
 PROPERTIES = ("mutual_exclusion", "storage_safety")
 
@@ -171,7 +171,10 @@ def handovers(run) -> int:
     >>> locks.handovers(run) > 0
     True
     """
-    iv = holding_intervals(run)
+    return _handovers(holding_intervals(run))
+
+
+def _handovers(iv: pd.DataFrame) -> int:
     n = 0
     for _, grp in iv.groupby("lock", sort=True, dropna=False):
         c = grp["client"].to_numpy()
@@ -210,12 +213,9 @@ def check(run) -> Verdict:
     store, stats = _storage_safety(ev)
     violations += store
     kinds = ev["kind"].astype(str) if len(ev) else pd.Series([], dtype=object)
-    info = dict(acquisitions=int(len(iv)), handovers=0,
+    info = dict(acquisitions=len(iv), handovers=_handovers(iv),
                 contended=int(kinds.isin(["acquire_failed", "wait"]).sum()),
                 expired=int((iv["end"] == "expire").sum()), **stats)
-    for _, grp in iv.groupby("lock", sort=True, dropna=False):
-        c = grp["client"].to_numpy()
-        info["handovers"] += int((c[1:] != c[:-1]).sum())
     df = pd.DataFrame(violations, columns=["property", "time", "nodes", "detail", "t_start",
                                            "t_end"])
     return Verdict(PROPERTIES, df if len(df) else None, info=info)

@@ -43,8 +43,16 @@ from ._quorum import majority
 from .storage import STORAGE, StorageServer
 from .worker import LockClient
 
-__all__ = ["simulate", "RedisServer", "RedLockClient", "Set", "SetReply", "Del", "majority",
-           "DRIFT_CONSTANT"]
+__all__ = [
+    "DRIFT_CONSTANT",
+    "Del",
+    "RedLockClient",
+    "RedisServer",
+    "Set",
+    "SetReply",
+    "majority",
+    "simulate",
+]
 
 DRIFT_CONSTANT = 0.002
 """The docs' fixed 2 ms added to the clock-drift allowance, in seconds."""
@@ -138,7 +146,7 @@ class RedLockClient(LockClient):
         A failed attempt is retried after a delay drawn uniformly from [0, retry_delay].
     **loop
         Passed to :class:`~dsalgo.locks.worker.LockClient` (``key``, ``critical_section``,
-        ``think``, ``write_timeout``, ``start``).
+        ``think``, ``storage_timeout``, ``start``).
 
     Examples
     --------
@@ -228,7 +236,7 @@ class RedLockClient(LockClient):
 def _build(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, server_timeout=0.05,
            retry_delay=0.1, critical_section=0.05, think=0.0, persistence="none",
            restart_delay=0.0, seed=0, network=None, faults=(), key="lock", starts=None,
-           write_timeout=None) -> sim.Simulation:
+           storage_timeout=None) -> sim.Simulation:
     n = check_int("n", n, low=1)
     clients = check_int("clients", clients, low=1)
     ttl = check_number("ttl", ttl, low=0.0, low_open=True)
@@ -242,8 +250,9 @@ def _build(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, server_timeout=0.05,
     think = check_range("think", think)
     check_choice("persistence", persistence, ("none", "fsync"))
     restart_delay = check_number("restart_delay", restart_delay, low=0.0)
-    if write_timeout is not None:
-        write_timeout = check_number("write_timeout", write_timeout, low=0.0, low_open=True)
+    if storage_timeout is not None:
+        storage_timeout = check_number("storage_timeout", storage_timeout, low=0.0,
+                                       low_open=True)
     if not isinstance(key, str):
         raise TypeError(f"key must be a str lock name; got {key!r}")
     starts = [0.0] * clients if starts is None else [check_number("starts[...]", s, low=0.0)
@@ -257,12 +266,12 @@ def _build(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, server_timeout=0.05,
         s.add_node(f"c{i + 1}", lambda st=starts[i]: RedLockClient(
             servers, ttl=ttl, drift_factor=drift_factor, server_timeout=server_timeout,
             retry_delay=retry_delay, key=key, critical_section=critical_section,
-            think=think, write_timeout=write_timeout, start=st))
+            think=think, storage_timeout=storage_timeout, start=st))
     s.add_faults(faults)
-    s.params = dict(algorithm="redlock", n=n, clients=clients, ttl=ttl,
-                    drift_factor=drift_factor, server_timeout=server_timeout,
-                    retry_delay=retry_delay, critical_section=critical_section, think=think,
-                    persistence=persistence, restart_delay=restart_delay, key=key)
+    s.params = {"algorithm": "redlock", "n": n, "clients": clients, "ttl": ttl,
+                    "drift_factor": drift_factor, "server_timeout": server_timeout,
+                    "retry_delay": retry_delay, "critical_section": critical_section, "think": think,
+                    "persistence": persistence, "restart_delay": restart_delay, "key": key}
     return s
 
 

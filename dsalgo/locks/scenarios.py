@@ -26,8 +26,14 @@ from .._validate import check_bool, check_number
 from . import redlock, zookeeper
 from .storage import STORAGE
 
-__all__ = ["redlock_pause", "redlock_clock_jump", "redlock_write_delay",
-           "zookeeper_session_expiry", "zookeeper_write_delay", "SCENARIOS"]
+__all__ = [
+    "SCENARIOS",
+    "redlock_clock_jump",
+    "redlock_pause",
+    "redlock_write_delay",
+    "zookeeper_session_expiry",
+    "zookeeper_write_delay",
+]
 
 LATENCY = 0.005
 """One-way message delay of every scenario, seconds."""
@@ -200,11 +206,11 @@ def zookeeper_session_expiry(pause: float | None = None, *, fencing: bool = True
 
 
 def zookeeper_write_delay(delay: float | None = None, *, fencing: bool = True,
-                          write_timeout: float = 0.3, critical_section: float = 0.1,
+                          storage_timeout: float = 0.3, critical_section: float = 0.1,
                           seed: int = 0) -> sim.Run:
     """The ZooKeeper lock, and a holder's write delayed past its give-up time.
 
-    ``c1``'s write takes ``delay`` seconds (default 1 s); after ``write_timeout`` it gives
+    ``c1``'s write takes ``delay`` seconds (default 1 s); after ``storage_timeout`` it gives
     up and releases; ``c2`` acquires with a higher token and reads; ``c1``'s late write is
     then rejected by the storage (with ``fencing``) or overwrites ``c2``'s (without).
 
@@ -217,12 +223,12 @@ def zookeeper_write_delay(delay: float | None = None, *, fencing: bool = True,
     """
     fencing = check_bool("fencing", fencing)
     delay = 1.0 if delay is None else check_number("delay", delay, low=0.0)
-    write_timeout = check_number("write_timeout", write_timeout, low=0.0, low_open=True)
+    storage_timeout = check_number("storage_timeout", storage_timeout, low=0.0, low_open=True)
     net = _network()
     net.set_link("c1", STORAGE, latency=_SlowNth(LATENCY, 2, delay), symmetric=False)
     s = zookeeper._build(3, clients=2, fencing=fencing, critical_section=critical_section,
                          seed=seed, network=net, starts=[0.0, 0.05], think=1.0,
-                         write_timeout=write_timeout)
+                         storage_timeout=storage_timeout)
     s.params.update(scenario="zookeeper_write_delay", delay=delay)
     return s.run(until=delay + 0.5)
 

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from .. import sim
 
-__all__ = ["StorageServer", "Read", "ReadReply", "Write", "WriteReply", "STORAGE"]
+__all__ = ["STORAGE", "Read", "ReadReply", "StorageServer", "Write", "WriteReply"]
 
 STORAGE = "storage"
 """The node id of the storage service in every lock simulation."""

@@ -43,20 +43,21 @@ class LockClient(sim.Node):
         Seconds of work between the read and the write.
     think : float or (low, high)
         Seconds between a release and the next acquisition attempt.
-    write_timeout : float or None
-        Give up waiting for a write's answer after this many seconds (and release).
+    storage_timeout : float or None
+        Give up waiting for the storage's answer to a read or a write after this many
+        seconds (and release); ``None`` waits for ever.
     fencing : bool
         Send the lock's token with storage requests.
     start : float
         Local time of the first acquisition attempt.
     """
 
-    def __init__(self, *, key="lock", critical_section=0.05, think=0.0, write_timeout=None,
+    def __init__(self, *, key="lock", critical_section=0.05, think=0.0, storage_timeout=None,
                  fencing=False, start=0.0):
         self.key = key
         self.critical_section = critical_section
         self.think = think
-        self.write_timeout = write_timeout
+        self.storage_timeout = storage_timeout
         self.fencing = fencing
         self.start = start
         self.holding = False
@@ -85,6 +86,8 @@ class LockClient(sim.Node):
         self.op = ctx.invoke("incr", self.key, None)
         self.phase = "read"
         ctx.send(STORAGE, Read(self.cycle, self.key, self._token()))
+        if self.storage_timeout is not None:
+            ctx.set_timer("storage_timeout", self.storage_timeout)
 
     def leave(self, ctx) -> None:
         """Give the lock up after the critical section, and plan the next attempt."""
@@ -109,8 +112,8 @@ class LockClient(sim.Node):
         self.phase = None
         if ctx.timer_set("work"):
             ctx.cancel_timer("work")
-        if ctx.timer_set("write_timeout"):
-            ctx.cancel_timer("write_timeout")
+        if ctx.timer_set("storage_timeout"):
+            ctx.cancel_timer("storage_timeout")
 
     def _token(self):
         return self.token if self.fencing else None
@@ -130,6 +133,8 @@ class LockClient(sim.Node):
                 else:
                     self.read_value, self.read_version = msg.value, msg.version
                     self.phase = "work"
+                    if self.storage_timeout is not None:
+                        ctx.cancel_timer("storage_timeout")
                     ctx.set_timer("work", self.critical_section)
             return True
         if isinstance(msg, WriteReply):
@@ -149,11 +154,12 @@ class LockClient(sim.Node):
                 self.phase = "write"
                 ctx.send(STORAGE, Write(self.cycle, self.key, self.read_value + 1,
                                         self.read_version, self._token()))
-                if self.write_timeout is not None:
-                    ctx.set_timer("write_timeout", self.write_timeout)
-        elif name == "write_timeout":
-            if self.holding and self.phase == "write":
-                ctx.complete(self.op, "info")
+                if self.storage_timeout is not None:
+                    ctx.set_timer("storage_timeout", self.storage_timeout)
+        elif name == "storage_timeout":
+            if self.holding and self.phase in ("read", "write"):
+                # a lost read changed nothing; a write's fate is unknown
+                ctx.complete(self.op, "fail" if self.phase == "read" else "info")
                 self.op = None
                 self.leave(ctx)
         else:

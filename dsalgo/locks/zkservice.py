@@ -30,9 +30,26 @@ from typing import NamedTuple
 from .. import sim
 from ._quorum import majority
 
-__all__ = ["ZooKeeperServer", "LEADER", "Connect", "Connected", "Ping", "Pong", "Create",
-           "CreateReply", "GetChildren", "ChildrenReply", "Exists", "ExistsReply", "Delete",
-           "DeleteReply", "WatchedEvent", "SessionExpired", "Proposal", "Ack"]
+__all__ = [
+    "LEADER",
+    "Ack",
+    "ChildrenReply",
+    "Connect",
+    "Connected",
+    "Create",
+    "CreateReply",
+    "Delete",
+    "DeleteReply",
+    "Exists",
+    "ExistsReply",
+    "GetChildren",
+    "Ping",
+    "Pong",
+    "Proposal",
+    "SessionExpired",
+    "WatchedEvent",
+    "ZooKeeperServer",
+]
 
 LEADER = "n1"
 

@@ -41,11 +41,26 @@ from .. import sim
 from .._validate import check_bool, check_choice, check_int, check_number, check_range
 from .storage import STORAGE, StorageServer
 from .worker import LockClient
-from .zkservice import (ChildrenReply, Connect, Connected, Create, CreateReply, Delete,
-                        DeleteReply, Exists, ExistsReply, GetChildren, Ping, Pong,
-                        SessionExpired, WatchedEvent, ZooKeeperServer, LEADER)
+from .zkservice import (
+    LEADER,
+    ChildrenReply,
+    Connect,
+    Connected,
+    Create,
+    CreateReply,
+    Delete,
+    DeleteReply,
+    Exists,
+    ExistsReply,
+    GetChildren,
+    Ping,
+    Pong,
+    SessionExpired,
+    WatchedEvent,
+    ZooKeeperServer,
+)
 
-__all__ = ["simulate", "LockRecipeClient", "ZooKeeperServer"]
+__all__ = ["LockRecipeClient", "ZooKeeperServer", "simulate"]
 
 
 class LockRecipeClient(LockClient):
@@ -59,7 +74,7 @@ class LockRecipeClient(LockClient):
         Watch the next-lower znode (the documented recipe) or the parent (naive).
     **loop
         Passed to :class:`~dsalgo.locks.worker.LockClient` (``key``, ``critical_section``,
-        ``think``, ``write_timeout``, ``fencing``, ``start``).
+        ``think``, ``storage_timeout``, ``fencing``, ``start``).
 
     Examples
     --------
@@ -107,6 +122,7 @@ class LockRecipeClient(LockClient):
             ctx.set_timer("session", max(0.0, sent_at + self.read_timeout - ctx.now))
 
     def _session_lost(self, ctx, reason):
+        ctx.emit("session_lost", reason=reason)
         self.lost(ctx, reason)
         for t in ("ping", "session", "request"):
             ctx.cancel_timer(t)
@@ -243,7 +259,7 @@ class LockRecipeClient(LockClient):
 
 def _build(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recipe", seed=0,
            network=None, faults=(), critical_section=0.05, think=0.0, tick=0.05,
-           write_timeout=None, key="lock", starts=None) -> sim.Simulation:
+           storage_timeout=None, key="lock", starts=None) -> sim.Simulation:
     n = check_int("n", n, low=1)
     clients = check_int("clients", clients, low=1)
     session_timeout = check_number("session_timeout", session_timeout, low=0.0,
@@ -253,8 +269,9 @@ def _build(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recipe"
     critical_section = check_number("critical_section", critical_section, low=0.0)
     think = check_range("think", think)
     tick = check_number("tick", tick, low=0.0, low_open=True)
-    if write_timeout is not None:
-        write_timeout = check_number("write_timeout", write_timeout, low=0.0, low_open=True)
+    if storage_timeout is not None:
+        storage_timeout = check_number("storage_timeout", storage_timeout, low=0.0,
+                                       low_open=True)
     if not isinstance(key, str) or not key or "/" in key:
         raise TypeError(f"key must be a non-empty str lock name without '/'; got {key!r}")
     starts = [0.0] * clients if starts is None else [check_number("starts[...]", s, low=0.0)
@@ -267,19 +284,19 @@ def _build(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recipe"
     for i in range(clients):
         s.add_node(f"c{i + 1}", lambda st=starts[i]: LockRecipeClient(
             session_timeout=session_timeout, recipe=recipe, key=key,
-            critical_section=critical_section, think=think, write_timeout=write_timeout,
+            critical_section=critical_section, think=think, storage_timeout=storage_timeout,
             fencing=fencing, start=st))
     s.add_faults(faults)
-    s.params = dict(algorithm="zookeeper", n=n, clients=clients,
-                    session_timeout=session_timeout, fencing=fencing, recipe=recipe,
-                    critical_section=critical_section, think=think, tick=tick,
-                    write_timeout=write_timeout, key=key)
+    s.params = {"algorithm": "zookeeper", "n": n, "clients": clients,
+                    "session_timeout": session_timeout, "fencing": fencing, "recipe": recipe,
+                    "critical_section": critical_section, "think": think, "tick": tick,
+                    "storage_timeout": storage_timeout, "key": key}
     return s
 
 
 def simulate(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recipe", seed=0,
              duration=5.0, network=None, faults=(), critical_section=0.05, think=0.0,
-             tick=0.05, write_timeout=None, key="lock") -> sim.Run:
+             tick=0.05, storage_timeout=0.5, key="lock") -> sim.Run:
     """Run the ZooKeeper lock: servers ``n1…`` (leader ``n1``), clients ``c1…``, storage.
 
     Each client loops: take the lock with the recipe, read the counter on the storage
@@ -312,15 +329,17 @@ def simulate(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recip
         Seconds between a release and the next attempt.
     tick : float
         How often the leader looks for expired sessions.
-    write_timeout : float, optional
-        A client gives up waiting for its write after this long and releases.
+    storage_timeout : float, optional
+        A client gives up waiting for the storage after this long and releases
+        (``None``: waits for ever).
     key : str
         The lock's name (the lock node is ``/<key>``).
 
     Returns
     -------
     dsalgo.sim.Run
-        Client events ``acquire`` (``token``), ``wait``, ``release``, ``expire``; server
+        Client events ``acquire`` (``token``), ``wait``, ``release``, ``expire``,
+        ``session_lost``; server
         events ``znode_created``, ``znode_deleted``, ``session_expired``; storage ``write``.
 
     Examples
@@ -335,5 +354,5 @@ def simulate(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recip
     s = _build(n, clients=clients, session_timeout=session_timeout, fencing=fencing,
                recipe=recipe, seed=seed, network=network, faults=faults,
                critical_section=critical_section, think=think, tick=tick,
-               write_timeout=write_timeout, key=key)
+               storage_timeout=storage_timeout, key=key)
     return s.run(until=duration)

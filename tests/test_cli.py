@@ -1,0 +1,168 @@
+"""The command line: simulate, sweep (TOML specs) and their error messages."""
+
+import re
+import textwrap
+
+import pandas as pd
+import pytest
+
+from dsalgo import cli
+from dsalgo.cli import main, parse_params
+
+MODULE = textwrap.dedent("""
+    from pathlib import Path
+
+    def cell(n, timeout, seed, label="x"):
+        with open(Path(__file__).with_name("calls.txt"), "a") as fh:
+            fh.write(f"{n} {seed}\\n")
+        return {"quorum": n // 2 + 1, "score": n * sum(timeout) + seed, "label": label}
+""")
+
+SPEC = textwrap.dedent("""
+    [sweep]
+    function = "expmod:cell"
+    seeds = [0, 1]
+    cache = "cache"
+    out = "out/results.csv"
+
+    [params]
+    n = [3, 5]
+
+    [fixed]
+    timeout = [0.1, 0.2]
+""")
+
+
+@pytest.fixture
+def spec(tmp_path):
+    (tmp_path / "expmod.py").write_text(MODULE)
+    path = tmp_path / "spec.toml"
+    path.write_text(SPEC)
+    return path
+
+
+@pytest.mark.parametrize("command, words", [
+    ([], "simulate"), (["simulate"], "--out DIR"), (["sweep"], "--scheduler ADDRESS"),
+    (["report"], "--quick")])
+def test_help_is_there(command, words, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(command + ["--help"])
+    assert exc.value.code == 0 and words in capsys.readouterr().out
+
+
+def test_sweep_from_a_spec_writes_results_and_resumes_from_its_cache(spec, capsys):
+    assert main(["sweep", str(spec), "--no-progress"]) == 0
+    assert "4 rows, 0 failed cells" in capsys.readouterr().out
+    df = pd.read_csv(spec.parent / "out" / "results.csv")
+    assert df[["n", "seed", "quorum"]].values.tolist() == [[3, 0, 2], [3, 1, 2], [5, 0, 3],
+                                                          [5, 1, 3]]
+    assert df.score.round(6).tolist() == [0.9, 1.9, 1.5, 2.5]
+    assert main(["sweep", str(spec), "--no-progress", "--out", str(spec.parent / "r.parquet"),
+                 "--backend", "processes", "--workers", "2"]) == 0
+    assert len((spec.parent / "calls.txt").read_text().splitlines()) == 4  # all cached
+    again = pd.read_parquet(spec.parent / "r.parquet")
+    cols = ["n", "seed", "quorum", "score", "label"]
+    pd.testing.assert_frame_equal(again[cols], df[cols])
+    assert again.error.isna().all() and df.error.isna().all()
+
+
+def test_sampled_design_in_a_spec(spec):
+    spec.write_text(SPEC.replace('n = [3, 5]', 'n = [3, 5, 7]\nlabel = ["a", "b"]') +
+                    '\n[design]\nkind = "latin_hypercube"\nsamples = 6\nseed = 2\n')
+    assert main(["sweep", str(spec), "--no-progress"]) == 0
+    df = pd.read_csv(spec.parent / "out" / "results.csv")
+    assert len(df) == 12 and sorted(df.label.unique()) == ["a", "b"]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda s: s.replace("[params]", "[params\n"), r"spec\.toml: .*line 8"),
+    (lambda s: s.replace("seeds = [0, 1]", "seeds = [0, 1]\nsedes = 3"),
+     r"spec\.toml: line 5: unknown key 'sedes' in \[sweep\]"),
+    (lambda s: s + "\n[grid]\nx = 1\n", r"line 14: unknown section \[grid\]"),
+    (lambda s: s.replace('"expmod:cell"', '"expmod:nope"'),
+     r"line 3: module 'expmod' has no function 'nope'"),
+    (lambda s: s.replace('"expmod:cell"', '"missingmod:cell"'),
+     r"line 3: cannot import module 'missingmod'"),
+    (lambda s: s.replace('"expmod:cell"', '"cell"'), "line 3: function must be 'module:function'"),
+    (lambda s: s.replace("seeds = [0, 1]", "seeds = 0"), "line 4: seeds must be a positive int"),
+    (lambda s: s.replace("seeds = [0, 1]", 'backend = "gpu"'),
+     "line 4: backend must be one of serial, processes, dask; got 'gpu'"),
+    (lambda s: s + '\n[design]\nkind = "sobol"\n', "line 15: kind must be one of grid, random"),
+    (lambda s: s.replace("n = [3, 5]", "n = {low = 3}") + '[design]\nkind = "random"\n'
+     'samples = 3\n', "line 9: a range needs low and high"),
+    (lambda s: s + '[design]\nkind = "random"\n', "line 13: a random design needs samples"),
+    (lambda s: s.replace("timeout = [0.1, 0.2]", "n = 3"), r"line 12: 'n' is in both"),
+    (lambda s: s.replace('function = "expmod:cell"', ""), r"line 2: \[sweep\] needs function"),
+])
+def test_malformed_spec_names_file_and_line(spec, edit, message, capsys):
+    spec.write_text(edit(SPEC))
+    assert main(["sweep", str(spec), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(spec) in err
+    assert re.search(message, err), err
+
+
+def test_missing_spec_file(tmp_path, capsys):
+    assert main(["sweep", str(tmp_path / "none.toml")]) == 2
+    assert "spec must be an existing TOML file" in capsys.readouterr().err
+
+
+def test_scheduler_needs_dask(spec, capsys):
+    assert main(["sweep", str(spec), "--backend", "serial", "--scheduler", "tcp://x:1"]) == 2
+    assert "--scheduler needs the dask backend; got backend='serial'" in capsys.readouterr().err
+
+
+def test_bad_out_suffix(spec, capsys):
+    assert main(["sweep", str(spec), "--out", str(spec.parent / "r.xlsx")]) == 2
+    assert "out must end in .parquet or .csv" in capsys.readouterr().err
+
+
+def test_simulate_saves_a_run_that_loads_back(tmp_path, capsys):
+    pytest.importorskip("dsalgo.raft")
+    from dsalgo import raft, sim
+
+    out = tmp_path / "run"
+    assert main(["simulate", "raft", "--n", "3", "--duration", "1.0", "--seed", "4",
+                 "--clients", "1", "--election-timeout", "0.15,0.3", "--out", str(out)]) == 0
+    assert "saved raft run to" in capsys.readouterr().out
+    run = sim.load_run(out)
+    assert run == raft.simulate(n=3, duration=1.0, seed=4, clients=1,
+                                election_timeout=(0.15, 0.3))
+
+
+def test_simulate_unknown_parameter_lists_the_accepted_ones(tmp_path, capsys):
+    pytest.importorskip("dsalgo.raft")
+    assert main(["simulate", "raft", "--bogus-knob", "1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "raft.simulate has no parameter --bogus-knob; accepted: --n, --seed" in err
+
+
+def test_simulate_bad_value_is_one_line(tmp_path, capsys):
+    pytest.importorskip("dsalgo.raft")
+    assert main(["simulate", "raft", "--n", "0", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("error: n must be")
+
+
+def test_simulate_unknown_and_missing_algorithms(tmp_path, capsys, monkeypatch):
+    assert main(["simulate", "bubble", "--out", str(tmp_path)]) == 2
+    assert "algorithm must be one of 'raft', 'paxos'" in capsys.readouterr().err
+    monkeypatch.setitem(cli.ALGORITHMS, "raft", "dsalgo.not_written_yet")
+    assert main(["simulate", "raft", "--out", str(tmp_path)]) == 2
+    assert ("algorithm 'raft' is not available in this installation: module "
+            "dsalgo.not_written_yet is missing") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tokens, message", [
+    (["5"], "expected --name value, got '5'"),
+    (["--n"], "--n needs a value"),
+    (["--n", "--m", "1"], "--n needs a value"),
+    (["--9x", "1"], "--9x is not a valid parameter name"),
+])
+def test_bad_parameter_tokens(tokens, message):
+    with pytest.raises(cli.UsageError, match=message):
+        parse_params(tokens)
+
+
+def test_values_are_read_as_literals():
+    assert parse_params(["--a", "true", "--b", "None", "--c", "[1, 2]", "--d", "p2c"]) == {
+        "a": True, "b": None, "c": [1, 2], "d": "p2c"}

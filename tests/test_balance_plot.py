@@ -41,7 +41,7 @@ def test_key_movement_and_theory_check_and_load_spread():
     assert ax.get_xlabel() == "backends before the change"
     tc = pd.DataFrame({"rho": [0.5, 0.7], "measured": [1, 2], "theory": [1.1, 2.1], "q": "P"})
     ax = plot.theory_check(tc, x="rho", hue="q", ylabel="probability")
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["P: simulated", "P: theory"]
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"P: simulated", "P: theory"}
     ls = pd.DataFrame({"label": ["a", "a", "b"], "load": [0.9, 1.1, 1.0]})
     assert plot.load_spread(ls, ylabel="load / mean").get_ylabel() == "load / mean"
 

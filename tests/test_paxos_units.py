@@ -209,8 +209,12 @@ def test_lagging_follower_asks_for_the_decisions_it_missed():
     ctx = sim.RecordingContext("n2")
     node.on_start(ctx)
     ctx.take()
-    node.on_message(ctx, "n1", Heartbeat(B1, 3))
-    assert ctx.take() == [SetTimer("election", (0.15, 0.3)), Send("n1", Catchup(0))]
+    node.on_message(ctx, "n1", Heartbeat(B1, 3))       # decisions may be on the wire
+    assert ctx.take() == [SetTimer("election", (0.15, 0.3))]
+    node.on_message(ctx, "n1", Decided(0, None))
+    node.on_message(ctx, "n1", Heartbeat(B1, 5))       # a heartbeat later, still short of 3
+    assert ctx.take() == [Emit("decided", {"slot": 0, "value": -1}),
+                          SetTimer("election", (0.15, 0.3)), Send("n1", Catchup(1))]
 
 
 def test_a_deposed_leader_hears_a_nack_on_its_heartbeat_and_steps_down():

@@ -133,6 +133,7 @@ class MultiPaxosNode(sim.Node):
         # replica / learner
         self.decided = {}            # slot -> command
         self.applied = 0             # every slot below has been applied
+        self.lag_mark = 0            # the leader's commit point at the last heartbeat
         self.kv = {}
         self.results = {}            # op_id -> (status, result): at-most-once execution
         # leader
@@ -293,8 +294,11 @@ class MultiPaxosNode(sim.Node):
         if self.role == "follower":
             self.leader = src
             ctx.set_timer("election", self.election_timeout)
-            if msg.commit > self.applied:
+            # Decisions may still be on the wire; only a replica still short of what the
+            # leader had applied one heartbeat ago has really missed some.
+            if self.applied < self.lag_mark:
                 ctx.send(src, Catchup(self.applied))
+            self.lag_mark = msg.commit
 
     def _on_catchup(self, ctx, src, msg):
         for slot in range(msg.slot, msg.slot + _CATCHUP_BATCH):

@@ -53,14 +53,8 @@ class Fault:
 
 
 @dataclass(frozen=True)
-class Crash(Fault):
-    """Crash ``node`` at time ``at`` (seconds).
-
-    Examples
-    --------
-    >>> Crash("n1", at=1.0)
-    Crash(node='n1', at=1.0)
-    """
+class _NodeFault(Fault):
+    """A fault that hits one ``node`` at time ``at``."""
 
     node: str
     at: float
@@ -74,7 +68,18 @@ class Crash(Fault):
 
 
 @dataclass(frozen=True)
-class Restart(Fault):
+class Crash(_NodeFault):
+    """Crash ``node`` at time ``at`` (seconds).
+
+    Examples
+    --------
+    >>> Crash("n1", at=1.0)
+    Crash(node='n1', at=1.0)
+    """
+
+
+@dataclass(frozen=True)
+class Restart(_NodeFault):
     """Restart the crashed ``node`` at time ``at``: a fresh node from its factory, same disk.
 
     Examples
@@ -82,16 +87,6 @@ class Restart(Fault):
     >>> Restart("n1", at=2.0)
     Restart(node='n1', at=2.0)
     """
-
-    node: str
-    at: float
-
-    def __post_init__(self):
-        _node("node", self.node)
-        object.__setattr__(self, "at", _time("at", self.at))
-
-    def nodes(self):
-        return (self.node,)
 
 
 @dataclass(frozen=True)
@@ -171,7 +166,7 @@ class Heal(Fault):
 
 
 @dataclass(frozen=True)
-class Pause(Fault):
+class Pause(_NodeFault):
     """Stop-the-world pause of ``node`` from ``at`` for ``duration`` seconds.
 
     Examples
@@ -180,22 +175,16 @@ class Pause(Fault):
     Pause(node='n1', at=1.0, duration=0.5)
     """
 
-    node: str
-    at: float
     duration: float
 
     def __post_init__(self):
-        _node("node", self.node)
-        object.__setattr__(self, "at", _time("at", self.at))
+        super().__post_init__()
         object.__setattr__(self, "duration",
                            check_number("duration", self.duration, low=0.0, low_open=True))
 
-    def nodes(self):
-        return (self.node,)
-
 
 @dataclass(frozen=True)
-class ClockJump(Fault):
+class ClockJump(_NodeFault):
     """Jump the local clock of ``node`` by ``delta`` seconds (either sign) at ``at``.
 
     Examples
@@ -204,17 +193,11 @@ class ClockJump(Fault):
     ClockJump(node='n2', at=1.0, delta=5.0)
     """
 
-    node: str
-    at: float
     delta: float
 
     def __post_init__(self):
-        _node("node", self.node)
-        object.__setattr__(self, "at", _time("at", self.at))
+        super().__post_init__()
         object.__setattr__(self, "delta", check_number("delta", self.delta))
-
-    def nodes(self):
-        return (self.node,)
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,9 @@ def check(run) -> Verdict:
                 expired=int((iv["end"] == "expire").sum()), **stats)
     df = pd.DataFrame(violations, columns=["property", "time", "nodes", "detail", "t_start",
                                            "t_end"])
-    return Verdict(PROPERTIES, df if len(df) else None, info=info)
+    df["t_start"] = df["t_start"].astype(float)
+    df["t_end"] = df["t_end"].astype(float)
+    return Verdict(PROPERTIES, df, info=info)
 
 
 def herd(run) -> pd.DataFrame:

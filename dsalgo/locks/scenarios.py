@@ -121,7 +121,8 @@ def redlock_clock_jump(delta: float | None = None, *, ttl: float = 1.0,
                        critical_section: float = 0.3, seed: int = 0) -> sim.Run:
     """RedLock, and a forward clock jump on a server right after a client got a majority.
 
-    ``c1`` cannot reach ``n4, n5`` and ``c2`` cannot reach ``n1, n2`` (two partitions).
+    ``c1`` cannot reach ``n4, n5`` and ``c2`` cannot reach ``n1, n2`` (two partitions,
+    healed at ``ttl / 4``).
     ``c1`` acquires on ``n1, n2, n3``; the clock of ``n3`` then jumps forward by ``delta``
     (default ``ttl``), so ``n3`` expires ``c1``'s key at once; ``c2`` acquires on
     ``n3, n4, n5``.  Both hold the lock (Kleppmann's example).
@@ -136,8 +137,8 @@ def redlock_clock_jump(delta: float | None = None, *, ttl: float = 1.0,
     ttl = check_number("ttl", ttl, low=0.0, low_open=True)
     delta = ttl if delta is None else check_number("delta", delta)
     critical_section = check_number("critical_section", critical_section, low=0.0)
-    cuts = [sim.Partition([["c1"], ["n4", "n5"]], at=0.0),
-            sim.Partition([["c2"], ["n1", "n2"]], at=0.0)]
+    cuts = [sim.Partition([["c1"], ["n4", "n5"]], at=0.0, until=0.25 * ttl),
+            sim.Partition([["c2"], ["n1", "n2"]], at=0.0, until=0.25 * ttl)]
     s = redlock._build(5, clients=2, ttl=ttl, critical_section=critical_section, seed=seed,
                        network=_network(), faults=cuts, starts=[0.0, 0.05], think=1.0)
     return _after_acquire(s, "c1", lambda t: [sim.ClockJump("n3", at=t, delta=delta)],

@@ -76,11 +76,12 @@ def _entries(ops):
     return events
 
 
-def search(ops, model, max_states: int = 6):
+def search(ops, model, max_states: int = 6, greedy: bool = True):
     """Search for a linearization of ``ops`` under ``model`` (a generator; see the essay).
 
     ``ops`` is a list of ``(t_call, t_return, f, value, result, status)`` with
-    ``t_return = inf`` for operations whose outcome is unknown.
+    ``t_return = inf`` for operations whose outcome is unknown.  ``greedy=False`` turns
+    off the greedy linearization of observers (plain Wing–Gong–Lowe; for benchmarks).
     """
     events = _entries(ops)
     n_entries = len(events)
@@ -102,7 +103,7 @@ def search(ops, model, max_states: int = 6):
     data = [op[2:] for op in ops]
     bits = [1 << i for i in range(len(ops))]
     step = model.step
-    observer = [not model.changes_state(op[2], op[5]) for op in ops]
+    observer = [greedy and not model.changes_state(op[2], op[5]) for op in ops]
 
     state = model.init()
     lin = 0
@@ -135,7 +136,7 @@ def search(ops, model, max_states: int = 6):
             e = nxt[e]
         return 0
 
-    fresh = True                        # a new configuration: look for a forced no-op
+    fresh = greedy                      # a new configuration: look for a forced no-op
     e = nxt[0]
     while True:
         steps += 1
@@ -153,7 +154,7 @@ def search(ops, model, max_states: int = 6):
                     stack.append((f_e, state, True))
                     lin = nl
                     lift(f_e)
-                    fresh = True
+                    fresh = greedy
                     e = nxt[0]
                     continue
         k = kind[e] if e else _RETURN
@@ -167,7 +168,7 @@ def search(ops, model, max_states: int = 6):
                     stack.append((e, state, False))
                     lin, state = nl, new
                     lift(e)
-                    fresh = True
+                    fresh = greedy
                     e = nxt[0]
                     continue
             e = nxt[e]

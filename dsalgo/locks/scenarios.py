@@ -79,7 +79,7 @@ def _after_acquire(s: sim.Simulation, client: str, faults_at, until: float, name
 
 
 def redlock_pause(pause: float | None = None, *, ttl: float = 1.0,
-                  critical_section: float = 0.1, seed: int = 0) -> sim.Run:
+                  critical_section: float = 0.1, drift: float = 0.0, seed: int = 0) -> sim.Run:
     """RedLock, and a stop-the-world pause of the holder longer than the TTL.
 
     ``c1`` acquires, reads the counter, and is paused in its critical section for
@@ -91,11 +91,14 @@ def redlock_pause(pause: float | None = None, *, ttl: float = 1.0,
     Parameters
     ----------
     pause : float, optional
-        Pause length in seconds (> 0); default ``2 · ttl``.
+        Pause length in seconds (≥ 0, 0 for none); default ``2 · ttl``.
     ttl : float
         The lock's TTL.
     critical_section : float
         Work time; the pause starts halfway through it.
+    drift : float
+        Clock drift rate of ``c1`` from the start (−0.05: its clock runs 5 % slow, so its
+        validity lasts longer in real time than the servers' keys).
     seed : int
         The run's seed.
 
@@ -105,16 +108,24 @@ def redlock_pause(pause: float | None = None, *, ttl: float = 1.0,
     >>> v = locks.check(locks.scenarios.redlock_pause())
     >>> v.holds("mutual_exclusion"), v.holds("storage_safety")
     (False, False)
+    >>> bool(locks.check(locks.scenarios.redlock_pause(pause=0.0)))
+    True
     """
     ttl = check_number("ttl", ttl, low=0.0, low_open=True)
-    pause = 2 * ttl if pause is None else check_number("pause", pause, low=0.0, low_open=True)
+    pause = 2 * ttl if pause is None else check_number("pause", pause, low=0.0)
     critical_section = check_number("critical_section", critical_section, low=0.0,
                                     low_open=True)
+    drift = check_number("drift", drift, low=-0.5, high=0.5)
+    faults = [sim.ClockDrift("c1", rate=drift)] if drift else []
     s = redlock._build(5, clients=2, ttl=ttl, critical_section=critical_section, seed=seed,
-                       network=_network(), starts=[0.0, 0.02], think=0.1)
+                       network=_network(), starts=[0.0, 0.02], think=0.1, faults=faults)
     at = 2 * LATENCY + critical_section / 2  # c1 is reading, then working: pause mid-work
-    return _after_acquire(s, "c1", lambda t: [sim.Pause("c1", at=t + at, duration=pause)],
-                          until=pause + 2 * ttl, name="redlock_pause", pause=pause)
+    paused = [] if pause == 0 else [sim.Pause("c1", at=at, duration=pause)]
+    return _after_acquire(s, "c1", lambda t: [p.__class__(p.node, at=t + p.at,
+                                                          duration=p.duration)
+                                              for p in paused],
+                          until=pause + critical_section + 2 * ttl, name="redlock_pause",
+                          pause=pause, drift=drift)
 
 
 def redlock_clock_jump(delta: float | None = None, *, ttl: float = 1.0,

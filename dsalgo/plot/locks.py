@@ -71,6 +71,8 @@ def lock_timeline(run, *, ax=None, title=None, types=None, time_range=None, max_
     ev = run.events
     if "storage" in y and len(ev):
         w = ev[ev["kind"].astype(str) == "write"]
+        if "accepted" not in w.columns:  # no write reached the storage
+            w = w.assign(accepted=False).iloc[:0]
         for accepted, marker, color, label in ((True, "o", "tab:green", "write accepted"),
                                                (False, "X", "tab:red", "write rejected")):
             part = w[w["accepted"].astype(bool) == accepted]

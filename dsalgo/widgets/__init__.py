@@ -2,3 +2,4 @@
 redraws its charts when a control changes."""
 
 from .quorum import quorum_explorer  # noqa: E402,F401
+from .locks import locks_explorer  # noqa: E402,F401

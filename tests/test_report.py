@@ -60,11 +60,13 @@ def test_report_writes_pages_and_index_and_keeps_going_after_a_failure(folder, t
 
 
 def test_cli_report_exits_nonzero_when_a_notebook_fails(folder, tmp_path, capsys):
+    (folder / "a_plot.ipynb").unlink()  # one failing notebook is enough here
     status = main(["report", "--quick", "--notebooks", str(folder), "--out",
                    str(tmp_path / "r")])
     assert status == 1
-    assert "1/2 notebooks ok" in capsys.readouterr().out
-    assert (tmp_path / "r" / "a_plot.html").is_file()
+    captured = capsys.readouterr()
+    assert "0/1 notebooks ok" in captured.out and "boom in notebook" in captured.err
+    assert (tmp_path / "r" / "b_broken.html").is_file()
 
 
 def test_quick_flag_reaches_the_notebook(tmp_path):

@@ -16,8 +16,7 @@ Examples
 
 from .clients import Client, KVWorkload, Workload
 from .engine import Context, Node, Simulation
-from .faults import (ClockDrift, ClockJump, Crash, Fault, Heal, Nemesis, Partition, Pause,
-                     Restart)
+from .faults import ClockDrift, ClockJump, Crash, Fault, Heal, Nemesis, Partition, Pause, Restart
 from .latency import Constant, Empirical, Exponential, Latency, LogNormal, Uniform
 from .network import Network
 from .run import Run, empty_table, load_run

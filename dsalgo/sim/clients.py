@@ -173,7 +173,8 @@ class Client(Node):
             for slot in range(self.concurrency):
                 ctx.set_timer(f"next:{slot}", max(0.0, self.start - ctx.now))
         else:
-            ctx.set_timer("arrival", max(0.0, self.start - ctx.now) + ctx.rng.expovariate(self.rate))
+            first = max(0.0, self.start - ctx.now) + ctx.rng.expovariate(self.rate)
+            ctx.set_timer("arrival", first)
 
     def on_timer(self, ctx, name):
         if name.startswith("op:"):

@@ -298,7 +298,8 @@ class Nemesis(Fault):
         if self.targets is not None:
             if isinstance(self.targets, str):
                 raise TypeError(f"targets must be a list of node ids; got {self.targets!r}")
-            object.__setattr__(self, "targets", tuple(_node("targets[...]", t) for t in self.targets))
+            targets = tuple(_node("targets[...]", t) for t in self.targets)
+            object.__setattr__(self, "targets", targets)
         if self.max_crashed is not None:
             from .._validate import check_int
             check_int("max_crashed", self.max_crashed, low=0)

@@ -194,7 +194,8 @@ def as_latency(value, name: str = "latency") -> Latency:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value < 0:
-            raise ValueError(f"{name} must be a delay >= 0 seconds or a latency model; got {value!r}")
+            raise ValueError(f"{name} must be a delay >= 0 seconds or a latency model; "
+                             f"got {value!r}")
         return Constant(value)
     raise TypeError(
         f"{name} must be a latency model (Constant, Uniform, Exponential, LogNormal, Empirical) "

@@ -186,7 +186,8 @@ class Run:
             "dropped": int((m["status"] == "dropped").sum()),
         }
         for reason in ("loss", "partition", "node_down"):
-            out[f"dropped_{reason}"] = int(((m["status"] == "dropped") & (m["reason"] == reason)).sum())
+            dropped = (m["status"] == "dropped") & (m["reason"] == reason)
+            out[f"dropped_{reason}"] = int(dropped.sum())
         out["duplicates"] = int((m["reason"] == "duplicate").sum())
         out["in_flight"] = int((m["status"] == "in_flight").sum())
         out["events"] = len(self.events)
@@ -205,7 +206,8 @@ class Run:
         if not isinstance(other, Run):
             return NotImplemented
         return (self.seed == other.seed and self.nodes == other.nodes
-                and self.until == other.until and _encode_value(self.params) == _encode_value(other.params)
+                and self.until == other.until
+                and _encode_value(self.params) == _encode_value(other.params)
                 and all(getattr(self, t).equals(getattr(other, t)) for t in TABLES))
 
     __hash__ = None

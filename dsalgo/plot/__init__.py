@@ -10,3 +10,4 @@ from .sweep import heatmap, sweep_lines, throughput  # noqa: E402,F401
 from .balance import key_movement, latency_vs_utilization, load_spread, queue_length_tail, theory_check  # noqa: E402,F401
 from .timeline import history_timeline  # noqa: E402,F401
 from .locks import lock_timeline  # noqa: E402,F401
+from .txn import blocking_time  # noqa: E402,F401

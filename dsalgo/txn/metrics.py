@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["blocking_times", "crashes_while_prepared", "crashes_mid_saga", "transfers"]
+__all__ = ["blocking_times", "crashes_while_prepared", "crashes_mid_saga", "transfers",
+           "summary"]
 
 
 def blocking_times(run) -> pd.DataFrame:
@@ -123,3 +124,40 @@ def transfers(run) -> pd.DataFrame:
                          "status": t["status"].astype(str).to_numpy(),
                          "t_invoke": t["t_invoke"].to_numpy(),
                          "latency": (t["t_complete"] - t["t_invoke"]).to_numpy()})
+
+
+def summary(run) -> dict:
+    """Headline figures of a run, as one flat dict (a row of a sweep).
+
+    Keys: ``throughput`` (transfers that took effect per second of load, i.e. over
+    ``run.params["duration"]``), ``latency_p50`` and ``latency_p95`` (seconds, transfers
+    answered ok), ``abort_rate`` (share of answered transfers that had no effect),
+    ``unknown_rate`` (share never answered), ``intermediate_read_rate`` (share of reads
+    that saw money in flight), ``dirty_reads_per_saga`` (sagas only; NaN for 2PC) and
+    ``ok`` (the checker's verdict).
+
+    Examples
+    --------
+    >>> from dsalgo import txn
+    >>> row = txn.metrics.summary(txn.twopc.simulate(seed=0, duration=0.5, drain=0.5))
+    >>> row["ok"], row["throughput"] > 0, 0 <= row["abort_rate"] <= 1
+    (True, True, True)
+    """
+    from .check import check
+
+    v = check(run)
+    t = transfers(run)
+    ok = t[t["status"] == "ok"]["latency"]
+    answered = t["status"].isin(["ok", "fail"]).sum()
+    reads = v.info.get("reads", 0)
+    sagas = v.info.get("sagas")
+    return {
+        "throughput": len(ok) / run.params["duration"],
+        "latency_p50": float(ok.median()) if len(ok) else float("nan"),
+        "latency_p95": float(ok.quantile(0.95)) if len(ok) else float("nan"),
+        "abort_rate": float((t["status"] == "fail").sum() / answered) if answered else float("nan"),
+        "unknown_rate": float((t["status"] == "info").mean()) if len(t) else float("nan"),
+        "intermediate_read_rate": v.info["intermediate_reads"] / reads if reads else float("nan"),
+        "dirty_reads_per_saga": v.info["dirty_reads"] / sagas if sagas else float("nan"),
+        "ok": bool(v),
+    }

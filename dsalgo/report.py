@@ -151,7 +151,9 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
         seconds = time.perf_counter() - start
         source = executed if executed.is_file() else path
         nb = nbformat.read(str(source), as_version=4)
-        body, _ = HTMLExporter(embed_images=True).from_notebook_node(nb)
+        # markdown images are relative to the notebook: embed them too (no side files)
+        body, _ = HTMLExporter(embed_images=True).from_notebook_node(
+            nb, resources={"metadata": {"path": str(path.parent)}})
     target = out_dir / f"{path.stem}.html"
     _atomic_write(target, body)
     return {"notebook": path.name, "title": title, "status": "failed" if error else "ok",

@@ -38,7 +38,10 @@ def folder(tmp_path):
     nbs.mkdir()
     _notebook(nbs / "a_plot.ipynb", PLOT,
               "import pathlib\nassert pathlib.Path.cwd().name == 'notebooks'\n"
-              "assert quick is True", heading="# A chart\n\nSome text.")
+              "assert quick is True", heading="# A chart\n\nSome text. ![diagram](diagram.png)")
+    import matplotlib.pyplot as plt
+
+    plt.imsave(nbs / "diagram.png", [[0.0, 1.0], [1.0, 0.0]])
     _notebook(nbs / "b_broken.ipynb", "raise RuntimeError('boom in notebook')",
               heading="Intro line\n\n## Broken one")
     return nbs
@@ -52,7 +55,8 @@ def test_report_writes_pages_and_index_and_keeps_going_after_a_failure(folder, t
     assert table.title.tolist() == ["A chart", "Broken one"]
     assert table.error[0] is None and "boom in notebook" in table.error[1]
     page = (out / "a_plot.html").read_text()
-    assert "data:image/png;base64," in page  # the figure is embedded, not linked
+    assert page.count("data:image/png;base64,") == 2  # figure and diagram embedded
+    assert 'src="diagram.png"' not in page
     assert "boom in notebook" in (out / "b_broken.html").read_text()
     index = (out / "index.html").read_text()
     assert 'href="a_plot.html">A chart<' in index and 'href="b_broken.html">Broken one<' in index

@@ -92,24 +92,32 @@ def check(run) -> Verdict:
 
 
 # ------------------------------------------------------------------ shared
-def _rows(ev: pd.DataFrame, kind: str, cols) -> list:
+def _split(ev: pd.DataFrame) -> dict:
+    """The events table split by kind (one pass instead of one filter per kind)."""
+    if not len(ev):
+        return {}
+    return {str(k): part for k, part in ev.groupby(ev["kind"].astype(str), sort=False)}
+
+
+def _rows(ev: dict, kind: str, cols) -> list:
     """``(seq, time, node, *cols)`` tuples of the events of ``kind``, in order."""
-    sel = ev[ev["kind"] == kind]
+    sel = ev.get(kind)
+    if sel is None:
+        return []
     out = [sel["seq"].tolist(), sel["time"].tolist(), sel["node"].astype(str).tolist()]
     for c in cols:
         out.append(sel[c].tolist() if c in sel.columns else [None] * len(sel))
     return list(zip(*out))
 
 
-def _bank(run, quiescent: bool, violations: list) -> dict:
+def _bank(run, ev: dict, quiescent: bool, violations: list) -> dict:
     """Conservation and intermediate reads; returns the info entries."""
-    ev = run.events
     total, final = 0, {}
     for _, _, _, bal in _rows(ev, "init", ["balances"]):
         final.update(bal)
     total = sum(final.values())
-    if "balances" in ev.columns:
-        changed = ev[(ev["kind"] != "init") & ev["balances"].notna()]
+    if "balances" in run.events.columns:
+        changed = run.events[(run.events["kind"] != "init") & run.events["balances"].notna()]
         for bal in changed["balances"]:
             final.update(bal)
     final_total = sum(final.values())
@@ -146,7 +154,7 @@ def _verdict(props, violations, info, pending) -> Verdict:
 
 # ------------------------------------------------------------------ two-phase commit
 def _check_twopc(run) -> Verdict:
-    ev = run.events
+    ev = _split(run.events)
     violations = []
     begun = {txn: parts for _, _, _, txn, parts in _rows(ev, "begin", ["txn", "participants"])}
     decided = defaultdict(list)                            # txn -> [(seq, time, outcome)]
@@ -227,7 +235,7 @@ def _check_twopc(run) -> Verdict:
             "in_doubt": len(in_doubt),
             "blocking_mean": sum(blocked) / len(blocked) if blocked else 0.0,
             "blocking_max": max(blocked, default=0.0)}
-    info.update(_bank(run, not pending, violations))
+    info.update(_bank(run, ev, not pending, violations))
     return _verdict(TWOPC_PROPERTIES, violations, info, pending)
 
 
@@ -237,7 +245,7 @@ def _v(prop, time, nodes, detail) -> dict:
 
 # ------------------------------------------------------------------ sagas
 def _check_saga(run) -> Verdict:
-    ev = run.events
+    ev = _split(run.events)
     violations = []
     steps_of = {sid: int(n) for _, _, _, sid, n in _rows(ev, "saga_begin", ["saga", "steps"])}
     ended = defaultdict(list)
@@ -309,7 +317,7 @@ def _check_saga(run) -> Verdict:
     info = {"sagas": len(steps_of), "sagas_done": done, "sagas_compensated": compensated,
             "compensations": sum(len(r) for r in comps.values()),
             "dirty_reads": _dirty_reads(applied, comps), "overdrafts": int(overdrafts)}
-    info.update(_bank(run, not pending, violations))
+    info.update(_bank(run, ev, not pending, violations))
     return _verdict(SAGA_PROPERTIES, violations, info, pending)
 
 

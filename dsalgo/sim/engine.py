@@ -25,6 +25,7 @@ from .network import Network
 from .node import (
     _CALL,
     _DELIVER,
+    _DELIVERED,
     _IN_FLIGHT,
     _LOSS,
     _NODE_DOWN,
@@ -236,7 +237,6 @@ class Simulation:
                 link = ev[5]
                 st = link.dst_state
                 if st.running:
-                    ev[3][5] = 1  # _DELIVERED
                     st.on_message(st.ctx, link.src, ev[4])
                 elif st.alive:  # paused: handled on resume, in arrival order
                     st.queue.append(ev)
@@ -337,7 +337,7 @@ class Simulation:
             if t < link.last:
                 t = link.last
             link.last = t
-        rec = [link.src_code, link.dst_code, code, now, t, _IN_FLIGHT]
+        rec = [link.src_code, link.dst_code, code, now, t, _DELIVERED]
         if self.record_messages:
             self._msg_rows.append(rec)
         heappush(self._heap, (t, next(self._seq), _DELIVER, rec, msg, link))
@@ -527,9 +527,21 @@ class Simulation:
 
     # ------------------------------------------------------------------ results
     def _make_run(self) -> Run:
-        return Run.from_rows(
-            messages=self._msg_rows, duplicates=self._dup_rows, node_ids=list(self._states),
-            type_names=list(self._type_names), events=self._event_rows, history=self._op_rows,
-            faults=self._fault_rows, params=dict(self.params), seed=self.seed,
-            nodes=list(self._states), until=self._now,
-        )
+        # A message row is written "delivered" when sent, so the hot loop need not touch it;
+        # drops rewrite their row.  What is still on the wire (or queued at a paused node)
+        # is marked in flight for this snapshot only, as a later run() may deliver it.
+        pending = [ev[3] for ev in self._heap if ev[2] == _DELIVER]
+        for st in self._states.values():
+            pending += [ev[3] for ev in st.queue if ev[2] == _DELIVER]
+        for rec in pending:
+            rec[5] = _IN_FLIGHT
+        try:
+            return Run.from_rows(
+                messages=self._msg_rows, duplicates=self._dup_rows,
+                node_ids=list(self._states), type_names=list(self._type_names),
+                events=self._event_rows, history=self._op_rows, faults=self._fault_rows,
+                params=dict(self.params), seed=self.seed, nodes=list(self._states),
+                until=self._now)
+        finally:
+            for rec in pending:
+                rec[5] = _DELIVERED

@@ -138,7 +138,8 @@ class Context:
                     t = now - log(1.0 - link.rand()) / rate
                 else:
                     t = now + link.draw()
-                rec = [link.src_code, link.dst_code, code, now, t, 0]
+                # fate "delivered" unless something intervenes (see Simulation._make_run)
+                rec = [link.src_code, link.dst_code, code, now, t, 1]
                 rows_append(rec)
                 heappush(heap, (t, next(seq), 0, rec, msg, link))
             else:

@@ -147,6 +147,7 @@ class RaftNode(sim.Node):
         self.last_applied = 0
         self.store = KVStore()
         self.votes: set = set()
+        self.answered: set = set()
         self.prevotes: set | None = None
         self.last_contact = float("-inf")  # local time a current leader was last heard
         self.next_index: dict = {}
@@ -194,7 +195,9 @@ class RaftNode(sim.Node):
         was = self.role
         self.role = FOLLOWER
         self.prevotes = None
-        if was == LEADER:
+        if was == CANDIDATE:
+            ctx.cancel_timer("vote_retry")
+        elif was == LEADER:
             self.leader_id = None
             self._stop_leading(ctx)
         ctx.emit("role", role=FOLLOWER, term=term)
@@ -221,6 +224,8 @@ class RaftNode(sim.Node):
             ctx.set_timer("heartbeat", self.config.heartbeat_interval)
         elif name == "check_quorum":
             self._on_check_quorum(ctx)
+        elif name == "vote_retry":
+            self._request_votes(ctx)
 
     # ------------------------------------------------------------ elections (§5.2)
     def _on_election_timeout(self, ctx):
@@ -233,6 +238,8 @@ class RaftNode(sim.Node):
         # PreVote (thesis §9.6): ask first whether a majority would vote, without bumping
         # the term, so a server cut off from the cluster cannot disrupt it on return
         self.prevotes = {ctx.id}
+        if self.role == CANDIDATE:
+            ctx.cancel_timer("vote_retry")
         ctx.set_timer("election", cfg.election_timeout)
         if len(self.prevotes) >= cfg.majority:
             self._start_election(ctx)
@@ -249,13 +256,24 @@ class RaftNode(sim.Node):
         self.role = CANDIDATE
         self.leader_id = None
         self.votes = {ctx.id}
+        self.answered = set()
         ctx.emit("role", role=CANDIDATE, term=self.current_term)
         ctx.set_timer("election", cfg.election_timeout)
         if len(self.votes) >= cfg.majority:
             self._become_leader(ctx)
             return
-        ctx.broadcast(self.peers, RequestVote(self.current_term, ctx.id, self.last_log_index,
-                                              self.log[-1].term))
+        self._request_votes(ctx)
+
+    def _request_votes(self, ctx):
+        """Send RequestVote to every peer that has not answered, and retry in a heartbeat
+        interval (§5.1: servers retry RPCs that get no response in a timely manner)."""
+        if self.role != CANDIDATE:
+            return
+        rv = RequestVote(self.current_term, ctx.id, self.last_log_index, self.log[-1].term)
+        for p in self.peers:
+            if p not in self.answered:
+                ctx.send(p, rv)
+        ctx.set_timer("vote_retry", self.config.heartbeat_interval)
 
     def _log_ok(self, msg) -> bool:
         """§5.4.1: the candidate's log is at least as up-to-date as ours (last terms
@@ -302,7 +320,10 @@ class RaftNode(sim.Node):
         if msg.term > self.current_term:
             self._become_follower(ctx, msg.term)
             return
-        if self.role == CANDIDATE and msg.term == self.current_term and msg.vote_granted:
+        if self.role != CANDIDATE or msg.term != self.current_term:
+            return
+        self.answered.add(src)
+        if msg.vote_granted:
             self.votes.add(src)
             if len(self.votes) >= self.config.majority:
                 self._become_leader(ctx)
@@ -321,6 +342,7 @@ class RaftNode(sim.Node):
         self.leader_id = ctx.id
         term = self.current_term
         ctx.cancel_timer("election")
+        ctx.cancel_timer("vote_retry")
         ctx.emit("role", role=LEADER, term=term)
         ctx.emit("leader_elected", term=term, last_log_index=self.last_log_index)
         nxt = self.last_log_index + 1

@@ -13,6 +13,7 @@ over many seeds that the generator does produce concurrent operations, unknown o
 and failed compares, so the properties are not passing on trivial histories.
 """
 
+import itertools
 import math
 import random
 
@@ -110,7 +111,7 @@ def check_witness(h, witness):
     assert len(placed) == len(set(placed)) and done <= set(placed)
     for order in witness.values():
         state = None
-        for a, b in zip(order, order[1:]):          # b may not end before a begins
+        for a, b in itertools.pairwise(order):          # b may not end before a begins
             assert not rows[b][5] < rows[a][4]
         for op in order:
             f, value, result, status = rows[op][:4]

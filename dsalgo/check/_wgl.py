@@ -26,6 +26,12 @@ Two additions, both sound and complete:
   leave *this* state unchanged — an ``info`` cas whose compare fails now may succeed
   later.)
 
+Among the candidates at a configuration, completed operations are tried before open ones
+(a second pass over the same candidates): an open operation is optional, and placing it
+early is rarely what a witness needs.  This only changes the order of the search, not
+what it explores in the worst case; on Porcupine's etcd logs it cuts the configurations
+of some linearizable files a hundredfold.
+
 The search also records the furthest return it was ever blocked at.  It is blocked at the
 return of operation *r* exactly when the history up to (but excluding) that return is
 linearizable and *r* could not be placed, so the furthest such return ends the
@@ -103,6 +109,7 @@ def search(ops, model, max_states: int = 6, greedy: bool = True):
     data = [op[2:] for op in ops]
     bits = [1 << i for i in range(len(ops))]
     step = model.step
+    is_open = [int(math.isinf(op[1])) for op in ops]
     observer = [greedy and not model.changes_state(op[2], op[5]) for op in ops]
 
     state = model.init()
@@ -137,6 +144,7 @@ def search(ops, model, max_states: int = 6, greedy: bool = True):
         return 0
 
     fresh = greedy                      # a new configuration: look for a forced no-op
+    phase = 0                           # 0: try completed ops; 1: then open (info) ops
     e = nxt[0]
     while True:
         steps += 1
@@ -151,7 +159,7 @@ def search(ops, model, max_states: int = 6, greedy: bool = True):
                     e = 0                    # explored before, and it failed: backtrack
                 else:
                     cache.add((nl, state))
-                    stack.append((f_e, state, True))
+                    stack.append((f_e, state, True, 0))
                     lin = nl
                     lift(f_e)
                     fresh = greedy
@@ -159,23 +167,30 @@ def search(ops, model, max_states: int = 6, greedy: bool = True):
                     continue
         k = kind[e] if e else _RETURN
         if k == _CALL:
-            ok, new = step(state, *data[opidx[e]])
-            if ok:
-                nl = lin | bits[opidx[e]]
-                key = (nl, new)
-                if key not in cache:
-                    cache.add(key)
-                    stack.append((e, state, False))
-                    lin, state = nl, new
-                    lift(e)
-                    fresh = greedy
-                    e = nxt[0]
-                    continue
+            i = opidx[e]
+            if is_open[i] == phase:
+                ok, new = step(state, *data[i])
+                if ok:
+                    nl = lin | bits[i]
+                    key = (nl, new)
+                    if key not in cache:
+                        cache.add(key)
+                        stack.append((e, state, False, phase))
+                        lin, state = nl, new
+                        lift(e)
+                        fresh = greedy
+                        phase = 0
+                        e = nxt[0]
+                        continue
             e = nxt[e]
             continue
         if k == _OPEN_RETURN:
             return Result(True, linearization=[opidx[s[0]] for s in stack], steps=steps,
                           configs=len(cache))
+        if e and phase == 0:            # completed candidates exhausted: try open ones
+            phase = 1
+            e = nxt[0]
+            continue
         if e:                           # blocked at a return: remember the furthest
             if e > best_ret:
                 best_ret, best_states = e, [state]
@@ -185,7 +200,7 @@ def search(ops, model, max_states: int = 6, greedy: bool = True):
             if not stack:
                 return Result(False, blocked=opidx[best_ret], states=best_states,
                               steps=steps, configs=len(cache))
-            e, state, forced = stack.pop()
+            e, state, forced, phase = stack.pop()
             lin &= ~bits[opidx[e]]
             unlift(e)
             if not forced:

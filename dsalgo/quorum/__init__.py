@@ -14,10 +14,10 @@ Sources, and what each module follows:
   Quorum Systems Made Practical", PaPoC 2021); Flexible Paxos (Howard, Malkhi and
   Spiegelman 2016), whose phase-1 quorums are the read quorums and phase-2 quorums the
   write quorums; grids (Cheung, Ammar and Ahamad 1990).
-* :mod:`~dsalgo.quorum.availability` -- exact availability under independent and
+* :mod:`~dsalgo.quorum.reliability` -- exact availability under independent and
   group-correlated failures; :mod:`~dsalgo.quorum.montecarlo` estimates it.
-* :mod:`~dsalgo.quorum.load` -- Naor–Wool load and capacity by linear programming.
-* :mod:`~dsalgo.quorum.latency` -- time to hear from a quorum (order statistics).
+* :mod:`~dsalgo.quorum.lp` -- Naor–Wool load and capacity by linear programming.
+* :mod:`~dsalgo.quorum.order_stats` -- time to hear from a quorum (order statistics).
 * :mod:`~dsalgo.quorum.tables` -- tidy tables of the metrics over parameter grids.
 
 Safety property every system here is checked for: every read (phase-1) quorum intersects
@@ -33,11 +33,11 @@ Examples
 (2, 0.6, 2)
 """
 
-from .availability import availability, unavailability
 from .bounds import bounds_table, max_faults, min_nodes, quorum_size
-from .latency import latency, sample_latency
-from .load import capacity, load, node_loads
+from .lp import capacity, load, node_loads
 from .montecarlo import MonteCarloEstimate, monte_carlo_availability, wilson_interval
+from .order_stats import latency, sample_latency
+from .reliability import availability, unavailability
 from .systems import QuorumSystem, Validity, byzantine, flexible, grid, majority, threshold
 from .tables import availability_table, load_table
 

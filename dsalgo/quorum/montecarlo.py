@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats
 
 from .._validate import check_choice, check_int, check_number
-from .availability import OPS, parse_groups, parse_p
+from .reliability import OPS, parse_groups, parse_p
 
 __all__ = ["MonteCarloEstimate", "monte_carlo_availability", "wilson_interval"]
 
@@ -94,7 +94,7 @@ def monte_carlo_availability(system, p, op: str = "both", groups=None, *,
         Each node's independent probability of being down.
     op : {"read", "write", "both"}
     groups : mapping name -> (nodes, probability), optional
-        Groups that fail as a whole (see :func:`dsalgo.quorum.availability.availability`).
+        Groups that fail as a whole (see :func:`dsalgo.quorum.reliability.availability`).
     samples : int
         Number of draws.
     seed : int

@@ -15,8 +15,8 @@ as ``overlap``.
 
 The constructors build counting and grid systems from structure, so nothing here lists
 the ``C(1001, 501)`` majorities of a 1001-node cluster; availability, load and resilience
-are computed from the structure (see :mod:`dsalgo.quorum.availability` and
-:mod:`dsalgo.quorum.load`).
+are computed from the structure (see :mod:`dsalgo.quorum.reliability` and
+:mod:`dsalgo.quorum.lp`).
 """
 
 from __future__ import annotations
@@ -308,14 +308,14 @@ class QuorumSystem:
     # -- metrics (implemented in sibling modules) -------------------------------------------
     def availability(self, p, op: str = "both", groups=None):
         """Probability that a quorum of kind ``op`` is fully alive; see
-        :func:`dsalgo.quorum.availability.availability`.
+        :func:`dsalgo.quorum.reliability.availability`.
 
         Examples
         --------
         >>> round(majority(5).availability(0.05), 8)
         0.99884187
         """
-        from .availability import availability
+        from .reliability import availability
         return availability(self, p, op=op, groups=groups)
 
     def unavailability(self, p, op: str = "both", groups=None):
@@ -327,7 +327,7 @@ class QuorumSystem:
         >>> abs(u - 9.985006e-09) < 1e-20
         True
         """
-        from .availability import unavailability
+        from .reliability import unavailability
         return unavailability(self, p, op=op, groups=groups)
 
     def monte_carlo_availability(self, p, op: str = "both", groups=None, *,
@@ -347,42 +347,42 @@ class QuorumSystem:
                                         seed=seed, confidence=confidence)
 
     def load(self, read_fraction, node_capacity=None) -> float:
-        """The Naor–Wool load of the optimal strategy; see :func:`dsalgo.quorum.load.load`.
+        """The Naor–Wool load of the optimal strategy; see :func:`dsalgo.quorum.lp.load`.
 
         Examples
         --------
         >>> round(majority(5).load(0.5), 6), round(grid(3, 3).load(0.9), 6)
         (0.6, 0.333333)
         """
-        from .load import load
+        from .lp import load
         return load(self, read_fraction, node_capacity=node_capacity)
 
     def capacity(self, read_fraction, node_capacity=None) -> float:
         """The throughput of the optimal strategy, ``1 / load``; see
-        :func:`dsalgo.quorum.load.capacity`.
+        :func:`dsalgo.quorum.lp.capacity`.
 
         Examples
         --------
         >>> round(grid(2, 3).capacity(0.25), 6)
         2.666667
         """
-        from .load import capacity
+        from .lp import capacity
         return capacity(self, read_fraction, node_capacity=node_capacity)
 
     def node_loads(self, read_fraction, node_capacity=None):
-        """Per-node load under the optimal strategy; see :func:`dsalgo.quorum.load.node_loads`.
+        """Per-node load under the optimal strategy; see :func:`dsalgo.quorum.lp.node_loads`.
 
         Examples
         --------
         >>> majority(3).node_loads(1.0)["load"].round(6).tolist()
         [0.666667, 0.666667, 0.666667]
         """
-        from .load import node_loads
+        from .lp import node_loads
         return node_loads(self, read_fraction, node_capacity=node_capacity)
 
     def latency(self, response_time, op: str = "read", q=None, *, samples: int = 100_000,
                 seed: int = 0):
-        """Time until a whole quorum has answered; see :func:`dsalgo.quorum.latency.latency`.
+        """Time until a whole quorum has answered; see :func:`dsalgo.quorum.order_stats.latency`.
 
         Examples
         --------
@@ -390,7 +390,7 @@ class QuorumSystem:
         >>> round(majority(3).latency(stats.expon(scale=0.01), q=0.5), 5)
         0.00693
         """
-        from .latency import latency
+        from .order_stats import latency
         return latency(self, response_time, op=op, q=q, samples=samples, seed=seed)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_choice
-from .availability import OPS
+from .reliability import OPS
 
 __all__ = ["availability_table", "load_table"]
 
@@ -47,7 +47,7 @@ def availability_table(systems, p_values, op: str = "both", groups=None) -> pd.D
         Per-node failure probabilities in ``[0, 1]``.
     op : {"read", "write", "both"}
     groups : mapping, optional
-        Correlated groups, as in :func:`dsalgo.quorum.availability.availability`, applied
+        Correlated groups, as in :func:`dsalgo.quorum.reliability.availability`, applied
         to every system (their node ids must exist in each).
 
     Returns
@@ -90,7 +90,7 @@ def load_table(systems, read_fractions, node_capacity=None) -> pd.DataFrame:
     read_fractions : iterable of float
         Each in ``[0, 1]``.
     node_capacity : optional
-        As in :func:`dsalgo.quorum.load.load`, applied to every system.
+        As in :func:`dsalgo.quorum.lp.load`, applied to every system.
 
     Returns
     -------

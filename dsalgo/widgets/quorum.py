@@ -71,6 +71,21 @@ def quorum_explorer(n: int = 5, p: float = 0.01, read_fraction: float = 0.5):
     # a bare Figure (not pyplot) so that nothing is shown twice or leaks between redraws
     fig = Figure(figsize=(11, 4))
     ax_a, ax_l = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.92, wspace=0.25)
+    tables = {}   # n -> (availability table, load table): only n changes them
+
+    def tables_for(size):
+        if size not in tables:
+            rows, cols = _grid_shape(size)
+            sizes = {f"majority({k})": quorum.majority(k)
+                     for k in (size - 1, size, size + 1) if k >= 1}
+            ps = np.logspace(-5, math.log10(0.5), 40)
+            frs = np.linspace(0, 1, 11)
+            tables[size] = (quorum.availability_table(sizes, ps),
+                            quorum.load_table({f"majority({size})": quorum.majority(size),
+                                               f"grid {rows}x{cols}": quorum.grid(rows, cols)},
+                                              frs))
+        return tables[size]
 
     def refresh(*_):
         size, prob, fr = n_slider.value, p_slider.value, fr_slider.value
@@ -88,15 +103,11 @@ def quorum_explorer(n: int = 5, p: float = 0.01, read_fraction: float = 0.5):
             f"{rows}x{cols} grid {grd.load(fr):.3f}")
         ax_a.clear()
         ax_l.clear()
-        sizes = {f"majority({k})": quorum.majority(k) for k in (size - 1, size, size + 1) if k >= 1}
-        ps = np.logspace(-5, math.log10(0.5), 40)
-        qplot.availability_nines(quorum.availability_table(sizes, ps), ax=ax_a)
+        avail, loads = tables_for(size)
+        qplot.availability_nines(avail, ax=ax_a)
         ax_a.axvline(prob, color="k", ls=":", lw=1)
-        frs = np.linspace(0, 1, 11)
-        qplot.load_curves(quorum.load_table({f"majority({size})": maj,
-                                             f"grid {rows}x{cols}": grd}, frs), ax=ax_l)
+        qplot.load_curves(loads, ax=ax_l)
         ax_l.axvline(fr, color="k", ls=":", lw=1)
-        fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=80)
         image.value = buf.getvalue()

@@ -18,6 +18,21 @@ __all__ = ["latency_vs_utilization", "queue_length_tail", "key_movement", "load_
 _SCALE = {"s": 1.0, "ms": 1e3}
 
 
+_THEORY_STYLES = ["--", ":", "-.", (0, (5, 1)), (0, (1, 3))]
+_MARKERS = ["o", "s", "^", "v", "D", "P", "X", "*", "h", "<", ">"]
+
+
+def _plain_log(ax):
+    """Log scale with plain numbers (2, 5, 10, 20) rather than 2x10^0 on the ticks."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.set_yscale("log")
+    fmt = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(fmt)
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+
+
 def _axes(ax, figsize=(7, 4.5)):
     if ax is None:
         import matplotlib.pyplot as plt
@@ -71,16 +86,21 @@ def latency_vs_utilization(data, *, x="utilization", y="latency", hue="policy", 
     check_choice("unit", unit, _SCALE)
     k = _SCALE[unit]
     ax = _axes(ax)
-    for name, g in data.groupby(hue, sort=False, observed=True):
+    # distinct markers too: policies that decide alike (e.g. JSQ and least-outstanding with
+    # one balancer and fresh reports) draw on top of each other and stay tellable apart
+    for j, (name, g) in enumerate(data.groupby(hue, sort=False, observed=True)):
         g = g.sort_values(x)
-        (line,) = ax.plot(g[x], g[y] * k, marker="o", ms=4, label=str(name))
+        (line,) = ax.plot(g[x], g[y] * k, marker=_MARKERS[j % len(_MARKERS)], ms=5,
+                          mfc="none" if j % 2 else None, color=f"C{j % 10}", label=str(name))
         if "low" in g and "high" in g:
             ax.fill_between(g[x], g["low"] * k, g["high"] * k, color=line.get_color(),
                             alpha=0.15, lw=0)
+    styles = iter(_THEORY_STYLES)
     for label, (tx, ty) in (theory or {}).items():
-        ax.plot(tx, np.asarray(ty) * k, ls="--", color="0.2", lw=1.2, label=f"{label} (theory)")
+        ax.plot(tx, np.asarray(ty) * k, ls=next(styles, "--"), color="0.2", lw=1.2,
+                label=f"{label} (theory)")
     if logy:
-        ax.set_yscale("log")
+        _plain_log(ax)
     ax.set_xlabel("utilization ρ" if x == "utilization" else x)
     ax.set_ylabel(f"{y} ({unit})")
     ax.set_title(title or f"{y} against {x}")
@@ -120,7 +140,7 @@ def queue_length_tail(data, *, hue=None, theory=None, ax=None, title=None):
         g = g[g["fraction"] > 0]
         ax.plot(g["i"], g["fraction"], marker="o", ms=4, label="simulated" if name is None
                 else str(name))
-    styles = iter(["--", ":", "-.", (0, (5, 1))])
+    styles = iter(_THEORY_STYLES)
     for label, (ti, tf) in (theory or {}).items():
         tf = np.asarray(tf, dtype=float)
         ti = np.asarray(ti)
@@ -200,7 +220,7 @@ def load_spread(data, *, x="label", y="load", ax=None, title=None, ylabel=None):
     ax.boxplot(values, positions=range(len(labels)), widths=0.5, showfliers=False)
     rng = np.random.default_rng(0)
     for k, v in enumerate(values):
-        ax.scatter(k + rng.uniform(-0.15, 0.15, len(v)), v, s=10, alpha=0.6,
+        ax.scatter(k + rng.uniform(-0.15, 0.15, len(v)), v, s=10, alpha=0.6, color="C0",
                    label="one backend" if k == 0 else None)
     ax.set_xticks(range(len(labels)), [str(lab) for lab in labels])
     ax.axhline(1.0, color="0.5", lw=0.8, ls=":")

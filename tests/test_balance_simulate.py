@@ -125,6 +125,14 @@ def test_crashed_backend_is_taken_out_and_comes_back():
     assert set(h["status"]) <= {"ok", "info"} and (h["status"] == "ok").mean() > 0.99
 
 
+def test_requests_to_a_dead_cluster_time_out_as_info():
+    run = B.simulate("random", servers=1, utilization=0.5, requests=5, seed=0, timeout=1.0,
+                     faults=[sim.Crash("n1", at=0.0)])
+    h = run.history
+    assert (h["status"] == "info").all() and h["t_complete"].isna().all()
+    assert h["t_start"].isna().all() and h["backend"].isna().all()
+
+
 def test_overload_runs_when_allowed_and_queues_grow():
     run = B.simulate("jsq", servers=2, utilization=1.3, requests=600, seed=0,
                      allow_overload=True)

@@ -228,7 +228,9 @@ def _with_service_columns(run, hop, holds, backends) -> pd.DataFrame:
     """Add ``t_enqueue``, ``t_start`` and ``backend`` to the history from the start events."""
     h = run.history.copy()
     ev = run.events
-    starts = ev.loc[ev["kind"] == "start", ["op", "time", "node"]] if len(ev) else None
+    starts = None
+    if "op" in ev.columns:  # absent when no request ever reached a live backend
+        starts = ev.loc[ev["kind"] == "start", ["op", "time", "node"]]
     t_start = np.full(len(h), math.nan)
     backend = np.full(len(h), None, dtype=object)
     if starts is not None and len(starts):

@@ -57,7 +57,7 @@ def _arr(name, value, *, low=None, high=None, low_open=False, high_open=False,
         a = a.astype(np.int64)
     else:
         a = a.astype(float)
-    if np.isnan(a).any() if a.dtype.kind == "f" else False:
+    if a.dtype.kind == "f" and np.isnan(a).any():
         raise ValueError(f"{name} must not contain NaN; got {value!r}")
     bad = np.zeros(a.shape, dtype=bool)
     if low is not None:

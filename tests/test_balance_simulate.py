@@ -200,3 +200,18 @@ def _e(message):
 def test_bad_input_names_parameter_value_and_what_is_accepted(kwargs, exc, message):
     with pytest.raises(exc, match=_e(message)):
         B.simulate(**{"requests": 10, **kwargs})
+
+
+def test_same_tables_in_another_process_whatever_the_hash_seed():
+    import os
+    import subprocess
+    import sys
+
+    code = ("from dsalgo import balance as B, sim; import pandas as pd; "
+            "r = B.simulate('consistent_hash_bounded', servers=4, utilization=0.8, requests=600,"
+            " seed=5, balancers=2, key_skew=1.0, health_interval=2.0, timeout=30.0,"
+            " faults=[sim.Crash('n2', at=100.0), sim.Restart('n2', at=300.0)]); "
+            "print(int(pd.util.hash_pandas_object(r.history.astype(str)).sum()))")
+    out = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONHASHSEED": h}).stdout for h in ("1", "2")}
+    assert len(out) == 1

@@ -247,3 +247,20 @@ def test_bad_input_is_refused_naming_parameter_value_and_what_is_accepted(kwargs
     args.update(kwargs)
     with pytest.raises(exc, match=match):
         paxos.simulate(**args)
+
+
+# ---------------------------------------------------------------- measures
+def test_decision_time_is_two_round_trips_for_a_lone_proposer_and_nan_without_one():
+    run = paxos.simulate(3, variant="single", proposers=1, network=LAN, duration=0.2)
+    assert paxos.decision_time(run) == pytest.approx(0.04)
+    assert np.isnan(paxos.decision_time(paxos.simulate(3, variant="single", duration=0.001)))
+
+
+def test_summary_counts_only_operations_after_the_warm_up():
+    run = paxos.simulate(3, seed=2, duration=1.0, network=sim.Network(latency=sim.Constant(0.005)))
+    s = paxos.summary(run, after=0.5)
+    h = run.history
+    assert s["ops_ok"] == ((h.status == "ok") & (h.t_invoke >= 0.5)).sum() > 0
+    assert s["throughput"] == pytest.approx(s["ops_ok"] / 0.5)
+    assert s["latency_p50"] == pytest.approx(0.02) and s["leaders"] == 1
+    assert s["messages_per_op"] > 2 * 2      # Accept + Accepted to 2 followers, at least

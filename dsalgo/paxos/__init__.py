@@ -8,7 +8,8 @@ Papers followed: Lamport, "Paxos Made Simple" (2001) for single-decree Paxos
 Layout: :mod:`~dsalgo.paxos.messages` (the paper's messages), :mod:`~dsalgo.paxos.acceptor`
 (the durable role both kernels share), the two kernels, :mod:`~dsalgo.paxos.client` (the
 key-value client), :mod:`~dsalgo.paxos.harness` (:func:`simulate`) and
-:mod:`~dsalgo.paxos.checker` (:func:`check`).
+:mod:`~dsalgo.paxos.checker` (:func:`check`), :mod:`~dsalgo.paxos.measures` (latency,
+throughput and time to decide, from the tables).
 
 Examples
 --------
@@ -23,13 +24,14 @@ from .acceptor import Acceptor
 from .checker import check
 from .client import PaxosClient
 from .harness import BUGS, VARIANTS, resolve_quorums, simulate
+from .measures import decision_time, summary
 from .messages import (Accept, Accepted, Catchup, Decided, Heartbeat, Nack, Prepare, Promise,
                        Redirect, Reply, Request)
 from .multi import MultiPaxosNode, apply_command
 from .single import SingleDecreeNode
 
 __all__ = [
-    "simulate", "check", "resolve_quorums", "BUGS", "VARIANTS",
+    "simulate", "check", "resolve_quorums", "BUGS", "VARIANTS", "decision_time", "summary",
     "SingleDecreeNode", "MultiPaxosNode", "PaxosClient", "Acceptor", "apply_command",
     "Prepare", "Promise", "Accept", "Accepted", "Decided", "Nack", "Heartbeat", "Catchup",
     "Request", "Reply", "Redirect",

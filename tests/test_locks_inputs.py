@@ -23,6 +23,7 @@ CASES = [
     (R, {"think": (0.5, 0.1)}, ValueError, r"think must be a \(low, high\) range"),
     (R, {"persistence": "aof"}, ValueError,
      r"persistence must be one of 'none', 'fsync'; got 'aof'"),
+    (R, {"extend": "yes"}, TypeError, r"extend must be True or False; got 'yes'"),
     (R, {"restart_delay": -1}, ValueError, r"restart_delay must be >= 0; got -1.0"),
     (R, {"duration": 0}, ValueError, r"duration must be > 0; got 0.0"),
     (R, {"key": 3}, TypeError, r"key must be a str lock name; got 3"),

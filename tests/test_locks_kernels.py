@@ -1,7 +1,7 @@
 """One message in, exact effects out: the lock kernels driven by a recording context."""
 
 from dsalgo import sim
-from dsalgo.locks.redlock import Del, RedisServer, RedLockClient, Set, SetReply
+from dsalgo.locks.redlock import Del, Extend, ExtendReply, RedisServer, RedLockClient, Set, SetReply
 from dsalgo.locks.storage import Read, ReadReply, StorageServer, Write, WriteReply
 from dsalgo.locks.zkservice import (
     Ack,
@@ -191,6 +191,54 @@ def test_critical_section_reads_works_writes_and_releases():
         sim.Complete(0, "ok", 42), CancelTimer("validity"),
         Emit("release", {"lock": "lock", "token": None})] + [
         Send(s, Del("lock", "c1:1")) for s in SERVERS] + [SetTimer("next", 0.0)]
+
+
+def test_server_extends_only_its_owners_live_key():
+    node, ctx = server(now=0.0)
+    node.on_message(ctx, "c1", Set("lock", "c1:1", 1.0))
+    ctx.now = 0.9
+    node.on_message(ctx, "c2", Extend("lock", "c2:1", 1.0))
+    node.on_message(ctx, "c1", Extend("lock", "c1:1", 1.0))
+    ctx.now = 1.5    # the old expiry has passed, the extended one has not
+    node.on_message(ctx, "c2", Set("lock", "c2:2", 1.0))
+    ctx.now = 1.85
+    node.on_message(ctx, "c1", Extend("lock", "c1:1", 1.0))
+    ctx.now = 2.85   # expired: too late to extend
+    node.on_message(ctx, "c1", Extend("lock", "c1:1", 1.0))
+    assert [e.msg.ok for e in ctx.take()] == [True, False, True, False, True, False]
+
+
+def test_extension_resets_validity_from_before_the_request_on_a_majority():
+    c, ctx = client(extend=True)
+    c.lock(ctx)
+    for s in ("n1", "n2", "n3"):
+        c.on_message(ctx, s, SetReply("lock", "c1:1", True))
+    assert SetTimer("extend", (1.0 - 0.012) / 2) in ctx.take()
+    ctx.now = 5.5
+    assert ctx.fire(c, "extend") == [Send(s, Extend("lock", "c1:1", 1.0)) for s in SERVERS] + [
+        SetTimer("extend_timeout", 0.05)]
+    ctx.now = 5.52
+    for s in ("n1", "n2"):
+        c.on_message(ctx, s, ExtendReply("lock", "c1:1", True))
+    c.on_message(ctx, "n4", ExtendReply("lock", "c1:1", False))
+    assert ctx.take() == []
+    c.on_message(ctx, "n3", ExtendReply("lock", "c1:1", True))
+    validity = 1.0 - (5.52 - 5.5) - 0.012
+    assert ctx.take() == [CancelTimer("extend_timeout"), SetTimer("validity", validity),
+                          SetTimer("extend", validity / 2),
+                          Emit("extend", {"lock": "lock", "validity": round(validity, 12),
+                                          "granted": 3})]
+
+
+def test_failed_extension_leaves_the_old_validity():
+    c, ctx = client(extend=True)
+    c.lock(ctx)
+    for s in ("n1", "n2", "n3"):
+        c.on_message(ctx, s, SetReply("lock", "c1:1", True))
+    ctx.fire(c, "extend")
+    assert ctx.fire(c, "extend_timeout") == [
+        CancelTimer("extend_timeout"), Emit("extend_failed", {"lock": "lock", "granted": 0})]
+    assert "validity" in ctx.timers and "extend" not in ctx.timers
 
 
 # ---------------------------------------------------------------- storage

@@ -90,6 +90,24 @@ def test_fencing_keeps_storage_safe_under_pauses_that_break_mutual_exclusion():
     assert seen["mutual_exclusion_broken"] > 0 and seen["write_rejected"] > 0
 
 
+def test_redlock_extension_keeps_long_critical_sections_exclusive():
+    seen = Counter()
+    for seed in range(5):
+        kw = {"n": 5, "clients": 3, "ttl": 0.3, "critical_section": 0.8, "seed": seed, "duration": 3.0}
+        v = locks.check(locks.redlock.simulate(extend=True, **kw))
+        assert v, str(v)
+        seen["written"] += v.info["writes_accepted"] > 0
+        # without extension the same sections outlast every validity: nothing is written
+        seen["unextended_written"] += locks.check(
+            locks.redlock.simulate(**kw)).info["writes_accepted"]
+        # extension does not help a paused holder
+        paused = locks.redlock.simulate(extend=True, faults=[sim.Pause("c1", at=0.2,
+                                                                       duration=1.0)], **kw)
+        seen["paused_broken"] += not locks.check(paused).holds("mutual_exclusion")
+    assert seen["written"] == 5 and seen["unextended_written"] == 0
+    assert seen["paused_broken"] > 0
+
+
 def test_redlock_with_fsync_survives_server_crashes_and_without_it_does_not():
     broken = Counter()
     servers = [f"n{i}" for i in range(1, 6)]

@@ -24,18 +24,19 @@ All 2 properties hold: mutual_exclusion, storage_safety.
 """
 
 from . import redlock, scenarios, storage, zkservice, zookeeper
-from .checker import check, handovers, herd, holding_intervals
+from .checker import acquisition_waits, check, handovers, herd, holding_intervals
 from .storage import StorageServer
 
 __all__ = [
-           "StorageServer",
-           "check",
-           "handovers",
-           "herd",
-           "holding_intervals",
-           "redlock",
-           "scenarios",
-           "storage",
-           "zkservice",
-           "zookeeper",
+    "StorageServer",
+    "acquisition_waits",
+    "check",
+    "handovers",
+    "herd",
+    "holding_intervals",
+    "redlock",
+    "scenarios",
+    "storage",
+    "zkservice",
+    "zookeeper",
 ]

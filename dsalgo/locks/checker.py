@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..check import Verdict
 
-__all__ = ["PROPERTIES", "check", "handovers", "herd", "holding_intervals"]
+__all__ = ["PROPERTIES", "acquisition_waits", "check", "handovers", "herd", "holding_intervals"]
 
 PROPERTIES = ("mutual_exclusion", "storage_safety")
 
@@ -268,3 +268,34 @@ def herd(run) -> pd.DataFrame:
         n_msgs = int(np.searchsorted(b_t, t_next, side="left") - np.searchsorted(b_t, t))
         rows.append([t, client, reason, int(left), notes, n_msgs])
     return pd.DataFrame(rows, columns=cols)
+
+
+def acquisition_waits(run) -> pd.DataFrame:
+    """How long each acquisition took: from when the client wanted the lock to ``acquire``.
+
+    A client wants the lock from the end of its previous belief (plus its ``think`` time,
+    read from ``run.params``) or, for its first acquisition, from the start of the run.
+
+    Returns
+    -------
+    DataFrame
+        ``client, t_request, t_acquire, wait`` (seconds), one row per acquisition.
+
+    Examples
+    --------
+    >>> from dsalgo import locks
+    >>> w = locks.acquisition_waits(locks.zookeeper.simulate(clients=1, duration=0.5))
+    >>> bool((w["wait"] > 0).all()), bool((w["wait"] < 0.1).all())
+    (True, True)
+    """
+    iv = holding_intervals(run)
+    think = run.params.get("think", 0.0)
+    think = (think[0] + think[1]) / 2 if isinstance(think, (tuple, list)) else float(think)
+    rows = []
+    for client, grp in iv.groupby("client", sort=True):
+        ready = 0.0
+        for start, end in zip(grp["t_acquire"], grp["t_end"]):
+            rows.append([client, ready, start, start - ready])
+            ready = math.inf if math.isnan(end) else end + think
+    out = pd.DataFrame(rows, columns=["client", "t_request", "t_acquire", "wait"])
+    return out.sort_values("t_acquire", kind="stable").reset_index(drop=True)

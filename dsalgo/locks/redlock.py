@@ -29,7 +29,10 @@ Simplified: one lock key; a value is ``"<client>:<attempt>"`` (unique, as the do
 random value must be, but deterministic); ``persistence="fsync"`` keeps keys on disk
 across a crash (Redis AOF with ``fsync=always``), ``"none"`` loses them; the docs'
 *delayed restart* is ``restart_delay``: a restarted server refuses to answer for that
-long.  Lock extension is not modelled.
+long.  With ``extend=True`` a holder extends its lock halfway through each validity
+period, as the docs suggest for long critical sections: a script resets the expiry of
+the key if it still holds the client's value, and the extension counts only if it reached
+a majority within the (new) validity.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import math
 from typing import NamedTuple
 
 from .. import sim
-from .._validate import check_choice, check_int, check_number, check_range
+from .._validate import check_bool, check_choice, check_int, check_number, check_range
 from ._quorum import majority
 from .storage import STORAGE, StorageServer
 from .worker import LockClient
@@ -46,6 +49,8 @@ from .worker import LockClient
 __all__ = [
     "DRIFT_CONSTANT",
     "Del",
+    "Extend",
+    "ExtendReply",
     "RedLockClient",
     "RedisServer",
     "Set",
@@ -66,6 +71,19 @@ class Set(NamedTuple):
 
 
 class SetReply(NamedTuple):
+    key: str
+    value: str
+    ok: bool
+
+
+class Extend(NamedTuple):
+    """The extension script: ``if GET key == value then PEXPIRE key ttl``."""
+    key: str
+    value: str
+    ttl: float
+
+
+class ExtendReply(NamedTuple):
     key: str
     value: str
     ok: bool
@@ -123,6 +141,12 @@ class RedisServer(sim.Node):
                 ctx.send(src, SetReply(msg.key, msg.value, True))
             else:
                 ctx.send(src, SetReply(msg.key, msg.value, False))
+        elif isinstance(msg, Extend):
+            entry = self.data.get(msg.key)
+            ok = entry is not None and entry[0] == msg.value and entry[1] > now
+            if ok:
+                self.data[msg.key] = (msg.value, now + msg.ttl)
+            ctx.send(src, ExtendReply(msg.key, msg.value, ok))
         elif isinstance(msg, Del):
             entry = self.data.get(msg.key)
             if entry is not None and entry[0] == msg.value:  # never free another's lock
@@ -144,6 +168,8 @@ class RedLockClient(LockClient):
         How long to wait for the servers' answers, much smaller than ``ttl``.
     retry_delay : float
         A failed attempt is retried after a delay drawn uniformly from [0, retry_delay].
+    extend : bool
+        Extend the lock halfway through each validity period while holding it.
     **loop
         Passed to :class:`~dsalgo.locks.worker.LockClient` (``key``, ``critical_section``,
         ``think``, ``storage_timeout``, ``start``).
@@ -161,8 +187,11 @@ class RedLockClient(LockClient):
     """
 
     def __init__(self, servers, *, ttl=1.0, drift_factor=0.01, server_timeout=0.05,
-                 retry_delay=0.1, **loop):
+                 retry_delay=0.1, extend=False, **loop):
         super().__init__(**loop)
+        self.extend = extend
+        self.extending = False
+        self.t_extend = 0.0
         self.servers = list(servers)
         self.ttl = ttl
         self.drift_factor = drift_factor
@@ -190,13 +219,17 @@ class RedLockClient(LockClient):
     def _decide(self, ctx):
         self.acquiring = False
         ctx.cancel_timer("acquire_timeout")
-        elapsed = ctx.now - self.t_start
-        drift = self.drift_factor * self.ttl + DRIFT_CONSTANT
-        validity = self.ttl - elapsed - drift
+        validity = self._validity(ctx.now - self.t_start)
         need = majority(len(self.servers))
+        # The safety line: two majorities of the same servers intersect, and a server
+        # holds one value per key, so two clients cannot both hold a majority at once —
+        # for as long as the keys last, which the validity (measured from *before* the
+        # first SET, minus the drift allowance) promises to stay within.
         if len(self.granted) >= need and validity > 0:
             # The belief ends when this timer fires by the *client's* clock.
             ctx.set_timer("validity", validity)
+            if self.extend:
+                ctx.set_timer("extend", validity / 2)
             self.enter(ctx, None, validity=round(validity, 12), granted=len(self.granted))
         else:
             ctx.emit("acquire_failed", lock=self.key, granted=len(self.granted),
@@ -204,8 +237,31 @@ class RedLockClient(LockClient):
             self.unlock(ctx)  # step 4: unlock every server, even those that refused
             ctx.set_timer("next", (0.0, self.retry_delay))
 
+    def _validity(self, elapsed: float) -> float:
+        """``ttl − elapsed − drift``, with the docs' ``drift = drift_factor·ttl + 2 ms``."""
+        return self.ttl - elapsed - (self.drift_factor * self.ttl + DRIFT_CONSTANT)
+
+    def _decide_extension(self, ctx):
+        self.extending = False
+        ctx.cancel_timer("extend_timeout")
+        validity = self._validity(ctx.now - self.t_extend)
+        if len(self.granted) >= majority(len(self.servers)) and validity > 0:
+            ctx.set_timer("validity", validity)  # the new validity replaces the old one
+            ctx.set_timer("extend", validity / 2)
+            ctx.emit("extend", lock=self.key, validity=round(validity, 12),
+                     granted=len(self.granted))
+        else:  # the old validity still stands, and will run out
+            ctx.emit("extend_failed", lock=self.key, granted=len(self.granted))
+
     def on_message(self, ctx, src, msg):
-        if isinstance(msg, SetReply):
+        if isinstance(msg, ExtendReply):
+            if self.extending and msg.value == self.value:
+                (self.granted if msg.ok else self.refused).add(src)
+                n = len(self.servers)
+                need = majority(n)
+                if len(self.granted) >= need or len(self.refused) > n - need:
+                    self._decide_extension(ctx)
+        elif isinstance(msg, SetReply):
             if not self.acquiring or msg.value != self.value:
                 return  # a late answer to an attempt already decided
             (self.granted if msg.ok else self.refused).add(src)
@@ -220,23 +276,41 @@ class RedLockClient(LockClient):
         if name == "acquire_timeout":
             if self.acquiring:
                 self._decide(ctx)
+        elif name == "extend":
+            if self.holding and not self.extending:
+                self.extending = True
+                self.t_extend = ctx.now  # validity counts from before the first request
+                self.granted, self.refused = set(), set()
+                ctx.broadcast(self.servers, Extend(self.key, self.value, self.ttl))
+                ctx.set_timer("extend_timeout", self.server_timeout)
+        elif name == "extend_timeout":
+            if self.extending:
+                self._decide_extension(ctx)
         elif name == "validity":
             if self.holding:
+                self._stop_extending(ctx)
                 self.lost(ctx, "validity")
                 self.unlock(ctx)
                 ctx.set_timer("next", (0.0, self.retry_delay))
         else:
             self.on_loop_timer(ctx, name)
 
+    def _stop_extending(self, ctx):
+        self.extending = False
+        for t in ("extend", "extend_timeout"):
+            if ctx.timer_set(t):
+                ctx.cancel_timer(t)
+
     def leave(self, ctx):
         ctx.cancel_timer("validity")
+        self._stop_extending(ctx)
         super().leave(ctx)
 
 
 def _build(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, server_timeout=0.05,
            retry_delay=0.1, critical_section=0.05, think=0.0, persistence="none",
            restart_delay=0.0, seed=0, network=None, faults=(), key="lock", starts=None,
-           storage_timeout=None) -> sim.Simulation:
+           storage_timeout=None, extend=False) -> sim.Simulation:
     n = check_int("n", n, low=1)
     clients = check_int("clients", clients, low=1)
     ttl = check_number("ttl", ttl, low=0.0, low_open=True)
@@ -250,6 +324,7 @@ def _build(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, server_timeout=0.05,
     think = check_range("think", think)
     check_choice("persistence", persistence, ("none", "fsync"))
     restart_delay = check_number("restart_delay", restart_delay, low=0.0)
+    extend = check_bool("extend", extend)
     if storage_timeout is not None:
         storage_timeout = check_number("storage_timeout", storage_timeout, low=0.0,
                                        low_open=True)
@@ -265,20 +340,22 @@ def _build(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, server_timeout=0.05,
     for i in range(clients):
         s.add_node(f"c{i + 1}", lambda st=starts[i]: RedLockClient(
             servers, ttl=ttl, drift_factor=drift_factor, server_timeout=server_timeout,
-            retry_delay=retry_delay, key=key, critical_section=critical_section,
+            retry_delay=retry_delay, extend=extend, key=key,
+            critical_section=critical_section,
             think=think, storage_timeout=storage_timeout, start=st))
     s.add_faults(faults)
     s.params = {"algorithm": "redlock", "n": n, "clients": clients, "ttl": ttl,
-                    "drift_factor": drift_factor, "server_timeout": server_timeout,
-                    "retry_delay": retry_delay, "critical_section": critical_section, "think": think,
-                    "persistence": persistence, "restart_delay": restart_delay, "key": key}
+                "drift_factor": drift_factor, "server_timeout": server_timeout,
+                "retry_delay": retry_delay, "critical_section": critical_section,
+                "think": think, "persistence": persistence, "restart_delay": restart_delay,
+                "key": key, "extend": extend}
     return s
 
 
 def simulate(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, seed=0, duration=5.0,
              network=None, faults=(), critical_section=0.05, server_timeout=0.05,
              retry_delay=0.1, think=0.0, persistence="none", restart_delay=0.0,
-             key="lock") -> sim.Run:
+             extend=False, key="lock") -> sim.Run:
     """Run RedLock: ``n`` Redis servers ``n1…``, ``clients`` clients ``c1…``, one storage.
 
     Each client loops: acquire the lock, read the counter on the storage service, work for
@@ -314,13 +391,16 @@ def simulate(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, seed=0, duration=5.0
         Whether a server's keys survive its crash.
     restart_delay : float
         Seconds a restarted server stays unavailable (the docs' delayed restart).
+    extend : bool
+        Holders extend their lock halfway through each validity period.
     key : str
         The lock's name.
 
     Returns
     -------
     dsalgo.sim.Run
-        Events ``acquire``, ``acquire_failed``, ``release``, ``expire`` (clients) and
+        Events ``acquire``, ``acquire_failed``, ``extend``, ``extend_failed``, ``release``,
+        ``expire`` (clients) and
         ``write`` (storage); one ``incr`` per critical section in ``run.history``.
 
     Examples
@@ -334,5 +414,6 @@ def simulate(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, seed=0, duration=5.0
     s = _build(n, clients=clients, ttl=ttl, drift_factor=drift_factor, seed=seed,
                network=network, faults=faults, critical_section=critical_section,
                server_timeout=server_timeout, retry_delay=retry_delay, think=think,
-               persistence=persistence, restart_delay=restart_delay, key=key)
+               persistence=persistence, restart_delay=restart_delay, key=key,
+               extend=extend)
     return s.run(until=duration)

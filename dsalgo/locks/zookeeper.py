@@ -168,7 +168,7 @@ class LockRecipeClient(LockClient):
             return
         ordered = sorted(children)  # fixed-width sequence numbers sort as numbers
         i = ordered.index(mine)
-        if i == 0:
+        if i == 0:  # lowest sequence number: every earlier request has been deleted
             self.state = "hold"
             self.enter(ctx, int(mine[-10:]), znode=self.my_node)
         elif self.naive:
@@ -288,9 +288,9 @@ def _build(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recipe"
             fencing=fencing, start=st))
     s.add_faults(faults)
     s.params = {"algorithm": "zookeeper", "n": n, "clients": clients,
-                    "session_timeout": session_timeout, "fencing": fencing, "recipe": recipe,
-                    "critical_section": critical_section, "think": think, "tick": tick,
-                    "storage_timeout": storage_timeout, "key": key}
+                "session_timeout": session_timeout, "fencing": fencing, "recipe": recipe,
+                "critical_section": critical_section, "think": think, "tick": tick,
+                "storage_timeout": storage_timeout, "key": key}
     return s
 
 

@@ -13,7 +13,8 @@ Sources, and what each module follows:
 * :mod:`~dsalgo.quorum.systems` -- read-write quorum systems (Whittaker et al., "Read-Write
   Quorum Systems Made Practical", PaPoC 2021); Flexible Paxos (Howard, Malkhi and
   Spiegelman 2016), whose phase-1 quorums are the read quorums and phase-2 quorums the
-  write quorums; grids (Cheung, Ammar and Ahamad 1990).
+  write quorums; :mod:`~dsalgo.quorum.constructors` builds majority, threshold, Flexible
+  Paxos, grid (Cheung, Ammar and Ahamad 1990) and Byzantine systems.
 * :mod:`~dsalgo.quorum.reliability` -- exact availability under independent and
   group-correlated failures; :mod:`~dsalgo.quorum.montecarlo` estimates it.
 * :mod:`~dsalgo.quorum.lp` -- Naor–Wool load and capacity by linear programming.
@@ -34,11 +35,12 @@ Examples
 """
 
 from .bounds import bounds_table, max_faults, min_nodes, quorum_size
+from .constructors import byzantine, flexible, grid, majority, threshold
 from .lp import capacity, load, node_loads
 from .montecarlo import MonteCarloEstimate, monte_carlo_availability, wilson_interval
 from .order_stats import latency, sample_latency
 from .reliability import availability, unavailability
-from .systems import QuorumSystem, Validity, byzantine, flexible, grid, majority, threshold
+from .systems import QuorumSystem, Validity
 from .tables import availability_table, load_table
 
 __all__ = [

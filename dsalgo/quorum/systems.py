@@ -28,9 +28,8 @@ import numpy as np
 
 from .._validate import check_bool, check_int
 from . import _families as fam
-from .bounds import max_faults, quorum_size
 
-__all__ = ["QuorumSystem", "Validity", "byzantine", "flexible", "grid", "majority", "threshold"]
+__all__ = ["QuorumSystem", "Validity"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,7 @@ class Validity:
 
     Examples
     --------
+    >>> from dsalgo.quorum import threshold
     >>> v = threshold(5, read=2, write=3, unsafe=True).is_valid()
     >>> bool(v), sorted(v.read_quorum), sorted(v.write_quorum)
     (False, ['n1', 'n2'], ['n3', 'n4', 'n5'])
@@ -184,6 +184,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import majority
         >>> majority(5).is_read_quorum(["n1", "n2", "n3"]), majority(5).is_read_quorum({"n1"})
         (True, False)
         """
@@ -194,6 +195,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import flexible
         >>> flexible(6, q1=5, q2=2).is_write_quorum({"n4", "n6"})
         True
         """
@@ -210,6 +212,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import grid
         >>> [sorted(q) for q in grid(2, 2).read_quorums()]
         [['n1', 'n2'], ['n3', 'n4']]
         """
@@ -220,6 +223,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import grid
         >>> [sorted(q) for q in grid(2, 2).write_quorums()]
         [['n1', 'n3'], ['n1', 'n4'], ['n2', 'n3'], ['n2', 'n4']]
         """
@@ -243,6 +247,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import majority, flexible
         >>> bool(majority(4).is_valid())
         True
         >>> print(flexible(5, q1=2, q2=3, unsafe=True).is_valid())
@@ -279,6 +284,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import grid
         >>> grid(2, 3).read_resilience(), grid(2, 3).write_resilience()
         (1, 2)
         """
@@ -289,6 +295,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import flexible
         >>> flexible(5, q1=4, q2=2).write_resilience()
         3
         """
@@ -300,6 +307,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import majority, grid
         >>> majority(5).resilience(), majority(4).resilience(), grid(3, 3).resilience()
         (2, 1, 2)
         """
@@ -312,6 +320,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import majority
         >>> round(majority(5).availability(0.05), 8)
         0.99884187
         """
@@ -323,6 +332,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import majority
         >>> u = majority(5).unavailability(0.001)   # 10 p^3 (1-p)^2 + 5 p^4 (1-p) + p^5
         >>> abs(u - 9.985006e-09) < 1e-20
         True
@@ -338,6 +348,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import majority
         >>> est = majority(5).monte_carlo_availability(0.2, samples=20_000, seed=1)
         >>> est.low <= majority(5).availability(0.2) <= est.high
         True
@@ -351,6 +362,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import majority, grid
         >>> round(majority(5).load(0.5), 6), round(grid(3, 3).load(0.9), 6)
         (0.6, 0.333333)
         """
@@ -363,6 +375,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import grid
         >>> round(grid(2, 3).capacity(0.25), 6)
         2.666667
         """
@@ -374,6 +387,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import majority
         >>> majority(3).node_loads(1.0)["load"].round(6).tolist()
         [0.666667, 0.666667, 0.666667]
         """
@@ -386,6 +400,7 @@ class QuorumSystem:
 
         Examples
         --------
+        >>> from dsalgo.quorum import majority
         >>> from scipy import stats
         >>> round(majority(3).latency(stats.expon(scale=0.01), q=0.5), 5)
         0.00693
@@ -426,12 +441,6 @@ def _names(name, names, n):
     return names
 
 
-def _default_names(n, names):
-    if names is None:
-        return tuple(f"n{i}" for i in range(1, n + 1))
-    return _names("names", names, n)
-
-
 def _complement_family(family, n, what):
     """The minimal sets that meet every quorum of ``family`` (its blocker)."""
     if n > fam.MAX_ENUMERATED_NODES:
@@ -443,161 +452,3 @@ def _complement_family(family, n, what):
     bits = np.arange(2 ** n)[meets]
     minimal = [b for b in bits if not any(meets[b & ~(1 << i)] for i in range(n) if b >> i & 1)]
     return fam.Explicit(n, [frozenset(i for i in range(n) if b >> i & 1) for b in minimal])
-
-
-def _check_n(n):
-    return check_int("n", n, low=1)
-
-
-# -- constructors --------------------------------------------------------------------------
-def majority(n: int, names=None) -> QuorumSystem:
-    """Majority quorums: reads and writes are any ``floor(n/2) + 1`` of ``n`` nodes.
-
-    Parameters
-    ----------
-    n : int
-        Number of nodes, ``>= 1``.
-    names : sequence of str, optional
-        Node ids (default ``n1…nN``).
-
-    Examples
-    --------
-    >>> qs = majority(5)
-    >>> qs.nodes, qs.params
-    (('n1', 'n2', 'n3', 'n4', 'n5'), {'n': 5, 'quorum': 3})
-    >>> qs.resilience(), round(qs.load(0.5), 6)
-    (2, 0.6)
-    """
-    n = _check_n(n)
-    k = quorum_size(n)
-    return QuorumSystem._build(_default_names(n, names), fam.Threshold(n, k),
-                               fam.Threshold(n, k), kind="majority", params={"n": n, "quorum": k})
-
-
-def threshold(n: int, read: int, write: int, names=None, unsafe: bool = False) -> QuorumSystem:
-    """Counting quorums: any ``read`` nodes form a read quorum, any ``write`` a write quorum.
-
-    Safe when ``read + write > n`` (Gifford's weighted voting with unit votes).
-
-    Parameters
-    ----------
-    n : int
-        Number of nodes, ``>= 1``.
-    read, write : int
-        Quorum sizes in ``[1, n]``.
-    names : sequence of str, optional
-    unsafe : bool
-        Allow ``read + write <= n`` (then ``is_valid()`` is falsy, with a pair).
-
-    Examples
-    --------
-    >>> qs = threshold(5, read=2, write=4)
-    >>> qs.read_resilience(), qs.write_resilience(), round(qs.load(0.9), 6)
-    (3, 1, 0.44)
-    """
-    n = _check_n(n)
-    read = check_int("read", read, low=1, high=n)
-    write = check_int("write", write, low=1, high=n)
-    check_bool("unsafe", unsafe)
-    if read + write <= n and not unsafe:
-        raise ValueError(f"read + write must exceed n so that read and write quorums meet; "
-                         f"got read={read}, write={write}, n={n}; pass unsafe=True to study it")
-    return QuorumSystem._build(_default_names(n, names), fam.Threshold(n, read),
-                               fam.Threshold(n, write), kind="threshold",
-                               params={"n": n, "read": read, "write": write}, unsafe=unsafe)
-
-
-def flexible(n: int, q1: int, q2: int, names=None, unsafe: bool = False) -> QuorumSystem:
-    """Flexible Paxos counting quorums (Howard et al. 2016): any ``q1`` nodes for phase 1,
-    any ``q2`` for phase 2, safe when ``q1 + q2 > n``.
-
-    Phase-1 quorums are the *read* quorums and phase-2 quorums the *write* quorums
-    (Whittaker et al.'s mapping): a new leader reads what earlier phase-2 quorums wrote.
-
-    Parameters
-    ----------
-    n : int
-        Number of acceptors, ``>= 1``.
-    q1, q2 : int
-        Phase-1 and phase-2 quorum sizes in ``[1, n]``.
-    names : sequence of str, optional
-    unsafe : bool
-        Allow ``q1 + q2 <= n`` (then ``is_valid()`` reports a non-intersecting pair).
-
-    Examples
-    --------
-    >>> fp = flexible(6, q1=5, q2=2)
-    >>> fp.is_phase1_quorum({"n1", "n2", "n3", "n4", "n5"}), fp.is_write_quorum({"n1", "n2"})
-    (True, True)
-    >>> fp.read_resilience(), fp.write_resilience()
-    (1, 4)
-    """
-    n = _check_n(n)
-    q1 = check_int("q1", q1, low=1, high=n)
-    q2 = check_int("q2", q2, low=1, high=n)
-    check_bool("unsafe", unsafe)
-    if q1 + q2 <= n and not unsafe:
-        raise ValueError(f"q1 + q2 must exceed n so that every phase-1 quorum meets every "
-                         f"phase-2 quorum; got q1={q1}, q2={q2}, n={n}; pass unsafe=True to "
-                         "study it")
-    return QuorumSystem._build(_default_names(n, names), fam.Threshold(n, q1),
-                               fam.Threshold(n, q2), kind="flexible",
-                               params={"n": n, "q1": q1, "q2": q2}, unsafe=unsafe)
-
-
-def grid(rows: int, cols: int, names=None) -> QuorumSystem:
-    """The grid quorum system: nodes in ``rows x cols`` (row-major), a read quorum is a
-    full row and a write quorum is one node from every row.
-
-    Parameters
-    ----------
-    rows, cols : int
-        Grid shape, each ``>= 1``.
-    names : sequence of str, optional
-        ``rows * cols`` node ids, row by row (default ``n1…nN``).
-
-    Examples
-    --------
-    >>> g = grid(3, 3)
-    >>> g.is_read_quorum({"n4", "n5", "n6"}), g.is_write_quorum({"n1", "n5", "n9"})
-    (True, True)
-    >>> round(g.load(0.5), 6)
-    0.333333
-    """
-    rows = check_int("rows", rows, low=1)
-    cols = check_int("cols", cols, low=1)
-    n = rows * cols
-    layout = [tuple(range(r * cols, (r + 1) * cols)) for r in range(rows)]
-    return QuorumSystem._build(_default_names(n, names), fam.Rows(n, layout),
-                               fam.OnePerRow(n, layout), kind="grid",
-                               params={"rows": rows, "cols": cols})
-
-
-def byzantine(n: int, f: int, names=None) -> QuorumSystem:
-    """Byzantine quorums: any ``ceil((n + f + 1)/2)`` nodes, so any two quorums share
-    ``f + 1`` nodes (at least one correct); needs ``n >= 3f + 1``.
-
-    Parameters
-    ----------
-    n : int
-        Number of nodes, ``>= 1``.
-    f : int
-        Byzantine nodes tolerated, ``0 <= f <= floor((n - 1)/3)``.
-    names : sequence of str, optional
-
-    Examples
-    --------
-    >>> b = byzantine(4, 1)
-    >>> b.params, b.overlap, b.resilience()
-    ({'n': 4, 'f': 1, 'quorum': 3}, 2, 1)
-    """
-    n = _check_n(n)
-    f = check_int("f", f, low=0)
-    if f > max_faults(n, "byzantine"):
-        raise ValueError(f"f must be at most floor((n - 1)/3) = {max_faults(n, 'byzantine')} "
-                         f"for n={n} (Byzantine agreement needs n >= 3f + 1); got f={f}")
-    k = quorum_size(n, "byzantine", f=f)
-    return QuorumSystem._build(_default_names(n, names), fam.Threshold(n, k),
-                               fam.Threshold(n, k), kind="byzantine",
-                               params={"n": n, "f": f, "quorum": k}, overlap=f + 1)
-

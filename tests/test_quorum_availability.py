@@ -206,3 +206,12 @@ def test_bad_input(call, exc, words):
     with pytest.raises(exc) as info:
         call()
     assert words in str(info.value)
+
+
+def test_tables_are_deterministic():
+    from dsalgo.quorum import availability_table, load_table
+    systems = {"m5": majority(5), "g": grid(2, 3)}
+    a = availability_table(systems, [0.01, 0.1], groups=None)
+    assert a.equals(availability_table(systems, [0.01, 0.1]))
+    assert load_table(systems, [0.2, 0.8]).equals(load_table(systems, [0.2, 0.8]))
+    assert list(a.columns) == ["system", "n", "p", "op", "availability", "unavailability", "nines"]

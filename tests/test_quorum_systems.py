@@ -4,6 +4,8 @@ import itertools
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dsalgo.quorum import QuorumSystem, byzantine, flexible, grid, majority, threshold
 
@@ -200,3 +202,30 @@ def test_bad_input(call, exc, words):
     with pytest.raises(exc) as info:
         call()
     assert words in str(info.value)
+
+
+@st.composite
+def _systems(draw):
+    n = draw(st.integers(1, 6))
+    nodes = [f"n{i}" for i in range(1, n + 1)]
+    subsets = st.sets(st.sampled_from(nodes), min_size=1)
+    reads = draw(st.lists(subsets, min_size=1, max_size=4))
+    writes = draw(st.lists(subsets, min_size=1, max_size=4))
+    return nodes, [frozenset(r) for r in reads], [frozenset(w) for w in writes]
+
+
+@settings(max_examples=150, deadline=None)
+@given(_systems())
+def test_validity_property(system):
+    nodes, reads, writes = system
+    qs = QuorumSystem(reads=reads, writes=writes, nodes=nodes, unsafe=True)
+    v = qs.is_valid()
+    assert bool(v) == _brute_valid(reads, writes)
+    if not v:   # the reported pair is a real read quorum and write quorum that do not meet
+        assert qs.is_read_quorum(v.read_quorum) and qs.is_write_quorum(v.write_quorum)
+        assert not v.read_quorum & v.write_quorum
+    else:       # and a valid system really has no such pair among all subsets
+        for a in itertools.chain.from_iterable(itertools.combinations(nodes, k)
+                                               for k in range(len(nodes) + 1)):
+            rest = set(nodes) - set(a)
+            assert not (qs.is_read_quorum(a) and qs.is_write_quorum(rest))

@@ -74,7 +74,8 @@ def resolve_algorithm(name: str):
         raise
     fn = getattr(module, "simulate", None)
     if not callable(fn):
-        raise ValueError(f"algorithm {name!r}: module {module_name} has no simulate() function")
+        raise ValueError(  # noqa: TRY004 - a missing function, not a wrong argument type
+            f"algorithm {name!r}: module {module_name} has no simulate() function")
     return fn
 
 

@@ -122,8 +122,8 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
     """
     import nbformat
     import papermill as pm
-    from nbformat.validator import MissingIDFieldWarning
     from nbconvert import HTMLExporter
+    from nbformat.validator import MissingIDFieldWarning
 
     path = Path(path)
     if not path.is_file():
@@ -146,7 +146,7 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
                                 cwd=str(cwd), kernel_name="python3", language="python",
                                 progress_bar=False,
                                 log_output=False, execution_timeout=timeout)
-        except Exception as exc:  # the notebook failed; its partial output is still useful
+        except Exception as exc:  # noqa: BLE001 - the notebook failed; its partial output is kept
             error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         seconds = time.perf_counter() - start
         source = executed if executed.is_file() else path
@@ -164,7 +164,7 @@ def _run_one(args) -> dict:
     path, out_dir, quick, cwd, timeout = args
     try:
         return run_notebook(path, out_dir, quick=quick, cwd=cwd, timeout=timeout)
-    except Exception:  # conversion itself failed: report it rather than lose the others
+    except Exception:  # noqa: BLE001 - conversion failed: report it, keep the others
         return {"notebook": Path(path).name, "title": Path(path).stem, "status": "failed",
                 "seconds": float("nan"), "html": None, "error": traceback.format_exc()}
 

@@ -103,24 +103,24 @@ def test_bad_results_become_cell_errors(fn, message):
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    (dict(fn=42), TypeError, "fn must be callable; got 42"),
-    (dict(backend="gpu"), ValueError,
+    ({"fn": 42}, TypeError, "fn must be callable; got 42"),
+    ({"backend": "gpu"}, ValueError,
      "backend must be one of 'serial', 'processes', 'dask'; got 'gpu'"),
-    (dict(seeds="abc"), TypeError, "seeds must be an iterable of ints"),
-    (dict(seeds=[]), ValueError, "seeds must hold at least one seed"),
-    (dict(seeds=[1, 1]), ValueError, r"seeds must not repeat; got \[1, 1\]"),
-    (dict(seeds=[0.5]), TypeError, "seeds must be an iterable of ints; got element 0.5"),
-    (dict(grid=5), TypeError, "grid must be a dict of parameter -> values"),
-    (dict(grid={"n": []}), ValueError, r"grid\['n'\] is an empty list"),
-    (dict(grid=[]), ValueError, "grid must hold at least one point"),
-    (dict(grid={"seed": [1]}), ValueError, "grid must not contain 'seed'"),
-    (dict(grid={"bad name": [1]}), ValueError, "grid keys must be parameter names"),
-    (dict(workers=0), ValueError, "workers must be an integer >= 1; got 0"),
-    (dict(client=object()), ValueError, "client is only used with backend='dask'"),
-    (dict(progress="yes"), TypeError, "progress must be True or False"),
+    ({"seeds": "abc"}, TypeError, "seeds must be an iterable of ints"),
+    ({"seeds": []}, ValueError, "seeds must hold at least one seed"),
+    ({"seeds": [1, 1]}, ValueError, r"seeds must not repeat; got \[1, 1\]"),
+    ({"seeds": [0.5]}, TypeError, "seeds must be an iterable of ints; got element 0.5"),
+    ({"grid": 5}, TypeError, "grid must be a dict of parameter -> values"),
+    ({"grid": {"n": []}}, ValueError, r"grid\['n'\] is an empty list"),
+    ({"grid": []}, ValueError, "grid must hold at least one point"),
+    ({"grid": {"seed": [1]}}, ValueError, "grid must not contain 'seed'"),
+    ({"grid": {"bad name": [1]}}, ValueError, "grid keys must be parameter names"),
+    ({"workers": 0}, ValueError, "workers must be an integer >= 1; got 0"),
+    ({"client": object()}, ValueError, "client is only used with backend='dask'"),
+    ({"progress": "yes"}, TypeError, "progress must be True or False"),
 ])
 def test_bad_arguments_name_parameter_value_and_accepted(kwargs, error, message):
-    args = dict(fn=metrics, grid={"n": [3], "loss": 0.0}, seeds=[0], progress=False)
+    args = {"fn": metrics, "grid": {"n": [3], "loss": 0.0}, "seeds": [0], "progress": False}
     args.update(kwargs)
     with pytest.raises(error, match=message):
         sweep(args.pop("fn"), args.pop("grid"), **args)

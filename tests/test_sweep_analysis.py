@@ -53,11 +53,11 @@ def test_a_single_value_has_no_interval():
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    (dict(by="nope"), ValueError, "by names column 'nope', which is not in the table"),
-    (dict(by=[1]), TypeError, "by must be a column name or a list of them; got 1"),
-    (dict(by="n", metrics=["error"]), TypeError, "metric 'error' must be a numeric column"),
-    (dict(by="n", metrics=["n"]), ValueError, "metrics and by must not share columns"),
-    (dict(by="n", ci=1.5), ValueError, r"ci must be in \(0, 1\); got 1.5"),
+    ({"by": "nope"}, ValueError, "by names column 'nope', which is not in the table"),
+    ({"by": [1]}, TypeError, "by must be a column name or a list of them; got 1"),
+    ({"by": "n", "metrics": ["error"]}, TypeError, "metric 'error' must be a numeric column"),
+    ({"by": "n", "metrics": ["n"]}, ValueError, "metrics and by must not share columns"),
+    ({"by": "n", "ci": 1.5}, ValueError, r"ci must be in \(0, 1\); got 1.5"),
 ])
 def test_bad_summary_arguments(results, kwargs, error, message):
     with pytest.raises(error, match=message):
@@ -76,7 +76,7 @@ def test_sweep_lines_draw_means_and_bands(results):
     assert lines[0].get_xdata().tolist() == [3, 5]
     assert lines[0].get_ydata() == pytest.approx([0.315, 0.51])
     assert len(ax.collections) == 2  # one CI band per line
-    fig, given = plt.subplots()
+    _fig, given = plt.subplots()
     assert sweep_lines(results, x="loss", y="elections", ax=given) is given
 
 

@@ -59,14 +59,24 @@ def test_dask_local_cluster_equals_serial(serial):
             design = latin_hypercube({"n": [3, 5], "loss": (0.0, 0.2)}, 4, seed=1)
             on_dask = sweep(cell, design, seeds=[0, 1], backend="dask", client=client,
                             progress=False)
+        # no client: a LocalCluster is made for the call and closed after it
+        small = {"n": [3], "loss": [0.0, 0.1]}
+        made = sweep(cell, small, seeds=[0], backend="dask", workers=1, progress=False)
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     _same(serial, got)
     _same(sweep(cell, design, seeds=[0, 1], progress=False), on_dask)
+    _same(sweep(cell, small, seeds=[0], progress=False), made)
 
 
 def test_dask_rejects_a_non_client():
     pytest.importorskip("dask.distributed")
     with pytest.raises(TypeError, match="client must be a dask.distributed.Client; got 'tcp"):
         sweep(cell, GRID, seeds=[0], backend="dask", client="tcp://localhost:8786",
+              progress=False)
+
+
+def test_processes_need_a_picklable_function():
+    with pytest.raises(TypeError, match="fn must be picklable for backend='processes'"):
+        sweep(lambda n, seed: {"x": n}, {"n": [1]}, seeds=[0], backend="processes",
               progress=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import pickle
 import time
 import traceback
 from collections.abc import Mapping
@@ -74,7 +75,7 @@ def run_cell(fn, params: dict, seed: int):
     start = time.perf_counter()
     try:
         rows, error = _rows(fn(**params, seed=seed), params), None
-    except Exception:  # any failure of fn is data: the row keeps its traceback
+    except Exception:  # noqa: BLE001 - any failure of fn is data: the row keeps it
         rows, error = [{}], traceback.format_exc()
     return rows, time.perf_counter() - start, error
 
@@ -85,15 +86,20 @@ def _serial(fn, points, todo):
 
 
 def _processes(fn, points, todo, workers):
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    try:
+        pickle.dumps(fn)
+    except Exception as exc:  # noqa: BLE001 - pickling raises many types
+        raise TypeError(f"fn must be picklable for backend='processes' (a module-level "
+                        f"function, not a lambda or a nested function); got {fn!r}: "
+                        f"{exc}") from None
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
         pending = {pool.submit(run_cell, fn, points[p], s): (p, s) for p, s in todo}
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                yield [(pending.pop(f), f.result()) for f in done]
-        finally:  # interrupted or failed: do not wait for cells nobody will save
-            for f in pending:
-                f.cancel()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            yield [(pending.pop(f), f.result()) for f in done]
+    finally:  # interrupted or failed: drop queued cells rather than wait for them
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _dask(fn, points, todo, client, workers):

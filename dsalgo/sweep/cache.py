@@ -98,6 +98,16 @@ class CellCache:
     ValueError
         If the folder holds another sweep (a different function or grid), or a part file
         that cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> def f(x, seed):
+    ...     return {"y": x}
+    >>> store = CellCache(tempfile.mkdtemp(), fingerprint(f, [{"x": 1}]))
+    >>> store.write([((0, 7), ([{"y": 1}], 0.01, None))])
+    >>> store.load()
+    {(0, 7): ([{'y': 1}], 0.01, None)}
     """
 
     def __init__(self, path, identity: dict):
@@ -140,7 +150,7 @@ class CellCache:
         for part in sorted(self.path.glob("part-*.parquet")):
             try:
                 records = pq.read_table(part).to_pylist()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - arrow raises many types
                 raise ValueError(f"cache part {part} cannot be read ({exc}); delete it to "
                                  f"recompute its cells") from None
             grouped = {}

@@ -233,10 +233,30 @@ def _write(table, out: Path) -> None:
 def run_spec(path, *, backend=None, scheduler=None, workers=None, out=None, progress=True):
     """Run the sweep a spec describes; command-line options override the spec.
 
+    Parameters
+    ----------
+    path : str or Path
+        The spec file.
+    backend, scheduler, workers, out : optional
+        Override the spec's ``[sweep]`` values; a ``scheduler`` address implies ``dask``.
+    progress : bool
+        Show a progress bar.
+
     Returns
     -------
     (pandas.DataFrame, Path or None)
         The result table and where it was written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "exp_cell.py").write_text("def cell(x, seed):\\n    return {'y': x * seed}\\n")
+    >>> _ = (d / "s.toml").write_text('[sweep]\\nfunction = "exp_cell:cell"\\nseeds = [3]\\n'
+    ...                               '[params]\\nx = [4, 5]\\n')
+    >>> table, out = run_spec(d / "s.toml", out=d / "r.csv", progress=False)
+    >>> table[["x", "seed", "y"]].values.tolist(), out.name
+    ([[4, 3, 12], [5, 3, 15]], 'r.csv')
     """
     args = load_spec(path)
     backend = backend or args["backend"]

@@ -91,14 +91,14 @@ def single_run(bugs, faults, **kw):
 
 SINGLE_SCRIPTS = {
     # n2 is cut off while n1 gets v1 chosen; after the heal n2 must adopt v1
-    "ignore_accepted_value": dict(faults=[sim.Partition([["n2"], ["n1", "n3"]], at=0.0,
-                                                        until=0.3)]),
+    "ignore_accepted_value": {"faults": [sim.Partition([["n2"], ["n1", "n3"]], at=0.0,
+                                                        until=0.3)]},
     # v1 is chosen by {n1, n3}; n3 restarts and n1 stays down; n2 then asks {n2, n3}
-    "acceptor_forgets_promise": dict(faults=[
+    "acceptor_forgets_promise": {"faults": [
         sim.Partition([["n2"], ["n1", "n3"]], at=0.0, until=0.3),
-        sim.Crash("n1", at=0.1), sim.Crash("n3", at=0.1), sim.Restart("n3", at=0.15)]),
+        sim.Crash("n1", at=0.1), sim.Crash("n3", at=0.1), sim.Restart("n3", at=0.15)]},
     # both proposers pick ballot (1, '') at the same instant on equal links
-    "duplicate_ballots": dict(faults=[], network=sim.Network(latency=sim.Constant(0.01))),
+    "duplicate_ballots": {"faults": [], "network": sim.Network(latency=sim.Constant(0.01))},
 }
 
 
@@ -127,10 +127,10 @@ def amnesia(seed):
 
 
 MULTI_SCRIPTS = {
-    "ignore_accepted_value": lambda seed: dict(faults=amnesia(seed)),
-    "acceptor_forgets_promise": lambda seed: dict(faults=amnesia(seed)),
+    "ignore_accepted_value": lambda seed: {"faults": amnesia(seed)},
+    "acceptor_forgets_promise": lambda seed: {"faults": amnesia(seed)},
     # every node times out at once and, sharing ballot (1, ''), all lead at once
-    "duplicate_ballots": lambda seed: dict(election_timeout=(0.2, 0.2)),
+    "duplicate_ballots": lambda seed: {"election_timeout": (0.2, 0.2)},
 }
 
 

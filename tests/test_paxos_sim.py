@@ -2,7 +2,6 @@
 flexible quorums, bad input."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from dsalgo import paxos, quorum, sim
@@ -23,10 +22,10 @@ def tables_equal(a, b):
 
 @pytest.mark.parametrize("variant", ["single", "multi"])
 def test_same_seed_gives_identical_tables_and_another_seed_does_not(variant):
-    kw = dict(variant=variant, duration=1.0,
-              faults=[sim.Nemesis(crash=2.0, partition=1.0, pause=1.0, max_crashed=2,
+    kw = {"variant": variant, "duration": 1.0,
+              "faults": [sim.Nemesis(crash=2.0, partition=1.0, pause=1.0, max_crashed=2,
                                   mean_duration=0.1)],
-              network=sim.Network(latency=sim.Exponential(mean=0.005), drop_rate=0.02))
+              "network": sim.Network(latency=sim.Exponential(mean=0.005), drop_rate=0.02)}
     a, b, c = (paxos.simulate(5, seed=s, **kw) for s in (11, 11, 12))
     assert tables_equal(a, b) and a.params == b.params
     assert not tables_equal(a, c)
@@ -106,7 +105,7 @@ def test_unsafe_flexible_quorums_are_refused_unless_asked_for():
 @pytest.mark.parametrize("variant", ["single", "multi"])
 @pytest.mark.parametrize("how", ["sizes", "system"])
 def test_non_intersecting_quorums_let_two_halves_decide_differently(variant, how):
-    q = dict(q1=2, q2=2) if how == "sizes" else dict(q1=quorum.flexible(4, 2, 2, unsafe=True))
+    q = {"q1": 2, "q2": 2} if how == "sizes" else {"q1": quorum.flexible(4, 2, 2, unsafe=True)}
     c1, c2 = (["c1"], ["c2"]) if variant == "multi" else ([], [])
     split = [sim.Partition([["n1", "n3"] + c1, ["n2", "n4"] + c2], at=0.0)]
     bad = paxos.simulate(4, variant=variant, seed=1, duration=1.0, unsafe=True, faults=split,
@@ -211,39 +210,39 @@ def test_checker_on_a_run_where_nothing_happened_holds_vacuously_and_says_so():
 
 # ---------------------------------------------------------------- bad input
 BAD = [
-    (dict(n=0), ValueError, r"n must be an integer >= 1; got 0"),
-    (dict(n=2.5), TypeError, r"n must be an integer; got 2.5"),
-    (dict(variant="raft"), ValueError, r"variant must be one of 'single', 'multi'; got 'raft'"),
-    (dict(seed="x"), TypeError, r"seed must be an integer; got 'x'"),
-    (dict(duration=0), ValueError, r"duration must be > 0; got 0.0"),
-    (dict(proposers=4), ValueError, r"proposers must be an integer <= 3; got 4"),
-    (dict(clients=-1), ValueError, r"clients must be an integer >= 0; got -1"),
-    (dict(q1=0), ValueError, r"q1 must be an integer >= 1; got 0"),
-    (dict(q2=4), ValueError, r"q2 must be an integer <= 3; got 4"),
-    (dict(q1="majority"), TypeError, r"q1 must be a quorum size \(int\) or a quorum system"),
-    (dict(q1=quorum.majority(5)), ValueError, r"q1 must be a quorum system over the servers n1, n2, n3"),
-    (dict(unsafe="yes"), TypeError, r"unsafe must be True or False; got 'yes'"),
-    (dict(bugs="duplicate_ballots"), TypeError, r"bugs must be a collection of bug names"),
-    (dict(bugs={"off_by_one"}), ValueError, r"bugs item must be one of 'acceptor_forgets_promise'"),
-    (dict(backoff=(0.2, 0.1)), ValueError, r"backoff must be a \(low, high\) range with low <= high"),
-    (dict(retry_timeout=0), ValueError, r"retry_timeout must be > 0; got 0.0"),
-    (dict(heartbeat_interval=-1), ValueError, r"heartbeat_interval must be > 0; got -1.0"),
-    (dict(election_timeout=(0, 0.1)), ValueError, r"election_timeout\[0\] must be > 0; got 0.0"),
-    (dict(window=0), ValueError, r"window must be an integer >= 1; got 0"),
-    (dict(keys=0), ValueError, r"keys must be an integer >= 1; got 0"),
-    (dict(mix={"delete": 1}), ValueError, r"mix key must be one of 'put', 'get', 'cas'; got 'delete'"),
-    (dict(client_mode="open"), ValueError, r"rate must be given"),
-    (dict(client_timeout=0), ValueError, r"timeout must be > 0; got 0"),
-    (dict(retry_interval=0), ValueError, r"retry_interval must be > 0; got 0.0"),
-    (dict(network="lan"), TypeError, r"network must be a dsalgo.sim.Network; got 'lan'"),
-    (dict(faults=[sim.Crash("n9", at=1.0)]), ValueError, r"'n9' is not a node of this simulation"),
-    (dict(faults=5), TypeError, r"faults must be an iterable of faults; got 5"),
+    ({"n": 0}, ValueError, r"n must be an integer >= 1; got 0"),
+    ({"n": 2.5}, TypeError, r"n must be an integer; got 2.5"),
+    ({"variant": "raft"}, ValueError, r"variant must be one of 'single', 'multi'; got 'raft'"),
+    ({"seed": "x"}, TypeError, r"seed must be an integer; got 'x'"),
+    ({"duration": 0}, ValueError, r"duration must be > 0; got 0.0"),
+    ({"proposers": 4}, ValueError, r"proposers must be an integer <= 3; got 4"),
+    ({"clients": -1}, ValueError, r"clients must be an integer >= 0; got -1"),
+    ({"q1": 0}, ValueError, r"q1 must be an integer >= 1; got 0"),
+    ({"q2": 4}, ValueError, r"q2 must be an integer <= 3; got 4"),
+    ({"q1": "majority"}, TypeError, r"q1 must be a quorum size \(int\) or a quorum system"),
+    ({"q1": quorum.majority(5)}, ValueError, r"q1 must be a quorum system over the servers n1, n2, n3"),
+    ({"unsafe": "yes"}, TypeError, r"unsafe must be True or False; got 'yes'"),
+    ({"bugs": "duplicate_ballots"}, TypeError, r"bugs must be a collection of bug names"),
+    ({"bugs": {"off_by_one"}}, ValueError, r"bugs item must be one of 'acceptor_forgets_promise'"),
+    ({"backoff": (0.2, 0.1)}, ValueError, r"backoff must be a \(low, high\) range with low <= high"),
+    ({"retry_timeout": 0}, ValueError, r"retry_timeout must be > 0; got 0.0"),
+    ({"heartbeat_interval": -1}, ValueError, r"heartbeat_interval must be > 0; got -1.0"),
+    ({"election_timeout": (0, 0.1)}, ValueError, r"election_timeout\[0\] must be > 0; got 0.0"),
+    ({"window": 0}, ValueError, r"window must be an integer >= 1; got 0"),
+    ({"keys": 0}, ValueError, r"keys must be an integer >= 1; got 0"),
+    ({"mix": {"delete": 1}}, ValueError, r"mix key must be one of 'put', 'get', 'cas'; got 'delete'"),
+    ({"client_mode": "open"}, ValueError, r"rate must be given"),
+    ({"client_timeout": 0}, ValueError, r"timeout must be > 0; got 0"),
+    ({"retry_interval": 0}, ValueError, r"retry_interval must be > 0; got 0.0"),
+    ({"network": "lan"}, TypeError, r"network must be a dsalgo.sim.Network; got 'lan'"),
+    ({"faults": [sim.Crash("n9", at=1.0)]}, ValueError, r"'n9' is not a node of this simulation"),
+    ({"faults": 5}, TypeError, r"faults must be an iterable of faults; got 5"),
 ]
 
 
 @pytest.mark.parametrize("kwargs, exc, match", BAD, ids=[str(k) for k, _e, _m in BAD])
 def test_bad_input_is_refused_naming_parameter_value_and_what_is_accepted(kwargs, exc, match):
-    args = dict(n=3, duration=0.1)
+    args = {"n": 3, "duration": 0.1}
     args.update(kwargs)
     with pytest.raises(exc, match=match):
         paxos.simulate(**args)

@@ -3,9 +3,23 @@
 import pytest
 
 from dsalgo import quorum, sim
-from dsalgo.paxos import (Accept, Accepted, Acceptor, Catchup, Decided, Heartbeat,
-                          MultiPaxosNode, Nack, PaxosClient, Prepare, Promise, Redirect, Reply,
-                          Request, SingleDecreeNode)
+from dsalgo.paxos import (
+    Accept,
+    Accepted,
+    Acceptor,
+    Catchup,
+    Decided,
+    Heartbeat,
+    MultiPaxosNode,
+    Nack,
+    PaxosClient,
+    Prepare,
+    Promise,
+    Redirect,
+    Reply,
+    Request,
+    SingleDecreeNode,
+)
 from dsalgo.sim import CancelTimer, Complete, Emit, Send, SetTimer
 
 IDS = ["n1", "n2", "n3"]
@@ -54,7 +68,7 @@ def proposer(value="v1", bugs=(), disk=None, ident="n1"):
 
 
 def test_proposer_starts_phase_one_with_a_fresh_ballot():
-    node, ctx = proposer()
+    _node, ctx = proposer()
     assert ctx.take() == [Emit("propose", {"value": "v1"}), SetTimer("retry", 0.1),
                           Send("n2", Prepare(B1, 0)), Send("n3", Prepare(B1, 0))]
     assert ctx.disk["round"] == 1 and ctx.disk["promised"] == B1
@@ -107,13 +121,13 @@ def test_preempted_proposer_backs_off_for_a_random_time_then_uses_a_higher_round
 
 
 def test_a_restarted_proposer_never_reuses_its_ballot():
-    node, ctx = proposer()
-    again, ctx2 = proposer(disk=ctx.disk)
+    _node, ctx = proposer()
+    _again, ctx2 = proposer(disk=ctx.disk)
     assert Send("n2", Prepare((2, "n1"), 0)) in ctx2.take()
 
 
 def test_bug_duplicate_ballots_drops_the_proposer_from_the_ballot():
-    node, ctx = proposer(bugs={"duplicate_ballots"})
+    _node, ctx = proposer(bugs={"duplicate_ballots"})
     assert Send("n2", Prepare((1, ""), 0)) in ctx.take()
 
 
@@ -139,14 +153,14 @@ def leader(window=8, entries=(), bugs=()):
 
 
 def test_new_leader_announces_itself_with_heartbeats():
-    node, ctx = leader()
+    _node, ctx = leader()
     assert ctx.take() == [CancelTimer("election"), Emit("leader", {"round": 1}),
                           Send("n2", Heartbeat(B1, 0)), Send("n3", Heartbeat(B1, 0)),
                           SetTimer("heartbeat", 0.05)]
 
 
 def test_new_leader_re_proposes_accepted_values_and_fills_holes_with_noops():
-    node, ctx = leader(entries=[(1, (0, "n2"), (7, "c1", "put", 0, 7))])
+    _node, ctx = leader(entries=[(1, (0, "n2"), (7, "c1", "put", 0, 7))])
     sends = [e for e in ctx.take() if isinstance(e, Send) and isinstance(e.msg, Accept)]
     assert sends == [Send("n2", Accept(B1, 0, None)), Send("n3", Accept(B1, 0, None)),
                      Send("n2", Accept(B1, 1, (7, "c1", "put", 0, 7))),
@@ -154,7 +168,7 @@ def test_new_leader_re_proposes_accepted_values_and_fills_holes_with_noops():
 
 
 def test_bug_ignore_accepted_value_overwrites_the_log_with_noops():
-    node, ctx = leader(entries=[(0, (0, "n2"), (7, "c1", "put", 0, 7))],
+    _node, ctx = leader(entries=[(0, (0, "n2"), (7, "c1", "put", 0, 7))],
                        bugs={"ignore_accepted_value"})
     assert Send("n2", Accept(B1, 0, None)) in ctx.take()
 

@@ -25,14 +25,44 @@ from .checker import check
 from .client import PaxosClient
 from .harness import BUGS, VARIANTS, resolve_quorums, simulate
 from .measures import decision_time, summary
-from .messages import (Accept, Accepted, Catchup, Decided, Heartbeat, Nack, Prepare, Promise,
-                       Redirect, Reply, Request)
+from .messages import (
+                       Accept,
+                       Accepted,
+                       Catchup,
+                       Decided,
+                       Heartbeat,
+                       Nack,
+                       Prepare,
+                       Promise,
+                       Redirect,
+                       Reply,
+                       Request,
+)
 from .multi import MultiPaxosNode, apply_command
 from .single import SingleDecreeNode
 
 __all__ = [
-    "simulate", "check", "resolve_quorums", "BUGS", "VARIANTS", "decision_time", "summary",
-    "SingleDecreeNode", "MultiPaxosNode", "PaxosClient", "Acceptor", "apply_command",
-    "Prepare", "Promise", "Accept", "Accepted", "Decided", "Nack", "Heartbeat", "Catchup",
-    "Request", "Reply", "Redirect",
+                       "BUGS",
+                       "VARIANTS",
+                       "Accept",
+                       "Accepted",
+                       "Acceptor",
+                       "Catchup",
+                       "Decided",
+                       "Heartbeat",
+                       "MultiPaxosNode",
+                       "Nack",
+                       "PaxosClient",
+                       "Prepare",
+                       "Promise",
+                       "Redirect",
+                       "Reply",
+                       "Request",
+                       "SingleDecreeNode",
+                       "apply_command",
+                       "check",
+                       "decision_time",
+                       "resolve_quorums",
+                       "simulate",
+                       "summary",
 ]

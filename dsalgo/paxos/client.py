@@ -76,11 +76,10 @@ class PaxosClient(sim.Client):
             self.leader = src
             self._forget(ctx, msg.op_id)
             self.finish(ctx, msg.op_id, msg.status, msg.result)
-        elif msg.__class__ is Redirect:
-            if msg.leader is not None and msg.leader != src:
-                self.leader = msg.leader
-                self._send(ctx, msg.op_id)
-            # no better guess: the retry timer moves on to the next server
+        elif msg.__class__ is Redirect and msg.leader is not None and msg.leader != src:
+            # a better guess; without one, the retry timer moves on to the next server
+            self.leader = msg.leader
+            self._send(ctx, msg.op_id)
 
     def on_client_timer(self, ctx, name):
         if name.startswith("retry:"):

@@ -16,7 +16,7 @@ from .multi import MultiPaxosNode
 from .quorums import Quorums, intersecting
 from .single import SingleDecreeNode
 
-__all__ = ["simulate", "BUGS", "VARIANTS", "resolve_quorums"]
+__all__ = ["BUGS", "VARIANTS", "resolve_quorums", "simulate"]
 
 #: The deliberate defects ``bugs=`` accepts.
 BUGS = ("acceptor_forgets_promise", "ignore_accepted_value", "duplicate_ballots")
@@ -202,7 +202,7 @@ def simulate(n: int = 3, *, variant: str = "multi", seed: int = 0, duration: flo
     quorums = resolve_quorums(n, q1, q2, unsafe=unsafe)
     workload = sim.KVWorkload(keys=keys, mix=mix)
     servers = [f"n{i}" for i in range(1, n + 1)]
-    options = dict(mode=client_mode, concurrency=concurrency, rate=rate, timeout=client_timeout)
+    options = {"mode": client_mode, "concurrency": concurrency, "rate": rate, "timeout": client_timeout}
     if variant == "multi" and clients:
         PaxosClient(servers, workload, **options)   # validate the client options here
 

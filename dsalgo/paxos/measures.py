@@ -65,7 +65,7 @@ def summary(run, *, after: float = 0.0) -> dict:
     msgs = run.messages
     sent = int((msgs["t_send"] >= after).sum()) if len(msgs) else 0
     return {
-        "ops_ok": int(len(ok)),
+        "ops_ok": len(ok),
         "throughput": len(ok) / window,
         "latency_p50": float(np.percentile(lat, 50)) if len(lat) else math.nan,
         "latency_p99": float(np.percentile(lat, 99)) if len(lat) else math.nan,

@@ -16,8 +16,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ZERO_BALLOT", "NOOP", "Prepare", "Promise", "Accept", "Accepted", "Decided", "Nack",
-           "Heartbeat", "Catchup", "Request", "Reply", "Redirect"]
+__all__ = [
+    "NOOP",
+    "ZERO_BALLOT",
+    "Accept",
+    "Accepted",
+    "Catchup",
+    "Decided",
+    "Heartbeat",
+    "Nack",
+    "Prepare",
+    "Promise",
+    "Redirect",
+    "Reply",
+    "Request",
+]
 
 #: Below every ballot a proposer can choose (rounds start at 1).
 ZERO_BALLOT = (0, "")

@@ -45,8 +45,21 @@ from collections import deque
 from dsalgo import sim
 
 from .acceptor import Acceptor
-from .messages import (NOOP, ZERO_BALLOT, Accept, Accepted, Catchup, Decided, Heartbeat, Nack,
-                       Prepare, Promise, Redirect, Reply, Request)
+from .messages import (
+    NOOP,
+    ZERO_BALLOT,
+    Accept,
+    Accepted,
+    Catchup,
+    Decided,
+    Heartbeat,
+    Nack,
+    Prepare,
+    Promise,
+    Redirect,
+    Reply,
+    Request,
+)
 
 __all__ = ["MultiPaxosNode", "apply_command"]
 

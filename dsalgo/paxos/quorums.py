@@ -33,7 +33,7 @@ class Quorums:
     (True, True)
     """
 
-    __slots__ = ("read", "write", "is_read_quorum", "is_write_quorum")
+    __slots__ = ("is_read_quorum", "is_write_quorum", "read", "write")
 
     def __init__(self, read, write=None):
         write = read if write is None else write

@@ -21,6 +21,7 @@ from dsalgo.histories.edn import EDNError, parse_edn
 
 LOG = """\
 2017-01-01 00:00:00 some other log line that is ignored
+INFO  jepsen.util - Relative time begins now
 INFO  jepsen.util - 0\t:invoke\t:read\tnil
 INFO  jepsen.util - 1   :invoke :cas    [1 2]
 INFO  jepsen.util - 0\t:ok\t:read\t1
@@ -50,10 +51,10 @@ def test_read_jepsen_log(tmp_path):
     assert h["status"].tolist() == ["ok", "fail", "info", "fail", "info"]
     assert h["value"].tolist() == [None, [1, 2], 4, None, 5]
     assert h["result"].tolist() == [1, None, None, None, None]
-    assert h["t_invoke"].tolist() == [2.0, 3.0, 6.0, 8.0, 11.0]
-    assert h["t_complete"].tolist()[:2] == [4.0, 5.0]
+    assert h["t_invoke"].tolist() == [3.0, 4.0, 7.0, 9.0, 12.0]
+    assert h["t_complete"].tolist()[:2] == [5.0, 6.0]
     assert math.isnan(h["t_complete"][2]) and math.isnan(h["t_complete"][4])
-    assert h["t_complete"][3] == 9.0
+    assert h["t_complete"][3] == 10.0
     assert str(h["status"].dtype) == "category"
 
 

@@ -20,7 +20,8 @@ status ``info`` and no ``t_complete``.
 What it simplifies: the Porcupine logs carry no clock, so times are **line numbers** (a
 logical clock in which only order matters; the checker only compares times).  An EDN map
 with a ``:time`` field (Jepsen writes nanoseconds) uses it, in seconds.  Nemesis events and
-log lines not from ``jepsen.util`` are skipped.  A malformed line raises ``ValueError``
+log lines that are not operation events (not from ``jepsen.util``, or not of the form
+``<process> :<type> …``) are skipped.  A malformed line raises ``ValueError``
 naming the file, the line and what was expected.
 """
 
@@ -158,6 +159,9 @@ def read_jepsen_log(path) -> pd.DataFrame:
             if "jepsen.util" not in line:
                 continue
             m = _LOG_LINE.search(line)
+            if m and not (m.group(1).isdigit() or m.group(1) == ":nemesis"
+                          or m.group(2).startswith(":")):
+                continue                # a jepsen.util message, not an operation event
             if not m:
                 raise m_.error(lineno, f"expected '<process> :<type> :<f> <value>' after "
                                        f"'jepsen.util -'; got {line.strip()!r}")

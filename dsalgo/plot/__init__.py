@@ -11,3 +11,4 @@ from .balance import key_movement, latency_vs_utilization, load_spread, queue_le
 from .timeline import history_timeline  # noqa: E402,F401
 from .locks import lock_timeline  # noqa: E402,F401
 from .txn import blocking_time  # noqa: E402,F401
+from .raft import downtime_cdf, raft_logs  # noqa: E402,F401

@@ -76,7 +76,7 @@ def _targeted_run(seed: int, bug: str, *, duration: float = 3.0, p: float = 0.3)
     # trigger kind -> (probability, restart delay range)
     leader_kill = {"commit": (p, (0.05, 0.4)), "append": (p / 3, (0.05, 0.4))}
     if bug == "commit_prior_term":
-        triggers, n, et, loss = leader_kill, 3, (0.150, 0.300), 0.3
+        triggers, n, et, loss = leader_kill, 5, (0.150, 0.300), 0.02
         knobs = {"noop": False, "max_entries": 1}
     else:
         triggers, n, et, loss = {"vote": (p, (0.005, 0.05)), "commit": (p / 10, (0.05, 0.4))}, \
@@ -91,7 +91,7 @@ def _targeted_run(seed: int, bug: str, *, duration: float = 3.0, p: float = 0.3)
     for c in ("c1", "c2"):
         s.add_node(c, lambda: raft.RaftClient(list(config.servers), workload, think=0.02,
                                               timeout=0.5))
-    s.add_faults([sim.Nemesis(partition=0.5, mean_duration=0.3, end=duration - 0.8)])
+    s.add_faults([sim.Nemesis(partition=3.0, mean_duration=0.3, end=duration - 0.8)])
     state = {"leaders": set(), "victim": None, "down_until": {}}
 
     def observe(sim_, time, node, kind, fields):

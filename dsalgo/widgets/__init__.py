@@ -3,3 +3,4 @@ redraws its charts when a control changes."""
 
 from .quorum import quorum_explorer  # noqa: E402,F401
 from .locks import locks_explorer  # noqa: E402,F401
+from .raft import failover_explorer  # noqa: E402,F401

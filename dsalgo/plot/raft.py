@@ -1,0 +1,146 @@
+"""Raft charts: the downtime CDFs of the failover study (Figure 16) and server logs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["downtime_cdf", "raft_logs"]
+
+
+def _axes(ax, figsize=(8, 4)):
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def downtime_cdf(df: pd.DataFrame, *, by: str | None = None, value: str = "downtime",
+                 ax=None, title: str | None = None, log_x: bool = False):
+    """Empirical CDF of leader-failover downtime, one line per group, as in Figure 16.
+
+    A trial that never converged (NaN downtime) counts as longer than every measured one,
+    so its line stops below 1.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of :func:`dsalgo.raft.failover_trials` (seconds), with a ``by`` column to group.
+    by : str, optional
+        Column naming the group of each row (e.g. the election-timeout range).
+    value : str
+        The column to draw (seconds; drawn in ms).
+    ax : matplotlib Axes, optional
+    title : str, optional
+    log_x : bool
+        Logarithmic time axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from dsalgo import plot
+    >>> df = pd.DataFrame({"downtime": [0.2, 0.3, float("nan")], "range": ["a", "a", "a"]})
+    >>> ax = plot.downtime_cdf(df, by="range")
+    >>> ax.get_lines()[0].get_ydata().max().round(3), ax.get_xlabel()
+    (np.float64(0.667), 'downtime (ms)')
+    """
+    if value not in df.columns:
+        raise ValueError(f"value must be a column of df; got {value!r} (columns: "
+                         f"{', '.join(map(str, df.columns))})")
+    if by is not None and by not in df.columns:
+        raise ValueError(f"by must be a column of df; got {by!r}")
+    ax = _axes(ax)
+    groups = [(None, df)] if by is None else list(df.groupby(by, sort=False, observed=True))
+    for name, g in groups:
+        x = np.sort(g[value].to_numpy(dtype=float))
+        total = len(x)
+        x = x[~np.isnan(x)] * 1000.0
+        if total == 0:
+            continue
+        y = np.arange(1, len(x) + 1) / total
+        label = value if name is None else str(name)
+        if len(x) < total:
+            label += f" ({total - len(x)} of {total} > limit)"
+        ax.step(x, y, where="post", label=label)
+    ax.set_xlabel(f"{value} (ms)")
+    ax.set_ylabel("cumulative fraction of trials")
+    ax.set_ylim(0, 1.02)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_title(title or f"CDF of {value}")
+    ax.grid(alpha=0.3)
+    ax.legend(title=by, fontsize="small")
+    return ax
+
+
+def raft_logs(run, *, at: float | None = None, ax=None, title: str | None = None):
+    """Draw every server's log at time ``at`` (default: the end), one row per server, one
+    cell per entry coloured and labelled by its term, as in Figures 6–8 of the paper.
+    Committed entries (as far as some server had committed them by then) are outlined.
+
+    Parameters
+    ----------
+    run : Run
+        A Raft run (only ``run.events`` is used: ``append``, ``truncate``, ``commit``).
+    at : float, optional
+        Time in seconds.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from dsalgo import raft, plot
+    >>> ax = plot.raft_logs(raft.scenarios.figure8(), at=1.5)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['n1', 'n2', 'n3', 'n4', 'n5']
+    """
+    from matplotlib.patches import Rectangle
+
+    ev = run.events
+    t = run.until if at is None else at
+    servers = sorted({str(n) for n in ev.loc[ev["kind"] == "append", "node"]},
+                     key=lambda s: (len(s), s)) or [n for n in run.nodes if n.startswith("n")]
+    logs = {s: [] for s in servers}
+    committed = 0
+    sel = ev[(ev["time"] <= t) & ev["kind"].isin(["append", "truncate", "commit"])]
+    for row in sel.itertuples(index=False):
+        node = str(row.node)
+        i = int(row.log_index)
+        if row.kind == "append":
+            log = logs.setdefault(node, [])
+            del log[i - 1:]
+            log.append(int(row.entry_term))
+        elif row.kind == "truncate":
+            del logs.setdefault(node, [])[i - 1:]
+        else:
+            committed = max(committed, i)
+    ax = _axes(ax, figsize=(8, 0.5 + 0.45 * len(servers)))
+    import matplotlib.pyplot as plt
+    cmap = plt.get_cmap("tab10")
+    width = max([len(v) for v in logs.values()] + [1])
+    for r, s in enumerate(servers):
+        for i, term in enumerate(logs.get(s, [])):
+            ax.add_patch(Rectangle((i + 1 - 0.45, r - 0.4), 0.9, 0.8, color=cmap(term % 10),
+                                   alpha=0.6, lw=2 if i < committed else 0,
+                                   ec="black" if i < committed else None))
+            ax.text(i + 1, r, str(term), ha="center", va="center")
+    ax.set_xlim(0.4, width + 0.6)
+    ax.set_ylim(len(servers) - 0.5, -0.5)
+    ax.set_xticks(range(1, width + 1))
+    ax.set_yticks(range(len(servers)), servers)
+    ax.set_xlabel("log index (cell label: term of the entry; outlined: committed)")
+    ax.set_ylabel("server")
+    ax.set_title(title or f"server logs at t = {t * 1000:.0f} ms")
+    from matplotlib.patches import Patch
+    terms = sorted({x for v in logs.values() for x in v})
+    ax.legend(handles=[Patch(color=cmap(x % 10), alpha=0.6, label=f"term {x}") for x in terms],
+              loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    return ax

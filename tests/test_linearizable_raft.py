@@ -14,7 +14,7 @@ from dsalgo.check import linearizable
 
 SERVERS = [f"n{i}" for i in range(1, 6)]
 KNOBS = {"clients": 5, "keys": 1, "mix": {"get": 0.8, "put": 0.2}, "think": 0.02,
-             "election_timeout": (0.05, 0.10), "heartbeat_interval": 0.015}
+         "election_timeout": (0.05, 0.10), "heartbeat_interval": 0.015}
 
 
 def isolated_leader_run(seed, reads):

@@ -178,7 +178,7 @@ def test_scenarios_show_what_breaks_and_what_fencing_prevents():
 def test_soak_samples_pass():
     for name in ("locks-redlock", "locks-redlock-crash", "locks-zookeeper",
                  "locks-zookeeper-fencing"):
-        result = soak(name, runs=12)
+        result = soak(name, runs=6)
         assert result.passed == result.runs, result.report()
-    result = soak("locks-redlock", runs=12)
-    assert result.ok, result.report()
+        if name in ("locks-redlock", "locks-zookeeper"):
+            assert result.ok, result.report()   # contended and handed over, too

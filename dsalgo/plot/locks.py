@@ -33,7 +33,8 @@ def lock_timeline(run, *, ax=None, title=None, types=None, time_range=None, max_
     time_range : (float, float), optional
         Seconds to show.
     max_messages : int
-        Draw at most this many messages.
+        Draw at most this many messages (the earliest; the title says when some were left
+        out).
 
     Returns
     -------
@@ -57,6 +58,8 @@ def lock_timeline(run, *, ax=None, title=None, types=None, time_range=None, max_
         types = sorted(all_types - {"Ping", "Pong", "Proposal", "Ack"})
     ax = spacetime(run, ax=ax, nodes=order, types=types, time_range=time_range,
                    max_messages=max_messages)
+    base_title = ax.get_title()
+    shown = base_title[base_title.index(" (first"):] if " (first" in base_title else ""
     t1 = run.until if time_range is None else time_range[1]
     y = {n: i for i, n in enumerate(order)}
     colors = _client_colors(len(clients))
@@ -94,7 +97,7 @@ def lock_timeline(run, *, ax=None, title=None, types=None, time_range=None, max_
     if title is None:
         p = run.params
         title = p.get("scenario") or p.get("algorithm") or "lock run"
-    ax.set_title(f"{title}: space-time diagram")
+    ax.set_title(f"{title}: space-time diagram{shown}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 

@@ -79,6 +79,7 @@ def locks_explorer(ttl: float = 1.0, pause: float = 1.5, drift: float = 0.0,
     image = widgets.Image(format="png")
     fig = Figure(figsize=(12, 4.5))  # a bare Figure: nothing shown twice between redraws
     ax = fig.subplots()
+    fig.subplots_adjust(left=0.06, right=0.74, bottom=0.12, top=0.91)  # room for the legend
     box = widgets.VBox([widgets.HBox(list(sliders.values())[:2]),
                         widgets.HBox(list(sliders.values())[2:]), summary, image])
 
@@ -93,9 +94,8 @@ def locks_explorer(ttl: float = 1.0, pause: float = 1.5, drift: float = 0.0,
                          f"{i['expired']} expired by validity, {i['writes_accepted']} writes "
                          f"accepted, {i['writes_rejected']} rejected.")
         ax.clear()
-        lock_timeline(run, ax=ax, title=f"RedLock, TTL {v['ttl']:g} s, c1 paused "
+        lock_timeline(run, ax=ax, max_messages=300, title=f"RedLock, TTL {v['ttl']:g} s, c1 paused "
                                         f"{v['pause']:g} s, c1 drift {v['drift']:+.3f}")
-        fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=80)
         image.value = buf.getvalue()

@@ -187,6 +187,14 @@ def test_kv_model_needs_key_column():
         linearizable(h(("c1", "put", "x", 1, None, 0, 1, "ok")).drop(columns="key"), "kv")
 
 
+def test_duplicate_op_ids():
+    hist = h(("c1", "put", "x", 1, None, 0, 1, "ok"), ("c2", "get", "x", None, 1, 2, 3, "ok"))
+    hist.loc[1, "op_id"] = 0
+    with pytest.raises(ValueError, match=r"history has duplicate op_id values \[0\]; each "
+                                         "operation needs its own op_id"):
+        linearizable(hist, "kv")
+
+
 def test_unknown_model_name():
     with pytest.raises(ValueError, match="model must be one of 'register', 'cas-register', "
                                          "'kv'; got 'queue'"):

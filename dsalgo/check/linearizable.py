@@ -61,6 +61,10 @@ def _prepare(history, model: Model):
     if missing:
         raise ValueError(f"history is missing columns {missing}; a history table has "
                          f"{_REQUIRED + ['process', 'key']}")
+    dup = history["op_id"][history["op_id"].duplicated()]
+    if len(dup):
+        raise ValueError(f"history has duplicate op_id values {sorted(set(dup))[:5]}; each "
+                         f"operation needs its own op_id")
     parts: dict = {}
     rows: dict = {}
     keys = history[model.partition_by] if model.partition_by else [None] * len(history)
@@ -173,6 +177,14 @@ def linearizable(history, model="cas-register", *, time_limit: float | None = 60
         violation: ``key, op_id, prefix_end, prefix_ops, involved, states``),
         ``undecided`` (keys the time limit cut short), ``witness`` (a linearization order
         of op ids per key, when linearizable), ``ops``, ``keys``, ``seconds``.
+
+    Notes
+    -----
+    The search is exponential in the number of operations that overlap in time, not in the
+    length of the history (see notebook 07).  A non-linearizable key must be searched
+    exhaustively before it can be reported, which on a large, highly concurrent key can
+    take longer than any time limit; with ``stop_at_first=True`` the first key shown bad
+    decides the verdict, as in Porcupine.
 
     Examples
     --------

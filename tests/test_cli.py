@@ -166,3 +166,9 @@ def test_bad_parameter_tokens(tokens, message):
 def test_values_are_read_as_literals():
     assert parse_params(["--a", "true", "--b", "None", "--c", "[1, 2]", "--d", "p2c"]) == {
         "a": True, "b": None, "c": [1, 2], "d": "p2c"}
+
+
+@pytest.mark.parametrize("name", list(cli.ALGORITHMS))
+def test_every_installed_algorithm_resolves_to_its_simulate(name):
+    module = pytest.importorskip(cli.ALGORITHMS[name])
+    assert cli.resolve_algorithm(name) is module.simulate

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 import numpy as np
+import pandas as pd
 
 from .cache import PREFIX
 
@@ -29,6 +30,8 @@ RESERVED = ("seed", "wall_time", "error")
 def _scalar(name, value):
     if isinstance(value, np.generic):
         value = value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
     if value is None or isinstance(value, (bool, str, numbers.Integral)):
         return value
     if isinstance(value, numbers.Real):
@@ -38,8 +41,6 @@ def _scalar(name, value):
 
 
 def _rows(out, params) -> list[dict]:
-    import pandas as pd
-
     if isinstance(out, pd.DataFrame):
         rows = out.to_dict("records")
     elif isinstance(out, pd.Series):

@@ -152,3 +152,11 @@ def test_recipe_wakes_one_waiter_per_release_naive_wakes_them_all():
     assert (naive["notifications"] > 1).any()
     assert naive["notifications"].mean() > recipe["notifications"].mean()
     assert naive["messages"].mean() > recipe["messages"].mean()
+
+
+def test_herd_and_intervals_work_on_a_loaded_run(tmp_path):
+    run = zookeeper.simulate(clients=3, recipe="naive", seed=2, duration=0.6)
+    loaded = sim.load_run(run.save(tmp_path / "zk"))
+    assert locks.herd(loaded).equals(locks.herd(run))
+    assert locks.holding_intervals(loaded).equals(locks.holding_intervals(run))
+    assert locks.acquisition_waits(loaded).equals(locks.acquisition_waits(run))

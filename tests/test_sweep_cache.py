@@ -147,3 +147,28 @@ def test_a_part_whose_first_cell_failed_keeps_the_columns_of_the_others(tmp_path
              ((0, 2), ([], 0.3, None))]
     store.write(batch)
     assert store.load() == dict(batch)
+
+
+def test_a_failed_write_leaves_no_partial_file_and_the_rerun_completes(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    real, calls = pq.write_table, []
+
+    def disk_full_on_third_write(table, where, **kw):
+        calls.append(where)
+        if len(calls) == 3:
+            Path(where).write_bytes(b"PAR1 half a file")
+            raise OSError(28, "No space left on device")
+        return real(table, where, **kw)
+
+    monkeypatch.setattr(pq, "write_table", disk_full_on_third_write)
+    cache = tmp_path / "c"
+    with pytest.raises(OSError, match="No space left"):
+        sweep(counted, {"x": [1, 2]}, seeds=range(2), cache=cache, progress=False)
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["_sweep.json", "part",
+                                                                    "part"]
+    monkeypatch.setattr(pq, "write_table", real)
+    CALLS.clear()
+    resumed = sweep(counted, {"x": [1, 2]}, seeds=range(2), cache=cache, progress=False)
+    assert CALLS == [(2, 0), (2, 1)]  # the cell whose save failed is computed again
+    _equal(resumed, sweep(counted, {"x": [1, 2]}, seeds=range(2), progress=False))

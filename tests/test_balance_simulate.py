@@ -215,3 +215,25 @@ def test_same_tables_in_another_process_whatever_the_hash_seed():
     out = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**os.environ, "PYTHONHASHSEED": h}).stdout for h in ("1", "2")}
     assert len(out) == 1
+
+
+def test_many_balancers_blind_least_outstanding_but_not_jsq():
+    # each balancer counts only its own requests; backends report to every balancer
+    kw = dict(servers=10, utilization=0.85, requests=8000, seed=0)
+    mean = lambda p, n: B.response_times(B.simulate(p, balancers=n, **kw), warmup=50.0).mean()
+    assert mean("least_outstanding", 4) > 1.3 * mean("least_outstanding", 1)
+    assert mean("jsq", 4) < 1.1 * mean("jsq", 1)
+
+
+def test_lognormal_service_keeps_the_offered_utilization():
+    service = sim.LogNormal(median=0.5, sigma=1.0)
+    run = B.simulate("least_outstanding", servers=6, utilization=0.6, requests=5000, seed=0,
+                     service=service)
+    assert run.params["rate"] == pytest.approx(0.6 * 6 / service.mean)
+    assert B.server_loads(run, warmup=50.0)["utilization"].mean() == pytest.approx(0.6, abs=0.04)
+
+
+def test_central_queue_sends_work_to_the_fastest_idle_backend():
+    run = B.simulate("central_queue", servers=[1, 4], utilization=0.3, requests=3000, seed=0)
+    share = B.server_loads(run)["share"].tolist()
+    assert share[1] > 0.75                       # the 4x server takes most requests

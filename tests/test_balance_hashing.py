@@ -80,7 +80,8 @@ def test_more_virtual_nodes_spread_the_circle_more_evenly():
         shares = [max(ConsistentHashRing([f"n{i}" for i in range(1, 11)], vnodes=v,
                                          seed=s).shares().values()) * 10 for s in range(10)]
         spread[v] = np.mean(shares)          # max share over the fair share 1/10
-    assert spread[200] < 1.3 < 2.0 < spread[1]
+    assert spread[200] < 1.3
+    assert spread[1] > 2.0
 
 
 def test_shares_sum_to_one_and_match_key_fractions():

@@ -6,10 +6,29 @@ from collections import Counter
 import pytest
 
 from dsalgo import sim
-from dsalgo.balance import (POLICIES, Backend, Balancer, BoundedConsistentHash, CentralQueue,
-                            Client, ConsistentHash, Done, JoinShortestQueue, LeastOutstanding,
-                            Load, Ping, Pong, PowerOfD, Random, Request, Response, RoundRobin,
-                            View, WeightedRoundRobin, make_policy)
+from dsalgo.balance import (
+    POLICIES,
+    Backend,
+    Balancer,
+    BoundedConsistentHash,
+    CentralQueue,
+    Client,
+    ConsistentHash,
+    Done,
+    JoinShortestQueue,
+    LeastOutstanding,
+    Load,
+    Ping,
+    Pong,
+    PowerOfD,
+    Random,
+    Request,
+    Response,
+    RoundRobin,
+    View,
+    WeightedRoundRobin,
+    make_policy,
+)
 from dsalgo.sim import CancelTimer, Complete, Emit, Invoke, Send, SetTimer
 
 # ------------------------------------------------------------------------ policies

@@ -59,8 +59,8 @@ def test_power_of_two_mean_response_is_near_the_supermarket_limit():
 
 
 def test_same_seed_same_tables_different_seed_different_tables():
-    kw = dict(policy="consistent_hash_bounded", servers=5, utilization=0.8, requests=1500,
-              key_skew=1.0, balancers=2)
+    kw = {"policy": "consistent_hash_bounded", "servers": 5, "utilization": 0.8, "requests": 1500,
+              "key_skew": 1.0, "balancers": 2}
     a, b, c = B.simulate(**kw, seed=3), B.simulate(**kw, seed=3), B.simulate(**kw, seed=4)
     assert a.history.equals(b.history) and a.events.equals(b.events)
     assert not a.history.equals(c.history)
@@ -91,7 +91,7 @@ def test_round_robin_is_exactly_even_and_weighted_follows_speeds():
 
 
 def test_stale_information_sometimes_makes_jsq_worse_than_random():
-    kw = dict(servers=10, utilization=0.8, requests=8000, seed=0)
+    kw = {"servers": 10, "utilization": 0.8, "requests": 8000, "seed": 0}
     fresh = B.response_times(B.simulate("jsq", **kw), warmup=50.0).mean()
     stale = B.response_times(B.simulate("jsq", info_delay=8.0, **kw), warmup=50.0).mean()
     rand = B.response_times(B.simulate("random", **kw), warmup=50.0).mean()
@@ -102,7 +102,7 @@ def test_stale_information_sometimes_makes_jsq_worse_than_random():
 
 
 def test_heterogeneous_speeds_overload_slow_servers_under_random():
-    kw = dict(servers=[1, 1, 2, 4], utilization=0.7, requests=4000, seed=0)
+    kw = {"servers": [1, 1, 2, 4], "utilization": 0.7, "requests": 4000, "seed": 0}
     rand = B.server_loads(B.simulate("random", **kw), warmup=50.0)
     wrr = B.server_loads(B.simulate("weighted_round_robin", **kw), warmup=50.0)
     assert rand["utilization"].iloc[0] > 0.97            # offered 8 * 0.7 / 4 = 1.4 > 1
@@ -148,7 +148,7 @@ def test_user_policy_objects_are_copied_per_balancer():
 
 def test_bimodal_service_has_the_right_mean_and_a_heavier_tail():
     bim = B.Bimodal(fast=0.5, slow=10.5, p_slow=0.05)
-    kw = dict(servers=8, utilization=0.6, requests=6000, seed=0)
+    kw = {"servers": 8, "utilization": 0.6, "requests": 6000, "seed": 0}
     run = B.simulate("least_outstanding", service=bim, **kw)
     assert run.params["service_mean"] == 1.0
     busy = B.server_loads(run, warmup=50.0)["utilization"].mean()
@@ -163,39 +163,39 @@ def _e(message):
 
 
 @pytest.mark.parametrize("kwargs, exc, message", [
-    (dict(utilization=1.0), ValueError, "utilization must be in (0, 1) for a stable cluster; got 1.0"),
-    (dict(utilization=0.0), ValueError, "utilization must be in (0, 1); got 0.0"),
-    (dict(utilization=-0.2, allow_overload=True), ValueError, "utilization must be > 0; got -0.2"),
-    (dict(utilization="high"), TypeError, "utilization must be a real number; got 'high'"),
-    (dict(servers=[]), ValueError, "servers must be a count >= 1 or a non-empty list of speeds"),
-    (dict(servers=0), ValueError, "servers must be an integer >= 1; got 0"),
-    (dict(servers=[1.0, -2.0]), ValueError, "servers[1] must be > 0; got -2.0"),
-    (dict(servers="4"), TypeError, "servers must be a number of servers or a list of speeds"),
-    (dict(policy="power_of_d", servers=3, d=4), ValueError,
+    ({"utilization": 1.0}, ValueError, "utilization must be in (0, 1) for a stable cluster; got 1.0"),
+    ({"utilization": 0.0}, ValueError, "utilization must be in (0, 1); got 0.0"),
+    ({"utilization": -0.2, "allow_overload": True}, ValueError, "utilization must be > 0; got -0.2"),
+    ({"utilization": "high"}, TypeError, "utilization must be a real number; got 'high'"),
+    ({"servers": []}, ValueError, "servers must be a count >= 1 or a non-empty list of speeds"),
+    ({"servers": 0}, ValueError, "servers must be an integer >= 1; got 0"),
+    ({"servers": [1.0, -2.0]}, ValueError, "servers[1] must be > 0; got -2.0"),
+    ({"servers": "4"}, TypeError, "servers must be a number of servers or a list of speeds"),
+    ({"policy": "power_of_d", "servers": 3, "d": 4}, ValueError,
      "d must be at most the number of servers (3); got 4"),
-    (dict(d=0), ValueError, "d must be an integer >= 1; got 0"),
-    (dict(policy="fastest"), ValueError, "policy must be one of 'random'"),
-    (dict(policy=None), TypeError, "policy must be a policy name (str) or a Policy; got None"),
-    (dict(policy="central_queue", balancers=2), ValueError,
+    ({"d": 0}, ValueError, "d must be an integer >= 1; got 0"),
+    ({"policy": "fastest"}, ValueError, "policy must be one of 'random'"),
+    ({"policy": None}, TypeError, "policy must be a policy name (str) or a Policy; got None"),
+    ({"policy": "central_queue", "balancers": 2}, ValueError,
      "policy 'central_queue' keeps one shared queue and needs balancers=1; got balancers=2"),
-    (dict(service=1.0), TypeError, "service must be a service-time model"),
-    (dict(service=sim.Constant(0.0)), ValueError, "service must have a mean service time > 0"),
-    (dict(requests=0), ValueError, "requests must be an integer >= 1; got 0"),
-    (dict(balancers=0), ValueError, "balancers must be an integer >= 1; got 0"),
-    (dict(policy="consistent_hash_bounded", epsilon=0), ValueError, "epsilon must be > 0; got 0"),
-    (dict(vnodes=0), ValueError, "vnodes must be an integer >= 1; got 0"),
-    (dict(keys=0), ValueError, "keys must be an integer >= 1; got 0"),
-    (dict(key_skew=-1), ValueError, "key_skew must be >= 0; got -1"),
-    (dict(info_delay=-0.1), ValueError, "info_delay must be >= 0; got -0.1"),
-    (dict(hop=float("nan")), ValueError, "hop must be a number, not NaN"),
-    (dict(health_interval=0.01, hop=0.01), ValueError,
+    ({"service": 1.0}, TypeError, "service must be a service-time model"),
+    ({"service": sim.Constant(0.0)}, ValueError, "service must have a mean service time > 0"),
+    ({"requests": 0}, ValueError, "requests must be an integer >= 1; got 0"),
+    ({"balancers": 0}, ValueError, "balancers must be an integer >= 1; got 0"),
+    ({"policy": "consistent_hash_bounded", "epsilon": 0}, ValueError, "epsilon must be > 0; got 0"),
+    ({"vnodes": 0}, ValueError, "vnodes must be an integer >= 1; got 0"),
+    ({"keys": 0}, ValueError, "keys must be an integer >= 1; got 0"),
+    ({"key_skew": -1}, ValueError, "key_skew must be >= 0; got -1"),
+    ({"info_delay": -0.1}, ValueError, "info_delay must be >= 0; got -0.1"),
+    ({"hop": float("nan")}, ValueError, "hop must be a number, not NaN"),
+    ({"health_interval": 0.01, "hop": 0.01}, ValueError,
      "health_interval must exceed a probe's round trip 2*hop + info_delay = 0.02 s; got 0.01"),
-    (dict(timeout=0), ValueError, "timeout must be > 0; got 0"),
-    (dict(policy="weighted_round_robin", weights=[1, 2]), ValueError,
+    ({"timeout": 0}, ValueError, "timeout must be > 0; got 0"),
+    ({"policy": "weighted_round_robin", "weights": [1, 2]}, ValueError,
      "weights must give one weight per backend (4); got 2"),
-    (dict(allow_overload="yes"), TypeError, "allow_overload must be True or False; got 'yes'"),
-    (dict(faults=[sim.Crash("n9", at=1.0)]), ValueError, "'n9' is not a node of this simulation"),
-    (dict(until=-1), ValueError, "until must be > 0; got -1"),
+    ({"allow_overload": "yes"}, TypeError, "allow_overload must be True or False; got 'yes'"),
+    ({"faults": [sim.Crash("n9", at=1.0)]}, ValueError, "'n9' is not a node of this simulation"),
+    ({"until": -1}, ValueError, "until must be > 0; got -1"),
 ])
 def test_bad_input_names_parameter_value_and_what_is_accepted(kwargs, exc, message):
     with pytest.raises(exc, match=_e(message)):
@@ -219,7 +219,7 @@ def test_same_tables_in_another_process_whatever_the_hash_seed():
 
 def test_many_balancers_blind_least_outstanding_but_not_jsq():
     # each balancer counts only its own requests; backends report to every balancer
-    kw = dict(servers=10, utilization=0.85, requests=8000, seed=0)
+    kw = {"servers": 10, "utilization": 0.85, "requests": 8000, "seed": 0}
     mean = lambda p, n: B.response_times(B.simulate(p, balancers=n, **kw), warmup=50.0).mean()
     assert mean("least_outstanding", 4) > 1.3 * mean("least_outstanding", 1)
     assert mean("jsq", 4) < 1.1 * mean("jsq", 1)

@@ -36,8 +36,17 @@ from typing import NamedTuple
 from .. import sim
 from .policies import Policy, View
 
-__all__ = ["Request", "Response", "Done", "Load", "Ping", "Pong", "Backend", "Balancer",
-           "Client"]
+__all__ = [
+    "Backend",
+    "Balancer",
+    "Client",
+    "Done",
+    "Load",
+    "Ping",
+    "Pong",
+    "Request",
+    "Response",
+]
 
 
 class Request(NamedTuple):

@@ -24,7 +24,7 @@ import pandas as pd
 from .. import sim
 from .._validate import check_bool, check_int, check_number
 from .cluster import Backend, Balancer, Client
-from .policies import POLICIES, Policy, View, make_policy
+from .policies import Policy, View, make_policy
 
 __all__ = ["simulate"]
 
@@ -44,7 +44,11 @@ def _speeds(servers) -> list[float]:
     return [check_number(f"servers[{i}]", s, low=0.0, low_open=True) for i, s in enumerate(speeds)]
 
 
-def simulate(policy="random", servers=4, utilization=0.7, service=sim.Exponential(mean=1.0), *,
+#: The default service-time model: exponential with a mean of one second (an immutable value).
+EXPONENTIAL_1S = sim.Exponential(mean=1.0)
+
+
+def simulate(policy="random", servers=4, utilization=0.7, service=EXPONENTIAL_1S, *,
              seed: int = 0, requests: int = 10_000, balancers: int = 1, d: int = 2,
              vnodes: int = 100, epsilon: float = 0.25, weights=None, keys: int = 1000,
              key_skew: float = 0.0, info_delay: float = 0.0, hop: float = 0.0, faults=(),

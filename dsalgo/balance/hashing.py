@@ -112,7 +112,7 @@ class ConsistentHashRing:
         self._points = [p for p, _ in keep]
         self._owners = [o for _, o in keep]
 
-    def copy(self) -> "ConsistentHashRing":
+    def copy(self) -> ConsistentHashRing:
         """An independent ring with the same backends, ``vnodes`` and ``seed``."""
         new = ConsistentHashRing.__new__(ConsistentHashRing)
         new.vnodes, new.seed = self.vnodes, self.seed

@@ -27,9 +27,17 @@ from scipy import stats
 from .. import sim
 from .._validate import check_choice, check_int, check_number
 
-__all__ = ["response_times", "latency_percentiles", "waits", "wait_probability",
-           "queue_length_distribution", "queue_tail", "server_loads", "imbalance",
-           "batch_means"]
+__all__ = [
+    "batch_means",
+    "imbalance",
+    "latency_percentiles",
+    "queue_length_distribution",
+    "queue_tail",
+    "response_times",
+    "server_loads",
+    "wait_probability",
+    "waits",
+]
 
 _NEEDED = ("t_invoke", "t_enqueue", "t_start", "t_complete", "backend", "status")
 
@@ -132,7 +140,7 @@ def latency_percentiles(data, q=(0.5, 0.99, 0.999), *, warmup: float = 0.0,
         vals = np.quantile(v, qs) if len(v) else np.full(qs.shape, np.nan)
         for qq, val in zip(qs, vals):
             row = {} if by is None else {by: k}
-            row.update(quantile=float(qq), latency=float(val), requests=int(len(v)))
+            row.update(quantile=float(qq), latency=float(val), requests=len(v))
             rows.append(row)
     return pd.DataFrame(rows, columns=([] if by is None else [by])
                         + ["quantile", "latency", "requests"])

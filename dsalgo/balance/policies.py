@@ -40,9 +40,21 @@ from __future__ import annotations
 from .._validate import check_int, check_number
 from .hashing import ConsistentHashRing
 
-__all__ = ["View", "Policy", "Random", "RoundRobin", "WeightedRoundRobin",
-           "LeastOutstanding", "JoinShortestQueue", "PowerOfD", "ConsistentHash",
-           "BoundedConsistentHash", "CentralQueue", "POLICIES", "make_policy"]
+__all__ = [
+    "POLICIES",
+    "BoundedConsistentHash",
+    "CentralQueue",
+    "ConsistentHash",
+    "JoinShortestQueue",
+    "LeastOutstanding",
+    "Policy",
+    "PowerOfD",
+    "Random",
+    "RoundRobin",
+    "View",
+    "WeightedRoundRobin",
+    "make_policy",
+]
 
 
 class View:
@@ -68,7 +80,7 @@ class View:
     (['n1', 'n2'], {'n1': 0, 'n2': 0}, {'n1': 0, 'n2': 0})
     """
 
-    __slots__ = ("backends", "speeds", "up", "outstanding", "reported")
+    __slots__ = ("backends", "outstanding", "reported", "speeds", "up")
 
     def __init__(self, backends, speeds=None):
         self.backends = list(backends)

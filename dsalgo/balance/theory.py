@@ -35,20 +35,24 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "mm1_mean_response", "mm1_response_quantile", "mm1_queue_tail",
-    "erlang_c", "mmc_mean_wait", "mmc_mean_response", "mmc_response_sf",
-    "mmc_response_quantile", "supermarket_tail", "supermarket_mean_response",
+    "erlang_c",
     "expected_key_movement",
+    "mm1_mean_response",
+    "mm1_queue_tail",
+    "mm1_response_quantile",
+    "mmc_mean_response",
+    "mmc_mean_wait",
+    "mmc_response_quantile",
+    "mmc_response_sf",
+    "supermarket_mean_response",
+    "supermarket_tail",
 ]
 
 
 def _arr(name, value, *, low=None, high=None, low_open=False, high_open=False,
          integer=False):
     """``value`` as a float (or int) array after checking every element."""
-    try:
-        a = np.asarray(value)
-    except Exception:  # pragma: no cover - numpy accepts nearly anything
-        raise TypeError(f"{name} must be a number or an array of numbers; got {value!r}") from None
+    a = np.asarray(value)
     if a.dtype == bool or a.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be a number or an array of numbers; got {value!r}")
     if integer:

@@ -12,8 +12,13 @@ import pandas as pd
 
 from .._validate import check_choice
 
-__all__ = ["latency_vs_utilization", "queue_length_tail", "key_movement", "load_spread",
-           "theory_check"]
+__all__ = [
+    "key_movement",
+    "latency_vs_utilization",
+    "load_spread",
+    "queue_length_tail",
+    "theory_check",
+]
 
 _SCALE = {"s": 1.0, "ms": 1e3}
 

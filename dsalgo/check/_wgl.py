@@ -111,6 +111,7 @@ def search(ops, model, max_states: int = 6, greedy: bool = True):
     step = model.step
     is_open = [int(math.isinf(op[1])) for op in ops]
     observer = [greedy and not model.changes_state(op[2], op[5]) for op in ops]
+    pass_of = [-1 if obs else op for obs, op in zip(observer, is_open)]
 
     state = model.init()
     lin = 0
@@ -168,7 +169,8 @@ def search(ops, model, max_states: int = 6, greedy: bool = True):
         k = kind[e] if e else _RETURN
         if k == _CALL:
             i = opidx[e]
-            if is_open[i] == phase:
+            # observers need no try here: the forced scan found none consistent
+            if pass_of[i] == phase:
                 ok, new = step(state, *data[i])
                 if ok:
                     nl = lin | bits[i]

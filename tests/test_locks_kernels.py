@@ -312,7 +312,19 @@ def test_follower_logs_then_acknowledges():
     node, ctx = ZooKeeperServer(["n1", "n2"]), sim.RecordingContext("n2")
     node.on_start(ctx)
     node.on_message(ctx, "n1", Proposal(1, ("open", 1, "c1", 1.0)))
-    assert ctx.take() == [Send("n1", Ack(1))] and ctx.disk["log"] == [("open", 1, "c1", 1.0)]
+    assert ctx.take() == [Send("n1", Ack(1))]
+    assert ctx.disk["accepted"] == {1: ("open", 1, "c1", 1.0)}
+
+
+def test_leader_resends_unacknowledged_proposals_each_tick():
+    node, ctx = leader(("n1", "n2", "n3"))
+    node.on_message(ctx, "c1", Connect(1.0))
+    node.on_message(ctx, "n2", Ack(1))
+    node.on_message(ctx, "c2", Connect(1.0))
+    ctx.take()
+    assert ctx.fire(node, "tick") == [Send("n2", Proposal(2, ("open", 2, "c2", 1.0))),
+                                      Send("n3", Proposal(2, ("open", 2, "c2", 1.0))),
+                                      SetTimer("tick", 0.05)]
 
 
 def test_delete_fires_the_one_exists_watch_on_that_node():

@@ -71,6 +71,17 @@ def test_zookeeper_survives_crashes_of_clients_and_followers():
     assert seen["session_expired"] > 0 and seen["handover"] > 0
 
 
+def test_zookeeper_stalls_without_a_quorum_and_recovers_with_one():
+    faults = [sim.Crash("n2", at=1.0), sim.Crash("n3", at=1.0),
+              sim.Restart("n2", at=2.0), sim.Restart("n3", at=2.2)]
+    run = locks.zookeeper.simulate(n=3, clients=3, seed=1, duration=4.0, faults=faults)
+    assert locks.check(run)
+    iv = locks.holding_intervals(run)
+    # no new holder while only the leader is up (a write needs 2 of 3), then progress again
+    assert not ((iv["t_acquire"] > 1.1) & (iv["t_acquire"] < 2.0)).any()
+    assert (iv["t_acquire"] > 2.0).sum() > 3
+
+
 def test_fencing_keeps_storage_safe_under_pauses_that_break_mutual_exclusion():
     seen = Counter()
 

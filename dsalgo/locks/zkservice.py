@@ -19,7 +19,9 @@ children of a parent only ever grow.
 Simplified: the leader is fixed (``n1``) — there is no leader election (ZooKeeper's Zab
 recovery phase), so the service is down while ``n1`` is; a restarted leader rebuilds its
 tree from its durable log and gives every session a fresh timeout, as a new ZooKeeper
-leader does.  Followers only log and acknowledge (no reads are served by them).  Clients
+leader does.  Followers only log and acknowledge (no reads are served by them); the
+leader resends unacknowledged proposals every tick, so a follower that was down catches
+up.  Clients
 talk to the leader only.  An ``exists`` watch is left only on a znode that exists.
 """
 
@@ -285,7 +287,8 @@ class ZooKeeperServer(sim.Node):
     def on_message(self, ctx, src, msg):
         if not self.leader:
             if isinstance(msg, Proposal):
-                ctx.disk["log"].append(msg.txn)  # logged before it is acknowledged
+                # logged (idempotently: proposals are resent) before it is acknowledged
+                ctx.disk.setdefault("accepted", {})[msg.zxid] = msg.txn
                 ctx.send(src, Ack(msg.zxid))
             return
         if isinstance(msg, Ack):
@@ -329,4 +332,8 @@ class ZooKeeperServer(sim.Node):
                 if sid not in self.closing and now - self.last_heard[sid] > timeout:
                     self.closing.add(sid)
                     self._propose(ctx, ("close", sid))
+            for zxid in sorted(self.pending):  # resend what a follower may have missed
+                for f in self.servers[1:]:
+                    if f not in self.acks[zxid]:
+                        ctx.send(f, Proposal(zxid, self.pending[zxid]))
             ctx.set_timer("tick", self.tick)

@@ -137,11 +137,26 @@ def _check_accepts(fn, params: dict, what: str) -> None:
                              f"accepted: {accepted}")
 
 
+def _describe_params(fn, name: str) -> str:
+    lines = [f"{name}.simulate parameters (pass as --name value):"]
+    for pname, p in inspect.signature(fn).parameters.items():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        default = "" if p.default is p.empty else f" (default {p.default!r})"
+        lines.append(f"  --{pname.replace('_', '-')}{default}")
+    return "\n".join(lines)
+
+
 def _cmd_simulate(args, extra) -> int:
     try:
         fn = resolve_algorithm(args.algorithm)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.list_params:
+        print(_describe_params(fn, args.algorithm))
+        return 0
+    if args.out is None:
+        raise UsageError("simulate needs --out DIR (where the run is saved)")
     params = parse_params(extra)
     _check_accepts(fn, params, f"{args.algorithm}.simulate")
     if args.progress and "progress" in inspect.signature(fn).parameters:
@@ -185,12 +200,18 @@ def _parser() -> argparse.ArgumentParser:
                     "passed to simulate() as a keyword argument: dashes become underscores "
                     "and values are read as Python literals (5, 0.2, 0.15,0.3 for a range, "
                     "true/false).",
-        epilog="example: python -m dsalgo simulate raft --n 5 --duration 10 --seed 3 "
-               "--election-timeout 0.15,0.3 --out runs/raft")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  python -m dsalgo simulate raft --list-params\n"
+               "  python -m dsalgo simulate raft --n 5 --duration 10 --seed 3 \\\n"
+               "      --election-timeout 0.15,0.3 --out runs/raft")
     sim.add_argument("algorithm", help="one of: " + ", ".join(ALGORITHMS))
-    sim.add_argument("--out", required=True, metavar="DIR",
+    sim.add_argument("--list-params", action="store_true",
+                     help="list ALGORITHM's parameters and defaults, then exit")
+    sim.add_argument("--out", metavar="DIR",
                      help="folder to save the run in (load it with dsalgo.sim.load_run)")
-    sim.add_argument("--progress", action="store_true", help="show a progress bar")
+    sim.add_argument("--progress", action="store_true",
+                     help="show a progress bar (if ALGORITHM's simulate() takes progress=)")
     sim.set_defaults(handler=_cmd_simulate)
 
     sw = sub.add_parser(

@@ -172,3 +172,16 @@ def test_values_are_read_as_literals():
 def test_every_installed_algorithm_resolves_to_its_simulate(name):
     module = pytest.importorskip(cli.ALGORITHMS[name])
     assert cli.resolve_algorithm(name) is module.simulate
+
+
+def test_list_params_shows_names_and_defaults(capsys):
+    pytest.importorskip("dsalgo.raft")
+    assert main(["simulate", "raft", "--list-params"]) == 0
+    out = capsys.readouterr().out
+    assert "--n (default 5)" in out and "--election-timeout (default (0.15, 0.3))" in out
+
+
+def test_simulate_needs_out(capsys):
+    pytest.importorskip("dsalgo.raft")
+    assert main(["simulate", "raft", "--n", "3"]) == 2
+    assert "simulate needs --out DIR" in capsys.readouterr().err

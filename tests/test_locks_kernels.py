@@ -97,7 +97,7 @@ def client(now=5.0, **kw):
 def test_lock_asks_every_server_at_once_with_one_timeout():
     c, ctx = client()
     c.lock(ctx)
-    assert ctx.take() == [Send(s, Set("lock", "c1:1", 1.0)) for s in SERVERS] + [
+    assert ctx.take() == [Send(s, Set("lock", "c1:1.1", 1.0)) for s in SERVERS] + [
         SetTimer("acquire_timeout", 0.05)]
 
 
@@ -106,10 +106,10 @@ def test_majority_acquires_with_validity_ttl_minus_elapsed_minus_drift():
     c.lock(ctx)
     ctx.take()
     ctx.now = 5.010
-    c.on_message(ctx, "n1", SetReply("lock", "c1:1", True))
-    c.on_message(ctx, "n2", SetReply("lock", "c1:1", True))
+    c.on_message(ctx, "n1", SetReply("lock", "c1:1.1", True))
+    c.on_message(ctx, "n2", SetReply("lock", "c1:1.1", True))
     assert ctx.take() == []
-    c.on_message(ctx, "n3", SetReply("lock", "c1:1", True))
+    c.on_message(ctx, "n3", SetReply("lock", "c1:1.1", True))
     validity = 1.0 - (5.010 - 5.0) - (0.01 * 1.0 + 0.002)  # drift = 1 % of TTL + 2 ms
     assert ctx.take() == [
         CancelTimer("acquire_timeout"), SetTimer("validity", validity),
@@ -121,14 +121,14 @@ def test_majority_acquires_with_validity_ttl_minus_elapsed_minus_drift():
 def test_minority_at_timeout_fails_unlocks_everywhere_and_retries_randomly():
     c, ctx = client(retry_delay=0.2)
     c.lock(ctx)
-    c.on_message(ctx, "n1", SetReply("lock", "c1:1", True))
-    c.on_message(ctx, "n2", SetReply("lock", "c1:1", True))
+    c.on_message(ctx, "n1", SetReply("lock", "c1:1.1", True))
+    c.on_message(ctx, "n2", SetReply("lock", "c1:1.1", True))
     ctx.now = 5.05
     assert ctx.fire(c, "acquire_timeout") == [
         CancelTimer("acquire_timeout"),
         Emit("acquire_failed", {"lock": "lock", "granted": 2,
                                 "validity": round(1.0 - 0.05 - 0.012, 12)})] + [
-        Send(s, Del("lock", "c1:1")) for s in SERVERS] + [SetTimer("next", (0.0, 0.2))]
+        Send(s, Del("lock", "c1:1.1")) for s in SERVERS] + [SetTimer("next", (0.0, 0.2))]
 
 
 def test_refusals_that_rule_out_a_majority_fail_early():
@@ -136,9 +136,9 @@ def test_refusals_that_rule_out_a_majority_fail_early():
     c.lock(ctx)
     ctx.take()
     for s in ("n1", "n2"):
-        c.on_message(ctx, s, SetReply("lock", "c1:1", False))
+        c.on_message(ctx, s, SetReply("lock", "c1:1.1", False))
     assert ctx.take() == []
-    c.on_message(ctx, "n3", SetReply("lock", "c1:1", False))
+    c.on_message(ctx, "n3", SetReply("lock", "c1:1.1", False))
     assert [type(e).__name__ for e in ctx.take()][:2] == ["CancelTimer", "Emit"]
 
 
@@ -148,18 +148,29 @@ def test_majority_too_late_is_no_lock():
     ctx.take()
     ctx.now = 5.0 + 0.99   # validity would be 1 - 0.99 - 0.012 < 0
     for s in ("n1", "n2", "n3"):
-        c.on_message(ctx, s, SetReply("lock", "c1:1", True))
+        c.on_message(ctx, s, SetReply("lock", "c1:1.1", True))
     assert [e.kind for e in ctx.take() if isinstance(e, Emit)] == ["acquire_failed"]
+
+
+def test_values_stay_unique_across_restarts():
+    c, ctx = client()
+    c.on_start(ctx)
+    c.lock(ctx)
+    c = RedLockClient(SERVERS, ttl=1.0)   # a restart: same disk, fresh attempt counter
+    c.on_start(ctx)
+    c.lock(ctx)
+    values = [e.msg.value for e in ctx.take() if isinstance(e, Send)]
+    assert set(values) == {"c1:1.1", "c1:2.1"}
 
 
 def test_late_reply_to_a_decided_attempt_is_ignored():
     c, ctx = client()
     c.lock(ctx)
     for s in ("n1", "n2", "n3"):
-        c.on_message(ctx, s, SetReply("lock", "c1:1", True))
+        c.on_message(ctx, s, SetReply("lock", "c1:1.1", True))
     ctx.take()
-    c.on_message(ctx, "n4", SetReply("lock", "c1:1", True))
-    c.on_message(ctx, "n5", SetReply("lock", "c0:9", True))
+    c.on_message(ctx, "n4", SetReply("lock", "c1:1.1", True))
+    c.on_message(ctx, "n5", SetReply("lock", "c0:1.9", True))
     assert ctx.take() == []
 
 
@@ -167,12 +178,12 @@ def test_validity_timeout_ends_the_belief_and_abandons_the_section():
     c, ctx = client()
     c.lock(ctx)
     for s in ("n1", "n2", "n3"):
-        c.on_message(ctx, s, SetReply("lock", "c1:1", True))
+        c.on_message(ctx, s, SetReply("lock", "c1:1.1", True))
     ctx.take()
     assert ctx.fire(c, "validity") == [
         sim.Complete(0, "info", None),
         Emit("expire", {"lock": "lock", "token": None, "reason": "validity"})] + [
-        Send(s, Del("lock", "c1:1")) for s in SERVERS] + [SetTimer("next", (0.0, 0.1))]
+        Send(s, Del("lock", "c1:1.1")) for s in SERVERS] + [SetTimer("next", (0.0, 0.1))]
     c.on_message(ctx, "storage", ReadReply(1, True, 0, 0))  # too late: ignored
     assert ctx.take() == []
 
@@ -181,7 +192,7 @@ def test_critical_section_reads_works_writes_and_releases():
     c, ctx = client(critical_section=0.3)
     c.lock(ctx)
     for s in ("n1", "n2", "n3"):
-        c.on_message(ctx, s, SetReply("lock", "c1:1", True))
+        c.on_message(ctx, s, SetReply("lock", "c1:1.1", True))
     ctx.take()
     c.on_message(ctx, "storage", ReadReply(1, True, 41, 7))
     assert ctx.take() == [SetTimer("work", 0.3)]
@@ -190,21 +201,21 @@ def test_critical_section_reads_works_writes_and_releases():
     assert ctx.take() == [
         sim.Complete(0, "ok", 42), CancelTimer("validity"),
         Emit("release", {"lock": "lock", "token": None})] + [
-        Send(s, Del("lock", "c1:1")) for s in SERVERS] + [SetTimer("next", 0.0)]
+        Send(s, Del("lock", "c1:1.1")) for s in SERVERS] + [SetTimer("next", 0.0)]
 
 
 def test_server_extends_only_its_owners_live_key():
     node, ctx = server(now=0.0)
-    node.on_message(ctx, "c1", Set("lock", "c1:1", 1.0))
+    node.on_message(ctx, "c1", Set("lock", "c1:1.1", 1.0))
     ctx.now = 0.9
     node.on_message(ctx, "c2", Extend("lock", "c2:1", 1.0))
-    node.on_message(ctx, "c1", Extend("lock", "c1:1", 1.0))
+    node.on_message(ctx, "c1", Extend("lock", "c1:1.1", 1.0))
     ctx.now = 1.5    # the old expiry has passed, the extended one has not
     node.on_message(ctx, "c2", Set("lock", "c2:2", 1.0))
     ctx.now = 1.85
-    node.on_message(ctx, "c1", Extend("lock", "c1:1", 1.0))
+    node.on_message(ctx, "c1", Extend("lock", "c1:1.1", 1.0))
     ctx.now = 2.85   # expired: too late to extend
-    node.on_message(ctx, "c1", Extend("lock", "c1:1", 1.0))
+    node.on_message(ctx, "c1", Extend("lock", "c1:1.1", 1.0))
     assert [e.msg.ok for e in ctx.take()] == [True, False, True, False, True, False]
 
 
@@ -212,17 +223,17 @@ def test_extension_resets_validity_from_before_the_request_on_a_majority():
     c, ctx = client(extend=True)
     c.lock(ctx)
     for s in ("n1", "n2", "n3"):
-        c.on_message(ctx, s, SetReply("lock", "c1:1", True))
+        c.on_message(ctx, s, SetReply("lock", "c1:1.1", True))
     assert SetTimer("extend", (1.0 - 0.012) / 2) in ctx.take()
     ctx.now = 5.5
-    assert ctx.fire(c, "extend") == [Send(s, Extend("lock", "c1:1", 1.0)) for s in SERVERS] + [
+    assert ctx.fire(c, "extend") == [Send(s, Extend("lock", "c1:1.1", 1.0)) for s in SERVERS] + [
         SetTimer("extend_timeout", 0.05)]
     ctx.now = 5.52
     for s in ("n1", "n2"):
-        c.on_message(ctx, s, ExtendReply("lock", "c1:1", True))
-    c.on_message(ctx, "n4", ExtendReply("lock", "c1:1", False))
+        c.on_message(ctx, s, ExtendReply("lock", "c1:1.1", True))
+    c.on_message(ctx, "n4", ExtendReply("lock", "c1:1.1", False))
     assert ctx.take() == []
-    c.on_message(ctx, "n3", ExtendReply("lock", "c1:1", True))
+    c.on_message(ctx, "n3", ExtendReply("lock", "c1:1.1", True))
     validity = 1.0 - (5.52 - 5.5) - 0.012
     assert ctx.take() == [CancelTimer("extend_timeout"), SetTimer("validity", validity),
                           SetTimer("extend", validity / 2),
@@ -234,7 +245,7 @@ def test_failed_extension_leaves_the_old_validity():
     c, ctx = client(extend=True)
     c.lock(ctx)
     for s in ("n1", "n2", "n3"):
-        c.on_message(ctx, s, SetReply("lock", "c1:1", True))
+        c.on_message(ctx, s, SetReply("lock", "c1:1.1", True))
     ctx.fire(c, "extend")
     assert ctx.fire(c, "extend_timeout") == [
         CancelTimer("extend_timeout"), Emit("extend_failed", {"lock": "lock", "granted": 0})]

@@ -25,8 +25,8 @@ paused past its validity still believes it holds the lock.  RedLock yields no fe
 token, so the storage service cannot tell an old holder's write from a new one
 (:mod:`dsalgo.locks.scenarios` shows both failures).
 
-Simplified: one lock key; a value is ``"<client>:<attempt>"`` (unique, as the docs'
-random value must be, but deterministic); ``persistence="fsync"`` keeps keys on disk
+Simplified: one lock key; a value is ``"<client>:<boot>.<attempt>"`` (unique, as the
+docs' random value must be, but deterministic); ``persistence="fsync"`` keeps keys on disk
 across a crash (Redis AOF with ``fsync=always``), ``"none"`` loses them; the docs'
 *delayed restart* is ``restart_delay``: a restarted server refuses to answer for that
 long.  With ``extend=True`` a holder extends its lock halfway through each validity
@@ -181,7 +181,7 @@ class RedLockClient(LockClient):
     >>> ctx = sim.RecordingContext("c1", now=5.0)
     >>> c.lock(ctx)
     >>> for s in ("n1", "n2"):
-    ...     c.on_message(ctx, s, SetReply("lock", "c1:1", True))
+    ...     c.on_message(ctx, s, SetReply("lock", "c1:1.1", True))
     >>> [e for e in ctx.take() if isinstance(e, sim.Emit)]
     [Emit(kind='acquire', fields={'lock': 'lock', 'token': None, 'validity': 0.988, 'granted': 2})]
     """
@@ -198,6 +198,7 @@ class RedLockClient(LockClient):
         self.server_timeout = server_timeout
         self.retry_delay = retry_delay
         self.attempt = 0
+        self.boot = 1
         self.value = None
         self.acquiring = False
         self.granted: set = set()
@@ -206,7 +207,8 @@ class RedLockClient(LockClient):
 
     def lock(self, ctx):
         self.attempt += 1
-        self.value = f"{ctx.id}:{self.attempt}"
+        # unique across clients, attempts and restarts, as the docs' random value must be
+        self.value = f"{ctx.id}:{self.boot}.{self.attempt}"
         self.t_start = ctx.now
         self.acquiring = True
         self.granted, self.refused = set(), set()
@@ -252,6 +254,10 @@ class RedLockClient(LockClient):
                      granted=len(self.granted))
         else:  # the old validity still stands, and will run out
             ctx.emit("extend_failed", lock=self.key, granted=len(self.granted))
+
+    def on_start(self, ctx):
+        self.boot = ctx.disk["boots"] = ctx.disk.get("boots", 0) + 1
+        super().on_start(ctx)
 
     def on_message(self, ctx, src, msg):
         if isinstance(msg, ExtendReply):

@@ -36,6 +36,7 @@ Examples
 0.1739
 """
 
+from .checker import check
 from .cluster import Backend, Balancer, Client, Done, Load, Ping, Pong, Request, Response
 from .harness import simulate
 from .hashing import ConsistentHashRing, key_movement
@@ -81,6 +82,7 @@ from .theory import (
 )
 
 __all__ = [
+    "check",
                       "POLICIES",
                       "Backend",
                       "Balancer",

@@ -214,8 +214,9 @@ def simulate(policy="random", servers=4, utilization=0.7, service=EXPONENTIAL_1S
     s.params = {
         "policy": proto.name, "servers": speeds, "utilization": utilization,
         "service": repr(service), "service_mean": service.mean, "rate": rate,
-        "requests": requests, "balancers": n_lb, "d": d, "vnodes": vnodes,
-        "epsilon": epsilon, "keys": keys, "key_skew": key_skew, "info_delay": info_delay,
+        "requests": requests, "balancers": n_lb, "d": getattr(proto, "d", d),
+        "vnodes": getattr(proto, "vnodes", vnodes), "epsilon": getattr(proto, "epsilon", epsilon),
+        "ring_seed": getattr(proto, "seed", seed), "keys": keys, "key_skew": key_skew, "info_delay": info_delay,
         "hop": hop, "health_interval": health_interval, "timeout": timeout,
     }
     run = s.run(until=until)

@@ -1,0 +1,229 @@
+"""``check(run)``: the safety properties of a serving-cluster run, checked on its history.
+
+A load balancer has no agreement to keep, but a run of the model still promises things
+that a bug would break, and they can be checked from ``run.history`` alone:
+
+- ``causality`` — each request reaches its backend after it was sent
+  (``t_enqueue >= t_invoke + 2 hop``), starts service after it arrived, and is answered
+  ``hop`` after its service ended; an answered request names the backend that served it.
+- ``fifo`` — each backend is a single FIFO server: service intervals on one backend never
+  overlap, and requests start in the order they arrived.
+- ``bounded_load`` (``consistent_hash_bounded``) — Mirrokni et al.'s invariant: when a
+  request is placed, its backend is below the cap ``ceil((1 + epsilon) * (m + 1) / n)``,
+  ``m`` being the requests outstanding at that moment, so no backend ever holds more than
+  the cap.
+- ``work_conserving`` (``central_queue``) — no request waits while a backend is idle.
+
+The last two are properties of what the *balancer knows*; the history shows the truth, and
+the two coincide only when the balancer's view is exact: one balancer, ``hop = 0``,
+``info_delay = 0``, no faults or health checks.  Otherwise they are not checked (listed in
+``verdict.info["skipped"]`` with the reason).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import sim
+from ..check import Verdict
+
+__all__ = ["check"]
+
+_EPS = 1e-9
+
+
+def _exact_view(run) -> str | None:
+    """Why the balancer's view of the backends may differ from the truth (None if exact)."""
+    p = run.params
+    if p.get("balancers", 1) != 1:
+        return "several balancers each know only their own requests"
+    if p.get("hop", 0.0) or p.get("info_delay", 0.0):
+        return "hop or info_delay > 0: the balancer learns of completions late"
+    if p.get("health_interval") is not None or len(run.faults):
+        return "faults or health checks reset the balancer's counts"
+    return None
+
+
+def check(run) -> Verdict:
+    """Check a :func:`~dsalgo.balance.simulate` run; a :class:`~dsalgo.check.Verdict` out.
+
+    Parameters
+    ----------
+    run : dsalgo.sim.Run
+        A run from :func:`dsalgo.balance.simulate` (its ``params`` say the policy and hops).
+
+    Returns
+    -------
+    Verdict
+        Properties ``causality`` and ``fifo`` always; ``bounded_load`` for
+        ``consistent_hash_bounded`` and ``work_conserving`` for ``central_queue`` when the
+        balancer's view is exact.  ``verdict.info`` holds counts (``requests``, ``answered``,
+        ``redirected`` for bounded loads) and ``skipped``.
+
+    Examples
+    --------
+    >>> from dsalgo import balance
+    >>> run = balance.simulate("consistent_hash_bounded", servers=4, utilization=0.8,
+    ...                        requests=2000, key_skew=1.2, seed=1)
+    >>> v = balance.check(run)
+    >>> print(v)
+    All 3 properties hold: causality, fifo, bounded_load.
+    >>> v.info["redirected"] > 0          # "sometimes": the cap really did send keys elsewhere
+    True
+    """
+    if not isinstance(run, sim.Run):
+        raise TypeError(f"run must be a Run from balance.simulate; got {type(run).__name__}")
+    h = run.history
+    missing = [c for c in ("t_enqueue", "t_start", "backend") if c not in h.columns]
+    if missing or "policy" not in run.params:
+        raise ValueError(f"run must come from balance.simulate (its history needs t_enqueue, "
+                         f"t_start, backend and its params a policy); missing "
+                         f"{', '.join(missing) or 'params[policy]'}")
+    hop = float(run.params.get("hop", 0.0))
+    policy = run.params["policy"]
+    props, rows, info = ["causality", "fifo"], [], {"requests": len(h), "skipped": {}}
+    info["answered"] = int((h["status"] == "ok").sum())
+    rows += _causality(h, hop)
+    rows += _fifo(h, hop)
+    why = _exact_view(run)
+    if policy == "consistent_hash_bounded":
+        if why is None:
+            props.append("bounded_load")
+            found, info["redirected"] = _bounded_load(run, h)
+            rows += found
+        else:
+            info["skipped"]["bounded_load"] = why
+    if policy == "central_queue":
+        if why is None:
+            props.append("work_conserving")
+            rows += _work_conserving(run, h)
+        else:
+            info["skipped"]["work_conserving"] = why
+    return Verdict(props, rows, info=info)
+
+
+def _row(prop, time, nodes, detail):
+    return {"property": prop, "time": float(time), "nodes": nodes, "detail": detail}
+
+
+def _causality(h, hop):
+    out = []
+    t_inv, t_enq = h["t_invoke"].to_numpy(), h["t_enqueue"].to_numpy()
+    t_start, t_done = h["t_start"].to_numpy(), h["t_complete"].to_numpy()
+    backend = h["backend"].astype(object).to_numpy()
+    ok = (h["status"] == "ok").to_numpy()
+    result = h["result"].to_numpy()
+    for k in np.flatnonzero(t_enq < t_inv + 2 * hop - _EPS):
+        out.append(_row("causality", t_enq[k], backend[k],
+                        f"request {k} reached its backend at {t_enq[k]:.6g} s, before it could "
+                        f"(sent at {t_inv[k]:.6g} s, two hops of {hop:g} s)"))
+    started = ~np.isnan(t_start)
+    for k in np.flatnonzero(started & (t_start < t_enq - _EPS)):
+        out.append(_row("causality", t_start[k], backend[k],
+                        f"request {k} started at {t_start[k]:.6g} s before reaching its backend "
+                        f"at {t_enq[k]:.6g} s"))
+    for k in np.flatnonzero(ok & ~started):
+        out.append(_row("causality", t_done[k], None,
+                        f"request {k} was answered but never started service"))
+    both = ok & started
+    for k in np.flatnonzero(both & (t_done < t_start + hop - _EPS)):
+        out.append(_row("causality", t_done[k], backend[k],
+                        f"request {k} was answered at {t_done[k]:.6g} s, less than a hop after "
+                        f"its service began at {t_start[k]:.6g} s"))
+    for k in np.flatnonzero(both):
+        if str(result[k]) != str(backend[k]):
+            out.append(_row("causality", t_done[k], backend[k],
+                            f"request {k} was served by {backend[k]} but the answer names "
+                            f"{result[k]!r}"))
+    return out
+
+
+def _fifo(h, hop):
+    out = []
+    sub = h[h["t_start"].notna()]
+    for b, g in sub.groupby(sub["backend"].astype(str), sort=True):
+        g = g.sort_values(["t_enqueue", "op_id"], kind="stable")
+        starts = g["t_start"].to_numpy()
+        ops = g["op_id"].to_numpy()
+        for k in np.flatnonzero(np.diff(starts) < -_EPS):
+            out.append(_row("fifo", starts[k + 1], b,
+                            f"request {ops[k + 1]} started before request {ops[k]}, which "
+                            f"reached {b} earlier"))
+        done = g.dropna(subset=["t_complete"]).sort_values("t_start", kind="stable")
+        s, e = done["t_start"].to_numpy(), done["t_complete"].to_numpy() - hop
+        ops = done["op_id"].to_numpy()
+        for k in np.flatnonzero(s[1:] < e[:-1] - _EPS):
+            out.append(_row("fifo", s[k + 1], b,
+                            f"request {ops[k + 1]} started at {s[k + 1]:.6g} s while request "
+                            f"{ops[k]} was still in service until {e[k]:.6g} s"))
+    return out
+
+
+def _sweep(h):
+    """Placement and completion events in time order: (time, kind, op, backend).
+
+    ``kind`` 0 = a completion (the balancer hears ``Done``), 1 = a placement; at equal
+    times a completion is taken first, as an exact balancer would have counted it.
+    """
+    ev = []
+    placed = h[h["backend"].notna()]
+    for op, t, b in zip(placed["op_id"], placed["t_enqueue"], placed["backend"].astype(str)):
+        ev.append((float(t), 1, int(op), b))
+    done = placed[placed["t_complete"].notna()]
+    for op, t, b in zip(done["op_id"], done["t_complete"], done["backend"].astype(str)):
+        ev.append((float(t), 0, int(op), b))
+    ev.sort()
+    return ev
+
+
+def _bounded_load(run, h):
+    from .hashing import ConsistentHashRing
+
+    p = run.params
+    backends = [b for b in run.nodes if b.startswith("n")]
+    eps = float(p["epsilon"])
+    ring = ConsistentHashRing(backends, vnodes=int(p["vnodes"]),
+                              seed=int(p.get("ring_seed", run.seed)))
+    key_of = dict(zip(h["op_id"], h["key"]))
+    load = dict.fromkeys(backends, 0)
+    total, out, redirected = 0, [], 0
+    for t, kind, op, b in _sweep(h):
+        if kind == 0:
+            load[b] -= 1
+            total -= 1
+            continue
+        cap = max(1, math.ceil((1.0 + eps) * (total + 1) / len(backends) - 1e-9))
+        if load[b] >= cap:
+            out.append(_row("bounded_load", t, b,
+                            f"request {op} was placed on {b} holding {load[b]} requests, at "
+                            f"the cap ceil((1 + {eps:g}) * {total + 1} / {len(backends)}) = {cap}"))
+        if ring.lookup(key_of[op]) != b:
+            redirected += 1
+        load[b] += 1
+        total += 1
+    return out, redirected
+
+
+def _work_conserving(run, h):
+    backends = [b for b in run.nodes if b.startswith("n")]
+    busy = dict.fromkeys(backends, 0)
+    out = []
+    waiting = h[h["t_start"].notna() & (h["t_start"] > h["t_invoke"] + _EPS)]
+    # a request that waited must have found every backend busy when it arrived
+    arrivals = sorted(zip(waiting["t_invoke"], waiting["op_id"]))
+    ev = _sweep(h)
+    j = 0
+    for t_arr, op in arrivals:
+        while j < len(ev) and ev[j][0] <= t_arr:
+            _, kind, _, b = ev[j]
+            busy[b] += 1 if kind == 1 else -1
+            j += 1
+        idle = [b for b in backends if busy[b] == 0]
+        if idle:
+            out.append(_row("work_conserving", t_arr, tuple(idle),
+                            f"request {op} arrived at {t_arr:.6g} s and had to wait while "
+                            f"{', '.join(idle)} stood idle"))
+    return out

@@ -228,6 +228,8 @@ BAD = [
     ({"retry_timeout": 0}, ValueError, r"retry_timeout must be > 0; got 0.0"),
     ({"heartbeat_interval": -1}, ValueError, r"heartbeat_interval must be > 0; got -1.0"),
     ({"election_timeout": (0, 0.1)}, ValueError, r"election_timeout\[0\] must be > 0; got 0.0"),
+    ({"heartbeat_interval": 0.2}, ValueError,
+     r"heartbeat_interval must be shorter than the smallest election timeout 0.15"),
     ({"window": 0}, ValueError, r"window must be an integer >= 1; got 0"),
     ({"keys": 0}, ValueError, r"keys must be an integer >= 1; got 0"),
     ({"mix": {"delete": 1}}, ValueError, r"mix key must be one of 'put', 'get', 'cas'; got 'delete'"),
@@ -263,3 +265,19 @@ def test_summary_counts_only_operations_after_the_warm_up():
     assert s["throughput"] == pytest.approx(s["ops_ok"] / 0.5)
     assert s["latency_p50"] == pytest.approx(0.02) and s["leaders"] == 1
     assert s["messages_per_op"] > 2 * 2      # Accept + Accepted to 2 followers, at least
+
+
+def test_check_refuses_what_is_not_a_run():
+    with pytest.raises(TypeError, match=r"run must be a dsalgo.sim.Run .*got 'run' of type str"):
+        paxos.check("run")
+
+
+@pytest.mark.parametrize(("after", "exc", "match"), [
+    (-1.0, ValueError, r"after must be >= 0; got -1.0"),
+    ("0.5", TypeError, r"after must be a real number; got '0.5'"),
+    (5.0, ValueError, r"after must be before the end of the run \(1.0 s\); got 5.0"),
+])
+def test_summary_refuses_a_bad_warm_up(after, exc, match):
+    run = paxos.simulate(3, duration=1.0)
+    with pytest.raises(exc, match=match):
+        paxos.summary(run, after=after)

@@ -72,6 +72,9 @@ def check(run) -> Verdict:
     >>> print(paxos.check(bad))  # doctest: +ELLIPSIS
     1 violation of agreement (2 properties checked): agreement at t=0.0...s on n1, n2, n3, n4: slot 0 decided 'v...' (by n...) and 'v...' (by n...).
     """
+    if not all(hasattr(run, t) for t in ("events", "history")):
+        raise TypeError(f"run must be a dsalgo.sim.Run (with events and history tables); "
+                        f"got {run!r} of type {type(run).__name__}")
     params = getattr(run, "params", {}) or {}
     variant = params.get("variant") or ("multi" if len(run.history) else "single")
     props = ["agreement", "validity"]

@@ -196,6 +196,10 @@ def simulate(n: int = 3, *, variant: str = "multi", seed: int = 0, duration: flo
     heartbeat_interval = check_number("heartbeat_interval", heartbeat_interval, low=0.0,
                                       low_open=True)
     election_timeout = check_range("election_timeout", election_timeout, low=0.0, low_open=True)
+    if variant == "multi" and heartbeat_interval >= election_timeout[0]:
+        raise ValueError(f"heartbeat_interval must be shorter than the smallest election "
+                         f"timeout {election_timeout[0]!r} (or followers depose a live "
+                         f"leader); got {heartbeat_interval!r}")
     window = check_int("window", window, low=1)
     retry_interval = check_number("retry_interval", retry_interval, low=0.0, low_open=True)
     check_bool("record_messages", record_messages)

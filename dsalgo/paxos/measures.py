@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from dsalgo._validate import check_number
+
 __all__ = ["decision_time", "summary"]
 
 
@@ -56,6 +58,10 @@ def summary(run, *, after: float = 0.0) -> dict:
     >>> round(s["latency_p50"], 6), s["leaders"]      # four 5 ms hops
     (0.02, 1)
     """
+    after = check_number("after", after, low=0.0)
+    if after >= run.until:
+        raise ValueError(f"after must be before the end of the run ({run.until!r} s); "
+                         f"got {after!r}")
     h = run.history
     window = max(run.until - after, 1e-12)
     h = h[h["t_invoke"] >= after]

@@ -183,3 +183,15 @@ def test_the_same_randomized_search_finds_nothing_in_the_correct_kernels():
 def test_soak_sample_passes_and_the_interesting_things_happen(name):
     result = soak(name, runs=12)
     assert result.ok, result.report()
+
+
+@pytest.mark.parametrize("variant", ["single", "multi"])
+def test_non_intersecting_quorums_are_found_unsafe_by_a_randomized_search(variant):
+    def runs(**quorums):
+        for seed in range(60):
+            yield paxos.simulate(4, variant=variant, seed=seed, duration=1.0, proposers=4,
+                                 faults=[sim.Nemesis(partition=4.0, mean_duration=0.2)],
+                                 **quorums)
+
+    assert any(not paxos.check(r) for r in runs(q1=2, q2=2, unsafe=True))
+    assert all(paxos.check(r) for _, r in zip(range(10), runs(q1=3, q2=2)))

@@ -2,6 +2,7 @@
 after healing, determinism, the history conventions, the read paths, the scenarios."""
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,8 +66,8 @@ def test_liveness_after_faults_heal():
 
 
 def test_same_seed_same_tables():
-    kw = dict(n=5, seed=11, duration=2.0, faults=[nemesis(1.0, 1.5)],
-              network=sim.Network(drop_rate=0.02, duplicate_rate=0.02))
+    kw = {"n": 5, "seed": 11, "duration": 2.0, "faults": [nemesis(1.0, 1.5)],
+          "network": sim.Network(drop_rate=0.02, duplicate_rate=0.02)}
     a, b = raft.simulate(**kw), raft.simulate(**kw)
     for t in ("messages", "events", "history", "faults"):
         assert getattr(a, t).equals(getattr(b, t)), t
@@ -96,8 +97,8 @@ def test_history_conventions():
         assert set(h["f"]) == {"put", "get", "cas"}
         cas = h[h["f"] == "cas"]
         assert (cas["value"].map(len) == 2).all()
-        assert (cas.loc[cas["status"] == "ok", "result"] == True).all()  # noqa: E712
-        assert (cas.loc[cas["status"] == "fail", "result"] == False).all()  # noqa: E712
+        assert (cas.loc[cas["status"] == "ok", "result"] == True).all()
+        assert (cas.loc[cas["status"] == "fail", "result"] == False).all()
         puts = h[(h["f"] == "put") & (h["status"] == "ok")]
         assert puts["result"].isna().all()
         gets = h[(h["f"] == "get") & (h["status"] == "ok")]
@@ -138,8 +139,8 @@ def _stale_reads(history):
 
 
 def _partitioned_old_leader(reads, seed=1):
-    base = dict(n=3, seed=seed, clients=2, keys=1, mix={"put": 1, "get": 3}, reads=reads,
-                client_timeout=0.5)
+    base = {"n": 3, "seed": seed, "clients": 2, "keys": 1, "mix": {"put": 1, "get": 3},
+            "reads": reads, "client_timeout": 0.5}
     first = raft.simulate(duration=1.0, **base)
     leader = first.events.query("kind == 'leader_elected'")["node"].iloc[-1]
     rest = [s for s in ("n1", "n2", "n3") if s != leader]
@@ -191,3 +192,20 @@ def test_every_bug_is_caught_in_its_scenario_and_not_without_it():
 def test_random_search_catches_the_log_bugs_within_a_few_seeds():
     assert hunt("no_truncate_on_conflict", range(20))["caught"] > 0
     assert hunt("no_up_to_date_check", range(25))["caught"] > 0
+
+
+def test_director_nemesis_catches_figure8_and_forgotten_votes():
+    """Seeds found by the full hunts (see the soak module): the first catching seed of each
+    is re-run here, and a few seeds around it must contain a catch."""
+    assert hunt("commit_prior_term", range(6))["caught"] > 0
+    assert hunt("forget_vote_on_restart", range(10, 14))["caught"] > 0
+
+
+def test_director_soak_sample_passes():
+    result = soak("raft-director", runs=10)
+    assert result.ok, result.report()
+
+
+def test_hunt_rejects_unknown_bug():
+    with pytest.raises(ValueError, match="bug must be one of 'commit_prior_term'"):
+        hunt("typo", range(1))

@@ -1,8 +1,17 @@
 """Raft handlers one at a time: one message in, exact effects out (Style §4)."""
 
 from dsalgo import sim
-from dsalgo.raft import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest, Entry,
-                         RaftNode, RequestVote, RequestVoteReply, TimeoutNow)
+from dsalgo.raft import (
+    AppendEntries,
+    AppendEntriesReply,
+    ClientReply,
+    ClientRequest,
+    Entry,
+    RaftNode,
+    RequestVote,
+    RequestVoteReply,
+    TimeoutNow,
+)
 from dsalgo.raft.harness import make_config
 from dsalgo.raft.messages import chain_digest
 from dsalgo.sim import CancelTimer, Emit, Send, SetTimer

@@ -109,10 +109,13 @@ def raft_logs(run, *, at: float | None = None, ax=None, title: str | None = None
     servers = sorted({str(n) for n in ev.loc[ev["kind"] == "append", "node"]},
                      key=lambda s: (len(s), s)) or [n for n in run.nodes if n.startswith("n")]
     logs = {s: [] for s in servers}
-    committed = 0
-    sel = ev[(ev["time"] <= t) & ev["kind"].isin(["append", "truncate", "commit"])]
+    committed: dict = {}  # server -> the commit index it knows (volatile: 0 after a crash)
+    sel = ev[(ev["time"] <= t) & ev["kind"].isin(["append", "truncate", "commit", "crash"])]
     for row in sel.itertuples(index=False):
         node = str(row.node)
+        if row.kind == "crash":
+            committed[node] = 0
+            continue
         i = int(row.log_index)
         if row.kind == "append":
             log = logs.setdefault(node, [])
@@ -121,26 +124,28 @@ def raft_logs(run, *, at: float | None = None, ax=None, title: str | None = None
         elif row.kind == "truncate":
             del logs.setdefault(node, [])[i - 1:]
         else:
-            committed = max(committed, i)
+            committed[node] = max(committed.get(node, 0), i)
     ax = _axes(ax, figsize=(8, 0.5 + 0.45 * len(servers)))
     import matplotlib.pyplot as plt
     cmap = plt.get_cmap("tab10")
     width = max([len(v) for v in logs.values()] + [1])
     for r, s in enumerate(servers):
+        known = committed.get(s, 0)
         for i, term in enumerate(logs.get(s, [])):
             ax.add_patch(Rectangle((i + 1 - 0.45, r - 0.4), 0.9, 0.8, color=cmap(term % 10),
-                                   alpha=0.6, lw=2 if i < committed else 0,
-                                   ec="black" if i < committed else None))
+                                   alpha=0.6, lw=2 if i < known else 0,
+                                   ec="black" if i < known else None))
             ax.text(i + 1, r, str(term), ha="center", va="center")
     ax.set_xlim(0.4, width + 0.6)
     ax.set_ylim(len(servers) - 0.5, -0.5)
     ax.set_xticks(range(1, width + 1))
     ax.set_yticks(range(len(servers)), servers)
-    ax.set_xlabel("log index (cell label: term of the entry; outlined: committed)")
+    ax.set_xlabel("log index")
     ax.set_ylabel("server")
     ax.set_title(title or f"server logs at t = {t * 1000:.0f} ms")
     from matplotlib.patches import Patch
     terms = sorted({x for v in logs.values() for x in v})
     ax.legend(handles=[Patch(color=cmap(x % 10), alpha=0.6, label=f"term {x}") for x in terms],
-              loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+              loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small",
+              title="entry term\n(outlined: known\ncommitted there)", title_fontsize="small")
     return ax

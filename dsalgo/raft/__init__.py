@@ -20,15 +20,42 @@ from .checker import PROPERTIES, check
 from .failover import failover_trials
 from .harness import simulate
 from .kv import KVStore, RaftClient
-from .messages import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest, Entry,
-                       RequestVote, RequestVoteReply, TimeoutNow)
+from .messages import (
+                       AppendEntries,
+                       AppendEntriesReply,
+                       ClientReply,
+                       ClientRequest,
+                       Entry,
+                       RequestVote,
+                       RequestVoteReply,
+                       TimeoutNow,
+)
 from .node import BUGS, READS, RaftConfig, RaftNode, majority
 
 RequestVoteResponse = RequestVoteReply  # the name some texts use
 AppendEntriesResponse = AppendEntriesReply
 
-__all__ = ["simulate", "check", "failover_trials", "scenarios", "PROPERTIES", "BUGS", "READS",
-           "RaftNode", "RaftConfig", "RaftClient", "KVStore", "majority", "Entry",
-           "RequestVote", "RequestVoteReply", "RequestVoteResponse", "AppendEntries",
-           "AppendEntriesReply", "AppendEntriesResponse", "TimeoutNow", "ClientRequest",
-           "ClientReply"]
+__all__ = [
+                       "BUGS",
+                       "PROPERTIES",
+                       "READS",
+                       "AppendEntries",
+                       "AppendEntriesReply",
+                       "AppendEntriesResponse",
+                       "ClientReply",
+                       "ClientRequest",
+                       "Entry",
+                       "KVStore",
+                       "RaftClient",
+                       "RaftConfig",
+                       "RaftNode",
+                       "RequestVote",
+                       "RequestVoteReply",
+                       "RequestVoteResponse",
+                       "TimeoutNow",
+                       "check",
+                       "failover_trials",
+                       "majority",
+                       "scenarios",
+                       "simulate",
+]

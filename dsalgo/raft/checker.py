@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..check import Verdict
 
-__all__ = ["check", "PROPERTIES"]
+__all__ = ["PROPERTIES", "check"]
 
 PROPERTIES = ["election_safety", "leader_append_only", "log_matching", "leader_completeness",
               "state_machine_safety"]

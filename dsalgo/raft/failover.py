@@ -35,7 +35,7 @@ from .harness import make_config
 from .messages import AppendEntries, Entry, chain_digest
 from .node import RaftNode
 
-__all__ = ["failover_trials", "failover_network"]
+__all__ = ["failover_network", "failover_trials"]
 
 
 def failover_network() -> sim.Network:

@@ -16,7 +16,7 @@ from .._validate import check_bool, check_choice, check_int, check_number, check
 from .kv import RaftClient
 from .node import BUGS, READS, RaftConfig, RaftNode
 
-__all__ = ["simulate", "make_config", "server_ids"]
+__all__ = ["make_config", "server_ids", "simulate"]
 
 
 def server_ids(n: int) -> list[str]:

@@ -27,8 +27,17 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-__all__ = ["Entry", "RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply",
-           "TimeoutNow", "ClientRequest", "ClientReply", "chain_digest"]
+__all__ = [
+    "AppendEntries",
+    "AppendEntriesReply",
+    "ClientReply",
+    "ClientRequest",
+    "Entry",
+    "RequestVote",
+    "RequestVoteReply",
+    "TimeoutNow",
+    "chain_digest",
+]
 
 
 class Entry(NamedTuple):

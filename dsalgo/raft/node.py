@@ -52,11 +52,28 @@ from dataclasses import dataclass, field
 from dsalgo import sim
 
 from .kv import KVStore
-from .messages import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest, Entry,
-                       RequestVote, RequestVoteReply, TimeoutNow, chain_digest)
+from .messages import (
+    AppendEntries,
+    AppendEntriesReply,
+    ClientReply,
+    ClientRequest,
+    Entry,
+    RequestVote,
+    RequestVoteReply,
+    TimeoutNow,
+    chain_digest,
+)
 
-__all__ = ["RaftNode", "RaftConfig", "majority", "BUGS", "READS",
-           "FOLLOWER", "CANDIDATE", "LEADER"]
+__all__ = [
+    "BUGS",
+    "CANDIDATE",
+    "FOLLOWER",
+    "LEADER",
+    "READS",
+    "RaftConfig",
+    "RaftNode",
+    "majority",
+]
 
 FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
 BUGS = ("commit_prior_term", "no_up_to_date_check", "forget_vote_on_restart",
@@ -450,8 +467,7 @@ class RaftNode(sim.Node):
         if self.role != LEADER or msg.term != self.current_term:
             return
         self.heard.add(src)
-        if msg.seq > self.acked_seq[src]:
-            self.acked_seq[src] = msg.seq
+        self.acked_seq[src] = max(self.acked_seq[src], msg.seq)
         if msg.success:
             if msg.match_index > self.match_index[src]:
                 self.match_index[src] = msg.match_index

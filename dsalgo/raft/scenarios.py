@@ -20,8 +20,15 @@ from .harness import make_config
 from .messages import ClientRequest, TimeoutNow
 from .node import RaftNode
 
-__all__ = ["Director", "scripted", "figure8", "up_to_date_scenario", "vote_scenario",
-           "truncate_scenario", "SCENARIOS"]
+__all__ = [
+    "SCENARIOS",
+    "Director",
+    "figure8",
+    "scripted",
+    "truncate_scenario",
+    "up_to_date_scenario",
+    "vote_scenario",
+]
 
 LATENCY = 0.010
 

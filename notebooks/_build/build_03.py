@@ -29,7 +29,7 @@ from dsalgo.soak.raft import hunt
 
 trials = 40 if quick else 200          # failover trials per timeout range
 ops_per_client = 15 if quick else 40    # commands per client in the cost study
-hunt_seeds = 8 if quick else 60         # seeds per random bug hunt
+hunt_seeds = 8 if quick else 40         # seeds per random bug hunt
 print(f"{trials} failover trials per range; {ops_per_client} commands per client")"""),
     md("""## 1 · A failover, drawn
 
@@ -220,7 +220,7 @@ Each change reruns the failover trials."""),
 failover_explorer(trials=30 if quick else 200)"""),
     md("""## What the charts showed
 
-Figures quoted are from a full run (200 failover trials per range, 60 seeds per hunt);
+Figures quoted are from a full run (200 failover trials per range, 40 seeds per hunt);
 quick mode uses fewer.
 
 - **A failover** (section 1): after `n1` crashes at 1.000 s, `n4`'s election timer runs

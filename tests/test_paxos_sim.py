@@ -235,6 +235,7 @@ BAD = [
     ({"mix": {"delete": 1}}, ValueError, r"mix key must be one of 'put', 'get', 'cas'; got 'delete'"),
     ({"client_mode": "open"}, ValueError, r"rate must be given"),
     ({"client_timeout": 0}, ValueError, r"timeout must be > 0; got 0"),
+    ({"max_ops": -1}, ValueError, r"max_ops must be an integer >= 0; got -1"),
     ({"retry_interval": 0}, ValueError, r"retry_interval must be > 0; got 0.0"),
     ({"network": "lan"}, TypeError, r"network must be a dsalgo.sim.Network; got 'lan'"),
     ({"faults": [sim.Crash("n9", at=1.0)]}, ValueError, r"'n9' is not a node of this simulation"),
@@ -281,3 +282,9 @@ def test_summary_refuses_a_bad_warm_up(after, exc, match):
     run = paxos.simulate(3, duration=1.0)
     with pytest.raises(exc, match=match):
         paxos.summary(run, after=after)
+
+
+def test_max_ops_bounds_each_client():
+    run = paxos.simulate(3, seed=1, duration=2.0, clients=2, max_ops=7)
+    assert run.history.groupby("process", observed=True).size().tolist() == [7, 7]
+    assert (run.history.status != "info").all()

@@ -121,7 +121,8 @@ def simulate(n: int = 3, *, variant: str = "multi", seed: int = 0, duration: flo
              heartbeat_interval: float = 0.05, election_timeout=(0.15, 0.3), window: int = 8,
              keys: int = 3, mix=None, client_mode: str = "closed", concurrency: int = 1,
              rate: float | None = None, client_timeout: float = 1.0,
-             retry_interval: float = 0.1, record_messages: bool = True) -> sim.Run:
+             retry_interval: float = 0.1, max_ops: int | None = None,
+             record_messages: bool = True) -> sim.Run:
     """Run single-decree Paxos or the Multi-Paxos key-value store and return the run.
 
     Parameters
@@ -165,6 +166,8 @@ def simulate(n: int = 3, *, variant: str = "multi", seed: int = 0, duration: flo
         ``client_mode`` is ``"closed"`` or ``"open"`` (needs ``rate``, ops/s per client).
     retry_interval : float
         Seconds a client waits before re-sending a request to the next server.
+    max_ops : int, optional
+        Operations each client issues before it stops (default: until the run ends).
     record_messages : bool
         Keep ``run.messages`` (turn off for faster sweeps).
 
@@ -206,7 +209,8 @@ def simulate(n: int = 3, *, variant: str = "multi", seed: int = 0, duration: flo
     quorums = resolve_quorums(n, q1, q2, unsafe=unsafe)
     workload = sim.KVWorkload(keys=keys, mix=mix)
     servers = [f"n{i}" for i in range(1, n + 1)]
-    options = {"mode": client_mode, "concurrency": concurrency, "rate": rate, "timeout": client_timeout}
+    options = {"mode": client_mode, "concurrency": concurrency, "rate": rate,
+               "timeout": client_timeout, "max_ops": max_ops}
     if variant == "multi" and clients:
         PaxosClient(servers, workload, **options)   # validate the client options here
 
@@ -235,7 +239,7 @@ def simulate(n: int = 3, *, variant: str = "multi", seed: int = 0, duration: flo
         "heartbeat_interval": heartbeat_interval, "election_timeout": list(election_timeout),
         "window": window, "keys": keys, "mix": workload.mix, "client_mode": client_mode,
         "concurrency": concurrency, "rate": rate, "client_timeout": client_timeout,
-        "retry_interval": retry_interval,
+        "retry_interval": retry_interval, "max_ops": max_ops,
     }
     return s.run(until=duration)
 

@@ -220,8 +220,9 @@ class MultiPaxosNode(sim.Node):
             return
         # Leader of ballot b: every slot some quorum member accepted must be re-proposed
         # with the value of the highest ballot accepted there.  A value chosen at a lower
-        # ballot was accepted by a phase-2 quorum, which meets this phase-1 quorum, so it
-        # is the highest one reported and the new leader proposes it again, never another.
+        # ballot was accepted by a phase-2 quorum, which meets this phase-1 quorum, so some
+        # promise reports it; and every proposal of a higher ballot since carries that same
+        # value (by this very rule), so the highest-ballot value reported is the chosen one.
         best = {}
         for entries in self.promises.values():
             for slot, b, value in entries:

@@ -21,8 +21,9 @@ network hops; the theory is steady-state and (for the supermarket model) large-`
 
 Layout: :mod:`~dsalgo.balance.policies` (sans-I/O choice of a backend),
 :mod:`~dsalgo.balance.hashing` (rings), :mod:`~dsalgo.balance.cluster` (the nodes),
-:mod:`~dsalgo.balance.harness` (:func:`simulate`), :mod:`~dsalgo.balance.metrics`
-(tables out of a run), :mod:`~dsalgo.balance.theory` (closed forms),
+:mod:`~dsalgo.balance.harness` (:func:`simulate`), :mod:`~dsalgo.balance.checker`
+(:func:`check`: causality, FIFO service, the bounded-load cap, work conservation),
+:mod:`~dsalgo.balance.metrics` (tables out of a run), :mod:`~dsalgo.balance.theory` (closed forms),
 :mod:`~dsalgo.balance.service` (:class:`Bimodal` service times).
 
 Examples

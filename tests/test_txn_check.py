@@ -227,11 +227,12 @@ def test_the_same_scenario_is_safe_without_the_bug():
     assert in_doubt_at_restart > 0                 # it did restart holding prepared ones
 
 
-def test_non_idempotent_retry_is_caught():
+@pytest.mark.parametrize("form", ["orchestrated", "choreographed"])
+def test_non_idempotent_retry_is_caught(form):
     net = sim.Network(latency=sim.Exponential(mean=0.001), duplicate_rate=0.1)
     for seed in range(3):
         v = txn.check(txn.saga.simulate(seed=seed, duration=0.5, drain=0.5, network=net,
-                                        bugs={"non_idempotent_retry"}))
+                                        form=form, bugs={"non_idempotent_retry"}))
         assert not v.holds("semantic_atomicity")
 
 
@@ -239,11 +240,14 @@ def test_non_idempotent_retry_is_caught():
 def faulty(algorithm, seed):
     net = sim.Network(latency=sim.Exponential(mean=0.002), drop_rate=0.05, duplicate_rate=0.05)
     faults = [sim.Nemesis(crash=1.0, partition=0.5, mean_duration=0.2, end=1.0)]
-    mod = txn.twopc if algorithm == "twopc" else txn.saga
-    return mod.simulate(seed=seed, duration=1.0, drain=1.5, network=net, faults=faults)
+    if algorithm == "twopc":
+        return txn.twopc.simulate(seed=seed, duration=1.0, drain=1.5, network=net, faults=faults)
+    form = "choreographed" if algorithm == "choreographed" else "orchestrated"
+    return txn.saga.simulate(seed=seed, duration=1.0, drain=1.5, network=net, faults=faults,
+                             form=form)
 
 
-@pytest.mark.parametrize("algorithm", ["twopc", "saga"])
+@pytest.mark.parametrize("algorithm", ["twopc", "saga", "choreographed"])
 def test_same_seed_same_tables(algorithm):
     a, b = faulty(algorithm, 5), faulty(algorithm, 5)
     for table in ("messages", "events", "history", "faults"):
@@ -299,6 +303,7 @@ BAD_SAGA = [
     ({"retry_interval": 0}, ValueError, "retry_interval must be > 0; got 0.0"),
     ({"drain": -1}, ValueError, "drain must be >= 0; got -1.0"),
     ({"concurrency": 0.5}, TypeError, "concurrency must be an integer; got 0.5"),
+    ({"form": "chaotic"}, ValueError, "form must be one of 'orchestrated', 'choreographed'; got 'chaotic'"),
 ]
 
 

@@ -37,10 +37,11 @@ def test_twopc_is_atomic_and_conserves_money_under_faults(seed, participants, te
 @settings(max_examples=12, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10**6), steps=st.integers(2, 4),
        step_failure=st.sampled_from([0.0, 0.2, 0.5]), concurrency=st.integers(1, 3),
-       drop=st.sampled_from([0.0, 0.1]), dup=st.sampled_from([0.0, 0.1]))
+       drop=st.sampled_from([0.0, 0.1]), dup=st.sampled_from([0.0, 0.1]),
+       form=st.sampled_from(["orchestrated", "choreographed"]))
 def test_sagas_end_all_done_or_all_compensated_under_faults(seed, steps, step_failure,
-                                                            concurrency, drop, dup):
-    run = txn.saga.simulate(steps, step_failure=step_failure, seed=seed, duration=1.5,
+                                                            concurrency, drop, dup, form):
+    run = txn.saga.simulate(steps, step_failure=step_failure, seed=seed, duration=1.5, form=form,
                             drain=2.0, network=faulty_network(drop, dup),
                             faults=nemesis(1.5), clients=3, concurrency=concurrency,
                             accounts=4, client_timeout=0.25)
@@ -60,6 +61,7 @@ def test_saga_soak_sample():
     r = soak("saga", runs=8)
     assert r.ok, r.report()
     assert r.runs_with["sagas_compensated"] and r.runs_with["orch_crashed_mid_saga"]
+    assert r.runs_with["choreographed_compensated"]
 
 
 def tm_outage(termination, down=0.4, seed=0):

@@ -161,3 +161,73 @@ def test_non_idempotent_retry_bug_applies_twice():
     for _ in range(2):
         s.on_message(ctx, "orch", Step("s1", 0, "s1:0:do", "n1:0", -30))
     assert ctx.disk["balance"] == {"n1:0": 40}
+
+
+# ------------------------------------------------------------------ choreographed form
+from dsalgo.txn.choreography import ChoreographedService, Hop, HopAck  # noqa: E402
+
+PLAN = (("n1:0", -9), ("n2:0", 4), ("n3:0", 5))
+
+
+def hop(step, forward=True):
+    return Hop("s5", step, forward, PLAN, "c1", 5)
+
+
+def test_first_service_begins_runs_step_zero_and_hands_the_saga_on():
+    svc = ChoreographedService(accounts=1, retry_interval=0.2)
+    ctx = started(svc, "n1")
+    svc.on_message(ctx, "c1", Transfer(5, (("n3:0", 5), ("n1:0", -9), ("n2:0", 4))))
+    assert ctx.take() == [Emit("saga_begin", {"saga": "s5", "steps": 3}),
+                          Emit("step", {"saga": "s5", "step": 0, "ok": True, "account": "n1:0",
+                                        "balances": {"n1:0": 91}}),
+                          Send("n2", hop(1)), SetTimer("retry", 0.2)]
+    assert list(ctx.disk["outbox"]) == [("s5", 1, True)]       # durable until acked
+    svc.on_message(ctx, "n2", HopAck("s5", 1, True))
+    assert ctx.disk["outbox"] == {}
+
+
+def test_last_service_ends_the_saga_done_and_answers_the_client():
+    svc = ChoreographedService(accounts=1)
+    ctx = started(svc, "n3")
+    svc.on_message(ctx, "n2", hop(2))
+    assert ctx.take() == [Send("n2", HopAck("s5", 2, True)),
+                          Emit("step", {"saga": "s5", "step": 2, "ok": True, "account": "n3:0",
+                                        "balances": {"n3:0": 105}}),
+                          Emit("saga_end", {"saga": "s5", "outcome": "done"}),
+                          Send("c1", TransferDone(5, True))]
+    svc.on_message(ctx, "n2", hop(2))                          # a resend: ack only
+    assert ctx.take() == [Send("n2", HopAck("s5", 2, True))]
+
+
+def test_failed_step_sends_the_compensation_back_and_the_first_service_ends_it():
+    n2 = ChoreographedService(accounts=1, step_failure=1.0, retry_interval=0.2)
+    ctx2 = started(n2, "n2")
+    n2.on_message(ctx2, "n1", hop(1))
+    assert ctx2.take()[-3:] == [Emit("saga_abort", {"saga": "s5", "step": 1}),
+                                Send("n1", hop(0, forward=False)), SetTimer("retry", 0.2)]
+    n1 = ChoreographedService(accounts=1)
+    ctx1 = started(n1, "n1")
+    n1.on_message(ctx1, "n2", hop(0, forward=False))
+    assert ctx1.take() == [Send("n2", HopAck("s5", 0, False)),
+                           Emit("compensate", {"saga": "s5", "step": 0, "account": "n1:0",
+                                               "balances": {"n1:0": 109}}),
+                           Emit("saga_end", {"saga": "s5", "outcome": "compensated"}),
+                           Send("c1", TransferDone(5, False))]
+
+
+def test_unacknowledged_hops_are_resent_after_a_crash():
+    svc = ChoreographedService(accounts=1, retry_interval=0.2)
+    ctx = started(svc, "n1")
+    svc.on_message(ctx, "c1", Transfer(5, PLAN))
+    svc2 = ChoreographedService(accounts=1, retry_interval=0.2)
+    ctx2 = sim.RecordingContext("n1", disk=ctx.disk)
+    svc2.on_start(ctx2)
+    assert ctx2.take() == [Send("n2", hop(1)), SetTimer("retry", 0.2)]
+
+
+def test_non_idempotent_retry_bug_applies_a_repeated_hop_twice():
+    svc = ChoreographedService(accounts=1, bugs={"non_idempotent_retry"})
+    ctx = started(svc, "n2")
+    svc.on_message(ctx, "n1", hop(1))
+    svc.on_message(ctx, "n1", hop(1))
+    assert ctx.disk["balance"] == {"n2:0": 108}

@@ -5,7 +5,7 @@ Each trial runs a bank for 3 s of load under a :class:`~dsalgo.sim.Nemesis` (cra
 partitions of the coordinator and the shards, restarted and healed by the end of the
 load), on a network that loses and duplicates 5 % of messages, then a 2 s fault-free
 tail so the run reaches quiescence; :func:`dsalgo.txn.check` must hold.  Odd seeds run
-2PC with cooperative termination.  The counts say what happened: transactions aborted,
+2PC with cooperative termination, and choreographed sagas.  The counts say what happened: transactions aborted,
 the coordinator crashed while participants were prepared, compensations ran.
 """
 
@@ -47,7 +47,8 @@ def saga_trial(seed: int):
     """One faulty saga run, checked; returns ``(verdict, counts)``."""
     kw = _setting()
     kw["seed"] = seed
-    run = saga.simulate(3, step_failure=0.1, **kw)
+    form = "choreographed" if seed % 2 else "orchestrated"
+    run = saga.simulate(3, step_failure=0.1, form=form, **kw)
     v = check(run)
     f = run.faults
     return v, {"sagas_done": v.info.get("sagas_done", 0),
@@ -55,6 +56,8 @@ def saga_trial(seed: int):
                "compensations": v.info.get("compensations", 0),
                "orch_crashed_mid_saga": metrics.crashes_mid_saga(run, "orch"),
                "service_crashes": int(((f["kind"] == "crash") & (f["target"] != "orch")).sum()),
+               "choreographed_compensated": (v.info.get("sagas_compensated", 0)
+                                             if form == "choreographed" else 0),
                "partitions": int((f["kind"] == "partition").sum()),
                "messages_duplicated": int((run.messages["reason"] == "duplicate").sum()),
                "dirty_reads": v.info.get("dirty_reads", 0),
@@ -71,8 +74,8 @@ SOAKS = {
     "saga": Soak(trial=saga_trial, runs=1000,
                  sometimes=("sagas_done", "sagas_compensated", "compensations",
                             "orch_crashed_mid_saga", "service_crashes", "partitions",
-                            "messages_duplicated"),
-                 description="orchestrated sagas under crashes, partitions, loss and "
+                            "messages_duplicated", "choreographed_compensated"),
+                 description="orchestrated and choreographed sagas under crashes, partitions, loss and "
                              "duplication: semantic atomicity, reverse compensation, "
                              "conservation at quiescence"),
 }

@@ -11,7 +11,7 @@ Examples
 (True, True)
 """
 
-from . import bank, metrics, saga, twopc
+from . import bank, choreography, metrics, saga, twopc
 from .check import check
 
-__all__ = ["twopc", "saga", "bank", "metrics", "check"]
+__all__ = ["twopc", "saga", "choreography", "bank", "metrics", "check"]

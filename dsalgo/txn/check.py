@@ -249,8 +249,8 @@ def _check_saga(run) -> Verdict:
     violations = []
     steps_of = {sid: int(n) for _, _, _, sid, n in _rows(ev, "saga_begin", ["saga", "steps"])}
     ended = defaultdict(list)
-    for seq, t, _, sid, outcome in _rows(ev, "saga_end", ["saga", "outcome"]):
-        ended[sid].append((seq, t, outcome))
+    for seq, t, node, sid, outcome in _rows(ev, "saga_end", ["saga", "outcome"]):
+        ended[sid].append((seq, t, outcome, node))
     applied = defaultdict(list)                            # (saga, step) -> [(seq, t, node, acct)]
     for seq, t, node, sid, step, ok, acct in _rows(ev, "step", ["saga", "step", "ok", "account"]):
         if ok:
@@ -278,34 +278,34 @@ def _check_saga(run) -> Verdict:
         undid = sorted(j for (s, j) in comps if s == sid)
         outs = ended.get(sid, [])
         if len({o[2] for o in outs}) > 1:
-            violations.append(_v("semantic_atomicity", outs[-1][1], ("orch",),
+            violations.append(_v("semantic_atomicity", outs[-1][1], tuple(o[3] for o in outs),
                                  f"{sid}: ended both done and compensated"))
         if not outs:
             pending.append(sid)
             continue
-        t_end = outs[0][1]
+        t_end, ender = outs[0][1], (outs[0][3],)
         if outs[0][2] == "done":
             done += 1
             if did != list(range(n)) or undid:
-                violations.append(_v("semantic_atomicity", t_end, ("orch",),
+                violations.append(_v("semantic_atomicity", t_end, ender,
                                      f"{sid}: ended done with steps {did} applied and "
                                      f"{undid} compensated (expected all {n} applied, none "
                                      f"compensated)"))
         else:
             compensated += 1
             if did != undid:
-                violations.append(_v("semantic_atomicity", t_end, ("orch",),
+                violations.append(_v("semantic_atomicity", t_end, ender,
                                      f"{sid}: ended compensated with steps {did} applied "
                                      f"but {undid} compensated"))
             order = sorted((comps[(sid, j)][0][0], j) for j in undid)
             ranks = [j for _, j in order]
             if ranks != sorted(ranks, reverse=True):
-                violations.append(_v("compensation_order", t_end, ("orch",),
+                violations.append(_v("compensation_order", t_end, ender,
                                      f"{sid}: compensations ran in step order {ranks}, "
                                      f"not in reverse"))
             for j in undid:
                 if (sid, j) in applied and comps[(sid, j)][0][0] < applied[(sid, j)][0][0]:
-                    violations.append(_v("compensation_order", comps[(sid, j)][0][1], ("orch",),
+                    violations.append(_v("compensation_order", comps[(sid, j)][0][1], ender,
                                          f"{sid}: step {j} compensated before it ran"))
     for txn, status, t, proc in _client_claims(run, "s"):
         outs = [o[2] for o in ended.get(txn, [])]

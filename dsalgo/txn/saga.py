@@ -31,7 +31,8 @@ the steps; *conservation* of the bank's money at quiescence.  Isolation anomalie
 of intermediate states, steps that read a state later compensated, overdrafts) are
 measured in ``verdict.info``, not counted as violations.
 
-**Simplifications.**  Only the orchestrated form (no choreography).  Only backward
+**Simplifications.**  The choreographed form (no orchestrator) lives in
+:mod:`dsalgo.txn.choreography`; :func:`simulate` runs either.  Only backward
 recovery (no save-points or forward recovery).  ``orch`` retries a step until it is
 answered and does not give up on a service that is down; with a fault-free tail every
 saga ends.  Updates are deltas and compensations add the opposite delta, so a
@@ -44,10 +45,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import sim
-from .._validate import check_int, check_number, check_probability
+from .._validate import check_choice, check_int, check_number, check_probability
 from ._harness import add_faults, check_bugs, new_simulation
 from .bank import BankClient, BankWorkload, Read, Shard, Transfer, TransferDone, check_timeout
 from .bank import shard_of
+from .choreography import ChoreographedService
 
 __all__ = ["Step", "StepReply", "Compensate", "Compensated", "Orchestrator", "Service",
            "simulate", "BUGS"]
@@ -265,10 +267,13 @@ def simulate(steps: int = 3, *, step_failure: float = 0.1, seed: int = 0,
              duration: float = 4.0, drain: float = 2.0, network: sim.Network | None = None,
              faults=(), clients: int = 2, concurrency: int = 1, accounts: int = 2,
              initial_balance: int = 100, read_fraction: float = 0.2,
-             retry_interval: float = 0.05, client_timeout: float = 1.0, bugs=()) -> sim.Run:
-    """Run a bank on orchestrated sagas: ``orch``, services ``n1…``, clients ``c1…``.
+             retry_interval: float = 0.05, client_timeout: float = 1.0,
+             form: str = "orchestrated", bugs=()) -> sim.Run:
+    """Run a bank on sagas: ``orch`` (orchestrated form), services ``n1…``, clients ``c1…``.
 
-    Every transfer is a saga of ``steps`` steps, one leg on each service in order.
+    Every transfer is a saga of ``steps`` steps, one leg on each service in order.  In
+    the choreographed form there is no ``orch``: clients send transfers to ``n1`` and the
+    services pass each saga along (:mod:`dsalgo.txn.choreography`).
     Clients issue transfers and reads for ``duration`` seconds; the run then goes on for
     ``drain`` seconds with no new operations so that every saga can end.  End the faults
     by ``duration`` (e.g. ``Nemesis(end=duration)``) so the tail is fault-free.
@@ -295,6 +300,8 @@ def simulate(steps: int = 3, *, step_failure: float = 0.1, seed: int = 0,
         Share of operations that are reads of every balance.
     retry_interval, client_timeout : float
         Seconds between retries of a request; seconds a client waits for an answer.
+    form : {"orchestrated", "choreographed"}
+        Who drives the saga: the orchestrator ``orch``, or the services themselves.
     bugs : collection of str
         Broken variant: ``"non_idempotent_retry"``.
 
@@ -325,16 +332,25 @@ def simulate(steps: int = 3, *, step_failure: float = 0.1, seed: int = 0,
                   read_fraction=check_probability("read_fraction", read_fraction),
                   retry_interval=check_timeout("retry_interval", retry_interval),
                   client_timeout=check_timeout("client_timeout", client_timeout),
+                  form=check_choice("form", form, ("orchestrated", "choreographed")),
                   bugs=tuple(sorted(bugs)))
     services = [f"n{i}" for i in range(1, steps + 1)]
     workload = BankWorkload(services, accounts=accounts, read_fraction=read_fraction)
     s = new_simulation(seed, network)
-    s.add_node("orch", lambda: Orchestrator(retry_interval=retry_interval))
-    for n in services:
-        s.add_node(n, lambda: Service(accounts=accounts, initial_balance=initial_balance,
-                                      step_failure=step_failure, bugs=bugs))
+    if form == "orchestrated":
+        entry = "orch"
+        s.add_node("orch", lambda: Orchestrator(retry_interval=retry_interval))
+        for n in services:
+            s.add_node(n, lambda: Service(accounts=accounts, initial_balance=initial_balance,
+                                          step_failure=step_failure, bugs=bugs))
+    else:
+        entry = "n1"
+        for n in services:
+            s.add_node(n, lambda: ChoreographedService(
+                accounts=accounts, initial_balance=initial_balance, step_failure=step_failure,
+                retry_interval=retry_interval, bugs=bugs))
     for i in range(1, clients + 1):
-        s.add_node(f"c{i}", lambda: BankClient(workload, "orch", concurrency=concurrency,
+        s.add_node(f"c{i}", lambda: BankClient(workload, entry, concurrency=concurrency,
                                                timeout=client_timeout, stop=duration))
     add_faults(s, faults)
     s.params = params

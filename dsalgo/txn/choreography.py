@@ -1,0 +1,176 @@
+"""Choreographed sagas: the services pass the saga along, with no orchestrator.
+
+Garcia-Molina & Salem, "Sagas" (SIGMOD 1987), §7 (implementing sagas on top of a system
+without a saga execution component): the saga is the same sequence of local transactions
+``T1 … Tn`` with compensations ``C1 … Cn`` (see :mod:`dsalgo.txn.saga`), but each service,
+having run its step, hands the saga to the next one; a failed step hands a compensation to
+the previous one, and the compensations travel back to the first service.
+
+**Roles.**  The client sends its transfer to ``n1``, which begins the saga (``saga_begin``)
+and runs step 0.  Service ``ni`` runs step ``i`` as a local transaction and then sends
+:class:`Hop` (forward, step ``i+1``) or :class:`Hop` (backward, compensate step ``i-1``).
+The last service ends a saga that went through (``saga_end`` done); ``n1`` ends one that
+was compensated back to it.  Whoever ends it answers the client.
+
+**Durability and retries.**  A hop is written to the sender's durable *outbox* in the same
+local transaction as the step, and resent every ``retry_interval`` until the receiver
+acknowledges it (:class:`HopAck`), so a crash of either side loses nothing.  Hops
+therefore arrive more than once; each step and each compensation carries an idempotency
+key, and the receiver runs it at most once and simply acknowledges a repeat.
+
+**Safety properties**: the same as the orchestrated form (semantic atomicity,
+compensations in reverse order, conservation at quiescence), checked by
+:func:`dsalgo.txn.check` from the same events.
+
+**Simplifications.**  The saga's whole plan travels in every hop (no service needs to know
+the others in advance).  A service retries a hop until it is acknowledged, however long
+the next service is down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._validate import check_probability
+from .bank import Read, Shard, Transfer, TransferDone, check_timeout, shard_of
+
+__all__ = ["Hop", "HopAck", "ChoreographedService"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """Service → service: run step ``step`` of ``saga`` (``forward``) or compensate it."""
+    saga: str
+    step: int
+    forward: bool
+    plan: tuple          # ((account, delta), …) in step order
+    client: str
+    op_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class HopAck:
+    """The hop is recorded; stop resending it."""
+    saga: str
+    step: int
+    forward: bool
+
+
+class ChoreographedService(Shard):
+    """A service of a choreographed saga: runs its step, then passes the saga on.
+
+    Parameters
+    ----------
+    accounts, initial_balance : int
+        See :class:`dsalgo.txn.bank.Shard`.
+    step_failure : float
+        Probability that a step is rejected (no effect) for business reasons.
+    retry_interval : float
+        Seconds between resends of unacknowledged hops.
+    bugs : collection of str
+        ``"non_idempotent_retry"`` runs every hop it receives, ignoring the key.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> svc, ctx = ChoreographedService(accounts=1), sim.RecordingContext("n1")
+    >>> svc.on_start(ctx); _ = ctx.take()
+    >>> svc.on_message(ctx, "c1", Transfer(4, (("n1:0", -3), ("n2:0", 3))))
+    >>> ctx.sent()
+    [Send(dst='n2', msg=Hop(saga='s4', step=1, forward=True, plan=(('n1:0', -3), ('n2:0', 3)), client='c1', op_id=4))]
+    """
+
+    def __init__(self, *, accounts: int = 2, initial_balance: int = 100,
+                 step_failure: float = 0.0, retry_interval: float = 0.05, bugs=()):
+        super().__init__(accounts=accounts, initial_balance=initial_balance)
+        self.step_failure = check_probability("step_failure", step_failure)
+        self.retry_interval = check_timeout("retry_interval", retry_interval)
+        self.bugs = frozenset(bugs)
+
+    def on_start(self, ctx):
+        self.open(ctx)
+        self.keys = ctx.disk.setdefault("keys", {})        # idempotency key -> outcome
+        self.outbox = ctx.disk.setdefault("outbox", {})    # (saga, step, forward) -> Hop
+        self.begun = ctx.disk.setdefault("begun", {})      # sagas this service began
+        if self.outbox:
+            self._flush(ctx)
+
+    def on_message(self, ctx, src, msg):
+        if isinstance(msg, Hop):
+            ctx.send(src, HopAck(msg.saga, msg.step, msg.forward))
+            self._hop(ctx, msg)
+        elif isinstance(msg, HopAck):
+            self.outbox.pop((msg.saga, msg.step, msg.forward), None)
+        elif isinstance(msg, Transfer):
+            sid = f"s{msg.op_id}"
+            if sid in self.begun:
+                return                                     # a duplicated request
+            plan = tuple(sorted(msg.legs, key=lambda leg: int(shard_of(leg[0])[1:])))
+            self.begun[sid] = True
+            ctx.emit("saga_begin", saga=sid, steps=len(plan))
+            self._hop(ctx, Hop(sid, 0, True, plan, src, msg.op_id))
+        elif isinstance(msg, Read):
+            self.answer_read(ctx, src, msg)
+
+    def on_timer(self, ctx, name):
+        if name == "retry":
+            self._flush(ctx)
+
+    def _hop(self, ctx, hop):
+        key = f"{hop.saga}:{hop.step}:{'do' if hop.forward else 'undo'}"
+        # The idempotency check: a hop whose key has an outcome on record already ran
+        # (and queued its next hop); a repeat must not apply the step again.
+        if "non_idempotent_retry" not in self.bugs and key in self.keys:
+            return
+        account, delta = hop.plan[hop.step]
+        if hop.forward:
+            ok = self.keys[key] = self._step(ctx, hop, account, delta)
+            if ok and hop.step + 1 == len(hop.plan):
+                self._end(ctx, hop, "done")
+            elif ok:
+                self._send(ctx, Hop(hop.saga, hop.step + 1, True, hop.plan, hop.client,
+                                    hop.op_id))
+            else:
+                ctx.emit("saga_abort", saga=hop.saga, step=hop.step)
+                self._back(ctx, hop, hop.step - 1)
+        else:
+            self.keys[key] = True
+            bal = self.apply(ctx, [(account, -delta)])     # never fails, may overdraw
+            ctx.emit("compensate", saga=hop.saga, step=hop.step, account=account, balances=bal)
+            self._back(ctx, hop, hop.step - 1)
+
+    def _step(self, ctx, hop, account, delta) -> bool:
+        if ctx.disk["balance"][account] + delta < 0:
+            reason = "insufficient_funds"
+        elif self.step_failure and ctx.rng.random() < self.step_failure:
+            reason = "rejected"
+        else:
+            bal = self.apply(ctx, [(account, delta)])
+            ctx.emit("step", saga=hop.saga, step=hop.step, ok=True, account=account,
+                     balances=bal)
+            return True
+        ctx.emit("step", saga=hop.saga, step=hop.step, ok=False, account=account,
+                 reason=reason)
+        return False
+
+    def _back(self, ctx, hop, step):
+        if step < 0:                                       # compensated back to the start
+            self._end(ctx, hop, "compensated")
+        else:
+            self._send(ctx, Hop(hop.saga, step, False, hop.plan, hop.client, hop.op_id))
+
+    def _send(self, ctx, hop):
+        self.outbox[(hop.saga, hop.step, hop.forward)] = hop     # durable before it leaves
+        ctx.send(shard_of(hop.plan[hop.step][0]), hop)
+        if not ctx.timer_set("retry"):
+            ctx.set_timer("retry", self.retry_interval)
+
+    def _flush(self, ctx):
+        for hop in self.outbox.values():
+            ctx.send(shard_of(hop.plan[hop.step][0]), hop)
+        if self.outbox:
+            ctx.set_timer("retry", self.retry_interval)
+
+    def _end(self, ctx, hop, outcome):
+        ctx.emit("saga_end", saga=hop.saga, outcome=outcome)
+        ctx.send(hop.client, TransferDone(hop.op_id, outcome == "done"))

@@ -309,3 +309,21 @@ def test_engine_invariants_under_random_fault_schedules(schedule, seed):
         assert inside.empty
     if faults:  # "sometimes": the schedule did something
         assert len(run.faults) > 0
+
+
+def test_faults_added_during_a_run_take_effect_in_that_run():
+    s = chatter_sim()
+    added = []
+
+    def on_event(simulation, time, node, kind, fields):
+        if kind == "got" and time > 0.5 and not added:
+            added.append(time)
+            simulation.add_faults([sim.Crash("n3", at=time + 0.1)])
+
+    s.add_observer(on_event)
+    run = s.run(until=2.0)
+    crash = run.faults[run.faults["kind"] == "crash"]
+    assert len(crash) == 1 and crash["t_start"].iloc[0] == pytest.approx(added[0] + 0.1)
+    m = run.messages
+    later = m[(m["dst"] == "n3") & (m["t_send"] > 0.8) & (m["t_send"] < 1.9)]
+    assert len(later) > 0 and (later["reason"] == "node_down").all()

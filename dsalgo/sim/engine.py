@@ -103,6 +103,7 @@ class Simulation:
         self._partition_rows: dict[int, list] = {}
         self._started = False
         self._running = False
+        self._until = 0.0
         self._halted = False
         self._observers: list = []
 
@@ -142,6 +143,8 @@ class Simulation:
                 raise ValueError(f"fault {f!r} is scheduled at t={f.at!r}, in the past "
                                  f"(the simulation is at t={self._now!r})")
         self._pending_faults.extend(faults)
+        if self._running:  # added from inside a run (an observer, say): takes effect now
+            self._schedule_faults(self._until)
 
     def node(self, id: str):
         """The current node object of ``id`` (``None`` while it is crashed)."""
@@ -197,6 +200,7 @@ class Simulation:
             self._started = True
             for st in self._states.values():
                 self._push(0.0, _CALL, self._start_node, st)
+        self._until = until
         self._schedule_faults(until)
         self._running = True
         try:

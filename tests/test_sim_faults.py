@@ -327,3 +327,15 @@ def test_faults_added_during_a_run_take_effect_in_that_run():
     m = run.messages
     later = m[(m["dst"] == "n3") & (m["t_send"] > 0.8) & (m["t_send"] < 1.9)]
     assert len(later) > 0 and (later["reason"] == "node_down").all()
+
+
+def test_set_link_changes_latency_mid_run():
+    s = chatter_sim(latency=0.01)
+    s.call_at(1.0, lambda: s.set_link("n1", "n2", latency=sim.Constant(0.3)))
+    m = s.run(until=2.0).messages
+    d = m[(m["status"] == "delivered") & (m["src"] == "n1") & (m["dst"] == "n2")]
+    lat = d["t_deliver"] - d["t_send"]
+    assert np.allclose(lat[d["t_send"] < 1.0], 0.01)
+    assert np.allclose(lat[d["t_send"] > 1.0], 0.3)
+    other = m[(m["status"] == "delivered") & (m["src"] == "n1") & (m["dst"] == "n3")]
+    assert np.allclose(other["t_deliver"] - other["t_send"], 0.01)

@@ -166,6 +166,38 @@ class Simulation:
         """The local clock of node ``id`` now."""
         return self._state(id, "id").local(self._now)
 
+    def set_link(self, src: str, dst: str, **overrides) -> None:
+        """Change the settings of link ``src → dst`` now, also in the middle of a run.
+
+        Takes the keywords of :meth:`Network.set_link` (``latency``, ``drop_rate``,
+        ``duplicate_rate``, ``fifo``, ``symmetric``); messages already on the wire keep
+        the delay they were given.
+
+        Examples
+        --------
+        >>> from dsalgo import sim
+        >>> s = sim.Simulation(seed=0)
+        >>> s.add_node("n1", sim.Node); s.add_node("n2", sim.Node)
+        >>> s.set_link("n1", "n2", latency=sim.Constant(0.5))
+        >>> s.network.link_config("n2", "n1")["latency"]
+        Constant(delay=0.5)
+        """
+        self._state(src, "src")
+        self._state(dst, "dst")
+        self.network.set_link(src, dst, **overrides)
+        for pair in ((src, dst), (dst, src)):
+            link = self._links.pop(pair, None)
+            if link is not None:  # rebuilt on next use; keep its random stream and FIFO bound
+                new = self._link(*pair)
+                new.rng, new.last = link.rng, link.last
+                new.draw = self.network.link_config(*pair)["latency"].sampler(new.rng)
+                new.rand = new.rng.random
+                for st in self._states.values():
+                    if st.ctx._out.get(pair[1]) is link:
+                        st.ctx._out[pair[1]] = new
+                # entries already in the heap still point at the old link object: it keeps
+                # src and dst_state, which is all a delivery needs
+
     def add_observer(self, fn) -> None:
         """Call ``fn(sim, time, node, kind, fields)`` on every event (engine or protocol)."""
         self._observers.append(check_callable("fn", fn))

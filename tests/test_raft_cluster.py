@@ -16,7 +16,7 @@ def nemesis(rate, end, **kw):
                        mean_duration=0.3, end=end, **kw)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10**6), n=st.sampled_from([1, 2, 3, 4, 5, 7]),
        prevote=st.booleans(), check_quorum=st.booleans(),
        reads=st.sampled_from(["log", "read_index"]), noop=st.booleans(),
@@ -46,7 +46,7 @@ def test_sometimes_leaders_change_commands_commit_and_cas_fails():
 
 
 def test_soak_sample_passes_with_everything_happening():
-    result = soak("raft", runs=12)
+    result = soak("raft", runs=30)
     assert result.ok, result.report()
 
 
@@ -202,7 +202,7 @@ def test_director_nemesis_catches_figure8_and_forgotten_votes():
 
 
 def test_director_soak_sample_passes():
-    result = soak("raft-director", runs=10)
+    result = soak("raft-director", runs=20)
     assert result.ok, result.report()
 
 

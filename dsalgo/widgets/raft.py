@@ -103,6 +103,7 @@ def failover_explorer(n: int = 5, election_timeout=(0.150, 0.300), latency: floa
         downtime_cdf(df, by="timeouts", ax=ax_cdf, title="leader-failover downtime")
         counts = df["elections"].value_counts().sort_index()
         ax_rounds.bar(counts.index, counts.values, label="trials")
+        ax_rounds.set_xticks(list(counts.index))
         ax_rounds.set_xlabel("election rounds (candidate terms) until a leader")
         ax_rounds.set_ylabel("trials")
         ax_rounds.set_title("rounds needed")

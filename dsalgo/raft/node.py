@@ -8,7 +8,8 @@ Practice", Stanford, 2014).
 What it implements
 ------------------
 - §5.2 leader election: randomized election timeouts drawn from a range, one vote per
-  term persisted *before* answering, candidates step down on a higher term;
+  term persisted *before* answering, candidates step down on a higher term and resend
+  ``RequestVote`` every heartbeat interval to peers that have not answered (§5.1);
 - §5.3 log replication: ``AppendEntries`` with the consistency check on
   ``(prev_log_index, prev_log_term)``, deletion of a conflicting entry and all that follow
   it, and the fast ``next_index`` back-off by conflicting term;
@@ -25,6 +26,9 @@ What it implements
 - thesis §9.6 PreVote and §6.2 CheckQuorum (a leader that has not heard from a majority
   within an election timeout steps down), each an option;
 - thesis §3.10 ``TimeoutNow``: start an election at once.
+
+The handlers live in two mixins, :mod:`.election` and :mod:`.replication`; this module
+holds the server's state, its persistence and the message dispatch.
 
 Safety properties (§5.2–5.4, Figure 3), checked from the run tables by
 :func:`dsalgo.raft.check`: Election Safety, Leader Append-Only, Log Matching, Leader

@@ -108,18 +108,35 @@ class Simulation:
         self._observers: list = []
 
     # ------------------------------------------------------------------ set-up
-    def add_node(self, id: str, factory) -> None:
-        """Add node ``id`` built by ``factory()`` (called at start and after each restart)."""
+    def add_node(self, id: str, factory, *, disk: dict | None = None) -> None:
+        """Add node ``id`` built by ``factory()`` (called at start and after each restart).
+
+        ``disk`` is what the node's durable storage holds when it first starts (a copy is
+        taken), e.g. the state of a cluster that was already running.
+
+        Examples
+        --------
+        >>> from dsalgo import sim
+        >>> class Boot(sim.Node):
+        ...     def on_start(self, ctx):
+        ...         ctx.emit("boot", term=ctx.disk.get("term"))
+        >>> s = sim.Simulation(seed=0)
+        >>> s.add_node("n1", Boot, disk={"term": 7})
+        >>> s.run(until=1.0).events["term"].tolist()
+        [7]
+        """
         if not isinstance(id, str) or not id:
             raise TypeError(f"id must be a non-empty str node id; got {id!r}")
         if id in self._states:
             raise ValueError(f"id {id!r} is already a node of this simulation")
         check_callable("factory", factory)
+        if disk is not None and not isinstance(disk, dict):
+            raise TypeError(f"disk must be a dict of initial durable state; got {disk!r}")
         st = _NodeState()
         st.id, st.code = id, len(self._states)
         st.factory, st.node, st.alive, st.paused = factory, None, False, False
         st.on_message = st.on_timer = None
-        st.queue, st.timers, st.disk, st.running = [], {}, {}, False
+        st.queue, st.timers, st.disk, st.running = [], {}, dict(disk or {}), False
         st.base_t, st.base_local, st.factor, st.incarnation = 0.0, 0.0, 1.0, 0
         st.ctx = Context(self, st)
         self._states[id] = st

@@ -304,6 +304,7 @@ BAD_SAGA = [
     ({"drain": -1}, ValueError, "drain must be >= 0; got -1.0"),
     ({"concurrency": 0.5}, TypeError, "concurrency must be an integer; got 0.5"),
     ({"form": "chaotic"}, ValueError, "form must be one of 'orchestrated', 'choreographed'; got 'chaotic'"),
+    ({"compensation": "undo"}, ValueError, "compensation must be one of 'inverse', 'restore'; got 'undo'"),
 ]
 
 
@@ -322,3 +323,37 @@ def test_check_rejects_what_is_not_a_run():
 def test_check_rejects_a_run_of_another_algorithm():
     with pytest.raises(ValueError, match="run must come from txn.twopc or txn.saga .*'raft'"):
         txn.check(sim.Run(params={"algorithm": "raft"}))
+
+
+# ------------------------------------------------------------------ lost updates
+def test_lost_update_is_measured_from_the_reported_balances():
+    ev = INIT + [
+        (1.0, "orch", "saga_begin", {"saga": "s1", "steps": 2}),
+        (1.0, "orch", "saga_begin", {"saga": "s2", "steps": 2}),
+        (1.1, "n2", "step", {"saga": "s1", "step": 1, "ok": True, "account": "n2:0",
+                             "balances": {"n2:0": 150}}),          # s1: +50
+        (1.2, "n2", "step", {"saga": "s2", "step": 1, "ok": True, "account": "n2:0",
+                             "balances": {"n2:0": 120}}),          # s2: -30
+        (1.3, "n2", "compensate", {"saga": "s1", "step": 1, "account": "n2:0",
+                                   "balances": {"n2:0": 100}}),    # restored: s2's -30 lost
+    ]
+    v = txn.check(make_run("saga", ev))
+    assert v.info["lost_updates"] == 1
+    ev[-1] = (1.3, "n2", "compensate", {"saga": "s1", "step": 1, "account": "n2:0",
+                                        "balances": {"n2:0": 70}})  # the inverse: -50
+    assert txn.check(make_run("saga", ev)).info["lost_updates"] == 0
+
+
+@pytest.mark.parametrize("form", ["orchestrated", "choreographed"])
+def test_compensating_by_before_image_loses_updates_and_money(form):
+    lost = broken = 0
+    for seed in range(2):
+        run = txn.saga.simulate(seed=seed, duration=0.5, drain=0.5, concurrency=4,
+                                form=form, compensation="restore")
+        v = txn.check(run)
+        lost += v.info["lost_updates"]
+        broken += not v.holds("conservation")          # money created or destroyed
+    assert lost > 0 and broken > 0
+    inverse = txn.check(txn.saga.simulate(seed=0, duration=0.5, drain=0.5, concurrency=4,
+                                          form=form))
+    assert inverse and inverse.info["lost_updates"] == 0 and inverse.info["dirty_reads"] > 0

@@ -49,6 +49,7 @@ def test_sagas_end_all_done_or_all_compensated_under_faults(seed, steps, step_fa
     assert v, str(v)
     assert v.info["quiescent"] and v.info["final_total"] == v.info["total"]
     assert v.info["sagas"] > 0                                # sagas did run
+    assert v.info["lost_updates"] == 0                        # inverse compensation loses none
 
 
 def test_twopc_soak_sample():

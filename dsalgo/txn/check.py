@@ -32,9 +32,11 @@ named in ``verdict.info["reason"]`` — lengthen its fault-free tail.
 **Measured, not violations** (in ``verdict.info``): ``intermediate_reads`` (reads whose
 balances do not add up to the total: they saw a transfer half applied); for sagas
 ``dirty_reads`` (a step applied to an account between another saga's step on it and
-that step's compensation: it saw a state that was later undone) and ``overdrafts``
-(compensations that left an account negative); for 2PC blocking times (vote yes to
-learning the outcome).
+that step's compensation: it saw a state that was later undone), ``lost_updates``
+(compensations that did not move the balance by exactly minus their step's effect: they
+overwrote updates made in between, as compensating by a before-image does) and
+``overdrafts`` (compensations that left an account negative); for 2PC blocking times
+(vote yes to learning the outcome).
 """
 
 from __future__ import annotations
@@ -316,9 +318,37 @@ def _check_saga(run) -> Verdict:
                                  f"but the saga ended {outs[0] if outs else 'never'}"))
     info = {"sagas": len(steps_of), "sagas_done": done, "sagas_compensated": compensated,
             "compensations": sum(len(r) for r in comps.values()),
-            "dirty_reads": _dirty_reads(applied, comps), "overdrafts": int(overdrafts)}
+            "dirty_reads": _dirty_reads(applied, comps), "lost_updates": _lost_updates(run),
+            "overdrafts": int(overdrafts)}
     info.update(_bank(run, ev, not pending, violations))
     return _verdict(SAGA_PROPERTIES, violations, info, pending)
+
+
+def _lost_updates(run) -> int:
+    """Compensations whose effect was not the exact opposite of their step's effect.
+
+    Replays the balances the shards reported, in order: a step's effect is its new balance
+    minus the account's balance before it; a compensation that does not move the balance
+    by minus that amount overwrote (lost) updates made in between.
+    """
+    ev = run.events
+    if "balances" not in ev.columns:
+        return 0
+    rows = ev[ev["kind"].isin(["init", "step", "compensate"]) & ev["balances"].notna()]
+    cols = [rows[c].tolist() if c in rows.columns else [None] * len(rows)
+            for c in ("kind", "saga", "step", "account", "balances")]
+    last, effect, lost = {}, {}, 0
+    for kind, sid, step, acct, bal in zip(*cols):
+        if kind == "init":
+            last.update(bal)
+            continue
+        prev, new = last.get(acct, 0), bal[acct]
+        if kind == "step":
+            effect[(sid, int(step))] = new - prev
+        elif (sid, int(step)) in effect and new - prev != -effect[(sid, int(step))]:
+            lost += 1
+        last[acct] = new
+    return lost
 
 
 def _dirty_reads(applied, comps) -> int:

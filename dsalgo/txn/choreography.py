@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._validate import check_probability
-from .bank import Read, Shard, Transfer, TransferDone, check_timeout, shard_of
+from .bank import Read, Transfer, TransferDone, check_timeout, shard_of
+from .local import SagaShard
 
 __all__ = ["Hop", "HopAck", "ChoreographedService"]
 
@@ -56,7 +56,7 @@ class HopAck:
     forward: bool
 
 
-class ChoreographedService(Shard):
+class ChoreographedService(SagaShard):
     """A service of a choreographed saga: runs its step, then passes the saga on.
 
     Parameters
@@ -65,6 +65,8 @@ class ChoreographedService(Shard):
         See :class:`dsalgo.txn.bank.Shard`.
     step_failure : float
         Probability that a step is rejected (no effect) for business reasons.
+    compensation : {"inverse", "restore"}
+        How a compensation undoes a step (see :mod:`dsalgo.txn.local`).
     retry_interval : float
         Seconds between resends of unacknowledged hops.
     bugs : collection of str
@@ -81,11 +83,11 @@ class ChoreographedService(Shard):
     """
 
     def __init__(self, *, accounts: int = 2, initial_balance: int = 100,
-                 step_failure: float = 0.0, retry_interval: float = 0.05, bugs=()):
-        super().__init__(accounts=accounts, initial_balance=initial_balance)
-        self.step_failure = check_probability("step_failure", step_failure)
+                 step_failure: float = 0.0, compensation: str = "inverse",
+                 retry_interval: float = 0.05, bugs=()):
+        super().__init__(accounts=accounts, initial_balance=initial_balance,
+                         step_failure=step_failure, compensation=compensation, bugs=bugs)
         self.retry_interval = check_timeout("retry_interval", retry_interval)
-        self.bugs = frozenset(bugs)
 
     def on_start(self, ctx):
         self.open(ctx)
@@ -124,7 +126,7 @@ class ChoreographedService(Shard):
             return
         account, delta = hop.plan[hop.step]
         if hop.forward:
-            ok = self.keys[key] = self._step(ctx, hop, account, delta)
+            ok = self.keys[key] = self.run_step(ctx, hop.saga, hop.step, account, delta)
             if ok and hop.step + 1 == len(hop.plan):
                 self._end(ctx, hop, "done")
             elif ok:
@@ -134,24 +136,8 @@ class ChoreographedService(Shard):
                 ctx.emit("saga_abort", saga=hop.saga, step=hop.step)
                 self._back(ctx, hop, hop.step - 1)
         else:
-            self.keys[key] = True
-            bal = self.apply(ctx, [(account, -delta)])     # never fails, may overdraw
-            ctx.emit("compensate", saga=hop.saga, step=hop.step, account=account, balances=bal)
+            self.keys[key] = self.run_compensation(ctx, hop.saga, hop.step, account, -delta)
             self._back(ctx, hop, hop.step - 1)
-
-    def _step(self, ctx, hop, account, delta) -> bool:
-        if ctx.disk["balance"][account] + delta < 0:
-            reason = "insufficient_funds"
-        elif self.step_failure and ctx.rng.random() < self.step_failure:
-            reason = "rejected"
-        else:
-            bal = self.apply(ctx, [(account, delta)])
-            ctx.emit("step", saga=hop.saga, step=hop.step, ok=True, account=account,
-                     balances=bal)
-            return True
-        ctx.emit("step", saga=hop.saga, step=hop.step, ok=False, account=account,
-                 reason=reason)
-        return False
 
     def _back(self, ctx, hop, step):
         if step < 0:                                       # compensated back to the start

@@ -14,7 +14,8 @@ local transaction.  A step may fail (a debit that would overdraw, or a business
 rejection with probability ``step_failure``); ``orch`` then runs the compensations of the
 completed steps in reverse order.  Compensations never fail (the paper's assumption,
 §3): they add the opposite delta even if the account goes negative, which the checker
-reports as an anomaly (an overdraft).
+reports as an anomaly (an overdraft).  The local transactions themselves live in
+:mod:`dsalgo.txn.local`, shared with the choreographed form.
 
 **Durability and retries.**  ``orch`` keeps its saga log in ``ctx.disk`` (begin, each
 step's completion, each compensation) and resumes every unfinished saga after a crash,
@@ -28,16 +29,17 @@ step, and answers a repeat from that record instead of applying it again.
 saga ends all-done or all-compensated, each step applied at most once and compensated
 at most once, only completed steps compensated; *compensation order*: reverse order of
 the steps; *conservation* of the bank's money at quiescence.  Isolation anomalies (reads
-of intermediate states, steps that read a state later compensated, overdrafts) are
-measured in ``verdict.info``, not counted as violations.
+of intermediate states, steps that read a state later compensated, lost updates,
+overdrafts) are measured in ``verdict.info``, not counted as violations.
 
 **Simplifications.**  The choreographed form (no orchestrator) lives in
 :mod:`dsalgo.txn.choreography`; :func:`simulate` runs either.  Only backward
 recovery (no save-points or forward recovery).  ``orch`` retries a step until it is
 answered and does not give up on a service that is down; with a fault-free tail every
 saga ends.  Updates are deltas and compensations add the opposite delta, so a
-compensation never overwrites another saga's update (no lost updates by construction;
-compensating by restoring a before-image would lose them).
+compensation never overwrites another saga's update; ``compensation="restore"`` undoes a
+step by restoring its before-image instead, and the checker then measures the updates it
+loses (:mod:`dsalgo.txn.local`).
 """
 
 from __future__ import annotations
@@ -47,9 +49,10 @@ from dataclasses import dataclass
 from .. import sim
 from .._validate import check_choice, check_int, check_number, check_probability
 from ._harness import add_faults, check_bugs, new_simulation
-from .bank import BankClient, BankWorkload, Read, Shard, Transfer, TransferDone, check_timeout
+from .bank import BankClient, BankWorkload, Read, Transfer, TransferDone, check_timeout
 from .bank import shard_of
 from .choreography import ChoreographedService
+from .local import COMPENSATIONS, SagaShard
 
 __all__ = ["Step", "StepReply", "Compensate", "Compensated", "Orchestrator", "Service",
            "simulate", "BUGS"]
@@ -191,7 +194,7 @@ def _service_index(account: str) -> int:
 
 
 # ------------------------------------------------------------------ service
-class Service(Shard):
+class Service(SagaShard):
     """A service holding accounts; runs steps and compensations as local transactions.
 
     Parameters
@@ -200,6 +203,8 @@ class Service(Shard):
         See :class:`dsalgo.txn.bank.Shard`.
     step_failure : float
         Probability that a step is rejected (no effect) for business reasons.
+    compensation : {"inverse", "restore"}
+        How a compensation undoes a step (see :mod:`dsalgo.txn.local`).
     bugs : collection of str
         ``"non_idempotent_retry"`` applies every request it receives, ignoring its key.
 
@@ -214,22 +219,16 @@ class Service(Shard):
     ({'n1:0': 70}, [Send(dst='orch', msg=StepReply(saga='s1', step=0, ok=True)), Send(dst='orch', msg=StepReply(saga='s1', step=0, ok=True))])
     """
 
-    def __init__(self, *, accounts: int = 2, initial_balance: int = 100,
-                 step_failure: float = 0.0, bugs=()):
-        super().__init__(accounts=accounts, initial_balance=initial_balance)
-        self.step_failure = check_probability("step_failure", step_failure)
-        self.bugs = frozenset(bugs)
-
     def on_start(self, ctx):
         self.open(ctx)
         self.keys = ctx.disk.setdefault("keys", {})        # idempotency key -> outcome
 
     def on_message(self, ctx, src, msg):
         if isinstance(msg, Step):
-            ok = self._once(ctx, msg, self._step)
+            ok = self._once(ctx, msg, self.run_step)
             ctx.send(src, StepReply(msg.saga, msg.step, ok))
         elif isinstance(msg, Compensate):
-            self._once(ctx, msg, self._compensate)
+            self._once(ctx, msg, self.run_compensation)
             ctx.send(src, Compensated(msg.saga, msg.step))
         elif isinstance(msg, Read):
             self.answer_read(ctx, src, msg)
@@ -239,27 +238,8 @@ class Service(Shard):
         # run (a retry or a duplicate); answer from the record, never apply it twice.
         if "non_idempotent_retry" not in self.bugs and msg.key in self.keys:
             return self.keys[msg.key]
-        ok = self.keys[msg.key] = run(ctx, msg)            # same local transaction as the step
-        return ok
-
-    def _step(self, ctx, msg) -> bool:
-        if ctx.disk["balance"][msg.account] + msg.delta < 0:
-            reason = "insufficient_funds"
-        elif self.step_failure and ctx.rng.random() < self.step_failure:
-            reason = "rejected"
-        else:
-            bal = self.apply(ctx, [(msg.account, msg.delta)])
-            ctx.emit("step", saga=msg.saga, step=msg.step, ok=True, account=msg.account,
-                     balances=bal)
-            return True
-        ctx.emit("step", saga=msg.saga, step=msg.step, ok=False, account=msg.account,
-                 reason=reason)
-        return False
-
-    def _compensate(self, ctx, msg) -> bool:
-        bal = self.apply(ctx, [(msg.account, msg.delta)])  # never fails, may overdraw
-        ctx.emit("compensate", saga=msg.saga, step=msg.step, account=msg.account, balances=bal)
-        return True
+        ok = self.keys[msg.key] = run(ctx, msg.saga, msg.step, msg.account, msg.delta)
+        return ok                                          # recorded in the same local transaction
 
 
 # ------------------------------------------------------------------ harness
@@ -268,7 +248,8 @@ def simulate(steps: int = 3, *, step_failure: float = 0.1, seed: int = 0,
              faults=(), clients: int = 2, concurrency: int = 1, accounts: int = 2,
              initial_balance: int = 100, read_fraction: float = 0.2,
              retry_interval: float = 0.05, client_timeout: float = 1.0,
-             form: str = "orchestrated", bugs=()) -> sim.Run:
+             form: str = "orchestrated", compensation: str = "inverse",
+             bugs=()) -> sim.Run:
     """Run a bank on sagas: ``orch`` (orchestrated form), services ``n1…``, clients ``c1…``.
 
     Every transfer is a saga of ``steps`` steps, one leg on each service in order.  In
@@ -302,6 +283,9 @@ def simulate(steps: int = 3, *, step_failure: float = 0.1, seed: int = 0,
         Seconds between retries of a request; seconds a client waits for an answer.
     form : {"orchestrated", "choreographed"}
         Who drives the saga: the orchestrator ``orch``, or the services themselves.
+    compensation : {"inverse", "restore"}
+        Undo a step by its opposite delta (semantic compensation), or by restoring the
+        balance it overwrote, which loses concurrent updates (see :mod:`dsalgo.txn.local`).
     bugs : collection of str
         Broken variant: ``"non_idempotent_retry"``.
 
@@ -333,6 +317,7 @@ def simulate(steps: int = 3, *, step_failure: float = 0.1, seed: int = 0,
                   retry_interval=check_timeout("retry_interval", retry_interval),
                   client_timeout=check_timeout("client_timeout", client_timeout),
                   form=check_choice("form", form, ("orchestrated", "choreographed")),
+                  compensation=check_choice("compensation", compensation, COMPENSATIONS),
                   bugs=tuple(sorted(bugs)))
     services = [f"n{i}" for i in range(1, steps + 1)]
     workload = BankWorkload(services, accounts=accounts, read_fraction=read_fraction)
@@ -342,13 +327,14 @@ def simulate(steps: int = 3, *, step_failure: float = 0.1, seed: int = 0,
         s.add_node("orch", lambda: Orchestrator(retry_interval=retry_interval))
         for n in services:
             s.add_node(n, lambda: Service(accounts=accounts, initial_balance=initial_balance,
-                                          step_failure=step_failure, bugs=bugs))
+                                          step_failure=step_failure,
+                                          compensation=compensation, bugs=bugs))
     else:
         entry = "n1"
         for n in services:
             s.add_node(n, lambda: ChoreographedService(
                 accounts=accounts, initial_balance=initial_balance, step_failure=step_failure,
-                retry_interval=retry_interval, bugs=bugs))
+                retry_interval=retry_interval, compensation=compensation, bugs=bugs))
     for i in range(1, clients + 1):
         s.add_node(f"c{i}", lambda: BankClient(workload, entry, concurrency=concurrency,
                                                timeout=client_timeout, stop=duration))

@@ -1,6 +1,7 @@
-"""Distributed transactions: two-phase commit (:mod:`~dsalgo.txn.twopc`) and sagas
-(:mod:`~dsalgo.txn.saga`) moving money in a sharded bank (:mod:`~dsalgo.txn.bank`),
-checked by :func:`check` and measured by :mod:`~dsalgo.txn.metrics`.
+"""Distributed transactions: two-phase commit (:mod:`~dsalgo.txn.twopc`) and sagas,
+orchestrated (:mod:`~dsalgo.txn.saga`) or choreographed (:mod:`~dsalgo.txn.choreography`),
+moving money in a sharded bank (:mod:`~dsalgo.txn.bank`), checked by :func:`check` and
+measured by :mod:`~dsalgo.txn.metrics`.
 
 Examples
 --------
@@ -11,7 +12,7 @@ Examples
 (True, True)
 """
 
-from . import bank, choreography, metrics, saga, twopc
+from . import bank, choreography, local, metrics, saga, twopc
 from .check import check
 
 __all__ = ["twopc", "saga", "choreography", "bank", "metrics", "check"]

@@ -1,7 +1,7 @@
 """Choreographed sagas: the services pass the saga along, with no orchestrator.
 
-Garcia-Molina & Salem, "Sagas" (SIGMOD 1987), §7 (implementing sagas on top of a system
-without a saga execution component): the saga is the same sequence of local transactions
+Garcia-Molina & Salem, "Sagas" (SIGMOD 1987), where they discuss running sagas on a system
+without a saga execution component: the saga is the same sequence of local transactions
 ``T1 … Tn`` with compensations ``C1 … Cn`` (see :mod:`dsalgo.txn.saga`), but each service,
 having run its step, hands the saga to the next one; a failed step hands a compensation to
 the previous one, and the compensations travel back to the first service.

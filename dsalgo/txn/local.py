@@ -4,7 +4,7 @@ Both saga forms (:mod:`dsalgo.txn.saga`, :mod:`dsalgo.txn.choreography`) run the
 local transactions; only who asks for them differs.  A *step* adds a delta to one account,
 or fails with no effect (it would overdraw, or the service rejects it with probability
 ``step_failure``).  A *compensation* undoes a step that ran, and never fails
-(Garcia-Molina & Salem §3).  How it undoes it is the ``compensation`` knob:
+(Garcia-Molina & Salem assume compensations cannot fail).  How it undoes it is the ``compensation`` knob:
 
 - ``"inverse"`` (the default, and the semantic compensation the paper asks for) adds the
   opposite delta.  Updates by other sagas in between survive.

@@ -3,7 +3,7 @@
 Follows Garcia-Molina & Salem, "Sagas" (SIGMOD 1987): a saga is a sequence
 ``T1, T2, … Tn`` of local transactions, each with a compensating transaction ``Ci``
 that semantically undoes it.  The system guarantees that either ``T1 … Tn`` all run, or
-``T1 … Tj, Cj … C1`` run for some ``j`` (§1; backward recovery, §5).  Sagas give up
+``T1 … Tj, Cj … C1`` run for some ``j`` (backward recovery).  Sagas give up
 isolation for availability: nothing is locked between steps, so other sagas and readers
 see the intermediate states.
 
@@ -12,8 +12,8 @@ transfer as a saga with one step per service ``n1 … n{steps}`` in that order: 
 adds the transfer's leg to an account on service ``ni`` (a debit or a credit) as one
 local transaction.  A step may fail (a debit that would overdraw, or a business
 rejection with probability ``step_failure``); ``orch`` then runs the compensations of the
-completed steps in reverse order.  Compensations never fail (the paper's assumption,
-§3): they add the opposite delta even if the account goes negative, which the checker
+completed steps in reverse order.  Compensations never fail (the paper's assumption):
+they add the opposite delta even if the account goes negative, which the checker
 reports as an anomaly (an overdraft).  The local transactions themselves live in
 :mod:`dsalgo.txn.local`, shared with the choreographed form.
 

@@ -1,11 +1,11 @@
 """Two-phase commit with presumed abort, and the cooperative termination protocol.
 
-Follows Gray & Lamport, "Consensus on Transaction Commit" (ACM TODS 2006), §2 (the
-two-phase commit protocol and why it blocks), and Mohan, Lindsay & Obermarck,
+Follows Gray & Lamport, "Consensus on Transaction Commit" (ACM TODS 2006), for the
+two-phase commit protocol and why it blocks, and Mohan, Lindsay & Obermarck,
 "Transaction Management in the R* Distributed Database Management System" (ACM TODS
-1986), §3 (presumed abort, PA).  The cooperative termination protocol is the one of
+1986), for presumed abort (PA).  The cooperative termination protocol is the one of
 Bernstein, Hadzilacos & Goodman, *Concurrency Control and Recovery in Database Systems*
-(1987), §7.4.
+(1987), chapter 7 (distributed recovery).
 
 **Roles.**  The transaction manager ``tm`` (the coordinator) runs each transfer as a
 transaction over the participants (resource managers, the shards ``n1…``) that hold its
@@ -32,8 +32,8 @@ again every ``inquire_interval``).  With ``termination="cooperative"`` it also a
 other participants: one that committed or aborted says so, and one that has not voted
 aborts unilaterally (durably, so it will vote no later) and says abort.  If every
 participant is prepared, nobody knows the outcome and all stay blocked until ``tm``
-recovers: cooperation shortens blocking but cannot remove it (Gray & Lamport §2; only
-Paxos Commit does).
+recovers: cooperation shortens blocking but cannot remove it (Gray & Lamport; their
+Paxos Commit removes it by replicating the coordinator's decision on acceptors).
 
 **Safety properties** (checked by :func:`dsalgo.txn.check`): *atomicity*: every
 participant of a transaction ends committed or every one ends aborted; *commit

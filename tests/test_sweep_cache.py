@@ -92,7 +92,7 @@ def test_corrupt_fingerprint_names_the_file(tmp_path):
 
 
 SCRIPT = textwrap.dedent("""
-    import sys, time
+    import os, sys, time
     from pathlib import Path
     from dsalgo.sweep import sweep
 
@@ -100,8 +100,10 @@ SCRIPT = textwrap.dedent("""
 
     def cell(x, seed):
         if (x, seed) == (3, 1) and BLOCK.exists():
+            deadline = time.monotonic() + 60
             BLOCK.write_text("blocked")        # tell the test we are mid-cell, then hang
-            time.sleep(600)
+            while BLOCK.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
         time.sleep(0.01)
         with open(LOG, "a") as fh:             # one line per completed computation
             fh.write(f"{x} {seed}\\n")
@@ -109,31 +111,64 @@ SCRIPT = textwrap.dedent("""
 
     if __name__ == "__main__":
         df = sweep(cell, {"x": list(range(6))}, seeds=range(3), cache=sys.argv[3],
-                   progress=False)
+                   backend=sys.argv[5], workers=2, progress=False)
         df.drop(columns="wall_time").to_pickle(sys.argv[4])
 """)
 
 
-def test_sigkill_part_way_then_rerun_computes_every_cell_exactly_once(tmp_path):
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def _saved_cells(cache) -> int:
+    import pyarrow.parquet as pq
+
+    cells = set()
+    for part in cache.glob("part-*.parquet"):
+        t = pq.read_table(part, columns=["_sweep_point", "_sweep_seed"]).to_pylist()
+        cells.update((r["_sweep_point"], r["_sweep_seed"]) for r in t)
+    return len(cells)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("backend, saved", [("serial", 10), ("processes", 17)])
+def test_sigkill_part_way_then_rerun_computes_every_cell_exactly_once(tmp_path, backend, saved):
+    # serial stops at cell (3, 1): cells (0, 0) ... (3, 0) are saved; with a pool the other
+    # worker finishes the rest.  The kill comes once every logged cell is also saved, so
+    # "exactly once" is exact, not a race.
     script, log, block = tmp_path / "job.py", tmp_path / "log.txt", tmp_path / "block"
     script.write_text(SCRIPT)
     block.write_text("armed")
     cmd = [sys.executable, str(script), str(log), str(block)]
-    proc = subprocess.Popen(cmd + [str(tmp_path / "cache"), str(tmp_path / "a.pkl")])
+    cache = tmp_path / "cache"
+    proc = subprocess.Popen(cmd + [str(cache), str(tmp_path / "a.pkl"), backend])
     deadline = time.monotonic() + 60
-    while block.read_text() != "blocked":
+    while not (block.read_text() == "blocked" and log.is_file()
+               and len(log.read_text().splitlines()) == saved == _saved_cells(cache)):
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.02)
+    workers = _children(proc.pid)
+    assert len(workers) >= 2 if backend == "processes" else not workers
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = log.read_text().split("\n")[:-1]
-    assert len(done_before) == 10  # cells (0,0) ... (3,0) completed, (3,1) was running
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):  # orphans exit by themselves
+        assert time.monotonic() < deadline, "pool workers outlived their killed sweep"
+        time.sleep(0.05)
     block.unlink()
-    subprocess.run(cmd + [str(tmp_path / "cache"), str(tmp_path / "a.pkl")], check=True)
+    subprocess.run(cmd + [str(cache), str(tmp_path / "a.pkl"), backend], check=True)
     lines = log.read_text().split("\n")[:-1]
     assert sorted(lines) == sorted(f"{x} {s}" for x in range(6) for s in range(3))
     log.unlink()
-    subprocess.run(cmd + [str(tmp_path / "fresh"), str(tmp_path / "b.pkl")], check=True)
+    subprocess.run(cmd + [str(tmp_path / "fresh"), str(tmp_path / "b.pkl"), "serial"],
+                   check=True)
     pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / "a.pkl"),
                                   pd.read_pickle(tmp_path / "b.pkl"))
 

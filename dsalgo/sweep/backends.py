@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 import os
 import pickle
+import threading
 import time
 import traceback
 from collections.abc import Mapping
@@ -86,6 +87,17 @@ def _serial(fn, points, todo):
         yield [((point, seed), run_cell(fn, points[point], seed))]
 
 
+def _watch_parent(parent: int) -> None:
+    """Pool initializer: exit when the sweep process dies (SIGKILL leaves pool workers
+    orphaned, blocked on a queue nobody will ever write to)."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="dsalgo-sweep-parent-watch", daemon=True).start()
+
+
 def _processes(fn, points, todo, workers):
     try:
         pickle.dumps(fn)
@@ -93,7 +105,8 @@ def _processes(fn, points, todo, workers):
         raise TypeError(f"fn must be picklable for backend='processes' (a module-level "
                         f"function, not a lambda or a nested function); got {fn!r}: "
                         f"{exc}") from None
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent,
+                               initargs=(os.getpid(),))
     try:
         pending = {pool.submit(run_cell, fn, points[p], s): (p, s) for p, s in todo}
         while pending:

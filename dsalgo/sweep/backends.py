@@ -107,13 +107,15 @@ def _processes(fn, points, todo, workers):
                         f"{exc}") from None
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent,
                                initargs=(os.getpid(),))
+    finished = False
     try:
         pending = {pool.submit(run_cell, fn, points[p], s): (p, s) for p, s in todo}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             yield [(pending.pop(f), f.result()) for f in done]
+        finished = True
     finally:  # interrupted or failed: drop queued cells rather than wait for them
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=finished, cancel_futures=not finished)
 
 
 def _dask(fn, points, todo, client, workers):
@@ -124,8 +126,6 @@ def _dask(fn, points, todo, client, workers):
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                processes=True, dashboard_address=None)
         client = own = Client(cluster)
-    elif not isinstance(client, Client):
-        raise TypeError(f"client must be a dask.distributed.Client; got {client!r}")
     try:
         keys = {}
         futures = []

@@ -110,6 +110,10 @@ def sweep(fn, grid, *, seeds=range(10), backend="serial", client=None, cache=Non
         workers = check_int("workers", workers, low=1)
     if client is not None and backend != "dask":
         raise ValueError(f"client is only used with backend='dask'; got backend={backend!r}")
+    if client is not None:
+        from dask.distributed import Client
+        if not isinstance(client, Client):
+            raise TypeError(f"client must be a dask.distributed.Client; got {client!r}")
     points = _points(grid)
     seeds = _seeds(seeds)
     cells = [(p, s) for p in range(len(points)) for s in seeds]

@@ -103,7 +103,8 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
     Returns
     -------
     dict
-        ``notebook, title, status ("ok" or "failed"), seconds, html, error``.
+        ``notebook, title, status ("ok" or "failed"), figures (image outputs embedded),
+        seconds, html, error``.
 
     Examples
     --------
@@ -151,12 +152,15 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
         seconds = time.perf_counter() - start
         source = executed if executed.is_file() else path
         nb = nbformat.read(str(source), as_version=4)
+        figures = sum(1 for cell in nb.cells for out in cell.get("outputs", [])
+                      if any(k.startswith("image/") for k in out.get("data", {})))
         # markdown images are relative to the notebook: embed them too (no side files)
         body, _ = HTMLExporter(embed_images=True).from_notebook_node(
             nb, resources={"metadata": {"path": str(path.parent)}})
     target = out_dir / f"{path.stem}.html"
     _atomic_write(target, body)
     return {"notebook": path.name, "title": title, "status": "failed" if error else "ok",
+            "figures": figures,
             "seconds": seconds, "html": str(target), "error": error}
 
 
@@ -166,6 +170,7 @@ def _run_one(args) -> dict:
         return run_notebook(path, out_dir, quick=quick, cwd=cwd, timeout=timeout)
     except Exception:  # noqa: BLE001 - conversion failed: report it, keep the others
         return {"notebook": Path(path).name, "title": Path(path).stem, "status": "failed",
+                "figures": 0,
                 "seconds": float("nan"), "html": None, "error": traceback.format_exc()}
 
 
@@ -177,7 +182,8 @@ def _index_html(results: pd.DataFrame, quick: bool) -> str:
                 if isinstance(r.html, str) else name)
         err = f"<pre>{html.escape(r.error)}</pre>" if isinstance(r.error, str) else ""
         rows.append(f"<tr class='{r.status}'><td>{link}</td><td>{html.escape(r.notebook)}</td>"
-                    f"<td>{r.status}</td><td>{r.seconds:.1f} s</td><td>{err}</td></tr>")
+                    f"<td>{r.status}</td><td>{r.seconds:.1f} s</td><td>{r.figures}</td>"
+                    f"<td>{err}</td></tr>")
     mode = "quick" if quick else "full"
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return f"""<!DOCTYPE html>
@@ -186,7 +192,8 @@ def _index_html(results: pd.DataFrame, quick: bool) -> str:
 tr.failed{{background:#fdd}}pre{{white-space:pre-wrap;margin:0}}</style></head>
 <body><h1>dsalgo reports</h1>
 <p>{len(results)} notebooks, {int((results.status == "ok").sum())} ok; {mode} mode; {stamp}.</p>
-<table><tr><th>title</th><th>notebook</th><th>status</th><th>run time</th><th>error</th></tr>
+<table><tr><th>title</th><th>notebook</th><th>status</th><th>run time</th><th>figures</th>
+<th>error</th></tr>
 {chr(10).join(rows)}
 </table></body></html>
 """
@@ -213,8 +220,8 @@ def build_report(notebooks=None, out="reports", *, quick: bool = False, workers:
     Returns
     -------
     pandas.DataFrame
-        One row per notebook in file-name order: ``notebook, title, status, seconds, html,
-        error``.  The caller decides what a failure means (the CLI exits non-zero).
+        One row per notebook in file-name order: ``notebook, title, status, figures,
+        seconds, html, error``.  The caller decides what a failure means (the CLI exits non-zero).
 
     Examples
     --------
@@ -245,7 +252,7 @@ def build_report(notebooks=None, out="reports", *, quick: bool = False, workers:
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
             results = list(pool.map(_run_one, jobs))
-    columns = ["notebook", "title", "status", "seconds", "html", "error"]
+    columns = ["notebook", "title", "status", "figures", "seconds", "html", "error"]
     table = pd.DataFrame(results, columns=columns)
     for col in ("html", "error"):
         table[col] = table[col].astype(object).where(table[col].notna(), None)

@@ -143,3 +143,9 @@ def test_bad_ranges():
         Range(0, 1, log=True)
     with pytest.raises(TypeError, match="low must be a real number; got 'a'"):
         Range("a", 1)
+
+
+def test_progress_bar_counts_cells(capsys):
+    sweep(metrics, {"n": [3, 5], "loss": 0.0}, seeds=range(3), progress=True)
+    err = capsys.readouterr().err
+    assert "sweep" in err and "6/6" in err

@@ -1,14 +1,31 @@
 """Charts.  Every function takes ``ax=None`` (a new figure when omitted) and returns the Axes.
 
 Each family's charts live in their own module; this package re-exports them.
+
+- any run: :func:`spacetime`, :func:`latency_hist`, :func:`latency_cdf`, :func:`latencies`
+- histories: :func:`history_timeline`
+- sweeps: :func:`sweep_lines`, :func:`heatmap`, :func:`throughput`
+- quorums: :func:`availability_nines`, :func:`load_curves`, :func:`node_load_bars`,
+  :func:`quorum_intersection`
+- Raft: :func:`downtime_cdf`, :func:`raft_logs`; locks: :func:`lock_timeline`;
+  transactions: :func:`blocking_time`; load balancing: :func:`latency_vs_utilization`,
+  :func:`queue_length_tail`, :func:`key_movement`, :func:`load_spread`, :func:`theory_check`
 """
 
-from .core import latencies, latency_cdf, latency_hist, spacetime  # noqa: E402,F401
+from .balance import (key_movement, latency_vs_utilization, load_spread, queue_length_tail,
+                      theory_check)
+from .core import latencies, latency_cdf, latency_hist, spacetime
+from .locks import lock_timeline
+from .quorum import availability_nines, load_curves, node_load_bars, quorum_intersection
+from .raft import downtime_cdf, raft_logs
+from .sweep import heatmap, sweep_lines, throughput
+from .timeline import history_timeline
+from .txn import blocking_time
 
-from .quorum import availability_nines, load_curves, node_load_bars, quorum_intersection  # noqa: E402,F401
-from .sweep import heatmap, sweep_lines, throughput  # noqa: E402,F401
-from .balance import key_movement, latency_vs_utilization, load_spread, queue_length_tail, theory_check  # noqa: E402,F401
-from .timeline import history_timeline  # noqa: E402,F401
-from .locks import lock_timeline  # noqa: E402,F401
-from .txn import blocking_time  # noqa: E402,F401
-from .raft import downtime_cdf, raft_logs  # noqa: E402,F401
+__all__ = [
+    "availability_nines", "blocking_time", "downtime_cdf", "heatmap", "history_timeline",
+    "key_movement", "latencies", "latency_cdf", "latency_hist", "latency_vs_utilization",
+    "load_curves", "load_spread", "lock_timeline", "node_load_bars", "queue_length_tail",
+    "quorum_intersection", "raft_logs", "spacetime", "sweep_lines", "theory_check",
+    "throughput",
+]

@@ -108,6 +108,10 @@ class _Matcher:
         if row[2] != f:
             raise self.error(lineno, f"a :{typ} :{f} completes process {process}'s :invoke "
                                      f":{row[2]} from line {row[-1]}; expected :{row[2]}")
+        if t < row[6]:
+            raise self.error(lineno, f"a :{typ} :{f} at time {t:g} s completes process "
+                                     f"{process}'s :invoke from line {row[-1]} at the later "
+                                     f"time {row[6]:g} s; expected times that never go back")
         if typ == "info":
             return                           # outcome unknown: stays open
         row[8] = typ
@@ -180,6 +184,26 @@ def read_jepsen_log(path) -> pd.DataFrame:
     return m_.table()
 
 
+def _edn_time(m_, lineno, t, clocks):
+    """The time of one EDN event in seconds: ``:time`` (ns) or, without it, the line number.
+
+    A file must use one clock throughout: mixing nanoseconds with line numbers would order
+    operations at random, and a checker comparing those times would judge a fiction."""
+    clock = "line" if t is None else "time"
+    clocks.setdefault(clock, lineno)
+    if len(clocks) > 1:
+        other = "line" if clock == "time" else "time"
+        raise m_.error(lineno, f"expected every event to have a :time or none to; this one "
+                               f"{'has' if clock == 'time' else 'has no'} :time but line "
+                               f"{clocks[other]} {'has none' if other == 'line' else 'has one'}")
+    if t is None:
+        return float(lineno)
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+        raise m_.error(lineno, f"expected :time to be a finite number of nanoseconds; got "
+                               f"{t!r}")
+    return float(t) / 1e9
+
+
 def read_edn(path) -> pd.DataFrame:
     """Read an EDN history: one ``{:process …, :type …, :f …, :value …}`` map per line.
 
@@ -187,7 +211,9 @@ def read_edn(path) -> pd.DataFrame:
     ----------
     path : str or path-like
         The history file.  ``:key`` (optional) goes to the ``key`` column; ``:time``
-        (nanoseconds, optional) gives the times, otherwise line numbers do.
+        (nanoseconds, optional) gives the times, otherwise line numbers do.  Every map
+        has a ``:time`` or none does, and a completion is never earlier than its
+        invocation; otherwise ``ValueError`` names the file and the line.
 
     Returns
     -------
@@ -206,6 +232,7 @@ def read_edn(path) -> pd.DataFrame:
     """
     path = os.fspath(path)
     m_ = _Matcher(path)
+    clocks = {}                       # "time" / "line" -> first line that used that clock
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
@@ -223,8 +250,7 @@ def read_edn(path) -> pd.DataFrame:
                                        f"{', '.join(':' + k for k in missing)}")
             if ev["process"] == "nemesis":
                 continue
-            t = ev.get("time")
-            t = float(lineno) if t is None else float(t) / 1e9
+            t = _edn_time(m_, lineno, ev.get("time"), clocks)
             m_.event(lineno, ev["process"], str(ev["type"]), str(ev["f"]),
                      _freeze_value(ev.get("key")), _freeze_value(ev.get("value")), t)
     return m_.table()

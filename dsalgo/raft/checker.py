@@ -15,8 +15,12 @@ recorded by another Raft implementation that emits the same kinds), replaying th
   ``append`` of the same ``(log_index, entry_term)`` carries the same digest.
 - **Leader Completeness**: an entry committed in term T (a ``commit`` event of a server
   in term T; committing index i commits the whole prefix, which its digest pins down) is
-  in the log of every leader of a later term: at each ``leader_elected`` of term > T the
-  rebuilt log of the new leader has the committed digest at that index.
+  in the log of every leader of a later term: the rebuilt log of the leader of each term
+  > T, as it stood at its ``leader_elected``, has the committed digest at that index.  The
+  check runs both ways, at each election against the commits seen so far and at each
+  commit against the leaders already elected, because a ``commit`` event may be recorded
+  after a later term's leader was elected (the old leader hears its last acknowledgements
+  late, or a follower learns the commit index late).
 - **State Machine Safety**: no two ``apply`` events at one index apply different
   entries (digests).
 
@@ -95,12 +99,23 @@ def check(run) -> Verdict:
                         "detail": detail})
 
     leader_of: dict = {}    # term -> node
+    leader_log: dict = {}   # term -> (node, time, copy of its log when elected)
     leading: dict = {}      # node -> term it leads now
     logs: dict = {}         # node -> [(entry_term, digest)], index i at position i - 1
     by_key: dict = {}       # (index, entry_term) -> (digest, node)
     committed: dict = {}    # index -> {digest: (term, node, time)}
     applied: dict = {}      # index -> (digest, node)
     elected = changes = applies = max_commit = 0
+
+    def completeness(term, leader, log, index, digest, first):
+        """Leader Completeness for the leader of ``term`` (its ``log`` when elected) and
+        the entry ``digest`` at ``index``, first committed as ``first``."""
+        held = log[index - 1][1] if index <= len(log) else None
+        if held != digest:
+            t_commit, who, when = first
+            violation("leader_completeness", (term, index), max(when, leader_log[term][1]),
+                      [leader, who], f"leader of term {term} lacks index {index} committed "
+                      f"by {who} in term {t_commit} at t={when:.6g}s")
     last_leader = None
     for seq, time, node, kind, term, role, index, entry_term, digest in ev.itertuples(
             index=False, name=None):
@@ -131,7 +146,14 @@ def check(run) -> Verdict:
         elif kind == "commit":
             index = int(index)
             max_commit = max(max_commit, index)
-            committed.setdefault(index, {}).setdefault(int(digest), (int(term), node, time))
+            digest, term = int(digest), int(term)
+            at = committed.setdefault(index, {})
+            if digest not in at:
+                # a newly committed entry: judge the leaders of later terms already elected
+                at[digest] = first = (term, node, time)
+                for t_lead, (leader, _when, log) in leader_log.items():
+                    if t_lead > term:
+                        completeness(t_lead, leader, log, index, digest, first)
         elif kind == "apply":
             index, digest = int(index), int(digest)
             applies += 1
@@ -151,14 +173,12 @@ def check(run) -> Verdict:
                 violation("election_safety", term, time, [other, node],
                           f"two leaders in term {term}: {other} and {node}")
             leading[node] = term
-            log = logs.get(node, [])
+            log = list(logs.get(node, []))
+            leader_log.setdefault(term, (node, time, log))
             for index, digests in committed.items():
-                held = log[index - 1][1] if index <= len(log) else None
-                for digest, (t_commit, who, when) in digests.items():
-                    if t_commit < term and held != digest:
-                        violation("leader_completeness", (term, index), time, [node, who],
-                                  f"leader of term {term} lacks index {index} committed by "
-                                  f"{who} in term {t_commit} at t={when:.6g}s")
+                for digest, first in digests.items():
+                    if first[0] < term:
+                        completeness(term, node, log, index, digest, first)
         elif kind == "crash" or (kind == "role" and role != "leader"):
             leading.pop(node, None)
     info = {"leaders_elected": elected, "terms": len(leader_of), "leader_changes": changes,

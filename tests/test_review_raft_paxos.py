@@ -1,0 +1,68 @@
+"""Review of Raft and Paxos: checker holes and kernel defects found in review, each
+pinned by a test that failed before its fix."""
+
+from dsalgo import quorum, raft, sim
+from dsalgo.paxos.messages import Accepted, Decided, Promise
+from dsalgo.paxos.single import SingleDecreeNode
+from test_raft_check import append, commit, elected, events, props
+
+B1 = (1, "n1")
+
+
+# ---------------------------------------------------------------- raft.check
+def test_leader_completeness_judges_a_leader_elected_before_the_commit_was_recorded():
+    # n1 leads term 1; n2 and n3 store index 1 (a majority with n1) ... n2 is elected in
+    # term 2 with a log lacking it (say, the up-to-date check is off), and only then does
+    # n1 hear its last acknowledgement and record the commit of term 1.
+    df = events(elected("n1", 1), append("n1", 1, 1, 11), append("n3", 1, 1, 11),
+                elected("n2", 2), commit("n1", 1, 1, 11, 1))
+    assert props(df) == ["leader_completeness"]
+    row = raft.check(df).violations.iloc[0]
+    assert "term 2" in row["detail"] and set(row["nodes"]) == {"n1", "n2"}
+
+
+def test_leader_completeness_uses_the_leaders_log_as_it_was_when_elected():
+    # n2 was elected without index 1 and received it later: it still violated the
+    # property when it took office (it could have overwritten the entry)
+    df = events(elected("n1", 1), append("n1", 1, 1, 11), elected("n2", 2),
+                append("n2", 1, 1, 11), commit("n1", 1, 1, 11, 1))
+    assert props(df) == ["leader_completeness"]
+
+
+def test_leader_completeness_late_commit_of_an_entry_the_leader_holds_passes():
+    df = events(elected("n1", 1), append("n1", 1, 1, 11), append("n2", 1, 1, 11),
+                elected("n2", 2, 1), commit("n1", 1, 1, 11, 1))
+    assert props(df) == []
+
+
+# ---------------------------------------------------------------- single-decree Paxos
+def _proposer_in_phase_two(bugs=()):
+    ids = ["n1", "n2", "n3"]
+    node = SingleDecreeNode(ids, quorum.majority(3), value="v1", bugs=bugs)
+    ctx = sim.RecordingContext("n1")
+    node.on_start(ctx)
+    node.on_message(ctx, "n2", Promise(B1, ()))   # n1 + n2: a phase-1 quorum
+    ctx.take()
+    return node, ctx
+
+
+def test_proposer_that_learned_another_value_still_records_its_own_chosen_value():
+    # n1's Accept(v1) is out when it learns "other" from a rival's Decided; then its own
+    # phase-2 quorum completes: two values were chosen (possible only in a broken
+    # variant), and unless n1 records and announces it, paxos.check cannot see it.
+    node, ctx = _proposer_in_phase_two()
+    node.on_message(ctx, "n3", Decided(0, "other"))
+    ctx.take()
+    node.on_message(ctx, "n2", Accepted(B1, 0))
+    effects = ctx.take()
+    assert sim.Emit("decided", {"slot": 0, "value": "v1"}) in effects
+    assert sim.Send("n2", Decided(0, "v1")) in effects
+
+
+def test_proposer_that_learned_its_own_value_first_sends_nothing_more():
+    # the correct-Paxos case: the rival decided the same value, so nothing is re-announced
+    node, ctx = _proposer_in_phase_two()
+    node.on_message(ctx, "n3", Decided(0, "v1"))
+    ctx.take()
+    node.on_message(ctx, "n2", Accepted(B1, 0))
+    assert ctx.take() == []

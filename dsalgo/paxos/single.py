@@ -101,6 +101,7 @@ class SingleDecreeNode(sim.Node):
         self.promises = {}
         self.voters = set()
         self.proposal = None
+        self.proposal_ballot = None  # the ballot whose Accepts are out, until it is chosen
         if self.value is not None:
             ctx.emit("propose", value=self.value)
             self._prepare(ctx)
@@ -154,20 +155,28 @@ class SingleDecreeNode(sim.Node):
                         best_ballot, value = b, v
         self.phase = "accept"
         self.proposal = value
+        self.proposal_ballot = self.ballot
         self.voters = set()
         ctx.set_timer("retry", self.retry_timeout)
         self._to_all(ctx, Accept(self.ballot, 0, value))
 
     def _on_accepted(self, ctx, src, msg):
-        if self.phase != "accept" or msg.ballot != self.ballot:
+        # Votes still count after this node has learned a decision from another proposer
+        # (phase "done"): if they make a quorum, our value is chosen too, which correct
+        # Paxos rules out -- but a broken variant does not, and the checker can only see
+        # a second chosen value if its proposer records it.
+        if (self.phase not in ("accept", "done") or msg.ballot != self.ballot
+                or self.proposal_ballot != self.ballot):
             return
         self.voters.add(src)
         if self.quorums.is_write_quorum(self.voters):
             self.phase = "done"
-            decided = Decided(0, self.proposal)
-            for dst in self.nodes:
-                if dst != ctx.id:
-                    ctx.send(dst, decided)
+            self.proposal_ballot = None
+            if self.learned is None or self.learned != self.proposal:
+                decided = Decided(0, self.proposal)
+                for dst in self.nodes:
+                    if dst != ctx.id:
+                        ctx.send(dst, decided)
             self._learn(ctx, self.proposal)
 
     def _on_nack(self, ctx, msg):

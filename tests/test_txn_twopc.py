@@ -51,7 +51,7 @@ def test_all_yes_votes_force_commit_record_then_send_commit():
     tm.on_message(ctx, "n2", Vote("t7", True))
     assert ctx.take() == [
         CancelTimer("vote:t7"),
-        Emit("decide", {"txn": "t7", "outcome": "commit"}),
+        Emit("decide", {"txn": "t7", "outcome": "commit", "votes": ("n1", "n2")}),
         Send("n1", Commit("t7")), Send("n2", Commit("t7")),
         Send("c1", TransferDone(7, True)),
         SetTimer("resend", 0.3),
@@ -143,7 +143,8 @@ def test_commit_without_all_votes_bug_commits_on_first_yes():
     tm.on_message(ctx, "c1", Transfer(7, LEGS))
     ctx.take()
     tm.on_message(ctx, "n1", Vote("t7", True))
-    assert Emit("decide", {"txn": "t7", "outcome": "commit"}) in ctx.take()
+    # the decision records the one vote tm had: the checker sees it was premature
+    assert Emit("decide", {"txn": "t7", "outcome": "commit", "votes": ("n1",)}) in ctx.take()
 
 
 # ------------------------------------------------------------------ participant

@@ -8,8 +8,12 @@
 
 - ``atomicity``: no transaction has a participant that committed and one that aborted;
   when ``tm`` decided commit, every participant committed (unless still in doubt); when it
-  did not, none did; and a client told "committed" (or "aborted") was told the truth.
-- ``commit_validity``: ``tm`` decided commit only after every participant voted yes.
+  did not, none did (a participant that aborted a transaction tm decided to commit
+  violates it even when no other participant committed); and a client told "committed" (or "aborted") was told the truth.
+- ``commit_validity``: ``tm`` decided commit only after every participant voted yes —
+  and, when the ``decide`` event records the ``votes`` tm had received (as
+  :mod:`dsalgo.txn.twopc` does), only once tm had *heard* a yes from every participant: a
+  yes still on the wire when tm decided does not count.
 
 **Sagas** (events of :mod:`dsalgo.txn.saga`):
 
@@ -160,8 +164,9 @@ def _check_twopc(run) -> Verdict:
     violations = []
     begun = {txn: parts for _, _, _, txn, parts in _rows(ev, "begin", ["txn", "participants"])}
     decided = defaultdict(list)                            # txn -> [(seq, time, outcome)]
-    for seq, t, _, txn, outcome in _rows(ev, "decide", ["txn", "outcome"]):
-        decided[txn].append((seq, t, outcome))
+    for seq, t, _, txn, outcome, votes in _rows(ev, "decide", ["txn", "outcome", "votes"]):
+        heard = set(votes) if isinstance(votes, (tuple, list)) else None  # None: not recorded
+        decided[txn].append((seq, t, outcome, heard))
     yes = {}                                               # (txn, node) -> seq of the yes vote
     for seq, t, node, txn, v in _rows(ev, "vote", ["txn", "yes"]):
         if v:
@@ -200,20 +205,28 @@ def _check_twopc(run) -> Verdict:
                                  f"{', '.join(aborts)} aborted"))
         if said_commit:
             committed += 1
-            seq_c, t_c, _ = said_commit[0]
+            seq_c, t_c, _, heard = said_commit[0]
+            # An aborted participant is already reported above when another committed;
+            # when none did, the abort itself contradicts tm's commit decision.
             missing = [p for p in parts if p not in commits and (txn, p) not in in_doubt
-                       and p not in aborts]
+                       and (p not in aborts or not commits)]
             if missing:
-                why = ["lost its prepared record in a crash" if (txn, p) in forgot
+                why = ["aborted" if p in aborts
+                       else "lost its prepared record in a crash" if (txn, p) in forgot
                        else "never committed" for p in missing]
                 violations.append(_v("atomicity", run.until, tuple(missing),
                                      f"{txn}: tm decided commit but " + "; ".join(
                                          f"{p} {w}" for p, w in zip(missing, why))))
             late = [p for p in parts if (txn, p) not in yes or yes[(txn, p)][0] > seq_c]
-            if late:
-                violations.append(_v("commit_validity", t_c, ("tm",) + tuple(late),
+            unheard = [p for p in parts if p not in late and heard is not None
+                       and p not in heard]
+            if late or unheard:
+                why = ([f"{', '.join(late)} voted yes"] if late else []) + (
+                    [f"it had received the yes vote of {', '.join(unheard)}"] if unheard
+                    else [])
+                violations.append(_v("commit_validity", t_c, ("tm",) + tuple(late + unheard),
                                      f"{txn}: tm decided commit at t={t_c:.6g}s before "
-                                     f"{', '.join(late)} voted yes"))
+                                     + " and before ".join(why)))
         else:
             if decs or aborts:
                 aborted += 1

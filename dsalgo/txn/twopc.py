@@ -208,7 +208,9 @@ class Coordinator(sim.Node):
         # yes, and before anyone hears Commit: from here the transaction commits whatever
         # crashes follow (recovery resends Commit); before it, a crash means abort.
         self.log[txn] = {"participants": a["participants"], "acked": []}
-        ctx.emit("decide", txn=txn, outcome="commit")
+        # ``votes``: the yes votes tm had received, so the checker can tell a commit
+        # decided before every vote arrived (commit validity) from the tables.
+        ctx.emit("decide", txn=txn, outcome="commit", votes=tuple(sorted(a["yes"])))
         ctx.broadcast(a["participants"], Commit(txn))
         ctx.send(a["client"], TransferDone(a["op_id"], True))
         if not ctx.timer_set("resend"):

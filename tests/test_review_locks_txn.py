@@ -1,0 +1,76 @@
+"""Review of the locks and txn areas: checker holes found and closed."""
+
+import pandas as pd
+
+from dsalgo import sim, txn
+
+
+def make_run(events, until=10.0):
+    rows = [dict(seq=i, time=t, node=n, kind=k, **f) for i, (t, n, k, f) in enumerate(events)]
+    ev = pd.DataFrame(rows)
+    ev["node"] = ev["node"].astype("category")
+    ev["kind"] = ev["kind"].astype("category")
+    return sim.Run(events=ev, history=sim.empty_table("history"),
+                   params={"algorithm": "twopc"}, until=until)
+
+
+INIT = [(0.0, "n1", "init", {"balances": {"n1:0": 100}}),
+        (0.0, "n2", "init", {"balances": {"n2:0": 100}})]
+BEGIN = [(1.0, "tm", "begin", {"txn": "t1", "participants": ("n1", "n2")}),
+         (1.1, "n1", "vote", {"txn": "t1", "yes": True}),
+         (1.1, "n2", "vote", {"txn": "t1", "yes": True})]
+
+
+def test_commit_decided_but_every_participant_aborted_violates_atomicity():
+    # tm decided commit, yet both participants aborted: nobody committed, so there is no
+    # "n1 committed but n2 aborted" split, but the decision and the outcomes disagree.
+    ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit"}),
+                         (1.3, "n1", "abort", {"txn": "t1"}),
+                         (1.3, "n2", "abort", {"txn": "t1"})]
+    v = txn.check(make_run(ev))
+    assert not v.holds("atomicity")
+    assert "tm decided commit but n1 aborted; n2 aborted" in v.violations["detail"].tolist()[0]
+
+
+def test_a_split_outcome_is_reported_once():
+    ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit"}),
+                         (1.3, "n1", "commit", {"txn": "t1", "balances": {"n1:0": 90}}),
+                         (1.3, "n2", "abort", {"txn": "t1"})]
+    v = txn.check(make_run(ev))
+    assert (v.violations["property"] == "atomicity").sum() == 1
+
+
+def test_commit_before_tm_received_every_vote_violates_commit_validity():
+    # Both participants voted yes before tm decided (in event order), but tm had heard
+    # only n1's vote: n2's was still on the wire.  The decision was premature.
+    ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit",
+                                                "votes": ("n1",)}),
+                         (1.3, "n1", "commit", {"txn": "t1", "balances": {"n1:0": 90}}),
+                         (1.3, "n2", "commit", {"txn": "t1", "balances": {"n2:0": 110}})]
+    v = txn.check(make_run(ev))
+    assert list(v.violations["property"]) == ["commit_validity"]
+    assert "received the yes vote of n2" in v.violations.loc[0, "detail"]
+    ev[5] = (1.2, "tm", "decide", {"txn": "t1", "outcome": "commit", "votes": ("n1", "n2")})
+    assert txn.check(make_run(ev))
+
+
+def test_every_premature_commit_of_the_broken_coordinator_is_caught():
+    # With "commit_without_all_votes" tm commits on the first yes vote of two, so every
+    # commit decision is premature; the checker must flag each one, not only those whose
+    # other vote happened (in event order) after the decision.
+    for seed in range(3):
+        run = txn.twopc.simulate(participants=2, seed=seed, duration=0.5, drain=0.5,
+                                 bugs={"commit_without_all_votes"})
+        v = txn.check(run)
+        flagged = set(v.violations.loc[v.violations["property"] == "commit_validity",
+                                       "detail"].str.split(":").str[0])
+        dec = run.events[run.events["kind"] == "decide"]
+        commits = set(dec.loc[dec["outcome"] == "commit", "txn"])
+        assert commits and flagged == commits
+
+
+def test_correct_twopc_records_full_votes_and_holds():
+    run = txn.twopc.simulate(participants=3, seed=4, duration=0.5, drain=0.5)
+    dec = run.events[(run.events["kind"] == "decide") & (run.events["outcome"] == "commit")]
+    assert len(dec) and all(set(v) == {"n1", "n2", "n3"} for v in dec["votes"])
+    assert txn.check(run)

@@ -66,3 +66,13 @@ def test_proposer_that_learned_its_own_value_first_sends_nothing_more():
     ctx.take()
     node.on_message(ctx, "n2", Accepted(B1, 0))
     assert ctx.take() == []
+
+
+# ---------------------------------------------------------------- paxos.summary
+def test_summary_gives_nan_messages_per_op_when_messages_were_not_recorded():
+    from dsalgo import paxos
+    run = paxos.simulate(3, seed=1, duration=1.0, record_messages=False)
+    s = paxos.summary(run, after=0.5)
+    assert s["ops_ok"] > 0 and s["messages_per_op"] != s["messages_per_op"]   # NaN, not 0.0
+    recorded = paxos.summary(paxos.simulate(3, seed=1, duration=1.0), after=0.5)
+    assert recorded["messages_per_op"] > 0

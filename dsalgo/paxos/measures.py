@@ -48,7 +48,8 @@ def summary(run, *, after: float = 0.0) -> dict:
         ``ops_ok`` (operations acknowledged), ``throughput`` (acknowledged per second of
         the measured window), ``latency_p50`` and ``latency_p99`` (seconds, acknowledged
         operations), ``leaders`` (leaderships won), ``preempted`` (ballots preempted),
-        ``messages_per_op`` (message copies sent in the window per acknowledged op).
+        ``messages_per_op`` (message copies sent in the window per acknowledged op; NaN
+        when the run did not record its messages, ``record_messages=False``).
 
     Examples
     --------
@@ -77,5 +78,6 @@ def summary(run, *, after: float = 0.0) -> dict:
         "latency_p99": float(np.percentile(lat, 99)) if len(lat) else math.nan,
         "leaders": int(kinds.get("leader", 0)),
         "preempted": int(kinds.get("preempted", 0)),
-        "messages_per_op": sent / len(ok) if len(ok) else math.nan,
+        # no message at all behind acknowledged operations means none were recorded
+        "messages_per_op": sent / len(ok) if len(ok) and len(msgs) else math.nan,
     }

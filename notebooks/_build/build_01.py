@@ -91,8 +91,10 @@ when at least $k=\lfloor n/2\rfloor+1$ nodes are up:
 $$A(n,p) = \sum_{j=k}^{n} \binom{n}{j} (1-p)^j p^{n-j}.$$
 `dsalgo.quorum` sums the *unavailability* $1-A$ directly, so the nines
 $-\log_{10}(1-A)$ stay exact far beyond double precision's $1-10^{-16}$. For small $p$
-the unavailability is dominated by its first term, $\binom{n}{f+1}p^{f+1}$: every two
-extra nodes add roughly one more factor of $p$ — one more "nine" per decade of $p$."""),
+the unavailability is dominated by its first term, $\binom{n}{f+1}p^{f+1}$: two extra
+nodes multiply it by $p\,\binom{n+2}{f+2}/\binom{n}{f+1} = 2p\,(2f+3)/(f+2)$, between
+$10p/3$ and $4p$. So they add $\log_{10}(1/p)$ nines *less* about half a nine: about 1.5
+at $p = 0.01$ and 2.5 at $p = 0.001$, not one nine per decade of $p$."""),
     code("""ps = np.logspace(-4, np.log10(0.4), 40)
 majorities = {f"n = {n}": quorum.majority(n) for n in range(3, 16, 2)}
 nines = quorum.availability_table(majorities, ps)
@@ -220,8 +222,9 @@ Independent node failures are the optimistic case. Nodes share racks, power and 
 when a zone fails, all its nodes go together. `availability(p, groups=...)` conditions on
 which zones are down (each with probability $q$) and then applies the independent formula.
 Nine nodes spread 3-3-3 over three zones survive any single zone outage; packed 5-2-2,
-losing the big zone loses the majority; two zones of 3+3 plus one lone node behave like
-a 2-zone deployment. The markers are Monte Carlo estimates of the same quantities."""),
+losing the big zone loses the majority; 4-4-1 also survives any single zone outage
+(5 of 9 remain), but after losing a 4-node zone one more node failure is fatal. The markers
+are Monte Carlo estimates of the same quantities."""),
     code("""qs9 = quorum.majority(9)
 N = [f"n{i}" for i in range(1, 10)]
 layouts = {
@@ -511,7 +514,8 @@ fewer cluster sizes, so its simulated fractions are noisier.*
   every $n$ tried, and the fraction of committed rounds matched the birth–death formula
   to within about 0.02 (e.g. 0.827 simulated against 0.813 exact for $n = 5$). In the RedLock race a
   majority $L = \lfloor N/2 \rfloor + 1$ never let two clients hold the lock, while
-  $L = N/2$ with even $N$ did in about 31–37 % of races and $L = \lceil N/3 \rceil$ in 54–78 %.
+  $L = N/2$ with even $N$ did in about 31–37 % of races and $L = \lceil N/3 \rceil$ in 37–78 %
+  (37 % at $N = 4$, where $\lceil N/3 \rceil = N/2 = 2$).
 """),
 ]
 

@@ -74,3 +74,17 @@ def test_correct_twopc_records_full_votes_and_holds():
     dec = run.events[(run.events["kind"] == "decide") & (run.events["outcome"] == "commit")]
     assert len(dec) and all(set(v) == {"n1", "n2", "n3"} for v in dec["votes"])
     assert txn.check(run)
+
+
+def test_client_told_aborted_while_tm_decided_commit_violates_atomicity():
+    # tm decided commit and both participants are still in doubt (no commit event yet):
+    # telling the client "aborted" is already a lie.
+    hist = pd.DataFrame([dict(op_id=1, process="c1", f="transfer", key=None,
+                              value=[["n1:0", -10], ["n2:0", 10]], result="aborted",
+                              t_invoke=0.9, t_complete=1.25, status="fail")])
+    ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit",
+                                                "votes": ("n1", "n2")})]
+    run = make_run(ev)
+    run.history = hist
+    v = txn.check(run)
+    assert "t1: client was told aborted but tm decided commit" in v.violations["detail"].tolist()

@@ -239,9 +239,12 @@ def _check_twopc(run) -> Verdict:
         if status == "ok" and "commit" not in said:
             violations.append(_v("atomicity", t, (proc,),
                                  f"{txn}: client was told committed but tm never decided commit"))
-        if status == "fail" and any(o[0] == "commit" for o in outcome_at.get(txn, {}).values()):
+        if status == "fail" and ("commit" in said or any(
+                o[0] == "commit" for o in outcome_at.get(txn, {}).values())):
             violations.append(_v("atomicity", t, (proc,),
-                                 f"{txn}: client was told aborted but it committed"))
+                                 f"{txn}: client was told aborted but "
+                                 + ("tm decided commit" if "commit" in said
+                                    else "it committed")))
 
     blocked = [at[node][2] - t for (txn, node), (_, t) in yes.items()
                if node in (at := outcome_at.get(txn, {}))]

@@ -304,8 +304,9 @@ const = dict(seed=2, duration=2.0, clients=3, keys=3,
              network=sim.Network(latency=sim.Constant(0.005)))
 steady = {"Multi-Paxos": paxos.simulate(5, **const), "Raft": raft.simulate(5, **const)}
 pd.DataFrame({name: {"median latency (ms)": 1000 * float(
-    (h.t_complete - h.t_invoke)[(h.status == "ok") & (h.t_invoke > 0.7)].median())}
-    for name, r in steady.items() for h in [r.history]})"""),
+    (h.t_complete - h.t_invoke)[(h.status == "ok") & (h.t_invoke > 0.7)].median()),
+    "Decided per ok op": (r.messages.type == "Decided").sum() / (h.status == "ok").sum()}
+    for name, r in steady.items() for h in [r.history]}).round(2)"""),
 ]
 
 END = [

@@ -375,6 +375,12 @@ def batch_means(values, *, batches: int = 20, level: float = 0.99) -> tuple[floa
     batches = check_int("batches", batches, low=2)
     level = check_number("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
     v = np.asarray(values, dtype=float)
+    if v.ndim != 1:
+        raise ValueError(f"values must be a one-dimensional series in time order; got an "
+                         f"array of shape {v.shape}")
+    if not np.isfinite(v).all():
+        bad = int(np.flatnonzero(~np.isfinite(v))[0])
+        raise ValueError(f"values must be finite numbers; got {float(v[bad])!r} at position {bad}")
     size = len(v) // batches
     if size < 1:
         raise ValueError(f"values must hold at least batches={batches} values; got {len(v)}")

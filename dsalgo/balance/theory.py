@@ -356,6 +356,9 @@ def supermarket_mean_response(rho, d=2, service_mean=1.0, *, terms=64):
     >>> supermarket_mean_response([0.5, 0.9, 0.99]).round(3)   # 0.5: 1 + 1/4 + 1/64 + ...
     array([1.266, 2.614, 5.432])
     """
+    if isinstance(terms, bool) or not isinstance(terms, (int, np.integer)) or terms < 1:
+        raise ValueError(f"terms must be an integer >= 1 (terms of the series summed); got "
+                         f"{terms!r}")
     rho, d, s = _rho(rho), _d(d), _mean(service_mean)
     rho, d, s = np.broadcast_arrays(rho, d, s)
     i = np.arange(1, terms + 1).reshape((terms,) + (1,) * rho.ndim)

@@ -80,8 +80,12 @@ def _prepare(history, model: Model):
             raise ValueError(f"history row op_id={op_id!r}: f={f!r} is not an operation of "
                              f"model {model.name!r}; accepted: {', '.join(model.operations)} "
                              f"(and the aliases {', '.join(ALIASES)})")
-        t_inv = float(t_inv)
-        t_comp = float(t_comp) if t_comp is not None else math.nan
+        try:
+            t_inv = float(t_inv)
+            t_comp = float(t_comp) if t_comp is not None else math.nan
+        except (TypeError, ValueError):
+            raise ValueError(f"history row op_id={op_id!r}: t_invoke and t_complete must be "
+                             f"times in seconds; got {t_inv!r} and {t_comp!r}") from None
         if not math.isfinite(t_inv):
             raise ValueError(f"history row op_id={op_id!r}: t_invoke must be a finite time in "
                              f"seconds; got {t_inv!r}")

@@ -241,12 +241,11 @@ quick mode uses fewer.
   4.35 rounds on average): a vote round trip of 11–17 ms is as long as the timeouts, the
   regime where the paper warns that leaders cannot keep up.
 - **Cost of replication**: median commit latency is one client round trip alone at
-  n = 1, grows by 50–60 % at n = 3 (one follower acknowledgement more) and then only
+  n = 1, grows by 53–62 % at n = 3 (one follower acknowledgement more) and then only
   slowly, since the leader waits for the fastest majority, not for everyone: 1.30 ms at
   n = 3 and 1.42 ms at n = 9 with 0.5 ms links, 2.5–2.8 × the mean one-way latency for
-  every n ≥ 3.  Throughput of the ten closed-loop clients falls accordingly, staying a
-  little below 10 / median latency (6,400 commands/s at n = 3, 5,400 at n = 9 on 0.5 ms
-  links).
+  every n ≥ 3.  Throughput of the ten closed-loop clients falls with it, to 70–83 % of
+  10 / median latency (6,400 commands/s at n = 3, 5,400 at n = 9 on 0.5 ms links).
 - **Broken variants**: every correct scenario passes and every broken one is caught
   (Figure 8 by Leader Completeness and State Machine Safety: `n1` commits entry 2 of term 2
   in (c), `n5` overwrites it in (d); the log panels show it).  In 100 random seeds each,

@@ -1,8 +1,10 @@
 """Review of the locks and txn areas: checker holes found and closed."""
 
 import pandas as pd
+import pytest
 
-from dsalgo import sim, txn
+from dsalgo import plot, sim, txn
+from dsalgo.txn import metrics
 
 
 def make_run(events, until=10.0):
@@ -88,3 +90,18 @@ def test_client_told_aborted_while_tm_decided_commit_violates_atomicity():
     run.history = hist
     v = txn.check(run)
     assert "t1: client was told aborted but tm decided commit" in v.violations["detail"].tolist()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: metrics.blocking_times(3), lambda: metrics.transfers("run"),
+    lambda: metrics.crashes_while_prepared(None), lambda: metrics.crashes_mid_saga(3),
+    lambda: plot.lock_timeline(3), lambda: plot.blocking_time([1, 2])])
+def test_metrics_and_plots_refuse_what_is_not_a_run_or_table(call):
+    with pytest.raises(TypeError, match="must be a"):
+        call()
+
+
+def test_crash_counts_refuse_a_node_that_is_not_an_id():
+    run = txn.twopc.simulate(participants=2, seed=0, duration=0.1, drain=0.1)
+    with pytest.raises(TypeError, match="node must be a node id"):
+        metrics.crashes_while_prepared(run, node=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from .core import spacetime
 
@@ -49,6 +50,8 @@ def lock_timeline(run, *, ax=None, title=None, types=None, time_range=None, max_
     """
     from ..locks import check, holding_intervals
 
+    if not all(isinstance(getattr(run, t, None), pd.DataFrame) for t in ("events", "messages")):
+        raise TypeError(f"run must be a dsalgo.sim.Run of a lock simulation; got {run!r}")
     clients = sorted((n for n in run.nodes if n.startswith("c")), key=lambda n: int(n[1:])
                      if n[1:].isdigit() else 0)
     servers = [n for n in run.nodes if n not in clients and n != "storage"]

@@ -47,6 +47,9 @@ def blocking_time(data: pd.DataFrame, *, x: str = "recovery_time", y: str = "blo
     """
     from ..analysis import summarize
 
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame (one row per blocked participant); "
+                        f"got {type(data).__name__}")
     for name, col in (("x", x), ("y", y)) + ((("hue", hue),) if hue is not None else ()):
         if col not in data.columns:
             raise ValueError(f"{name} must name a column of data ({', '.join(map(str, data.columns))}); "

@@ -13,6 +13,19 @@ __all__ = ["blocking_times", "crashes_while_prepared", "crashes_mid_saga", "tran
            "summary"]
 
 
+def _check_run(run, tables=("events", "history", "faults")):
+    """Refuse anything that is not a run with DataFrame tables (a clear TypeError)."""
+    for name in tables:
+        if not isinstance(getattr(run, name, None), pd.DataFrame):
+            raise TypeError(f"run must be a dsalgo.sim.Run (with DataFrame tables "
+                            f"{', '.join(tables)}); got {run!r}")
+
+
+def _check_node(node):
+    if not isinstance(node, str):
+        raise TypeError(f"node must be a node id (str) such as 'tm' or 'orch'; got {node!r}")
+
+
 def blocking_times(run) -> pd.DataFrame:
     """How long each prepared participant was blocked, holding its locks.
 
@@ -38,6 +51,7 @@ def blocking_times(run) -> pd.DataFrame:
     >>> list(b.columns), bool((b["blocked"] > 0).all())
     (['txn', 'node', 't_prepared', 't_decided', 'outcome', 'blocked'], True)
     """
+    _check_run(run, ("events",))
     ev = run.events
     cols = ["txn", "node", "t_prepared", "t_decided", "outcome", "blocked"]
     if "yes" not in ev.columns:
@@ -69,6 +83,8 @@ def crashes_while_prepared(run, node: str = "tm") -> int:
     >>> txn.metrics.crashes_while_prepared(run)
     1
     """
+    _check_run(run, ("events", "faults"))
+    _check_node(node)
     f = run.faults
     starts = f.loc[(f["kind"] == "crash") & (f["target"] == node), "t_start"].to_numpy()
     if not len(starts):
@@ -90,6 +106,8 @@ def crashes_mid_saga(run, node: str = "orch") -> int:
     >>> txn.metrics.crashes_mid_saga(run)
     1
     """
+    _check_run(run, ("events", "faults"))
+    _check_node(node)
     f = run.faults
     starts = f.loc[(f["kind"] == "crash") & (f["target"] == node), "t_start"].to_numpy()
     ev = run.events
@@ -119,6 +137,7 @@ def transfers(run) -> pd.DataFrame:
     >>> set(t["status"]) <= {"ok", "fail", "info"}, list(t.columns)
     (True, ['op_id', 'process', 'status', 't_invoke', 'latency'])
     """
+    _check_run(run, ("history",))
     h = run.history
     t = h[h["f"] == "transfer"]
     return pd.DataFrame({"op_id": t["op_id"].to_numpy(), "process": t["process"].to_numpy(),

@@ -76,3 +76,26 @@ def test_summary_gives_nan_messages_per_op_when_messages_were_not_recorded():
     assert s["ops_ok"] > 0 and s["messages_per_op"] != s["messages_per_op"]   # NaN, not 0.0
     recorded = paxos.summary(paxos.simulate(3, seed=1, duration=1.0), after=0.5)
     assert recorded["messages_per_op"] > 0
+
+
+# ---------------------------------------------------------------- raft soak / hunts
+def test_hunt_counts_properties_in_an_order_that_does_not_depend_on_the_hash_seed():
+    import os
+    import subprocess
+    import sys
+    code = ("from dsalgo.soak import raft as r; "
+            "print(list(r.hunt('no_up_to_date_check', [18])['properties']))")
+    seen = set()
+    for h in ("0", "2"):   # these two hash seeds gave different orders before the fix
+        env = {**os.environ, "PYTHONHASHSEED": h}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        seen.add(out)
+    assert seen == {"['leader_completeness', 'state_machine_safety']"}
+
+
+def test_director_run_refuses_two_bugs_instead_of_keeping_one_silently():
+    import pytest
+    from dsalgo.soak.raft import director_run
+    with pytest.raises(ValueError, match="at most one bug"):
+        director_run(0, bugs={"commit_prior_term", "no_up_to_date_check"}, duration=0.6)

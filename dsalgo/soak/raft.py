@@ -110,9 +110,11 @@ def director_run(seed: int, *, bugs=(), n: int = 5, duration: float = 3.0,
     for op in range(1, int(duration / command_interval) + 1):
         script.append((command_interval * (op - 1), rng.choice(servers),
                        raft.ClientRequest("c1", op, "put", "x", op)))
-    bug = None
-    for b in bugs:
-        bug = b
+    bugs = sorted(bugs)
+    if len(bugs) > 1:
+        raise ValueError(f"bugs must name at most one bug for a director run (a scripted "
+                         f"run takes one); got {bugs!r}")
+    bug = bugs[0] if bugs else None
     run = raft.scenarios.scripted(n, sorted(script, key=lambda x: x[0]), faults,
                                   until=duration, bug=bug, seed=seed)
     return run, raft.check(run)
@@ -141,7 +143,7 @@ def hunt(bug: str, seeds) -> dict:
             _, verdict = nemesis_run(seed, bugs=(bug,))
         if not verdict:
             caught.append(seed)
-            for p in set(verdict.violations["property"]):
+            for p in sorted(set(verdict.violations["property"])):  # not hash order
                 props[p] = props.get(p, 0) + 1
     return {"bug": bug, "runs": len(seeds), "caught": len(caught),
             "first": caught[0] if caught else None, "properties": props}

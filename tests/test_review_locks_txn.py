@@ -105,3 +105,15 @@ def test_crash_counts_refuse_a_node_that_is_not_an_id():
     run = txn.twopc.simulate(participants=2, seed=0, duration=0.1, drain=0.1)
     with pytest.raises(TypeError, match="node must be a node id"):
         metrics.crashes_while_prepared(run, node=1)
+
+
+def test_a_slow_clock_must_be_well_beyond_the_drift_allowance_to_break_redlock():
+    # The widget's docstring claim: 3 % slow (three times the 1 % allowance) still keeps
+    # mutual exclusion in its scenario; 10 % slow breaks it.
+    from dsalgo import locks
+
+    def holds(drift):
+        run = locks.scenarios.redlock_pause(0.0, ttl=1.0, drift=drift, critical_section=3.0)
+        return locks.check(run).holds("mutual_exclusion")
+
+    assert holds(-0.03) and not holds(-0.10)

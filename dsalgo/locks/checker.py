@@ -228,7 +228,8 @@ def herd(run) -> pd.DataFrame:
 
     For each deletion of a lock znode (a release, or a session expiry) this counts the
     ``WatchedEvent`` messages the service sent at that instant (from ``run.messages``),
-    and every message except session pings sent from then until the next acquisition.
+    and every message except session pings and the service's replication (``Ping``,
+    ``Pong``, ``Proposal``, ``Ack``) sent from then until the next acquisition.
 
     Returns
     -------

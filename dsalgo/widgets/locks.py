@@ -15,9 +15,13 @@ def locks_explorer(ttl: float = 1.0, pause: float = 1.5, drift: float = 0.0,
     first; it is paused for ``pause`` seconds halfway through its critical section, and
     its clock runs at ``1 + drift`` times real time.  The chart is
     :func:`dsalgo.plot.lock_timeline` of the run; the summary is :func:`dsalgo.locks.check`
-    in words.  A pause longer than about the TTL, or a clock slow by more than the drift
-    allowance (1 % of the TTL + 2 ms) with a critical section that uses the whole
-    validity, breaks mutual exclusion.
+    in words.  A pause longer than about the TTL breaks mutual exclusion.  So can a slow
+    clock, with a critical section that uses the whole validity, but only well beyond
+    the drift allowance (1 % of the TTL + 2 ms): ``c1``'s validity, stretched in real
+    time by its slow clock, must outlast the servers' TTL by more than the allowance,
+    the time its own acquisition took, *and* the time ``c2`` needs to be granted the
+    expired key.  With a TTL of 1 s and a critical section longer than it, a clock 3 %
+    slow still keeps mutual exclusion; one 10 % slow breaks it.
 
     Parameters
     ----------

@@ -99,3 +99,14 @@ def test_director_run_refuses_two_bugs_instead_of_keeping_one_silently():
     from dsalgo.soak.raft import director_run
     with pytest.raises(ValueError, match="at most one bug"):
         director_run(0, bugs={"commit_prior_term", "no_up_to_date_check"}, duration=0.6)
+
+
+# ---------------------------------------------------------------- raft.scenarios.scripted
+def test_scripted_rejects_a_malformed_script_naming_the_item():
+    import pytest
+    from dsalgo.raft import TimeoutNow
+    from dsalgo.raft.scenarios import scripted
+    with pytest.raises(ValueError, match=r"\(at, dst, msg\) triples; got \(0.1, 'n1'\)"):
+        scripted(3, [(0.1, "n1")], [], until=0.5)
+    with pytest.raises(ValueError, match="script time must be >= 0; got -0.1"):
+        scripted(3, [(-0.1, "n1", TimeoutNow())], [], until=0.5)

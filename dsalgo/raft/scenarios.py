@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dsalgo import sim
 
-from .._validate import check_bool, check_choice
+from .._validate import check_bool, check_choice, check_number
 from .harness import make_config
 from .messages import ClientRequest, TimeoutNow
 from .node import RaftNode
@@ -63,6 +63,22 @@ def _put(op_id, value):
 def scripted(n, script, faults, *, until, bug=None, seed=0) -> sim.Run:
     """Run ``n`` servers under a director's ``script`` and fixed ``faults``.
 
+    Parameters
+    ----------
+    n : int
+        Servers ``n1 … n{n}``; their election timers never fire by themselves (100 s), so
+        only the script's ``TimeoutNow`` messages start elections.
+    script : iterable of (float, str, message)
+        ``(at, dst, msg)``: the director ``c1`` sends ``msg`` to ``dst`` at time ``at >= 0``.
+    faults : iterable of dsalgo.sim faults
+        Crashes, restarts and partitions at fixed times.
+    until : float
+        End of the run, seconds.
+    bug : str, optional
+        One of :data:`dsalgo.raft.BUGS`, switched on in every server.
+    seed : int
+        Simulation seed.
+
     Examples
     --------
     >>> run = scripted(3, [(0.1, "n1", TimeoutNow())], [], until=0.5)
@@ -71,6 +87,11 @@ def scripted(n, script, faults, *, until, bug=None, seed=0) -> sim.Run:
     """
     config = make_config(n, election_timeout=(100.0, 100.0), heartbeat_interval=0.05,
                          noop=False, bugs=() if bug is None else (bug,))
+    script = list(script)
+    for item in script:
+        if not (isinstance(item, (tuple, list)) and len(item) == 3):
+            raise ValueError(f"script items must be (at, dst, msg) triples; got {item!r}")
+        check_number("script time", item[0], low=0.0)
     s = sim.Simulation(seed=seed, network=sim.Network(latency=sim.Constant(LATENCY)))
     for sid in config.servers:
         s.add_node(sid, lambda: RaftNode(config))

@@ -117,3 +117,14 @@ def test_a_slow_clock_must_be_well_beyond_the_drift_allowance_to_break_redlock()
         return locks.check(run).holds("mutual_exclusion")
 
     assert holds(-0.03) and not holds(-0.10)
+
+
+def test_a_participant_that_both_committed_and_aborted_violates_atomicity():
+    # The other participant is still in doubt, so the only evidence is n1's own two
+    # outcomes; keeping just one of them per node used to hide the contradiction.
+    ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit",
+                                                "votes": ("n1", "n2")}),
+                         (1.3, "n1", "abort", {"txn": "t1"}),
+                         (1.4, "n1", "commit", {"txn": "t1", "balances": {"n1:0": 90}})]
+    v = txn.check(make_run(ev))
+    assert "t1: n1 both committed and aborted" in v.violations["detail"].tolist()

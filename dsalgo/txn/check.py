@@ -172,9 +172,12 @@ def _check_twopc(run) -> Verdict:
         if v:
             yes[(txn, node)] = (seq, t)
     outcome_at = defaultdict(dict)                         # txn -> {node: (kind, seq, time)}
+    both = defaultdict(dict)                               # txn -> {node: time of the 2nd}
     for kind in ("commit", "abort"):
         for seq, t, node, txn in _rows(ev, kind, ["txn"]):
-            outcome_at[txn].setdefault(node, (kind, seq, t))
+            first = outcome_at[txn].setdefault(node, (kind, seq, t))
+            if first[0] != kind:                           # one node, both outcomes
+                both[txn][node] = max(t, first[2])
     recovered = defaultdict(list)                          # node -> [(seq, in_doubt)]
     for seq, _, node, in_doubt in _rows(ev, "recover", ["in_doubt"]):
         if node != "tm":
@@ -195,6 +198,9 @@ def _check_twopc(run) -> Verdict:
         at = outcome_at.get(txn, {})
         commits = sorted(n for n, o in at.items() if o[0] == "commit")
         aborts = sorted(n for n, o in at.items() if o[0] == "abort")
+        for node, t_both in sorted(both.get(txn, {}).items()):
+            violations.append(_v("atomicity", t_both, (node,),
+                                 f"{txn}: {node} both committed and aborted"))
         if len({d[2] for d in decs}) > 1:
             violations.append(_v("atomicity", decs[-1][1], ("tm",),
                                  f"{txn}: tm decided both commit and abort"))

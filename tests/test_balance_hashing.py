@@ -108,7 +108,8 @@ def test_bounded_loads_never_exceed_the_cap(n, eps, ops):
             assert loads[b] < cap                        # room before placing
             loads[b] += 1
             placed.append(b)
-            assert max(loads.values()) <= cap            # the cap holds after placing
+            assert loads[b] <= cap                       # the cap holds where it placed
+            # (not max(loads) <= cap: after departures the cap shrinks and nothing moves)
         else:
             loads[placed.pop(key % len(placed))] -= 1
 

@@ -33,3 +33,64 @@ def test_batch_means_rejects_nan_instead_of_returning_nan():
 def test_batch_means_rejects_a_table():
     with pytest.raises(ValueError, match=r"one-dimensional .* shape \(50, 2\)"):
         B.batch_means(np.ones((50, 2)))
+
+
+def _bounded_run():
+    return B.simulate("consistent_hash_bounded", servers=4, utilization=0.8, requests=1500,
+                      key_skew=1.2, seed=1, epsilon=0.25)
+
+
+def test_bounded_load_check_flags_a_request_sent_past_its_first_backend_with_room():
+    import copy
+
+    from dsalgo.balance.hashing import ConsistentHashRing
+
+    run = _bounded_run()
+    assert B.check(run)                         # the real balancer passes
+    h = run.history
+    p = run.params
+    backends = [b for b in run.nodes if b.startswith("n")]
+    ring = ConsistentHashRing(backends, vnodes=int(p["vnodes"]),
+                              seed=int(p.get("ring_seed", run.seed)))
+    # move the very first request (empty cluster: cap not reached anywhere) off its owner
+    first = h.sort_values("t_enqueue").index[0]
+    owner = ring.lookup(h.loc[first, "key"])
+    other = next(b for b in backends if b != owner)
+    tampered = copy.copy(run)
+    h2 = h.copy()
+    h2["backend"] = h2["backend"].astype(object)
+    h2.loc[first, "backend"] = other
+    tampered.history = h2
+    v = B.check(tampered)
+    rows = v.violations[v.violations["property"] == "bounded_load"]
+    assert len(rows) >= 1
+    assert "first backend clockwise from its key below the cap" in rows["detail"].iloc[0]
+    assert owner in rows["detail"].iloc[0]
+
+
+def test_bounded_loads_can_exceed_the_current_cap_after_departures():
+    # the docstrings used to say "no backend ever exceeds its capacity"; the cap binds at
+    # placement only, and nothing moves when the total (and so the cap) falls
+    import math
+
+    from dsalgo.balance.hashing import ConsistentHashRing
+
+    ring = ConsistentHashRing(["n1", "n2", "n3"], vnodes=8)
+    eps = 0.5
+    loads = dict.fromkeys(ring.backends, 0)
+    placed = []
+    for key in range(30):
+        b = ring.lookup_bounded(key, loads, eps)
+        assert loads[b] < ring.capacity(sum(loads.values()) + 1, eps)
+        loads[b] += 1
+        placed.append(b)
+    # every request on the other backends finishes
+    busiest = max(loads, key=loads.get)
+    for b in list(loads):
+        if b != busiest:
+            loads[b] = 0
+    total = loads[busiest]
+    cap_now = max(1, math.ceil((1 + eps) * total / 3 - 1e-9))
+    assert loads[busiest] > cap_now
+    import dsalgo.balance.hashing as hashing
+    assert "no backend ever exceeds its capacity" not in hashing.__doc__

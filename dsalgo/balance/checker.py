@@ -10,8 +10,10 @@ that a bug would break, and they can be checked from ``run.history`` alone:
   overlap, and requests start in the order they arrived.
 - ``bounded_load`` (``consistent_hash_bounded``) — Mirrokni et al.'s invariant: when a
   request is placed, its backend is below the cap ``ceil((1 + epsilon) * (m + 1) / n)``,
-  ``m`` being the requests outstanding at that moment, so no backend ever holds more than
-  the cap.
+  ``m`` being the requests outstanding at that moment (requests are not moved later, so
+  after completions a backend may hold more than the new, smaller cap); and it is the *first* backend clockwise from the request's key that is below
+  the cap (a balancer that spread overflow anywhere under the cap would keep the cap but
+  lose the consistency that makes the ring worth having).
 - ``work_conserving`` (``central_queue``) — no request waits while a backend is idle.
 
 The last two are properties of what the *balancer knows*; the history shows the truth, and
@@ -199,6 +201,14 @@ def _bounded_load(run, h):
             out.append(_row("bounded_load", t, b,
                             f"request {op} was placed on {b} holding {load[b]} requests, at "
                             f"the cap ceil((1 + {eps:g}) * {total + 1} / {len(backends)}) = {cap}"))
+        else:
+            # the cap held; was b also the ring's choice, the first backend with room?
+            first = ring.lookup_bounded(key_of[op], load, eps)
+            if first != b:
+                out.append(_row("bounded_load", t, b,
+                                f"request {op} (key {key_of[op]!r}) was placed on {b}, but the "
+                                f"first backend clockwise from its key below the cap {cap} "
+                                f"was {first}"))
         if ring.lookup(key_of[op]) != b:
             redirected += 1
         load[b] += 1

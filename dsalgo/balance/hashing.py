@@ -13,7 +13,10 @@ Mirrokni, Thorup & Zadimoghaddam, "Consistent Hashing with Bounded Loads", SODA 
 number of balls (here: outstanding requests, counting the one being placed) and ``n`` the
 number of backends.  A ball goes to the first backend clockwise from its hash that is
 below capacity.  Since the capacities sum to at least ``(1 + epsilon) m > m - 1``, some
-backend always has room, and no backend ever exceeds its capacity.
+backend always has room, so no ball is ever *placed* on a full backend.  Balls are not
+moved when others leave, so after departures ``m`` and the capacity fall and a backend
+may hold more than the current capacity until its own balls drain (the paper moves balls
+to keep the bound at all times; this model, like most load balancers, does not).
 
 What is simplified: the hash is BLAKE2b truncated to 64 bits (deterministic in every
 process, unlike Python's ``hash``); keys are hashed through ``str(key)``, so ``1`` and

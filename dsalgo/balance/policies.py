@@ -345,7 +345,7 @@ class ConsistentHash(Policy):
 
 
 class BoundedConsistentHash(ConsistentHash):
-    """Consistent hashing with bounded loads: no backend above ``(1+epsilon)`` × mean load.
+    """Consistent hashing with bounded loads: no request placed above ``(1+epsilon)`` × mean load.
 
     The load is this balancer's outstanding requests per backend; the cap is
     ``ceil((1 + epsilon) * (outstanding + 1) / up)`` (Mirrokni et al. 2018).

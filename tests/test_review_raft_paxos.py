@@ -110,3 +110,14 @@ def test_scripted_rejects_a_malformed_script_naming_the_item():
         scripted(3, [(0.1, "n1")], [], until=0.5)
     with pytest.raises(ValueError, match="script time must be >= 0; got -0.1"):
         scripted(3, [(-0.1, "n1", TimeoutNow())], [], until=0.5)
+
+
+# ---------------------------------------------------------------- failover widget
+def test_failover_explorer_counts_trials_without_a_leader_in_its_percentiles():
+    # 150-151 ms timeouts on the study network: most trials find no leader within 5 s,
+    # so the median downtime is "> 5 s", not the median of the few that converged
+    from dsalgo.widgets import failover_explorer
+    w = failover_explorer(election_timeout=(0.150, 0.151), trials=10)
+    stuck = int((~w.trials["converged"]).sum())
+    assert stuck > 5
+    assert "median downtime > 5 s" in w.summary.value and "worst > 5 s" in w.summary.value

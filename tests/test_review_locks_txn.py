@@ -128,3 +128,13 @@ def test_a_participant_that_both_committed_and_aborted_violates_atomicity():
                          (1.4, "n1", "commit", {"txn": "t1", "balances": {"n1:0": 90}})]
     v = txn.check(make_run(ev))
     assert "t1: n1 both committed and aborted" in v.violations["detail"].tolist()
+
+
+def test_recorded_votes_count_whatever_sequence_type_a_loader_gives():
+    import numpy as np
+
+    ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit",
+                                                "votes": np.array(["n1"], dtype=object)}),
+                         (1.3, "n1", "commit", {"txn": "t1", "balances": {"n1:0": 90}}),
+                         (1.3, "n2", "commit", {"txn": "t1", "balances": {"n2:0": 110}})]
+    assert list(txn.check(make_run(ev)).violations["property"]) == ["commit_validity"]

@@ -165,7 +165,8 @@ def _check_twopc(run) -> Verdict:
     begun = {txn: parts for _, _, _, txn, parts in _rows(ev, "begin", ["txn", "participants"])}
     decided = defaultdict(list)                            # txn -> [(seq, time, outcome)]
     for seq, t, _, txn, outcome, votes in _rows(ev, "decide", ["txn", "outcome", "votes"]):
-        heard = set(votes) if isinstance(votes, (tuple, list)) else None  # None: not recorded
+        # None: not recorded (an imported run); any sequence (tuple, list, array) counts
+        heard = None if votes is None or isinstance(votes, (str, float)) else set(votes)
         decided[txn].append((seq, t, outcome, heard))
     yes = {}                                               # (txn, node) -> seq of the yes vote
     for seq, t, node, txn, v in _rows(ev, "vote", ["txn", "yes"]):

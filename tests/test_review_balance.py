@@ -94,3 +94,33 @@ def test_bounded_loads_can_exceed_the_current_cap_after_departures():
     assert loads[busiest] > cap_now
     import dsalgo.balance.hashing as hashing
     assert "no backend ever exceeds its capacity" not in hashing.__doc__
+
+
+def test_work_conserving_flags_a_backend_idle_in_the_middle_of_a_wait():
+    import copy
+
+    run = B.simulate("central_queue", servers=3, utilization=0.9, requests=600, seed=2)
+    assert B.check(run)
+    h = run.history.copy()
+    waited = h[h["t_start"] > h["t_invoke"] + 0.05]
+    assert len(waited)                          # the interesting case did happen
+    k = waited.index[0]
+    # the backend freed at t_start[k]; pretend it sat idle for 10 ms before taking k.
+    # k's arrival still found every backend busy, so an arrival-only check passes.
+    h.loc[k, ["t_enqueue", "t_start"]] += 0.01
+    tampered = copy.copy(run)
+    tampered.history = h
+    v = B.check(tampered)
+    rows = v.violations[v.violations["property"] == "work_conserving"]
+    assert len(rows) == 1
+    assert f"request {h.loc[k, 'op_id']} (arrived at" in rows["detail"].iloc[0]
+    assert "stood idle" in rows["detail"].iloc[0]
+
+
+def test_work_conserving_holds_on_real_central_queue_runs():
+    for seed in range(4):
+        for servers in (1, 4, [1, 2, 4]):
+            run = B.simulate("central_queue", servers=servers, utilization=0.85,
+                             requests=800, seed=seed)
+            v = B.check(run)
+            assert v and "work_conserving" in v.properties

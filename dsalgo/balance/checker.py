@@ -14,7 +14,8 @@ that a bug would break, and they can be checked from ``run.history`` alone:
   after completions a backend may hold more than the new, smaller cap); and it is the *first* backend clockwise from the request's key that is below
   the cap (a balancer that spread overflow anywhere under the cap would keep the cap but
   lose the consistency that makes the ring worth having).
-- ``work_conserving`` (``central_queue``) — no request waits while a backend is idle.
+- ``work_conserving`` (``central_queue``) — no request waits while a backend is idle, at any
+  instant of its wait (not only when it arrives).
 
 The last two are properties of what the *balancer knows*; the history shows the truth, and
 the two coincide only when the balancer's view is exact: one balancer, ``hop = 0``,
@@ -217,22 +218,47 @@ def _bounded_load(run, h):
 
 
 def _work_conserving(run, h):
+    """No request waits while a backend is idle, at any instant of its wait.
+
+    Sweeps arrivals, placements and completions in time order; after all events at one
+    instant, a request still waiting (arrived, not yet placed) and a backend with nothing
+    placed on it are a violation.  Checking only at arrivals would miss a backend that
+    goes idle in the middle of a wait."""
     backends = [b for b in run.nodes if b.startswith("n")]
     busy = dict.fromkeys(backends, 0)
     out = []
-    waiting = h[h["t_start"].notna() & (h["t_start"] > h["t_invoke"] + _EPS)]
-    # a request that waited must have found every backend busy when it arrived
-    arrivals = sorted(zip(waiting["t_invoke"], waiting["op_id"]))
-    ev = _sweep(h)
+    placed = h[h["t_enqueue"].notna()]
+    ev = list(_sweep(h))
+    ev += [(float(t), 2, int(op), None)
+           for op, t in zip(placed["op_id"], placed["t_invoke"])]      # arrivals
+    # at one instant: completions, then arrivals, then placements (an arrival placed at
+    # once never waited)
+    ev.sort(key=lambda e: (e[0], (0, 2, 1)[e[1]], e[2]))
+    waiting = {}                       # op -> arrival time, until it is placed
+    done = set()                       # ops placed (an arrival after that never waited)
+    reported = set()
     j = 0
-    for t_arr, op in arrivals:
-        while j < len(ev) and ev[j][0] <= t_arr:
-            _, kind, _, b = ev[j]
-            busy[b] += 1 if kind == 1 else -1
+    while j < len(ev):
+        t = ev[j][0]
+        while j < len(ev) and ev[j][0] <= t + _EPS:
+            _, kind, op, b = ev[j]
+            if kind == 0:
+                busy[b] -= 1
+            elif kind == 1:
+                busy[b] += 1
+                waiting.pop(op, None)
+                done.add(op)
+            elif op not in done:
+                waiting[op] = t
             j += 1
-        idle = [b for b in backends if busy[b] == 0]
-        if idle:
-            out.append(_row("work_conserving", t_arr, tuple(idle),
-                            f"request {op} arrived at {t_arr:.6g} s and had to wait while "
-                            f"{', '.join(idle)} stood idle"))
+        if waiting:
+            idle = [b for b in backends if busy[b] == 0]
+            if idle:
+                op = min(waiting, key=lambda o: (waiting[o], o))
+                if op not in reported:
+                    reported.add(op)
+                    out.append(_row("work_conserving", t, tuple(idle),
+                                    f"request {op} (arrived at {waiting[op]:.6g} s) was "
+                                    f"still waiting at {t:.6g} s while {', '.join(idle)} "
+                                    f"stood idle"))
     return out

@@ -89,3 +89,17 @@ def test_time_limit_is_unknown_not_ok():
     v = linearizable(pd.DataFrame(rows), "register", time_limit=1e-3)
     assert v.status in ("unknown", "violated")
     assert v.status != "ok" and not math.isnan(v.info["seconds"])
+
+
+@pytest.mark.parametrize("written, read, expected", [
+    ({"a": 1}, {"a": 1}, True), ({"a": 1}, {"a": 2}, False),
+    ({1, 2}, {2, 1}, True), ({1, 2}, {1}, False),
+    ({"a": [1, 2]}, {"a": (1, 2)}, True),
+])
+def test_map_and_set_values_are_checked_not_crashed_on(written, read, expected):
+    # EDN histories carry maps and sets; before, the search died on "unhashable type"
+    h = pd.DataFrame({"op_id": [0, 1], "f": ["put", "get"], "key": [0, 0],
+                      "value": [written, None], "result": [None, read],
+                      "t_invoke": [0.0, 2.0], "t_complete": [1.0, 3.0],
+                      "status": ["ok", "ok"]})
+    assert bool(linearizable(h, "kv")) is expected

@@ -41,7 +41,11 @@ ALIASES = {"read": "get", "write": "put"}
 
 
 def freeze(value):
-    """A hashable version of ``value``: lists become tuples (recursively), NaN becomes None.
+    """A hashable version of ``value``: lists become tuples, sets frozensets and mappings
+    frozensets of ``(key, value)`` pairs (recursively); NaN becomes None.
+
+    The checker caches states, so they must be hashable; freezing keeps ``==`` as it was
+    (two dicts are equal exactly when their frozen item sets are).
 
     Examples
     --------
@@ -49,9 +53,15 @@ def freeze(value):
     (1, (2, 3))
     >>> freeze(float("nan")) is None
     True
+    >>> freeze({"a": [1]}) == freeze({"a": (1,)}), hash(freeze({1, 2})) == hash(frozenset({1, 2}))
+    (True, True)
     """
     if isinstance(value, (list, tuple)):
         return tuple(freeze(v) for v in value)
+    if isinstance(value, dict):
+        return frozenset((freeze(k), freeze(v)) for k, v in value.items())
+    if isinstance(value, (set, frozenset)):
+        return frozenset(freeze(v) for v in value)
     if isinstance(value, float) and math.isnan(value):
         return None
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy scalars/arrays

@@ -121,3 +121,24 @@ def test_failover_explorer_counts_trials_without_a_leader_in_its_percentiles():
     stuck = int((~w.trials["converged"]).sum())
     assert stuck > 5
     assert "median downtime > 5 s" in w.summary.value and "worst > 5 s" in w.summary.value
+
+
+# ---------------------------------------------------------------- RaftClient, open loop
+def test_open_loop_raft_client_gets_every_operation_answered_without_faults():
+    # overlapping operations of one open-loop client used to share one session, so an
+    # earlier op_id reaching the log after a later one was dropped as a stale duplicate
+    # and its client waited in vain (80 of 212 operations ended "info" here)
+    from dsalgo.raft.harness import make_config
+    from dsalgo.raft.kv import RaftClient
+    from dsalgo.raft.node import RaftNode
+    config = make_config(3)
+    s = sim.Simulation(seed=1, network=sim.Network(latency=sim.Exponential(mean=0.005)))
+    for sid in config.servers:
+        s.add_node(sid, lambda: RaftNode(config))
+    s.add_node("c1", lambda: RaftClient(list(config.servers), sim.KVWorkload(keys=3),
+                                        mode="open", rate=200, start=0.5, stop=1.5,
+                                        timeout=1.0))
+    run = s.run(until=3.0)
+    assert len(run.history) > 150
+    assert set(run.history["status"]) <= {"ok", "fail"}
+    assert raft.check(run)

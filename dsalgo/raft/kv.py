@@ -5,7 +5,8 @@ each command carries a unique id, and the state machine remembers, per client, t
 latest id it applied and its answer, so that a command retried after a timeout or a
 leader change is *applied once* and answered from that memory the second time.  Here a
 client "process" (``c1``, or ``c1/0``, ``c1/1`` … with several slots) is sequential, so
-one ``(op_id, status, result)`` per process is enough.
+one ``(op_id, status, result)`` per process is enough.  An open-loop client's operations
+overlap, so each of them is a session of its own (``c1#17``).
 
 History conventions, shared by every key-value store in the project
 -------------------------------------------------------------------
@@ -131,7 +132,13 @@ class RaftClient(sim.Client):
     def _send(self, ctx, op_id):
         op = self.outstanding[op_id]
         slot = op["slot"]
-        process = ctx.id if slot is None or self.concurrency == 1 else f"{ctx.id}/{slot}"
+        if self.mode == "open":
+            # open loop: operations overlap, so they cannot share one session (the store
+            # would take an earlier op_id arriving late for a stale duplicate and drop it);
+            # each operation is its own session
+            process = f"{ctx.id}#{op_id}"
+        else:
+            process = ctx.id if slot is None or self.concurrency == 1 else f"{ctx.id}/{slot}"
         ctx.send(self.leader, ClientRequest(process, op_id, op["f"], op["key"], op["value"]))
 
     def on_client_timer(self, ctx, name):

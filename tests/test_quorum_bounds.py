@@ -43,6 +43,10 @@ def test_byzantine_bound_is_tight(n):
     assert min_nodes(f, "byzantine") <= n < min_nodes(f + 1, "byzantine")
     assert 2 * q - n >= f + 1         # two quorums share a correct node
     assert q <= n - f                 # f silent nodes still leave a quorum
+    if f + 1 > n - 1:                 # no n-node quorums can even share f + 2 nodes
+        with pytest.raises(ValueError, match="f must be at most n - 1"):
+            quorum_size(n, "byzantine", f=f + 1)
+        return
     q_next = quorum_size(n, "byzantine", f=f + 1)
     assert q_next > n - (f + 1)       # tolerating f + 1 would lose liveness
 

@@ -75,3 +75,14 @@ def test_notebook_01_zone_prose_names_the_layouts_its_code_uses():
         assert layout in cells[i], f"section 6 prose does not describe layout {layout}"
     conclusions = cells[-1]
     assert "in 37–78 %" in conclusions       # ceil(N/3) at N = 4 double-grants 37 %
+
+
+def test_byzantine_quorum_size_rejects_an_f_no_quorum_can_meet():
+    # before: quorum_size(3, "byzantine", f=5) answered 5, a quorum larger than the cluster
+    with pytest.raises(ValueError, match=r"f must be at most n - 1 .* n=3 .* got f=5"):
+        quorum.quorum_size(3, "byzantine", f=5)
+    with pytest.raises(ValueError, match=r"n=7 .* got f=7"):
+        quorum.quorum_size([4, 7], "byzantine", f=[1, 7])
+    # safe but not live is still answered (the bound's tightness is shown with it)
+    assert quorum.quorum_size(4, "byzantine", f=2) == 4
+    assert quorum.quorum_size([4, 7], "byzantine", f=[1, 6]).tolist() == [3, 7]

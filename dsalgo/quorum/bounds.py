@@ -120,7 +120,9 @@ def quorum_size(n, model: str = "crash", f=None):
 
     Crash: the majority ``floor(n/2) + 1`` (any two overlap).  Byzantine:
     ``ceil((n + f + 1)/2)`` (any two overlap in ``f + 1`` nodes, so in a correct one),
-    with ``f`` defaulting to ``max_faults(n, "byzantine")``.
+    with ``f`` defaulting to ``max_faults(n, "byzantine")``.  That size is *safe* for any
+    ``f <= n - 1``; it is also *live* (``q <= n - f``) only when ``f <= floor((n - 1)/3)``.
+    An ``f`` for which no ``q <= n`` is safe raises ``ValueError``.
 
     Parameters
     ----------
@@ -152,7 +154,16 @@ def quorum_size(n, model: str = "crash", f=None):
     else:
         farr, fscalar = _ints("f", f, 0)
     # ceil((n + f + 1) / 2) in integer arithmetic
-    return _out((arr + farr + 2) // 2, scalar and fscalar)
+    q = (arr + farr + 2) // 2
+    too_big = np.asarray(q > arr)
+    if too_big.any():
+        k = int(np.argmax(too_big.ravel()))
+        n_bad = int(np.broadcast_to(arr, too_big.shape).ravel()[k])
+        f_bad = int(np.broadcast_to(farr, too_big.shape).ravel()[k])
+        raise ValueError(f"f must be at most n - 1 for two quorums of n={n_bad} nodes to share "
+                         f"f + 1; got f={f_bad} (a live Byzantine system also needs "
+                         f"f <= floor((n - 1)/3) = {(n_bad - 1) // 3})")
+    return _out(q, scalar and fscalar)
 
 
 def bounds_table(n_values) -> pd.DataFrame:

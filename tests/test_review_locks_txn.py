@@ -81,9 +81,9 @@ def test_correct_twopc_records_full_votes_and_holds():
 def test_client_told_aborted_while_tm_decided_commit_violates_atomicity():
     # tm decided commit and both participants are still in doubt (no commit event yet):
     # telling the client "aborted" is already a lie.
-    hist = pd.DataFrame([dict(op_id=1, process="c1", f="transfer", key=None,
-                              value=[["n1:0", -10], ["n2:0", 10]], result="aborted",
-                              t_invoke=0.9, t_complete=1.25, status="fail")])
+    hist = pd.DataFrame([{"op_id": 1, "process": "c1", "f": "transfer", "key": None,
+                          "value": [["n1:0", -10], ["n2:0", 10]], "result": "aborted",
+                          "t_invoke": 0.9, "t_complete": 1.25, "status": "fail"}])
     ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit",
                                                 "votes": ("n1", "n2")})]
     run = make_run(ev)

@@ -9,7 +9,9 @@
 - ``atomicity``: no transaction has a participant that committed and one that aborted;
   when ``tm`` decided commit, every participant committed (unless still in doubt); when it
   did not, none did (a participant that aborted a transaction tm decided to commit
-  violates it even when no other participant committed); and a client told "committed" (or "aborted") was told the truth.
+  violates it even when no other participant committed); no participant both committed
+  and aborted one transaction; and a client told "committed" (or "aborted") was told the
+  truth.
 - ``commit_validity``: ``tm`` decided commit only after every participant voted yes —
   and, when the ``decide`` event records the ``votes`` tm had received (as
   :mod:`dsalgo.txn.twopc` does), only once tm had *heard* a yes from every participant: a

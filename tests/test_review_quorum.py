@@ -86,3 +86,13 @@ def test_byzantine_quorum_size_rejects_an_f_no_quorum_can_meet():
     # safe but not live is still answered (the bound's tightness is shown with it)
     assert quorum.quorum_size(4, "byzantine", f=2) == 4
     assert quorum.quorum_size([4, 7], "byzantine", f=[1, 6]).tolist() == [3, 7]
+
+
+def test_zone_unavailabilities_quoted_in_notebook_01():
+    qs = quorum.majority(9)
+    layouts = {"3-3-3": [NODES[0:3], NODES[3:6], NODES[6:9]],
+               "4-4-1": [NODES[0:4], NODES[4:8], NODES[8:9]]}
+    u = {k: qs.unavailability(0.001, groups={f"az{j}": (z, 1e-4) for j, z in enumerate(v)})
+         for k, v in layouts.items()}
+    assert f"{u['3-3-3']:.1e}" == "3.4e-08"          # the text said 4e-8
+    assert f"{u['4-4-1']:.1e}" == "1.0e-06"

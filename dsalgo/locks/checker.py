@@ -274,8 +274,13 @@ def herd(run) -> pd.DataFrame:
 def acquisition_waits(run) -> pd.DataFrame:
     """How long each acquisition took: from when the client wanted the lock to ``acquire``.
 
-    A client wants the lock from the end of its previous belief (plus its ``think`` time,
-    read from ``run.params``) or, for its first acquisition, from the start of the run.
+    A client wants the lock from its ``request`` event (emitted by the clients of
+    :mod:`dsalgo.locks` when they start wanting it: at the start, after a restart, after a
+    release plus its think time, after a lapse); retries do not move it.  For a run without
+    ``request`` events (an imported one) it is estimated as the end of the client's
+    previous belief plus its ``think`` time (the mean of a range, from ``run.params``), or
+    the start of the run for its first acquisition — an estimate that counts a crashed
+    client's downtime as waiting.
 
     Returns
     -------
@@ -290,12 +295,22 @@ def acquisition_waits(run) -> pd.DataFrame:
     (True, True)
     """
     iv = holding_intervals(run)
+    ev = run.events
+    kinds = ev["kind"].astype(str) if len(ev) else pd.Series([], dtype=object)
+    req = ev[kinds == "request"]
+    requests: dict = {}                                  # client -> sorted request times
+    for node, t in zip(req["node"].astype(str), req["time"]):
+        requests.setdefault(node, []).append(float(t))
     think = run.params.get("think", 0.0)
     think = (think[0] + think[1]) / 2 if isinstance(think, (tuple, list)) else float(think)
     rows = []
     for client, grp in iv.groupby("client", sort=True):
-        ready = 0.0
+        ready, times = 0.0, np.sort(np.asarray(requests.get(client, []), dtype=float))
         for start, end in zip(grp["t_acquire"], grp["t_end"]):
+            if len(req):
+                # the last request at or before this acquisition
+                k = int(np.searchsorted(times, start, side="right")) - 1
+                ready = times[k] if k >= 0 else math.nan
             rows.append([client, ready, start, start - ready])
             ready = math.inf if math.isnan(end) else end + think
     out = pd.DataFrame(rows, columns=["client", "t_request", "t_acquire", "wait"])

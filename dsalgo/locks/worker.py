@@ -9,7 +9,10 @@ real time, from the tables alone:
 
 ``acquire``  (``lock``, ``token``, …) the belief starts;
 ``release``  (``lock``, ``token``) the client gives the lock up after its critical section;
-``expire``   (``lock``, ``token``, ``reason``) the client learns its lock has lapsed.
+``expire``   (``lock``, ``token``, ``reason``) the client learns its lock has lapsed;
+``request``  (``lock``) the client starts wanting the lock (its first attempt after the
+             start, a restart, a release or a lapse; retries do not repeat it), so that
+             the time to acquire can be measured from the tables.
 
 A crash of the client also ends its belief (the engine's ``crash`` event).
 
@@ -61,6 +64,7 @@ class LockClient(sim.Node):
         self.fencing = fencing
         self.start = start
         self.holding = False
+        self.wanting = False    # a ``request`` was emitted and no acquisition followed
         self.token = None
         self.cycle = 0          # one per critical section; tags storage requests
         self.op = None          # op_id of the open ``incr`` operation
@@ -80,6 +84,7 @@ class LockClient(sim.Node):
     def enter(self, ctx, token=None, **fields) -> None:
         """The acquisition succeeded: believe it, and start the critical section."""
         self.holding = True
+        self.wanting = False
         self.token = token
         self.cycle += 1
         ctx.emit("acquire", lock=self.key, token=token, **fields)
@@ -115,6 +120,12 @@ class LockClient(sim.Node):
         if ctx.timer_set("storage_timeout"):
             ctx.cancel_timer("storage_timeout")
 
+    def start_wanting(self, ctx) -> None:
+        """The client wants the lock from now on: emit ``request`` unless it already did."""
+        if not self.wanting:
+            self.wanting = True
+            ctx.emit("request", lock=self.key)
+
     def _token(self):
         return self.token if self.fencing else None
 
@@ -148,6 +159,7 @@ class LockClient(sim.Node):
     def on_loop_timer(self, ctx, name) -> bool:
         """Handle the loop's own timers; returns False for a timer it does not own."""
         if name == "next":
+            self.start_wanting(ctx)
             self.lock(ctx)
         elif name == "work":
             if self.holding and self.phase == "work":

@@ -129,6 +129,8 @@ class LockRecipeClient(LockClient):
         self.outstanding.clear()
         self.state, self.my_node, self.recheck = None, None, False
         self.want = not ctx.timer_set("next")
+        if self.want:          # it goes on wanting the lock once reconnected
+            self.start_wanting(ctx)
         self._connect(ctx)
 
     def _request(self, ctx, make):

@@ -405,9 +405,9 @@ def simulate(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, seed=0, duration=5.0
     Returns
     -------
     dsalgo.sim.Run
-        Events ``acquire``, ``acquire_failed``, ``extend``, ``extend_failed``, ``release``,
-        ``expire`` (clients) and
-        ``write`` (storage); one ``incr`` per critical section in ``run.history``.
+        Events ``request``, ``acquire``, ``acquire_failed``, ``extend``, ``extend_failed``,
+        ``release``, ``expire`` (clients) and ``write`` (storage); one ``incr`` per
+        critical section in ``run.history``.
 
     Examples
     --------

@@ -340,8 +340,8 @@ def simulate(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recip
     Returns
     -------
     dsalgo.sim.Run
-        Client events ``acquire`` (``token``), ``wait``, ``release``, ``expire``,
-        ``session_lost``; server
+        Client events ``request``, ``acquire`` (``token``), ``wait``, ``release``,
+        ``expire``, ``session_lost``; server
         events ``znode_created``, ``znode_deleted``, ``session_expired``; storage ``write``.
 
     Examples

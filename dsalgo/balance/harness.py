@@ -54,7 +54,7 @@ def simulate(policy="random", servers=4, utilization=0.7, service=EXPONENTIAL_1S
              key_skew: float = 0.0, info_delay: float = 0.0, hop: float = 0.0, faults=(),
              health_interval: float | None = None, timeout: float | None = None,
              allow_overload: bool = False, until: float | None = None,
-             record_messages: bool = False) -> sim.Run:
+             record_messages: bool = False, progress: bool = False) -> sim.Run:
     """Simulate a load-balanced serving cluster under open-loop Poisson load.
 
     Parameters
@@ -109,6 +109,8 @@ def simulate(policy="random", servers=4, utilization=0.7, service=EXPONENTIAL_1S
         finish; the run stops as soon as the last answer is in.
     record_messages : bool
         Keep ``run.messages`` (off by default: it is four rows per request).
+    progress : bool
+        Show a progress bar (``tqdm``) over simulated time while it runs.
 
     Returns
     -------
@@ -219,7 +221,7 @@ def simulate(policy="random", servers=4, utilization=0.7, service=EXPONENTIAL_1S
         "ring_seed": getattr(proto, "seed", seed), "keys": keys, "key_skew": key_skew, "info_delay": info_delay,
         "hop": hop, "health_interval": health_interval, "timeout": timeout,
     }
-    run = s.run(until=until)
+    run = s.run(until=until, progress=progress)
     run.history = _with_service_columns(run, hop, proto.holds, backends)
     return run
 

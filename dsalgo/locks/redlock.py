@@ -361,7 +361,7 @@ def _build(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, server_timeout=0.05,
 def simulate(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, seed=0, duration=5.0,
              network=None, faults=(), critical_section=0.05, server_timeout=0.05,
              retry_delay=0.1, think=0.0, persistence="none", restart_delay=0.0,
-             extend=False, key="lock") -> sim.Run:
+             extend=False, key="lock", progress: bool = False) -> sim.Run:
     """Run RedLock: ``n`` Redis servers ``n1…``, ``clients`` clients ``c1…``, one storage.
 
     Each client loops: acquire the lock, read the counter on the storage service, work for
@@ -401,6 +401,8 @@ def simulate(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, seed=0, duration=5.0
         Holders extend their lock halfway through each validity period.
     key : str
         The lock's name.
+    progress : bool
+        Show a progress bar (``tqdm``) over simulated time while it runs.
 
     Returns
     -------
@@ -422,4 +424,4 @@ def simulate(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, seed=0, duration=5.0
                server_timeout=server_timeout, retry_delay=retry_delay, think=think,
                persistence=persistence, restart_delay=restart_delay, key=key,
                extend=extend)
-    return s.run(until=duration)
+    return s.run(until=duration, progress=progress)

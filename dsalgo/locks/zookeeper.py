@@ -298,7 +298,7 @@ def _build(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recipe"
 
 def simulate(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recipe", seed=0,
              duration=5.0, network=None, faults=(), critical_section=0.05, think=0.0,
-             tick=0.05, storage_timeout=0.5, key="lock") -> sim.Run:
+             tick=0.05, storage_timeout=0.5, key="lock", progress: bool = False) -> sim.Run:
     """Run the ZooKeeper lock: servers ``n1…`` (leader ``n1``), clients ``c1…``, storage.
 
     Each client loops: take the lock with the recipe, read the counter on the storage
@@ -336,6 +336,8 @@ def simulate(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recip
         (``None``: waits for ever).
     key : str
         The lock's name (the lock node is ``/<key>``).
+    progress : bool
+        Show a progress bar (``tqdm``) over simulated time while it runs.
 
     Returns
     -------
@@ -357,4 +359,4 @@ def simulate(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recip
                recipe=recipe, seed=seed, network=network, faults=faults,
                critical_section=critical_section, think=think, tick=tick,
                storage_timeout=storage_timeout, key=key)
-    return s.run(until=duration)
+    return s.run(until=duration, progress=progress)

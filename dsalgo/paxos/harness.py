@@ -122,7 +122,7 @@ def simulate(n: int = 3, *, variant: str = "multi", seed: int = 0, duration: flo
              keys: int = 3, mix=None, client_mode: str = "closed", concurrency: int = 1,
              rate: float | None = None, client_timeout: float = 1.0,
              retry_interval: float = 0.1, max_ops: int | None = None,
-             record_messages: bool = True) -> sim.Run:
+             record_messages: bool = True, progress: bool = False) -> sim.Run:
     """Run single-decree Paxos or the Multi-Paxos key-value store and return the run.
 
     Parameters
@@ -170,6 +170,8 @@ def simulate(n: int = 3, *, variant: str = "multi", seed: int = 0, duration: flo
         Operations each client issues before it stops (default: until the run ends).
     record_messages : bool
         Keep ``run.messages`` (turn off for faster sweeps).
+    progress : bool
+        Show a progress bar (``tqdm``) over simulated time while it runs.
 
     Returns
     -------
@@ -241,7 +243,7 @@ def simulate(n: int = 3, *, variant: str = "multi", seed: int = 0, duration: flo
         "concurrency": concurrency, "rate": rate, "client_timeout": client_timeout,
         "retry_interval": retry_interval, "max_ops": max_ops,
     }
-    return s.run(until=duration)
+    return s.run(until=duration, progress=progress)
 
 
 def _describe(q):

@@ -75,7 +75,8 @@ def simulate(n: int = 5, *, seed: int = 0, duration: float = 10.0, network=None,
              keys: int = 5, bugs=(), reads: str = "log", noop: bool = True,
              max_entries: int = 64, mix: dict | None = None, concurrency: int = 1,
              client_timeout: float = 1.0, retry_interval: float = 0.1, think: float = 0.0,
-             max_ops: int | None = None, record_messages: bool = True) -> sim.Run:
+             max_ops: int | None = None, record_messages: bool = True,
+             progress: bool = False) -> sim.Run:
     """Run a Raft-replicated key-value store with closed-loop clients and return the run.
 
     Parameters
@@ -120,6 +121,8 @@ def simulate(n: int = 5, *, seed: int = 0, duration: float = 10.0, network=None,
         on operations per client.
     record_messages : bool
         Keep ``run.messages`` (turn off for speed).
+    progress : bool
+        Show a progress bar (``tqdm``) over simulated time while it runs.
 
     Returns
     -------
@@ -167,4 +170,4 @@ def simulate(n: int = 5, *, seed: int = 0, duration: float = 10.0, network=None,
         "bugs": sorted(config.bugs), "reads": reads, "noop": noop, "max_entries": max_entries,
         "concurrency": concurrency, "client_timeout": client_timeout,
     }
-    return s.run(until=duration)
+    return s.run(until=duration, progress=progress)

@@ -17,7 +17,7 @@ import math
 from heapq import heappop, heappush
 from itertools import count
 
-from .._validate import check_callable, check_int, check_number
+from .._validate import check_bool, check_callable, check_int, check_number
 from ._rng import stream
 from .faults import ClockDrift, ClockJump, Crash, Fault, Heal, Nemesis, Partition, Pause, Restart
 from .latency import Exponential
@@ -239,6 +239,7 @@ class Simulation:
         Calling ``run`` again continues from where the last call stopped.
         """
         until = check_number("until", until, low=0.0, low_open=True, allow_inf=False)
+        check_bool("progress", progress)
         if until < self._now:
             raise ValueError(f"until must not be before the current time {self._now!r}; "
                              f"got {until!r}")

@@ -249,7 +249,7 @@ def simulate(steps: int = 3, *, step_failure: float = 0.1, seed: int = 0,
              initial_balance: int = 100, read_fraction: float = 0.2,
              retry_interval: float = 0.05, client_timeout: float = 1.0,
              form: str = "orchestrated", compensation: str = "inverse",
-             bugs=()) -> sim.Run:
+             bugs=(), progress: bool = False) -> sim.Run:
     """Run a bank on sagas: ``orch`` (orchestrated form), services ``n1…``, clients ``c1…``.
 
     Every transfer is a saga of ``steps`` steps, one leg on each service in order.  In
@@ -288,6 +288,8 @@ def simulate(steps: int = 3, *, step_failure: float = 0.1, seed: int = 0,
         balance it overwrote, which loses concurrent updates (see :mod:`dsalgo.txn.local`).
     bugs : collection of str
         Broken variant: ``"non_idempotent_retry"``.
+    progress : bool
+        Show a progress bar (``tqdm``) over simulated time while it runs.
 
     Returns
     -------
@@ -340,4 +342,4 @@ def simulate(steps: int = 3, *, step_failure: float = 0.1, seed: int = 0,
                                                timeout=client_timeout, stop=duration))
     add_faults(s, faults)
     s.params = params
-    return s.run(until=duration + drain)
+    return s.run(until=duration + drain, progress=progress)

@@ -385,7 +385,7 @@ def simulate(participants: int = 3, *, seed: int = 0, duration: float = 4.0,
              initial_balance: int = 100, span: int | None = None, read_fraction: float = 0.2,
              vote_no: float = 0.0, vote_timeout: float = 0.05, resend_interval: float = 0.05,
              inquire_interval: float = 0.05, client_timeout: float = 1.0,
-             termination: str = "wait", bugs=()) -> sim.Run:
+             termination: str = "wait", bugs=(), progress: bool = False) -> sim.Run:
     """Run a bank on two-phase commit: ``tm``, participants ``n1…``, clients ``c1…``.
 
     Clients issue transfers and reads for ``duration`` seconds; the run then goes on for
@@ -421,6 +421,8 @@ def simulate(participants: int = 3, *, seed: int = 0, duration: float = 4.0,
         How a blocked participant learns the outcome.
     bugs : collection of str
         Broken variants: ``"commit_without_all_votes"``, ``"participant_forgets_prepare"``.
+    progress : bool
+        Show a progress bar (``tqdm``) over simulated time while it runs.
 
     Returns
     -------
@@ -465,4 +467,4 @@ def simulate(participants: int = 3, *, seed: int = 0, duration: float = 4.0,
                                                timeout=client_timeout, stop=duration))
     add_faults(s, faults)
     s.params = params
-    return s.run(until=duration + drain)
+    return s.run(until=duration + drain, progress=progress)

@@ -53,3 +53,20 @@ fig.tight_layout()
 out = Path(__file__).resolve().parents[1] / "figures" / "spacetime.png"
 fig.savefig(out, dpi=110)
 print("wrote", out)
+
+# The second picture: how many nines a majority of n replicas buys (dsalgo.quorum).
+import numpy as np  # noqa: E402
+
+from dsalgo.quorum import availability_table, majority  # noqa: E402
+
+systems = {f"majority of {n}": majority(n) for n in (3, 5, 7, 9)}
+df = availability_table(systems, np.geomspace(1e-4, 0.3, 40))
+fig, ax = plt.subplots(figsize=(7.5, 4.2))
+plot.availability_nines(df, ax=ax)
+ax.axhline(4, color="0.4", ls=":", lw=1)
+ax.annotate("four nines", (1.1e-4, 4.15), fontsize="small", color="0.3")
+ax.set_title("dsalgo.quorum: nines of a live majority vs per-node failure probability")
+fig.tight_layout()
+out = Path(__file__).resolve().parents[1] / "figures" / "nines.png"
+fig.savefig(out, dpi=110)
+print("wrote", out)

@@ -8,7 +8,7 @@ md = nbf.v4.new_markdown_cell
 code = nbf.v4.new_code_cell
 
 cells = [
-    md("""# 03 · Raft: a failover, the election-timeout study, the cost of replication, and the rules that keep it safe
+    md("""# Raft: a failover, the election-timeout study, the cost of replication, and the rules that keep it safe
 
 **Question.** How long is a Raft cluster without a leader after its leader crashes, and how
 does that depend on the election-timeout range (the experiment of §9.3 and Figure 16 of

@@ -281,38 +281,33 @@ class Simulation:
         heap = self._heap
         while heap:
             ev = heappop(heap)
-            t = ev[0]
+            t, _, kind, a, b, c = ev  # one unpack is cheaper than four index operations
             if t > until:
                 heappush(heap, ev)  # same (time, seq): order is kept
                 break
             self._now = t
-            kind = ev[2]
-            if kind == 0:  # _DELIVER
-                link = ev[5]
-                st = link.dst_state
+            if kind == 0:  # _DELIVER: a = message row, b = message, c = link
+                st = c.dst_state
                 if st.running:
-                    st.on_message(st.ctx, link.src, ev[4])
+                    st.on_message(st.ctx, c.src, b)
                 elif st.alive:  # paused: handled on resume, in arrival order
                     st.queue.append(ev)
                 else:
-                    rec = ev[3]
-                    rec[4] = NaN
-                    rec[5] = _NODE_DOWN
-            elif kind == _TIMER:
-                st = ev[3]
-                name = ev[4]
-                cur = st.timers.get(name)
-                if cur is None or cur[0] != ev[5]:
+                    a[4] = NaN
+                    a[5] = _NODE_DOWN
+            elif kind == _TIMER:  # a = node state, b = timer name, c = its sequence number
+                cur = a.timers.get(b)
+                if cur is None or cur[0] != c:
                     continue  # cancelled, replaced, or lost in a crash
-                if not st.running:
-                    st.queue.append(ev)  # paused (a crashed node has no timers)
+                if not a.running:
+                    a.queue.append(ev)  # paused (a crashed node has no timers)
                     continue
-                del st.timers[name]
-                st.on_timer(st.ctx, name)
+                del a.timers[b]
+                a.on_timer(a.ctx, b)
             elif kind == _CALL:
-                ev[3](ev[4]) if ev[4] is not None else ev[3]()
+                a(b) if b is not None else a()
             elif kind == _RESUME:
-                self._resume(ev[3], ev[4])
+                self._resume(a, b)
             else:  # _STOP
                 break
 

@@ -23,7 +23,7 @@ True
 from .acceptor import Acceptor
 from .checker import check
 from .client import PaxosClient
-from .harness import BUGS, VARIANTS, resolve_quorums, simulate
+from .harness import BUGS, VARIANTS, phase2_spec, resolve_quorums, simulate
 from .measures import decision_time, summary
 from .messages import (
                        Accept,
@@ -62,6 +62,7 @@ __all__ = [
                        "apply_command",
                        "check",
                        "decision_time",
+                       "phase2_spec",
                        "resolve_quorums",
                        "simulate",
                        "summary",

@@ -17,7 +17,11 @@ The promise and the accepted proposals live in ``ctx.disk``: an acceptor that fo
 promise after a restart could accept a lower ballot and let two values be chosen.  The
 ``forgetful`` flag keeps them in memory instead (the ``acceptor_forgets_promise`` bug).
 
-Sans-I/O: each method takes a message and returns the reply; the node sends it.
+Sans-I/O: each method takes a message and returns the reply; the node sends it.  The
+one exception is observation: given the node's ``ctx``, ``on_accept`` emits an
+``accepted`` event (slot, ballot, value) for every proposal it accepts, so the checker
+can tell which values a phase-2 quorum *chose* -- including ones no learner ever heard
+of, such as the votes a preempted proposer or a deposed leader stops counting.
 """
 
 from __future__ import annotations
@@ -42,12 +46,31 @@ class Acceptor:
     Promise(ballot=(2, 'n2'), accepted=((0, (1, 'n1'), 'x'),))
     >>> a.on_accept(Accept((1, "n1"), 1, "y"))
     Nack(ballot=(1, 'n1'), promised=(2, 'n2'))
+
+    With a context, an accepted proposal is also recorded as an event:
+
+    >>> from dsalgo import sim
+    >>> ctx = sim.RecordingContext("n1")
+    >>> a.on_accept(Accept((2, "n2"), 0, "z"), ctx)
+    Accepted(ballot=(2, 'n2'), slot=0)
+    >>> ctx.take()
+    [Emit(kind='accepted', fields={'slot': 0, 'ballot': (2, 'n2'), 'value': 'z'})]
+
+    Parameters
+    ----------
+    store : dict
+        Where the promise and the accepted proposals live.
+    label : callable, optional
+        Maps an accepted value to what the ``accepted`` event records, so that it matches
+        the ``value`` of the node's ``decided`` events (Multi-Paxos records a command's
+        ``op_id``).  Default: the value itself.
     """
 
-    __slots__ = ("store",)
+    __slots__ = ("label", "store")
 
-    def __init__(self, store: dict):
+    def __init__(self, store: dict, label=None):
         self.store = store
+        self.label = label
         store.setdefault("promised", ZERO_BALLOT)
         store.setdefault("accepted", {})  # slot -> (ballot, value)
 
@@ -66,10 +89,17 @@ class Acceptor:
             return Promise(msg.ballot, entries)
         return Nack(msg.ballot, store["promised"])
 
-    def on_accept(self, msg):
+    def on_accept(self, msg, ctx=None):
+        """Accept ``msg`` unless a higher ballot was promised; emit ``accepted`` on ``ctx``."""
         store = self.store
         if msg.ballot >= store["promised"]:
             store["promised"] = msg.ballot
             store["accepted"][msg.slot] = (msg.ballot, msg.value)
+            if ctx is not None:
+                # Emitted on every acceptance, retransmissions included: the checker
+                # takes the set of acceptors per (slot, ballot, value), so repeats are
+                # harmless, and a missing one could hide a chosen value.
+                value = msg.value if self.label is None else self.label(msg.value)
+                ctx.emit("accepted", slot=msg.slot, ballot=msg.ballot, value=value)
             return Accepted(msg.ballot, msg.slot)
         return Nack(msg.ballot, store["promised"])

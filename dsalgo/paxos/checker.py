@@ -7,6 +7,19 @@ or one loaded from disk -- and never looks inside the nodes.
   single value is chosen").  Every learner emits ``decided`` when it learns a value, and
   again if it ever hears a *different* value for the same slot, so two ``decided`` rows
   of one slot with different values are a violation.
+  Agreement is also judged on what acceptors did, not only on what learners recorded: a
+  value is *chosen* at ``(slot, ballot)`` once the acceptors that accepted it there form
+  a phase-2 quorum (Lamport 2001, §2.2), whether or not any proposer counted the votes --
+  a preempted proposer or a deposed leader stops counting, so in a broken variant a
+  second chosen value could otherwise go unseen.  Two different values chosen for one
+  slot (at any ballots), or a chosen value that differs from one a learner decided, is
+  a violation.  This needs the acceptors' ``accepted`` events and ``run.params["q2_spec"]``
+  (see :func:`dsalgo.paxos.phase2_spec`); a run saved without them is judged on
+  ``decided`` events alone, and ``info["chosen"]`` says so.
+* **one_value_per_ballot** -- across all acceptors, at most one value is accepted per
+  ``(slot, ballot)``: a ballot belongs to one proposer, which proposes one value per slot
+  (Lamport 2001, §2.2).  Cheap, and it catches two proposers sharing a ballot at the root,
+  before any learner is confused.  Checked when the run has ``accepted`` events.
 * **validity** -- a decided value was proposed: single-decree, one of the values in a
   ``propose`` event; Multi-Paxos, the ``op_id`` of an operation some client invoked, or
   ``-1`` for a leader's no-op.
@@ -53,15 +66,16 @@ def check(run) -> Verdict:
     Returns
     -------
     dsalgo.check.Verdict
-        Truthy when every property holds; ``info`` counts slots decided and operations
-        verified.
+        Truthy when every property holds; ``info`` counts slots decided, slots with a
+        chosen value and operations verified, and ``info["chosen"]`` says whether chosen
+        values were derived from ``accepted`` events or (an old run) skipped.
 
     Examples
     --------
     >>> from dsalgo import paxos
     >>> v = paxos.check(paxos.simulate(3, variant="single", seed=4))
-    >>> bool(v), v.info["slots_decided"]
-    (True, 1)
+    >>> bool(v), v.info["slots_decided"], v.info["slots_chosen"]
+    (True, 1, 1)
 
     Phase-1 and phase-2 quorums of two out of four need not meet: split the cluster and
     each half chooses its own value.
@@ -70,28 +84,42 @@ def check(run) -> Verdict:
     >>> bad = paxos.simulate(4, variant="single", seed=2, q1=2, q2=2, unsafe=True,
     ...                      faults=[sim.Partition([["n1", "n3"], ["n2", "n4"]], at=0.0)])
     >>> print(paxos.check(bad))  # doctest: +ELLIPSIS
-    1 violation of agreement (2 properties checked): agreement at t=0.0...s on n1, n2, n3, n4: slot 0 decided 'v...' (by n...) and 'v...' (by n...).
+    1 violation of agreement (3 properties checked): agreement at t=0.0...s on n1, n2, n3, n4: slot 0 decided 'v...' (by n...) and 'v...' (by n...).
     """
     if not all(hasattr(run, t) for t in ("events", "history")):
         raise TypeError(f"run must be a dsalgo.sim.Run (with events and history tables); "
                         f"got {run!r} of type {type(run).__name__}")
     params = getattr(run, "params", {}) or {}
     variant = params.get("variant") or ("multi" if len(run.history) else "single")
+    ev = run.events
+    dec = _rows(ev, "decided", ["time", "node", "slot", "value"], variant)
+    acc = _rows(ev, "accepted", ["time", "node", "slot", "ballot", "value"], variant)
+    has_accepted = len(acc) > 0 or _emits_accepted(ev)
     props = ["agreement", "validity"]
+    if has_accepted:
+        props.append("one_value_per_ballot")
     if variant == "multi":
         props.append("state_machine_safety")
-    ev = run.events
-    if len(ev) and "slot" in ev.columns:
-        dec = ev.loc[ev["kind"] == "decided", ["time", "node", "slot", "value"]]
-        dec = dec.astype({"node": object}).assign(slot=dec["slot"].astype("int64"))
-        if variant == "multi":   # op ids: the column is float when other events lack it
-            dec = dec.assign(value=dec["value"].astype("int64"))
-    else:
-        dec = pd.DataFrame({"time": [], "node": [], "slot": [], "value": []})
     rows = []
     rows += _agreement(dec)
-    rows += _validity(dec, ev, run.history, variant)
     info = {"slots_decided": int(dec["slot"].nunique()), "decisions": len(dec)}
+    spec = params.get("q2_spec")
+    if has_accepted and spec:
+        is_q2 = _phase2_test(spec)
+        chosen = _chosen(acc, is_q2)
+        # A slot the learners already show split is reported once, as before.
+        rows += _chosen_agreement(chosen, dec, skip=_split_slots(dec))
+        info["slots_chosen"] = len({c[0] for c in chosen})
+        info["chosen"] = "derived from accepted events and the phase-2 quorums in q2_spec"
+    else:
+        # An old saved run: agreement rests on what learners recorded, as it used to.
+        missing = " and ".join(w for w, ok in (("accepted events", has_accepted),
+                                               ('params["q2_spec"]', bool(spec))) if not ok)
+        info["chosen"] = (f"not checked: the run has no {missing}; agreement judged on "
+                          f"decided events only")
+    if has_accepted:
+        rows += _one_value_per_ballot(acc)
+    rows += _validity(dec, ev, run.history, variant)
     if variant == "multi":
         found, checked = _state_machine(dec, run.history)
         rows += found
@@ -99,9 +127,145 @@ def check(run) -> Verdict:
     return Verdict(props, rows, info=info)
 
 
+def _rows(ev, kind, columns, variant):
+    """The ``kind`` events as a frame with ``columns`` (empty when there are none)."""
+    if len(ev) and set(columns) <= set(ev.columns):
+        out = ev.loc[ev["kind"] == kind, columns]
+        out = out.astype({"node": object}).assign(slot=out["slot"].astype("int64"))
+        if variant == "multi":   # op ids: the column is float when other events lack it
+            out = out.assign(value=out["value"].astype("int64"))
+        return out
+    return pd.DataFrame({c: [] for c in columns}).astype({"slot": "int64"})
+
+
+def _emits_accepted(ev):
+    """Whether a run without ``accepted`` rows may still come from kernels that emit them.
+
+    Only an empty events table says so for sure; otherwise the ``ballot`` column (which
+    only ``accepted`` events fill) decides.  A run in which nothing was accepted has
+    nothing chosen either, so treating it like an old run loses no check.
+    """
+    return len(ev) == 0 or "ballot" in ev.columns
+
+
+def _phase2_test(spec):
+    """``is_write_quorum(ids)`` rebuilt from a ``q2_spec`` (see ``phase2_spec``)."""
+    kind = spec.get("kind")
+    if kind == "threshold":
+        names, size = frozenset(spec["names"]), int(spec["size"])
+        return lambda ids: len(names.intersection(ids)) >= size
+    if kind == "grid":
+        cols, names = int(spec["cols"]), list(spec["names"])
+        rows = [frozenset(names[r * cols:(r + 1) * cols]) for r in range(int(spec["rows"]))]
+        return lambda ids: all(not row.isdisjoint(ids) for row in rows)
+    if kind == "explicit":
+        quorums = [frozenset(q) for q in spec["quorums"]]
+        return lambda ids: any(q <= ids for q in quorums)
+    raise ValueError(f"run.params['q2_spec'] has an unknown kind {kind!r}; expected "
+                     f"'threshold', 'grid' or 'explicit'")
+
+
+def _chosen(acc, is_q2):
+    """``(slot, ballot, value, time, acceptors)`` for every value a phase-2 quorum chose.
+
+    ``time`` is when the last acceptor needed for the quorum accepted.  Acceptances are
+    grouped by ``(slot, ballot, value)``: a quorum of votes for one proposal, whoever
+    counted them.  Plain Python over the rows: ballots are tuples, which pandas would
+    try to unpack as group keys.
+    """
+    voters, chosen = {}, []
+    acc = acc.sort_values("time", kind="stable")
+    for t, node, slot, ballot, value in zip(acc["time"].tolist(), acc["node"].tolist(),
+                                            acc["slot"].tolist(), acc["ballot"].tolist(),
+                                            acc["value"].tolist()):
+        key = (slot, ballot, value)
+        got = voters.get(key)
+        if got is None:
+            got = voters[key] = set()
+        elif got is _DONE:
+            continue
+        got.add(node)
+        if is_q2(got):
+            chosen.append((slot, ballot, value, float(t), tuple(sorted(got))))
+            voters[key] = _DONE   # chosen once is enough; later votes change nothing
+    return chosen
+
+
+_DONE = object()   # marks a key already reported
+
+
+def _ballot(b):
+    """A ballot for a message: ``(round, 'id')`` as Python values."""
+    return tuple(_py(x) for x in b) if isinstance(b, tuple) else _py(b)
+
+
+def _chosen_agreement(chosen, dec, skip):
+    """Two values chosen for one slot, or a chosen value no learner's decision matches."""
+    rows = []
+    by_slot = {}
+    for c in chosen:
+        by_slot.setdefault(c[0], []).append(c)
+    for slot in sorted(by_slot):
+        if slot in skip:
+            continue
+        cs = by_slot[slot]
+        values = {}
+        for c in cs:
+            values.setdefault(c[2], c)        # the first time each value was chosen
+        firsts = sorted(values.values(), key=lambda c: c[3])
+        if len(firsts) > 1:
+            a, b = firsts[0], firsts[1]
+            rows.append({"property": "agreement", "time": b[3],
+                         "nodes": tuple(sorted(set(a[4]) | set(b[4]))),
+                         "detail": f"slot {slot}: {_py(a[2])!r} chosen at ballot "
+                                   f"{_ballot(a[1])} (accepted by {', '.join(a[4])}) and "
+                                   f"{_py(b[2])!r} chosen at ballot {_ballot(b[1])} "
+                                   f"(accepted by {', '.join(b[4])})"})
+            continue
+        (value, first), = values.items()
+        at = dec[(dec["slot"] == slot) & (dec["value"] != value)]
+        if len(at):
+            other = at.iloc[0]
+            by = sorted(set(at.loc[at["value"] == other["value"], "node"]))
+            rows.append({"property": "agreement", "time": max(first[3], float(other["time"])),
+                         "nodes": tuple(sorted(set(first[4]) | set(by))),
+                         "detail": f"slot {slot}: {_py(value)!r} chosen at ballot "
+                                   f"{_ballot(first[1])} (accepted by "
+                                   f"{', '.join(first[4])}), but {', '.join(by)} decided "
+                                   f"{_py(other['value'])!r}"})
+    return rows
+
+
+def _one_value_per_ballot(acc):
+    """Two values accepted at one ``(slot, ballot)``, by any acceptors."""
+    seen, rows = {}, []
+    acc = acc.sort_values("time", kind="stable")
+    for t, node, slot, ballot, value in zip(acc["time"].tolist(), acc["node"].tolist(),
+                                            acc["slot"].tolist(), acc["ballot"].tolist(),
+                                            acc["value"].tolist()):
+        key = (slot, ballot)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = (value, node)
+        elif first is not _DONE and first[0] != value:
+            seen[key] = _DONE                  # one row per (slot, ballot)
+            rows.append({"property": "one_value_per_ballot", "time": float(t),
+                         "nodes": tuple(sorted({first[1], node})),
+                         "detail": f"slot {slot}, ballot {_ballot(ballot)}: {first[1]} "
+                                   f"accepted {_py(first[0])!r} and {node} accepted "
+                                   f"{_py(value)!r}"})
+    return rows
+
+
 def _py(v):
     """A numpy scalar as the plain Python value, for readable messages."""
     return v.item() if hasattr(v, "item") else v
+
+
+def _split_slots(dec):
+    """The slots learners decided two different values for."""
+    distinct = dec.drop_duplicates(["slot", "value"])
+    return set(distinct.loc[distinct.duplicated("slot", keep=False), "slot"].tolist())
 
 
 def _agreement(dec):

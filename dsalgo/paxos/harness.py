@@ -8,6 +8,8 @@ and phase-2 quorums given by ``q1`` and ``q2``.
 
 from __future__ import annotations
 
+from itertools import combinations
+
 from dsalgo import quorum, sim
 from dsalgo._validate import check_bool, check_choice, check_int, check_number, check_range
 
@@ -16,7 +18,7 @@ from .multi import MultiPaxosNode
 from .quorums import Quorums, intersecting
 from .single import SingleDecreeNode
 
-__all__ = ["BUGS", "VARIANTS", "resolve_quorums", "simulate"]
+__all__ = ["BUGS", "VARIANTS", "phase2_spec", "resolve_quorums", "simulate"]
 
 #: The deliberate defects ``bugs=`` accepts.
 BUGS = ("acceptor_forgets_promise", "ignore_accepted_value", "duplicate_ballots")
@@ -176,7 +178,9 @@ def simulate(n: int = 3, *, variant: str = "multi", seed: int = 0, duration: flo
     Returns
     -------
     dsalgo.sim.Run
-        ``run.params`` records every argument.
+        ``run.params`` records every argument, and ``q2_spec``: the phase-2 quorums as
+        plain data (:func:`phase2_spec`), so :func:`dsalgo.paxos.check` can tell which
+        values acceptor quorums chose from the saved tables alone.
 
     Examples
     --------
@@ -236,7 +240,8 @@ def simulate(n: int = 3, *, variant: str = "multi", seed: int = 0, duration: flo
         "algorithm": "paxos", "variant": variant, "n": n, "duration": duration,
         "network": repr(s.network), "proposers": proposers if variant == "single" else None,
         "clients": clients if variant == "multi" else 0, "q1": _describe(q1),
-        "q2": _describe(q2), "quorums": repr(quorums), "unsafe": unsafe, "bugs": sorted(bugs),
+        "q2": _describe(q2), "quorums": repr(quorums),
+        "q2_spec": phase2_spec(quorums, servers), "unsafe": unsafe, "bugs": sorted(bugs),
         "backoff": list(backoff), "retry_timeout": retry_timeout,
         "heartbeat_interval": heartbeat_interval, "election_timeout": list(election_timeout),
         "window": window, "keys": keys, "mix": workload.mix, "client_mode": client_mode,
@@ -244,6 +249,64 @@ def simulate(n: int = 3, *, variant: str = "multi", seed: int = 0, duration: flo
         "retry_interval": retry_interval, "max_ops": max_ops,
     }
     return s.run(until=duration, progress=progress)
+
+
+def phase2_spec(quorums, servers) -> dict:
+    """The phase-2 quorums of ``quorums`` as plain data the checker can rebuild.
+
+    ``run.params`` holds only JSON-safe values, and :func:`dsalgo.paxos.check` must judge
+    which values a phase-2 quorum chose from the tables alone (a run loaded from disk has
+    no quorum object), so the write side is written down as one of
+
+    * ``{"kind": "threshold", "names": [...], "size": k}`` -- any ``k`` of ``names``
+      (``majority``, ``flexible`` and ``threshold`` systems);
+    * ``{"kind": "grid", "rows": r, "cols": c, "names": [...]}`` -- one node from every
+      row of ``names`` laid out row by row;
+    * ``{"kind": "explicit", "quorums": [[...], ...]}`` -- the minimal write quorums as
+      sorted lists of node ids (any other system; an object with only
+      ``is_write_quorum`` is enumerated over ``servers``).
+
+    Parameters
+    ----------
+    quorums : Quorums
+        As returned by :func:`resolve_quorums`.
+    servers : list of str
+        The acceptors.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from dsalgo import quorum
+    >>> phase2_spec(resolve_quorums(5, q2=2), ["n1", "n2", "n3", "n4", "n5"])
+    {'kind': 'threshold', 'names': ['n1', 'n2', 'n3', 'n4', 'n5'], 'size': 2}
+    >>> phase2_spec(resolve_quorums(4, q2=quorum.grid(2, 2)), ["n1", "n2", "n3", "n4"])
+    {'kind': 'grid', 'rows': 2, 'cols': 2, 'names': ['n1', 'n2', 'n3', 'n4']}
+    """
+    write = getattr(quorums, "write", quorums)
+    kind = getattr(write, "kind", None)
+    params = getattr(write, "params", None) or {}
+    names = [str(x) for x in getattr(write, "nodes", servers)]
+    size = {"majority": "quorum", "flexible": "q2", "threshold": "write"}.get(kind)
+    if size is not None and size in params:
+        return {"kind": "threshold", "names": names, "size": int(params[size])}
+    if kind == "grid" and {"rows", "cols"} <= params.keys():
+        return {"kind": "grid", "rows": int(params["rows"]), "cols": int(params["cols"]),
+                "names": names}
+    if hasattr(write, "write_quorums"):
+        found = write.write_quorums()
+    else:
+        # A bare membership test: keep the minimal subsets it accepts (small n only,
+        # as in :func:`intersecting`).
+        found = []
+        for k in range(len(servers) + 1):
+            for w in combinations(servers, k):
+                if write.is_write_quorum(frozenset(w)) and not any(q <= set(w) for q in found):
+                    found.append(frozenset(w))
+    return {"kind": "explicit",
+            "quorums": sorted(sorted(map(str, q)) for q in found)}
 
 
 def _describe(q):

@@ -34,8 +34,9 @@ restarted replica relearns them through ``Catchup`` and leader recovery) while t
 acceptor state and the highest round used are durable; a node handles messages to itself
 at once rather than over the network; reads go through the log like writes.
 
-Events emitted: ``leader`` (round), ``preempted`` (round, by_round), ``decided``
-(slot, value: the ``op_id`` of the command, ``-1`` for a no-op).
+Events emitted: ``leader`` (round), ``preempted`` (round, by_round), ``accepted``
+(slot, ballot, value: an acceptor accepted a proposal), ``decided`` (slot, value); in
+both, ``value`` is the ``op_id`` of the command, ``-1`` for a no-op.
 """
 
 from __future__ import annotations
@@ -64,6 +65,11 @@ from .messages import (
 __all__ = ["MultiPaxosNode", "apply_command"]
 
 _CATCHUP_BATCH = 32   # decisions sent per catch-up request
+
+
+def _op_id(cmd):
+    """What events record of a command: its ``op_id``, or ``-1`` for a no-op."""
+    return -1 if cmd is NOOP else cmd[0]
 
 
 def apply_command(kv: dict, cmd) -> tuple:
@@ -141,7 +147,9 @@ class MultiPaxosNode(sim.Node):
     # ------------------------------------------------------------------ lifecycle
     def on_start(self, ctx):
         forgetful = "acceptor_forgets_promise" in self.bugs
-        self.acceptor = Acceptor({} if forgetful else ctx.disk)
+        # ``accepted`` events carry the op_id, like ``decided`` ones, so the checker can
+        # compare what a quorum chose with what learners recorded.
+        self.acceptor = Acceptor({} if forgetful else ctx.disk, label=_op_id)
         self.others = [d for d in self.nodes if d != ctx.id]
         # replica / learner
         self.decided = {}            # slot -> command
@@ -173,7 +181,7 @@ class MultiPaxosNode(sim.Node):
     def on_message(self, ctx, src, msg):
         cls = msg.__class__
         if cls is Accept:
-            self._reply(ctx, src, self.acceptor.on_accept(msg))
+            self._reply(ctx, src, self.acceptor.on_accept(msg, ctx))
             self._check_deposed(ctx)
         elif cls is Accepted:
             self._on_accepted(ctx, src, msg)
@@ -346,10 +354,10 @@ class MultiPaxosNode(sim.Node):
         known = self.decided.get(slot, self)
         if known is not self:
             if known != cmd:   # cannot happen in correct Paxos; recorded for the checker
-                ctx.emit("decided", slot=slot, value=-1 if cmd is NOOP else cmd[0])
+                ctx.emit("decided", slot=slot, value=_op_id(cmd))
             return
         self.decided[slot] = cmd
-        ctx.emit("decided", slot=slot, value=-1 if cmd is NOOP else cmd[0])
+        ctx.emit("decided", slot=slot, value=_op_id(cmd))
         while self.applied in self.decided:
             cmd = self.decided[self.applied]
             self.applied += 1

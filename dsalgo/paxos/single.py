@@ -32,8 +32,8 @@ handled at once rather than sent over the network; a learner's knowledge is vola
 (a restarted learner relearns from a proposer); a proposer retries on a timer until it
 learns a decision.
 
-Events emitted: ``propose`` (value), ``preempted`` (round, by_round), ``decided``
-(slot, value).
+Events emitted: ``propose`` (value), ``preempted`` (round, by_round), ``accepted``
+(slot, ballot, value: an acceptor accepted a proposal; slot 0), ``decided`` (slot, value).
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class SingleDecreeNode(sim.Node):
         if cls is Prepare:
             self._reply(ctx, src, self.acceptor.on_prepare(msg))
         elif cls is Accept:
-            self._reply(ctx, src, self.acceptor.on_accept(msg))
+            self._reply(ctx, src, self.acceptor.on_accept(msg, ctx))
         elif cls is Promise:
             self._on_promise(ctx, src, msg)
         elif cls is Accepted:

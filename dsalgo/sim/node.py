@@ -26,11 +26,9 @@ NaN = math.nan
 
 # heap entry kinds
 _DELIVER, _TIMER, _CALL, _RESUME, _STOP = 0, 1, 2, 3, 4
-# a message row's fate (status, reason) is one small code, turned into columns at the end
+# a message row's fate (status, reason) is one small code, turned into the status and
+# reason columns when the run's tables are built (run._FATE_STATUS, run._FATE_REASON)
 _IN_FLIGHT, _DELIVERED, _LOSS, _PARTITION, _NODE_DOWN = 0, 1, 2, 3, 4
-FATES = {_IN_FLIGHT: ("in_flight", None), _DELIVERED: ("delivered", None),
-         _LOSS: ("dropped", "loss"), _PARTITION: ("dropped", "partition"),
-         _NODE_DOWN: ("dropped", "node_down")}
 
 
 class Node:

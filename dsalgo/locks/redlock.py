@@ -42,7 +42,7 @@ from typing import NamedTuple
 
 from .. import sim
 from .._validate import check_bool, check_choice, check_int, check_number, check_range
-from ._quorum import majority
+from ..sim import majority
 from .storage import STORAGE, StorageServer
 from .worker import LockClient
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .. import sim
-from ._quorum import majority
+from ..sim import majority
 
 __all__ = [
     "LEADER",

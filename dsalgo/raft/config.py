@@ -5,23 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..sim import majority  # the one quorum-size helper, re-exported here
+
 __all__ = ["BUGS", "CANDIDATE", "FOLLOWER", "LEADER", "READS", "RaftConfig", "majority"]
 
 FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
 BUGS = ("commit_prior_term", "no_up_to_date_check", "forget_vote_on_restart",
         "no_truncate_on_conflict")
 READS = ("log", "read_index", "local")
-
-
-def majority(n: int) -> int:
-    """The size of the smallest majority of ``n`` servers: ``n // 2 + 1``.
-
-    Examples
-    --------
-    >>> [majority(n) for n in (1, 2, 3, 4, 5)]
-    [1, 2, 2, 3, 3]
-    """
-    return n // 2 + 1
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ Examples
 [{'kind': 'crash', 'target': 'n1', 't_start': 1.0, 't_end': 2.0}]
 """
 
+from .arith import majority
 from .clients import Client, KVWorkload, Workload
 from .engine import Context, Node, Simulation
 from .faults import ClockDrift, ClockJump, Crash, Fault, Heal, Nemesis, Partition, Pause, Restart
@@ -27,6 +28,6 @@ __all__ = [
     "Latency", "Constant", "Uniform", "Exponential", "LogNormal", "Empirical",
     "Fault", "Crash", "Restart", "Partition", "Heal", "ClockJump", "ClockDrift", "Pause",
     "Nemesis",
-    "Client", "Workload", "KVWorkload",
+    "Client", "Workload", "KVWorkload", "majority",
     "RecordingContext", "Send", "SetTimer", "CancelTimer", "Emit", "Invoke", "Complete",
 ]

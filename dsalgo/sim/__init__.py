@@ -1,6 +1,13 @@
 """Deterministic discrete-event simulation of message-passing nodes with fault injection.
 
-See :class:`Simulation` for the entry point.  Same seed, same tables, in any process.
+See :class:`Simulation` for the entry point, and :class:`Cluster` for the builder every
+algorithm family's ``simulate`` uses.  Same seed, same tables, in any process.
+
+Layers (each module imports only those before it): :mod:`~dsalgo.sim.node` (the
+:class:`Node` interface) ← :mod:`~dsalgo.sim._core` (heap, clock, recorders) ←
+:mod:`~dsalgo.sim.wire` (the message path) ← :mod:`~dsalgo.sim.context` (what a node may
+do) ← :mod:`~dsalgo.sim.engine` (:class:`Simulation`) ← :mod:`~dsalgo.sim.cluster` and
+:mod:`~dsalgo.sim.config` (what kernels build on).
 
 Examples
 --------
@@ -16,18 +23,60 @@ Examples
 
 from .arith import majority
 from .clients import Client, KVWorkload, Workload
-from .engine import Context, Node, Simulation
+from .cluster import Cluster, KVWorkloadConfig, server_ids
+from .config import Config, checks, knob, split_knobs
+from .context import Context
+from .engine import Simulation
 from .faults import ClockDrift, ClockJump, Crash, Fault, Heal, Nemesis, Partition, Pause, Restart
+from .kv import Command, KVStore
 from .latency import Constant, Empirical, Exponential, Latency, LogNormal, Uniform
 from .network import Network
+from .node import Node
 from .run import Run, empty_table, load_run
 from .testing import CancelTimer, Complete, Emit, Invoke, RecordingContext, Send, SetTimer
 
 __all__ = [
-    "Simulation", "Node", "Context", "Network", "Run", "load_run", "empty_table",
-    "Latency", "Constant", "Uniform", "Exponential", "LogNormal", "Empirical",
-    "Fault", "Crash", "Restart", "Partition", "Heal", "ClockJump", "ClockDrift", "Pause",
+    "CancelTimer",
+    "Client",
+    "ClockDrift",
+    "ClockJump",
+    "Cluster",
+    "Command",
+    "Complete",
+    "Config",
+    "Constant",
+    "Context",
+    "Crash",
+    "Emit",
+    "Empirical",
+    "Exponential",
+    "Fault",
+    "Heal",
+    "Invoke",
+    "KVStore",
+    "KVWorkload",
+    "KVWorkloadConfig",
+    "Latency",
+    "LogNormal",
     "Nemesis",
-    "Client", "Workload", "KVWorkload", "majority",
-    "RecordingContext", "Send", "SetTimer", "CancelTimer", "Emit", "Invoke", "Complete",
+    "Network",
+    "Node",
+    "Partition",
+    "Pause",
+    "RecordingContext",
+    "Restart",
+    "Run",
+    "Send",
+    "SetTimer",
+    "Simulation",
+    "Uniform",
+    "Workload",
+    "checks",
+    "empty_table",
+    "knob",
+    "load_run",
+    "majority",
+    "server_ids",
+    "split_knobs",
 ]
+

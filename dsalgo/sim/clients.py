@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._validate import check_choice, check_int, check_number
-from .engine import Node
+from .node import Node
 
-__all__ = ["Workload", "KVWorkload", "Client"]
+__all__ = ["Client", "KVWorkload", "Workload"]
 
 
 class Workload:

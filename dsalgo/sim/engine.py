@@ -15,31 +15,27 @@ from __future__ import annotations
 
 import math
 from heapq import heappop, heappush
-from itertools import count
 
 from .._validate import check_bool, check_callable, check_int, check_number
-from ._rng import stream
-from .faults import ClockDrift, ClockJump, Crash, Fault, Heal, Nemesis, Partition, Pause, Restart
-from .latency import Exponential
-from .network import Network
-from .node import (
-    _CALL,
-    _DELIVER,
-    _DELIVERED,
-    _IN_FLIGHT,
-    _LOSS,
-    _NODE_DOWN,
-    _PARTITION,
-    _RESUME,
-    _STOP,
-    _TIMER,
-    Context,
-    Node,
-    _Link,
-    _NodeState,
-    _type_name,
+from ._core import (
+    CALL,
+    DELIVER,
+    DELIVERED,
+    IN_FLIGHT,
+    NODE_DOWN,
+    RESUME,
+    STOP,
+    TIMER,
+    NodeState,
+    Recorder,
+    Scheduler,
 )
+from .context import Context
+from .faults import ClockDrift, ClockJump, Crash, Fault, Heal, Nemesis, Partition, Pause, Restart
+from .network import Network
+from .node import Node
 from .run import Run
+from .wire import Wire
 
 __all__ = ["Simulation"]
 
@@ -75,7 +71,7 @@ class Simulation:
     """
 
     def __init__(self, seed: int = 0, network: Network | None = None, *,
-                 record_messages: bool = True):
+                 record_messages: bool = True, _fast_path: bool = True):
         self.seed = check_int("seed", seed)
         if network is None:
             network = Network()
@@ -84,17 +80,11 @@ class Simulation:
         self.network = network
         self.record_messages = bool(record_messages)
         self.params: dict = {}
-        self._now = 0.0
-        self._heap: list = []
-        self._seq = count()
-        self._states: dict[str, _NodeState] = {}
-        self._links: dict[tuple[str, str], _Link] = {}
-        self._msg_rows: list = []
-        self._dup_rows: list = []
-        self._type_codes: dict = {}
-        self._type_names: dict = {}
-        self._event_rows: list = []
-        self._op_rows: list = []
+        self._clock = Scheduler()
+        self._states: dict[str, NodeState] = {}
+        self._wire = Wire(self._clock, self.seed, network, self._states, self.record_messages,
+                          fast=_fast_path)
+        self._rec = Recorder(self._clock, self)
         self._fault_rows: list = []
         self._pending_faults: list[Fault] = []
         self._scheduled_faults: list[Fault] = []
@@ -105,12 +95,15 @@ class Simulation:
         self._running = False
         self._until = 0.0
         self._halted = False
-        self._observers: list = []
 
     # ------------------------------------------------------------------ set-up
-    def add_node(self, id: str, factory, *, disk: dict | None = None) -> None:
+    def add_node(self, id: str, factory, *, role: str = "server",
+                 disk: dict | None = None) -> None:
         """Add node ``id`` built by ``factory()`` (called at start and after each restart).
 
+        ``role`` says what the node is (``"server"``, ``"client"``, or a name of the
+        protocol's own such as ``"storage"``); the simulator never reads node names, so a
+        :class:`Nemesis` finds the nodes it may hit by role (every role but ``"client"``).
         ``disk`` is what the node's durable storage holds when it first starts (a copy is
         taken), e.g. the state of a cluster that was already running.
 
@@ -132,16 +125,14 @@ class Simulation:
         check_callable("factory", factory)
         if disk is not None and not isinstance(disk, dict):
             raise TypeError(f"disk must be a dict of initial durable state; got {disk!r}")
-        st = _NodeState()
-        st.id, st.code = id, len(self._states)
-        st.factory, st.node, st.alive, st.paused = factory, None, False, False
-        st.on_message = st.on_timer = None
-        st.queue, st.timers, st.disk, st.running = [], {}, dict(disk or {}), False
-        st.base_t, st.base_local, st.factor, st.incarnation = 0.0, 0.0, 1.0, 0
-        st.ctx = Context(self, st)
+        if not isinstance(role, str) or not role:
+            raise TypeError(f"role must be a non-empty str such as 'server' or 'client'; "
+                            f"got {role!r}")
+        st = NodeState(id, len(self._states), role, factory, dict(disk or {}))
+        st.ctx = Context(self.seed, self._clock, self._wire, self._rec, st)
         self._states[id] = st
         if self._started:
-            self._push(self._now, _CALL, self._start_node, st)
+            self._push(self._clock.now, CALL, self._start_node, st)
 
     def add_faults(self, faults) -> None:
         """Schedule faults (an iterable of :class:`Fault`, or a single one)."""
@@ -156,9 +147,9 @@ class Simulation:
                 raise TypeError(f"faults must hold dsalgo.sim fault objects (Crash, Restart, "
                                 f"Partition, Heal, Pause, ClockJump, ClockDrift, Nemesis); "
                                 f"got {f!r}")
-            if f.at < self._now:
+            if f.at < self._clock.now:
                 raise ValueError(f"fault {f!r} is scheduled at t={f.at!r}, in the past "
-                                 f"(the simulation is at t={self._now!r})")
+                                 f"(the simulation is at t={self._clock.now!r})")
         self._pending_faults.extend(faults)
         if self._running:  # added from inside a run (an observer, say): takes effect now
             self._schedule_faults(self._until)
@@ -169,19 +160,24 @@ class Simulation:
 
     @property
     def nodes(self) -> list[str]:
+        """Every node id, in the order added."""
         return list(self._states)
+
+    def roles(self) -> dict[str, str]:
+        """Node id → the role it was added with, in the order added."""
+        return {i: st.role for i, st in self._states.items()}
 
     @property
     def now(self) -> float:
         """The simulator's real time in seconds."""
-        return self._now
+        return self._clock.now
 
     def is_up(self, id: str) -> bool:
         return self._state(id, "id").alive
 
     def local_time(self, id: str) -> float:
         """The local clock of node ``id`` now."""
-        return self._state(id, "id").local(self._now)
+        return self._state(id, "id").local(self._clock.now)
 
     def set_link(self, src: str, dst: str, **overrides) -> None:
         """Change the settings of link ``src → dst`` now, also in the middle of a run.
@@ -202,35 +198,28 @@ class Simulation:
         self._state(src, "src")
         self._state(dst, "dst")
         self.network.set_link(src, dst, **overrides)
-        for pair in ((src, dst), (dst, src)):
-            link = self._links.pop(pair, None)
-            if link is not None:  # rebuilt on next use; keep its random stream and FIFO bound
-                new = self._link(*pair)
-                new.rng, new.last = link.rng, link.last
-                new.draw = self.network.link_config(*pair)["latency"].sampler(new.rng)
-                new.rand = new.rng.random
-                for st in self._states.values():
-                    if st.ctx._out.get(pair[1]) is link:
-                        st.ctx._out[pair[1]] = new
-                # entries already in the heap still point at the old link object: it keeps
-                # src and dst_state, which is all a delivery needs
+        for a, b in ((src, dst), (dst, src)):
+            new = self._wire.reconfigure(a, b)
+            if new is not None:  # the sender's context caches its links: point it at the new one
+                self._states[a].ctx._out[b] = new
 
     def add_observer(self, fn) -> None:
         """Call ``fn(sim, time, node, kind, fields)`` on every event (engine or protocol)."""
-        self._observers.append(check_callable("fn", fn))
+        self._rec.observers.append(check_callable("fn", fn))
 
     def stop(self) -> None:
         """End the current :meth:`run` after the event being handled (no effect between runs)."""
         if self._running:
             self._halted = True
             # a negative sequence number sorts before every event at the same time
-            heappush(self._heap, (self._now, -next(self._seq), _STOP, None, None, None))
+            clock = self._clock
+            heappush(clock.heap, (clock.now, -next(clock.seq), STOP, None, None, None))
 
     def call_at(self, at: float, fn, *args) -> None:
         """Run ``fn(*args)`` at real time ``at`` (a harness hook, e.g. for scripted clients)."""
         check_callable("fn", fn)
-        at = check_number("at", at, low=self._now)
-        self._push(at, _CALL, lambda: fn(*args), None)
+        at = check_number("at", at, low=self._clock.now)
+        self._push(at, CALL, lambda: fn(*args), None)
 
     # ------------------------------------------------------------------ running
     def run(self, until: float, *, progress: bool = False) -> Run:
@@ -240,8 +229,8 @@ class Simulation:
         """
         until = check_number("until", until, low=0.0, low_open=True, allow_inf=False)
         check_bool("progress", progress)
-        if until < self._now:
-            raise ValueError(f"until must not be before the current time {self._now!r}; "
+        if until < self._clock.now:
+            raise ValueError(f"until must not be before the current time {self._clock.now!r}; "
                              f"got {until!r}")
         if not self._states:
             raise ValueError("the simulation has no nodes; add some with add_node()")
@@ -249,7 +238,7 @@ class Simulation:
             self._validate_schedule(self._pending_faults)
             self._started = True
             for st in self._states.values():
-                self._push(0.0, _CALL, self._start_node, st)
+                self._push(0.0, CALL, self._start_node, st)
         self._until = until
         self._schedule_faults(until)
         self._running = True
@@ -261,13 +250,13 @@ class Simulation:
         finally:
             self._running = False
         if not self._halted:
-            self._now = until
+            self._clock.now = until
         self._halted = False
         return self._make_run()
 
     def _loop_with_progress(self, until):
         from tqdm.auto import tqdm
-        start = self._now
+        start = self._clock.now
         with tqdm(total=until - start, unit="sim s", desc="simulate", leave=False) as bar:
             for i in range(1, 101):
                 step = start + (until - start) * i / 100
@@ -278,15 +267,16 @@ class Simulation:
 
     def _loop(self, until):
         """The event loop.  Kept flat on purpose: it is where the time goes."""
-        heap = self._heap
+        clock = self._clock
+        heap = clock.heap
         while heap:
             ev = heappop(heap)
             t, _, kind, a, b, c = ev  # one unpack is cheaper than four index operations
             if t > until:
                 heappush(heap, ev)  # same (time, seq): order is kept
                 break
-            self._now = t
-            if kind == 0:  # _DELIVER: a = message row, b = message, c = link
+            clock.now = t
+            if kind == 0:  # DELIVER: a = message row, b = message, c = link
                 st = c.dst_state
                 if st.running:
                     st.on_message(st.ctx, c.src, b)
@@ -294,8 +284,8 @@ class Simulation:
                     st.queue.append(ev)
                 else:
                     a[4] = NaN
-                    a[5] = _NODE_DOWN
-            elif kind == _TIMER:  # a = node state, b = timer name, c = its sequence number
+                    a[5] = NODE_DOWN
+            elif kind == TIMER:  # a = node state, b = timer name, c = its sequence number
                 cur = a.timers.get(b)
                 if cur is None or cur[0] != c:
                     continue  # cancelled, replaced, or lost in a crash
@@ -304,15 +294,15 @@ class Simulation:
                     continue
                 del a.timers[b]
                 a.on_timer(a.ctx, b)
-            elif kind == _CALL:
+            elif kind == CALL:
                 a(b) if b is not None else a()
-            elif kind == _RESUME:
+            elif kind == RESUME:
                 self._resume(a, b)
-            else:  # _STOP
+            else:  # STOP
                 break
 
     def _push(self, t, kind, a, b=None, c=None):
-        heappush(self._heap, (t, next(self._seq), kind, a, b, c))
+        self._clock.push(t, kind, a, b, c)
 
     def _state(self, id, what="node"):
         st = self._states.get(id)
@@ -321,84 +311,11 @@ class Simulation:
                              f"{', '.join(self._states) or '(none)'}")
         return st
 
-    def _link(self, src: str, dst: str) -> _Link:
-        link = self._links.get((src, dst))
-        if link is not None:
-            return link
-        dst_state = self._states.get(dst)
-        if dst_state is None:
-            raise ValueError(f"dst {dst!r} is not a node of this simulation; nodes are "
-                             f"{', '.join(self._states)}")
-        cfg = self.network.link_config(src, dst)
-        link = _Link()
-        link.src, link.dst, link.dst_state = src, dst, dst_state
-        link.src_code, link.dst_code = self._states[src].code, dst_state.code
-        link.rng = stream(self.seed, "link", src, dst)
-        link.draw = cfg["latency"].sampler(link.rng)
-        lat = cfg["latency"]
-        link.rate = 1.0 / lat.mean if type(lat) is Exponential else 0.0
-        link.rand = link.rng.random
-        link.drop = cfg["drop_rate"]
-        link.dup = cfg["duplicate_rate"]
-        link.fifo = cfg["fifo"]
-        link.last = 0.0
-        link.blocked = any((src, dst) in p.blocked_pairs() for p in self._partitions.values())
-        link.refresh(self.record_messages)
-        self._links[(src, dst)] = link
-        return link
-
-    def _type_code(self, msg) -> int:
-        if isinstance(msg, dict):  # dict messages are typed by their "type" entry
-            name = str(msg.get("type", "dict"))
-        else:
-            name = _type_name(msg)
-        code = self._type_names.setdefault(name, len(self._type_names))
-        if not isinstance(msg, dict):
-            self._type_codes[msg.__class__] = code
-        return code
-
-    def _send_slow(self, link: _Link, msg) -> None:
-        """Send with loss, duplication, FIFO order, a partition, or recording off."""
-        code = self._type_codes.get(msg.__class__)
-        if code is None:
-            code = self._type_code(msg)
-        now = self._now
-        record = self.record_messages
-        rows = self._msg_rows
-        if link.blocked:
-            if record:
-                rows.append([link.src_code, link.dst_code, code, now, NaN, _PARTITION])
-            return
-        rng = link.rng
-        if link.drop and rng.random() < link.drop:
-            if record:
-                rows.append([link.src_code, link.dst_code, code, now, NaN, _LOSS])
-        else:
-            self._put_on_wire(link, code, msg, now)
-        if link.dup and rng.random() < link.dup:
-            if record:
-                self._dup_rows.append(len(rows))
-            self._put_on_wire(link, code, msg, now)
-
-    def _put_on_wire(self, link, code, msg, now):
-        t = now + link.draw()
-        if link.fifo:
-            if t < link.last:
-                t = link.last
-            link.last = t
-        rec = [link.src_code, link.dst_code, code, now, t, _DELIVERED]
-        if self.record_messages:
-            self._msg_rows.append(rec)
-        heappush(self._heap, (t, next(self._seq), _DELIVER, rec, msg, link))
-
     def _emit(self, node, kind, fields):
-        rows = self._event_rows
-        rows.append((len(rows), self._now, node, kind, fields))
-        for fn in self._observers:
-            fn(self, self._now, node, kind, fields)
+        self._rec.emit(node, kind, fields)
 
     # ------------------------------------------------------------------ node lifecycle
-    def _start_node(self, st: _NodeState):
+    def _start_node(self, st: NodeState):
         st.alive = True
         st.paused = False
         st.timers = {}
@@ -412,7 +329,7 @@ class Simulation:
         st.running = True
         node.on_start(st.ctx)
 
-    def _crash(self, st: _NodeState, lenient=False):
+    def _crash(self, st: NodeState, lenient=False):
         if not st.alive:
             if lenient:
                 return False
@@ -421,13 +338,13 @@ class Simulation:
         st.node = st.on_message = st.on_timer = None
         st.timers = {}
         for ev in st.queue:  # never handled: messages queued during a pause are lost
-            if ev[2] == _DELIVER:
-                ev[3][4], ev[3][5] = NaN, _NODE_DOWN
+            if ev[2] == DELIVER:
+                ev[3][4], ev[3][5] = NaN, NODE_DOWN
         st.queue = []
         self._emit(st.id, "crash", {})
         return True
 
-    def _restart(self, st: _NodeState, lenient=False):
+    def _restart(self, st: NodeState, lenient=False):
         if st.alive:
             if lenient:
                 return False
@@ -436,39 +353,42 @@ class Simulation:
         self._start_node(st)
         return True
 
-    def _pause(self, st: _NodeState, duration: float):
+    def _pause(self, st: NodeState, duration: float):
         if not st.alive or st.paused:
             return False
         st.paused = True
         st.running = False
         self._emit(st.id, "pause", {"duration": duration})
-        self._push(self._now + duration, _RESUME, st, st.incarnation)
+        self._push(self._clock.now + duration, RESUME, st, st.incarnation)
         return True
 
-    def _resume(self, st: _NodeState, incarnation: int):
+    def _resume(self, st: NodeState, incarnation: int):
         if not st.paused or st.incarnation != incarnation:
             return
         st.paused = False
         st.running = True
         self._emit(st.id, "resume", {})
         queued, st.queue = st.queue, []
+        clock = self._clock
+        now = clock.now
         for ev in queued:  # handled now, in arrival order
-            if ev[2] == _DELIVER:
-                ev[3][4] = self._now
-            heappush(self._heap, (self._now, next(self._seq)) + ev[2:])
+            if ev[2] == DELIVER:
+                ev[3][4] = now
+            heappush(clock.heap, (now, next(clock.seq)) + ev[2:])
 
-    def _set_clock(self, st: _NodeState, *, delta=0.0, rate=None):
-        now = self._now
+    def _set_clock(self, st: NodeState, *, delta=0.0, rate=None):
+        clock = self._clock
+        now = clock.now
         st.base_local = st.local(now) + delta
         st.base_t = now
         if rate is not None:
             st.factor = 1.0 + rate
         # timers are armed in local time: re-aim each at its local deadline
         for name, (seq, deadline) in list(st.timers.items()):
-            new_seq = next(self._seq)
+            new_seq = next(clock.seq)
             st.timers[name] = (new_seq, deadline)
             t = now + max(0.0, deadline - st.base_local) / st.factor
-            heappush(self._heap, (t, new_seq, _TIMER, st, name, new_seq))
+            heappush(clock.heap, (t, new_seq, TIMER, st, name, new_seq))
 
     # ------------------------------------------------------------------ faults
     def _schedule_faults(self, until):
@@ -479,14 +399,14 @@ class Simulation:
         concrete = []
         for f in pending:
             if isinstance(f, Nemesis):
-                drawn = f.schedule(self.seed, list(self._states), until, self._nemesis_count)
+                drawn = f.schedule(self.seed, self.roles(), until, self._nemesis_count)
                 self._nemesis_count += 1
                 concrete += [(g, True) for g in drawn]
             else:
                 concrete.append((f, False))
         self._scheduled_faults += [f for f, lenient in concrete if not lenient]
         for f, lenient in sorted(concrete, key=lambda x: x[0].at):
-            self._push(f.at, _CALL, self._apply_fault, (f, lenient))
+            self._push(f.at, CALL, self._apply_fault, (f, lenient))
 
     def _validate_schedule(self, new_faults):
         """Reject faults naming unknown nodes, and a user schedule that restarts a live node,
@@ -521,24 +441,24 @@ class Simulation:
         if isinstance(f, Crash):
             st = self._states[f.node]
             if self._crash(st, lenient):
-                rows.append(["crash", f.node, self._now, NaN, ""])
+                rows.append(["crash", f.node, self._clock.now, NaN, ""])
         elif isinstance(f, Restart):
             st = self._states[f.node]
             if self._restart(st, lenient):
                 for row in reversed(rows):
                     if row[0] == "crash" and row[1] == f.node and math.isnan(row[3]):
-                        row[3] = self._now
+                        row[3] = self._clock.now
                         break
         elif isinstance(f, Partition):
-            key = next(self._seq)
+            key = next(self._clock.seq)
             self._partitions[key] = f
-            row = ["partition", f.describe(), self._now, NaN, "one_way" if f.one_way else ""]
+            row = ["partition", f.describe(), self._clock.now, NaN, "one_way" if f.one_way else ""]
             rows.append(row)
             self._partition_rows[key] = row
             self._emit(None, "partition", {"groups": f.describe()})
             self._refresh_links()
             if f.until is not None:
-                self._push(f.until, _CALL, self._end_partition, key)
+                self._push(f.until, CALL, self._end_partition, key)
         elif isinstance(f, Heal):
             for key in list(self._partitions):
                 self._end_partition(key)
@@ -546,16 +466,16 @@ class Simulation:
         elif isinstance(f, Pause):
             st = self._states[f.node]
             if self._pause(st, f.duration):
-                rows.append(["pause", f.node, self._now, self._now + f.duration, ""])
+                rows.append(["pause", f.node, self._clock.now, self._clock.now + f.duration, ""])
         elif isinstance(f, ClockJump):
             st = self._states[f.node]
             self._set_clock(st, delta=f.delta)
-            rows.append(["clock_jump", f.node, self._now, self._now, f"delta={f.delta:+.6g}s"])
+            rows.append(["clock_jump", f.node, self._clock.now, self._clock.now, f"delta={f.delta:+.6g}s"])
             self._emit(f.node, "clock_jump", {"delta": f.delta})
         elif isinstance(f, ClockDrift):
             st = self._states[f.node]
             self._set_clock(st, rate=f.rate)
-            rows.append(["clock_drift", f.node, self._now, NaN, f"rate={f.rate:+.6g}"])
+            rows.append(["clock_drift", f.node, self._clock.now, NaN, f"rate={f.rate:+.6g}"])
             self._emit(f.node, "clock_drift", {"rate": f.rate})
         else:  # pragma: no cover - guarded by add_faults
             raise TypeError(f"unknown fault {f!r}")
@@ -563,34 +483,32 @@ class Simulation:
     def _end_partition(self, key):
         if self._partitions.pop(key, None) is None:
             return
-        self._partition_rows.pop(key)[3] = self._now
+        self._partition_rows.pop(key)[3] = self._clock.now
         self._refresh_links()
 
     def _refresh_links(self):
         blocked = set()
         for p in self._partitions.values():
             blocked |= p.blocked_pairs()
-        for pair, link in self._links.items():
-            link.blocked = pair in blocked
-            link.refresh(self.record_messages)
+        self._wire.set_blocked(blocked)
 
     # ------------------------------------------------------------------ results
     def _make_run(self) -> Run:
         # A message row is written "delivered" when sent, so the hot loop need not touch it;
         # drops rewrite their row.  What is still on the wire (or queued at a paused node)
         # is marked in flight for this snapshot only, as a later run() may deliver it.
-        pending = [ev[3] for ev in self._heap if ev[2] == _DELIVER]
+        pending = [ev[3] for ev in self._clock.heap if ev[2] == DELIVER]
         for st in self._states.values():
-            pending += [ev[3] for ev in st.queue if ev[2] == _DELIVER]
+            pending += [ev[3] for ev in st.queue if ev[2] == DELIVER]
         for rec in pending:
-            rec[5] = _IN_FLIGHT
+            rec[5] = IN_FLIGHT
         try:
             return Run.from_rows(
-                messages=self._msg_rows, duplicates=self._dup_rows,
-                node_ids=list(self._states), type_names=list(self._type_names),
-                events=self._event_rows, history=self._op_rows, faults=self._fault_rows,
+                messages=self._wire.rows, duplicates=self._wire.dup_rows,
+                node_ids=list(self._states), type_names=list(self._wire.type_names),
+                events=self._rec.events, history=self._rec.ops, faults=self._fault_rows,
                 params=dict(self.params), seed=self.seed, nodes=list(self._states),
-                until=self._now)
+                until=self._clock.now)
         finally:
             for rec in pending:
-                rec[5] = _DELIVERED
+                rec[5] = DELIVERED

@@ -23,14 +23,22 @@ ClockDrift from ``at`` on, the local clock runs at ``1 + rate`` times real time.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from .._validate import check_bool, check_number
 from ._rng import stream
 
-__all__ = ["Fault", "Crash", "Restart", "Partition", "Heal", "Pause", "ClockJump", "ClockDrift",
-           "Nemesis"]
+__all__ = [
+    "ClockDrift",
+    "ClockJump",
+    "Crash",
+    "Fault",
+    "Heal",
+    "Nemesis",
+    "Partition",
+    "Pause",
+    "Restart",
+]
 
 
 def _node(name, value):
@@ -112,7 +120,11 @@ class Partition(Fault):
         for g in groups:
             if isinstance(g, str) or not hasattr(g, "__iter__"):
                 raise TypeError(f"groups must be a list of lists of node ids; got group {g!r}")
-            norm.append(tuple(_node("groups[...]", x) for x in g))
+            # members sorted: a group given as a set would otherwise be described (in
+            # run.faults and run.events) in set-iteration order, which PYTHONHASHSEED changes
+            norm.append(tuple(sorted(_node("groups[...]", x) for x in g)))
+        if isinstance(groups, (set, frozenset)):  # unordered groups: a deterministic order
+            norm.sort()
         if len(norm) < 2:
             raise ValueError(f"groups must name at least two groups to cut apart; got {groups!r}")
         if any(not g for g in norm):
@@ -225,9 +237,6 @@ class ClockDrift(Fault):
         return (self.node,)
 
 
-_CLIENT_ID = re.compile(r"c\d+")
-
-
 @dataclass(frozen=True)
 class Nemesis(Fault):
     """A random fault schedule drawn from Poisson rates (events per simulated second).
@@ -244,7 +253,8 @@ class Nemesis(Fault):
     clock_jump_scale : float
         Clock jumps are uniform on ``[-scale, +scale]`` seconds.
     targets : list of str, optional
-        The nodes faults may hit; by default every node that is not a client (``c1``…).
+        The nodes faults may hit; by default every node not added with
+        ``role="client"``.
     start, end : float
         Faults begin at or after ``start``; with ``end`` given, every fault is over by
         ``end`` (crashed nodes restarted, partitions healed) so recovery can be studied.
@@ -314,10 +324,22 @@ class Nemesis(Fault):
         md = self.mean_duration
         return md.get(kind, 1.0) if isinstance(md, dict) else md
 
-    def schedule(self, seed: int, node_ids, horizon: float, index: int = 0) -> list[Fault]:
-        """Draw the concrete schedule for a run with ``seed`` over ``[start, horizon)``."""
+    def schedule(self, seed: int, roles, horizon: float, index: int = 0) -> list[Fault]:
+        """Draw the concrete schedule for a run with ``seed`` over ``[start, horizon)``.
+
+        ``roles`` maps each node id to its role (as :meth:`Simulation.roles` gives); a
+        plain list of ids counts them all as servers.
+
+        Examples
+        --------
+        >>> nem = Nemesis(crash=2.0, end=3.0)
+        >>> sorted({f.node for f in nem.schedule(1, {"n1": "server", "c1": "client"}, 5.0)})
+        ['n1']
+        """
+        if not isinstance(roles, dict):
+            roles = dict.fromkeys(roles, "server")
         targets = list(self.targets) if self.targets else [
-            n for n in node_ids if not _CLIENT_ID.fullmatch(n)]
+            n for n, role in roles.items() if role != "client"]
         end = min(self.end, horizon) if self.end is not None else horizon
         out: list[Fault] = []
         total = sum(self.rates().values())

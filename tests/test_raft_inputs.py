@@ -48,7 +48,7 @@ def test_heartbeat_negative():
 
 
 def test_unknown_bug_name():
-    with pytest.raises(ValueError, match=r"bugs must be one of 'commit_prior_term', .*; "
+    with pytest.raises(ValueError, match=r"bugs item must be one of 'commit_prior_term', .*; "
                                          r"got 'off_by_one'"):
         sim_(bugs={"off_by_one"})
 

@@ -6,13 +6,13 @@ from dsalgo.raft import (
     AppendEntriesReply,
     ClientReply,
     ClientRequest,
+    Config,
     Entry,
     RaftNode,
     RequestVote,
     RequestVoteReply,
     TimeoutNow,
 )
-from dsalgo.raft.harness import make_config
 from dsalgo.raft.messages import chain_digest
 from dsalgo.sim import CancelTimer, Emit, Send, SetTimer
 
@@ -30,7 +30,7 @@ def log_of(*terms):
 
 def start(id="n1", n=3, *, term=0, voted_for=None, terms=(), **knobs):
     knobs.setdefault("noop", False)
-    node = RaftNode(make_config(n, **knobs))
+    node = RaftNode(sim.server_ids(n), Config(**knobs))
     disk = {"current_term": term, "voted_for": voted_for, "log": log_of(*terms)}
     ctx = sim.RecordingContext(id, disk=disk)
     node.on_start(ctx)
@@ -104,12 +104,12 @@ def test_one_vote_per_term():
 
 def test_vote_survives_restart_unless_forgotten():
     _, ctx = start("n3", term=4, voted_for="n1")
-    node = RaftNode(make_config(3, noop=False))
+    node = RaftNode(sim.server_ids(3), Config(noop=False))
     node.on_start(ctx)  # a restart: same disk
     ctx.take()
     node.on_message(ctx, "n2", RequestVote(4, "n2", 0, 0))
     assert ctx.take() == [Send("n2", RequestVoteReply(4, False))]
-    buggy = RaftNode(make_config(3, noop=False, bugs={"forget_vote_on_restart"}))
+    buggy = RaftNode(sim.server_ids(3), Config(noop=False, bugs={"forget_vote_on_restart"}))
     buggy.on_start(ctx)
     ctx.take()
     buggy.on_message(ctx, "n2", RequestVote(4, "n2", 0, 0))

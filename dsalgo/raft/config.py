@@ -1,41 +1,80 @@
-"""Raft's configuration: roles, bug and read-path names, the majority helper, and
-:class:`RaftConfig`, the settings every server of one cluster shares."""
+"""Raft's configuration: roles, the teaching bugs and read paths, and :class:`Config`,
+the knobs every server of one cluster shares (one field per knob, validated once)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
 
-from ..sim import majority  # the one quorum-size helper, re-exported here
+from ..sim import Config as _SimConfig
+from ..sim import (
+    checks,
+    knob,
+    majority,  # the one quorum-size helper, re-exported here
+)
 
-__all__ = ["BUGS", "CANDIDATE", "FOLLOWER", "LEADER", "READS", "RaftConfig", "majority"]
+__all__ = ["BUGS", "CANDIDATE", "FOLLOWER", "LEADER", "READS", "Config", "majority"]
 
 FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
-BUGS = ("commit_prior_term", "no_up_to_date_check", "forget_vote_on_restart",
-        "no_truncate_on_conflict")
+
+#: The teaching bugs: name -> the rule of the paper each one breaks.
+BUGS = {
+    "commit_prior_term": "A leader counts replicas to commit an entry of an earlier term "
+                         "(Figure 8); §5.4.2 commits only entries of the leader's own term "
+                         "that way.",
+    "no_up_to_date_check": "A server votes for a candidate whose log is less up-to-date "
+                           "than its own; §5.4.1 refuses such a vote.",
+    "forget_vote_on_restart": "A server keeps voted_for in memory only, so it can vote "
+                              "twice in one term after a restart; Figure 2 makes it "
+                              "persistent state.",
+    "no_truncate_on_conflict": "A follower keeps a conflicting entry and reports success; "
+                               "§5.3 deletes it and all that follow it.",
+}
+
+#: How ``get`` is served: as a log entry, by ReadIndex, or from the local state machine.
 READS = ("log", "read_index", "local")
 
 
-@dataclass(frozen=True)
-class RaftConfig:
-    """What every server of one cluster is configured with (validated by
-    :func:`dsalgo.raft.simulate`; the node trusts it).
+@dataclasses.dataclass(frozen=True)
+class Config(_SimConfig):
+    """The knobs of a Raft cluster (every server runs with the same config).
 
     Examples
     --------
-    >>> RaftConfig(servers=("n1", "n2", "n3")).majority
-    2
+    >>> Config(prevote=True).prevote
+    True
+    >>> Config(election_timeout=(0.1, 0.2), heartbeat_interval=0.2)
+    Traceback (most recent call last):
+    ...
+    ValueError: heartbeat_interval must be shorter than the minimum election timeout 0.1; got 0.2
+    >>> print(Config.describe().splitlines()[1])
+        Range the randomized election timeout is drawn from, seconds (§5.2).
     """
 
-    servers: tuple = ("n1",)
-    election_timeout: tuple = (0.150, 0.300)
-    heartbeat_interval: float = 0.050
-    prevote: bool = False
-    check_quorum: bool = False
-    reads: str = "log"
-    noop: bool = True
-    max_entries: int = 64
-    bugs: frozenset = field(default_factory=frozenset)
+    election_timeout: tuple = knob(
+        (0.150, 0.300), "Range the randomized election timeout is drawn from, seconds (§5.2).",
+        checks.interval(0.0, low_open=True))
+    heartbeat_interval: float = knob(
+        0.050, "Seconds between a leader's AppendEntries rounds (shorter than the minimum "
+        "election timeout).", checks.positive)
+    prevote: bool = knob(False, "PreVote: ask whether a majority would vote before "
+                         "campaigning (thesis §9.6).", checks.boolean)
+    check_quorum: bool = knob(False, "CheckQuorum: a leader that has not heard from a "
+                              "majority within an election timeout steps down (thesis §6.2).",
+                              checks.boolean)
+    reads: str = knob("log", "How get is served: 'log' (a log entry), 'read_index' (a "
+                      "heartbeat round confirms leadership, thesis §6.4) or 'local' (unsafe: "
+                      "from the state machine of whoever believes it leads).",
+                      checks.choice(*READS))
+    noop: bool = knob(True, "A new leader appends a no-op entry of its term (§8).",
+                      checks.boolean)
+    max_entries: int = knob(64, "Most entries in one AppendEntries.", checks.integer(low=1))
+    bugs: frozenset = knob(frozenset(), "Teaching bugs switched on (names of BUGS).",
+                           checks.bugs(BUGS))
 
-    @property
-    def majority(self) -> int:
-        return majority(len(self.servers))
+    def validate(self):
+        # a follower must hear a heartbeat before its election timer can fire, or a healthy
+        # leader is deposed over and over
+        if self.heartbeat_interval >= self.election_timeout[0]:
+            raise ValueError(f"heartbeat_interval must be shorter than the minimum election "
+                             f"timeout {self.election_timeout[0]:g}; got "
+                             f"{self.heartbeat_interval!r}")

@@ -34,7 +34,7 @@ class Elections:
         if self.role == CANDIDATE:
             ctx.cancel_timer("vote_retry")
         ctx.set_timer("election", cfg.election_timeout)
-        if len(self.prevotes) >= cfg.majority:
+        if len(self.prevotes) >= self.majority:
             self._start_election(ctx)
             return
         rv = RequestVote(self.current_term + 1, ctx.id, self.last_log_index,
@@ -52,7 +52,7 @@ class Elections:
         self.answered = set()
         ctx.emit("role", role=CANDIDATE, term=self.current_term)
         ctx.set_timer("election", cfg.election_timeout)
-        if len(self.votes) >= cfg.majority:
+        if len(self.votes) >= self.majority:
             self._become_leader(ctx)
             return
         self._request_votes(ctx)
@@ -105,7 +105,7 @@ class Elections:
             if (self.prevotes is not None and self.role != LEADER and msg.vote_granted
                     and msg.term == self.current_term + 1):
                 self.prevotes.add(src)
-                if len(self.prevotes) >= self.config.majority:
+                if len(self.prevotes) >= self.majority:
                     self._start_election(ctx)
             elif not msg.vote_granted and msg.term > self.current_term:
                 self._become_follower(ctx, msg.term)
@@ -118,7 +118,7 @@ class Elections:
         self.answered.add(src)
         if msg.vote_granted:
             self.votes.add(src)
-            if len(self.votes) >= self.config.majority:
+            if len(self.votes) >= self.majority:
                 self._become_leader(ctx)
 
     def _on_timeout_now(self, ctx, src, msg: TimeoutNow):
@@ -157,7 +157,7 @@ class Elections:
     def _on_check_quorum(self, ctx):
         # CheckQuorum (thesis §6.2): a leader cut off from a majority steps down after an
         # election timeout instead of leading (and serving local reads) forever
-        if len(self.heard) + 1 < self.config.majority:
+        if len(self.heard) + 1 < self.majority:
             self.role = FOLLOWER
             self.leader_id = None
             self._stop_leading(ctx)

@@ -23,7 +23,6 @@ with message recording off.
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -31,7 +30,7 @@ import pandas as pd
 from dsalgo import sim
 
 from .._validate import check_int, check_number
-from .harness import make_config
+from .config import Config
 from .messages import AppendEntries, Entry, chain_digest
 from .node import RaftNode
 
@@ -69,8 +68,8 @@ class _Seeded(RaftNode):
     silent once its trial's measurement is complete (so a batch of trials can share one
     simulation without finished clusters doing work)."""
 
-    def __init__(self, config, initial, trial, finished):
-        super().__init__(config)
+    def __init__(self, servers, config, initial, trial, finished):
+        super().__init__(servers, config)
         self.initial = initial
         self.trial = trial
         self.finished = finished
@@ -92,25 +91,23 @@ class _Seeded(RaftNode):
 def _disk(log_length):
     log = [Entry(0, None, 0)]
     for i in range(1, log_length + 1):
-        command = ("setup", i, "put", "setup", i)
+        command = sim.Command("setup", i, "put", "setup", i)
         log.append(Entry(1, command, chain_digest(log[-1].digest, 1, command)))
     return {"current_term": 1, "voted_for": "n1", "log": log}
 
 
-def _batch(seed, trial_ids, options, network, ineligible, max_time) -> list[dict]:
+def _batch(seed, trial_ids, n, config, network, ineligible, max_time) -> list[dict]:
     """Run the trials ``trial_ids`` side by side in one simulation (their clusters never
     talk to each other; trial ``i``'s servers are ``t{i}.n1 …``, and every random draw of
     a trial comes from streams named after its own nodes, so a trial's result does not
-    depend on which batch it ran in)."""
+    depend on which batch it ran in).  Hence a bare :class:`dsalgo.sim.Simulation`, not a
+    :class:`dsalgo.sim.Cluster`: one simulation holds many clusters here."""
     s = sim.Simulation(seed=seed, network=network, record_messages=False)
     finished: set = set()
     state = {}
     node_trial = {}
-    n = options["n"]
-    base = make_config(n, **{k: v for k, v in options.items() if k != "n"})
     for i in trial_ids:
         names = [f"t{i}.n{j}" for j in range(1, n + 1)]
-        config = replace(base, servers=tuple(names))
         followers = names[1:]
         short = set(followers[len(followers) - ineligible:])
         t_crash = random.Random(f"raft-failover:{seed}:{i}").uniform(
@@ -118,7 +115,8 @@ def _batch(seed, trial_ids, options, network, ineligible, max_time) -> list[dict
         s.add_node(names[0], lambda f=followers: _OldLeader(f, 2, 2))
         for f in followers:
             initial = _disk(1 if f in short else 2)
-            s.add_node(f, lambda c=config, d=initial, i=i: _Seeded(c, d, i, finished))
+            s.add_node(f, lambda names=names, d=initial, i=i: _Seeded(names, config, d, i,
+                                                                      finished))
             node_trial[f] = i
         s.add_faults([sim.Crash(names[0], at=t_crash)])
         state[i] = {"t_crash": t_crash, "terms": set(), "followed": {}, "leaders": {},
@@ -216,8 +214,8 @@ def failover_trials(trials: int = 1000, *, n: int = 5, election_timeout=(0.150, 
         raise TypeError(f"election_timeout must be a (low, high) pair of seconds; got "
                         f"{election_timeout!r}")
     hb = lo / 2 if heartbeat_interval is None else heartbeat_interval
-    make_config(n, election_timeout=election_timeout, heartbeat_interval=hb,
-                prevote=prevote, check_quorum=check_quorum)  # validates the knobs
+    config = Config(election_timeout=election_timeout, heartbeat_interval=hb,
+                    prevote=prevote, check_quorum=check_quorum)
     ineligible = check_int("ineligible", ineligible, low=0, high=n - 2)
     check_int("seed", seed)
     max_time = check_number("max_time", max_time, low=0.0, low_open=True)
@@ -225,11 +223,9 @@ def failover_trials(trials: int = 1000, *, n: int = 5, election_timeout=(0.150, 
     network = failover_network() if network is None else network
     if not isinstance(network, sim.Network):
         raise TypeError(f"network must be a dsalgo.sim.Network; got {network!r}")
-    options = {"n": n, "election_timeout": election_timeout, "heartbeat_interval": hb,
-               "prevote": prevote, "check_quorum": check_quorum}
     rows = []
     for b in range(0, trials, batch):
-        rows += _batch(seed, range(b, min(trials, b + batch)), options, network, ineligible,
+        rows += _batch(seed, range(b, min(trials, b + batch)), n, config, network, ineligible,
                        max_time)
     df = pd.DataFrame(rows)
     df["elections"] = df["elections"].astype("int64")

@@ -1,4 +1,5 @@
-"""The replicated key-value store on Raft: its state machine and its client.
+"""The replicated key-value store on Raft: its client (the state machine is the shared
+:class:`dsalgo.sim.KVStore`, re-exported here).
 
 §8 of the Raft paper asks two things of clients so that commands are linearizable:
 each command carries a unique id, and the state machine remembers, per client, the
@@ -8,13 +9,8 @@ client "process" (``c1``, or ``c1/0``, ``c1/1`` … with several slots) is seque
 one ``(op_id, status, result)`` per process is enough.  An open-loop client's operations
 overlap, so each of them is a session of its own (``c1#17``).
 
-History conventions, shared by every key-value store in the project
--------------------------------------------------------------------
-``f`` is ``"put"``, ``"get"`` or ``"cas"``; ``value`` is the value written for ``put``
-and ``[old, new]`` for ``cas``; ``result`` is the value read for ``get`` (``None`` if the
-key is absent), ``None`` for ``put`` and ``True`` for an applied ``cas``.  A ``cas`` whose
-compare fails (the current value is not ``old``; ``old=None`` matches an absent key) has
-no effect and completes with status ``"fail"`` and result ``False``.  An operation whose
+The history conventions (``f``, ``value``, ``result``, a failed ``cas``) are those of
+every key-value store in the project, written in :mod:`dsalgo.sim.kv`.  An operation whose
 answer never came back (the client gave up after ``timeout``) completes ``"info"``: it
 may or may not have taken effect.
 """
@@ -22,72 +18,11 @@ may or may not have taken effect.
 from __future__ import annotations
 
 from dsalgo import sim
+from dsalgo.sim import KVStore
 
 from .messages import ClientReply, ClientRequest
 
 __all__ = ["KVStore", "RaftClient"]
-
-
-class KVStore:
-    """The deterministic state machine every server applies committed commands to.
-
-    A command is ``(process, op_id, f, key, value)``; ``None`` is a leader's no-op.
-
-    Examples
-    --------
-    >>> kv = KVStore()
-    >>> kv.apply(("c1", 0, "put", "x", 1))
-    ('ok', None)
-    >>> kv.apply(("c2", 1, "cas", "x", [1, 2])), kv.apply(("c2", 2, "cas", "x", [1, 3]))
-    (('ok', True), ('fail', False))
-    >>> kv.apply(("c2", 2, "cas", "x", [1, 3]))       # a retry of op 2: answered, not re-applied
-    ('fail', False)
-    >>> kv.get("x")
-    2
-    """
-
-    __slots__ = ("data", "sessions")
-
-    def __init__(self):
-        self.data: dict = {}
-        self.sessions: dict = {}  # process -> (op_id, status, result) of its latest command
-
-    def get(self, key):
-        """The current value of ``key`` (``None`` if absent): what a local read sees."""
-        return self.data.get(key)
-
-    def cached(self, process, op_id):
-        """``(status, result)`` if ``(process, op_id)`` was applied already, else ``None``."""
-        s = self.sessions.get(process)
-        if s is not None and s[0] == op_id:
-            return s[1], s[2]
-        return None
-
-    def apply(self, command):
-        """Apply ``command`` and return ``(status, result)`` (``None`` for a no-op or a
-        stale duplicate older than the process's latest command)."""
-        if command is None:
-            return None
-        process, op_id, f, key, value = command
-        s = self.sessions.get(process)
-        if s is not None and op_id <= s[0]:
-            # a duplicate (a retry that reached the log twice): apply once (§8)
-            return (s[1], s[2]) if op_id == s[0] else None
-        data = self.data
-        if f == "put":
-            data[key] = value
-            out = ("ok", None)
-        elif f == "get":
-            out = ("ok", data.get(key))
-        else:  # cas
-            old, new = value
-            if data.get(key) == old:
-                data[key] = new
-                out = ("ok", True)
-            else:
-                out = ("fail", False)
-        self.sessions[process] = (op_id, out[0], out[1])
-        return out
 
 
 class RaftClient(sim.Client):

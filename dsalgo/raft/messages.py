@@ -42,7 +42,7 @@ __all__ = [
 
 class Entry(NamedTuple):
     """One log entry: the leader's ``term`` when it was created, the state-machine
-    ``command`` (``None`` for a leader's no-op) and the chained ``digest`` of the log up to
+    ``command`` (a :class:`dsalgo.sim.Command`; ``None`` for a leader's no-op) and the chained ``digest`` of the log up to
     here."""
 
     term: int
@@ -59,7 +59,14 @@ def chain_digest(prev_digest: int, term: int, command) -> int:
     >>> a = chain_digest(0, 1, ("c1", 0, "put", 0, 0))
     >>> a == chain_digest(0, 1, ("c1", 0, "put", 0, 0)), a == chain_digest(0, 2, None)
     (True, False)
+    >>> from dsalgo import sim
+    >>> a == chain_digest(0, 1, sim.Command("c1", 0, "put", 0, 0))
+    True
     """
+    if command is not None:
+        # digest the command's fields, not its type: a dsalgo.sim.Command and a plain
+        # tuple with the same fields give the same digest
+        command = tuple(command)
     return zlib.crc32(repr((term, command)).encode(), prev_digest)
 
 

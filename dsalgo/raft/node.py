@@ -42,20 +42,19 @@ in ``ctx.disk`` and are "written" at the instant they change: the simulator has 
 disk, so "persist before responding" holds by construction.  Everything else (role,
 commit index, state machine) is volatile and lost on a crash.
 
-Teaching bugs (``RaftConfig.bugs``), each a one-line departure from Figure 2:
-``commit_prior_term`` (count replicas of entries from earlier terms: Figure 8),
-``no_up_to_date_check`` (vote for any candidate), ``forget_vote_on_restart`` (keep
-``voted_for`` in memory only) and ``no_truncate_on_conflict`` (keep a conflicting entry
-and report success).
+Teaching bugs (``Config.bugs``, described in :data:`~dsalgo.raft.config.BUGS`), each a
+one-line departure from Figure 2: ``commit_prior_term`` (count replicas of entries from
+earlier terms: Figure 8), ``no_up_to_date_check`` (vote for any candidate),
+``forget_vote_on_restart`` (keep ``voted_for`` in memory only) and
+``no_truncate_on_conflict`` (keep a conflicting entry and report success).
 """
 
 from __future__ import annotations
 
 from dsalgo import sim
 
-from .config import BUGS, CANDIDATE, FOLLOWER, LEADER, READS, RaftConfig, majority
+from .config import BUGS, CANDIDATE, FOLLOWER, LEADER, READS, Config, majority
 from .election import Elections
-from .kv import KVStore
 from .messages import (
     AppendEntries,
     AppendEntriesReply,
@@ -67,12 +66,12 @@ from .messages import (
 )
 from .replication import Replication
 
-__all__ = ["BUGS", "CANDIDATE", "FOLLOWER", "LEADER", "READS", "RaftConfig", "RaftNode",
-           "majority"]
+__all__ = ["BUGS", "CANDIDATE", "FOLLOWER", "LEADER", "READS", "RaftNode", "majority"]
 
 
 class RaftNode(Elections, Replication, sim.Node):
-    """One Raft server; build it with a :class:`RaftConfig` shared by the cluster.
+    """One Raft server of the cluster ``servers``, running with the cluster's
+    :class:`~dsalgo.raft.config.Config` (default ``Config()``).
 
     The state and the dispatch live here; the handlers in :mod:`.election` and
     :mod:`.replication`.
@@ -88,7 +87,8 @@ class RaftNode(Elections, Replication, sim.Node):
     A lone server elects itself when its election timer fires:
 
     >>> from dsalgo import sim
-    >>> node = RaftNode(RaftConfig(servers=("n1",), noop=False))
+    >>> from dsalgo import raft
+    >>> node = RaftNode(["n1"], raft.Config(noop=False))
     >>> ctx = sim.RecordingContext("n1")
     >>> node.on_start(ctx)
     >>> [e.kind for e in ctx.fire(node, "election") if isinstance(e, sim.Emit)]
@@ -97,8 +97,10 @@ class RaftNode(Elections, Replication, sim.Node):
     ('leader', 1, 'n1')
     """
 
-    def __init__(self, config: RaftConfig):
-        self.config = config
+    def __init__(self, servers, config: Config | None = None):
+        self.servers = tuple(servers)
+        self.config = Config() if config is None else config
+        self.majority = majority(len(self.servers))
 
     # ------------------------------------------------------------ state
     def on_start(self, ctx):
@@ -110,7 +112,7 @@ class RaftNode(Elections, Replication, sim.Node):
             disk["log"] = [Entry(0, None, 0)]  # index 0: a sentinel, so indexes start at 1
         self.disk = disk
         self.log: list = disk["log"]
-        self.peers = [s for s in cfg.servers if s != ctx.id]
+        self.peers = [s for s in self.servers if s != ctx.id]
         self.vote_memory = disk["voted_for"]  # only used with forget_vote_on_restart
         if "forget_vote_on_restart" in cfg.bugs:
             self.vote_memory = None  # BUG: the vote was never made durable
@@ -118,7 +120,7 @@ class RaftNode(Elections, Replication, sim.Node):
         self.leader_id = None
         self.commit_index = 0
         self.last_applied = 0
-        self.store = KVStore()
+        self.store = sim.KVStore()
         self.votes: set = set()
         self.answered: set = set()
         self.prevotes: set | None = None

@@ -14,6 +14,8 @@ take one of three paths (see the node module's essay).
 
 from __future__ import annotations
 
+from dsalgo import sim
+
 from .config import LEADER
 from .messages import (
     AppendEntries,
@@ -130,7 +132,7 @@ class Replication:
 
     def _advance_commit(self, ctx):
         matches = sorted([self.last_log_index, *self.match_index.values()], reverse=True)
-        n = matches[self.config.majority - 1]  # held by a majority
+        n = matches[self.majority - 1]  # held by a majority
         if n <= self.commit_index:
             return
         # Safety (§5.4.2, Figure 8): count replicas only for an entry of the leader's own
@@ -184,7 +186,7 @@ class Replication:
             self.reads.append((read_index, self.seq, src, msg.op_id, msg.key))
             self._serve_reads(ctx)
             return
-        command = (msg.process, msg.op_id, msg.f, msg.key, msg.value)
+        command = sim.Command(msg.process, msg.op_id, msg.f, msg.key, msg.value)
         self._append(ctx, Entry(self.current_term, command, 0))
         self.pending[self.last_log_index] = (src, msg.op_id)
         for p in self.peers:
@@ -194,7 +196,7 @@ class Replication:
     def _serve_reads(self, ctx):
         if not self.reads or self.role != LEADER:
             return
-        need = self.config.majority
+        need = self.majority
         keep = []
         for read in self.reads:
             read_index, seq, client, op_id, key = read

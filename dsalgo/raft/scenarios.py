@@ -16,7 +16,7 @@ from __future__ import annotations
 from dsalgo import sim
 
 from .._validate import check_bool, check_choice, check_number
-from .harness import make_config
+from .config import Config
 from .messages import ClientRequest, TimeoutNow
 from .node import RaftNode
 
@@ -75,7 +75,7 @@ def scripted(n, script, faults, *, until, bug=None, seed=0) -> sim.Run:
     until : float
         End of the run, seconds.
     bug : str, optional
-        One of :data:`dsalgo.raft.BUGS`, switched on in every server.
+        A key of :data:`dsalgo.raft.BUGS`, switched on in every server.
     seed : int
         Simulation seed.
 
@@ -85,21 +85,20 @@ def scripted(n, script, faults, *, until, bug=None, seed=0) -> sim.Run:
     >>> run.events.query("kind == 'leader_elected'")[["node", "term"]].to_dict("records")
     [{'node': 'n1', 'term': 1}]
     """
-    config = make_config(n, election_timeout=(100.0, 100.0), heartbeat_interval=0.05,
-                         noop=False, bugs=() if bug is None else (bug,))
+    config = Config(election_timeout=(100.0, 100.0), heartbeat_interval=0.05, noop=False,
+                    bugs=() if bug is None else (bug,))
     script = list(script)
     for item in script:
         if not (isinstance(item, (tuple, list)) and len(item) == 3):
             raise ValueError(f"script items must be (at, dst, msg) triples; got {item!r}")
         check_number("script time", item[0], low=0.0)
-    s = sim.Simulation(seed=seed, network=sim.Network(latency=sim.Constant(LATENCY)))
-    for sid in config.servers:
-        s.add_node(sid, lambda: RaftNode(config))
-    s.add_node("c1", lambda: Director(script))
-    s.add_faults(faults)
-    s.params = {"algorithm": "raft", "n": n, "bugs": [] if bug is None else [bug],
-                "scenario": True}
-    return s.run(until=until)
+    cluster = sim.Cluster("raft", n, config, seed=seed,
+                          network=sim.Network(latency=sim.Constant(LATENCY)))
+    servers = cluster.servers
+    cluster.add_servers(lambda sid: RaftNode(servers, config))
+    cluster.add_clients(1, lambda cid: Director(script))
+    cluster.params["scenario"] = True
+    return cluster.run(until, faults)
 
 
 def _cut(src, dsts, at, until):
@@ -227,3 +226,5 @@ SCENARIOS = {
     "forget_vote_on_restart": vote_scenario,
     "no_truncate_on_conflict": truncate_scenario,
 }
+"""Bug name (a key of :data:`dsalgo.raft.BUGS`) → its scenario: ``SCENARIOS[bug](bug=True)``
+breaks the rule, ``bug=False`` runs the same script under the correct algorithm."""

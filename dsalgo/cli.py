@@ -1,82 +1,93 @@
 """The ``dsalgo`` command line: ``simulate``, ``sweep`` and ``report``.
 
 ``python -m dsalgo simulate raft --n 5 --duration 10 --out runs/raft`` runs one simulation
-and saves its tables; ``python -m dsalgo sweep SPEC.toml`` runs a parameter sweep
-described in a TOML file; ``python -m dsalgo report`` executes the notebooks into HTML.
-Each sub-command's ``--help`` explains its options.  Errors in the arguments are printed
-as one line naming what was wrong and the command exits with status 2; a report with a
-failing notebook exits with status 1.
+and saves its tables (without ``--out`` it prints the run's summary; ``--check`` adds the
+family's verdict); ``python -m dsalgo sweep SPEC.toml`` runs a parameter sweep described in
+a TOML file; ``python -m dsalgo report`` executes the notebooks into HTML.  The families
+are those of :data:`dsalgo.families.FAMILIES`.  Each sub-command's ``--help`` explains its
+options.  Errors in the arguments are printed as one line naming what was wrong and the
+command exits with status 2; a report with a failing notebook, a sweep with a failing cell
+or a run that fails ``--check`` exits with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import importlib
 import inspect
 import sys
+import warnings
 from pathlib import Path
 
-__all__ = ["ALGORITHMS", "main", "parse_params", "resolve_algorithm"]
+from .families import FAMILIES
 
-#: algorithm name -> module whose ``simulate`` function runs it (imported on first use)
-ALGORITHMS = {
-    "raft": "dsalgo.raft",
-    "paxos": "dsalgo.paxos",
-    "redlock": "dsalgo.locks.redlock",
-    "zookeeper": "dsalgo.locks.zookeeper",
-    "twopc": "dsalgo.txn.twopc",
-    "saga": "dsalgo.txn.saga",
-    "balance": "dsalgo.balance",
-}
+__all__ = ["main", "parse_params", "resolve_family"]
+
+
+def __getattr__(name):
+    # ALGORITHMS was the CLI's own list of families; the one registry is dsalgo.families
+    if name == "ALGORITHMS":
+        warnings.warn("dsalgo.cli.ALGORITHMS is deprecated; use dsalgo.families.FAMILIES",
+                      DeprecationWarning, stacklevel=2)
+        return {f: FAMILIES.module_name(f) for f in FAMILIES}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class UsageError(Exception):
     """A bad command-line argument; printed as one line, exit status 2."""
 
 
-def resolve_algorithm(name: str):
-    """Return the ``simulate`` function of an algorithm, importing its module on demand.
+def resolve_family(name: str):
+    """Return the module of family ``name`` (from :data:`dsalgo.families.FAMILIES`).
 
     Parameters
     ----------
     name : str
-        One of :data:`ALGORITHMS` (``raft``, ``paxos``, ``redlock``, ``zookeeper``,
-        ``twopc``, ``saga``, ``balance``).
+        A family name: one of ``raft``, ``paxos``, ``redlock``, ``zookeeper``, ``twopc``,
+        ``saga``, ``balance``.
 
     Returns
     -------
-    callable
+    module
+        Its ``simulate``, ``check``, ``Config``, ``BUGS`` and ``SCENARIOS``.
 
     Raises
     ------
     ValueError
-        For an unknown name, or when the algorithm's module is not installed.
+        For an unknown name, or when the family's module is not installed.
 
     Examples
     --------
-    >>> resolve_algorithm("quicksort")
+    >>> resolve_family("raft").__name__
+    'dsalgo.raft'
+    >>> resolve_family("quicksort")
     Traceback (most recent call last):
     ...
-    ValueError: algorithm must be one of 'raft', 'paxos', 'redlock', 'zookeeper', 'twopc', \
+    ValueError: family must be one of 'raft', 'paxos', 'redlock', 'zookeeper', 'twopc', \
 'saga', 'balance'; got 'quicksort'
     """
-    if name not in ALGORITHMS:
-        accepted = ", ".join(repr(a) for a in ALGORITHMS)
-        raise ValueError(f"algorithm must be one of {accepted}; got {name!r}")
-    module_name = ALGORITHMS[name]
+    if not isinstance(name, str) or name not in list(FAMILIES):  # names only: no import
+        accepted = ", ".join(repr(a) for a in FAMILIES)
+        raise ValueError(f"family must be one of {accepted}; got {name!r}")
+    module_name = FAMILIES.module_name(name)
     try:
-        module = importlib.import_module(module_name)
+        module = FAMILIES[name]
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
-            raise ValueError(f"algorithm {name!r} is not available in this installation: "
+            raise ValueError(f"family {name!r} is not available in this installation: "
                              f"module {module_name} is missing") from None
         raise
-    fn = getattr(module, "simulate", None)
-    if not callable(fn):
+    if not callable(getattr(module, "simulate", None)):
         raise ValueError(  # noqa: TRY004 - a missing function, not a wrong argument type
-            f"algorithm {name!r}: module {module_name} has no simulate() function")
-    return fn
+            f"family {name!r}: module {module_name} has no simulate() function")
+    return module
+
+
+def resolve_algorithm(name: str):
+    """Deprecated: ``resolve_family(name).simulate``."""
+    warnings.warn("dsalgo.cli.resolve_algorithm is deprecated; use "
+                  "dsalgo.cli.resolve_family(name).simulate", DeprecationWarning, stacklevel=2)
+    return resolve_family(name).simulate
 
 
 def _literal(text: str):
@@ -122,6 +133,8 @@ def parse_params(tokens) -> dict:
 
 
 def _check_accepts(fn, params: dict, what: str) -> None:
+    """Reject an unknown parameter with the accepted ones listed.  A family's ``simulate``
+    takes ``**knobs`` and rejects unknown knobs itself (a ``TypeError`` naming them)."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -137,34 +150,87 @@ def _check_accepts(fn, params: dict, what: str) -> None:
                              f"accepted: {accepted}")
 
 
-def _describe_params(fn, name: str) -> str:
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _knob_groups(module) -> list:
+    """``(title, Config class)`` for the family's ``Config`` and any other config class it
+    exports (a workload's, say), from the registry's contract."""
+    from .sim import Config
+
+    groups = []
+    main_config = getattr(module, "Config", None)
+    if isinstance(main_config, type) and issubclass(main_config, Config):
+        groups.append(("knobs (fields of Config)", main_config))
+    for attr in sorted(vars(module)):
+        value = getattr(module, attr)
+        if (attr != "Config" and isinstance(value, type) and issubclass(value, Config)
+                and value is not Config and value is not main_config):
+            groups.append((f"knobs (fields of {attr})", value))
+    return groups
+
+
+_STANDARD_DOCS = {
+    "n": "Number of servers.",
+    "seed": "Seed of every random draw: same seed, same tables.",
+    "duration": "Simulated seconds to run.",
+    "network": "A dsalgo.sim.Network (latency, loss); the family's default when None.",
+    "faults": "dsalgo.sim faults to inject (Crash, Partition, Nemesis, ...).",
+    "record_messages": "Keep one row per message copy in run.messages.",
+    "progress": "Show a progress bar over simulated time.",
+}
+
+
+def _describe_params(module, name: str) -> str:
+    """The standard parameters of ``simulate`` with their defaults, then the family's knobs
+    (from its ``Config``; from the signature for a module without one)."""
+    fn = module.simulate
+    params = inspect.signature(fn).parameters
     lines = [f"{name}.simulate parameters (pass as --name value):"]
-    for pname, p in inspect.signature(fn).parameters.items():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        default = "" if p.default is p.empty else f" (default {p.default!r})"
-        lines.append(f"  --{pname.replace('_', '-')}{default}")
+
+    def line(pname, default, doc=""):
+        text = f"  {_flag(pname)}" + ("" if default is inspect.Parameter.empty
+                                      else f" (default {default!r})")
+        return text + (f"  {doc}" if doc else "")
+
+    groups = _knob_groups(module)
+    docs = {k: doc for _, config in groups for k, (_, doc) in config.knobs().items()}
+    docs = {**_STANDARD_DOCS, **docs}
+    explicit = [p for p in params.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    lines += [line(p.name, p.default, docs.get(p.name, "")) for p in explicit]
+    shown = {p.name for p in explicit}
+    for title, config in groups:
+        knobs = {k: v for k, v in config.knobs().items() if k not in shown}
+        shown |= set(knobs)
+        if knobs:
+            lines.append(f"{title}:")
+            lines += [line(k, default, doc) for k, (default, doc) in knobs.items()]
     return "\n".join(lines)
 
 
 def _cmd_simulate(args, extra) -> int:
     try:
-        fn = resolve_algorithm(args.algorithm)
+        module = resolve_family(args.algorithm)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    fn = module.simulate
     if args.list_params:
-        print(_describe_params(fn, args.algorithm))
+        print(_describe_params(module, args.algorithm))
         return 0
-    if args.out is None:
-        raise UsageError("simulate needs --out DIR (where the run is saved)")
     params = parse_params(extra)
     _check_accepts(fn, params, f"{args.algorithm}.simulate")
     if args.progress and "progress" in inspect.signature(fn).parameters:
         params.setdefault("progress", True)
     run = fn(**params)
-    path = run.save(args.out)
-    print(f"saved {args.algorithm} run to {path}")
+    if args.out is not None:
+        path = run.save(args.out)
+        print(f"saved {args.algorithm} run to {path}")
     print(run.summary().to_string())
+    if args.check:
+        verdict = module.check(run)
+        print(verdict)
+        return 0 if verdict else 1
     return 0
 
 
@@ -194,9 +260,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     sim = sub.add_parser(
-        "simulate", help="run one simulation and save its tables (Parquet)",
-        description="Run ALGORITHM's simulate() once and save the Run (messages, events, "
-                    "history, faults as Parquet) to --out.  Any other --name value pair is "
+        "simulate", help="run one simulation, print its summary, optionally save it",
+        description="Run FAMILY's simulate() once, print the run's summary and, with --out, "
+                    "save the Run (messages, events, history, faults as Parquet).  Any other --name value pair is "
                     "passed to simulate() as a keyword argument: dashes become underscores "
                     "and values are read as Python literals (5, 0.2, 0.15,0.3 for a range, "
                     "true/false).",
@@ -205,13 +271,17 @@ def _parser() -> argparse.ArgumentParser:
                "  python -m dsalgo simulate raft --list-params\n"
                "  python -m dsalgo simulate raft --n 5 --duration 10 --seed 3 \\\n"
                "      --election-timeout 0.15,0.3 --out runs/raft")
-    sim.add_argument("algorithm", help="one of: " + ", ".join(ALGORITHMS))
+    sim.add_argument("algorithm", metavar="FAMILY", help="one of: " + ", ".join(FAMILIES))
     sim.add_argument("--list-params", action="store_true",
-                     help="list ALGORITHM's parameters and defaults, then exit")
+                     help="list FAMILY's parameters and knobs with defaults, then exit")
     sim.add_argument("--out", metavar="DIR",
-                     help="folder to save the run in (load it with dsalgo.sim.load_run)")
+                     help="folder to save the run in (load it with dsalgo.sim.load_run); "
+                          "without it the run's summary is printed and nothing is saved")
+    sim.add_argument("--check", action="store_true",
+                     help="check the run with FAMILY's checker and print the verdict "
+                          "(exit status 1 if a property is violated)")
     sim.add_argument("--progress", action="store_true",
-                     help="show a progress bar (if ALGORITHM's simulate() takes progress=)")
+                     help="show a progress bar over simulated time")
     sim.set_defaults(handler=_cmd_simulate)
 
     sw = sub.add_parser(
@@ -262,9 +332,18 @@ def _cmd_sweep(args, extra) -> int:
         raise UsageError(f"unrecognised arguments: {' '.join(extra)}")
     table, out = run_spec(args.spec, backend=args.backend, scheduler=args.scheduler,
                           workers=args.workers, out=args.out, progress=args.progress)
-    errors = int(table["error"].notna().sum())
-    print(f"{len(table)} rows, {errors} failed cells" + (f"; written to {out}" if out else ""))
+    failed = table[table["error"].notna()]
+    print(f"{len(table)} rows, {len(failed)} failed cells" + (f"; written to {out}" if out else ""))
+    if len(failed):
+        shown = failed.drop(columns=["error", "wall_time"], errors="ignore").head(10)
+        for (_, row), error in zip(shown.iterrows(), failed["error"].head(10)):
+            cell = ", ".join(f"{k}={v!r}" for k, v in row.dropna().items())
+            print(f"FAILED cell {cell}:\n{error}", file=sys.stderr)
+        if len(failed) > 10:
+            print(f"... and {len(failed) - 10} more failed cells", file=sys.stderr)
+        return 1
     return 0
+
 
 
 def main(argv=None) -> int:

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from dsalgo import cli
+from dsalgo.check import Verdict
 from dsalgo.cli import main, parse_params
+from dsalgo.families import FAMILIES, STANDARD_PARAMETERS
 
 MODULE = textwrap.dedent("""
     from pathlib import Path
@@ -42,7 +44,7 @@ def spec(tmp_path):
 
 
 @pytest.mark.parametrize("command, words", [
-    ([], "simulate"), (["simulate"], "--out DIR"), (["sweep"], "--scheduler ADDRESS"),
+    ([], "simulate"), (["simulate"], "--out DIR"), (["simulate"], "--check"), (["sweep"], "--scheduler ADDRESS"),
     (["report"], "--quick")])
 def test_help_is_there(command, words, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -67,11 +69,16 @@ def test_sweep_from_a_spec_writes_results_and_resumes_from_its_cache(spec, capsy
 
 
 def test_sampled_design_in_a_spec(spec):
-    spec.write_text(SPEC.replace('n = [3, 5]', 'n = [3, 5, 7]\nlabel = ["a", "b"]') +
+    # label is a parameter here, so the cell must not return it as a metric too
+    # (a module of its own name: an imported expmod stays in sys.modules)
+    (spec.parent / "expmod_tag.py").write_text(MODULE.replace('"label": label', '"tag": label'))
+    spec.write_text(SPEC.replace('n = [3, 5]', 'n = [3, 5, 7]\nlabel = ["a", "b"]')
+                    .replace("expmod:cell", "expmod_tag:cell") +
                     '\n[design]\nkind = "latin_hypercube"\nsamples = 6\nseed = 2\n')
     assert main(["sweep", str(spec), "--no-progress"]) == 0
     df = pd.read_csv(spec.parent / "out" / "results.csv")
     assert len(df) == 12 and sorted(df.label.unique()) == ["a", "b"]
+    assert (df.tag == df.label).all() and df.error.isna().all()
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -130,11 +137,12 @@ def test_simulate_saves_a_run_that_loads_back(tmp_path, capsys):
                                 election_timeout=(0.15, 0.3))
 
 
-def test_simulate_unknown_parameter_lists_the_accepted_ones(tmp_path, capsys):
+def test_simulate_unknown_parameter_is_named(tmp_path, capsys):
     pytest.importorskip("dsalgo.raft")
     assert main(["simulate", "raft", "--bogus-knob", "1", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "raft.simulate has no parameter --bogus-knob; accepted: --n, --seed" in err
+    assert err.startswith("error: ") and "bogus" in err and "election_timeout" in err.replace(
+        "-", "_")
 
 
 def test_simulate_bad_value_is_one_line(tmp_path, capsys):
@@ -143,12 +151,12 @@ def test_simulate_bad_value_is_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("error: n must be")
 
 
-def test_simulate_unknown_and_missing_algorithms(tmp_path, capsys, monkeypatch):
+def test_simulate_unknown_and_missing_families(tmp_path, capsys, monkeypatch):
     assert main(["simulate", "bubble", "--out", str(tmp_path)]) == 2
-    assert "algorithm must be one of 'raft', 'paxos'" in capsys.readouterr().err
-    monkeypatch.setitem(cli.ALGORITHMS, "raft", "dsalgo.not_written_yet")
+    assert "family must be one of 'raft', 'paxos'" in capsys.readouterr().err
+    monkeypatch.setitem(FAMILIES._modules, "raft", "dsalgo.not_written_yet")
     assert main(["simulate", "raft", "--out", str(tmp_path)]) == 2
-    assert ("algorithm 'raft' is not available in this installation: module "
+    assert ("family 'raft' is not available in this installation: module "
             "dsalgo.not_written_yet is missing") in capsys.readouterr().err
 
 
@@ -168,20 +176,62 @@ def test_values_are_read_as_literals():
         "a": True, "b": None, "c": [1, 2], "d": "p2c"}
 
 
-@pytest.mark.parametrize("name", list(cli.ALGORITHMS))
-def test_every_installed_algorithm_resolves_to_its_simulate(name):
-    module = pytest.importorskip(cli.ALGORITHMS[name])
-    assert cli.resolve_algorithm(name) is module.simulate
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_every_family_resolves_to_its_registry_module(name):
+    assert cli.resolve_family(name) is FAMILIES[name]
+
+
+def test_old_names_still_work_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning, match="FAMILIES"):
+        algorithms = cli.ALGORITHMS
+    assert algorithms == {name: FAMILIES.module_name(name) for name in FAMILIES}
+    with pytest.warns(DeprecationWarning, match="resolve_family"):
+        assert cli.resolve_algorithm("raft") is FAMILIES["raft"].simulate
 
 
 def test_list_params_shows_names_and_defaults(capsys):
-    pytest.importorskip("dsalgo.raft")
     assert main(["simulate", "raft", "--list-params"]) == 0
     out = capsys.readouterr().out
     assert "--n (default 5)" in out and "--election-timeout (default (0.15, 0.3))" in out
 
 
-def test_simulate_needs_out(capsys):
-    pytest.importorskip("dsalgo.raft")
-    assert main(["simulate", "raft", "--n", "3"]) == 2
-    assert "simulate needs --out DIR" in capsys.readouterr().err
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_list_params_shows_standard_parameters_and_the_config_knobs(name, capsys):
+    module = FAMILIES[name]
+    assert main(["simulate", name, "--list-params"]) == 0
+    out = capsys.readouterr().out
+    for param in ("n", *STANDARD_PARAMETERS):
+        assert f"  --{param.replace('_', '-')} (default" in out or param == "n", param
+    for knob, (_, doc) in module.Config.knobs().items():
+        assert f"--{knob.replace('_', '-')} (default" in out, knob
+        assert doc.split("(")[0].strip() in out, knob
+
+
+def test_simulate_without_out_prints_the_summary(capsys):
+    assert main(["simulate", "raft", "--n", "3", "--duration", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "saved" not in out and "messages" in out and "ops_ok" in out
+
+
+def test_simulate_check_prints_the_verdict_and_exits_1_on_a_violation(capsys, monkeypatch):
+    assert main(["simulate", "raft", "--n", "3", "--duration", "0.5", "--check"]) == 0
+    assert "properties hold" in capsys.readouterr().out
+    violated = Verdict(["agreement"], [{"property": "agreement", "time": 0.1,
+                                        "nodes": ("n1",), "detail": "made up"}])
+    monkeypatch.setattr(FAMILIES["raft"], "check", lambda run: violated)
+    assert main(["simulate", "raft", "--n", "3", "--duration", "0.5", "--check"]) == 1
+    assert "agreement" in capsys.readouterr().out
+
+
+def test_sweep_with_a_failing_cell_prints_its_error_and_exits_1(spec, capsys):
+    (spec.parent / "expmod_broken.py").write_text(MODULE + textwrap.dedent("""
+        def broken(n, timeout, seed):
+            if n == 5:
+                raise RuntimeError(f"cell exploded at n={n}")
+            return {"ok": 1}
+    """))
+    spec.write_text(SPEC.replace("expmod:cell", "expmod_broken:broken"))
+    assert main(["sweep", str(spec), "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    assert "4 rows, 2 failed cells" in captured.out
+    assert "cell exploded at n=5" in captured.err and "n=5" in captured.err

@@ -14,7 +14,7 @@ from test_paxos_safety import LOSSY, search
 
 from dsalgo import paxos, quorum, sim
 from dsalgo.paxos import Accept, Acceptor, MultiPaxosNode, phase2_spec, resolve_quorums
-from dsalgo.sim import Emit
+from dsalgo.sim import Command, Emit
 
 IDS = ["n1", "n2", "n3"]
 B1, B2 = (1, "n1"), (2, "n2")
@@ -48,7 +48,7 @@ def test_multi_paxos_acceptor_records_the_op_id_and_minus_one_for_a_noop():
     node.on_start(ctx)
     ctx.take()
     node.on_message(ctx, "n1", Accept(B1, 0, None))
-    node.on_message(ctx, "n1", Accept(B1, 1, (7, "c1", "put", "k", 7)))
+    node.on_message(ctx, "n1", Accept(B1, 1, Command("c1", 7, "put", "k", 7)))
     assert [e for e in ctx.take() if isinstance(e, Emit)] == [
         Emit("accepted", {"slot": 0, "ballot": B1, "value": -1}),
         Emit("accepted", {"slot": 1, "ballot": B1, "value": 7})]

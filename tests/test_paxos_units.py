@@ -20,7 +20,7 @@ from dsalgo.paxos import (
     Request,
     SingleDecreeNode,
 )
-from dsalgo.sim import CancelTimer, Complete, Emit, Send, SetTimer
+from dsalgo.sim import CancelTimer, Command, Complete, Emit, Send, SetTimer
 
 IDS = ["n1", "n2", "n3"]
 B1, B2 = (1, "n1"), (2, "n2")
@@ -162,15 +162,15 @@ def test_new_leader_announces_itself_with_heartbeats():
 
 
 def test_new_leader_re_proposes_accepted_values_and_fills_holes_with_noops():
-    _node, ctx = leader(entries=[(1, (0, "n2"), (7, "c1", "put", 0, 7))])
+    _node, ctx = leader(entries=[(1, (0, "n2"), Command("c1", 7, "put", 0, 7))])
     sends = [e for e in ctx.take() if isinstance(e, Send) and isinstance(e.msg, Accept)]
     assert sends == [Send("n2", Accept(B1, 0, None)), Send("n3", Accept(B1, 0, None)),
-                     Send("n2", Accept(B1, 1, (7, "c1", "put", 0, 7))),
-                     Send("n3", Accept(B1, 1, (7, "c1", "put", 0, 7)))]
+                     Send("n2", Accept(B1, 1, Command("c1", 7, "put", 0, 7))),
+                     Send("n3", Accept(B1, 1, Command("c1", 7, "put", 0, 7)))]
 
 
 def test_bug_ignore_accepted_value_overwrites_the_log_with_noops():
-    _node, ctx = leader(entries=[(0, (0, "n2"), (7, "c1", "put", 0, 7))],
+    _node, ctx = leader(entries=[(0, (0, "n2"), Command("c1", 7, "put", 0, 7))],
                        bugs={"ignore_accepted_value"})
     assert Send("n2", Accept(B1, 0, None)) in ctx.take()
 
@@ -181,11 +181,11 @@ def test_steady_state_is_one_accept_round_per_command():
     node.on_message(ctx, "c1", Request(4, "put", "k", 4))
     # the leader's own acceptor records the op_id, as decided events do
     assert ctx.take() == [Emit("accepted", {"slot": 0, "ballot": B1, "value": 4}),
-                          Send("n2", Accept(B1, 0, (4, "c1", "put", "k", 4))),
-                          Send("n3", Accept(B1, 0, (4, "c1", "put", "k", 4)))]
+                          Send("n2", Accept(B1, 0, Command("c1", 4, "put", "k", 4))),
+                          Send("n3", Accept(B1, 0, Command("c1", 4, "put", "k", 4)))]
     node.on_message(ctx, "n3", Accepted(B1, 0))
-    assert ctx.take() == [Send("n2", Decided(0, (4, "c1", "put", "k", 4))),
-                          Send("n3", Decided(0, (4, "c1", "put", "k", 4))),
+    assert ctx.take() == [Send("n2", Decided(0, Command("c1", 4, "put", "k", 4))),
+                          Send("n3", Decided(0, Command("c1", 4, "put", "k", 4))),
                           Emit("decided", {"slot": 0, "value": 4}),
                           Send("c1", Reply(4, "ok", None))]
 
@@ -196,20 +196,20 @@ def test_pipeline_window_holds_back_commands_until_a_slot_is_decided():
     node.on_message(ctx, "c1", Request(1, "put", "k", 1))
     node.on_message(ctx, "c2", Request(2, "get", "k", None))
     assert ctx.take() == [Emit("accepted", {"slot": 0, "ballot": B1, "value": 1}),
-                          Send("n2", Accept(B1, 0, (1, "c1", "put", "k", 1))),
-                          Send("n3", Accept(B1, 0, (1, "c1", "put", "k", 1)))]
+                          Send("n2", Accept(B1, 0, Command("c1", 1, "put", "k", 1))),
+                          Send("n3", Accept(B1, 0, Command("c1", 1, "put", "k", 1)))]
     node.on_message(ctx, "n2", Accepted(B1, 0))
     accepts = [e.msg for e in ctx.take() if isinstance(e, Send) and isinstance(e.msg, Accept)]
-    assert accepts == [Accept(B1, 1, (2, "c2", "get", "k", None))] * 2
+    assert accepts == [Accept(B1, 1, Command("c2", 2, "get", "k", None))] * 2
 
 
 def test_an_operation_is_executed_once_however_often_it_is_decided():
     node, ctx = leader()
-    cmd = (4, "c1", "cas", "k", [None, 4])
+    cmd = Command("c1", 4, "cas", "k", [None, 4])
     node.on_message(ctx, "n2", Decided(0, cmd))
     node.on_message(ctx, "n2", Decided(1, cmd))
     ctx.take()
-    assert node.kv == {"k": 4} and node.results == {4: ("ok", True)}
+    assert node.store.data == {"k": 4} and node.results == {4: ("ok", True)}
     node.on_message(ctx, "c1", Request(4, "cas", "k", [None, 4]))
     assert ctx.take() == [Send("c1", Reply(4, "ok", True))]
 

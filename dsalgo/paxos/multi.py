@@ -19,8 +19,8 @@ node that plays every role, as in Lamport, "Paxos Made Simple", §3:
   ``heartbeat_interval``; a follower that misses them for an ``election_timeout`` (drawn at
   random from a range) takes over with a higher ballot.  A ``Nack`` tells a leader or
   candidate that a higher ballot exists: it steps down and waits a random timeout.
-* **Replicas** apply decided commands in slot order to a key-value store (put, get, cas)
-  and execute each client operation at most once (a retried request decided twice has
+* **Replicas** apply decided commands (:class:`dsalgo.sim.Command`) in slot order to the
+  shared key-value store :class:`dsalgo.sim.KVStore` (put, get, cas) and execute each client operation at most once (a retried request decided twice has
   effect only at its first slot).  The leader answers the client once it has applied
   the command; a lagging replica asks the leader for missed decisions (``Catchup``).
 
@@ -41,6 +41,7 @@ both, ``value`` is the ``op_id`` of the command, ``-1`` for a no-op.
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 
 from dsalgo import sim
@@ -69,37 +70,32 @@ _CATCHUP_BATCH = 32   # decisions sent per catch-up request
 
 def _op_id(cmd):
     """What events record of a command: its ``op_id``, or ``-1`` for a no-op."""
-    return -1 if cmd is NOOP else cmd[0]
+    return -1 if cmd is NOOP else cmd.op_id
 
 
 def apply_command(kv: dict, cmd) -> tuple:
-    """Apply ``cmd = (op_id, client, f, key, value)`` to ``kv``; return ``(status, result)``.
+    """Deprecated: apply ``cmd = (op_id, client, f, key, value)`` to the dict ``kv``.
 
-    ``put`` writes, ``get`` reads (``None`` if absent), ``cas`` with ``value = [old, new]``
-    writes ``new`` if the key holds ``old`` (result True, status ok) and otherwise has no
-    effect (status fail).
+    The replicas now apply :class:`dsalgo.sim.Command` values to a
+    :class:`dsalgo.sim.KVStore`; use ``KVStore.execute(f, key, value)``.
 
     Examples
     --------
+    >>> import warnings
     >>> kv = {}
-    >>> apply_command(kv, (0, "c1", "put", "k", 5)), apply_command(kv, (1, "c1", "get", "k", None))
-    (('ok', None), ('ok', 5))
-    >>> apply_command(kv, (2, "c1", "cas", "k", [4, 6])), apply_command(kv, (3, "c1", "cas", "k", [5, 6]))
-    (('fail', False), ('ok', True))
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", DeprecationWarning)
+    ...     apply_command(kv, (0, "c1", "put", "k", 5)), apply_command(kv, (1, "c1", "cas", "k", [5, 6]))
+    (('ok', None), ('ok', True))
     >>> kv
     {'k': 6}
     """
+    warnings.warn("paxos.apply_command is deprecated; use dsalgo.sim.KVStore(dedup=False)"
+                  ".execute(f, key, value)", DeprecationWarning, stacklevel=2)
+    store = sim.KVStore(dedup=False)
+    store.data = kv
     _op, _client, f, key, value = cmd
-    if f == "put":
-        kv[key] = value
-        return "ok", None
-    if f == "get":
-        return "ok", kv.get(key)
-    old, new = value
-    if kv.get(key) == old:
-        kv[key] = new
-        return "ok", True
-    return "fail", False
+    return store.execute(f, key, value)
 
 
 class MultiPaxosNode(sim.Node):
@@ -155,8 +151,11 @@ class MultiPaxosNode(sim.Node):
         self.decided = {}            # slot -> command
         self.applied = 0             # every slot below has been applied
         self.lag_mark = 0            # the leader's commit point at the last heartbeat
-        self.kv = {}
-        self.results = {}            # op_id -> (status, result): at-most-once execution
+        self.store = sim.KVStore(dedup=False)
+        # op_id -> (status, result): at-most-once execution.  Keyed by operation, not by
+        # the store's per-process memory: a client may have several operations in flight,
+        # decided in any order, and op ids are unique across the run.
+        self.results = {}
         # leader
         self.role = "follower"       # "follower", "candidate" or "leader"
         self.ballot = ZERO_BALLOT
@@ -259,7 +258,7 @@ class MultiPaxosNode(sim.Node):
             ctx.send(src, Redirect(msg.op_id, self.leader))
         elif msg.op_id not in self.pending:
             self.pending.add(msg.op_id)
-            self.queue.append((msg.op_id, src, msg.f, msg.key, msg.value))
+            self.queue.append(sim.Command(src, msg.op_id, msg.f, msg.key, msg.value))
             self._fill_window(ctx)
 
     def _fill_window(self, ctx):
@@ -363,13 +362,13 @@ class MultiPaxosNode(sim.Node):
             self.applied += 1
             if cmd is NOOP:
                 continue
-            op_id = cmd[0]
+            op_id = cmd.op_id
             done = self.results.get(op_id)
             if done is None:
-                done = self.results[op_id] = apply_command(self.kv, cmd)
+                done = self.results[op_id] = self.store.execute(cmd.f, cmd.key, cmd.value)
             self.pending.discard(op_id)
             if self.role == "leader":
-                ctx.send(cmd[1], Reply(op_id, *done))
+                ctx.send(cmd.process, Reply(op_id, *done))
 
     # ------------------------------------------------------------------ plumbing
     def _to_all(self, ctx, msg):

@@ -13,6 +13,6 @@ Examples
 """
 
 from . import bank, choreography, local, metrics, saga, twopc
-from .check import check
+from .checker import check
 
 __all__ = ["twopc", "saga", "choreography", "bank", "metrics", "check"]

@@ -163,7 +163,7 @@ def summary(run) -> dict:
     >>> row["ok"], row["throughput"] > 0, 0 <= row["abort_rate"] <= 1
     (True, True, True)
     """
-    from .check import check
+    from .checker import check
 
     v = check(run)
     t = transfers(run)

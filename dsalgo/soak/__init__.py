@@ -8,6 +8,12 @@ them; the test suite runs a smaller sample of the same code with :func:`soak`.
 A soak pairs every "always" with a "sometimes": a trial returns its :class:`Verdict` and
 counts of the interesting things that happened (leaders elected, transactions aborted,
 locks handed over), and a soak that passes while none of them happened says so.
+
+Soaks are tied to the families of :data:`dsalgo.families.FAMILIES`: a soak belongs to the
+family its ``family`` field names, or else to the family whose name is one of the
+dash-separated words of its own name (``raft-director`` → raft, ``locks-redlock`` →
+redlock); :func:`by_family` lists them per family, so a family without a soak shows up.
+Soaks of library code that is no family (``quorum-systems``) belong to none.
 """
 
 from __future__ import annotations
@@ -16,12 +22,12 @@ import importlib
 import pkgutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .._validate import check_int
 
-__all__ = ["Soak", "SoakResult", "soak", "registry"]
+__all__ = ["Soak", "SoakResult", "by_family", "family_of", "registry", "soak"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class Soak:
     runs: int = 1000
     sometimes: tuple = ()
     description: str = ""
+    family: str | None = None  # the family in dsalgo.families.FAMILIES (see family_of)
 
 
 @dataclass
@@ -78,6 +85,45 @@ def registry() -> dict[str, Soak]:
         module = importlib.import_module(f"{__name__}.{mod}")
         for name, s in getattr(module, "SOAKS", {}).items():
             out[name] = s
+    return out
+
+
+def family_of(name: str, s: Soak | None = None) -> str | None:
+    """The family soak ``name`` exercises: ``s.family`` if set, else the family whose name
+    is one of the dash-separated words of ``name``, else ``None``.
+
+    Examples
+    --------
+    >>> family_of("locks-zookeeper-fencing"), family_of("raft"), family_of("quorum-systems")
+    ('zookeeper', 'raft', None)
+    """
+    from ..families import FAMILIES
+
+    if s is not None and s.family is not None:
+        return s.family
+    words = name.split("-")
+    return next((f for f in FAMILIES if f in words), None)
+
+
+def by_family(soaks: dict | None = None) -> dict[str, list[str]]:
+    """Family name → the names of its soaks, for every family of the registry (an empty
+    list: the family has no soak).
+
+    Examples
+    --------
+    >>> from dsalgo.soak import by_family
+    >>> soaks = by_family()
+    >>> list(soaks)[:3], "raft" in soaks["raft"]
+    (['raft', 'paxos', 'redlock'], True)
+    """
+    from ..families import FAMILIES
+
+    soaks = registry() if soaks is None else soaks
+    out: dict[str, list[str]] = {f: [] for f in FAMILIES}
+    for name, s in soaks.items():
+        fam = family_of(name, s)
+        if fam in out:
+            out[fam].append(name)
     return out
 
 

@@ -113,3 +113,28 @@ def test_check_rejects_an_events_table_without_its_columns():
 def test_empty_run_passes_with_nothing_counted():
     v = raft.check(events(("n1", "crash", {})))
     assert v and v.info["leaders_elected"] == 0
+
+
+def test_leader_completeness_judges_a_leader_elected_before_the_commit_was_recorded():
+    # n1 leads term 1; n2 and n3 store index 1 (a majority with n1) ... n2 is elected in
+    # term 2 with a log lacking it (say, the up-to-date check is off), and only then does
+    # n1 hear its last acknowledgement and record the commit of term 1.
+    df = events(elected("n1", 1), append("n1", 1, 1, 11), append("n3", 1, 1, 11),
+                elected("n2", 2), commit("n1", 1, 1, 11, 1))
+    assert props(df) == ["leader_completeness"]
+    row = raft.check(df).violations.iloc[0]
+    assert "term 2" in row["detail"] and set(row["nodes"]) == {"n1", "n2"}
+
+
+def test_leader_completeness_uses_the_leaders_log_as_it_was_when_elected():
+    # n2 was elected without index 1 and received it later: it still violated the
+    # property when it took office (it could have overwritten the entry)
+    df = events(elected("n1", 1), append("n1", 1, 1, 11), elected("n2", 2),
+                append("n2", 1, 1, 11), commit("n1", 1, 1, 11, 1))
+    assert props(df) == ["leader_completeness"]
+
+
+def test_leader_completeness_late_commit_of_an_entry_the_leader_holds_passes():
+    df = events(elected("n1", 1), append("n1", 1, 1, 11), append("n2", 1, 1, 11),
+                elected("n2", 2, 1), commit("n1", 1, 1, 11, 1))
+    assert props(df) == []

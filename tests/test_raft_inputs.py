@@ -152,3 +152,22 @@ def test_failover_max_time_not_positive():
 def test_scenario_branch_unknown():
     with pytest.raises(ValueError, match="branch must be one of 'd', 'e'; got 'f'"):
         raft.scenarios.figure8(branch="f")
+
+
+def test_unknown_knob_is_named_with_the_accepted_ones():
+    with pytest.raises(TypeError, match=r"unknown parameter 'prevotes'; accepted: "
+                                        r"election_timeout, .*prevote"):
+        sim_(prevotes=True)
+
+
+def test_open_loop_without_a_rate():
+    with pytest.raises(ValueError, match="rate must be given"):
+        sim_(mode="open")
+
+
+def test_scripted_rejects_a_malformed_script_naming_the_item():
+    from dsalgo.raft.scenarios import scripted
+    with pytest.raises(ValueError, match=r"\(at, dst, msg\) triples; got \(0.1, 'n1'\)"):
+        scripted(3, [(0.1, "n1")], [], until=0.5)
+    with pytest.raises(ValueError, match="script time must be >= 0; got -0.1"):
+        scripted(3, [(-0.1, "n1", raft.TimeoutNow())], [], until=0.5)

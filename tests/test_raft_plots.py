@@ -57,3 +57,12 @@ def test_failover_explorer_rejects_bad_input():
         failover_explorer(n=12)
     with pytest.raises(ValueError, match=r"latency must be in \[0.0005, 0.05\]; got 1.0"):
         failover_explorer(latency=1.0)
+
+
+def test_failover_explorer_counts_trials_without_a_leader_in_its_percentiles():
+    # 150-151 ms timeouts on the study network: most trials find no leader within 5 s,
+    # so the median downtime is "> 5 s", not the median of the few that converged
+    w = failover_explorer(election_timeout=(0.150, 0.151), trials=10)
+    stuck = int((~w.trials["converged"]).sum())
+    assert stuck > 5
+    assert "median downtime > 5 s" in w.summary.value and "worst > 5 s" in w.summary.value

@@ -86,7 +86,7 @@ def director_run(seed: int, *, bugs=(), n: int = 5, duration: float = 3.0,
     (True, True)
     """
     rng = random.Random(f"raft-director:{seed}")
-    servers = [f"n{i}" for i in range(1, n + 1)]
+    servers = sim.server_ids(n)
     script, faults = [], []
     down_until = {s: -1.0 for s in servers}
     t = 0.05

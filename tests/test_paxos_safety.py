@@ -84,68 +84,44 @@ def test_flexible_paxos_store_is_safe_for_every_intersecting_q1_q2():
 
 
 # ---------------------------------------------------------------- broken variants, scripted
-def single_run(bugs, faults, **kw):
-    return paxos.simulate(3, variant="single", seed=0, duration=1.0, bugs=bugs, faults=faults,
-                          **kw)
-
-
-SINGLE_SCRIPTS = {
-    # n2 is cut off while n1 gets v1 chosen; after the heal n2 must adopt v1
-    "ignore_accepted_value": {"faults": [sim.Partition([["n2"], ["n1", "n3"]], at=0.0,
-                                                        until=0.3)]},
-    # v1 is chosen by {n1, n3}; n3 restarts and n1 stays down; n2 then asks {n2, n3}
-    "acceptor_forgets_promise": {"faults": [
-        sim.Partition([["n2"], ["n1", "n3"]], at=0.0, until=0.3),
-        sim.Crash("n1", at=0.1), sim.Crash("n3", at=0.1), sim.Restart("n3", at=0.15)]},
-    # both proposers pick ballot (1, '') at the same instant on equal links
-    "duplicate_ballots": {"faults": [], "network": sim.Network(latency=sim.Constant(0.01))},
-}
-
-
-@pytest.mark.parametrize("bug", sorted(SINGLE_SCRIPTS))
-def test_single_decree_broken_variant_is_caught_in_its_scripted_scenario(bug):
-    script = SINGLE_SCRIPTS[bug]
-    good = single_run((), **script)
+@pytest.mark.parametrize("bug", sorted(paxos.SCENARIOS))
+def test_single_decree_scenario_is_safe_without_its_bug_and_broken_with_it(bug):
+    scenario = paxos.SCENARIOS[bug]
+    good = scenario()
     assert paxos.check(good) and paxos.check(good).info["slots_decided"] == 1
-    v = paxos.check(single_run({bug}, **script))
+    assert good.params["scenario"] == bug and good.params["bugs"] == []
+    bad = scenario(bug=True)
+    assert bad.params["bugs"] == [bug]
+    v = paxos.check(bad)
     assert not v and not v.holds("agreement")
     # The learners' split is still reported; duplicate_ballots is also caught at its root
     # (one_value_per_ballot), which may be the first violation str(v) shows.
     details = " | ".join(v.violations.loc[v.violations.property == "agreement", "detail"])
     assert "slot 0 decided 'v1'" in details and "'v2'" in details
-    if bug == "duplicate_ballots":
-        assert not v.holds("one_value_per_ballot")
+    assert v.holds("one_value_per_ballot") == (bug != "duplicate_ballots")
 
 
-def leader_at(seed, t, **kw):
-    run = paxos.simulate(3, seed=seed, duration=t, **kw)
-    lead = run.events[run.events.kind == "leader"]
-    return str(lead.node.iloc[-1])
-
-
-def amnesia(seed):
-    """Both followers crash and restart (losing their logs), then the leader crashes."""
-    lead = leader_at(seed, 0.5)
-    a, b = [x for x in ("n1", "n2", "n3") if x != lead]
-    return [sim.Crash(a, at=0.5), sim.Crash(b, at=0.5), sim.Restart(a, at=0.52),
-            sim.Restart(b, at=0.52), sim.Crash(lead, at=0.53)]
-
-
-MULTI_SCRIPTS = {
-    "ignore_accepted_value": lambda seed: {"faults": amnesia(seed)},
-    "acceptor_forgets_promise": lambda seed: {"faults": amnesia(seed)},
-    # every node times out at once and, sharing ballot (1, ''), all lead at once
-    "duplicate_ballots": lambda seed: {"election_timeout": (0.2, 0.2)},
-}
-
-
-@pytest.mark.parametrize("bug", sorted(MULTI_SCRIPTS))
-def test_multi_paxos_broken_variant_is_caught_in_its_scripted_scenario(bug):
-    script = MULTI_SCRIPTS[bug](seed=1)
-    good = paxos.simulate(3, seed=1, duration=1.5, **script)
+@pytest.mark.parametrize("bug", sorted(paxos.SCENARIOS))
+def test_multi_paxos_scenario_is_safe_without_its_bug_and_broken_with_it(bug):
+    scenario = paxos.SCENARIOS[bug]
+    good = scenario(variant="multi")
     assert paxos.check(good) and (good.history.status == "ok").sum() > 50
-    v = paxos.check(paxos.simulate(3, seed=1, duration=1.5, bugs={bug}, **script))
-    assert not v.holds("agreement")
+    v = paxos.check(scenario(bug=True, variant="multi"))
+    assert not v and not v.holds("agreement")
+
+
+def test_multi_paxos_scenarios_crash_the_leader_they_name():
+    # the amnesia script crashes the followers of MULTI_LEADER, then MULTI_LEADER itself
+    run = paxos.simulate(3, seed=paxos.scenarios.MULTI_SEED, duration=0.5)
+    leaders = run.events.loc[run.events.kind == "leader", "node"].tolist()
+    assert leaders == [paxos.scenarios.MULTI_LEADER]
+
+
+def test_scenarios_refuse_bad_arguments():
+    with pytest.raises(TypeError, match=r"bug must be True or False; got 'yes'"):
+        paxos.SCENARIOS["duplicate_ballots"](bug="yes")
+    with pytest.raises(ValueError, match=r"variant must be one of 'single', 'multi'; got 'raft'"):
+        paxos.SCENARIOS["duplicate_ballots"](variant="raft")
 
 
 # ---------------------------------------------------------------- broken variants, searched

@@ -1,10 +1,13 @@
 """Whole-cluster behaviour of the Paxos family: determinism, round trips, failover,
 flexible quorums, bad input."""
 
+import json
+
 import numpy as np
 import pytest
 
 from dsalgo import paxos, quorum, sim
+from dsalgo.families import FAMILIES, check_contract
 
 LAN = sim.Network(latency=sim.Constant(0.01))
 
@@ -125,10 +128,48 @@ def test_check_works_on_a_saved_and_loaded_run(tmp_path):
 
 
 def test_params_record_how_the_run_was_made():
-    run = paxos.simulate(5, seed=1, duration=0.2, q2=2, bugs=["duplicate_ballots"])
+    run = paxos.simulate(5, seed=1, duration=0.2, q2=2, bugs=["duplicate_ballots"], keys=2)
     p = run.params
-    assert (p["variant"], p["n"], p["q2"], p["bugs"]) == ("multi", 5, 2, ["duplicate_ballots"])
-    assert "q1=4, q2=2" in p["quorums"]
+    assert (p["family"], p["variant"], p["n"], p["q2"], p["bugs"]) == (
+        "paxos", "multi", 5, 2, ["duplicate_ballots"])
+    assert "q1=4, q2=2" in p["quorums"] and p["q2_spec"]["size"] == 2
+    assert p["workload"]["keys"] == 2 and p["duration"] == 0.2
+    assert json.loads(json.dumps(p)) == p
+    # the knobs come back from the params
+    assert paxos.Config.from_params(p) == paxos.Config(q2=2, bugs={"duplicate_ballots"})
+    assert paxos.WorkloadConfig.from_params(p["workload"]) == paxos.WorkloadConfig(keys=2)
+
+
+def test_params_of_a_single_decree_run_with_a_quorum_system_are_json_safe():
+    run = paxos.simulate(6, variant="single", duration=0.2, q1=quorum.grid(2, 3))
+    p = run.params
+    assert p["variant"] == "single" and p["workload"] == {}
+    assert p["q1"] == repr(quorum.grid(2, 3)) and p["q2_spec"]["kind"] == "grid"
+    assert json.loads(json.dumps(p)) == p
+
+
+def test_the_family_meets_the_kernel_contract():
+    assert check_contract(paxos) == [] and check_contract(FAMILIES["paxos"]) == []
+    assert set(paxos.BUGS) == set(paxos.SCENARIOS)
+    assert all(isinstance(d, str) and d.endswith(".") for d in paxos.BUGS.values())
+    described = paxos.Config.describe()
+    assert all(f"{name} :" in described for name in paxos.Config.knobs())
+
+
+def test_client_mode_is_a_deprecated_name_of_mode():
+    kw = {"seed": 2, "duration": 0.5, "rate": 40.0}
+    with pytest.warns(DeprecationWarning, match=r"client_mode=\.\.\.\) is deprecated; use mode"):
+        old = paxos.simulate(3, client_mode="open", **kw)
+    new = paxos.simulate(3, mode="open", **kw)
+    assert tables_equal(old, new) and old.params == new.params
+    assert new.params["workload"]["mode"] == "open"
+
+
+def test_open_loop_clients_arrive_at_their_rate():
+    run = paxos.simulate(3, seed=3, duration=2.0, mode="open", rate=50.0, clients=2)
+    h = run.history
+    assert 150 <= len(h) <= 250              # 2 clients x 50/s x 2 s, Poisson
+    assert paxos.check(run) and (h.status == "ok").mean() > 0.9
 
 
 def test_resolve_quorums_defaults_and_one_sided_sizes():
@@ -237,7 +278,11 @@ BAD = [
     ({"window": 0}, ValueError, r"window must be an integer >= 1; got 0"),
     ({"keys": 0}, ValueError, r"keys must be an integer >= 1; got 0"),
     ({"mix": {"delete": 1}}, ValueError, r"mix key must be one of 'put', 'get', 'cas'; got 'delete'"),
-    ({"client_mode": "open"}, ValueError, r"rate must be given"),
+    ({"mode": "open"}, ValueError, r"rate must be given"),
+    ({"mode": "push"}, ValueError, r"mode must be one of 'closed', 'open'; got 'push'"),
+    ({"client_mode": "open", "mode": "open"}, TypeError, r"give mode or its deprecated name"),
+    ({"colour": "red"}, TypeError, r"unknown parameter 'colour'; accepted: variant, proposers"),
+    ({"think": -1}, ValueError, r"think must be >= 0; got -1"),
     ({"client_timeout": 0}, ValueError, r"timeout must be > 0; got 0"),
     ({"max_ops": -1}, ValueError, r"max_ops must be an integer >= 0; got -1"),
     ({"retry_interval": 0}, ValueError, r"retry_interval must be > 0; got 0.0"),

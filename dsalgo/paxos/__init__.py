@@ -7,9 +7,13 @@ Papers followed: Lamport, "Paxos Made Simple" (2001) for single-decree Paxos
 
 Layout: :mod:`~dsalgo.paxos.messages` (the paper's messages), :mod:`~dsalgo.paxos.acceptor`
 (the durable role both kernels share), the two kernels, :mod:`~dsalgo.paxos.client` (the
-key-value client), :mod:`~dsalgo.paxos.harness` (:func:`simulate`) and
-:mod:`~dsalgo.paxos.checker` (:func:`check`), :mod:`~dsalgo.paxos.measures` (latency,
-throughput and time to decide, from the tables).
+key-value client), :mod:`~dsalgo.paxos.quorums` (phase-1/phase-2 quorums),
+:mod:`~dsalgo.paxos.config` (:class:`Config`, :data:`BUGS`), :mod:`~dsalgo.paxos.harness`
+(:func:`simulate`), :mod:`~dsalgo.paxos.checker` (:func:`check`),
+:mod:`~dsalgo.paxos.scenarios` (:data:`SCENARIOS`: each bug, step by step) and
+:mod:`~dsalgo.paxos.measures` (latency, throughput and time to decide, from the tables).
+
+The family meets the contract of :mod:`dsalgo.families`.
 
 Examples
 --------
@@ -18,12 +22,16 @@ Examples
 ...                      faults=[sim.Nemesis(crash=1.0, max_crashed=2, end=1.5)])
 >>> bool(paxos.check(run))
 True
+>>> from dsalgo.families import check_contract
+>>> check_contract(paxos)
+[]
 """
 
 from .acceptor import Acceptor
 from .checker import check
 from .client import PaxosClient
-from .harness import BUGS, VARIANTS, phase2_spec, resolve_quorums, simulate
+from .config import BUGS, VARIANTS, Config, WorkloadConfig
+from .harness import simulate
 from .measures import decision_time, summary
 from .messages import (
                        Accept,
@@ -39,11 +47,13 @@ from .messages import (
                        Request,
 )
 from .multi import MultiPaxosNode, apply_command
+from .quorums import phase2_spec, resolve_quorums
+from .scenarios import SCENARIOS
 from .single import SingleDecreeNode
 
 __all__ = [
-    "BUGS", "VARIANTS", "Accept", "Accepted", "Acceptor", "Catchup", "Decided", "Heartbeat",
-    "MultiPaxosNode", "Nack", "PaxosClient", "Prepare", "Promise", "Redirect", "Reply",
-    "Request", "SingleDecreeNode", "apply_command", "check", "decision_time", "phase2_spec",
-    "resolve_quorums", "simulate", "summary",
+    "BUGS", "SCENARIOS", "VARIANTS", "Accept", "Accepted", "Acceptor", "Catchup", "Config",
+    "Decided", "Heartbeat", "MultiPaxosNode", "Nack", "PaxosClient", "Prepare", "Promise",
+    "Redirect", "Reply", "Request", "SingleDecreeNode", "WorkloadConfig", "apply_command",
+    "check", "decision_time", "phase2_spec", "resolve_quorums", "simulate", "summary",
 ]

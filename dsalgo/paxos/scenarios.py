@@ -1,0 +1,127 @@
+"""Scripted runs: one per deliberate bug, in each variant, that shows it step by step.
+
+Each scenario is a fixed seed and a fixed fault schedule under which the correct kernel
+stays safe and the broken one lets two values be chosen for one slot.  The same script
+runs both, so the difference in the tables is the bug's doing: compare
+``paxos.check(scenario())`` with ``paxos.check(scenario(bug=True))``.  Every scenario
+takes ``variant="single"`` (three servers, ``n1`` and ``n2`` proposing ``'v1'`` and
+``'v2'``) or ``variant="multi"`` (the Multi-Paxos store on three servers with three
+clients); times are simulated seconds.
+"""
+
+from __future__ import annotations
+
+from dsalgo import sim
+from dsalgo._validate import check_bool, check_choice
+
+from .config import VARIANTS
+from .harness import simulate
+
+__all__ = ["SCENARIOS", "acceptor_forgets_promise", "duplicate_ballots",
+           "ignore_accepted_value"]
+
+#: Multi-Paxos scenarios run with this seed; its first leader is ``n2``, elected at
+#: about 0.17 s.
+MULTI_SEED = 1
+MULTI_LEADER = "n2"
+
+
+def _run(name, bug, variant, seed, duration, **kw):
+    check_bool("bug", bug)
+    variant = check_choice("variant", variant, VARIANTS)
+    run = simulate(3, variant=variant, seed=seed, duration=duration,
+                   bugs={name} if bug else (), **kw)
+    run.params["scenario"] = name
+    return run
+
+
+def _amnesia():
+    """Both followers crash and restart (losing their logs), then the leader crashes."""
+    a, b = [x for x in ("n1", "n2", "n3") if x != MULTI_LEADER]
+    return [sim.Crash(a, at=0.5), sim.Crash(b, at=0.5), sim.Restart(a, at=0.52),
+            sim.Restart(b, at=0.52), sim.Crash(MULTI_LEADER, at=0.53)]
+
+
+def ignore_accepted_value(bug: bool = False, *, variant: str = "single") -> sim.Run:
+    """P2c: a proposer must adopt the value of the highest ballot its quorum accepted.
+
+    Single-decree: ``n2`` is cut off from ``n1`` and ``n3`` until 0.3 s, so ``n1`` gets
+    ``'v1'`` chosen by ``{n1, n3}``.  After the heal ``n2`` runs a higher ballot; a promise
+    from ``n1`` or ``n3`` reports ``'v1'``, which a correct ``n2`` proposes again.  With the
+    bug it proposes its own ``'v2'``, and a second value is chosen for slot 0.
+
+    Multi-Paxos: the leader ``n2`` has commands chosen; at 0.5 s both followers crash and
+    restart with empty logs (their acceptor state is durable), and at 0.53 s ``n2``
+    crashes.  The new leader's phase-1 quorum reports every accepted command; a correct
+    leader re-proposes them, a buggy one fills those slots with no-ops.
+
+    Examples
+    --------
+    >>> from dsalgo import paxos
+    >>> bool(paxos.check(ignore_accepted_value())), bool(paxos.check(ignore_accepted_value(bug=True)))
+    (True, False)
+    >>> bad = paxos.check(ignore_accepted_value(bug=True, variant="multi"))
+    >>> bool(bad), bad.holds("agreement")
+    (False, False)
+    """
+    if variant == "multi":
+        return _run("ignore_accepted_value", bug, variant, MULTI_SEED, 1.5, faults=_amnesia())
+    return _run("ignore_accepted_value", bug, variant, 0, 1.0,
+                faults=[sim.Partition([["n2"], ["n1", "n3"]], at=0.0, until=0.3)])
+
+
+def acceptor_forgets_promise(bug: bool = False, *, variant: str = "single") -> sim.Run:
+    """An acceptor's promise and accepted proposals must survive a restart.
+
+    Single-decree: ``n2`` is cut off until 0.3 s while ``n1`` gets ``'v1'`` chosen by
+    ``{n1, n3}``; at 0.1 s ``n1`` and ``n3`` crash, and ``n3`` restarts at 0.15 s (``n1``
+    stays down).  After the heal ``n2`` asks ``{n2, n3}``: a correct ``n3`` reports
+    ``'v1'`` from its disk; a forgetful one reports nothing, so ``n2`` gets ``'v2'`` chosen.
+
+    Multi-Paxos: as in :func:`ignore_accepted_value`, the followers restart and the leader
+    ``n2`` crashes; forgetful acceptors come back with nothing accepted, so the new leader
+    proposes new commands in slots that were already chosen.
+
+    Examples
+    --------
+    >>> from dsalgo import paxos
+    >>> bool(paxos.check(acceptor_forgets_promise())), bool(paxos.check(acceptor_forgets_promise(bug=True)))
+    (True, False)
+    """
+    if variant == "multi":
+        return _run("acceptor_forgets_promise", bug, variant, MULTI_SEED, 1.5,
+                    faults=_amnesia())
+    return _run("acceptor_forgets_promise", bug, variant, 0, 1.0, faults=[
+        sim.Partition([["n2"], ["n1", "n3"]], at=0.0, until=0.3),
+        sim.Crash("n1", at=0.1), sim.Crash("n3", at=0.1), sim.Restart("n3", at=0.15)])
+
+
+def duplicate_ballots(bug: bool = False, *, variant: str = "single") -> sim.Run:
+    """Two proposers must never share a ballot.
+
+    Single-decree: on equal 10 ms links ``n1`` and ``n2`` both start at once.  Correctly
+    their first ballots are ``(1, 'n1')`` and ``(1, 'n2')``, ordered, so one preempts the
+    other.  With the bug both are ``(1, '')``: every acceptor promises and accepts both,
+    ``'v1'`` and ``'v2'`` are both chosen, and ``one_value_per_ballot`` sees the root cause.
+
+    Multi-Paxos: every election timeout is exactly 0.2 s, so all three servers campaign at
+    once; with the bug all use ballot ``(1, '')``, all become leader and fill the same
+    slots with different commands.
+
+    Examples
+    --------
+    >>> from dsalgo import paxos
+    >>> v = paxos.check(duplicate_ballots(bug=True))
+    >>> bool(paxos.check(duplicate_ballots())), v.holds("agreement"), v.holds("one_value_per_ballot")
+    (True, False, False)
+    """
+    if variant == "multi":
+        return _run("duplicate_ballots", bug, variant, MULTI_SEED, 1.5,
+                    election_timeout=(0.2, 0.2))
+    return _run("duplicate_ballots", bug, variant, 0, 1.0,
+                network=sim.Network(latency=sim.Constant(0.01)))
+
+
+SCENARIOS = {f.__name__: f for f in (acceptor_forgets_promise, ignore_accepted_value,
+                                     duplicate_ballots)}
+"""Every scenario by the name of the bug it shows."""

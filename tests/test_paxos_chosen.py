@@ -129,6 +129,21 @@ def test_the_same_table_passes_on_decided_events_alone_which_is_what_the_old_che
     assert "accepted events" in v.info["chosen"] and "decided events only" in v.info["chosen"]
 
 
+@pytest.mark.parametrize("key", ["family", "algorithm"])
+def test_check_reads_the_params_of_new_runs_and_of_runs_saved_before_the_family_key(key):
+    # runs saved by earlier releases name the family under "algorithm"
+    v = paxos.check(single_run(TWO_CHOSEN, params={key: "paxos", "variant": "single",
+                                                   "q2_spec": SPEC3}))
+    assert not v.holds("agreement") and v.info["slots_chosen"] == 1
+
+
+@pytest.mark.parametrize("key", ["family", "algorithm"])
+def test_check_refuses_a_run_of_another_family(key):
+    with pytest.raises(ValueError, match=r"run must be a run of the paxos family; got one "
+                                         r"of 'raft'"):
+        paxos.check(single_run(TWO_CHOSEN, params={key: "raft"}))
+
+
 def test_a_chosen_value_that_differs_from_the_decided_one_is_a_violation():
     rows = TWO_CHOSEN[:4] + [(0.07, "n3", "decided", {"slot": 0, "value": "v2"})]
     v = paxos.check(single_run(rows))

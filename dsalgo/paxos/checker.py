@@ -61,7 +61,9 @@ def check(run) -> Verdict:
     Parameters
     ----------
     run : dsalgo.sim.Run
-        A run of :func:`dsalgo.paxos.simulate` (or any run with the same events).
+        A run of :func:`dsalgo.paxos.simulate` (or any run with the same events; a run
+        whose ``params`` name another family is refused).  Of ``run.params`` it reads
+        ``variant`` and ``q2_spec``.
 
     Returns
     -------
@@ -89,7 +91,7 @@ def check(run) -> Verdict:
     if not all(hasattr(run, t) for t in ("events", "history")):
         raise TypeError(f"run must be a dsalgo.sim.Run (with events and history tables); "
                         f"got {run!r} of type {type(run).__name__}")
-    params = getattr(run, "params", {}) or {}
+    params = _params(run)
     variant = params.get("variant") or ("multi" if len(run.history) else "single")
     ev = run.events
     dec = _rows(ev, "decided", ["time", "node", "slot", "value"], variant)
@@ -125,6 +127,21 @@ def check(run) -> Verdict:
         rows += found
         info["operations_checked"] = checked
     return Verdict(props, rows, info=info)
+
+
+def _params(run) -> dict:
+    """``run.params``, refusing a run of another family.
+
+    Runs record their family under ``"family"``; runs saved by earlier releases under
+    ``"algorithm"``.  What the checker reads besides -- ``variant`` and ``q2_spec`` --
+    kept its name.
+    """
+    params = getattr(run, "params", None) or {}
+    family = params.get("family", params.get("algorithm"))
+    if family is not None and family != "paxos":
+        raise ValueError(f"run must be a run of the paxos family; got one of {family!r} "
+                         f"(check it with dsalgo.families.family({family!r}).check)")
+    return params
 
 
 def _rows(ev, kind, columns, variant):

@@ -78,11 +78,14 @@ def flexible_trial(seed: int):
 SOAKS = {
     "paxos-single": Soak(trial=single_trial, runs=1000,
                          sometimes=("decided", "preempted", "crashes"),
-                         description="single-decree Paxos, dueling proposers, nemesis"),
+                         description="single-decree Paxos, dueling proposers, nemesis",
+                         family="paxos"),
     "paxos-multi": Soak(trial=multi_trial, runs=1000,
                         sometimes=("decided", "preempted", "leaders_replaced", "ops_ok"),
-                        description="Multi-Paxos key-value store, majorities, nemesis"),
+                        description="Multi-Paxos key-value store, majorities, nemesis",
+                        family="paxos"),
     "paxos-flexible": Soak(trial=flexible_trial, runs=1000,
                            sometimes=("decided", "preempted", "leaders_replaced", "ops_ok"),
-                           description="Multi-Paxos with flexible and grid quorums, nemesis"),
+                           description="Multi-Paxos with flexible and grid quorums, nemesis",
+                           family="paxos"),
 }

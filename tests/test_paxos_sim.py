@@ -1,6 +1,7 @@
 """Whole-cluster behaviour of the Paxos family: determinism, round trips, failover,
 flexible quorums, bad input."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -154,6 +155,18 @@ def test_the_family_meets_the_kernel_contract():
     assert all(isinstance(d, str) and d.endswith(".") for d in paxos.BUGS.values())
     described = paxos.Config.describe()
     assert all(f"{name} :" in described for name in paxos.Config.knobs())
+
+
+def test_config_is_frozen_validated_once_and_rebuilt_from_its_params():
+    c = paxos.Config(election_timeout=[0.2, 0.4], bugs=["duplicate_ballots"])
+    assert c.election_timeout == (0.2, 0.4) and c.bugs == frozenset({"duplicate_ballots"})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.window = 2
+    assert paxos.Config.from_params(json.loads(json.dumps(c.to_params()))) == c
+    # the heartbeat rule is Multi-Paxos's: single-decree has no heartbeat
+    assert paxos.Config(variant="single", heartbeat_interval=0.5).variant == "single"
+    with pytest.raises(ValueError, match=r"heartbeat_interval must be shorter"):
+        c.replace(heartbeat_interval=0.3)
 
 
 def test_client_mode_is_a_deprecated_name_of_mode():

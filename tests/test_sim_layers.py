@@ -1,0 +1,280 @@
+"""The simulator core's shape: layers without an import cycle, no kernel knowledge, two send
+paths that agree, fault targets by role, and determinism under any PYTHONHASHSEED."""
+
+import ast
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dsalgo import sim
+from dsalgo.families import FAMILIES
+
+SIM = Path(sim.__file__).resolve().parent
+ROOT = SIM.parents[1]
+TABLES = ("messages", "events", "history", "faults")
+
+
+# ---------------------------------------------------------------- imports
+def _imports(path: Path) -> set[str]:
+    """Absolute dotted names of every module ``path`` imports (also inside functions)."""
+    package = "dsalgo.sim"
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{base}.{node.module}" if node.module else base
+            else:
+                base = node.module or ""
+            out.add(base)
+            if base == package:  # from . import x: x may be a module of the package
+                out.update(f"{base}.{a.name}" for a in node.names)
+    return out
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {p.stem for p in SIM.glob("*.py") if p.stem != "__init__"}
+    return {m: {i.removeprefix("dsalgo.sim.") for i in _imports(SIM / f"{m}.py")
+                if i.startswith("dsalgo.sim.") and i.removeprefix("dsalgo.sim.") in modules}
+            for m in modules}
+
+
+def test_the_import_graph_is_read_from_the_source():
+    graph = _graph()
+    assert {"engine", "node", "wire", "context", "_core"} <= set(graph)
+    assert {"wire", "context", "node"} <= graph["engine"]
+
+
+def test_the_simulator_core_has_no_import_cycle():
+    graph = _graph()
+    done, on_path = set(), []
+
+    def visit(m):
+        if m in on_path:
+            cycle = on_path[on_path.index(m):] + [m]
+            pytest.fail(f"import cycle in dsalgo.sim: {' -> '.join(cycle)}")
+        if m in done:
+            return
+        on_path.append(m)
+        for dep in sorted(graph[m]):
+            visit(dep)
+        on_path.pop()
+        done.add(m)
+
+    for m in sorted(graph):
+        visit(m)
+
+
+def test_the_simulator_imports_no_kernel():
+    kernels = {FAMILIES.module_name(f).split(".")[1] for f in FAMILIES}
+    assert kernels == {"raft", "paxos", "locks", "txn", "balance"}
+    for path in sorted(SIM.glob("*.py")):
+        for name in _imports(path):
+            parts = name.split(".")
+            assert not (parts[0] == "dsalgo" and len(parts) > 1 and parts[1] in kernels), (
+                f"{path.name} imports {name}: the simulator must know no kernel")
+
+
+# ---------------------------------------------------------------- fast and slow paths
+@dataclasses.dataclass(frozen=True)
+class Ping:
+    hops: int
+
+
+class Gossip(sim.Node):
+    """Each tick: a Ping to a random peer and a read that completes on the Pong."""
+
+    PEERS = ("n1", "n2", "n3", "n4")
+
+    def on_start(self, ctx):
+        self.pending = {}
+        ctx.set_timer("tick", ctx.rng.uniform(0.001, 0.02))
+
+    def on_timer(self, ctx, name):
+        dst = ctx.rng.choice([p for p in self.PEERS if p != ctx.id])
+        op = ctx.invoke("read", key=dst)
+        self.pending[op] = dst
+        ctx.send(dst, Ping(op))
+        ctx.set_timer("tick", ctx.rng.uniform(0.005, 0.03))
+
+    def on_message(self, ctx, src, msg):
+        if isinstance(msg, Ping):
+            ctx.send(src, {"type": "Pong", "op": msg.hops, "by": ctx.id})
+            ctx.emit("pinged", src=src)
+        elif msg["op"] in self.pending:
+            del self.pending[msg["op"]]
+            ctx.complete(msg["op"], "ok", msg["by"])
+
+
+def _run(seed, network, faults, *, fast=True, record=True, until=2.0):
+    s = sim.Simulation(seed=seed, network=network, record_messages=record, _fast_path=fast)
+    for n in Gossip.PEERS:
+        s.add_node(n, Gossip)
+    s.add_faults(faults)
+    return s.run(until=until)
+
+
+LATENCIES = {
+    "exponential": sim.Exponential(mean=0.005),
+    "constant": sim.Constant(0.004),
+    "uniform": sim.Uniform(0.001, 0.01),
+    "lognormal": sim.LogNormal(median=0.003, sigma=0.5),
+    "empirical": sim.Empirical([0.001, 0.002, 0.002, 0.004, 0.02]),
+}
+
+FAULTS = {
+    "none": [],
+    "crash": [sim.Crash("n2", at=0.4), sim.Restart("n2", at=0.9)],
+    "pause": [sim.Pause("n3", at=0.3, duration=0.4)],
+    "partition": [sim.Partition([["n1", "n2"], ["n3", "n4"]], at=0.5, until=1.2)],
+    "nemesis": [sim.Nemesis(crash=1.0, partition=1.0, pause=1.0, mean_duration=0.2, end=1.8)],
+}
+
+
+def _assert_same_tables(a, b):
+    for table in TABLES:
+        pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table), obj=table)
+
+
+@pytest.mark.parametrize("latency", list(LATENCIES))
+@pytest.mark.parametrize("faults", list(FAULTS))
+def test_the_fast_and_the_slow_send_path_give_identical_tables(latency, faults):
+    network = sim.Network(latency=LATENCIES[latency])  # no loss, no duplicates: fast applies
+    fast = _run(3, network, FAULTS[faults])
+    slow = _run(3, network, FAULTS[faults], fast=False)
+    assert len(fast.messages) > 200 and (fast.history["status"] == "ok").sum() > 50
+    _assert_same_tables(fast, slow)
+
+
+def test_the_fast_path_is_taken_by_default_and_never_with_fast_path_off():
+    def links(fast):
+        s = sim.Simulation(seed=1, _fast_path=fast)
+        for n in Gossip.PEERS:
+            s.add_node(n, Gossip)
+        s.run(until=0.5)
+        return [link.plain for link in s._wire.links.values()]
+
+    assert links(True) and all(links(True))
+    assert links(False) and not any(links(False))
+
+
+@pytest.mark.parametrize("network", [
+    sim.Network(latency=sim.Uniform(0.001, 0.01), drop_rate=0.1),
+    sim.Network(duplicate_rate=0.1),
+    sim.Network(latency=sim.Exponential(mean=0.01), fifo=True),
+], ids=["loss", "duplicates", "fifo"])
+def test_links_with_loss_duplicates_or_fifo_agree_too(network):
+    _assert_same_tables(_run(5, network, FAULTS["partition"]),
+                        _run(5, network, FAULTS["partition"], fast=False))
+
+
+def test_a_link_changed_mid_run_agrees_on_both_paths():
+    def run(fast):
+        s = sim.Simulation(seed=2, _fast_path=fast)
+        for n in Gossip.PEERS:
+            s.add_node(n, Gossip)
+        s.run(until=0.5)
+        s.set_link("n1", "n2", latency=sim.Constant(0.05))
+        return s.run(until=1.0)
+
+    _assert_same_tables(run(True), run(False))
+
+
+def test_the_fast_path_is_off_without_recording_and_histories_still_agree():
+    network = sim.Network()
+    fast = _run(4, network, FAULTS["crash"], record=False)
+    slow = _run(4, network, FAULTS["crash"], record=False, fast=False)
+    assert fast.messages.empty
+    for table in ("events", "history", "faults"):
+        pd.testing.assert_frame_equal(getattr(fast, table), getattr(slow, table), obj=table)
+
+
+# ---------------------------------------------------------------- nemesis targets by role
+def test_nemesis_targets_nodes_by_role_not_by_name():
+    s = sim.Simulation(seed=0)
+    s.add_node("c1", sim.Node, role="server")     # named like a client, but a server
+    s.add_node("x", sim.Node, role="client")      # named like nothing, but a client
+    s.add_node("store", sim.Node, role="storage")
+    s.add_faults(sim.Nemesis(crash=5.0, pause=5.0, mean_duration=0.1))
+    run = s.run(until=20.0)
+    hit = set(run.faults["target"])
+    assert {"c1", "store"} <= hit
+    assert "x" not in hit
+    assert "x" not in set(run.events.loc[run.events["kind"].isin(["crash", "pause"]), "node"])
+
+
+def test_nemesis_schedule_reads_roles():
+    nem = sim.Nemesis(crash=5.0, mean_duration=0.1)
+    drawn = nem.schedule(1, {"c1": "server", "x": "client", "n9": "server"}, 10.0)
+    targets = {f.node for f in drawn if hasattr(f, "node")}
+    assert targets == {"c1", "n9"}
+
+
+# ---------------------------------------------------------------- PYTHONHASHSEED
+PROBE = textwrap.dedent("""
+    import json, sys
+    from dsalgo import sim
+
+    class Chatty(sim.Node):
+        def on_start(self, ctx):
+            ctx.set_timer("t", 0.01)
+        def on_timer(self, ctx, name):
+            for peer in ("n1", "n2", "n3", "n4"):
+                if peer != ctx.id:
+                    ctx.send(peer, "hello")
+            ctx.set_timer("t", 0.05)
+        def on_message(self, ctx, src, msg):
+            ctx.emit("heard", src=src)
+
+    form = sys.argv[1]
+    if form == "sets":
+        groups = [{"n1", "n2"}, {"n3", "n4"}]
+    elif form == "frozensets":
+        groups = frozenset({frozenset({"n3", "n4"}), frozenset({"n2", "n1"})})
+    else:
+        groups = {("n4", "n3"), ("n2", "n1")}
+    s = sim.Simulation(seed=11)
+    for n in ("n1", "n2", "n3", "n4"):
+        s.add_node(n, Chatty)
+    s.add_faults([sim.Partition(groups, at=0.2, until=0.6),
+                  sim.Nemesis(partition=2.0, mean_duration=0.1, start=0.7, end=1.5)])
+    run = s.run(until=2.0)
+    print(json.dumps({t: getattr(run, t).astype(str).to_csv(index=False)
+                      for t in ("faults", "events", "messages")}))
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form", ["sets", "frozensets", "set-of-tuples"])
+def test_set_valued_partition_groups_are_the_same_under_any_hash_seed(form, tmp_path):
+    script = tmp_path / "probe.py"
+    script.write_text(PROBE)
+    outs = {}
+    for hash_seed in ("0", "1", "2", "123"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        proc = subprocess.run([sys.executable, str(script), form], env=env, cwd=ROOT,
+                              capture_output=True, text=True, check=True)
+        outs[hash_seed] = json.loads(proc.stdout)
+    first = outs["0"]
+    assert "n1,n2 | n3,n4" in first["faults"] and "partition" in first["events"]
+    for hash_seed, out in outs.items():
+        for table in first:
+            assert out[table] == first[table], f"{table} differs under PYTHONHASHSEED={hash_seed}"
+
+
+def test_partition_groups_given_as_sets_are_described_in_a_fixed_order():
+    as_lists = sim.Partition([["n1", "n2"], ["n3", "n4"]], at=1.0)
+    as_sets = sim.Partition([{"n2", "n1"}, {"n4", "n3"}], at=1.0)
+    as_frozen = sim.Partition(frozenset({frozenset({"n4", "n3"}), frozenset({"n1", "n2"})}),
+                              at=1.0)
+    assert as_lists.groups == as_sets.groups == as_frozen.groups == (("n1", "n2"), ("n3", "n4"))
+    assert as_frozen.describe() == "n1,n2 | n3,n4"

@@ -144,8 +144,8 @@ def test_catches_a_client_that_ignores_its_validity(monkeypatch):
 # ------------------------------------------------------------ herd effect
 def test_recipe_wakes_one_waiter_per_release_naive_wakes_them_all():
     kw = {"clients": 5, "seed": 3, "duration": 1.5}
-    recipe = locks.herd(zookeeper.simulate(recipe="recipe", **kw))
-    naive = locks.herd(zookeeper.simulate(recipe="naive", **kw))
+    recipe = locks.herd(zookeeper.simulate(**kw))
+    naive = locks.herd(zookeeper.simulate(bugs={"herd"}, **kw))
     assert (recipe["waiters"] == 4).all() and (naive["waiters"] == 4).all()
     assert len(recipe) > 5 and len(naive) > 5
     assert (recipe["notifications"] == 1).all()
@@ -155,7 +155,7 @@ def test_recipe_wakes_one_waiter_per_release_naive_wakes_them_all():
 
 
 def test_herd_and_intervals_work_on_a_loaded_run(tmp_path):
-    run = zookeeper.simulate(clients=3, recipe="naive", seed=2, duration=0.6)
+    run = zookeeper.simulate(clients=3, bugs={"herd"}, seed=2, duration=0.6)
     loaded = sim.load_run(run.save(tmp_path / "zk"))
     assert locks.herd(loaded).equals(locks.herd(run))
     assert locks.holding_intervals(loaded).equals(locks.holding_intervals(run))

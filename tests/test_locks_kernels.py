@@ -390,8 +390,8 @@ def test_restarted_leader_replays_its_log():
 
 
 # ---------------------------------------------------------------- recipe client
-def recipe_client(recipe="recipe"):
-    c, ctx = LockRecipeClient(session_timeout=0.9, recipe=recipe), sim.RecordingContext("c2")
+def recipe_client(*bugs):
+    c, ctx = LockRecipeClient(session_timeout=0.9, bugs=bugs), sim.RecordingContext("c2")
     c.on_start(ctx)
     c.on_message(ctx, "n1", Connected(7))
     c.lock(ctx)
@@ -406,7 +406,13 @@ def test_lowest_znode_holds_the_lock_with_its_sequence_as_token():
     assert ctx.take() == [
         CancelTimer("request"),
         Emit("acquire", {"lock": "lock", "token": 5, "znode": "/lock/lock-0000000005"}),
-        sim.Invoke(0, "incr", "lock", None), Send("storage", Read(1, "lock", None))]
+        sim.Invoke(0, "incr", "lock", None), Send("storage", Read(1, "lock", 5))]
+
+
+def test_no_fencing_bug_leaves_the_token_out_of_storage_requests():
+    c, ctx = recipe_client("no_fencing")
+    c.on_message(ctx, "n1", ChildrenReply(2, ("lock-0000000005",)))
+    assert ctx.take()[-1] == Send("storage", Read(1, "lock", None))
 
 
 def test_recipe_lists_without_watch_then_watches_only_the_next_lower_node():
@@ -442,7 +448,7 @@ def test_a_notification_overtaking_its_reply_is_not_lost():
 
 
 def test_naive_variant_watches_the_parent():
-    c, ctx = recipe_client("naive")
+    c, ctx = recipe_client("herd")
     c.on_message(ctx, "n1", ChildrenReply(2, ("lock-0000000003", "lock-0000000005")))
     assert ctx.take() == [CancelTimer("request"), Emit("wait", {"lock": "lock", "on": "/lock"})]
     c.on_message(ctx, "n1", WatchedEvent("children", "/lock"))

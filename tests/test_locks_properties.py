@@ -36,10 +36,10 @@ def test_zookeeper_mutual_exclusion_without_faults():
 
     @settings(**SETTINGS)
     @given(seed=st.integers(0, 2**31), n=st.sampled_from([1, 3, 5]),
-           clients=st.integers(2, 5), recipe=st.sampled_from(["recipe", "naive"]),
+           clients=st.integers(2, 5), bugs=st.sampled_from([(), ("herd",)]),
            drop_rate=st.sampled_from([0.0, 0.02]))
-    def prop(seed, n, clients, recipe, drop_rate):
-        run = locks.zookeeper.simulate(n=n, clients=clients, recipe=recipe, seed=seed,
+    def prop(seed, n, clients, bugs, drop_rate):
+        run = locks.zookeeper.simulate(n=n, clients=clients, bugs=bugs, seed=seed,
                                        duration=1.5, network=sim.Network(drop_rate=drop_rate))
         v = locks.check(run)
         assert v, str(v)
@@ -180,7 +180,7 @@ def test_scenarios_show_what_breaks_and_what_fencing_prevents():
     v = locks.check(sc.redlock_write_delay())
     assert v.holds("mutual_exclusion") and not v.holds("storage_safety")
     for scenario in (sc.zookeeper_session_expiry, sc.zookeeper_write_delay):
-        fenced, open_ = locks.check(scenario()), locks.check(scenario(fencing=False))
+        fenced, open_ = locks.check(scenario()), locks.check(scenario(bugs={"no_fencing"}))
         assert fenced.holds("storage_safety") and fenced.info["writes_rejected"] == 1
         assert not open_.holds("storage_safety")
     assert not locks.check(sc.zookeeper_session_expiry()).holds("mutual_exclusion")

@@ -229,7 +229,8 @@ def herd(run) -> pd.DataFrame:
     For each deletion of a lock znode (a release, or a session expiry) this counts the
     ``WatchedEvent`` messages the service sent at that instant (from ``run.messages``),
     and every message except session pings and the service's replication (``Ping``,
-    ``Pong``, ``Proposal``, ``Ack``) sent from then until the next acquisition.
+    ``Pong``, ``Proposal``, ``Ack``) sent from then until the next acquisition.  It needs
+    the messages: a run simulated with ``record_messages=False`` is refused.
 
     Returns
     -------
@@ -240,10 +241,10 @@ def herd(run) -> pd.DataFrame:
     Examples
     --------
     >>> from dsalgo import locks
-    >>> def wakeups(recipe):
-    ...     run = locks.zookeeper.simulate(clients=4, recipe=recipe, seed=1, duration=1.0)
+    >>> def wakeups(bugs):
+    ...     run = locks.zookeeper.simulate(clients=4, bugs=bugs, seed=1, duration=1.0)
     ...     return locks.herd(run)["notifications"].mean()
-    >>> float(wakeups("recipe")), float(wakeups("naive")) > 2
+    >>> float(wakeups(())), float(wakeups({"herd"})) > 2
     (1.0, True)
     """
     ev = _tables(run)
@@ -254,6 +255,9 @@ def herd(run) -> pd.DataFrame:
     dels = ev[kinds == "znode_deleted"].sort_values("seq")
     acq = np.sort(ev.loc[kinds == "acquire", "time"].to_numpy(dtype=float))
     msgs = run.messages
+    if len(dels) and not len(msgs):
+        raise ValueError("herd needs run.messages, which this run did not record; simulate "
+                         "with record_messages=True")
     mtype = msgs["type"].astype(str)
     watched = msgs[mtype == "WatchedEvent"]
     busy = msgs[~mtype.isin(["Ping", "Pong", "Proposal", "Ack"])]

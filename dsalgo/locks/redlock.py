@@ -33,21 +33,30 @@ long.  With ``extend=True`` a holder extends its lock halfway through each valid
 period, as the docs suggest for long critical sections: a script resets the expiry of
 the key if it still holds the client's value, and the extension counts only if it reached
 a majority within the (new) validity.
+
+:data:`BUGS` plants the mistakes the docs warn against, each in the client:
+``no_drift_allowance`` and ``no_elapsed_time`` drop a term of the validity,
+``unconditional_release`` releases with a plain ``DEL``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import NamedTuple
 
 from .. import sim
-from .._validate import check_bool, check_choice, check_int, check_number, check_range
-from ..sim import majority
-from .storage import STORAGE, StorageServer
+from ..sim import checks, knob, majority
+from .checker import check
+from .harness import LockWorkload, LoopConfig, lock_cluster
+from .scenarios import redlock_clock_jump, redlock_pause, redlock_write_delay
 from .worker import LockClient
 
 __all__ = [
+    "BUGS",
     "DRIFT_CONSTANT",
+    "SCENARIOS",
+    "Config",
     "Del",
     "Extend",
     "ExtendReply",
@@ -55,9 +64,23 @@ __all__ = [
     "RedisServer",
     "Set",
     "SetReply",
+    "check",
     "majority",
     "simulate",
 ]
+
+BUGS = {
+    "no_drift_allowance": "The validity leaves out the clock-drift allowance (drift_factor·ttl "
+                          "+ 2 ms), so a client whose clock runs slow goes on believing it "
+                          "holds the lock after the servers' keys expired.",
+    "no_elapsed_time": "The validity is not reduced by the time the acquisition took, so "
+                       "after a slow acquisition the client believes it holds the lock "
+                       "after the keys granted early expired.",
+    "unconditional_release": "Release is a plain DEL instead of compare-and-delete, so a "
+                             "client frees a lock another client holds (step 4's unlock "
+                             "after a failed attempt does it at once).",
+}
+"""RedLock's planted bugs: name → the rule it breaks (``simulate(bugs=…)``)."""
 
 DRIFT_CONSTANT = 0.002
 """The docs' fixed 2 ms added to the clock-drift allowance, in seconds."""
@@ -90,9 +113,10 @@ class ExtendReply(NamedTuple):
 
 
 class Del(NamedTuple):
-    """The release script: ``if GET key == value then DEL key``."""
+    """The release script: ``if GET key == value then DEL key``; with ``value=None`` a
+    plain ``DEL key`` (the ``unconditional_release`` bug)."""
     key: str
-    value: str
+    value: str | None
 
 
 class RedisServer(sim.Node):
@@ -149,7 +173,8 @@ class RedisServer(sim.Node):
             ctx.send(src, ExtendReply(msg.key, msg.value, ok))
         elif isinstance(msg, Del):
             entry = self.data.get(msg.key)
-            if entry is not None and entry[0] == msg.value:  # never free another's lock
+            if entry is not None and (msg.value is None or entry[0] == msg.value):
+                # compare-and-delete never frees another's lock; a plain DEL does
                 del self.data[msg.key]
 
 
@@ -170,6 +195,8 @@ class RedLockClient(LockClient):
         A failed attempt is retried after a delay drawn uniformly from [0, retry_delay].
     extend : bool
         Extend the lock halfway through each validity period while holding it.
+    bugs : collection of str
+        Names from :data:`BUGS` to plant.
     **loop
         Passed to :class:`~dsalgo.locks.worker.LockClient` (``key``, ``critical_section``,
         ``think``, ``storage_timeout``, ``start``).
@@ -187,8 +214,9 @@ class RedLockClient(LockClient):
     """
 
     def __init__(self, servers, *, ttl=1.0, drift_factor=0.01, server_timeout=0.05,
-                 retry_delay=0.1, extend=False, **loop):
+                 retry_delay=0.1, extend=False, bugs=frozenset(), **loop):
         super().__init__(**loop)
+        self.bugs = frozenset(bugs)
         self.extend = extend
         self.extending = False
         self.t_extend = 0.0
@@ -216,7 +244,8 @@ class RedLockClient(LockClient):
         ctx.set_timer("acquire_timeout", self.server_timeout)
 
     def unlock(self, ctx):
-        ctx.broadcast(self.servers, Del(self.key, self.value))
+        value = None if "unconditional_release" in self.bugs else self.value
+        ctx.broadcast(self.servers, Del(self.key, value))
 
     def _decide(self, ctx):
         self.acquiring = False
@@ -241,7 +270,12 @@ class RedLockClient(LockClient):
 
     def _validity(self, elapsed: float) -> float:
         """``ttl − elapsed − drift``, with the docs' ``drift = drift_factor·ttl + 2 ms``."""
-        return self.ttl - elapsed - (self.drift_factor * self.ttl + DRIFT_CONSTANT)
+        if "no_elapsed_time" in self.bugs:
+            elapsed = 0.0
+        drift = self.drift_factor * self.ttl + DRIFT_CONSTANT
+        if "no_drift_allowance" in self.bugs:
+            drift = 0.0
+        return self.ttl - elapsed - drift
 
     def _decide_extension(self, ctx):
         self.extending = False
@@ -313,56 +347,62 @@ class RedLockClient(LockClient):
         super().leave(ctx)
 
 
-def _build(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, server_timeout=0.05,
-           retry_delay=0.1, critical_section=0.05, think=0.0, persistence="none",
-           restart_delay=0.0, seed=0, network=None, faults=(), key="lock", starts=None,
-           storage_timeout=None, extend=False) -> sim.Simulation:
-    n = check_int("n", n, low=1)
-    clients = check_int("clients", clients, low=1)
-    ttl = check_number("ttl", ttl, low=0.0, low_open=True)
-    drift_factor = check_number("drift_factor", drift_factor, low=0.0)
-    server_timeout = check_number("server_timeout", server_timeout, low=0.0, low_open=True)
-    if server_timeout >= ttl:
-        raise ValueError(f"server_timeout must be much smaller than ttl={ttl!r}; "
-                         f"got {server_timeout!r}")
-    retry_delay = check_number("retry_delay", retry_delay, low=0.0)
-    critical_section = check_number("critical_section", critical_section, low=0.0)
-    think = check_range("think", think)
-    check_choice("persistence", persistence, ("none", "fsync"))
-    restart_delay = check_number("restart_delay", restart_delay, low=0.0)
-    extend = check_bool("extend", extend)
-    if storage_timeout is not None:
-        storage_timeout = check_number("storage_timeout", storage_timeout, low=0.0,
-                                       low_open=True)
-    if not isinstance(key, str):
-        raise TypeError(f"key must be a str lock name; got {key!r}")
-    starts = [0.0] * clients if starts is None else [check_number("starts[...]", s, low=0.0)
-                                                       for s in starts]
-    servers = [f"n{i}" for i in range(1, n + 1)]
-    s = sim.Simulation(seed=seed, network=network)
-    for sid in servers:
-        s.add_node(sid, lambda: RedisServer(persistence, restart_delay))
-    s.add_node(STORAGE, StorageServer)
-    for i in range(clients):
-        s.add_node(f"c{i + 1}", lambda st=starts[i]: RedLockClient(
-            servers, ttl=ttl, drift_factor=drift_factor, server_timeout=server_timeout,
-            retry_delay=retry_delay, extend=extend, key=key,
-            critical_section=critical_section,
-            think=think, storage_timeout=storage_timeout, start=st))
-    s.add_faults(faults)
-    s.params = {"algorithm": "redlock", "n": n, "clients": clients, "ttl": ttl,
-                "drift_factor": drift_factor, "server_timeout": server_timeout,
-                "retry_delay": retry_delay, "critical_section": critical_section,
-                "think": think, "persistence": persistence, "restart_delay": restart_delay,
-                "key": key, "extend": extend}
-    return s
+
+@dataclasses.dataclass(frozen=True)
+class Config(LoopConfig):
+    """RedLock's knobs: the holder loop's (:class:`~dsalgo.locks.harness.LoopConfig`), the
+    lock's and the servers'.
+
+    Examples
+    --------
+    >>> Config(ttl=2.0).server_timeout
+    0.05
+    >>> Config(ttl=0.04)
+    Traceback (most recent call last):
+    ...
+    ValueError: server_timeout must be much smaller than ttl=0.04; got 0.05
+    """
+
+    ttl: float = knob(1.0, "Lock time to live, seconds.", checks.positive)
+    drift_factor: float = knob(0.01, "Clock-drift allowance as a fraction of ttl (the docs "
+                               "use 0.01).", checks.non_negative)
+    server_timeout: float = knob(0.05, "How long an attempt waits for the servers (must be "
+                                 "< ttl).", checks.positive)
+    retry_delay: float = knob(0.1, "Upper end of the uniform random delay before a retry.",
+                              checks.non_negative)
+    persistence: str = knob("none", "Whether a server's keys survive its crash: 'none' or "
+                            "'fsync'.", checks.choice("none", "fsync"))
+    restart_delay: float = knob(0.0, "Seconds a restarted server stays unavailable (the "
+                                "docs' delayed restart).", checks.non_negative)
+    extend: bool = knob(False, "Holders extend their lock halfway through each validity "
+                        "period.", checks.boolean)
+    bugs: frozenset = knob(frozenset(), "Planted bugs, names of redlock.BUGS.",
+                           checks.bugs(BUGS))
+
+    def validate(self):
+        if self.server_timeout >= self.ttl:
+            raise ValueError(f"server_timeout must be much smaller than ttl={self.ttl!r}; "
+                             f"got {self.server_timeout!r}")
 
 
-def simulate(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, seed=0, duration=5.0,
-             network=None, faults=(), critical_section=0.05, server_timeout=0.05,
-             retry_delay=0.1, think=0.0, persistence="none", restart_delay=0.0,
-             extend=False, key="lock", progress: bool = False) -> sim.Run:
-    """Run RedLock: ``n`` Redis servers ``n1…``, ``clients`` clients ``c1…``, one storage.
+def _cluster(n=5, *, seed=0, network=None, bugs=(), record_messages=True,
+             **knobs) -> sim.Cluster:
+    """The cluster of a RedLock run, before it runs (scenarios add observers to it)."""
+    cfg, work = sim.split_knobs(knobs, Config, LockWorkload)
+    config = Config(bugs=bugs, **cfg)
+    return lock_cluster(
+        "redlock", n, config, LockWorkload(**work), seed=seed, network=network,
+        record_messages=record_messages,
+        server=lambda sid, servers: RedisServer(config.persistence, config.restart_delay),
+        client=lambda servers, start: RedLockClient(
+            servers, ttl=config.ttl, drift_factor=config.drift_factor,
+            server_timeout=config.server_timeout, retry_delay=config.retry_delay,
+            extend=config.extend, bugs=config.bugs, start=start, **config.loop_options()))
+
+
+def simulate(n=5, *, seed=0, duration=5.0, network=None, faults=(), bugs=(),
+             record_messages=True, progress=False, **knobs) -> sim.Run:
+    """Run RedLock: ``n`` Redis servers ``n1…``, clients ``c1…``, one storage service.
 
     Each client loops: acquire the lock, read the counter on the storage service, work for
     ``critical_section`` seconds, write the counter plus one, release, wait ``think``.
@@ -371,12 +411,6 @@ def simulate(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, seed=0, duration=5.0
     ----------
     n : int
         Number of Redis servers (≥ 1).
-    clients : int
-        Number of competing clients (≥ 1).
-    ttl : float
-        Lock time to live, seconds (> 0).
-    drift_factor : float
-        Clock-drift allowance as a fraction of ``ttl`` (≥ 0; the docs use 0.01).
     seed : int
         Same seed, same tables.
     duration : float
@@ -385,31 +419,26 @@ def simulate(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, seed=0, duration=5.0
         Default: exponential latency with mean 5 ms, no loss.
     faults : iterable of dsalgo.sim faults
         May target servers, clients or ``"storage"``.
-    critical_section : float
-        Seconds between the read and the write.
-    server_timeout : float
-        How long an attempt waits for the servers (must be < ``ttl``).
-    retry_delay : float
-        Upper end of the uniform random delay before a retry.
-    think : float or (low, high)
-        Seconds between a release and the next attempt.
-    persistence : {"none", "fsync"}
-        Whether a server's keys survive its crash.
-    restart_delay : float
-        Seconds a restarted server stays unavailable (the docs' delayed restart).
-    extend : bool
-        Holders extend their lock halfway through each validity period.
-    key : str
-        The lock's name.
+    bugs : collection of str
+        Planted bugs, names of :data:`BUGS`.
+    record_messages : bool
+        Keep ``run.messages`` (turn off for speed).
     progress : bool
         Show a progress bar (``tqdm``) over simulated time while it runs.
+    **knobs
+        Fields of :class:`Config` (``ttl``, ``drift_factor``, ``server_timeout``,
+        ``retry_delay``, ``persistence``, ``restart_delay``, ``extend``,
+        ``critical_section``, ``think``, ``storage_timeout``, ``key``;
+        ``Config.describe()`` explains each) and of the workload,
+        :class:`~dsalgo.locks.harness.LockWorkload` (``clients``, default 2; ``starts``).
 
     Returns
     -------
     dsalgo.sim.Run
         Events ``request``, ``acquire``, ``acquire_failed``, ``extend``, ``extend_failed``,
         ``release``, ``expire`` (clients) and ``write`` (storage); one ``incr`` per
-        critical section in ``run.history``.
+        critical section in ``run.history``; ``run.params`` the family, ``n``, every knob
+        and the workload.
 
     Examples
     --------
@@ -417,11 +446,16 @@ def simulate(n=5, *, clients=2, ttl=1.0, drift_factor=0.01, seed=0, duration=5.0
     >>> run = locks.redlock.simulate(n=3, clients=2, seed=1, duration=1.0)
     >>> bool(locks.check(run)), locks.check(run).info["acquisitions"] > 5
     (True, True)
+    >>> run.params["family"], run.params["ttl"], run.params["workload"]["clients"]
+    ('redlock', 1.0, 2)
+    >>> bad = locks.redlock.simulate(n=3, seed=1, duration=1.0, bugs={"unconditional_release"})
+    >>> locks.check(bad).holds("mutual_exclusion")
+    False
     """
-    duration = check_number("duration", duration, low=0.0, low_open=True)
-    s = _build(n, clients=clients, ttl=ttl, drift_factor=drift_factor, seed=seed,
-               network=network, faults=faults, critical_section=critical_section,
-               server_timeout=server_timeout, retry_delay=retry_delay, think=think,
-               persistence=persistence, restart_delay=restart_delay, key=key,
-               extend=extend)
-    return s.run(until=duration, progress=progress)
+    cluster = _cluster(n, seed=seed, network=network, bugs=bugs,
+                       record_messages=record_messages, **knobs)
+    return cluster.run(duration, faults, progress=progress)
+
+
+SCENARIOS = {f.__name__: f for f in (redlock_pause, redlock_clock_jump, redlock_write_delay)}
+"""Scripted runs of Kleppmann's RedLock failures (:mod:`dsalgo.locks.scenarios`)."""

@@ -16,14 +16,17 @@ scenario                        mutual_exclusion        storage_safety
 :func:`zookeeper_write_delay`   holds                   holds with fencing (write rejected)
 ==============================  =====================  ===================================
 
-With ``fencing=False`` the ZooKeeper scenarios lose the update too.
+With ``bugs={"no_fencing"}`` the ZooKeeper scenarios lose the update too.  Every scenario
+takes ``bugs`` (names of the family's ``BUGS``) and builds its run the way the family's
+``simulate`` does; ``redlock.SCENARIOS`` and ``zookeeper.SCENARIOS`` list them per family.
 """
 
 from __future__ import annotations
 
+import importlib
+
 from .. import sim
-from .._validate import check_bool, check_number
-from . import redlock, zookeeper
+from .._validate import check_number
 from .storage import STORAGE
 
 __all__ = [
@@ -58,9 +61,18 @@ def _network():
     return sim.Network(latency=sim.Constant(LATENCY))
 
 
-def _after_acquire(s: sim.Simulation, client: str, faults_at, until: float, name: str,
-                   **params) -> sim.Run:
-    """Run until ``client`` first acquires; then add ``faults_at(t)`` and run to ``until``."""
+def _cluster(family: str, n: int, name: str, params: dict, **knobs) -> sim.Cluster:
+    """The family's cluster for scenario ``name`` (``params`` are recorded in run.params)."""
+    # imported here: each family module lists its scenarios from this module
+    cluster = importlib.import_module(f"{__package__}.{family}")._cluster(n, **knobs)
+    cluster.params.update(scenario=name, **params)
+    return cluster
+
+
+def _after_acquire(cluster: sim.Cluster, client: str, faults_at, until: float,
+                   faults=()) -> sim.Run:
+    """Run (with ``faults``) until ``client`` first acquires; then add ``faults_at(t)`` and
+    run to ``until``."""
     seen = []
 
     def watch(simulation, time, node, kind, fields):
@@ -68,18 +80,17 @@ def _after_acquire(s: sim.Simulation, client: str, faults_at, until: float, name
             seen.append(time)
             simulation.stop()
 
-    s.add_observer(watch)
-    s.params.update(scenario=name, **params)
-    s.run(until=until)
+    cluster.sim.add_observer(watch)
+    cluster.run(until, faults)
     if not seen:
-        raise RuntimeError(f"scenario {name}: {client} never acquired the lock before "
-                           f"t={until}s")
-    s.add_faults(faults_at(seen[0]))
-    return s.run(until=until)
+        raise RuntimeError(f"scenario {cluster.params['scenario']}: {client} never acquired "
+                           f"the lock before t={until}s")
+    return cluster.run(until, faults_at(seen[0]))
 
 
 def redlock_pause(pause: float | None = None, *, ttl: float = 1.0,
-                  critical_section: float = 0.1, drift: float = 0.0, seed: int = 0) -> sim.Run:
+                  critical_section: float = 0.1, drift: float = 0.0, seed: int = 0,
+                  bugs=()) -> sim.Run:
     """RedLock, and a stop-the-world pause of the holder longer than the TTL.
 
     ``c1`` acquires, reads the counter, and is paused in its critical section for
@@ -101,6 +112,8 @@ def redlock_pause(pause: float | None = None, *, ttl: float = 1.0,
         validity lasts longer in real time than the servers' keys).
     seed : int
         The run's seed.
+    bugs : collection of str
+        Names of :data:`dsalgo.locks.redlock.BUGS` planted in the clients.
 
     Examples
     --------
@@ -117,19 +130,17 @@ def redlock_pause(pause: float | None = None, *, ttl: float = 1.0,
                                     low_open=True)
     drift = check_number("drift", drift, low=-0.5, high=0.5)
     faults = [sim.ClockDrift("c1", rate=drift)] if drift else []
-    s = redlock._build(5, clients=2, ttl=ttl, critical_section=critical_section, seed=seed,
-                       network=_network(), starts=[0.0, 0.02], think=0.1, faults=faults)
+    cluster = _cluster("redlock", 5, "redlock_pause", {"pause": pause, "drift": drift},
+                       clients=2, ttl=ttl, critical_section=critical_section, seed=seed,
+                       network=_network(), starts=[0.0, 0.02], think=0.1, bugs=bugs)
     at = 2 * LATENCY + critical_section / 2  # c1 is reading, then working: pause mid-work
-    paused = [] if pause == 0 else [sim.Pause("c1", at=at, duration=pause)]
-    return _after_acquire(s, "c1", lambda t: [p.__class__(p.node, at=t + p.at,
-                                                          duration=p.duration)
-                                              for p in paused],
-                          until=pause + critical_section + 2 * ttl, name="redlock_pause",
-                          pause=pause, drift=drift)
+    return _after_acquire(cluster, "c1", lambda t: [] if pause == 0 else [
+        sim.Pause("c1", at=t + at, duration=pause)],
+        until=pause + critical_section + 2 * ttl, faults=faults)
 
 
 def redlock_clock_jump(delta: float | None = None, *, ttl: float = 1.0,
-                       critical_section: float = 0.3, seed: int = 0) -> sim.Run:
+                       critical_section: float = 0.3, seed: int = 0, bugs=()) -> sim.Run:
     """RedLock, and a forward clock jump on a server right after a client got a majority.
 
     ``c1`` cannot reach ``n4, n5`` and ``c2`` cannot reach ``n1, n2`` (two partitions,
@@ -150,14 +161,15 @@ def redlock_clock_jump(delta: float | None = None, *, ttl: float = 1.0,
     critical_section = check_number("critical_section", critical_section, low=0.0)
     cuts = [sim.Partition([["c1"], ["n4", "n5"]], at=0.0, until=0.25 * ttl),
             sim.Partition([["c2"], ["n1", "n2"]], at=0.0, until=0.25 * ttl)]
-    s = redlock._build(5, clients=2, ttl=ttl, critical_section=critical_section, seed=seed,
-                       network=_network(), faults=cuts, starts=[0.0, 0.05], think=1.0)
-    return _after_acquire(s, "c1", lambda t: [sim.ClockJump("n3", at=t, delta=delta)],
-                          until=1.5 * ttl, name="redlock_clock_jump", delta=delta)
+    cluster = _cluster("redlock", 5, "redlock_clock_jump", {"delta": delta}, clients=2,
+                       ttl=ttl, critical_section=critical_section, seed=seed,
+                       network=_network(), starts=[0.0, 0.05], think=1.0, bugs=bugs)
+    return _after_acquire(cluster, "c1", lambda t: [sim.ClockJump("n3", at=t, delta=delta)],
+                          until=1.5 * ttl, faults=cuts)
 
 
 def redlock_write_delay(delay: float | None = None, *, ttl: float = 1.0,
-                        critical_section: float = 0.1, seed: int = 0) -> sim.Run:
+                        critical_section: float = 0.1, seed: int = 0, bugs=()) -> sim.Run:
     """RedLock, and a write of the holder delayed in the network past the lock's expiry.
 
     ``c1``'s write to the storage takes ``delay`` seconds (default ``1.5 · ttl``).  Its
@@ -177,22 +189,22 @@ def redlock_write_delay(delay: float | None = None, *, ttl: float = 1.0,
     critical_section = check_number("critical_section", critical_section, low=0.0)
     net = _network()
     net.set_link("c1", STORAGE, latency=_SlowNth(LATENCY, 2, delay), symmetric=False)
-    s = redlock._build(5, clients=2, ttl=ttl, critical_section=critical_section, seed=seed,
-                       network=net, starts=[0.0, 0.02], think=1.0)
-    s.params.update(scenario="redlock_write_delay", delay=delay)
-    return s.run(until=delay + ttl)
+    cluster = _cluster("redlock", 5, "redlock_write_delay", {"delay": delay}, clients=2,
+                       ttl=ttl, critical_section=critical_section, seed=seed, network=net,
+                       starts=[0.0, 0.02], think=1.0, bugs=bugs)
+    return cluster.run(delay + ttl)
 
 
-def zookeeper_session_expiry(pause: float | None = None, *, fencing: bool = True,
-                             session_timeout: float = 1.0, critical_section: float = 0.1,
-                             seed: int = 0) -> sim.Run:
+def zookeeper_session_expiry(pause: float | None = None, *, session_timeout: float = 1.0,
+                             critical_section: float = 0.1, seed: int = 0, bugs=(),
+                             **legacy) -> sim.Run:
     """The ZooKeeper lock, and a pause of the holder longer than its session timeout.
 
     ``c1`` acquires (token = its znode's sequence number) and is paused mid-work for
     ``pause`` seconds (default ``2 · session_timeout``).  The service expires its session
     and deletes its znode; ``c2`` is woken, acquires with a higher token and reads.
-    ``c1`` wakes and writes: with ``fencing`` the storage rejects the stale token; without
-    it the update of ``c2`` is lost.
+    ``c1`` wakes and writes: the storage rejects the stale token; with
+    ``bugs={"no_fencing"}`` (was ``fencing=False``) the update of ``c2`` is lost.
 
     Examples
     --------
@@ -202,47 +214,59 @@ def zookeeper_session_expiry(pause: float | None = None, *, fencing: bool = True
     >>> v.holds("mutual_exclusion"), v.holds("storage_safety"), v.info["writes_rejected"]
     (False, True, 1)
     """
-    fencing = check_bool("fencing", fencing)
+    bugs = _zookeeper_bugs(legacy, bugs, "zookeeper_session_expiry")
     session_timeout = check_number("session_timeout", session_timeout, low=0.0,
                                    low_open=True)
     pause = (2 * session_timeout if pause is None
              else check_number("pause", pause, low=0.0, low_open=True))
     critical_section = check_number("critical_section", critical_section, low=0.0,
                                     low_open=True)
-    s = zookeeper._build(3, clients=2, session_timeout=session_timeout, fencing=fencing,
-                         critical_section=critical_section, seed=seed, network=_network(),
-                         starts=[0.0, 0.05], think=1.0)
+    cluster = _cluster("zookeeper", 3, "zookeeper_session_expiry", {"pause": pause},
+                       clients=2, session_timeout=session_timeout,
+                       critical_section=critical_section, seed=seed, network=_network(),
+                       starts=[0.0, 0.05], think=1.0, bugs=bugs)
     at = 2 * LATENCY + critical_section / 2
-    return _after_acquire(s, "c1", lambda t: [sim.Pause("c1", at=t + at, duration=pause)],
-                          until=pause + 1.0, name="zookeeper_session_expiry", pause=pause)
+    return _after_acquire(cluster, "c1",
+                          lambda t: [sim.Pause("c1", at=t + at, duration=pause)],
+                          until=pause + 1.0)
 
 
-def zookeeper_write_delay(delay: float | None = None, *, fencing: bool = True,
-                          storage_timeout: float = 0.3, critical_section: float = 0.1,
-                          seed: int = 0) -> sim.Run:
+def zookeeper_write_delay(delay: float | None = None, *, storage_timeout: float = 0.3,
+                          critical_section: float = 0.1, seed: int = 0, bugs=(),
+                          **legacy) -> sim.Run:
     """The ZooKeeper lock, and a holder's write delayed past its give-up time.
 
     ``c1``'s write takes ``delay`` seconds (default 1 s); after ``storage_timeout`` it gives
     up and releases; ``c2`` acquires with a higher token and reads; ``c1``'s late write is
-    then rejected by the storage (with ``fencing``) or overwrites ``c2``'s (without).
+    then rejected by the storage, or overwrites ``c2``'s with ``bugs={"no_fencing"}``.
 
     Examples
     --------
     >>> from dsalgo import locks
-    >>> v = locks.check(locks.scenarios.zookeeper_write_delay(fencing=False))
+    >>> v = locks.check(locks.scenarios.zookeeper_write_delay(bugs={"no_fencing"}))
     >>> v.holds("mutual_exclusion"), v.holds("storage_safety")
     (True, False)
     """
-    fencing = check_bool("fencing", fencing)
+    bugs = _zookeeper_bugs(legacy, bugs, "zookeeper_write_delay")
     delay = 1.0 if delay is None else check_number("delay", delay, low=0.0)
     storage_timeout = check_number("storage_timeout", storage_timeout, low=0.0, low_open=True)
     net = _network()
     net.set_link("c1", STORAGE, latency=_SlowNth(LATENCY, 2, delay), symmetric=False)
-    s = zookeeper._build(3, clients=2, fencing=fencing, critical_section=critical_section,
-                         seed=seed, network=net, starts=[0.0, 0.05], think=1.0,
-                         storage_timeout=storage_timeout)
-    s.params.update(scenario="zookeeper_write_delay", delay=delay)
-    return s.run(until=delay + 0.5)
+    cluster = _cluster("zookeeper", 3, "zookeeper_write_delay", {"delay": delay}, clients=2,
+                       critical_section=critical_section, seed=seed, network=net,
+                       starts=[0.0, 0.05], think=1.0, storage_timeout=storage_timeout,
+                       bugs=bugs)
+    return cluster.run(delay + 0.5)
+
+
+def _zookeeper_bugs(legacy: dict, bugs, scenario: str) -> frozenset:
+    """``bugs``, with the old ``fencing=`` keyword mapped onto it (with a warning)."""
+    unknown = set(legacy) - {"fencing"}
+    if unknown:
+        raise TypeError(f"{scenario}() got an unexpected keyword argument "
+                        f"{sorted(unknown)[0]!r}")
+    from .zookeeper import _legacy
+    return _legacy(dict(legacy), bugs, caller=scenario, stacklevel=4)
 
 
 SCENARIOS = {f.__name__: f for f in (redlock_pause, redlock_clock_jump, redlock_write_delay,

@@ -328,7 +328,7 @@ class ZooKeeperServer(sim.Node):
     def on_timer(self, ctx, name):
         if name == "tick" and self.leader:
             now = ctx.now
-            for sid, (client, timeout) in list(self.sessions.items()):
+            for sid, (_client, timeout) in list(self.sessions.items()):
                 if sid not in self.closing and now - self.last_heard[sid] > timeout:
                     self.closing.add(sid)
                     self._propose(ctx, ("close", sid))

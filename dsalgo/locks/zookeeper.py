@@ -13,9 +13,9 @@ which gives the recipe exactly:
    to step 2.
 
 Release is deleting the znode.  Because each waiter watches only its predecessor, a
-release wakes exactly one client ("avoids the herd effect").  The *naive* variant
-(``recipe="naive"``) instead watches the parent with ``getChildren(watch=true)`` and
-re-checks on every change: each change wakes every waiter.
+release wakes exactly one client ("avoids the herd effect").  The *naive* variant (the
+``herd`` bug of :data:`BUGS`) instead watches the parent with ``getChildren(watch=true)``
+and re-checks on every change: each change wakes every waiter.
 
 Safety: the holder is the owner of the lowest znode; an ephemeral znode disappears when
 its owner's session expires, so a crashed holder's lock is freed.  A client must also
@@ -25,7 +25,8 @@ service answered (ZooKeeper's read timeout), before the service may expire the s
 A client *paused* past that point cannot notice, which is why the lock alone does not
 give mutual exclusion, and why the sequence number serves as a **fencing token**
 (Kleppmann 2016): znodes are numbered in creation order and holders acquire in that
-order, so tokens increase with every grant.
+order, so tokens increase with every grant.  The ``no_fencing`` bug leaves the token out
+of the storage requests.
 
 Simplified: the service is :class:`~dsalgo.locks.zkservice.ZooKeeperServer` with a fixed
 leader; a client that loses its connection does not try to resume its session but opens a
@@ -35,11 +36,16 @@ create is never retried.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import warnings
 
 from .. import sim
-from .._validate import check_bool, check_choice, check_int, check_number, check_range
-from .storage import STORAGE, StorageServer
+from .._validate import check_bool, check_choice
+from ..sim import checks, knob
+from .checker import check
+from .harness import LockWorkload, LoopConfig, lock_cluster
+from .scenarios import zookeeper_session_expiry, zookeeper_write_delay
 from .worker import LockClient
 from .zkservice import (
     LEADER,
@@ -60,7 +66,18 @@ from .zkservice import (
     ZooKeeperServer,
 )
 
-__all__ = ["LockRecipeClient", "ZooKeeperServer", "simulate"]
+__all__ = ["BUGS", "SCENARIOS", "Config", "LockRecipeClient", "ZooKeeperServer", "check",
+           "simulate"]
+
+BUGS = {
+    "no_fencing": "The client does not send its znode's sequence number to the storage as a "
+                  "fencing token, so a holder whose session expired while it was paused (or "
+                  "whose write was delayed) overwrites a newer holder's update.",
+    "herd": "Waiters watch the lock node (getChildren with a watch) instead of the next-lower "
+            "znode, so every release wakes every waiter (the herd effect): still safe, but "
+            "each handover costs a message per waiter.",
+}
+"""The ZooKeeper lock's planted bugs: name → the rule it breaks (``simulate(bugs=…)``)."""
 
 
 class LockRecipeClient(LockClient):
@@ -70,11 +87,12 @@ class LockRecipeClient(LockClient):
     ----------
     session_timeout : float
         The session timeout it asks for, seconds.
-    recipe : {"recipe", "naive"}
-        Watch the next-lower znode (the documented recipe) or the parent (naive).
+    bugs : collection of str
+        Names from :data:`BUGS`: ``herd`` watches the parent instead of the next-lower
+        znode; ``no_fencing`` sends no fencing token to the storage.
     **loop
         Passed to :class:`~dsalgo.locks.worker.LockClient` (``key``, ``critical_section``,
-        ``think``, ``storage_timeout``, ``fencing``, ``start``).
+        ``think``, ``storage_timeout``, ``start``).
 
     Examples
     --------
@@ -88,10 +106,11 @@ class LockRecipeClient(LockClient):
     [CancelTimer(name='request'), Send(dst='n1', msg=Exists(session=7, req=3, path='/lock/lock-0000000003', watch=True)), SetTimer(name='request', delay=0.6666666666666666)]
     """
 
-    def __init__(self, *, session_timeout=1.0, recipe="recipe", **loop):
-        super().__init__(**loop)
+    def __init__(self, *, session_timeout=1.0, bugs=frozenset(), **loop):
+        bugs = frozenset(bugs)
+        super().__init__(fencing="no_fencing" not in bugs, **loop)
         self.session_timeout = session_timeout
-        self.naive = recipe == "naive"
+        self.naive = "herd" in bugs
         self.parent = "/" + self.key
         self.read_timeout = 2 * session_timeout / 3
         self.session = None
@@ -259,64 +278,92 @@ class LockRecipeClient(LockClient):
             self.on_loop_timer(ctx, name)
 
 
-def _build(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recipe", seed=0,
-           network=None, faults=(), critical_section=0.05, think=0.0, tick=0.05,
-           storage_timeout=None, key="lock", starts=None) -> sim.Simulation:
-    n = check_int("n", n, low=1)
-    clients = check_int("clients", clients, low=1)
-    session_timeout = check_number("session_timeout", session_timeout, low=0.0,
-                                   low_open=True)
-    fencing = check_bool("fencing", fencing)
-    check_choice("recipe", recipe, ("recipe", "naive"))
-    critical_section = check_number("critical_section", critical_section, low=0.0)
-    think = check_range("think", think)
-    tick = check_number("tick", tick, low=0.0, low_open=True)
-    if storage_timeout is not None:
-        storage_timeout = check_number("storage_timeout", storage_timeout, low=0.0,
-                                       low_open=True)
-    if not isinstance(key, str) or not key or "/" in key:
-        raise TypeError(f"key must be a non-empty str lock name without '/'; got {key!r}")
-    starts = [0.0] * clients if starts is None else [check_number("starts[...]", s, low=0.0)
-                                                       for s in starts]
-    servers = [f"n{i}" for i in range(1, n + 1)]
-    s = sim.Simulation(seed=seed, network=network)
-    for sid in servers:
-        s.add_node(sid, lambda: ZooKeeperServer(servers, tick=tick))
-    s.add_node(STORAGE, StorageServer)
-    for i in range(clients):
-        s.add_node(f"c{i + 1}", lambda st=starts[i]: LockRecipeClient(
-            session_timeout=session_timeout, recipe=recipe, key=key,
-            critical_section=critical_section, think=think, storage_timeout=storage_timeout,
-            fencing=fencing, start=st))
-    s.add_faults(faults)
-    s.params = {"algorithm": "zookeeper", "n": n, "clients": clients,
-                "session_timeout": session_timeout, "fencing": fencing, "recipe": recipe,
-                "critical_section": critical_section, "think": think, "tick": tick,
-                "storage_timeout": storage_timeout, "key": key}
-    return s
+
+def _lock_node_name(name, value):
+    if not isinstance(value, str) or not value or "/" in value:
+        raise TypeError(f"{name} must be a non-empty str lock name without '/'; got {value!r}")
+    return value
 
 
-def simulate(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recipe", seed=0,
-             duration=5.0, network=None, faults=(), critical_section=0.05, think=0.0,
-             tick=0.05, storage_timeout=0.5, key="lock", progress: bool = False) -> sim.Run:
+@dataclasses.dataclass(frozen=True)
+class Config(LoopConfig):
+    """The ZooKeeper lock's knobs: the holder loop's
+    (:class:`~dsalgo.locks.harness.LoopConfig`), the session's and the ensemble's.
+
+    Examples
+    --------
+    >>> Config(bugs=["herd"]).bugs
+    frozenset({'herd'})
+    >>> Config(key="a/b")
+    Traceback (most recent call last):
+    ...
+    TypeError: key must be a non-empty str lock name without '/'; got 'a/b'
+    """
+
+    storage_timeout: float = knob(0.5, "Give up waiting for the storage after this many "
+                                  "seconds and release (None: wait for ever).",
+                                  checks.optional(checks.positive))
+    key: str = knob("lock", "The lock's name: the lock node is /<key>.", _lock_node_name)
+    session_timeout: float = knob(1.0, "Session timeout each client asks for, seconds.",
+                                  checks.positive)
+    tick: float = knob(0.05, "How often the leader looks for expired sessions, seconds.",
+                       checks.positive)
+    bugs: frozenset = knob(frozenset(), "Planted bugs, names of zookeeper.BUGS.",
+                           checks.bugs(BUGS))
+
+
+_LEGACY = {  # old keyword -> (its check, its default, the value that plants the bug, the bug)
+    "fencing": (check_bool, True, False, "no_fencing"),
+    "recipe": (lambda name, v: check_choice(name, v, ("recipe", "naive")), "recipe", "naive",
+               "herd"),
+}
+
+
+def _legacy(knobs: dict, bugs, caller: str = "zookeeper.simulate",
+            stacklevel: int = 3) -> frozenset:
+    """Map the old ``fencing=`` and ``recipe=`` keywords (removed from ``knobs``) onto
+    ``bugs``, with a ``DeprecationWarning``."""
+    bugs = checks.bugs(BUGS)("bugs", bugs)
+    for old, (check_old, default, buggy, bug) in _LEGACY.items():
+        if old not in knobs:
+            continue
+        value = check_old(old, knobs.pop(old))
+        warnings.warn(f"{caller}({old}=...) is deprecated: pass bugs={{{bug!r}}} instead of "
+                      f"{old}={buggy!r}, and nothing for {old}={default!r}",
+                      DeprecationWarning, stacklevel=stacklevel)
+        if value == buggy:
+            bugs |= {bug}
+        elif bug in bugs:
+            raise ValueError(f"{old}={value!r} contradicts bugs={sorted(bugs)!r}")
+    return bugs
+
+
+def _cluster(n=3, *, seed=0, network=None, bugs=(), record_messages=True,
+             **knobs) -> sim.Cluster:
+    """The cluster of a ZooKeeper lock run, before it runs (scenarios add observers)."""
+    cfg, work = sim.split_knobs(knobs, Config, LockWorkload)
+    config = Config(bugs=bugs, **cfg)
+    return lock_cluster(
+        "zookeeper", n, config, LockWorkload(**work), seed=seed, network=network,
+        record_messages=record_messages,
+        server=lambda sid, servers: ZooKeeperServer(servers, tick=config.tick),
+        client=lambda servers, start: LockRecipeClient(
+            session_timeout=config.session_timeout, bugs=config.bugs, start=start,
+            **config.loop_options()))
+
+
+def simulate(n=3, *, seed=0, duration=5.0, network=None, faults=(), bugs=(),
+             record_messages=True, progress=False, **knobs) -> sim.Run:
     """Run the ZooKeeper lock: servers ``n1…`` (leader ``n1``), clients ``c1…``, storage.
 
     Each client loops: take the lock with the recipe, read the counter on the storage
     service, work ``critical_section`` seconds, write the counter plus one (with the
-    znode's sequence number as fencing token if ``fencing``), release, wait ``think``.
+    znode's sequence number as fencing token), release, wait ``think``.
 
     Parameters
     ----------
     n : int
         Servers in the ensemble (≥ 1); a write commits on a majority.
-    clients : int
-        Competing clients (≥ 1).
-    session_timeout : float
-        Session timeout, seconds (> 0).
-    fencing : bool
-        Send fencing tokens to the storage service.
-    recipe : {"recipe", "naive"}
-        The documented recipe or the herd-prone variant watching the parent.
     seed : int
         Same seed, same tables.
     duration : float
@@ -325,26 +372,26 @@ def simulate(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recip
         Default: exponential latency with mean 5 ms.
     faults : iterable of dsalgo.sim faults
         May target servers, clients or ``"storage"``.
-    critical_section : float
-        Seconds between the read and the write.
-    think : float or (low, high)
-        Seconds between a release and the next attempt.
-    tick : float
-        How often the leader looks for expired sessions.
-    storage_timeout : float, optional
-        A client gives up waiting for the storage after this long and releases
-        (``None``: waits for ever).
-    key : str
-        The lock's name (the lock node is ``/<key>``).
+    bugs : collection of str
+        Planted bugs, names of :data:`BUGS`: ``"no_fencing"`` (was ``fencing=False``),
+        ``"herd"`` (was ``recipe="naive"``; both old keywords still work, with a
+        ``DeprecationWarning``).
+    record_messages : bool
+        Keep ``run.messages`` (turn off for speed; :func:`~dsalgo.locks.herd` needs them).
     progress : bool
         Show a progress bar (``tqdm``) over simulated time while it runs.
+    **knobs
+        Fields of :class:`Config` (``session_timeout``, ``tick``, ``critical_section``,
+        ``think``, ``storage_timeout``, default 0.5, ``key``; ``Config.describe()``
+        explains each) and of the workload, :class:`~dsalgo.locks.harness.LockWorkload`
+        (``clients``, default 2; ``starts``).
 
     Returns
     -------
     dsalgo.sim.Run
         Client events ``request``, ``acquire`` (``token``), ``wait``, ``release``,
-        ``expire``, ``session_lost``; server
-        events ``znode_created``, ``znode_deleted``, ``session_expired``; storage ``write``.
+        ``expire``, ``session_lost``; server events ``znode_created``, ``znode_deleted``,
+        ``session_expired``; storage ``write``.
 
     Examples
     --------
@@ -353,10 +400,14 @@ def simulate(n=3, *, clients=2, session_timeout=1.0, fencing=True, recipe="recip
     >>> tokens = run.events.loc[run.events["kind"] == "acquire", "token"].tolist()
     >>> tokens == sorted(tokens), len(tokens) > 5
     (True, True)
+    >>> run.params["family"], run.params["session_timeout"], run.params["bugs"]
+    ('zookeeper', 1.0, [])
     """
-    duration = check_number("duration", duration, low=0.0, low_open=True)
-    s = _build(n, clients=clients, session_timeout=session_timeout, fencing=fencing,
-               recipe=recipe, seed=seed, network=network, faults=faults,
-               critical_section=critical_section, think=think, tick=tick,
-               storage_timeout=storage_timeout, key=key)
-    return s.run(until=duration, progress=progress)
+    bugs = _legacy(knobs, bugs)
+    cluster = _cluster(n, seed=seed, network=network, bugs=bugs,
+                       record_messages=record_messages, **knobs)
+    return cluster.run(duration, faults, progress=progress)
+
+
+SCENARIOS = {f.__name__: f for f in (zookeeper_session_expiry, zookeeper_write_delay)}
+"""Scripted runs of a paused holder and of a delayed write (:mod:`dsalgo.locks.scenarios`)."""

@@ -28,7 +28,7 @@ def lock_timeline(run, *, ax=None, title=None, types=None, time_range=None, max_
         A run of :mod:`dsalgo.locks` (live or loaded).
     ax : matplotlib Axes, optional
     title : str, optional
-        Chart title (default: the scenario or algorithm named in ``run.params``).
+        Chart title (default: the scenario or family named in ``run.params``).
     types : list of str, optional
         Message types to draw (default: all but session pings and replication).
     time_range : (float, float), optional
@@ -99,7 +99,7 @@ def lock_timeline(run, *, ax=None, title=None, types=None, time_range=None, max_
                    label="storage safety violated" if k == 0 else None)
     if title is None:
         p = run.params
-        title = p.get("scenario") or p.get("algorithm") or "lock run"
+        title = p.get("scenario") or p.get("family") or p.get("algorithm") or "lock run"
     ax.set_title(f"{title}: space-time diagram{shown}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax

@@ -1,6 +1,9 @@
-"""Draw the README's picture: a space-time diagram of the quickstart run around a pause.
+"""Draw the README's two pictures into this folder: spacetime.png and nines.png.
 
-Run: python notebooks/_build/readme_figure.py  (writes notebooks/figures/spacetime.png)
+spacetime.png is a space-time diagram of a ping/pong run around a crash and a pause (as in
+the quickstart notebook); nines.png is how many nines a majority of n replicas buys.
+
+Run: python notebooks/figures/readme_figures.py
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +53,7 @@ plot.spacetime(run, ax=ax, time_range=(1.55, 2.0))
 ax.set_title("dsalgo.plot.spacetime: n3 crashes (messages to it dropped), n2 pauses 250 ms "
              "(messages queue, handled at resume)")
 fig.tight_layout()
-out = Path(__file__).resolve().parents[1] / "figures" / "spacetime.png"
+out = Path(__file__).resolve().parent / "spacetime.png"
 fig.savefig(out, dpi=110)
 print("wrote", out)
 
@@ -67,6 +70,6 @@ ax.axhline(4, color="0.4", ls=":", lw=1)
 ax.annotate("four nines", (1.1e-4, 4.15), fontsize="small", color="0.3")
 ax.set_title("dsalgo.quorum: nines of a live majority vs per-node failure probability")
 fig.tight_layout()
-out = Path(__file__).resolve().parents[1] / "figures" / "nines.png"
+out = Path(__file__).resolve().parent / "nines.png"
 fig.savefig(out, dpi=110)
 print("wrote", out)

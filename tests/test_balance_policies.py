@@ -138,11 +138,14 @@ def test_backend_queues_fifo_and_reports_every_change():
     ctx = sim.RecordingContext("n1")
     b.on_start(ctx)
     b.on_message(ctx, "lb1", Request(0, "a", "c1"))
-    assert ctx.take() == [Emit("start", {"op": 0}), SetTimer("service", 1.0),
-                          Send("lb1", Load(1)), Send("lb2", Load(1))]
+    assert ctx.take() == [Emit("start", {"op": 0, "queued": 0.0, "service": 1.0}),
+                          SetTimer("service", 1.0), Send("lb1", Load(1)), Send("lb2", Load(1))]
+    ctx.now = 0.25
     b.on_message(ctx, "lb2", Request(1, "b", "c1"))
     assert ctx.take() == [Send("lb1", Load(2)), Send("lb2", Load(2))]   # waits: no new timer
-    assert ctx.fire(b, "service") == [Send("c1", Response(0, "n1")), Emit("start", {"op": 1}),
+    ctx.now = 1.0
+    assert ctx.fire(b, "service") == [Send("c1", Response(0, "n1")),
+                                      Emit("start", {"op": 1, "queued": 0.75, "service": 1.0}),
                                       SetTimer("service", 1.0), Send("lb1", Load(1)),
                                       Send("lb2", Load(1))]
     assert ctx.fire(b, "service") == [Send("c1", Response(1, "n1")), Send("lb1", Load(0)),

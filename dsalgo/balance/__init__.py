@@ -16,20 +16,26 @@ What is modelled: an open-loop Poisson client, one or more balancers and FIFO
 single-server backends with any service-time distribution and relative speeds, on the
 deterministic simulator (:mod:`dsalgo.balance.cluster`); backend crashes through the
 simulator's faults, balancer health checks, and load reports that reach balancers late.
-What is simplified: no retries, no admission control, no connection pooling; constant
-network hops; the theory is steady-state and (for the supermarket model) large-``n``.
+What is simplified: no retries, no admission control, no connection pooling; the theory
+is steady-state and (for the supermarket model) large-``n``.
 
 Layout: :mod:`~dsalgo.balance.policies` (sans-I/O choice of a backend),
 :mod:`~dsalgo.balance.hashing` (rings), :mod:`~dsalgo.balance.cluster` (the nodes),
+:mod:`~dsalgo.balance.config` (:class:`Config`, :class:`WorkloadConfig`, :data:`BUGS`),
 :mod:`~dsalgo.balance.harness` (:func:`simulate`), :mod:`~dsalgo.balance.checker`
 (:func:`check`: causality, FIFO service, the bounded-load cap, work conservation),
+:mod:`~dsalgo.balance.scenarios` (:data:`SCENARIOS`, each planted bug step by step),
 :mod:`~dsalgo.balance.metrics` (tables out of a run), :mod:`~dsalgo.balance.theory` (closed forms),
 :mod:`~dsalgo.balance.service` (:class:`Bimodal` service times).
+
+The family contract (:mod:`dsalgo.families`): :func:`simulate` (``n`` backends, the
+standard keywords, knobs from :class:`Config` and :class:`WorkloadConfig`), :func:`check`,
+:data:`BUGS`, :data:`SCENARIOS`.
 
 Examples
 --------
 >>> from dsalgo import balance
->>> run = balance.simulate("central_queue", servers=4, utilization=0.5, requests=3000, seed=2)
+>>> run = balance.simulate(4, policy="central_queue", utilization=0.5, requests=3000, seed=2)
 >>> p = balance.latency_percentiles(run, q=[0.5])
 >>> list(p.columns)
 ['quantile', 'latency', 'requests']
@@ -38,6 +44,7 @@ Examples
 """
 
 from .checker import check
+from .config import BUGS, Config, WorkloadConfig
 from .cluster import Backend, Balancer, Client, Done, Load, Ping, Pong, Request, Response
 from .harness import simulate
 from .hashing import ConsistentHashRing, key_movement
@@ -67,6 +74,7 @@ from .policies import (
     WeightedRoundRobin,
     make_policy,
 )
+from .scenarios import SCENARIOS
 from .service import Bimodal
 from .theory import (
     erlang_c,
@@ -83,13 +91,16 @@ from .theory import (
 )
 
 __all__ = [
+    "BUGS",
     "POLICIES",
+    "SCENARIOS",
     "Backend",
     "Balancer",
     "Bimodal",
     "BoundedConsistentHash",
     "CentralQueue",
     "Client",
+    "Config",
     "ConsistentHash",
     "ConsistentHashRing",
     "Done",
@@ -106,6 +117,7 @@ __all__ = [
     "RoundRobin",
     "View",
     "WeightedRoundRobin",
+    "WorkloadConfig",
     "batch_means",
     "check",
     "erlang_c",

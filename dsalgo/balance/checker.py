@@ -5,7 +5,8 @@ that a bug would break, and they can be checked from ``run.history`` alone:
 
 - ``causality`` — each request reaches its backend after it was sent
   (``t_enqueue >= t_invoke + 2 hop``), starts service after it arrived, and is answered
-  ``hop`` after its service ended; an answered request names the backend that served it.
+  at least ``hop`` after its service ended; an answered request names the backend that
+  served it.  (``hop`` is the network's constant delay; 0 when delays vary.)
 - ``fifo`` — each backend is a single FIFO server: service intervals on one backend never
   overlap, and requests start in the order they arrived.
 - ``bounded_load`` (``consistent_hash_bounded``) — Mirrokni et al.'s invariant: when a
@@ -21,6 +22,10 @@ The last two are properties of what the *balancer knows*; the history shows the 
 the two coincide only when the balancer's view is exact: one balancer, ``hop = 0``,
 ``info_delay = 0``, no faults or health checks.  Otherwise they are not checked (listed in
 ``verdict.info["skipped"]`` with the reason).
+
+Each planted bug of :data:`~dsalgo.balance.BUGS` breaks one of these properties.  Runs
+saved before ``run.params`` carried ``"family"`` (and before the history had ``t_end``,
+when a service ended ``hop`` before its answer arrived) are checked the same way.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ def _exact_view(run) -> str | None:
     p = run.params
     if p.get("balancers", 1) != 1:
         return "several balancers each know only their own requests"
+    if p.get("hop", 0.0) is None:
+        return "network delays vary: the balancer learns of completions late"
     if p.get("hop", 0.0) or p.get("info_delay", 0.0):
         return "hop or info_delay > 0: the balancer learns of completions late"
     if p.get("health_interval") is not None or len(run.faults):
@@ -68,13 +75,17 @@ def check(run) -> Verdict:
     Examples
     --------
     >>> from dsalgo import balance
-    >>> run = balance.simulate("consistent_hash_bounded", servers=4, utilization=0.8,
+    >>> run = balance.simulate(4, policy="consistent_hash_bounded", utilization=0.8,
     ...                        requests=2000, key_skew=1.2, seed=1)
     >>> v = balance.check(run)
     >>> print(v)
     All 3 properties hold: causality, fifo, bounded_load.
     >>> v.info["redirected"] > 0          # "sometimes": the cap really did send keys elsewhere
     True
+    >>> bad = balance.check(balance.simulate(4, policy="consistent_hash_bounded",
+    ...     utilization=0.8, requests=2000, key_skew=1.2, seed=1, bugs={"ignore_cap"}))
+    >>> bad.holds("bounded_load"), bad.holds("fifo")     # the planted bug ignore_cap
+    (False, True)
     """
     if not isinstance(run, sim.Run):
         raise TypeError(f"run must be a Run from balance.simulate; got {type(run).__name__}")
@@ -84,8 +95,9 @@ def check(run) -> Verdict:
         raise ValueError(f"run must come from balance.simulate (its history needs t_enqueue, "
                          f"t_start, backend and its params a policy); missing "
                          f"{', '.join(missing) or 'params[policy]'}")
-    hop = float(run.params.get("hop", 0.0))
+    hop = float(run.params.get("hop", 0.0) or 0.0)
     policy = run.params["policy"]
+    backends = _backends(run)
     props, rows, info = ["causality", "fifo"], [], {"requests": len(h), "skipped": {}}
     info["answered"] = int((h["status"] == "ok").sum())
     rows += _causality(h, hop)
@@ -94,17 +106,31 @@ def check(run) -> Verdict:
     if policy == "consistent_hash_bounded":
         if why is None:
             props.append("bounded_load")
-            found, info["redirected"] = _bounded_load(run, h)
+            found, info["redirected"] = _bounded_load(run, h, backends)
             rows += found
         else:
             info["skipped"]["bounded_load"] = why
     if policy == "central_queue":
         if why is None:
             props.append("work_conserving")
-            rows += _work_conserving(run, h)
+            rows += _work_conserving(h, backends)
         else:
             info["skipped"]["work_conserving"] = why
     return Verdict(props, rows, info=info)
+
+
+def _backends(run) -> list[str]:
+    if "n" in run.params:
+        return sim.server_ids(int(run.params["n"]))
+    return [b for b in run.nodes if b.startswith("n")]  # a run saved before "n" was recorded
+
+
+def _service_end(h, hop):
+    """When each request's service ended: ``t_end``, or (runs saved before it was
+    recorded) a hop before the answer arrived."""
+    if "t_end" in h.columns:
+        return h["t_end"].to_numpy()
+    return h["t_complete"].to_numpy() - hop
 
 
 def _row(prop, time, nodes, detail):
@@ -131,10 +157,11 @@ def _causality(h, hop):
         out.append(_row("causality", t_done[k], None,
                         f"request {k} was answered but never started service"))
     both = ok & started
-    for k in np.flatnonzero(both & (t_done < t_start + hop - _EPS)):
+    t_end = _service_end(h, hop)
+    for k in np.flatnonzero(both & (t_done < np.maximum(t_start, t_end) + hop - _EPS)):
         out.append(_row("causality", t_done[k], backend[k],
                         f"request {k} was answered at {t_done[k]:.6g} s, less than a hop after "
-                        f"its service began at {t_start[k]:.6g} s"))
+                        f"its service ended at {max(t_start[k], t_end[k]):.6g} s"))
     for k in np.flatnonzero(both):
         if str(result[k]) != str(backend[k]):
             out.append(_row("causality", t_done[k], backend[k],
@@ -145,7 +172,7 @@ def _causality(h, hop):
 
 def _fifo(h, hop):
     out = []
-    sub = h[h["t_start"].notna()]
+    sub = h[h["t_start"].notna()].assign(_end=_service_end(h, hop)[h["t_start"].notna()])
     for b, g in sub.groupby(sub["backend"].astype(str), sort=True):
         g = g.sort_values(["t_enqueue", "op_id"], kind="stable")
         starts = g["t_start"].to_numpy()
@@ -154,8 +181,8 @@ def _fifo(h, hop):
             out.append(_row("fifo", starts[k + 1], b,
                             f"request {ops[k + 1]} started before request {ops[k]}, which "
                             f"reached {b} earlier"))
-        done = g.dropna(subset=["t_complete"]).sort_values("t_start", kind="stable")
-        s, e = done["t_start"].to_numpy(), done["t_complete"].to_numpy() - hop
+        done = g.dropna(subset=["_end"]).sort_values("t_start", kind="stable")
+        s, e = done["t_start"].to_numpy(), done["_end"].to_numpy()
         ops = done["op_id"].to_numpy()
         for k in np.flatnonzero(s[1:] < e[:-1] - _EPS):
             out.append(_row("fifo", s[k + 1], b,
@@ -181,11 +208,10 @@ def _sweep(h):
     return ev
 
 
-def _bounded_load(run, h):
+def _bounded_load(run, h, backends):
     from .hashing import ConsistentHashRing
 
     p = run.params
-    backends = [b for b in run.nodes if b.startswith("n")]
     eps = float(p["epsilon"])
     ring = ConsistentHashRing(backends, vnodes=int(p["vnodes"]),
                               seed=int(p.get("ring_seed", run.seed)))
@@ -217,14 +243,13 @@ def _bounded_load(run, h):
     return out, redirected
 
 
-def _work_conserving(run, h):
+def _work_conserving(h, backends):
     """No request waits while a backend is idle, at any instant of its wait.
 
     Sweeps arrivals, placements and completions in time order; after all events at one
     instant, a request still waiting (arrived, not yet placed) and a backend with nothing
     placed on it are a violation.  Checking only at arrivals would miss a backend that
     goes idle in the middle of a wait."""
-    backends = [b for b in run.nodes if b.startswith("n")]
     busy = dict.fromkeys(backends, 0)
     out = []
     placed = h[h["t_enqueue"].notna()]

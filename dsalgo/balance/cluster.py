@@ -2,8 +2,8 @@
 
 The model (Mitzenmacher 2001, §2; Harchol-Balter 2013, ch. 24 on server farms):
 
-- A **client** ``c1`` issues ``requests`` requests as a Poisson stream (open loop: it never
-  waits for answers) and hands each to a balancer chosen uniformly at random.  It records
+- A **client** ``c1`` issues ``requests`` requests (or, with ``requests=None``, requests
+  until the run ends) as a Poisson stream (open loop: it never waits for answers) and hands each to a balancer chosen uniformly at random.  It records
   each request in ``run.history`` from arrival (``t_invoke``) to the response reaching it
   (``t_complete``, with ``result`` the backend that served it).
 - A **balancer** ``lb1…`` asks its :class:`~dsalgo.balance.policies.Policy` for a backend
@@ -16,11 +16,16 @@ The model (Mitzenmacher 2001, §2; Harchol-Balter 2013, ch. 24 on server farms):
   divided by its ``speed``.  It answers the client directly (direct server return), tells
   the dispatching balancer the request is done when the policy needs it, and reports its
   queue length (waiting plus in service) to every balancer on each change when the policy
-  uses load information.  It emits a ``start`` event (field ``op``) when service begins.
+  uses load information.  It emits a ``start`` event when service begins, with the
+  request's ``op``, the seconds it ``queued`` at this backend and its ``service`` time.
 
 Stale information is a delay on the backend→balancer links: a balancer sees each queue
 length (and each completion) ``info_delay`` seconds late, Mitzenmacher's "continuous
 update" model of old information ("How Useful Is Old Information?", IEEE TPDS 11(1), 2000).
+
+Planted bugs (``bugs``, see :data:`~dsalgo.balance.BUGS`): ``lifo_service`` makes a
+backend serve the newest waiting request next; ``no_drain_on_done`` makes a balancer place
+held requests only when a new one arrives.
 
 Simplified: backends have no request timeouts, no retries, no admission control; a crash
 loses every request queued at the backend (the client, if given a ``timeout``, records
@@ -96,6 +101,8 @@ class Backend(sim.Node):
         Balancers to send a :class:`Load` report to on every queue change.
     notify_done : bool
         Send :class:`Done` to the dispatching balancer when a request finishes.
+    bugs : collection of str
+        Planted bugs (``lifo_service`` is the one a backend knows).
 
     Examples
     --------
@@ -104,23 +111,25 @@ class Backend(sim.Node):
     >>> b.on_start(ctx)
     >>> b.on_message(ctx, "lb1", Request(0, "k", "c1"))
     >>> ctx.take()
-    [Emit(kind='start', fields={'op': 0}), SetTimer(name='service', delay=0.25)]
+    [Emit(kind='start', fields={'op': 0, 'queued': 0.0, 'service': 0.25}), SetTimer(name='service', delay=0.25)]
     >>> ctx.fire(b, "service")
     [Send(dst='c1', msg=Response(op_id=0, backend='n1')), Send(dst='lb1', msg=Done(op_id=0, queue_length=0))]
     """
 
-    def __init__(self, service, speed: float = 1.0, report_to=(), notify_done: bool = False):
+    def __init__(self, service, speed: float = 1.0, report_to=(), notify_done: bool = False,
+                 bugs=frozenset()):
         self.service = service
         self.speed = speed
         self.report_to = tuple(report_to)
         self.notify_done = notify_done
+        self.lifo = "lifo_service" in bugs
 
     def on_start(self, ctx):
-        self.queue = deque()  # (request, balancer); volatile: lost in a crash
+        self.queue = deque()  # (request, balancer, arrival time); volatile: lost in a crash
 
     def on_message(self, ctx, src, msg):
         if type(msg) is Request:
-            self.queue.append((msg, src))
+            self.queue.append((msg, src, ctx.now))
             if len(self.queue) == 1:
                 self._serve(ctx)
             self._report(ctx)
@@ -128,17 +137,22 @@ class Backend(sim.Node):
             ctx.send(src, Pong(msg.seq))
 
     def on_timer(self, ctx, name):
-        req, via = self.queue.popleft()
+        req, via, _ = self.queue.popleft()
         ctx.send(req.client, Response(req.op_id, ctx.id))
         if self.notify_done:
             ctx.send(via, Done(req.op_id, len(self.queue)))
         if self.queue:
+            if self.lifo:
+                self.queue.rotate(1)  # the bug: the newest waiting request jumps the line
             self._serve(ctx)
         self._report(ctx)
 
     def _serve(self, ctx):
-        ctx.emit("start", op=self.queue[0][0].op_id)
-        ctx.set_timer("service", self.service.sample(ctx.rng) / self.speed)
+        req, _, arrived = self.queue[0]
+        now = ctx.now
+        service = self.service.sample(ctx.rng) / self.speed
+        ctx.emit("start", op=req.op_id, queued=now - arrived, service=service)
+        ctx.set_timer("service", service)
 
     def _report(self, ctx):
         if self.report_to:
@@ -160,6 +174,8 @@ class Balancer(sim.Node):
         Seconds between health probes; a backend that has not answered the previous probe
         when the next is due is taken out of rotation (event ``backend_down``) until it
         answers again (``backend_up``).  ``None``: no probes, every backend is always up.
+    bugs : collection of str
+        Planted bugs (``no_drain_on_done`` is the one a balancer knows).
 
     Examples
     --------
@@ -173,11 +189,13 @@ class Balancer(sim.Node):
     [Send(dst='n1', msg=Request(op_id=0, key=None, client='c1')), Send(dst='n2', msg=Request(op_id=1, key=None, client='c1'))]
     """
 
-    def __init__(self, policy: Policy, backends, speeds=None, health_interval=None):
+    def __init__(self, policy: Policy, backends, speeds=None, health_interval=None,
+                 bugs=frozenset()):
         self.policy = policy
         self.backends = list(backends)
         self.speeds = speeds
         self.health_interval = health_interval
+        self.drain_on_done = "no_drain_on_done" not in bugs
 
     def on_start(self, ctx):
         self.view = View(self.backends, self.speeds)
@@ -194,11 +212,13 @@ class Balancer(sim.Node):
         if kind is Request:
             if self.held or not self._place(ctx, msg):
                 self.held.append(msg)
+                if not self.drain_on_done:
+                    self._drain(ctx)  # the bug's only chance to place what it holds
         elif kind is Done:
             if view.outstanding.get(src, 0) > 0:  # zero after the backend was marked down
                 view.outstanding[src] -= 1
             view.reported[src] = msg.queue_length
-            if self.held:
+            if self.held and self.drain_on_done:
                 self._drain(ctx)
         elif kind is Load:
             view.reported[src] = msg.queue_length
@@ -245,7 +265,8 @@ class Balancer(sim.Node):
 
 
 class Client(sim.Node):
-    """Open-loop Poisson source of ``requests`` requests at ``rate`` per second.
+    """Open-loop Poisson source of ``requests`` requests at ``rate`` per second (``None``:
+    no end).
 
     Parameters
     ----------
@@ -276,7 +297,7 @@ class Client(sim.Node):
     [Complete(op_id=0, status='ok', result='n1'), Emit(kind='drained', fields={})]
     """
 
-    def __init__(self, rate: float, requests: int, balancers, keys: int = 1,
+    def __init__(self, rate: float, requests: int | None, balancers, keys: int = 1,
                  key_cum_weights=None, timeout=None):
         self.rate = rate
         self.requests = requests
@@ -288,7 +309,7 @@ class Client(sim.Node):
     def on_start(self, ctx):
         self.issued = 0
         self.outstanding = set()
-        if self.requests:
+        if self.requests is None or self.requests > 0:
             ctx.set_timer("arrival", ctx.rng.expovariate(self.rate))
 
     def _key(self, rng):
@@ -315,7 +336,7 @@ class Client(sim.Node):
         if self.timeout is not None:
             ctx.set_timer(f"t{op_id}", self.timeout)
         self.issued += 1
-        if self.issued < self.requests:
+        if self.requests is None or self.issued < self.requests:
             ctx.set_timer("arrival", rng.expovariate(self.rate))
 
     def on_message(self, ctx, src, msg):

@@ -1,14 +1,12 @@
-"""``simulate``: build a serving cluster on the simulator, run it, return tidy tables.
+"""``simulate``: a serving cluster on :class:`dsalgo.sim.Cluster`, run, tidy tables out.
 
-The harness composes the pieces of :mod:`dsalgo.balance.cluster` — one open-loop client
-``c1``, ``balancers`` balancers ``lb1…`` and one backend ``n1…`` per server — on a network
-whose every hop takes a constant ``hop`` seconds, plus ``info_delay`` seconds on the
-backend→balancer links.  Constant hops keep the timing exact: a request reaches its
-backend at ``t_invoke + 2 hop`` and the client hears the answer ``hop`` after service ends,
-so with ``hop = 0`` (the default) the recorded latency is exactly the queueing-theory
-response time.
+The pieces of :mod:`dsalgo.balance.cluster` — backends ``n1…nN`` (role ``server``),
+balancers ``lb1…`` (role ``balancer``) and one open-loop client ``c1`` (role ``client``) —
+on ``network`` (by default every hop takes exactly 0 s), plus ``info_delay`` seconds on the
+backend→balancer links.  With the default network the recorded latency is exactly the
+queueing-theory response time.
 
-The arrival rate is set from the target utilisation:
+The arrival rate is ``rate``, or is set from the target utilisation:
 ``rate = utilization * sum(speeds) / service.mean`` requests per second.
 """
 
@@ -22,208 +20,200 @@ import numpy as np
 import pandas as pd
 
 from .. import sim
-from .._validate import check_bool, check_int, check_number
+from .._validate import check_int
+from ._legacy import legacy_call
 from .cluster import Backend, Balancer, Client
-from .policies import Policy, View, make_policy
+from .config import Config, WorkloadConfig
+from .policies import BoundedConsistentHash, View, make_policy
 
 __all__ = ["simulate"]
 
-
-def _speeds(servers) -> list[float]:
-    if isinstance(servers, bool):
-        raise TypeError(f"servers must be a number of servers or a list of speeds; got {servers!r}")
-    if isinstance(servers, (int, np.integer)):
-        n = check_int("servers", servers, low=1)
-        return [1.0] * n
-    if isinstance(servers, (str, bytes)) or not hasattr(servers, "__iter__"):
-        raise TypeError(f"servers must be a number of servers or a list of speeds; got {servers!r}")
-    speeds = list(servers)
-    if not speeds:
-        raise ValueError("servers must be a count >= 1 or a non-empty list of speeds; got an "
-                         "empty list")
-    return [check_number(f"servers[{i}]", s, low=0.0, low_open=True) for i, s in enumerate(speeds)]
+#: The family's default network: every hop takes exactly 0 s.
+INSTANT = sim.Network(latency=sim.Constant(0.0))
 
 
-#: The default service-time model: exponential with a mean of one second (an immutable value).
-EXPONENTIAL_1S = sim.Exponential(mean=1.0)
-
-
-def simulate(policy="random", servers=4, utilization=0.7, service=EXPONENTIAL_1S, *,
-             seed: int = 0, requests: int = 10_000, balancers: int = 1, d: int = 2,
-             vnodes: int = 100, epsilon: float = 0.25, weights=None, keys: int = 1000,
-             key_skew: float = 0.0, info_delay: float = 0.0, hop: float = 0.0, faults=(),
-             health_interval: float | None = None, timeout: float | None = None,
-             allow_overload: bool = False, until: float | None = None,
-             record_messages: bool = False, progress: bool = False) -> sim.Run:
+def simulate(n: int = 4, *legacy, seed: int = 0, duration: float | None = None,
+             network: sim.Network | None = None, faults=(), bugs=(),
+             record_messages: bool = False, progress: bool = False, **knobs) -> sim.Run:
     """Simulate a load-balanced serving cluster under open-loop Poisson load.
 
     Parameters
     ----------
-    policy : str or Policy
-        ``"random"``, ``"round_robin"``, ``"weighted_round_robin"``, ``"least_outstanding"``,
-        ``"jsq"``, ``"power_of_d"``, ``"consistent_hash"``, ``"consistent_hash_bounded"``,
-        ``"central_queue"``, or a :class:`~dsalgo.balance.policies.Policy` object (each
-        balancer gets its own copy).
-    servers : int or sequence of float
-        Number of equal backends, or one relative speed per backend (``> 0``).
-    utilization : float
-        Offered load per unit of capacity, ``lambda E[S] / sum(speeds)``, in (0, 1); above
-        1 only with ``allow_overload=True``.
-    service : dsalgo.sim.Latency
-        Service time at speed 1, seconds (``Exponential``, ``LogNormal``, ``Constant``,
-        :class:`~dsalgo.balance.Bimodal`, …).
+    n : int
+        Number of backends ``n1 … nN``.
     seed : int
         Same seed, same tables.
-    requests : int
-        Requests the client issues.
-    balancers : int
-        Balancers sharing the traffic (``central_queue`` needs exactly 1).
-    d : int
-        Choices of ``power_of_d`` (``1 <= d <= servers``).
-    vnodes : int
-        Ring points per backend for the consistent-hash policies.
-    epsilon : float
-        Load overshoot of ``consistent_hash_bounded``, ``> 0``.
-    weights : sequence or dict, optional
-        Weights of ``weighted_round_robin`` (default: the speeds).
-    keys : int
-        Distinct request keys.
-    key_skew : float
-        Zipf exponent of key popularity (``0`` = uniform).
-    info_delay : float
-        Extra seconds on every backend→balancer message: how stale the load information
-        (and completion notices) the balancers act on is.
-    hop : float
-        Seconds per network hop (client→balancer, balancer→backend, backend→client).
+    duration : float, optional
+        Simulated-time cap, seconds.  The run ends when the client's ``requests`` have all
+        been answered (or timed out) or at ``duration``, whichever comes first.  ``None``
+        (the default) allows time enough for every request to finish; with
+        ``requests=None`` (arrivals without end) ``duration`` must be given.
+    network : dsalgo.sim.Network, optional
+        The network every hop (client→balancer, balancer→backend, backend→client) crosses;
+        default ``Network(latency=Constant(0.0))``.  ``info_delay`` is added on the
+        backend→balancer links.
     faults : iterable of dsalgo.sim faults
         E.g. ``sim.Crash("n2", at=50.0)``.
-    health_interval : float, optional
-        Seconds between balancer health probes (``> 2 hop + info_delay``); ``None`` turns
-        health checking off.
-    timeout : float, optional
-        Client gives up on a request after this many seconds (status ``info``).
-    allow_overload : bool
-        Accept ``utilization >= 1``.
-    until : float, optional
-        Simulated-time cap, seconds.  By default generous enough for every request to
-        finish; the run stops as soon as the last answer is in.
+    bugs : collection of str
+        Planted bugs, names of :data:`~dsalgo.balance.BUGS`.
     record_messages : bool
-        Keep ``run.messages`` (off by default: it is four rows per request).
+        Keep ``run.messages``.  Off by default in this family: it is three to five rows per
+        request and makes a run about 2.5 times slower.
     progress : bool
         Show a progress bar (``tqdm``) over simulated time while it runs.
+    **knobs
+        The fields of :class:`~dsalgo.balance.Config` (``policy``, ``d``, ``vnodes``,
+        ``epsilon``, ``weights``, ``speeds``, ``balancers``, ``info_delay``,
+        ``health_interval``, ``timeout``, ``allow_overload``) and of
+        :class:`~dsalgo.balance.WorkloadConfig` (``utilization``, ``rate``, ``service``,
+        ``requests``, ``keys``, ``key_skew``); ``Config.describe()`` lists them with their
+        defaults.  The old forms ``simulate("random", 4, 0.7)``, ``servers=``, ``hop=`` and
+        ``until=`` still work, with a ``DeprecationWarning``.
 
     Returns
     -------
     dsalgo.sim.Run
         ``run.history`` has one row per request: ``t_invoke`` (arrival), ``t_enqueue``
-        (reached its backend), ``t_start`` (service began), ``t_complete`` (answer at the
-        client), ``backend``, ``key``; ``status`` ok, or info if lost.  ``run.params`` holds
-        every knob and the arrival ``rate``.
+        (reached its backend), ``t_start`` and ``t_end`` (its service), ``t_complete``
+        (answer at the client), ``backend``, ``key``; ``status`` ok, or info if lost.
+        ``run.params`` holds every knob, the arrival ``rate``, the ``utilization`` and
+        ``hop`` (the network's constant delay, ``None`` when it varies).
 
     Examples
     --------
     >>> from dsalgo import balance
-    >>> run = balance.simulate("power_of_d", servers=8, utilization=0.5, requests=2000, seed=1)
+    >>> run = balance.simulate(8, policy="power_of_d", utilization=0.5, requests=2000, seed=1)
     >>> h = run.history
     >>> len(h), set(h["status"])
     (2000, {'ok'})
     >>> bool(((h["t_invoke"] <= h["t_start"]) & (h["t_start"] < h["t_complete"])).all())
     True
-    >>> round(run.params["rate"], 3)                    # 0.5 * 8 servers / 1 s per request
-    4.0
+    >>> run.params["family"], round(run.params["rate"], 3)   # 0.5 * 8 backends / 1 s each
+    ('balance', 4.0)
     """
-    # ------------------------------------------------------------------ arguments
-    speeds = _speeds(servers)
-    n = len(speeds)
-    allow_overload = check_bool("allow_overload", allow_overload)
-    if allow_overload:
-        utilization = check_number("utilization", utilization, low=0.0, low_open=True)
-    else:
-        if isinstance(utilization, (int, float)) and not isinstance(utilization, bool) \
-                and utilization >= 1:
-            raise ValueError(f"utilization must be in (0, 1) for a stable cluster; got "
-                             f"{utilization!r} (pass allow_overload=True to study overload)")
-        utilization = check_number("utilization", utilization, low=0.0, high=1.0,
-                                   low_open=True, high_open=True)
-    if not isinstance(service, sim.Latency):
-        raise TypeError(f"service must be a service-time model such as sim.Exponential(mean=1.0) "
-                        f"or balance.Bimodal(...); got {service!r}")
-    if not service.mean > 0:
-        raise ValueError(f"service must have a mean service time > 0; got {service!r} "
-                         f"with mean {service.mean!r}")
-    seed = check_int("seed", seed)
-    requests = check_int("requests", requests, low=1)
-    n_lb = check_int("balancers", balancers, low=1)
-    d = check_int("d", d, low=1)
-    vnodes = check_int("vnodes", vnodes, low=1)
-    epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
-    keys = check_int("keys", keys, low=1)
-    key_skew = check_number("key_skew", key_skew, low=0.0)
-    info_delay = check_number("info_delay", info_delay, low=0.0)
-    hop = check_number("hop", hop, low=0.0)
-    record_messages = check_bool("record_messages", record_messages)
-    if timeout is not None:
-        timeout = check_number("timeout", timeout, low=0.0, low_open=True)
-    if health_interval is not None:
-        health_interval = check_number("health_interval", health_interval, low=0.0,
-                                       low_open=True)
-        if health_interval <= 2 * hop + info_delay:
-            raise ValueError(f"health_interval must exceed a probe's round trip 2*hop + "
-                             f"info_delay = {2 * hop + info_delay!r} s; got {health_interval!r}")
+    n, network, duration, knobs = legacy_call(n, legacy, network, duration, knobs)
+    cfg, wl = sim.split_knobs(knobs, Config, WorkloadConfig)
+    config, workload = Config(bugs=bugs, **cfg), WorkloadConfig(**wl)
+    n = check_int("n", n, low=1)
+    speeds = _speeds(n, config)
+    proto = _policy(config, n, speeds, seed)
+    rate, utilization = _rate(workload, config, speeds)
+    net = copy.deepcopy(INSTANT if network is None else network)
+    if not isinstance(net, sim.Network):
+        raise TypeError(f"network must be a dsalgo.sim.Network; got {network!r}")
+    hop = net.latency.delay if type(net.latency) is sim.Constant else None
+    round_trip = 2 * net.latency.mean + config.info_delay
+    if config.health_interval is not None and config.health_interval <= round_trip:
+        raise ValueError(f"health_interval must exceed a probe's round trip 2*hop + "
+                         f"info_delay = {round_trip!r} s; got {config.health_interval!r}")
+    if duration is None:
+        if workload.requests is None:
+            raise ValueError("duration must be given when requests=None (arrivals never end)")
+        # every request on the slowest backend, twice over, after the last arrival
+        mean = workload.service.mean
+        duration = 2.0 * workload.requests / rate \
+            + 2.0 * workload.requests * mean / min(speeds) + 100.0 * mean \
+            + 10.0 * (net.latency.mean + config.info_delay) + (config.timeout or 0.0)
 
-    if isinstance(policy, Policy):
-        proto = policy
-    else:
-        proto = make_policy(policy, d=d, vnodes=vnodes, epsilon=epsilon, weights=weights,
-                            ring_seed=seed)
-    backends = [f"n{i}" for i in range(1, n + 1)]
-    lbs = [f"lb{i}" for i in range(1, n_lb + 1)]
+    cluster = sim.Cluster("balance", n, config, workload=workload, seed=seed, network=net,
+                          record_messages=record_messages)
+    backends = cluster.servers
+    lbs = [f"lb{i}" for i in range(1, config.balancers + 1)]
     speed_of = dict(zip(backends, speeds))
+    report_to = lbs if proto.needs_load else ()
+    cluster.add_servers(lambda b: Backend(workload.service, speed_of[b], report_to,
+                                          proto.needs_completions, config.bugs))
+    for lb in lbs:
+        cluster.add_node(lb, lambda: Balancer(copy.deepcopy(proto), backends, speed_of,
+                                              config.health_interval, config.bugs),
+                         role="balancer")
+    cluster.add_clients(1, lambda cid: Client(rate, workload.requests, lbs, workload.keys,
+                                              _key_weights(workload), config.timeout))
+    if config.info_delay:
+        for b in backends:
+            for lb in lbs:
+                base = net.link_config(b, lb)["latency"]
+                cluster.sim.set_link(b, lb, latency=_later(base, config.info_delay),
+                                     symmetric=False)
+    cluster.sim.add_observer(_stop_when_drained)
+    cluster.params.update(
+        policy=proto.name, d=getattr(proto, "d", config.d),
+        vnodes=getattr(proto, "vnodes", config.vnodes),
+        epsilon=getattr(proto, "epsilon", config.epsilon), speeds=list(speeds),
+        ring_seed=getattr(proto, "seed", seed), hop=hop, rate=rate, utilization=utilization,
+        service_mean=workload.service.mean)
+    run = cluster.run(duration, faults, progress=progress)
+    run.history = _with_service_columns(run, backends)
+    return run
+
+
+def _speeds(n: int, config: Config) -> list[float]:
+    if config.speeds is None:
+        return [1.0] * n
+    if len(config.speeds) != n:
+        raise ValueError(f"speeds must give one speed per backend (n={n}); got "
+                         f"{len(config.speeds)}")
+    return list(config.speeds)
+
+
+def _policy(config: Config, n: int, speeds, seed: int):
+    """A prototype policy object (each balancer gets a copy), checked against the cluster."""
+    if isinstance(config.policy, str):
+        proto = make_policy(config.policy, d=config.d, vnodes=config.vnodes,
+                            epsilon=config.epsilon, weights=config.weights, ring_seed=seed,
+                            bugs=config.bugs)
+    else:
+        proto = copy.deepcopy(config.policy)
+        if isinstance(proto, BoundedConsistentHash) and "ignore_cap" in config.bugs:
+            proto.ignore_cap = True
     if proto.name == "power_of_d" and getattr(proto, "d", 1) > n:
         raise ValueError(f"d must be at most the number of servers ({n}); got {proto.d}")
-    if proto.holds and n_lb != 1:
-        raise ValueError(f"policy {proto.name!r} keeps one shared queue and needs balancers=1; "
-                         f"got balancers={n_lb}")
-    copy.deepcopy(proto).reset(View(backends, speed_of))  # bad weights etc. raise here
+    backends = sim.server_ids(n)
+    copy.deepcopy(proto).reset(View(backends, dict(zip(backends, speeds))))  # bad weights
+    return proto
 
-    rate = utilization * sum(speeds) / service.mean
-    if until is None:
-        # every request on the slowest server, twice over, after the last arrival
-        until = 2.0 * requests / rate + 2.0 * requests * service.mean / min(speeds) \
-            + 100.0 * service.mean + 10.0 * (hop + info_delay) + (timeout or 0.0)
+
+def _rate(workload: WorkloadConfig, config: Config, speeds) -> tuple[float, float]:
+    """Arrivals per second and the utilisation they offer (checked for stability)."""
+    capacity = sum(speeds) / workload.service.mean
+    if workload.rate is not None:
+        rate, utilization, what = workload.rate, workload.rate / capacity, "rate gives "
     else:
-        until = check_number("until", until, low=0.0, low_open=True)
-    cum = None
-    if key_skew > 0:
-        cum = list(accumulate((k + 1) ** -key_skew for k in range(keys)))
+        utilization = workload.utilization
+        rate, what = utilization * capacity, ""
+    if utilization >= 1 and not config.allow_overload:
+        raise ValueError(f"{what}utilization must be in (0, 1) for a stable cluster; got "
+                         f"{utilization!r} (pass allow_overload=True to study overload)")
+    return rate, utilization
 
-    # ------------------------------------------------------------------ the cluster
-    net = sim.Network(latency=sim.Constant(hop))
-    for b in backends:
-        for lb in lbs:
-            net.set_link(b, lb, latency=sim.Constant(hop + info_delay), symmetric=False)
-    s = sim.Simulation(seed=seed, network=net, record_messages=record_messages)
-    report_to = lbs if proto.needs_load else ()
-    for b in backends:
-        s.add_node(b, lambda b=b: Backend(service, speed_of[b], report_to,
-                                          proto.needs_completions))
-    for lb in lbs:
-        s.add_node(lb, lambda: Balancer(copy.deepcopy(proto), backends, speed_of,
-                                        health_interval))
-    s.add_node("c1", lambda: Client(rate, requests, lbs, keys, cum, timeout))
-    s.add_faults(faults)
-    s.add_observer(_stop_when_drained)
-    s.params = {
-        "policy": proto.name, "servers": speeds, "utilization": utilization,
-        "service": repr(service), "service_mean": service.mean, "rate": rate,
-        "requests": requests, "balancers": n_lb, "d": getattr(proto, "d", d),
-        "vnodes": getattr(proto, "vnodes", vnodes), "epsilon": getattr(proto, "epsilon", epsilon),
-        "ring_seed": getattr(proto, "seed", seed), "keys": keys, "key_skew": key_skew, "info_delay": info_delay,
-        "hop": hop, "health_interval": health_interval, "timeout": timeout,
-    }
-    run = s.run(until=until, progress=progress)
-    run.history = _with_service_columns(run, hop, proto.holds, backends)
-    return run
+
+def _key_weights(workload: WorkloadConfig):
+    if workload.key_skew > 0:
+        return list(accumulate((k + 1) ** -workload.key_skew for k in range(workload.keys)))
+    return None
+
+
+class _Later(sim.Latency):
+    """``base`` plus a constant ``extra`` seconds."""
+
+    def __init__(self, base, extra: float):
+        self.base, self.extra = base, extra
+
+    def sample(self, rng):
+        return self.base.sample(rng) + self.extra
+
+    @property
+    def mean(self):
+        return self.base.mean + self.extra
+
+    def __repr__(self):
+        return f"{self.base!r} + {self.extra!r}"
+
+
+def _later(base, extra: float):
+    if type(base) is sim.Constant:
+        return sim.Constant(base.delay + extra)
+    return _Later(base, extra)
 
 
 def _stop_when_drained(s, time, node, kind, fields):
@@ -231,22 +221,26 @@ def _stop_when_drained(s, time, node, kind, fields):
         s.stop()
 
 
-def _with_service_columns(run, hop, holds, backends) -> pd.DataFrame:
-    """Add ``t_enqueue``, ``t_start`` and ``backend`` to the history from the start events."""
+def _with_service_columns(run, backends) -> pd.DataFrame:
+    """Add ``t_enqueue``, ``t_start``, ``t_end`` and ``backend`` from the ``start`` events.
+
+    ``t_end`` is known only for answered requests (a crash may cut a service short)."""
     h = run.history.copy()
     ev = run.events
-    starts = None
-    if "op" in ev.columns:  # absent when no request ever reached a live backend
-        starts = ev.loc[ev["kind"] == "start", ["op", "time", "node"]]
-    t_start = np.full(len(h), math.nan)
+    t_start, t_enqueue, t_end = (np.full(len(h), math.nan) for _ in range(3))
     backend = np.full(len(h), None, dtype=object)
-    if starts is not None and len(starts):
+    if "op" in ev.columns:  # absent when no request ever reached a live backend
+        starts = ev.loc[ev["kind"] == "start", ["op", "time", "node", "queued", "service"]]
         starts = starts.drop_duplicates("op")
         idx = starts["op"].to_numpy().astype(np.int64)
-        t_start[idx] = starts["time"].to_numpy()
+        t = starts["time"].to_numpy()
+        t_start[idx] = t
+        t_enqueue[idx] = t - starts["queued"].to_numpy()
+        t_end[idx] = t + starts["service"].to_numpy()
         backend[idx] = starts["node"].astype(str).to_numpy()
-    t_inv = h["t_invoke"].to_numpy()
-    h["t_enqueue"] = t_start if holds else (t_inv + hop) + hop
+    t_end[(h["status"] != "ok").to_numpy()] = math.nan
+    h["t_enqueue"] = t_enqueue
     h["t_start"] = t_start
+    h["t_end"] = t_end
     h["backend"] = pd.Categorical(backend, categories=backends)
     return h

@@ -6,8 +6,9 @@ Every function takes a :class:`~dsalgo.sim.Run` from :func:`~dsalgo.balance.simu
 the empty start of a run does not bias steady-state figures.
 
 Queue lengths are reconstructed from the history: a request is at its backend from
-``t_enqueue`` until its service ends, ``hop`` seconds before the answer reaches the client
-(``hop`` is read from ``run.params``; give it when passing a bare DataFrame).  Lost
+``t_enqueue`` until its service ends (``t_end``; in histories without that column, ``hop``
+seconds before the answer reaches the client — ``hop`` is read from ``run.params``; give it
+when passing a bare DataFrame).  Lost
 requests (status ``info``) have no known departure and are left out of queue lengths.
 Time averages run from ``warmup`` to the last arrival: after that the load falls off as the
 run drains, which is not steady state.
@@ -43,10 +44,12 @@ _NEEDED = ("t_invoke", "t_enqueue", "t_start", "t_complete", "backend", "status"
 
 
 def _history(data, hop=None):
+    varies = False
     if isinstance(data, sim.Run):
         h = data.history
         if hop is None:
             hop = data.params.get("hop", 0.0)
+            varies = hop is None  # the network's delays are not one constant
     elif isinstance(data, pd.DataFrame):
         h = data
     else:
@@ -56,6 +59,8 @@ def _history(data, hop=None):
     if missing:
         raise ValueError(f"data must have the columns of balance.simulate's history; missing "
                          f"{', '.join(missing)}")
+    if varies:
+        return h, None
     hop = 0.0 if hop is None else check_number("hop", hop, low=0.0)
     return h, hop
 
@@ -82,7 +87,7 @@ def response_times(data, *, warmup: float = 0.0) -> pd.Series:
     Examples
     --------
     >>> from dsalgo import balance
-    >>> run = balance.simulate("random", servers=2, utilization=0.5, requests=500, seed=3)
+    >>> run = balance.simulate(2, policy="random", utilization=0.5, requests=500, seed=3)
     >>> rt = response_times(run, warmup=10.0)
     >>> bool((rt > 0).all()), rt.name
     (True, 'latency')
@@ -118,7 +123,7 @@ def latency_percentiles(data, q=(0.5, 0.99, 0.999), *, warmup: float = 0.0,
     Examples
     --------
     >>> from dsalgo import balance
-    >>> run = balance.simulate("jsq", servers=4, utilization=0.6, requests=2000, seed=4)
+    >>> run = balance.simulate(4, policy="jsq", utilization=0.6, requests=2000, seed=4)
     >>> p = latency_percentiles(run, q=[0.5, 0.99])
     >>> p["quantile"].tolist(), bool(p["latency"].is_monotonic_increasing)
     ([0.5, 0.99], True)
@@ -150,19 +155,24 @@ def waits(data, *, warmup: float = 0.0, hop: float | None = None) -> pd.Series:
     """Time each started request spent queued before service, seconds.
 
     The wait is ``t_start - t_invoke - 2 hop`` (the two hops to reach the backend), which
-    is where a central queue's requests wait too.
+    is where a central queue's requests wait too.  When the run's network delays vary
+    (``run.params["hop"]`` is ``None``) it is the time queued at the backend,
+    ``t_start - t_enqueue``.
 
     Examples
     --------
     >>> from dsalgo import balance
-    >>> run = balance.simulate("central_queue", servers=2, utilization=0.5, requests=500)
+    >>> run = balance.simulate(2, policy="central_queue", utilization=0.5, requests=500)
     >>> bool((waits(run) >= 0).all())
     True
     """
     h, hop = _history(data, hop)
     h, _ = _after(h, warmup)
     h = h[h["t_start"].notna()]
-    w = h["t_start"].to_numpy() - h["t_invoke"].to_numpy() - 2 * hop
+    if hop is None:
+        w = h["t_start"].to_numpy() - h["t_enqueue"].to_numpy()
+    else:
+        w = h["t_start"].to_numpy() - h["t_invoke"].to_numpy() - 2 * hop
     w = np.where(np.abs(w) < 1e-9, 0.0, w)  # (t + hop) + hop vs t + 2 hop rounding
     return pd.Series(w, index=h["op_id"].to_numpy() if "op_id" in h else h.index, name="wait")
 
@@ -173,7 +183,7 @@ def wait_probability(data, *, warmup: float = 0.0, hop: float | None = None) -> 
     Examples
     --------
     >>> from dsalgo import balance
-    >>> run = balance.simulate("central_queue", servers=2, utilization=0.5, requests=500)
+    >>> run = balance.simulate(2, policy="central_queue", utilization=0.5, requests=500)
     >>> 0.0 < wait_probability(run) < 1.0
     True
     """
@@ -185,8 +195,8 @@ def wait_probability(data, *, warmup: float = 0.0, hop: float | None = None) -> 
 
 def _intervals(h, hop):
     ok = h[(h["status"] == "ok") & h["backend"].notna()]
-    return (ok["backend"].astype(str).to_numpy(), ok["t_enqueue"].to_numpy(),
-            ok["t_complete"].to_numpy() - hop)
+    end = ok["t_end"].to_numpy() if "t_end" in ok.columns else ok["t_complete"].to_numpy() - hop
+    return ok["backend"].astype(str).to_numpy(), ok["t_enqueue"].to_numpy(), end
 
 
 def _window(h, warmup, end):
@@ -202,7 +212,9 @@ def _window(h, warmup, end):
 
 def _backends(data, h):
     if isinstance(data, sim.Run):
-        return [b for b in data.nodes if b.startswith("n")]
+        if "n" in data.params:
+            return sim.server_ids(int(data.params["n"]))
+        return [b for b in data.nodes if b.startswith("n")]  # saved before "n" was recorded
     if isinstance(h["backend"].dtype, pd.CategoricalDtype):
         return [str(c) for c in h["backend"].cat.categories]
     return sorted(str(b) for b in h["backend"].dropna().unique())
@@ -228,7 +240,7 @@ def queue_length_distribution(data, *, warmup: float = 0.0, end: float | None = 
     Examples
     --------
     >>> from dsalgo import balance
-    >>> run = balance.simulate("random", servers=2, utilization=0.5, requests=2000, seed=5)
+    >>> run = balance.simulate(2, policy="random", utilization=0.5, requests=2000, seed=5)
     >>> dist = queue_length_distribution(run, warmup=50.0)
     >>> dist.groupby("backend", observed=True)["fraction"].sum().round(9).tolist()
     [1.0, 1.0]
@@ -272,7 +284,7 @@ def queue_tail(data, *, warmup: float = 0.0, end: float | None = None,
     Examples
     --------
     >>> from dsalgo import balance
-    >>> run = balance.simulate("power_of_d", servers=20, utilization=0.7, requests=4000)
+    >>> run = balance.simulate(20, policy="power_of_d", utilization=0.7, requests=4000)
     >>> tail = queue_tail(run, warmup=20.0)
     >>> float(tail["fraction"].iloc[0]), bool(tail["fraction"].is_monotonic_decreasing)
     (1.0, True)
@@ -300,7 +312,7 @@ def server_loads(data, *, warmup: float = 0.0, end: float | None = None,
     Examples
     --------
     >>> from dsalgo import balance
-    >>> run = balance.simulate("round_robin", servers=3, utilization=0.5, requests=900)
+    >>> run = balance.simulate(3, policy="round_robin", utilization=0.5, requests=900)
     >>> server_loads(run)["requests"].tolist()
     [300, 300, 300]
     """
@@ -336,7 +348,7 @@ def imbalance(data, *, measure: str = "requests", warmup: float = 0.0,
     Examples
     --------
     >>> from dsalgo import balance
-    >>> run = balance.simulate("round_robin", servers=3, utilization=0.5, requests=900)
+    >>> run = balance.simulate(3, policy="round_robin", utilization=0.5, requests=900)
     >>> imbalance(run)
     1.0
     """

@@ -356,6 +356,9 @@ class BoundedConsistentHash(ConsistentHash):
         Allowed overshoot over the mean load, ``> 0``.
     vnodes, seed
         As in :class:`ConsistentHash`.
+    ignore_cap : bool
+        The planted bug ``ignore_cap`` (:data:`~dsalgo.balance.BUGS`): place every request
+        on its key's owner, as plain consistent hashing does, while claiming the cap.
 
     Examples
     --------
@@ -371,11 +374,15 @@ class BoundedConsistentHash(ConsistentHash):
     name = "consistent_hash_bounded"
     needs_completions = True
 
-    def __init__(self, epsilon: float = 0.25, vnodes: int = 100, seed: int = 0):
+    def __init__(self, epsilon: float = 0.25, vnodes: int = 100, seed: int = 0,
+                 ignore_cap: bool = False):
         super().__init__(vnodes=vnodes, seed=seed)
         self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+        self.ignore_cap = ignore_cap
 
     def choose(self, rng, key, view):
+        if self.ignore_cap:
+            return super().choose(rng, key, view)
         return self.ring.lookup_bounded(key, view.outstanding, self.epsilon,
                                         exclude=self._down(view))
 
@@ -418,7 +425,7 @@ POLICIES = {cls.name: cls for cls in (Random, RoundRobin, WeightedRoundRobin,
 
 
 def make_policy(name: str, *, d: int = 2, vnodes: int = 100, epsilon: float = 0.25,
-                weights=None, ring_seed: int = 0) -> Policy:
+                weights=None, ring_seed: int = 0, bugs=frozenset()) -> Policy:
     """Build the policy called ``name``, passing on the knobs it uses.
 
     Parameters
@@ -435,6 +442,8 @@ def make_policy(name: str, *, d: int = 2, vnodes: int = 100, epsilon: float = 0.
         Load overshoot of ``consistent_hash_bounded``.
     weights : optional
         Weights of ``weighted_round_robin`` (default: backend speeds).
+    bugs : collection of str
+        Planted bugs (``ignore_cap`` is the one a policy knows).
 
     Examples
     --------
@@ -457,5 +466,6 @@ def make_policy(name: str, *, d: int = 2, vnodes: int = 100, epsilon: float = 0.
     if name == "consistent_hash":
         return ConsistentHash(vnodes=vnodes, seed=ring_seed)
     if name == "consistent_hash_bounded":
-        return BoundedConsistentHash(epsilon=epsilon, vnodes=vnodes, seed=ring_seed)
+        return BoundedConsistentHash(epsilon=epsilon, vnodes=vnodes, seed=ring_seed,
+                                     ignore_cap="ignore_cap" in bugs)
     return POLICIES[name]()

@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: all install test report report-quick lab bench soak lint clean
+.PHONY: all install test test-quick report report-quick lab bench soak lint clean
 
 all: test
 
@@ -17,9 +17,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make test: the whole test suite (notebooks in quick mode included)
+## make test: the whole test suite, docstring examples and notebooks (quick mode) included
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+
+## make test-quick: the same without the notebooks and the slow tests
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -m "not slow" --ignore=tests/test_notebooks.py
 
 ## make report: execute every notebook and write reports/index.html
 report: $(STAMP)
@@ -40,6 +44,7 @@ bench: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m dsalgo.soak
 
+## make lint: ruff with the rules chosen in pyproject.toml (run by .ci/run)
 lint: $(STAMP)
 	$(BIN)/ruff check dsalgo tests benchmarks
 

@@ -57,7 +57,7 @@ def run_raw(deliveries: int) -> tuple[float, int]:
     seq = 0
     log = []
     rate = 1 / MEAN
-    for i, n in enumerate(NODES):
+    for n in NODES:
         heapq.heappush(heap, (rng.expovariate(rate), seq, n, n, 0))
         seq += 1
     count = 0

@@ -58,5 +58,21 @@ def test_python_floor_is_the_same():
     assert env["channels"] == ["conda-forge"]
 
 
-def test_ci_runs_make_test():
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
+def test_ci_runs_make_lint_then_make_test():
+    lines = [ln.strip() for ln in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert "set -euo pipefail" in lines  # a failing step fails CI
+    assert lines.index("make lint") < lines.index("make test")
+
+
+def test_pytest_collects_the_docstring_examples_of_the_package():
+    pytest_ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
+    options = pytest_ini["ini_options"]
+    assert "--doctest-modules" in options["addopts"].split()
+    assert options["testpaths"] == ["tests", "dsalgo"]  # not notebooks/ nor benchmarks/
+
+
+def test_ruff_rules_are_chosen_explicitly():
+    lint = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    assert {"E", "F", "I", "B", "UP"} <= set(lint["select"])
+    makefile = (ROOT / "Makefile").read_text()
+    assert "ruff check dsalgo tests benchmarks" in makefile

@@ -135,7 +135,7 @@ def test_pause_delays_handling_but_loses_nothing_and_clock_runs_on():
     assert (at_resume["local"] == 1.5).all()  # local clock kept running through the pause
     # queued messages are handled in arrival order
     assert list(at_resume["n"]) == sorted(at_resume["n"]) or len(set(at_resume["src"])) > 1
-    for src, grp in at_resume.groupby("src", observed=True):
+    for _, grp in at_resume.groupby("src", observed=True):
         assert list(grp["n"]) == sorted(grp["n"])
     # n2's own tick timers fired late, at resume, not lost
     sent_by_n2 = m[m["src"] == "n2"]

@@ -9,7 +9,7 @@ from dsalgo.balance import POLICIES
 
 @pytest.mark.parametrize("policy", sorted(POLICIES))
 def test_every_policy_passes_its_checks(policy):
-    run = B.simulate(policy, servers=4, utilization=0.8, requests=1500, seed=7, key_skew=1.0)
+    run = B.simulate(4, policy=policy, utilization=0.8, requests=1500, seed=7, key_skew=1.0)
     v = B.check(run)
     assert v, str(v)
     assert v.properties[:2] == ["causality", "fifo"]
@@ -19,8 +19,9 @@ def test_every_policy_passes_its_checks(policy):
 
 
 def test_checks_hold_with_hops_faults_and_several_balancers():
-    run = B.simulate("consistent_hash_bounded", servers=4, utilization=0.7, requests=1500,
-                     seed=3, balancers=2, hop=0.01, info_delay=0.05, health_interval=1.0,
+    run = B.simulate(4, policy="consistent_hash_bounded", utilization=0.7, requests=1500,
+                     seed=3, balancers=2, network=sim.Network(latency=sim.Constant(0.01)),
+                     info_delay=0.05, health_interval=1.0,
                      timeout=30.0, faults=[sim.Crash("n3", at=50.0), sim.Restart("n3", at=90.0)])
     v = B.check(run)
     assert v and v.properties == ["causality", "fifo"]
@@ -29,18 +30,18 @@ def test_checks_hold_with_hops_faults_and_several_balancers():
 
 
 def test_bounded_load_sometimes_redirects_and_plain_hashing_would_break_the_cap():
-    kw = {"servers": 4, "utilization": 0.9, "requests": 2000, "seed": 2, "key_skew": 1.2}
-    bounded = B.check(B.simulate("consistent_hash_bounded", **kw))
+    kw = {"n": 4, "utilization": 0.9, "requests": 2000, "seed": 2, "key_skew": 1.2}
+    bounded = B.check(B.simulate(policy="consistent_hash_bounded", **kw))
     assert bounded.holds("bounded_load") and bounded.info["redirected"] > 50
     # relabel a plain consistent-hashing run as bounded: its hot backend exceeds the cap
-    plain = B.simulate("consistent_hash", **kw)
+    plain = B.simulate(policy="consistent_hash", **kw)
     plain.params = {**plain.params, "policy": "consistent_hash_bounded"}
     v = B.check(plain)
     assert not v.holds("bounded_load") and v.holds("fifo")
 
 
 def test_fifo_violation_is_caught():
-    run = B.simulate("random", servers=2, utilization=0.9, requests=400, seed=1)
+    run = B.simulate(2, policy="random", utilization=0.9, requests=400, seed=1)
     h = run.history
     waited = h[h["t_start"] > h["t_enqueue"]]
     a = waited.iloc[0]
@@ -52,7 +53,7 @@ def test_fifo_violation_is_caught():
 
 
 def test_causality_violation_is_caught():
-    run = B.simulate("jsq", servers=2, utilization=0.5, requests=200, seed=1)
+    run = B.simulate(2, policy="jsq", utilization=0.5, requests=200, seed=1)
     run.history.loc[10, "t_start"] = run.history.loc[10, "t_invoke"] - 1.0
     run.history.loc[20, "result"] = "n9"
     v = B.check(run)
@@ -61,7 +62,7 @@ def test_causality_violation_is_caught():
 
 
 def test_work_conserving_violation_is_caught():
-    run = B.simulate("central_queue", servers=3, utilization=0.3, requests=300, seed=1)
+    run = B.simulate(3, policy="central_queue", utilization=0.3, requests=300, seed=1)
     h = run.history
     lone = h.index[(h["t_start"] == h["t_invoke"])][5]
     h.loc[lone, "t_start"] += 1e-3          # pretend it waited with idle backends about

@@ -18,7 +18,7 @@ WARMUP = 100.0   # seconds of simulated start-up dropped (~ 100 service times)
 
 @pytest.mark.parametrize("rho", [0.3, 0.5, 0.7])
 def test_random_assignment_matches_mm1_per_server(rho):
-    run = B.simulate("random", servers=4, utilization=rho, requests=20_000, seed=0)
+    run = B.simulate(4, policy="random", utilization=rho, requests=20_000, seed=0)
     rt = B.response_times(run, warmup=WARMUP).to_numpy()
     mean, half = B.batch_means(rt, batches=20, level=0.99)
     assert abs(mean - B.mm1_mean_response(rho)) < half
@@ -30,7 +30,7 @@ def test_random_assignment_matches_mm1_per_server(rho):
 
 @pytest.mark.parametrize("rho", [0.5, 0.7, 0.85])
 def test_central_queue_matches_erlang_c(rho):
-    run = B.simulate("central_queue", servers=4, utilization=rho, requests=20_000, seed=0)
+    run = B.simulate(4, policy="central_queue", utilization=rho, requests=20_000, seed=0)
     w = B.waits(run, warmup=WARMUP).to_numpy()
     p, half_p = B.batch_means((w > 0).astype(float), batches=20, level=0.99)
     assert abs(p - B.erlang_c(4, rho)) < half_p
@@ -41,7 +41,7 @@ def test_central_queue_matches_erlang_c(rho):
 
 def test_power_of_two_approaches_the_supermarket_tail():
     rho = 0.9
-    run = B.simulate("power_of_d", servers=100, utilization=rho, requests=30_000, seed=0)
+    run = B.simulate(100, policy="power_of_d", utilization=rho, requests=30_000, seed=0)
     tail = B.queue_tail(run, warmup=50.0).set_index("i")["fraction"]
     i = np.arange(1, 5)
     theory = B.supermarket_tail(i, rho, d=2)
@@ -52,14 +52,14 @@ def test_power_of_two_approaches_the_supermarket_tail():
 
 
 def test_power_of_two_mean_response_is_near_the_supermarket_limit():
-    run = B.simulate("power_of_d", servers=50, utilization=0.8, requests=20_000, seed=1)
+    run = B.simulate(50, policy="power_of_d", utilization=0.8, requests=20_000, seed=1)
     mean, half = B.batch_means(B.response_times(run, warmup=50.0).to_numpy(), level=0.99)
     # finite n is a little worse than the limit; allow the CI plus 5 % for that
     assert abs(mean - B.supermarket_mean_response(0.8)) < half + 0.05 * mean
 
 
 def test_same_seed_same_tables_different_seed_different_tables():
-    kw = {"policy": "consistent_hash_bounded", "servers": 5, "utilization": 0.8, "requests": 1500,
+    kw = {"policy": "consistent_hash_bounded", "n": 5, "utilization": 0.8, "requests": 1500,
               "key_skew": 1.0, "balancers": 2}
     a, b, c = B.simulate(**kw, seed=3), B.simulate(**kw, seed=3), B.simulate(**kw, seed=4)
     assert a.history.equals(b.history) and a.events.equals(b.events)
@@ -68,7 +68,8 @@ def test_same_seed_same_tables_different_seed_different_tables():
 
 
 def test_history_columns_and_timing_identities():
-    run = B.simulate("random", servers=3, utilization=0.6, requests=800, seed=2, hop=0.01,
+    run = B.simulate(3, policy="random", utilization=0.6, requests=800, seed=2,
+                     network=sim.Network(latency=sim.Constant(0.01)),
                      record_messages=True)
     h = run.history
     for col in ("op_id", "process", "f", "key", "value", "result", "t_invoke", "t_complete",
@@ -83,34 +84,34 @@ def test_history_columns_and_timing_identities():
 
 
 def test_round_robin_is_exactly_even_and_weighted_follows_speeds():
-    rr = B.simulate("round_robin", servers=4, utilization=0.5, requests=1000, seed=0)
+    rr = B.simulate(4, policy="round_robin", utilization=0.5, requests=1000, seed=0)
     assert B.server_loads(rr)["requests"].tolist() == [250] * 4
-    wrr = B.simulate("weighted_round_robin", servers=[1, 1, 2], utilization=0.5,
+    wrr = B.simulate(3, policy="weighted_round_robin", speeds=[1, 1, 2], utilization=0.5,
                      requests=1000, seed=0)
     assert B.server_loads(wrr)["requests"].tolist() == [250, 250, 500]
 
 
 def test_stale_information_sometimes_makes_jsq_worse_than_random():
-    kw = {"servers": 10, "utilization": 0.8, "requests": 8000, "seed": 0}
-    fresh = B.response_times(B.simulate("jsq", **kw), warmup=50.0).mean()
-    stale = B.response_times(B.simulate("jsq", info_delay=8.0, **kw), warmup=50.0).mean()
-    rand = B.response_times(B.simulate("random", **kw), warmup=50.0).mean()
-    two = B.response_times(B.simulate("power_of_d", info_delay=8.0, **kw), warmup=50.0).mean()
+    kw = {"n": 10, "utilization": 0.8, "requests": 8000, "seed": 0}
+    fresh = B.response_times(B.simulate(policy="jsq", **kw), warmup=50.0).mean()
+    stale = B.response_times(B.simulate(policy="jsq", info_delay=8.0, **kw), warmup=50.0).mean()
+    rand = B.response_times(B.simulate(policy="random", **kw), warmup=50.0).mean()
+    two = B.response_times(B.simulate(policy="power_of_d", info_delay=8.0, **kw), warmup=50.0).mean()
     assert fresh < 0.5 * rand             # fresh JSQ is far better than random
     assert stale > rand                   # herding on 8-service-time-old reports: worse
     assert two < stale                    # two choices herd much less (Mitzenmacher 2000)
 
 
 def test_heterogeneous_speeds_overload_slow_servers_under_random():
-    kw = {"servers": [1, 1, 2, 4], "utilization": 0.7, "requests": 4000, "seed": 0}
-    rand = B.server_loads(B.simulate("random", **kw), warmup=50.0)
-    wrr = B.server_loads(B.simulate("weighted_round_robin", **kw), warmup=50.0)
+    kw = {"n": 4, "speeds": [1, 1, 2, 4], "utilization": 0.7, "requests": 4000, "seed": 0}
+    rand = B.server_loads(B.simulate(policy="random", **kw), warmup=50.0)
+    wrr = B.server_loads(B.simulate(policy="weighted_round_robin", **kw), warmup=50.0)
     assert rand["utilization"].iloc[0] > 0.97            # offered 8 * 0.7 / 4 = 1.4 > 1
     assert wrr["utilization"].max() < 0.85               # each gets 0.7 of its capacity
 
 
 def test_crashed_backend_is_taken_out_and_comes_back():
-    run = B.simulate("least_outstanding", servers=4, utilization=0.5, requests=3000, seed=0,
+    run = B.simulate(4, policy="least_outstanding", utilization=0.5, requests=3000, seed=0,
                      faults=[sim.Crash("n2", at=100.0), sim.Restart("n2", at=200.0)],
                      health_interval=1.0, timeout=60.0)
     h, ev = run.history, run.events
@@ -126,7 +127,7 @@ def test_crashed_backend_is_taken_out_and_comes_back():
 
 
 def test_requests_to_a_dead_cluster_time_out_as_info():
-    run = B.simulate("random", servers=1, utilization=0.5, requests=5, seed=0, timeout=1.0,
+    run = B.simulate(1, policy="random", utilization=0.5, requests=5, seed=0, timeout=1.0,
                      faults=[sim.Crash("n1", at=0.0)])
     h = run.history
     assert (h["status"] == "info").all() and h["t_complete"].isna().all()
@@ -134,26 +135,26 @@ def test_requests_to_a_dead_cluster_time_out_as_info():
 
 
 def test_overload_runs_when_allowed_and_queues_grow():
-    run = B.simulate("jsq", servers=2, utilization=1.3, requests=600, seed=0,
+    run = B.simulate(2, policy="jsq", utilization=1.3, requests=600, seed=0,
                      allow_overload=True)
     w = B.waits(run).to_numpy()
     assert w[-100:].mean() > 5 * w[:100].mean() and (run.history["status"] == "ok").all()
 
 
 def test_user_policy_objects_are_copied_per_balancer():
-    run = B.simulate(B.RoundRobin(), servers=2, utilization=0.5, requests=400, balancers=2)
+    run = B.simulate(2, policy=B.RoundRobin(), utilization=0.5, requests=400, balancers=2)
     assert run.params["policy"] == "round_robin"
     assert B.server_loads(run)["requests"].sum() == 400
 
 
 def test_bimodal_service_has_the_right_mean_and_a_heavier_tail():
     bim = B.Bimodal(fast=0.5, slow=10.5, p_slow=0.05)
-    kw = {"servers": 8, "utilization": 0.6, "requests": 6000, "seed": 0}
-    run = B.simulate("least_outstanding", service=bim, **kw)
+    kw = {"n": 8, "utilization": 0.6, "requests": 6000, "seed": 0}
+    run = B.simulate(policy="least_outstanding", service=bim, **kw)
     assert run.params["service_mean"] == 1.0
     busy = B.server_loads(run, warmup=50.0)["utilization"].mean()
     assert busy == pytest.approx(0.6, abs=0.05)
-    exp = B.simulate("least_outstanding", **kw)
+    exp = B.simulate(policy="least_outstanding", **kw)
     q = lambda r: B.latency_percentiles(r, q=[0.99], warmup=50.0)["latency"].iloc[0]
     assert q(run) > 1.5 * q(exp)
 
@@ -164,14 +165,18 @@ def _e(message):
 
 @pytest.mark.parametrize("kwargs, exc, message", [
     ({"utilization": 1.0}, ValueError, "utilization must be in (0, 1) for a stable cluster; got 1.0"),
-    ({"utilization": 0.0}, ValueError, "utilization must be in (0, 1); got 0.0"),
+    ({"utilization": 0.0}, ValueError, "utilization must be > 0; got 0.0"),
+    ({"rate": 4.0}, ValueError, "rate gives utilization must be in (0, 1) for a stable cluster; got 1.0"),
+    ({"rate": 1.0, "utilization": 0.5}, ValueError, "give utilization or rate, not both"),
     ({"utilization": -0.2, "allow_overload": True}, ValueError, "utilization must be > 0; got -0.2"),
     ({"utilization": "high"}, TypeError, "utilization must be a real number; got 'high'"),
-    ({"servers": []}, ValueError, "servers must be a count >= 1 or a non-empty list of speeds"),
-    ({"servers": 0}, ValueError, "servers must be an integer >= 1; got 0"),
-    ({"servers": [1.0, -2.0]}, ValueError, "servers[1] must be > 0; got -2.0"),
-    ({"servers": "4"}, TypeError, "servers must be a number of servers or a list of speeds"),
-    ({"policy": "power_of_d", "servers": 3, "d": 4}, ValueError,
+    ({"n": 0}, ValueError, "n must be an integer >= 1; got 0"),
+    ({"n": 2.5}, TypeError, "n must be an integer; got 2.5"),
+    ({"speeds": []}, ValueError, "speeds must be a non-empty list of speeds"),
+    ({"speeds": [1.0, 1.0, 1.0, -2.0]}, ValueError, "speeds[3] must be > 0; got -2.0"),
+    ({"speeds": [1.0, 2.0]}, ValueError, "speeds must give one speed per backend (n=4); got 2"),
+    ({"speeds": "fast"}, TypeError, "speeds must be a list of relative backend speeds"),
+    ({"policy": "power_of_d", "n": 3, "d": 4}, ValueError,
      "d must be at most the number of servers (3); got 4"),
     ({"d": 0}, ValueError, "d must be an integer >= 1; got 0"),
     ({"policy": "fastest"}, ValueError, "policy must be one of 'random'"),
@@ -187,15 +192,19 @@ def _e(message):
     ({"keys": 0}, ValueError, "keys must be an integer >= 1; got 0"),
     ({"key_skew": -1}, ValueError, "key_skew must be >= 0; got -1"),
     ({"info_delay": -0.1}, ValueError, "info_delay must be >= 0; got -0.1"),
-    ({"hop": float("nan")}, ValueError, "hop must be a number, not NaN"),
-    ({"health_interval": 0.01, "hop": 0.01}, ValueError,
+    ({"network": 0.01}, TypeError, "network must be a dsalgo.sim.Network; got 0.01"),
+    ({"health_interval": 0.01, "network": sim.Network(latency=sim.Constant(0.01))}, ValueError,
      "health_interval must exceed a probe's round trip 2*hop + info_delay = 0.02 s; got 0.01"),
     ({"timeout": 0}, ValueError, "timeout must be > 0; got 0"),
     ({"policy": "weighted_round_robin", "weights": [1, 2]}, ValueError,
      "weights must give one weight per backend (4); got 2"),
     ({"allow_overload": "yes"}, TypeError, "allow_overload must be True or False; got 'yes'"),
     ({"faults": [sim.Crash("n9", at=1.0)]}, ValueError, "'n9' is not a node of this simulation"),
-    ({"until": -1}, ValueError, "until must be > 0; got -1"),
+    ({"duration": -1}, ValueError, "duration must be > 0; got -1"),
+    ({"requests": None}, ValueError, "duration must be given when requests=None"),
+    ({"bugs": {"off_by_one"}}, ValueError, "bugs item must be one of 'ignore_cap'"),
+    ({"bugs": "ignore_cap"}, TypeError, "bugs must be a collection of bug names"),
+    ({"quantum": 3}, TypeError, "unknown parameter 'quantum'; accepted: policy, d"),
 ])
 def test_bad_input_names_parameter_value_and_what_is_accepted(kwargs, exc, message):
     with pytest.raises(exc, match=_e(message)):
@@ -208,7 +217,7 @@ def test_same_tables_in_another_process_whatever_the_hash_seed():
     import sys
 
     code = ("from dsalgo import balance as B, sim; import pandas as pd; "
-            "r = B.simulate('consistent_hash_bounded', servers=4, utilization=0.8, requests=600,"
+            "r = B.simulate(4, policy='consistent_hash_bounded', utilization=0.8, requests=600,"
             " seed=5, balancers=2, key_skew=1.0, health_interval=2.0, timeout=30.0,"
             " faults=[sim.Crash('n2', at=100.0), sim.Restart('n2', at=300.0)]); "
             "print(int(pd.util.hash_pandas_object(r.history.astype(str)).sum()))")
@@ -219,21 +228,21 @@ def test_same_tables_in_another_process_whatever_the_hash_seed():
 
 def test_many_balancers_blind_least_outstanding_but_not_jsq():
     # each balancer counts only its own requests; backends report to every balancer
-    kw = {"servers": 10, "utilization": 0.85, "requests": 8000, "seed": 0}
-    mean = lambda p, n: B.response_times(B.simulate(p, balancers=n, **kw), warmup=50.0).mean()
+    kw = {"n": 10, "utilization": 0.85, "requests": 8000, "seed": 0}
+    mean = lambda p, n: B.response_times(B.simulate(policy=p, balancers=n, **kw), warmup=50.0).mean()
     assert mean("least_outstanding", 4) > 1.3 * mean("least_outstanding", 1)
     assert mean("jsq", 4) < 1.1 * mean("jsq", 1)
 
 
 def test_lognormal_service_keeps_the_offered_utilization():
     service = sim.LogNormal(median=0.5, sigma=1.0)
-    run = B.simulate("least_outstanding", servers=6, utilization=0.6, requests=5000, seed=0,
+    run = B.simulate(6, policy="least_outstanding", utilization=0.6, requests=5000, seed=0,
                      service=service)
     assert run.params["rate"] == pytest.approx(0.6 * 6 / service.mean)
     assert B.server_loads(run, warmup=50.0)["utilization"].mean() == pytest.approx(0.6, abs=0.04)
 
 
 def test_central_queue_sends_work_to_the_fastest_idle_backend():
-    run = B.simulate("central_queue", servers=[1, 4], utilization=0.3, requests=3000, seed=0)
+    run = B.simulate(2, policy="central_queue", speeds=[1, 4], utilization=0.3, requests=3000, seed=0)
     share = B.server_loads(run)["share"].tolist()
     assert share[1] > 0.75                       # the 4x server takes most requests

@@ -1,6 +1,7 @@
 """Unit tests of dsalgo.check.linearizable and the models: small hand-made histories."""
 
 import math
+import random
 
 import pandas as pd
 import pytest
@@ -255,3 +256,37 @@ def test_bad_time_limit(limit, exc, msg):
 def test_bad_stop_at_first():
     with pytest.raises(TypeError, match="stop_at_first must be True or False; got 1"):
         linearizable(h(), stop_at_first=1)
+
+
+# -------------------------------------------------- bad times, time limits, map and set values
+def test_non_numeric_time_names_the_row():
+    h = pd.DataFrame({"op_id": [7], "f": ["get"], "value": [None], "result": [1],
+                      "t_invoke": ["abc"], "t_complete": [1.0], "status": ["ok"]})
+    with pytest.raises(ValueError, match=r"op_id=7: t_invoke and t_complete must be times"):
+        linearizable(h)
+
+
+def test_time_limit_is_unknown_not_ok():
+    # a highly concurrent history that cannot be decided in a millisecond
+    rng = random.Random(1)
+    rows = [dict(op_id=i, f="put", value=i, result=None, t_invoke=rng.random(),
+                 t_complete=10 + rng.random(), status="ok") for i in range(40)]
+    rows += [dict(op_id=100 + i, f="get", value=None, result=rng.randint(0, 39),
+                  t_invoke=11.0 + i, t_complete=11.5 + i, status="ok") for i in range(30)]
+    v = linearizable(pd.DataFrame(rows), "register", time_limit=1e-3)
+    assert v.status in ("unknown", "violated")
+    assert v.status != "ok" and not math.isnan(v.info["seconds"])
+
+
+@pytest.mark.parametrize("written, read, expected", [
+    ({"a": 1}, {"a": 1}, True), ({"a": 1}, {"a": 2}, False),
+    ({1, 2}, {2, 1}, True), ({1, 2}, {1}, False),
+    ({"a": [1, 2]}, {"a": (1, 2)}, True),
+])
+def test_map_and_set_values_are_checked_not_crashed_on(written, read, expected):
+    # EDN histories carry maps and sets; before, the search died on "unhashable type"
+    h = pd.DataFrame({"op_id": [0, 1], "f": ["put", "get"], "key": [0, 0],
+                      "value": [written, None], "result": [None, read],
+                      "t_invoke": [0.0, 2.0], "t_complete": [1.0, 3.0],
+                      "status": ["ok", "ok"]})
+    assert bool(linearizable(h, "kv")) is expected

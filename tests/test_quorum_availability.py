@@ -1,7 +1,10 @@
 """Exact availability against closed forms, brute force and Monte Carlo."""
 
 import itertools
+import json
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -215,3 +218,68 @@ def test_tables_are_deterministic():
     assert a.equals(availability_table(systems, [0.01, 0.1]))
     assert load_table(systems, [0.2, 0.8]).equals(load_table(systems, [0.2, 0.8]))
     assert list(a.columns) == ["system", "n", "p", "op", "availability", "unavailability", "nines"]
+
+
+# -------------------------------- facts notebook 01 states (nines per two nodes, zone layouts)
+NODES = [f"n{i}" for i in range(1, 10)]
+
+
+@pytest.mark.parametrize("f", [1, 2, 3, 5])
+@pytest.mark.parametrize("p", [1e-3, 1e-4])
+def test_two_extra_nodes_multiply_unavailability_by_2p_2f3_over_f2(f, p):
+    # notebook 01 section 2: not "one more nine per decade of p" but log10(1/p) less ~0.5
+    n = 2 * f + 1
+    ratio = majority(n + 2).unavailability(p) / majority(n).unavailability(p)
+    factor = 2 * p * (2 * f + 3) / (f + 2)
+    assert ratio == pytest.approx(factor, rel=20 * n * p)
+    assert 10 * p / 3 - 1e-15 <= factor <= 4 * p
+    gained = -math.log10(ratio)
+    assert math.log10(1 / p) - 0.61 < gained < math.log10(1 / p) - 0.52
+
+
+def test_nines_gained_per_two_nodes_at_p_001_is_about_one_and_a_half():
+    nines = [-math.log10(majority(n).unavailability(0.01)) for n in (3, 5, 7)]
+    steps = np.diff(nines)
+    assert np.all((steps > 1.4) & (steps < 1.55))
+
+
+def test_4_4_1_survives_every_single_zone_outage_but_not_one_more_node():
+    # notebook 01 section 6 used to call 4-4-1 "like a 2-zone deployment"
+    qs = majority(9)
+    zones = [NODES[0:4], NODES[4:8], NODES[8:9]]
+    for down in zones:
+        alive = [x for x in NODES if x not in down]
+        assert qs.is_write_quorum(alive)
+        if len(down) == 4:
+            assert not qs.is_write_quorum(alive[1:])
+    q = 1e-4
+    u = {name: qs.unavailability(0.001, groups={f"az{j}": (z, q) for j, z in enumerate(zs)})
+         for name, zs in {"3-3-3": [NODES[0:3], NODES[3:6], NODES[6:9]],
+                          "5-2-2": [NODES[0:5], NODES[5:7], NODES[7:9]],
+                          "4-4-1": zones}.items()}
+    assert u["3-3-3"] < u["4-4-1"] < u["5-2-2"]
+    assert u["5-2-2"] > 0.9 * q                 # the big zone alone is fatal: ~q
+    assert u["4-4-1"] < 0.02 * q                # no single zone is fatal
+
+
+def test_zone_unavailabilities_quoted_in_notebook_01():
+    qs = majority(9)
+    layouts = {"3-3-3": [NODES[0:3], NODES[3:6], NODES[6:9]],
+               "4-4-1": [NODES[0:4], NODES[4:8], NODES[8:9]]}
+    u = {k: qs.unavailability(0.001, groups={f"az{j}": (z, 1e-4) for j, z in enumerate(v)})
+         for k, v in layouts.items()}
+    assert f"{u['3-3-3']:.1e}" == "3.4e-08"          # the text said 4e-8
+    assert f"{u['4-4-1']:.1e}" == "1.0e-06"
+
+
+def test_notebook_01_zone_prose_names_the_layouts_its_code_uses():
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks"
+                     / "01_quorum_math.ipynb").read_text())
+    cells = ["".join(c["source"]) for c in nb["cells"]]
+    i = next(k for k, s in enumerate(cells) if s.startswith("## 6. Correlated failures"))
+    layouts = re.findall(r'"(\d-\d-\d)": \[', cells[i + 1])
+    assert layouts == ["3-3-3", "5-2-2", "4-4-1"]
+    for layout in layouts:
+        assert layout in cells[i], f"section 6 prose does not describe layout {layout}"
+    conclusions = cells[-1]
+    assert "in 37–78 %" in conclusions       # ceil(N/3) at N = 4 double-grants 37 %

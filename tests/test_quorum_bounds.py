@@ -89,3 +89,15 @@ def test_bad_input(call, exc):
         call()
     msg = str(info.value)
     assert any(word in msg for word in ("n", "f", "model")) and "got" in msg
+
+
+# ---------------------------------------------------------------- an f that no quorum can meet
+def test_byzantine_quorum_size_rejects_an_f_no_quorum_can_meet():
+    # before: quorum_size(3, "byzantine", f=5) answered 5, a quorum larger than the cluster
+    with pytest.raises(ValueError, match=r"f must be at most n - 1 .* n=3 .* got f=5"):
+        quorum_size(3, "byzantine", f=5)
+    with pytest.raises(ValueError, match=r"n=7 .* got f=7"):
+        quorum_size([4, 7], "byzantine", f=[1, 7])
+    # safe but not live is still answered (the bound's tightness is shown with it)
+    assert quorum_size(4, "byzantine", f=2) == 4
+    assert quorum_size([4, 7], "byzantine", f=[1, 6]).tolist() == [3, 7]

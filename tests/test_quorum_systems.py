@@ -1,11 +1,13 @@
 """Quorum systems as values: the pinned interface, validity, resilience."""
 
 import itertools
+import math
 import random
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import binom
 
 from dsalgo.quorum import QuorumSystem, byzantine, flexible, grid, majority, threshold
 
@@ -229,3 +231,11 @@ def test_validity_property(system):
                                                for k in range(len(nodes) + 1)):
             rest = set(nodes) - set(a)
             assert not (qs.is_read_quorum(a) and qs.is_write_quorum(rest))
+
+
+# ------------------------------------ RedLock's ceil(n/3) at n = 4 is an invalid quorum system
+def test_redlock_ceil_n_over_3_at_n4_is_the_37_percent_case():
+    # both clients hold L = 2 of 4 locks exactly when the servers split 2-2: C(4,2)/16
+    assert math.ceil(4 / 3) == 4 // 2 == 2
+    assert binom.pmf(2, 4, 0.5) == pytest.approx(0.375)
+    assert not threshold(4, read=2, write=2, unsafe=True).is_valid()

@@ -160,3 +160,23 @@ def test_herd_and_intervals_work_on_a_loaded_run(tmp_path):
     assert locks.herd(loaded).equals(locks.herd(run))
     assert locks.holding_intervals(loaded).equals(locks.holding_intervals(run))
     assert locks.acquisition_waits(loaded).equals(locks.acquisition_waits(run))
+
+
+# ------------------------------------------------------------ acquisition waits
+def test_acquisition_waits_start_at_the_request_not_at_an_estimate():
+    # A think range used to be replaced by its mean: a short draw gave negative waits.
+    for make in (zookeeper.simulate, lambda **kw: redlock.simulate(n=3, **kw)):
+        w = locks.acquisition_waits(make(clients=1, think=(0.0, 0.2), duration=2.0, seed=1))
+        assert len(w) > 5 and (w["wait"] > 0).all()
+    # A crashed client's downtime is not waiting: it wants the lock again from its restart.
+    run = redlock.simulate(n=3, clients=1, duration=3.0, seed=1,
+                           faults=[sim.Crash("c1", at=0.5), sim.Restart("c1", at=1.5)])
+    w = locks.acquisition_waits(run)
+    assert w["wait"].max() < 0.5 and 1.5 in set(w["t_request"])
+
+
+def test_acquisition_waits_fall_back_to_belief_ends_without_request_events():
+    run = redlock.simulate(n=3, clients=2, duration=1.0, seed=2)
+    run.events = run.events[run.events["kind"] != "request"].reset_index(drop=True)
+    w = locks.acquisition_waits(run)
+    assert w.loc[0, "t_request"] == 0.0 and (w["wait"] >= 0).all()

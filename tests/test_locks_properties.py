@@ -151,6 +151,16 @@ def test_redlock_drift_allowance_covers_slow_clients_within_it():
     assert seen["broken"] > 0
 
 
+def test_a_slow_clock_must_be_well_beyond_the_drift_allowance_to_break_redlock():
+    # The widget's docstring claim: 3 % slow (three times the 1 % allowance) still keeps
+    # mutual exclusion in its scenario; 10 % slow breaks it.
+    def holds(drift):
+        run = locks.scenarios.redlock_pause(0.0, ttl=1.0, drift=drift, critical_section=3.0)
+        return locks.check(run).holds("mutual_exclusion")
+
+    assert holds(-0.03) and not holds(-0.10)
+
+
 def test_same_seed_same_tables():
     for make in (lambda s: locks.redlock.simulate(clients=3, seed=s, duration=1.0),
                  lambda s: locks.zookeeper.simulate(clients=3, seed=s, duration=1.0),

@@ -350,3 +350,11 @@ def test_max_ops_bounds_each_client():
     run = paxos.simulate(3, seed=1, duration=2.0, clients=2, max_ops=7)
     assert run.history.groupby("process", observed=True).size().tolist() == [7, 7]
     assert (run.history.status != "info").all()
+
+
+def test_summary_gives_nan_messages_per_op_when_messages_were_not_recorded():
+    run = paxos.simulate(3, seed=1, duration=1.0, record_messages=False)
+    s = paxos.summary(run, after=0.5)
+    assert s["ops_ok"] > 0 and s["messages_per_op"] != s["messages_per_op"]   # NaN, not 0.0
+    recorded = paxos.summary(paxos.simulate(3, seed=1, duration=1.0), after=0.5)
+    assert recorded["messages_per_op"] > 0

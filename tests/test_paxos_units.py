@@ -290,3 +290,36 @@ def test_client_without_a_leader_hint_waits_for_its_retry_timer(msg):
     c, ctx = client()
     c.on_message(ctx, "n1", msg)
     assert ctx.take() == []
+
+
+# ---------------------------------------------------------------- a proposer that learns a rival decision
+def _proposer_in_phase_two(bugs=()):
+    ids = ["n1", "n2", "n3"]
+    node = SingleDecreeNode(ids, quorum.majority(3), value="v1", bugs=bugs)
+    ctx = sim.RecordingContext("n1")
+    node.on_start(ctx)
+    node.on_message(ctx, "n2", Promise(B1, ()))   # n1 + n2: a phase-1 quorum
+    ctx.take()
+    return node, ctx
+
+
+def test_proposer_that_learned_another_value_still_records_its_own_chosen_value():
+    # n1's Accept(v1) is out when it learns "other" from a rival's Decided; then its own
+    # phase-2 quorum completes: two values were chosen (possible only in a broken
+    # variant), and unless n1 records and announces it, paxos.check cannot see it.
+    node, ctx = _proposer_in_phase_two()
+    node.on_message(ctx, "n3", Decided(0, "other"))
+    ctx.take()
+    node.on_message(ctx, "n2", Accepted(B1, 0))
+    effects = ctx.take()
+    assert sim.Emit("decided", {"slot": 0, "value": "v1"}) in effects
+    assert sim.Send("n2", Decided(0, "v1")) in effects
+
+
+def test_proposer_that_learned_its_own_value_first_sends_nothing_more():
+    # the correct-Paxos case: the rival decided the same value, so nothing is re-announced
+    node, ctx = _proposer_in_phase_two()
+    node.on_message(ctx, "n3", Decided(0, "v1"))
+    ctx.take()
+    node.on_message(ctx, "n2", Accepted(B1, 0))
+    assert ctx.take() == []

@@ -8,8 +8,15 @@ from hypothesis import strategies as st
 
 from dsalgo import sim
 from dsalgo.sim import Complete, Send
-from dsalgo.txn.bank import (Balances, BankClient, BankWorkload, Read, Transfer, TransferDone,
-                             shard_of)
+from dsalgo.txn.bank import (
+    Balances,
+    BankClient,
+    BankWorkload,
+    Read,
+    Transfer,
+    TransferDone,
+    shard_of,
+)
 
 SHARDS = ["n1", "n2", "n3", "n4"]
 

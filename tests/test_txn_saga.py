@@ -24,7 +24,7 @@ def begun(retry=0.2):
 
 # ------------------------------------------------------------------ orchestrator
 def test_begin_logs_the_saga_then_sends_step_zero_in_service_order():
-    o, ctx = begun()
+    _, ctx = begun()
     assert ctx.take() == [Emit("saga_begin", {"saga": "s5", "steps": 3}),
                           Send("n1", Step("s5", 0, "s5:0:do", "n1:1", -9)),
                           SetTimer("retry:s5", 0.2)]

@@ -5,8 +5,7 @@ import pytest
 from dsalgo import sim
 from dsalgo.sim import CancelTimer, Emit, Send, SetTimer
 from dsalgo.txn.bank import Balances, Read, Transfer, TransferDone
-from dsalgo.txn.twopc import (Abort, Ack, Commit, Coordinator, Inquire, Participant, Prepare,
-                              Vote)
+from dsalgo.txn.twopc import Abort, Ack, Commit, Coordinator, Inquire, Participant, Prepare, Vote
 
 LEGS = (("n1:0", -5), ("n2:1", 5))
 

@@ -8,7 +8,7 @@ from dsalgo import sim, txn
 from dsalgo.txn import metrics
 
 
-def make_run(algorithm, events, history=(), until=10.0, faults=None):
+def make_run(family, events, history=(), until=10.0, faults=None):
     rows = [dict(seq=i, time=t, node=n, kind=k, **f) for i, (t, n, k, f) in enumerate(events)]
     ev = pd.DataFrame(rows)
     ev["node"] = ev["node"].astype("category")
@@ -16,7 +16,7 @@ def make_run(algorithm, events, history=(), until=10.0, faults=None):
     cols = ["op_id", "process", "f", "key", "value", "result", "t_invoke", "t_complete",
             "status"]
     hist = pd.DataFrame(list(history), columns=cols) if history else sim.empty_table("history")
-    return sim.Run(events=ev, history=hist, faults=faults, params={"algorithm": algorithm},
+    return sim.Run(events=ev, history=hist, faults=faults, params={"family": family},
                    until=until)
 
 
@@ -271,16 +271,22 @@ def test_check_recognises_the_algorithm_from_the_events():
 
 # ------------------------------------------------------------------ bad input
 BAD_TWOPC = [
+    ({"n": 1}, ValueError, "n must be an integer >= 2; got 1"),
+    ({"n": "3"}, TypeError, "n must be an integer; got '3'"),
     ({"participants": 1}, ValueError, "participants must be an integer >= 2; got 1"),
-    ({"participants": "3"}, TypeError, "participants must be an integer; got '3'"),
+    ({"n": 4, "participants": 3}, TypeError, "give the size once, as n; got n=4 and participants=3"),
     ({"termination": "maybe"}, ValueError, "termination must be one of 'wait', 'cooperative'; got 'maybe'"),
-    ({"bugs": "commit_without_all_votes"}, TypeError, "not a single string"),
-    ({"bugs": {"nope"}}, ValueError, "bugs entry must be one of 'commit_without_all_votes', 'participant_forgets_prepare'; got 'nope'"),
+    ({"bugs": "commit_without_all_votes"}, TypeError, "bugs must be a collection of bug names"),
+    ({"bugs": {"nope"}}, ValueError, "bugs item must be one of 'commit_without_all_votes', 'participant_forgets_prepare'; got 'nope'"),
     ({"vote_no": 1.5}, ValueError, "vote_no must be in [0, 1]; got 1.5"),
     ({"vote_timeout": 0}, ValueError, "vote_timeout must be > 0; got 0.0"),
     ({"duration": -1.0}, ValueError, "duration must be > 0; got -1.0"),
     ({"network": "fast"}, TypeError, "network must be a dsalgo.sim.Network; got 'fast'"),
-    ({"faults": [1]}, TypeError, "faults must hold dsalgo.sim faults"),
+    ({"faults": [1]}, TypeError, "faults must hold dsalgo.sim fault"),
+    ({"colour": "red"}, TypeError, "unknown parameter 'colour'; accepted: vote_no"),
+    ({"mode": "open"}, ValueError, "rate must be given (operations per second per client) when mode='open'"),
+    ({"record_messages": "no"}, TypeError, "record_messages must be True or False; got 'no'"),
+    ({"span": 1}, ValueError, "span must be an integer >= 2; got 1"),
     ({"span": 4}, ValueError, "span must be an integer <= 3; got 4"),
     ({"read_fraction": 2.0}, ValueError, "read_fraction must be in [0, 1]; got 2.0"),
     ({"clients": 0}, ValueError, "clients must be an integer >= 1; got 0"),
@@ -297,9 +303,11 @@ def test_twopc_bad_input(kwargs, exc, message):
 
 
 BAD_SAGA = [
+    ({"n": 1}, ValueError, "n must be an integer >= 2; got 1"),
     ({"steps": 1}, ValueError, "steps must be an integer >= 2; got 1"),
     ({"step_failure": -0.1}, ValueError, "step_failure must be in [0, 1]; got -0.1"),
-    ({"bugs": {"commit_without_all_votes"}}, ValueError, "bugs entry must be one of 'non_idempotent_retry'"),
+    ({"bugs": {"commit_without_all_votes"}}, ValueError, "bugs item must be one of 'non_idempotent_retry'"),
+    ({"span": 2}, TypeError, "unknown parameter 'span'"),
     ({"retry_interval": 0}, ValueError, "retry_interval must be > 0; got 0.0"),
     ({"drain": -1}, ValueError, "drain must be >= 0; got -1.0"),
     ({"concurrency": 0.5}, TypeError, "concurrency must be an integer; got 0.5"),
@@ -320,9 +328,19 @@ def test_check_rejects_what_is_not_a_run():
         txn.check("run")
 
 
-def test_check_rejects_a_run_of_another_algorithm():
+@pytest.mark.parametrize("key", ["family", "algorithm"])
+def test_check_rejects_a_run_of_another_family(key):
     with pytest.raises(ValueError, match="run must come from txn.twopc or txn.saga .*'raft'"):
-        txn.check(sim.Run(params={"algorithm": "raft"}))
+        txn.check(sim.Run(params={key: "raft"}))
+
+
+def test_check_reads_the_family_of_a_run_saved_before_the_contract():
+    # runs saved before the families shared one contract say "algorithm", not "family"
+    run = faulty("saga", 1)
+    new = txn.check(run)
+    run.params = {"algorithm": "saga", "steps": 3, "drain": 1.5}
+    old = txn.check(run)
+    assert old.properties == new.properties and old.info == new.info
 
 
 # ------------------------------------------------------------------ lost updates

@@ -32,7 +32,7 @@ def twopc_trial(seed: int):
     kw = _setting()
     kw["seed"] = seed
     termination = "cooperative" if seed % 2 else "wait"
-    run = twopc.simulate(3, termination=termination, **kw)
+    run = twopc.simulate(n=3, termination=termination, **kw)
     v = check(run)
     f = run.faults
     return v, {"committed": v.info["committed"], "aborted": v.info["aborted"],
@@ -48,7 +48,7 @@ def saga_trial(seed: int):
     kw = _setting()
     kw["seed"] = seed
     form = "choreographed" if seed % 2 else "orchestrated"
-    run = saga.simulate(3, step_failure=0.1, form=form, **kw)
+    run = saga.simulate(n=3, step_failure=0.1, form=form, **kw)
     v = check(run)
     f = run.faults
     return v, {"sagas_done": v.info.get("sagas_done", 0),
@@ -70,12 +70,14 @@ SOAKS = {
                              "participant_crashes", "partitions", "messages_lost"),
                   description="2PC (presumed abort; wait and cooperative termination) under "
                               "crashes, partitions, loss and duplication: atomicity, commit "
-                              "validity, conservation at quiescence"),
+                              "validity, conservation at quiescence",
+                  family="twopc"),
     "saga": Soak(trial=saga_trial, runs=1000,
                  sometimes=("sagas_done", "sagas_compensated", "compensations",
                             "orch_crashed_mid_saga", "service_crashes", "partitions",
                             "messages_duplicated", "choreographed_compensated"),
                  description="orchestrated and choreographed sagas under crashes, partitions, loss and "
                              "duplication: semantic atomicity, reverse compensation, "
-                             "conservation at quiescence"),
+                             "conservation at quiescence",
+                 family="saga"),
 }

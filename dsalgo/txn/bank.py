@@ -18,17 +18,28 @@ isolation anomaly :func:`dsalgo.txn.check` *measures*; they are not violations.
 Shards record what they do as events: ``init`` (the opening balances, once) and, with
 every change, the new balances of the accounts changed (a ``balances`` field), so the
 checker can rebuild the final state of the bank from ``run.events`` alone.
+
+**A run** (:func:`run_bank`, what both families' ``simulate`` end with) has two parts:
+clients issue operations for ``duration`` seconds (the load), then the run goes on for
+``drain`` more seconds with no new operation, so that every transaction in flight can end
+(the checker judges conservation only at quiescence).  ``run.until`` is
+``duration + drain``; ``run.params["duration"]`` is the load period and
+``run.params["workload"]["drain"]`` the tail.  The workload's knobs are the fields of
+:class:`WorkloadConfig`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from dataclasses import dataclass
 
 from .. import sim
 from .._validate import check_int, check_number, check_probability
+from ..sim import checks, knob
 
 __all__ = ["account_names", "shard_of", "BankWorkload", "BankClient", "Shard",
-           "Transfer", "TransferDone", "Read", "Balances"]
+           "Transfer", "TransferDone", "Read", "Balances", "WorkloadConfig", "run_bank"]
 
 
 # ------------------------------------------------------------------ messages
@@ -246,5 +257,99 @@ class Shard(sim.Node):
 
 
 def check_timeout(name, value):
-    """A positive number of seconds (used by both harnesses)."""
+    """A positive number of seconds (the nodes' timer settings)."""
     return check_number(name, value, low=0.0, low_open=True)
+
+
+# ------------------------------------------------------------------ the workload's knobs
+@dataclasses.dataclass(frozen=True)
+class WorkloadConfig(sim.Config):
+    """The bank workload's knobs, shared by two-phase commit and sagas.
+
+    Examples
+    --------
+    >>> WorkloadConfig(clients=3, drain=1.0).to_params()["clients"]
+    3
+    >>> WorkloadConfig(mode="open")
+    Traceback (most recent call last):
+    ...
+    ValueError: rate must be given (operations per second per client) when mode='open'
+    """
+
+    clients: int = knob(2, "Bank clients c1… issuing transfers and reads.",
+                        checks.integer(low=1))
+    concurrency: int = knob(1, "Closed loop: operations each client keeps outstanding.",
+                            checks.integer(low=1))
+    accounts: int = knob(2, "Accounts per shard.", checks.integer(low=1))
+    initial_balance: int = knob(100, "Opening balance of every account.",
+                                checks.integer(low=0))
+    read_fraction: float = knob(0.2, "Share of operations that are reads of every balance.",
+                                checks.probability)
+    client_timeout: float = knob(1.0, "Seconds a client waits for an answer before it "
+                                 "records the operation as info (outcome unknown).",
+                                 checks.positive)
+    drain: float = knob(2.0, "Seconds of quiet tail after duration, with no new operation, "
+                        "so that transactions in flight end (the run lasts duration + "
+                        "drain).", checks.non_negative)
+    mode: str = knob("closed", "'closed' (concurrency operations outstanding per client) or "
+                     "'open' (Poisson arrivals at rate).", checks.choice("closed", "open"))
+    rate: float = knob(None, "Open loop: operations per second per client.",
+                       checks.optional(checks.positive))
+    think: float = knob(0.0, "Closed loop: seconds between a completion and the next "
+                        "invocation.", checks.non_negative)
+
+    def validate(self):
+        if self.mode == "open" and self.rate is None:
+            raise ValueError("rate must be given (operations per second per client) when "
+                             "mode='open'")
+
+    def client_options(self) -> dict:
+        """Keyword arguments for :class:`BankClient` (a :class:`dsalgo.sim.Client`)."""
+        return {"mode": self.mode, "concurrency": self.concurrency, "rate": self.rate,
+                "timeout": self.client_timeout, "think": self.think}
+
+
+def default_network() -> sim.Network:
+    """The network of both families unless one is given: exponential latency, mean 1 ms."""
+    return sim.Network(latency=sim.Exponential(mean=0.001))
+
+
+def run_bank(cluster: sim.Cluster, workload: WorkloadConfig, entry: str, *, duration: float,
+             faults=(), progress: bool = False, span: int | None = None) -> sim.Run:
+    """Add the bank's clients to ``cluster`` and run it: ``duration`` seconds of load, then
+    ``workload.drain`` seconds of quiet tail (see the module docstring).
+
+    Clients send transfers to ``entry`` (the coordinator, or the first service) and reads
+    to every server of the cluster (the shards).  Returns the run, with
+    ``run.params["duration"]`` the load period and ``run.until = duration + drain``.
+    """
+    duration = check_number("duration", duration, low=0.0, low_open=True)
+    bank = BankWorkload(cluster.servers, accounts=workload.accounts, span=span,
+                        read_fraction=workload.read_fraction)
+    options = workload.client_options()
+    cluster.add_clients(workload.clients,
+                        lambda cid: BankClient(bank, entry, stop=duration, **options))
+    run = cluster.run(duration + workload.drain, faults, progress=progress)
+    run.params["duration"] = duration          # the load; the Cluster recorded the whole run
+    return run
+
+
+def renamed_size(knobs: dict, old: str, n: int, *, default: int = 3, low: int = 2) -> int:
+    """``n``, or the value of the deprecated keyword ``old`` popped from ``knobs``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     renamed_size({"steps": 4}, "steps", 3), w[0].category.__name__
+    (4, 'DeprecationWarning')
+    """
+    if old not in knobs:
+        return n
+    value = check_int(old, knobs.pop(old), low=low)
+    if n != default and n != value:
+        raise TypeError(f"give the size once, as n; got n={n!r} and {old}={value!r}")
+    warnings.warn(f"{old}= is deprecated; the size is n (n={value})", DeprecationWarning,
+                  stacklevel=3)
+    return value

@@ -1,8 +1,9 @@
 """Checking transaction runs from their tables: atomicity, semantic atomicity, conservation.
 
 :func:`check` takes a :class:`~dsalgo.sim.Run` of either protocol (it reads
-``run.params["algorithm"]``, or recognises the events) and works from ``run.events`` and
-``run.history`` alone, so it also checks a run loaded with :func:`dsalgo.sim.load_run`.
+``run.params["family"]`` — ``"algorithm"`` in runs saved before the families shared one
+contract — or recognises the events) and works from ``run.events`` and ``run.history``
+alone, so it also checks a run loaded with :func:`dsalgo.sim.load_run`.
 
 **Two-phase commit** (events of :mod:`dsalgo.txn.twopc`):
 
@@ -53,7 +54,7 @@ import pandas as pd
 
 from ..check.verdict import Verdict
 
-__all__ = ["check", "TWOPC_PROPERTIES", "SAGA_PROPERTIES"]
+__all__ = ["check", "family_of", "TWOPC_PROPERTIES", "SAGA_PROPERTIES"]
 
 TWOPC_PROPERTIES = ["atomicity", "commit_validity", "conservation"]
 SAGA_PROPERTIES = ["semantic_atomicity", "compensation_order", "conservation"]
@@ -78,7 +79,7 @@ def check(run) -> Verdict:
     Examples
     --------
     >>> from dsalgo import txn
-    >>> v = txn.check(txn.twopc.simulate(participants=2, seed=3, duration=0.5, drain=0.5,
+    >>> v = txn.check(txn.twopc.simulate(n=2, seed=3, duration=0.5, drain=0.5,
     ...                                  bugs={"commit_without_all_votes"}))
     >>> bool(v), v.holds("commit_validity")
     (False, False)
@@ -87,16 +88,30 @@ def check(run) -> Verdict:
         if not hasattr(run, attr):
             raise TypeError(f"run must be a dsalgo.sim.Run (with events, history, params); "
                             f"got {run!r}")
-    algorithm = run.params.get("algorithm")
-    if algorithm is None:
-        kinds = set(run.events["kind"].astype(str)) if len(run.events) else set()
-        algorithm = "saga" if "saga_begin" in kinds else "twopc" if "begin" in kinds else None
-    if algorithm == "twopc":
+    family = family_of(run)
+    if family == "twopc":
         return _check_twopc(run)
-    if algorithm == "saga":
+    if family == "saga":
         return _check_saga(run)
-    raise ValueError(f"run must come from txn.twopc or txn.saga (run.params['algorithm'] "
-                     f"'twopc' or 'saga'); got algorithm {algorithm!r}")
+    raise ValueError(f"run must come from txn.twopc or txn.saga (run.params['family'] "
+                     f"'twopc' or 'saga'); got family {family!r}")
+
+
+def family_of(run) -> str | None:
+    """``"twopc"`` or ``"saga"``: ``run.params["family"]`` (``"algorithm"`` in runs saved
+    before), else recognised from the events; ``None`` if neither says.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> family_of(sim.Run(params={"algorithm": "saga"}))
+    'saga'
+    """
+    family = run.params.get("family", run.params.get("algorithm"))
+    if family is None and len(run.events):
+        kinds = set(run.events["kind"].astype(str))
+        family = "saga" if "saga_begin" in kinds else "twopc" if "begin" in kinds else None
+    return family
 
 
 # ------------------------------------------------------------------ shared

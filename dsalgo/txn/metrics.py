@@ -46,7 +46,7 @@ def blocking_times(run) -> pd.DataFrame:
     Examples
     --------
     >>> from dsalgo import txn
-    >>> run = txn.twopc.simulate(participants=2, seed=0, duration=0.3, drain=0.3)
+    >>> run = txn.twopc.simulate(n=2, seed=0, duration=0.3, drain=0.3)
     >>> b = txn.metrics.blocking_times(run)
     >>> list(b.columns), bool((b["blocked"] > 0).all())
     (['txn', 'node', 't_prepared', 't_decided', 'outcome', 'blocked'], True)
@@ -77,7 +77,7 @@ def crashes_while_prepared(run, node: str = "tm") -> int:
     Examples
     --------
     >>> from dsalgo import sim, txn
-    >>> run = txn.twopc.simulate(participants=2, seed=0, duration=1.0, drain=1.0, clients=4,
+    >>> run = txn.twopc.simulate(n=2, seed=0, duration=1.0, drain=1.0, clients=4,
     ...                          concurrency=2,
     ...                          faults=[sim.Crash("tm", at=0.5), sim.Restart("tm", at=0.7)])
     >>> txn.metrics.crashes_while_prepared(run)
@@ -150,7 +150,7 @@ def summary(run) -> dict:
     """Headline figures of a run, as one flat dict (a row of a sweep).
 
     Keys: ``throughput`` (transfers that took effect per second of load, i.e. over
-    ``run.params["duration"]``), ``latency_p50`` and ``latency_p95`` (seconds, transfers
+    ``run.params["duration"]``: the load period, without the ``drain`` tail), ``latency_p50`` and ``latency_p95`` (seconds, transfers
     answered ok), ``abort_rate`` (share of answered transfers that had no effect),
     ``unknown_rate`` (share never answered), ``intermediate_read_rate`` (share of reads
     that saw money in flight), ``dirty_reads_per_saga`` (sagas only; NaN for 2PC) and

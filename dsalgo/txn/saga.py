@@ -44,20 +44,37 @@ loses (:mod:`dsalgo.txn.local`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from .. import sim
-from .._validate import check_choice, check_int, check_number, check_probability
-from ._harness import add_faults, check_bugs, new_simulation
-from .bank import BankClient, BankWorkload, Read, Transfer, TransferDone, check_timeout
-from .bank import shard_of
+from ..sim import checks, knob
+from .bank import (
+    Read,
+    Transfer,
+    TransferDone,
+    WorkloadConfig,
+    check_timeout,
+    default_network,
+    renamed_size,
+    run_bank,
+    shard_of,
+)
+from .checker import check
 from .choreography import ChoreographedService
 from .local import COMPENSATIONS, SagaShard
+from .scenarios import SAGA_SCENARIOS as SCENARIOS
 
 __all__ = ["Step", "StepReply", "Compensate", "Compensated", "Orchestrator", "Service",
-           "simulate", "BUGS"]
+           "simulate", "check", "BUGS", "SCENARIOS", "Config", "WorkloadConfig"]
 
-BUGS = ("non_idempotent_retry",)
+#: The planted bugs: name -> the rule of the protocol each one breaks.
+BUGS = {
+    "non_idempotent_retry": "A service applies every request it receives, ignoring its "
+                            "idempotency key, so a retried or duplicated step or "
+                            "compensation runs twice; each must run at most once "
+                            "(semantic atomicity).",
+}
 
 
 # ------------------------------------------------------------------ messages
@@ -242,104 +259,108 @@ class Service(SagaShard):
         return ok                                          # recorded in the same local transaction
 
 
-# ------------------------------------------------------------------ harness
-def simulate(steps: int = 3, *, step_failure: float = 0.1, seed: int = 0,
-             duration: float = 4.0, drain: float = 2.0, network: sim.Network | None = None,
-             faults=(), clients: int = 2, concurrency: int = 1, accounts: int = 2,
-             initial_balance: int = 100, read_fraction: float = 0.2,
-             retry_interval: float = 0.05, client_timeout: float = 1.0,
-             form: str = "orchestrated", compensation: str = "inverse",
-             bugs=(), progress: bool = False) -> sim.Run:
-    """Run a bank on sagas: ``orch`` (orchestrated form), services ``n1…``, clients ``c1…``.
+# ------------------------------------------------------------------ knobs and harness
+@dataclasses.dataclass(frozen=True)
+class Config(sim.Config):
+    """The sagas' knobs (the bank workload's are :class:`dsalgo.txn.bank.WorkloadConfig`).
 
-    Every transfer is a saga of ``steps`` steps, one leg on each service in order.  In
-    the choreographed form there is no ``orch``: clients send transfers to ``n1`` and the
-    services pass each saga along (:mod:`dsalgo.txn.choreography`).
-    Clients issue transfers and reads for ``duration`` seconds; the run then goes on for
-    ``drain`` seconds with no new operations so that every saga can end.  End the faults
-    by ``duration`` (e.g. ``Nemesis(end=duration)``) so the tail is fault-free.
+    Examples
+    --------
+    >>> Config(form="choreographed").form
+    'choreographed'
+    >>> Config(compensation="undo")
+    Traceback (most recent call last):
+    ...
+    ValueError: compensation must be one of 'inverse', 'restore'; got 'undo'
+    """
+
+    step_failure: float = knob(0.1, "Probability that a service rejects a step (a business "
+                               "failure, no effect).", checks.probability)
+    retry_interval: float = knob(0.05, "Seconds between resends of an unanswered step, "
+                                 "compensation or hop.", checks.positive)
+    form: str = knob("orchestrated", "Who drives a saga: 'orchestrated' (orch) or "
+                     "'choreographed' (the services pass it along).",
+                     checks.choice("orchestrated", "choreographed"))
+    compensation: str = knob("inverse", "How a compensation undoes a step: 'inverse' (the "
+                             "opposite delta) or 'restore' (the before-image, which loses "
+                             "concurrent updates).", checks.choice(*COMPENSATIONS))
+    bugs: frozenset = knob(frozenset(), "Planted bugs switched on (names of BUGS).",
+                           checks.bugs(BUGS))
+
+
+def simulate(n: int = 3, *, seed: int = 0, duration: float = 4.0, network=None, faults=(),
+             bugs=(), record_messages: bool = True, progress: bool = False,
+             **knobs) -> sim.Run:
+    """Run a bank on sagas: ``orch`` (orchestrated form), services ``n1…nN``, clients ``c1…``.
+
+    Every transfer is a saga of ``n`` steps, one leg on each service in order.  In the
+    choreographed form there is no ``orch``: clients send transfers to ``n1`` and the
+    services pass each saga along (:mod:`dsalgo.txn.choreography`).  Clients issue
+    transfers and reads for ``duration`` seconds; the run then goes on for ``drain`` more
+    seconds (a workload knob, default 2) with no new operation, so that every saga can
+    end: ``run.until`` is ``duration + drain``.  End the faults by ``duration`` (e.g.
+    ``Nemesis(end=duration)``) so that the tail is fault-free.
 
     Parameters
     ----------
-    steps : int
-        Steps per saga = number of services (at least 2).
-    step_failure : float
-        Probability that a service rejects a step.
+    n : int
+        Number of services ``n1…nN`` = steps per saga, at least 2.  (``steps=`` is the
+        deprecated name.)
     seed : int
-        Seed of the simulation.
-    duration, drain : float
-        Seconds of load, then seconds of quiet tail.
+        Same seed, same tables.
+    duration : float
+        Seconds of load (the run lasts ``duration + drain``).
     network : dsalgo.sim.Network, optional
         Defaults to exponential latency with mean 1 ms, no loss.
     faults : iterable of dsalgo.sim.Fault
-        Faults to inject.
-    clients, concurrency : int
-        Number of clients and operations each keeps outstanding.
-    accounts, initial_balance : int
-        Accounts per service and their opening balance.
-    read_fraction : float
-        Share of operations that are reads of every balance.
-    retry_interval, client_timeout : float
-        Seconds between retries of a request; seconds a client waits for an answer.
-    form : {"orchestrated", "choreographed"}
-        Who drives the saga: the orchestrator ``orch``, or the services themselves.
-    compensation : {"inverse", "restore"}
-        Undo a step by its opposite delta (semantic compensation), or by restoring the
-        balance it overwrote, which loses concurrent updates (see :mod:`dsalgo.txn.local`).
+        Faults to inject (``orch`` and the services may be hit; clients are not).
     bugs : collection of str
-        Broken variant: ``"non_idempotent_retry"``.
+        Planted bugs, names of :data:`BUGS`.
+    record_messages : bool
+        Keep ``run.messages`` (turn off for speed).
     progress : bool
         Show a progress bar (``tqdm``) over simulated time while it runs.
+    **knobs
+        The sagas' knobs, fields of :class:`Config` (``step_failure``, ``retry_interval``,
+        ``form``, ``compensation``), and the workload's, fields of
+        :class:`dsalgo.txn.bank.WorkloadConfig` (``clients``, ``concurrency``,
+        ``accounts``, ``initial_balance``, ``read_fraction``, ``client_timeout``,
+        ``drain``, ``mode``, ``rate``, ``think``); ``Config.describe()`` and
+        ``WorkloadConfig.describe()`` explain each.
 
     Returns
     -------
     dsalgo.sim.Run
-        With ``run.params["algorithm"] == "saga"``.
+        ``run.params`` holds ``"family": "saga"``, ``n``, every knob, the workload's knobs
+        under ``"workload"`` and ``duration`` (the load period).
 
     Examples
     --------
     >>> from dsalgo import txn
-    >>> run = simulate(steps=3, step_failure=0.3, seed=2, duration=0.5, drain=0.5)
+    >>> run = simulate(n=3, step_failure=0.3, seed=2, duration=0.5, drain=0.5)
     >>> v = txn.check(run)
     >>> bool(v), v.info["sagas_compensated"] > 0
     (True, True)
+    >>> run.params["family"], run.params["form"], run.until
+    ('saga', 'orchestrated', 1.0)
     """
-    steps = check_int("steps", steps, low=2)
-    bugs = check_bugs(bugs, BUGS)
-    params = dict(algorithm="saga", steps=steps,
-                  step_failure=check_probability("step_failure", step_failure),
-                  seed=check_int("seed", seed),
-                  duration=check_number("duration", duration, low=0.0, low_open=True),
-                  drain=check_number("drain", drain, low=0.0),
-                  clients=check_int("clients", clients, low=1),
-                  concurrency=check_int("concurrency", concurrency, low=1),
-                  accounts=check_int("accounts", accounts, low=1),
-                  initial_balance=check_int("initial_balance", initial_balance, low=0),
-                  read_fraction=check_probability("read_fraction", read_fraction),
-                  retry_interval=check_timeout("retry_interval", retry_interval),
-                  client_timeout=check_timeout("client_timeout", client_timeout),
-                  form=check_choice("form", form, ("orchestrated", "choreographed")),
-                  compensation=check_choice("compensation", compensation, COMPENSATIONS),
-                  bugs=tuple(sorted(bugs)))
-    services = [f"n{i}" for i in range(1, steps + 1)]
-    workload = BankWorkload(services, accounts=accounts, read_fraction=read_fraction)
-    s = new_simulation(seed, network)
-    if form == "orchestrated":
+    n = renamed_size(knobs, "steps", n)
+    cfg, wl = sim.split_knobs(knobs, Config, WorkloadConfig)
+    config, workload = Config(bugs=bugs, **cfg), WorkloadConfig(**wl)
+    cluster = sim.Cluster("saga", n, config, workload=workload, seed=seed, network=network,
+                          record_messages=record_messages, default_network=default_network(),
+                          min_n=2)
+    shard = dict(accounts=workload.accounts, initial_balance=workload.initial_balance,
+                 step_failure=config.step_failure, compensation=config.compensation,
+                 bugs=config.bugs)
+    if config.form == "orchestrated":
         entry = "orch"
-        s.add_node("orch", lambda: Orchestrator(retry_interval=retry_interval))
-        for n in services:
-            s.add_node(n, lambda: Service(accounts=accounts, initial_balance=initial_balance,
-                                          step_failure=step_failure,
-                                          compensation=compensation, bugs=bugs))
+        cluster.add_node("orch", lambda: Orchestrator(retry_interval=config.retry_interval),
+                         role="orchestrator")
+        cluster.add_servers(lambda sid: Service(**shard))
     else:
         entry = "n1"
-        for n in services:
-            s.add_node(n, lambda: ChoreographedService(
-                accounts=accounts, initial_balance=initial_balance, step_failure=step_failure,
-                retry_interval=retry_interval, compensation=compensation, bugs=bugs))
-    for i in range(1, clients + 1):
-        s.add_node(f"c{i}", lambda: BankClient(workload, entry, concurrency=concurrency,
-                                               timeout=client_timeout, stop=duration))
-    add_faults(s, faults)
-    s.params = params
-    return s.run(until=duration + drain, progress=progress)
+        cluster.add_servers(lambda sid: ChoreographedService(
+            retry_interval=config.retry_interval, **shard))
+    return run_bank(cluster, workload, entry, duration=duration, faults=faults,
+                    progress=progress)

@@ -52,18 +52,41 @@ there is no coordinator replication.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from .. import sim
-from .._validate import check_choice, check_int, check_number, check_probability
-from .bank import BankClient, BankWorkload, Read, Shard, TransferDone, check_timeout, shard_of
-from .bank import Transfer
-from ._harness import add_faults, check_bugs, new_simulation
+from .._validate import check_choice, check_probability
+from ..sim import checks, knob
+from .bank import (
+    Read,
+    Shard,
+    Transfer,
+    TransferDone,
+    WorkloadConfig,
+    check_timeout,
+    default_network,
+    renamed_size,
+    run_bank,
+    shard_of,
+)
+from .checker import check
+from .scenarios import TWOPC_SCENARIOS as SCENARIOS
 
 __all__ = ["Prepare", "Vote", "Commit", "Abort", "Ack", "Inquire", "Coordinator",
-           "Participant", "simulate", "BUGS"]
+           "Participant", "simulate", "check", "BUGS", "SCENARIOS", "Config",
+           "WorkloadConfig"]
 
-BUGS = ("commit_without_all_votes", "participant_forgets_prepare")
+#: The planted bugs: name -> the rule of the protocol each one breaks.
+BUGS = {
+    "commit_without_all_votes": "tm decides commit on the first yes vote; the protocol "
+                                "commits only once every participant has voted yes "
+                                "(commit validity).",
+    "participant_forgets_prepare": "A participant keeps its prepared record in volatile "
+                                   "memory, so a crash makes it forget a yes vote; the "
+                                   "record must be forced to disk before voting yes "
+                                   "(atomicity).",
+}
 
 
 # ------------------------------------------------------------------ messages
@@ -378,93 +401,107 @@ class Participant(Shard):
         # prepared ourselves: as uncertain as the asker; say nothing
 
 
-# ------------------------------------------------------------------ harness
-def simulate(participants: int = 3, *, seed: int = 0, duration: float = 4.0,
-             drain: float = 2.0, network: sim.Network | None = None, faults=(),
-             clients: int = 2, concurrency: int = 1, accounts: int = 2,
-             initial_balance: int = 100, span: int | None = None, read_fraction: float = 0.2,
-             vote_no: float = 0.0, vote_timeout: float = 0.05, resend_interval: float = 0.05,
-             inquire_interval: float = 0.05, client_timeout: float = 1.0,
-             termination: str = "wait", bugs=(), progress: bool = False) -> sim.Run:
-    """Run a bank on two-phase commit: ``tm``, participants ``n1…``, clients ``c1…``.
+# ------------------------------------------------------------------ knobs and harness
+@dataclasses.dataclass(frozen=True)
+class Config(sim.Config):
+    """The protocol's knobs (the bank workload's are :class:`dsalgo.txn.bank.WorkloadConfig`).
+
+    Examples
+    --------
+    >>> Config(termination="cooperative").termination
+    'cooperative'
+    >>> Config(vote_no=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: vote_no must be in [0, 1]; got 1.5
+    """
+
+    vote_no: float = knob(0.0, "Probability that a participant refuses a prepare it could "
+                          "have accepted.", checks.probability)
+    vote_timeout: float = knob(0.05, "Seconds tm waits for every vote before it aborts.",
+                               checks.positive)
+    resend_interval: float = knob(0.05, "Seconds between tm's resends of Commit to "
+                                  "participants that have not acked.", checks.positive)
+    inquire_interval: float = knob(0.05, "Seconds a prepared participant waits before (and "
+                                   "between) asking for the outcome.", checks.positive)
+    termination: str = knob("wait", "How a blocked participant learns the outcome: 'wait' "
+                            "(ask tm) or 'cooperative' (ask tm and the other participants).",
+                            checks.choice("wait", "cooperative"))
+    span: int = knob(None, "Shards a transfer touches, one leg each (None: all n).",
+                     checks.optional(checks.integer(low=2)))
+    bugs: frozenset = knob(frozenset(), "Planted bugs switched on (names of BUGS).",
+                           checks.bugs(BUGS))
+
+
+def simulate(n: int = 3, *, seed: int = 0, duration: float = 4.0, network=None, faults=(),
+             bugs=(), record_messages: bool = True, progress: bool = False,
+             **knobs) -> sim.Run:
+    """Run a bank on two-phase commit: ``tm``, participants ``n1…nN``, clients ``c1…``.
 
     Clients issue transfers and reads for ``duration`` seconds; the run then goes on for
-    ``drain`` more seconds with no new operations, so that in-doubt transactions resolve.
-    Faults are yours to give; end them by ``duration`` (e.g. ``Nemesis(end=duration)``)
-    so the tail is fault-free and the run reaches quiescence.
+    ``drain`` more seconds (a workload knob, default 2) with no new operation, so that
+    in-doubt transactions resolve: ``run.until`` is ``duration + drain``.  Faults are yours
+    to give; end them by ``duration`` (e.g. ``Nemesis(end=duration)``) so that the tail is
+    fault-free and the run reaches quiescence.
 
     Parameters
     ----------
-    participants : int
-        Number of shards ``n1…`` (at least 2).
+    n : int
+        Number of participants (shards) ``n1…nN``, at least 2.  (``participants=`` is the
+        deprecated name.)
     seed : int
-        Seed of the simulation.
-    duration, drain : float
-        Seconds of load, then seconds of quiet tail.
+        Same seed, same tables.
+    duration : float
+        Seconds of load (the run lasts ``duration + drain``).
     network : dsalgo.sim.Network, optional
         Defaults to exponential latency with mean 1 ms, no loss.
     faults : iterable of dsalgo.sim.Fault
-        Faults to inject.
-    clients, concurrency : int
-        Number of clients and operations each keeps outstanding.
-    accounts, initial_balance : int
-        Accounts per shard and their opening balance.
-    span : int, optional
-        Shards per transfer (default: all of them).
-    read_fraction : float
-        Share of operations that are reads.
-    vote_no : float
-        Probability that a participant refuses a prepare it could have accepted.
-    vote_timeout, resend_interval, inquire_interval, client_timeout : float
-        Protocol and client timers, seconds.
-    termination : {"wait", "cooperative"}
-        How a blocked participant learns the outcome.
+        Faults to inject (``tm`` and the participants may be hit; clients are not).
     bugs : collection of str
-        Broken variants: ``"commit_without_all_votes"``, ``"participant_forgets_prepare"``.
+        Planted bugs, names of :data:`BUGS`.
+    record_messages : bool
+        Keep ``run.messages`` (turn off for speed).
     progress : bool
         Show a progress bar (``tqdm``) over simulated time while it runs.
+    **knobs
+        The protocol's knobs, fields of :class:`Config` (``vote_no``, ``vote_timeout``,
+        ``resend_interval``, ``inquire_interval``, ``termination``, ``span``), and the
+        workload's, fields of :class:`dsalgo.txn.bank.WorkloadConfig` (``clients``,
+        ``concurrency``, ``accounts``, ``initial_balance``, ``read_fraction``,
+        ``client_timeout``, ``drain``, ``mode``, ``rate``, ``think``);
+        ``Config.describe()`` and ``WorkloadConfig.describe()`` explain each.
 
     Returns
     -------
     dsalgo.sim.Run
-        With ``run.params["algorithm"] == "twopc"``.
+        ``run.params`` holds ``"family": "twopc"``, ``n``, every knob, the workload's knobs
+        under ``"workload"`` and ``duration`` (the load period).
 
     Examples
     --------
     >>> from dsalgo import txn
-    >>> run = simulate(participants=2, seed=1, duration=0.5, drain=0.5)
-    >>> bool(txn.check(run)), sorted(set(run.history["f"]))
-    (True, ['read', 'transfer'])
+    >>> run = simulate(n=2, seed=1, duration=0.5, drain=0.5)
+    >>> bool(txn.check(run)), sorted(set(run.history["f"])), run.until
+    (True, ['read', 'transfer'], 1.0)
+    >>> run.params["family"], run.params["termination"], run.params["workload"]["drain"]
+    ('twopc', 'wait', 0.5)
+    >>> opened = simulate(n=2, seed=1, duration=0.5, drain=0.5, mode="open", rate=100)
+    >>> bool(txn.check(opened)), len(opened.history) > 50
+    (True, True)
     """
-    participants = check_int("participants", participants, low=2)
-    bugs = check_bugs(bugs, BUGS)
-    params = dict(algorithm="twopc", participants=participants, seed=check_int("seed", seed),
-                  duration=check_number("duration", duration, low=0.0, low_open=True),
-                  drain=check_number("drain", drain, low=0.0),
-                  clients=check_int("clients", clients, low=1),
-                  concurrency=check_int("concurrency", concurrency, low=1),
-                  accounts=check_int("accounts", accounts, low=1),
-                  initial_balance=check_int("initial_balance", initial_balance, low=0),
-                  span=span, read_fraction=read_fraction,
-                  vote_no=check_probability("vote_no", vote_no),
-                  vote_timeout=check_timeout("vote_timeout", vote_timeout),
-                  resend_interval=check_timeout("resend_interval", resend_interval),
-                  inquire_interval=check_timeout("inquire_interval", inquire_interval),
-                  client_timeout=check_timeout("client_timeout", client_timeout),
-                  termination=check_choice("termination", termination, ("wait", "cooperative")),
-                  bugs=tuple(sorted(bugs)))
-    shards = [f"n{i}" for i in range(1, participants + 1)]
-    workload = BankWorkload(shards, accounts=accounts, span=span, read_fraction=read_fraction)
-    s = new_simulation(seed, network)
-    s.add_node("tm", lambda: Coordinator(vote_timeout=vote_timeout,
-                                         resend_interval=resend_interval, bugs=bugs))
-    for n in shards:
-        s.add_node(n, lambda: Participant(accounts=accounts, initial_balance=initial_balance,
-                                          vote_no=vote_no, inquire_interval=inquire_interval,
-                                          termination=termination, bugs=bugs))
-    for i in range(1, clients + 1):
-        s.add_node(f"c{i}", lambda: BankClient(workload, "tm", concurrency=concurrency,
-                                               timeout=client_timeout, stop=duration))
-    add_faults(s, faults)
-    s.params = params
-    return s.run(until=duration + drain, progress=progress)
+    n = renamed_size(knobs, "participants", n)
+    cfg, wl = sim.split_knobs(knobs, Config, WorkloadConfig)
+    config, workload = Config(bugs=bugs, **cfg), WorkloadConfig(**wl)
+    cluster = sim.Cluster("twopc", n, config, workload=workload, seed=seed, network=network,
+                          record_messages=record_messages, default_network=default_network(),
+                          min_n=2)
+    cluster.add_node("tm", lambda: Coordinator(vote_timeout=config.vote_timeout,
+                                               resend_interval=config.resend_interval,
+                                               bugs=config.bugs), role="coordinator")
+    cluster.add_servers(lambda sid: Participant(
+        accounts=workload.accounts, initial_balance=workload.initial_balance,
+        vote_no=config.vote_no, inquire_interval=config.inquire_interval,
+        termination=config.termination, bugs=config.bugs))
+    return run_bank(cluster, workload, "tm", duration=duration, faults=faults,
+                    progress=progress, span=config.span)
+

@@ -19,3 +19,19 @@ def shared_corpus():
             pytest.fail("../shared/corpus is missing in CI; the corpus tests must run there")
         pytest.skip("../shared/corpus is absent")
     return path
+
+
+# ---------------------------------------------------------------- helpers shared by test modules
+#: the four tables of a dsalgo.sim.Run
+TABLES = ("messages", "events", "history", "faults")
+
+
+def assert_same_tables(a, b, tables=TABLES):
+    """Assert two runs have identical tables (dtypes included), naming the table that differs.
+
+    Import it in a test module with ``from conftest import assert_same_tables``.
+    """
+    import pandas as pd
+
+    for table in tables:
+        pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table), obj=table)

@@ -3,8 +3,8 @@ small run that holds, determinism, its bugs and its knobs."""
 
 import json
 
-import pandas as pd
 import pytest
+from conftest import assert_same_tables
 
 from dsalgo.check import Verdict
 from dsalgo.families import FAMILIES, STANDARD_PARAMETERS, check_contract, family
@@ -12,7 +12,6 @@ from dsalgo.soak import by_family, family_of, registry
 
 NAMES = list(FAMILIES)
 SMALL = {"n": 3, "seed": 1, "duration": 1.0}
-TABLES = ("messages", "events", "history", "faults")
 # soaks of library code that is not a family of the registry
 NOT_A_FAMILY = {"quorum-systems"}
 # families whose soak is still to be written
@@ -68,8 +67,7 @@ def test_run_params_rebuild_the_config(name):
 def test_same_seed_same_tables(name):
     again = FAMILIES[name].simulate(**SMALL)
     first = small_run(name)
-    for table in TABLES:
-        pd.testing.assert_frame_equal(getattr(first, table), getattr(again, table), obj=table)
+    assert_same_tables(first, again)
     assert first.params == again.params
 
 

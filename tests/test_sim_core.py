@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from dsalgo import sim
+from dsalgo.families import FAMILIES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -265,21 +266,10 @@ def test_progress_bar_run_gives_the_same_tables():
     assert run(True) == run(False)
 
 
-@pytest.mark.parametrize("name", ["raft", "paxos", "redlock", "zookeeper", "twopc", "saga",
-                                  "balance"])
-def test_every_kernel_simulate_takes_progress_and_gives_the_same_run(name):
-    import importlib
-
-    module, kwargs = {
-        "raft": ("dsalgo.raft", dict(n=3, duration=0.5)),
-        "paxos": ("dsalgo.paxos", dict(n=3, duration=0.3)),
-        "redlock": ("dsalgo.locks.redlock", dict(n=3, duration=0.5)),
-        "zookeeper": ("dsalgo.locks.zookeeper", dict(n=3, duration=0.5)),
-        "twopc": ("dsalgo.txn.twopc", dict(participants=2, duration=0.3, drain=0.2)),
-        "saga": ("dsalgo.txn.saga", dict(steps=2, duration=0.3, drain=0.2)),
-        "balance": ("dsalgo.balance", dict(requests=300)),
-    }[name]
-    simulate = importlib.import_module(module).simulate
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_every_family_simulate_takes_progress_and_gives_the_same_run(name):
+    simulate = FAMILIES[name].simulate
+    kwargs = {"n": 3, "duration": 0.5}
     assert simulate(seed=3, progress=True, **kwargs) == simulate(seed=3, **kwargs)
     with pytest.raises(TypeError, match="progress must be True or False"):
         simulate(seed=3, progress="yes", **kwargs)

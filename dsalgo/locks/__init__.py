@@ -7,8 +7,13 @@ Two lock services guard the same resource, a counter on a storage service
   algorithm of the Redis docs); no fencing token;
 - :mod:`~dsalgo.locks.zookeeper` — the ZooKeeper lock recipe (ephemeral sequential
   znodes, watch the next-lower node) on a ZooKeeper-style service
-  (:mod:`~dsalgo.locks.zkservice`), with the znode sequence number as fencing token, and
-  the naive variant that watches the parent (the herd effect).
+  (:mod:`~dsalgo.locks.zkservice`), with the znode sequence number as fencing token.
+
+Each is a family of :data:`dsalgo.families.FAMILIES` with the same surface: ``simulate``,
+``check``, ``Config`` (its knobs), ``BUGS`` (planted mistakes: RedLock's validity without
+the drift or elapsed-time term, a plain ``DEL`` release; ZooKeeper without fencing, or
+the naive variant that watches the parent — the herd effect) and ``SCENARIOS``.  Both
+build their runs through :mod:`~dsalgo.locks.harness`.
 
 :func:`check` judges a run from its tables: ``mutual_exclusion`` (no two clients believe
 they hold the lock at the same real time) and ``storage_safety`` (fenced writes in token
@@ -23,7 +28,7 @@ Examples
 All 2 properties hold: mutual_exclusion, storage_safety.
 """
 
-from . import redlock, scenarios, storage, zkservice, zookeeper
+from . import harness, redlock, scenarios, storage, zkservice, zookeeper
 from .checker import acquisition_waits, check, handovers, herd, holding_intervals
 from .storage import StorageServer
 
@@ -32,6 +37,7 @@ __all__ = [
     "acquisition_waits",
     "check",
     "handovers",
+    "harness",
     "herd",
     "holding_intervals",
     "redlock",

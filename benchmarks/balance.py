@@ -1,6 +1,6 @@
 """B-balance — the serving-cluster model against a bare M/M/c loop.
 
-``balance.simulate("central_queue", servers=c, ...)`` runs every request through a client,
+``balance.simulate(c, policy="central_queue", ...)`` runs every request through a client,
 a balancer and a backend node on the simulator (four heap events and three messages per
 request).  The reference, in the same process, is the shortest correct M/M/c simulation in
 pure Python: a ``heapq`` of server-free times and one FIFO wait computed per arrival
@@ -40,7 +40,7 @@ def bare_mmc(requests: int, c: int, rho: float, seed: int = 0) -> tuple[float, f
 
 def model(requests: int, c: int, rho: float, seed: int = 0) -> tuple[float, float]:
     t0 = time.perf_counter()
-    run = balance.simulate("central_queue", servers=c, utilization=rho, requests=requests,
+    run = balance.simulate(c, policy="central_queue", utilization=rho, requests=requests,
                            seed=seed)
     p = balance.wait_probability(run)
     return time.perf_counter() - t0, p

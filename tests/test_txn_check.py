@@ -4,7 +4,7 @@ loaded runs; determinism; bad input."""
 import pandas as pd
 import pytest
 
-from dsalgo import sim, txn
+from dsalgo import plot, sim, txn
 from dsalgo.txn import metrics
 
 
@@ -375,3 +375,125 @@ def test_compensating_by_before_image_loses_updates_and_money(form):
     inverse = txn.check(txn.saga.simulate(seed=0, duration=0.5, drain=0.5, concurrency=4,
                                           form=form))
     assert inverse and inverse.info["lost_updates"] == 0 and inverse.info["dirty_reads"] > 0
+
+
+# ---------------------------------------------------------------- checker holes found in review
+def make_twopc_run(events, until=10.0):
+    rows = [dict(seq=i, time=t, node=n, kind=k, **f) for i, (t, n, k, f) in enumerate(events)]
+    ev = pd.DataFrame(rows)
+    ev["node"] = ev["node"].astype("category")
+    ev["kind"] = ev["kind"].astype("category")
+    return sim.Run(events=ev, history=sim.empty_table("history"),
+                   params={"algorithm": "twopc"}, until=until)
+
+
+INIT = [(0.0, "n1", "init", {"balances": {"n1:0": 100}}),
+        (0.0, "n2", "init", {"balances": {"n2:0": 100}})]
+BEGIN = [(1.0, "tm", "begin", {"txn": "t1", "participants": ("n1", "n2")}),
+         (1.1, "n1", "vote", {"txn": "t1", "yes": True}),
+         (1.1, "n2", "vote", {"txn": "t1", "yes": True})]
+
+
+def test_commit_decided_but_every_participant_aborted_violates_atomicity():
+    # tm decided commit, yet both participants aborted: nobody committed, so there is no
+    # "n1 committed but n2 aborted" split, but the decision and the outcomes disagree.
+    ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit"}),
+                         (1.3, "n1", "abort", {"txn": "t1"}),
+                         (1.3, "n2", "abort", {"txn": "t1"})]
+    v = txn.check(make_twopc_run(ev))
+    assert not v.holds("atomicity")
+    assert "tm decided commit but n1 aborted; n2 aborted" in v.violations["detail"].tolist()[0]
+
+
+def test_a_split_outcome_is_reported_once():
+    ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit"}),
+                         (1.3, "n1", "commit", {"txn": "t1", "balances": {"n1:0": 90}}),
+                         (1.3, "n2", "abort", {"txn": "t1"})]
+    v = txn.check(make_twopc_run(ev))
+    assert (v.violations["property"] == "atomicity").sum() == 1
+
+
+def test_commit_before_tm_received_every_vote_violates_commit_validity():
+    # Both participants voted yes before tm decided (in event order), but tm had heard
+    # only n1's vote: n2's was still on the wire.  The decision was premature.
+    ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit",
+                                                "votes": ("n1",)}),
+                         (1.3, "n1", "commit", {"txn": "t1", "balances": {"n1:0": 90}}),
+                         (1.3, "n2", "commit", {"txn": "t1", "balances": {"n2:0": 110}})]
+    v = txn.check(make_twopc_run(ev))
+    assert list(v.violations["property"]) == ["commit_validity"]
+    assert "received the yes vote of n2" in v.violations.loc[0, "detail"]
+    ev[5] = (1.2, "tm", "decide", {"txn": "t1", "outcome": "commit", "votes": ("n1", "n2")})
+    assert txn.check(make_twopc_run(ev))
+
+
+def test_every_premature_commit_of_the_broken_coordinator_is_caught():
+    # With "commit_without_all_votes" tm commits on the first yes vote of two, so every
+    # commit decision is premature; the checker must flag each one, not only those whose
+    # other vote happened (in event order) after the decision.
+    for seed in range(3):
+        run = txn.twopc.simulate(n=2, seed=seed, duration=0.5, drain=0.5,
+                                 bugs={"commit_without_all_votes"})
+        v = txn.check(run)
+        flagged = set(v.violations.loc[v.violations["property"] == "commit_validity",
+                                       "detail"].str.split(":").str[0])
+        dec = run.events[run.events["kind"] == "decide"]
+        commits = set(dec.loc[dec["outcome"] == "commit", "txn"])
+        assert commits and flagged == commits
+
+
+def test_correct_twopc_records_full_votes_and_holds():
+    run = txn.twopc.simulate(n=3, seed=4, duration=0.5, drain=0.5)
+    dec = run.events[(run.events["kind"] == "decide") & (run.events["outcome"] == "commit")]
+    assert len(dec) and all(set(v) == {"n1", "n2", "n3"} for v in dec["votes"])
+    assert txn.check(run)
+
+
+def test_client_told_aborted_while_tm_decided_commit_violates_atomicity():
+    # tm decided commit and both participants are still in doubt (no commit event yet):
+    # telling the client "aborted" is already a lie.
+    hist = pd.DataFrame([{"op_id": 1, "process": "c1", "f": "transfer", "key": None,
+                          "value": [["n1:0", -10], ["n2:0", 10]], "result": "aborted",
+                          "t_invoke": 0.9, "t_complete": 1.25, "status": "fail"}])
+    ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit",
+                                                "votes": ("n1", "n2")})]
+    run = make_twopc_run(ev)
+    run.history = hist
+    v = txn.check(run)
+    assert "t1: client was told aborted but tm decided commit" in v.violations["detail"].tolist()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: metrics.blocking_times(3), lambda: metrics.transfers("run"),
+    lambda: metrics.crashes_while_prepared(None), lambda: metrics.crashes_mid_saga(3),
+    lambda: plot.lock_timeline(3), lambda: plot.blocking_time([1, 2])])
+def test_metrics_and_plots_refuse_what_is_not_a_run_or_table(call):
+    with pytest.raises(TypeError, match="must be a"):
+        call()
+
+
+def test_crash_counts_refuse_a_node_that_is_not_an_id():
+    run = txn.twopc.simulate(n=2, seed=0, duration=0.1, drain=0.1)
+    with pytest.raises(TypeError, match="node must be a node id"):
+        metrics.crashes_while_prepared(run, node=1)
+
+
+def test_a_participant_that_both_committed_and_aborted_violates_atomicity():
+    # The other participant is still in doubt, so the only evidence is n1's own two
+    # outcomes; keeping just one of them per node used to hide the contradiction.
+    ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit",
+                                                "votes": ("n1", "n2")}),
+                         (1.3, "n1", "abort", {"txn": "t1"}),
+                         (1.4, "n1", "commit", {"txn": "t1", "balances": {"n1:0": 90}})]
+    v = txn.check(make_twopc_run(ev))
+    assert "t1: n1 both committed and aborted" in v.violations["detail"].tolist()
+
+
+def test_recorded_votes_count_whatever_sequence_type_a_loader_gives():
+    import numpy as np
+
+    ev = INIT + BEGIN + [(1.2, "tm", "decide", {"txn": "t1", "outcome": "commit",
+                                                "votes": np.array(["n1"], dtype=object)}),
+                         (1.3, "n1", "commit", {"txn": "t1", "balances": {"n1:0": 90}}),
+                         (1.3, "n2", "commit", {"txn": "t1", "balances": {"n2:0": 110}})]
+    assert list(txn.check(make_twopc_run(ev)).violations["property"]) == ["commit_validity"]

@@ -44,8 +44,8 @@ Examples
 """
 
 from .checker import check
-from .config import BUGS, Config, WorkloadConfig
 from .cluster import Backend, Balancer, Client, Done, Load, Ping, Pong, Request, Response
+from .config import BUGS, Config, WorkloadConfig
 from .harness import simulate
 from .hashing import ConsistentHashRing, key_movement
 from .metrics import (

@@ -128,6 +128,9 @@ class WorkloadConfig(sim.Config):
     """What the open-loop Poisson client offers: how much load, how long, which keys.
 
     The arrival rate is ``rate`` if given, else ``utilization * sum(speeds) / service.mean``.
+    ``run.params["workload"]`` records ``service`` as its ``repr`` (a model is an object);
+    the run's effective ``rate``, ``utilization`` and ``service_mean`` sit beside it in
+    ``run.params``.
 
     Examples
     --------

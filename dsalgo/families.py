@@ -62,6 +62,9 @@ class _Registry(Mapping):
     def __len__(self):
         return len(self._modules)
 
+    def __contains__(self, name):  # without importing anything
+        return name in self._modules
+
     def module_name(self, name: str) -> str:
         """The dotted module name of family ``name`` (without importing it)."""
         return self._modules[name]

@@ -97,8 +97,8 @@ def test_history_conventions():
         assert set(h["f"]) == {"put", "get", "cas"}
         cas = h[h["f"] == "cas"]
         assert (cas["value"].map(len) == 2).all()
-        assert (cas.loc[cas["status"] == "ok", "result"] == True).all()
-        assert (cas.loc[cas["status"] == "fail", "result"] == False).all()
+        assert cas.loc[cas["status"] == "ok", "result"].eq(True).all()
+        assert cas.loc[cas["status"] == "fail", "result"].eq(False).all()
         puts = h[(h["f"] == "put") & (h["status"] == "ok")]
         assert puts["result"].isna().all()
         gets = h[(h["f"] == "get") & (h["status"] == "ok")]

@@ -104,12 +104,12 @@ class Verdict:
         return f"<Verdict {self.status}: {len(self.violations)} violations of {self.properties}>"
 
     def _repr_html_(self):
-        head = f"<p><b>{'✔' if self else '✘'}</b> {str(self)}</p>"
+        head = f"<p><b>{'✔' if self else '✘'}</b> {self!s}</p>"
         if len(self.violations):
             head += self.violations.head(20).to_html(index=False)
         return head
 
-    def merge(self, other: "Verdict") -> "Verdict":
+    def merge(self, other: Verdict) -> Verdict:
         """The conjunction of two verdicts (properties and violations combined)."""
         props = self.properties + [p for p in other.properties if p not in self.properties]
         v = pd.concat([self.violations, other.violations], ignore_index=True)

@@ -12,8 +12,13 @@ Each family's charts live in their own module; this package re-exports them.
   :func:`queue_length_tail`, :func:`key_movement`, :func:`load_spread`, :func:`theory_check`
 """
 
-from .balance import (key_movement, latency_vs_utilization, load_spread, queue_length_tail,
-                      theory_check)
+from .balance import (
+                      key_movement,
+                      latency_vs_utilization,
+                      load_spread,
+                      queue_length_tail,
+                      theory_check,
+)
 from .core import latencies, latency_cdf, latency_hist, spacetime
 from .locks import lock_timeline
 from .quorum import availability_nines, load_curves, node_load_bars, quorum_intersection

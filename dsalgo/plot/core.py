@@ -84,7 +84,7 @@ def spacetime(run, *, ax=None, nodes=None, types=None, time_range=None, max_mess
     total = len(sel)
     sel = sel.head(max_messages)
     ms = 1000.0
-    for n, i in y.items():
+    for i in y.values():
         ax.axhline(i, color="0.8", lw=1, zorder=0)
     _shade_faults(ax, run.faults, y, t0, t1)
     kinds = [str(k) for k in pd.unique(sel["type"].astype(str))]

@@ -117,7 +117,7 @@ def check(run) -> Verdict:
                       [leader, who], f"leader of term {term} lacks index {index} committed "
                       f"by {who} in term {t_commit} at t={when:.6g}s")
     last_leader = None
-    for seq, time, node, kind, term, role, index, entry_term, digest in ev.itertuples(
+    for _seq, time, node, kind, term, role, index, entry_term, digest in ev.itertuples(
             index=False, name=None):
         if kind == "append":
             index, entry_term, digest = int(index), int(entry_term), int(digest)

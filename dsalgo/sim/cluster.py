@@ -124,12 +124,21 @@ class Cluster:
         self.clients += ids
         return ids
 
-    def run(self, duration: float, faults=(), *, progress: bool = False):
-        """Schedule ``faults`` and run for ``duration`` simulated seconds; returns the Run."""
+    def run(self, duration: float, faults=(), *, tail: float = 0.0, progress: bool = False):
+        """Schedule ``faults`` and run for ``duration + tail`` simulated seconds.
+
+        ``duration`` is the family's run length as its users give it (``run.params
+        ["duration"]``); ``tail`` is a quiet period after it that some families add (the
+        transactions' drain, so in-doubt transactions resolve), recorded as
+        ``run.params["tail"]`` when it is not zero.  Returns the Run.
+        """
         duration = check_number("duration", duration, low=0.0, low_open=True)
+        tail = check_number("tail", tail, low=0.0)
         self.sim.params["duration"] = duration
+        if tail:
+            self.sim.params["tail"] = tail
         self.sim.add_faults(faults)
-        return self.sim.run(until=duration, progress=progress)
+        return self.sim.run(until=duration + tail, progress=progress)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -384,7 +384,7 @@ class Simulation:
         if rate is not None:
             st.factor = 1.0 + rate
         # timers are armed in local time: re-aim each at its local deadline
-        for name, (seq, deadline) in list(st.timers.items()):
+        for name, (_old_seq, deadline) in list(st.timers.items()):
             new_seq = next(clock.seq)
             st.timers[name] = (new_seq, deadline)
             t = now + max(0.0, deadline - st.base_local) / st.factor

@@ -231,10 +231,10 @@ class Run:
         True
         """
         path = Path(path)
-        if path.exists() and not (path / "meta.json").is_file():
-            if not path.is_dir() or any(path.iterdir()):
-                raise ValueError(f"path {str(path)!r} exists and is not a saved run; "
-                                 f"give a new folder or one written by Run.save")
+        if path.exists() and not (path / "meta.json").is_file() and (
+                not path.is_dir() or any(path.iterdir())):
+            raise ValueError(f"path {str(path)!r} exists and is not a saved run; "
+                             f"give a new folder or one written by Run.save")
         parent = path.parent
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))

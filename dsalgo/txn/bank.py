@@ -329,9 +329,7 @@ def run_bank(cluster: sim.Cluster, workload: WorkloadConfig, entry: str, *, dura
     options = workload.client_options()
     cluster.add_clients(workload.clients,
                         lambda cid: BankClient(bank, entry, stop=duration, **options))
-    run = cluster.run(duration + workload.drain, faults, progress=progress)
-    run.params["duration"] = duration          # the load; the Cluster recorded the whole run
-    return run
+    return cluster.run(duration, faults, tail=workload.drain, progress=progress)
 
 
 def renamed_size(knobs: dict, old: str, n: int, *, default: int = 3, low: int = 2) -> int:

@@ -378,6 +378,8 @@ display(by_f.set_index("f").T.round(3))
 # %%
 from dataclasses import dataclass
 
+from dsalgo.quorum.outages import down_at, stationary_up_fraction, unchanged_between
+
 
 @dataclass(frozen=True)
 class Write:
@@ -424,33 +426,10 @@ def replicate(n, crash_rate, mean_down, seed, until, period=0.05):
     s = sim.Simulation(seed=seed, network=sim.Network(latency=sim.Exponential(mean=0.002)))
     for x in qs.nodes:
         s.add_node(x, Replica)
-    s.add_node("c1", lambda: Writer(qs, period))
+    s.add_node("c1", lambda: Writer(qs, period), role="client")
     s.add_faults([sim.Nemesis(crash=crash_rate, mean_duration=mean_down, targets=list(qs.nodes))])
     s.params = {"n": n, "crash_rate": crash_rate, "mean_down": mean_down}
     return s.run(until=until)
-
-
-def down_at(faults, times):
-    """Number of replicas crashed at each time (crash intervals from run.faults)."""
-    crashes = faults[faults["kind"] == "crash"]
-    start = crashes["t_start"].to_numpy()[None, :]
-    end = crashes["t_end"].fillna(np.inf).to_numpy()[None, :]
-    t = np.asarray(times)[:, None]
-    return ((start <= t) & (t < end)).sum(axis=1)
-
-
-def no_change_between(faults, t0, t1):
-    """True where no replica crashed or restarted during (t0, t1]."""
-    crashes = faults[faults["kind"] == "crash"]
-    edges = np.sort(np.concatenate([crashes["t_start"], crashes["t_end"].dropna()]))
-    return np.searchsorted(edges, t1, side="right") == np.searchsorted(edges, t0, side="right")
-
-
-def stationary_up_fraction(n, crash_rate, mean_down):
-    rho = crash_rate * mean_down
-    w = np.array([rho ** j / math.factorial(j) for j in range(n + 1)])
-    w /= w.sum()
-    return w[: n - quorum.quorum_size(n) + 1].sum()   # at most n - q down
 
 
 # %%
@@ -462,7 +441,7 @@ for n in SIM_SIZES:
     # the state a round saw: crashed replicas when its write went out (one period earlier)
     rounds["down"] = down_at(run.faults, rounds["time"] - 0.05)
     committed = rounds["committed"].astype(bool)
-    steady = no_change_between(run.faults, rounds["time"] - 0.05, rounds["time"])
+    steady = unchanged_between(run.faults, rounds["time"] - 0.05, rounds["time"])
     grid_t = np.linspace(0, SIM_SECONDS, 200_001)[:-1]
     rows.append({
         "n": n,

@@ -32,11 +32,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from dsalgo import paxos, plot, quorum, sim
+from dsalgo import paxos, plot, quorum, sim, sweep
+from dsalgo.paxos.latency_model import commit_latency
 
-SEEDS = range(4) if quick else range(20)        # replications per point (single decree)
+SEEDS = range(3) if quick else range(20)        # replications per point (single decree)
 REPS = range(1) if quick else range(3)           # replications per Multi-Paxos point
-DURATION = 1.5 if quick else 3.0                 # simulated seconds per Multi-Paxos run
+DURATION = 1.2 if quick else 3.0                 # simulated seconds per Multi-Paxos run
 WARMUP = 0.7                                     # first election done: measure from here
 pd.set_option("display.precision", 4)
 
@@ -46,6 +47,14 @@ verdicts = []                                    # every run is checked; see the
 def checked(run):
     verdicts.append(bool(paxos.check(run)))
     return run
+
+
+def swept(fn, grid, seeds):
+    """dsalgo.sweep over grid x seeds (serial, so `verdicts` collects every check),
+    stopping at the first cell that raised."""
+    df = sweep(fn, grid, seeds=seeds, progress=False)
+    assert df["error"].isna().all(), df["error"].dropna().iloc[0]
+    return df.drop(columns=["wall_time", "error"])
 
 
 # %% [markdown]
@@ -92,16 +101,15 @@ print(f"decided after {paxos.decision_time(duel) * 1000:.1f} ms, "
 
 # %%
 backoffs_ms = [0, 2, 10, 50] if quick else [0, 1, 2, 5, 10, 20, 50, 100]
-rows = []
-for proposers in ([2, 5] if quick else [2, 3, 5]):
-    for b in backoffs_ms:
-        for seed in SEEDS:
-            r = checked(paxos.simulate(5, variant="single", seed=seed, proposers=proposers,
-                                       backoff=(0.0, b / 1000), duration=3.0))
-            rows.append({"proposers": proposers, "backoff_max_ms": b, "seed": seed,
-                         "decide_ms": paxos.decision_time(r) * 1000,
-                         "preemptions": int((r.events.kind == "preempted").sum())})
-duels = pd.DataFrame(rows)
+def duel(proposers, backoff_max_ms, seed):
+    r = checked(paxos.simulate(5, variant="single", seed=seed, proposers=proposers,
+                               backoff=(0.0, backoff_max_ms / 1000), duration=3.0))
+    return {"decide_ms": paxos.decision_time(r) * 1000,
+            "preemptions": int((r.events.kind == "preempted").sum())}
+
+
+duels = swept(duel, {"proposers": [2, 5] if quick else [2, 3, 5],
+                     "backoff_max_ms": backoffs_ms}, SEEDS)
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 plot.sweep_lines(duels, x="backoff_max_ms", y="decide_ms", hue="proposers", ax=axes[0])
 axes[0].set(xscale="symlog", xlabel="back-off range maximum (ms, symlog)",
@@ -125,32 +133,32 @@ duels.groupby(["proposers", "backoff_max_ms"])[["decide_ms", "preemptions"]].mea
 #
 # where $R$, a round trip, is the sum of two delays (Gamma(2, m)) and
 # $R_{(q-1:n-1)}$ is the $(q-1)$-th smallest of the $n-1$ followers' round trips (the
-# leader's own vote is free). The dashed lines are this model by Monte Carlo. Five
+# leader's own vote is free). The dashed lines are this model, computed exactly
+# (`dsalgo.paxos.latency_model.commit_latency`). Five
 # closed-loop clients; measured after the first election.
 
 # %%
-sizes = [3, 5, 9] if quick else [3, 5, 7, 9]
+sizes = [3, 5] if quick else [3, 5, 7, 9]
 means_ms = [1, 5, 20]
-rows = []
-for n in sizes:
-    for m in means_ms:
-        net = sim.Network(latency=sim.Exponential(mean=m / 1000))
-        for seed in REPS:
-            r = checked(paxos.simulate(n, seed=seed, network=net, clients=5,
-                                       duration=DURATION + m / 10, record_messages=False))
-            s = paxos.summary(r, after=WARMUP + m / 20)
-            rows.append({"n": n, "latency_mean_ms": m, "seed": seed,
-                         "commit_ms": s["latency_p50"] * 1000,
-                         "commit_mean_ms": 0.0, "throughput": s["throughput"]})
-            h = r.history[(r.history.status == "ok") & (r.history.t_invoke >= WARMUP + m / 20)]
-            rows[-1]["commit_mean_ms"] = float((h.t_complete - h.t_invoke).mean() * 1000)
-multi = pd.DataFrame(rows)
 
 
-def model_ms(n, m_ms, samples=200_000, rng=np.random.default_rng(0)):
-    q = n // 2 + 1
-    rtt = rng.exponential(m_ms, (samples, n - 1)) + rng.exponential(m_ms, (samples, n - 1))
-    return 2 * m_ms + np.sort(rtt, axis=1)[:, q - 2].mean()
+def commit_cost(n, latency_mean_ms, seed):
+    m = latency_mean_ms
+    net = sim.Network(latency=sim.Exponential(mean=m / 1000))
+    r = checked(paxos.simulate(n, seed=seed, network=net, clients=5,
+                               duration=DURATION + m / 10, record_messages=False))
+    s = paxos.summary(r, after=WARMUP + m / 20)
+    h = r.history[(r.history.status == "ok") & (r.history.t_invoke >= WARMUP + m / 20)]
+    return {"commit_ms": s["latency_p50"] * 1000,
+            "commit_mean_ms": float((h.t_complete - h.t_invoke).mean() * 1000),
+            "throughput": s["throughput"]}
+
+
+multi = swept(commit_cost, {"n": sizes, "latency_mean_ms": means_ms}, REPS)
+
+
+def model_ms(n, m_ms):
+    return 1000 * commit_latency(n, m_ms / 1000)
 
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
@@ -213,16 +221,15 @@ pd.Series({"Prepare sent after the election": int(counts.get("Prepare", 0)),
 # election. Here $n = 5$ and $n = 8$, exponential 5 ms links, five clients.
 
 # %%
-rows = []
-for n in (5, 8):
-    for q2 in range(1, n + 1):
-        for seed in REPS:
-            r = checked(paxos.simulate(n, seed=seed, q2=q2, clients=5, duration=DURATION,
-                                       record_messages=False))
-            s = paxos.summary(r, after=WARMUP)
-            rows.append({"n": n, "q2": q2, "seed": seed, "commit_ms": s["latency_p50"] * 1000,
-                         "throughput": s["throughput"]})
-flex = pd.DataFrame(rows)
+def flexible(n, q2, seed):
+    r = checked(paxos.simulate(n, seed=seed, q2=q2, clients=5, duration=DURATION,
+                               record_messages=False))
+    s = paxos.summary(r, after=WARMUP)
+    return {"commit_ms": s["latency_p50"] * 1000, "throughput": s["throughput"]}
+
+
+flex = swept(flexible, [{"n": n, "q2": q2} for n in (5, 8) for q2 in range(1, n + 1)
+                        if not quick or q2 in (1, 3, n)], REPS)
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 plot.sweep_lines(flex, x="q2", y="commit_ms", hue="n", ax=axes[0])
 axes[0].set(xlabel="phase-2 quorum size |Q2|  (|Q1| = n - |Q2| + 1)",
@@ -259,11 +266,11 @@ theory = pd.DataFrame(rows).set_index("|Q2|")
 display(theory)
 
 rows = []
-for q2 in range(1, 6):
+for q2 in ((1, 5) if quick else range(1, 6)):
     base = paxos.simulate(5, seed=7, q2=q2, duration=0.5)
     leader = str(base.events.loc[base.events.kind == "leader", "node"].iloc[-1])
     followers = [f"n{i}" for i in range(1, 6) if f"n{i}" != leader]
-    for f in range(0, 5):
+    for f in ((0, 2, 4) if quick else range(0, 5)):
         for who, victims in (("followers", followers[:f]),
                              ("leader + followers", ([leader] + followers)[:f])):
             r = checked(paxos.simulate(5, seed=7, q2=q2, duration=2.5, record_messages=False,
@@ -292,8 +299,8 @@ plt.show()
 from dsalgo import raft
 
 nemesis = [sim.Nemesis(crash=0.5, partition=0.3, mean_duration=0.5, max_crashed=2,
-                       end=(4.0 if quick else 8.0))]
-common = dict(seed=1, duration=5.0 if quick else 10.0, clients=3, keys=3, faults=nemesis)
+                       end=(2.5 if quick else 8.0))]
+common = dict(seed=1, duration=3.0 if quick else 10.0, clients=3, keys=3, faults=nemesis)
 runs = {"Multi-Paxos": paxos.simulate(5, **common), "Raft": raft.simulate(5, **common)}
 assert runs["Multi-Paxos"].faults.equals(runs["Raft"].faults)
 print("Multi-Paxos:", paxos.check(runs["Multi-Paxos"]))

@@ -37,9 +37,9 @@ from dsalgo import plot, raft, sim
 from dsalgo.raft.failover import failover_network
 from dsalgo.soak.raft import hunt
 
-trials = 40 if quick else 500          # failover trials per timeout range
-ops_per_client = 15 if quick else 40    # commands per client in the cost study
-hunt_seeds = 8 if quick else 100        # seeds per random bug hunt
+trials = 15 if quick else 500          # failover trials per timeout range
+ops_per_client = 8 if quick else 40    # commands per client in the cost study
+hunt_seeds = 4 if quick else 100        # seeds per random bug hunt
 print(f"{trials} failover trials per range; {ops_per_client} commands per client")
 
 # %% [markdown]
@@ -156,7 +156,7 @@ display(pd.DataFrame({"converged": g["converged"].mean().round(3),
 # busy span (after the first election).
 
 # %%
-sizes = [3, 5, 7] if quick else [1, 3, 5, 7, 9]
+sizes = [3, 5] if quick else [1, 3, 5, 7, 9]
 latencies = [0.0005, 0.005] if quick else [0.0005, 0.002, 0.005, 0.010]
 rows = []
 for n in sizes:
@@ -266,7 +266,7 @@ pd.DataFrame([hunt(bug, range(hunt_seeds)) for bug in raft.BUGS])
 
 # %%
 from dsalgo.widgets import failover_explorer
-failover_explorer(trials=30 if quick else 200)
+failover_explorer(trials=10 if quick else 200)
 
 # %% [markdown]
 # ## What the charts showed

@@ -36,11 +36,18 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 
-from dsalgo import locks, plot, sim
+from dsalgo import locks, plot, sim, sweep
 
 seeds = range(2 if quick else 12)
 duration = 1.0 if quick else 2.0
 print(f"{len(seeds)} seeds per point, {duration} simulated seconds per run")
+
+
+def swept(fn, grid, seeds):
+    """dsalgo.sweep over grid x seeds, stopping at the first cell that raised."""
+    df = sweep(fn, grid, seeds=seeds, progress=False)
+    assert df["error"].isna().all(), df["error"].dropna().iloc[0]
+    return df.drop(columns=["wall_time", "error"])
 
 # %% [markdown]
 # ## 1 · What a lock costs: acquisition latency and throughput
@@ -55,25 +62,24 @@ print(f"{len(seeds)} seeds per point, {duration} simulated seconds per run")
 # %%
 ns = [1, 5] if quick else [1, 3, 5, 7, 9]
 contention = [1, 4] if quick else [1, 2, 4, 8]
-rows = []
-for algorithm, simulate in [("RedLock", locks.redlock.simulate),
-                            ("ZooKeeper recipe", locks.zookeeper.simulate)]:
-    for n in ns:
-        for clients in contention:
-            if n != 5 and clients != 1:
-                continue  # contention is swept at n = 5 only
-            for seed in seeds:
-                run = simulate(n=n, clients=clients, seed=seed, duration=duration,
-                               network=sim.Network(fifo=True))
-                v = locks.check(run)
-                assert v, v
-                w = locks.acquisition_waits(run)
-                share = w["client"].value_counts(normalize=True).max()
-                rows.append(dict(algorithm=algorithm, n=n, clients=clients, seed=seed,
-                                 wait_ms=1000 * w["wait"].median(),
-                                 throughput=v.info["writes_accepted"] / duration,
-                                 busiest_share=share, failed_attempts=v.info["contended"]))
-perf = pd.DataFrame(rows)
+LOCKS = {"RedLock": locks.redlock.simulate, "ZooKeeper recipe": locks.zookeeper.simulate}
+
+
+def lock_cost(algorithm, n, clients, seed):
+    run = LOCKS[algorithm](n=n, clients=clients, seed=seed, duration=duration,
+                           network=sim.Network(fifo=True))
+    v = locks.check(run)
+    assert v, v
+    w = locks.acquisition_waits(run)
+    return dict(wait_ms=1000 * w["wait"].median(),
+                throughput=v.info["writes_accepted"] / duration,
+                busiest_share=w["client"].value_counts(normalize=True).max(),
+                failed_attempts=v.info["contended"])
+
+
+points = [dict(algorithm=a, n=n, clients=c) for a in LOCKS for n in ns for c in contention
+          if n == 5 or c == 1]                  # contention is swept at n = 5 only
+perf = swept(lock_cost, points, seeds)
 perf.groupby(["algorithm", "n", "clients"])[["wait_ms", "throughput", "busiest_share"]].mean().round(2)
 
 # %%
@@ -113,21 +119,21 @@ variants = {
     "ZooKeeper, no fencing": lambda **kw: locks.zookeeper.simulate(session_timeout=1.0,
                                                                    fencing=False, **kw),
 }
-rows = []
-for name, make in variants.items():
-    for pause in pauses:
-        for seed in seeds:
-            rng = np.random.default_rng(seed)
-            victim, at = f"c{rng.integers(1, 4)}", float(rng.uniform(0.2, 0.8))
-            faults = [sim.Pause(victim, at=at, duration=pause)] if pause > 0 else []
-            run = make(clients=3, seed=seed, faults=faults, critical_section=0.1,
-                       duration=at + pause + 1.5)
-            v = locks.check(run)
-            rows.append(dict(variant=name, pause=pause, seed=seed,
-                             mutual_exclusion_violated=not v.holds("mutual_exclusion"),
-                             storage_safety_violated=not v.holds("storage_safety"),
-                             rejected=v.info["writes_rejected"]))
-paused = pd.DataFrame(rows)
+
+
+def paused_run(variant, pause, seed):
+    rng = np.random.default_rng(seed)
+    victim, at = f"c{rng.integers(1, 4)}", float(rng.uniform(0.2, 0.8))
+    faults = [sim.Pause(victim, at=at, duration=pause)] if pause > 0 else []
+    run = variants[variant](clients=3, seed=seed, faults=faults, critical_section=0.1,
+                            duration=at + pause + 1.5)
+    v = locks.check(run)
+    return dict(mutual_exclusion_violated=not v.holds("mutual_exclusion"),
+                storage_safety_violated=not v.holds("storage_safety"),
+                rejected=v.info["writes_rejected"])
+
+
+paused = swept(paused_run, {"variant": list(variants), "pause": pauses}, seeds)
 paused.groupby(["variant", "pause"])[["mutual_exclusion_violated",
                                       "storage_safety_violated"]].mean().unstack(0).round(2)
 
@@ -157,18 +163,17 @@ fig.tight_layout()
 # %%
 rates = [0.0, 0.05, 0.1] if quick else [0.0, 0.005, 0.01, 0.015, 0.02, 0.03,
                                                      0.05, 0.07, 0.1, 0.15, 0.2]
-rows = []
-for drift_factor in (0.01, 0.05):
-    for r in rates:
-        for seed in seeds:
-            faults = [sim.ClockDrift(c, rate=-r) for c in ("c1", "c2", "c3")] if r else []
-            run = locks.redlock.simulate(n=5, clients=3, ttl=0.5, drift_factor=drift_factor,
-                                         critical_section=1.0, seed=seed, faults=faults,
-                                         duration=duration)
-            v = locks.check(run)
-            rows.append(dict(drift_factor=drift_factor, slow_by=r, seed=seed,
-                             violated=not v.holds("mutual_exclusion")))
-drift = pd.DataFrame(rows)
+
+
+def drifted(drift_factor, slow_by, seed):
+    faults = [sim.ClockDrift(c, rate=-slow_by) for c in ("c1", "c2", "c3")] if slow_by else []
+    run = locks.redlock.simulate(n=5, clients=3, ttl=0.5, drift_factor=drift_factor,
+                                 critical_section=1.0, seed=seed, faults=faults,
+                                 duration=duration)
+    return dict(violated=not locks.check(run).holds("mutual_exclusion"))
+
+
+drift = swept(drifted, {"drift_factor": [0.01, 0.05], "slow_by": rates}, seeds)
 ax = drift.groupby(["slow_by", "drift_factor"])["violated"].mean().unstack(1).plot(
     marker="o", figsize=(7, 4))
 ax.set(title="RedLock: mutual exclusion vs. slow client clocks (ttl = 0.5 s)",
@@ -189,17 +194,19 @@ drift.groupby(["drift_factor", "slow_by"])["violated"].mean().unstack(0)
 
 # %%
 herd_clients = [2, 8] if quick else [2, 4, 8, 12, 16]
-rows = []
-for recipe in ("recipe", "naive"):
-    for k in herd_clients:
-        for seed in list(seeds)[:2]:
-            run = locks.zookeeper.simulate(clients=k, recipe=recipe, seed=seed, duration=1.0)
-            h = locks.herd(run)
-            h = h[h["reason"] == "release"]
-            rows.append(dict(recipe=recipe, clients=k, waiters=h["waiters"].mean(),
-                             notifications=h["notifications"].mean(),
-                             messages=h["messages"].mean()))
-herd = pd.DataFrame(rows).groupby(["recipe", "clients"]).mean().reset_index()
+
+
+def herd_cost(recipe, clients, seed):
+    run = locks.zookeeper.simulate(clients=clients, recipe=recipe, seed=seed, duration=1.0)
+    h = locks.herd(run)
+    h = h[h["reason"] == "release"]
+    return dict(waiters=h["waiters"].mean(), notifications=h["notifications"].mean(),
+                messages=h["messages"].mean())
+
+
+herd = (swept(herd_cost, {"recipe": ["recipe", "naive"], "clients": herd_clients},
+              list(seeds)[:2])
+        .drop(columns="seed").groupby(["recipe", "clients"]).mean().reset_index())
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4))
 for recipe, grp in herd.groupby("recipe"):
     ax1.plot(grp["waiters"], grp["notifications"], marker="o", label=recipe)

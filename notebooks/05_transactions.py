@@ -39,13 +39,13 @@ from dsalgo import plot, sim, txn
 from dsalgo.soak import soak
 from dsalgo.sweep import sweep
 
-SEEDS = range(2) if quick else range(3)           # seeds per point of every sweep
-LOAD = 0.3 if quick else 0.6                      # seconds of client load per run
+SEEDS = range(1) if quick else range(3)           # seeds per point of every sweep
+LOAD = 0.2 if quick else 0.6                      # seconds of client load per run
 RECOVERY = [0.1, 0.4] if quick else [0.05, 0.1, 0.2, 0.4, 0.8]   # coordinator downtime, s
 SIZES = [2, 4] if quick else [2, 3, 4, 6]         # participants (2PC) = steps (sagas)
 FAILURE = [0.0, 0.3] if quick else [0.0, 0.1, 0.3]
 CONCURRENCY = [1, 4] if quick else [1, 2, 4, 8]
-SOAK_RUNS = 4 if quick else 40
+SOAK_RUNS = 2 if quick else 40
 pd.set_option("display.precision", 4)
 
 # %% [markdown]

@@ -40,8 +40,8 @@ import matplotlib.pyplot as plt
 from dsalgo import balance, plot
 
 # sizes: quick mode (CI) keeps every run small; full mode gives tighter estimates
-N_REQ = 2_000 if quick else 15_000       # requests per run in the policy sweeps
-N_THEORY = 5_000 if quick else 30_000    # requests per run for the theory checks
+N_REQ = 1_000 if quick else 15_000       # requests per run in the policy sweeps
+N_THEORY = 2_500 if quick else 30_000    # requests per run for the theory checks
 N_SUPER = 8_000 if quick else 90_000    # requests for the 100-server supermarket runs
 WARMUP_SUPER = 50.0 if quick else 300.0  # an M/M/1 queue at rho = 0.9 fills up slowly (see section 3)
 WARMUP = 50.0                            # seconds of start-up left out of every statistic
@@ -213,7 +213,7 @@ stale.pivot(index="info_delay", columns="policy", values="mean").round(2)
 
 # %%
 from scipy import stats
-seeds = range(8 if quick else 30)
+seeds = range(4 if quick else 30)
 keys = range(3000)
 rows = []
 for vnodes in (1, 100):

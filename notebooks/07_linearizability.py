@@ -31,17 +31,18 @@
 quick = False
 
 # %%
-import json, math, random, time
+import json, time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from dsalgo import raft, sim
+from dsalgo import raft, sim, sweep
 from dsalgo.check import linearizable
 from dsalgo.check.models import KV
-from dsalgo.histories import history_table, read_edn, read_jepsen_log
+from dsalgo.histories import read_edn, read_jepsen_log
+from dsalgo.histories.generate import max_concurrency, stretched_register_history
 from dsalgo.plot import history_timeline
 
 SEEDS = range(3) if quick else range(10)
@@ -50,6 +51,13 @@ SERVERS = [f"n{i}" for i in range(1, 6)]
 # deposed leader long enough for a new leader to commit writes (see section 2)
 KNOBS = dict(clients=5, keys=1, mix={"get": 0.8, "put": 0.2}, think=0.02,
              election_timeout=(0.05, 0.10), heartbeat_interval=0.015)
+
+
+def swept(fn, grid, seeds):
+    """dsalgo.sweep over grid x seeds, stopping at the first cell that raised."""
+    df = sweep(fn, grid, seeds=seeds, progress=False)
+    assert df["error"].isna().all(), df["error"].dropna().iloc[0]
+    return df.drop(columns=["wall_time", "error"])
 
 
 # %% [markdown]
@@ -72,20 +80,22 @@ def leader_at(seed, t, **kw):
     elected = run.events[run.events["kind"] == "leader_elected"]
     return elected.iloc[-1]["node"]
 
-rows, runs = [], {}
-for reads in ["log", "read_index", "local"]:
-    for seed in SEEDS:
-        old = leader_at(seed, 1.0, reads=reads, **KNOBS)
-        faults = [sim.Partition([[old], [s for s in SERVERS if s != old]], at=1.0, until=2.0)]
-        run = raft.simulate(n=5, seed=seed, duration=3.0, faults=faults, reads=reads, **KNOBS)
-        start = time.perf_counter()
-        verdict = linearizable(run.history, "kv", time_limit=30)
-        rows.append({"reads": reads, "seed": seed, "old_leader": old,
-                     "ops": len(run.history), "info_ops": int((run.history["status"] == "info").sum()),
-                     "verdict": verdict.status, "raft_safety": raft.check(run).status,
-                     "check_s": time.perf_counter() - start})
-        runs[reads, seed] = (run, verdict)
-results = pd.DataFrame(rows)
+def isolated(reads, seed):
+    """The run: the leader at t = 1 s partitioned from the other four servers until 2 s."""
+    old = leader_at(seed, 1.0, reads=reads, **KNOBS)
+    faults = [sim.Partition([[old], [s for s in SERVERS if s != old]], at=1.0, until=2.0)]
+    return raft.simulate(n=5, seed=seed, duration=3.0, faults=faults, reads=reads, **KNOBS), old
+
+def trial(reads, seed):
+    run, old = isolated(reads, seed)
+    start = time.perf_counter()
+    verdict = linearizable(run.history, "kv", time_limit=30)
+    return {"old_leader": old, "ops": len(run.history),
+            "info_ops": int((run.history["status"] == "info").sum()),
+            "verdict": verdict.status, "raft_safety": raft.check(run).status,
+            "check_s": time.perf_counter() - start}
+
+results = swept(trial, {"reads": ["log", "read_index", "local"]}, SEEDS)
 # the prose below says Raft's own safety checker passed on every run: make it so
 assert (results["raft_safety"] == "ok").all(), results[results["raft_safety"] != "ok"]
 results.groupby("reads")[["ops", "check_s"]].mean().join(
@@ -121,10 +131,11 @@ print(counts.rename(columns={"sum": "linearizable", "count": "runs"}).to_string(
 # operations in orange, and the partition is shaded.
 
 # %%
-bad = [(seed, v) for (reads, seed), (run, v) in runs.items() if reads == "local" and not v]
+bad = results[(results["reads"] == "local") & (results["verdict"] != "ok")]["seed"].tolist()
 if bad:
-    seed, verdict = bad[0]
-    run, _ = runs["local", seed]
+    seed = bad[0]
+    run, _ = isolated("local", seed)          # the same seed gives the same run again
+    verdict = linearizable(run.history, "kv", time_limit=30)
     print(verdict)
     e = verdict.info["explanations"][0]
     op = run.history.set_index("op_id").loc[e["op_id"]]
@@ -166,54 +177,24 @@ if bad:
 #
 # The search is exponential in the worst case; memoisation of (linearized set, state) and
 # the greedy placement of reads keep it small when operations overlap little. We generate
-# histories that are linearizable by construction — a sequential run of puts, gets and
+# histories that are linearizable by construction (`dsalgo.histories.generate`) — a sequential run of puts, gets and
 # compare-and-sets on one register, each operation stretched around its linearization
 # point by a random amount up to `spread` (mean gap between operations: 1 time unit) — and
 # time the checker as they grow longer and more concurrent (each check limited to a few
 # seconds; a check that hits the limit answers "unknown", marked with a cross).
 
 # %%
-def stretched(n_ops, spread, seed):
-    rng = random.Random(seed)
-    value, t, rows = None, 0.0, []
-    for i in range(n_ops):
-        t += rng.expovariate(1.0)
-        f = rng.choices(["put", "get", "cas"], [4, 4, 2])[0]
-        arg, result, status = None, None, "ok"
-        if f == "put":
-            arg = value = i + 1
-        elif f == "get":
-            result = value
-        else:
-            old = value if rng.random() < 0.6 else rng.randint(1, i + 1)
-            arg = [old, i + 1]
-            if old == value:
-                value = i + 1
-            else:
-                status = "fail"
-        rows.append((i, f"p{i}", f, 0, arg, result, t - rng.uniform(0, spread),
-                     t + rng.uniform(0, spread), status))
-    return history_table(rows)
-
-def concurrency(h):
-    ev = sorted([(t, 1) for t in h["t_invoke"]] + [(t, -1) for t in h["t_complete"]],
-                key=lambda x: (x[0], -x[1]))
-    return max(np.cumsum([d for _, d in ev]))
-
 lengths = [50, 100, 200, 400] if quick else [50, 100, 200, 400, 800]
 spreads = [1.0, 4.0, 8.0] if quick else [1.0, 4.0, 8.0, 10.0]
 LIMIT = 5.0                                   # seconds per history
-cost = []
-for spread in spreads:
-    for n in lengths:
-        for seed in range(1 if quick else 2):
-            h = stretched(n, spread, seed)
-            start = time.perf_counter()
-            v = linearizable(h, "cas-register", time_limit=LIMIT)
-            cost.append({"ops": n, "spread": spread, "seed": seed, "status": v.status,
-                         "max_concurrency": concurrency(h), "configs": v.info["configs"],
-                         "seconds": time.perf_counter() - start})
-cost = pd.DataFrame(cost)
+def check_cost(spread, ops, seed):
+    h = stretched_register_history(ops, spread, seed)
+    start = time.perf_counter()
+    v = linearizable(h, "cas-register", time_limit=LIMIT)
+    return {"status": v.status, "max_concurrency": max_concurrency(h),
+            "configs": v.info["configs"], "seconds": time.perf_counter() - start}
+
+cost = swept(check_cost, {"spread": spreads, "ops": lengths}, range(1 if quick else 2))
 assert (cost["status"] != "violated").all()       # linearizable by construction
 print(f"{(cost['status'] == 'unknown').sum()} of {len(cost)} checks hit the {LIMIT:g} s limit")
 cost.groupby(["spread", "ops"])[["max_concurrency", "configs", "seconds"]].max().unstack("spread")

@@ -116,8 +116,8 @@ pauses = [0.0, 0.5, 1.5] if quick else list(np.round(np.linspace(0, 2.5, 11), 2)
 variants = {
     "RedLock (no token)": lambda **kw: locks.redlock.simulate(n=5, ttl=1.0, **kw),
     "ZooKeeper + fencing": lambda **kw: locks.zookeeper.simulate(session_timeout=1.0, **kw),
-    "ZooKeeper, no fencing": lambda **kw: locks.zookeeper.simulate(session_timeout=1.0,
-                                                                   fencing=False, **kw),
+    "ZooKeeper, no fencing": lambda **kw: locks.zookeeper.simulate(
+        session_timeout=1.0, bugs={"no_fencing"}, **kw),
 }
 
 
@@ -197,7 +197,8 @@ herd_clients = [2, 8] if quick else [2, 4, 8, 12, 16]
 
 
 def herd_cost(recipe, clients, seed):
-    run = locks.zookeeper.simulate(clients=clients, recipe=recipe, seed=seed, duration=1.0)
+    bugs = {"herd"} if recipe == "naive" else set()   # the naive variant watches the parent
+    run = locks.zookeeper.simulate(clients=clients, bugs=bugs, seed=seed, duration=1.0)
     h = locks.herd(run)
     h = h[h["reason"] == "release"]
     return dict(waiters=h["waiters"].mean(), notifications=h["notifications"].mean(),
@@ -239,7 +240,8 @@ fig.tight_layout()
 
 # %%
 for name in ("zookeeper_session_expiry", "zookeeper_write_delay"):
-    print(f"{name} without fencing: {locks.check(scenarios[name](fencing=False))}")
+    unfenced = scenarios[name](bugs={"no_fencing"})
+    print(f"{name} without fencing: {locks.check(unfenced)}")
 
 # %% [markdown]
 # ## 5 · Explore

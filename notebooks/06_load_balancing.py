@@ -64,11 +64,11 @@ SERVERS = 10
 rhos = [0.3, 0.5, 0.7, 0.85]
 rows = []
 for rho in rhos:
-    r = balance.simulate("random", servers=4, utilization=rho, requests=N_THEORY, seed=0)
+    r = balance.simulate(4, policy="random", utilization=rho, requests=N_THEORY, seed=0)
     m, h = balance.batch_means(balance.response_times(r, warmup=WARMUP).to_numpy())
     rows.append(dict(rho=rho, quantity="random: mean response (s)", measured=m, low=m - h,
                      high=m + h, theory=float(balance.mm1_mean_response(rho))))
-    r = balance.simulate("central_queue", servers=4, utilization=rho, requests=N_THEORY, seed=0)
+    r = balance.simulate(4, policy="central_queue", utilization=rho, requests=N_THEORY, seed=0)
     w = balance.waits(r, warmup=WARMUP).to_numpy()
     m, h = balance.batch_means((w > 0).astype(float))
     rows.append(dict(rho=rho, quantity="central queue: P(wait)", measured=m, low=m - h,
@@ -98,7 +98,7 @@ grid = [0.3, 0.5, 0.7, 0.8, 0.9]
 rows = []
 for policy in policies:
     for rho in grid:
-        r = balance.simulate(policy, servers=SERVERS, utilization=rho, requests=N_REQ, seed=1)
+        r = balance.simulate(SERVERS, policy=policy, utilization=rho, requests=N_REQ, seed=1)
         p = balance.latency_percentiles(r, q=[0.5, 0.99], warmup=WARMUP)
         for q, lat in zip(p["quantile"], p["latency"]):
             rows.append(dict(policy=policy, utilization=rho, quantile=q, latency=lat))
@@ -131,7 +131,7 @@ ax.figure.set_size_inches(9, 5.5)
 speeds = [1, 1, 1, 1, 2, 2, 4, 4]
 rows, summary = [], []
 for policy in ["random", "round_robin", "weighted_round_robin", "power_of_d", "least_outstanding"]:
-    r = balance.simulate(policy, servers=speeds, utilization=0.7, requests=N_REQ, seed=5)
+    r = balance.simulate(len(speeds), policy=policy, speeds=speeds, utilization=0.7, requests=N_REQ, seed=5)
     loads = balance.server_loads(r, warmup=WARMUP)
     rows += [dict(label=policy, load=u) for u in loads["utilization"]]
     p = balance.latency_percentiles(r, q=[0.5, 0.99], warmup=WARMUP)["latency"].tolist()
@@ -158,7 +158,7 @@ pd.DataFrame(summary).round(2)
 rho = 0.9
 runs = []
 for d in (1, 2, 3):
-    r = balance.simulate("power_of_d", servers=100, utilization=rho, d=d, requests=N_SUPER, seed=2)
+    r = balance.simulate(100, policy="power_of_d", utilization=rho, d=d, requests=N_SUPER, seed=2)
     t = balance.queue_tail(r, warmup=WARMUP_SUPER).assign(run=f"d = {d} (simulated)")
     runs.append(t)
     print(f"d={d}: mean response {balance.response_times(r, warmup=WARMUP_SUPER).mean():.2f} s, "
@@ -187,7 +187,7 @@ delays = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
 rows = []
 for policy in ["jsq", "power_of_d", "least_outstanding", "random"]:
     for delay in delays:
-        r = balance.simulate(policy, servers=SERVERS, utilization=0.8, requests=N_REQ, seed=3,
+        r = balance.simulate(SERVERS, policy=policy, utilization=0.8, requests=N_REQ, seed=3,
                              info_delay=delay)
         rt = balance.response_times(r, warmup=WARMUP)
         rows.append(dict(policy=policy, info_delay=delay, mean=rt.mean(), p99=rt.quantile(0.99)))
@@ -244,7 +244,7 @@ movement.round(3)
 rows, summary = [], []
 for skew in (0.0, 1.0):
     for policy in ("consistent_hash", "consistent_hash_bounded"):
-        r = balance.simulate(policy, servers=SERVERS, utilization=0.7, requests=N_REQ, seed=4,
+        r = balance.simulate(SERVERS, policy=policy, utilization=0.7, requests=N_REQ, seed=4,
                              key_skew=skew, keys=1000, epsilon=0.25)
         loads = balance.server_loads(r, warmup=WARMUP)
         label = ("bounded" if policy.endswith("bounded") else "plain") + (", Zipf keys" if skew else ", uniform keys")

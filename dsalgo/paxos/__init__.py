@@ -32,6 +32,7 @@ from .checker import check
 from .client import PaxosClient
 from .config import BUGS, VARIANTS, Config, WorkloadConfig
 from .harness import simulate
+from .latency_model import commit_latency
 from .measures import decision_time, summary
 from .messages import (
                        Accept,
@@ -52,6 +53,7 @@ from .scenarios import SCENARIOS
 from .single import SingleDecreeNode
 
 __all__ = [
+    "commit_latency",
     "BUGS", "SCENARIOS", "VARIANTS", "Accept", "Accepted", "Acceptor", "Catchup", "Config",
     "Decided", "Heartbeat", "MultiPaxosNode", "Nack", "PaxosClient", "Prepare", "Promise",
     "Redirect", "Reply", "Request", "SingleDecreeNode", "WorkloadConfig", "apply_command",

@@ -39,11 +39,13 @@ from .constructors import byzantine, flexible, grid, majority, threshold
 from .lp import capacity, load, node_loads
 from .montecarlo import MonteCarloEstimate, monte_carlo_availability, wilson_interval
 from .order_stats import latency, sample_latency
+from .outages import down_at, stationary_up_fraction, unchanged_between
 from .reliability import availability, unavailability
 from .systems import QuorumSystem, Validity
 from .tables import availability_table, load_table
 
 __all__ = [
+    "down_at", "stationary_up_fraction", "unchanged_between",
     "MonteCarloEstimate",
     "QuorumSystem",
     "Validity",

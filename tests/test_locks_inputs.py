@@ -51,7 +51,7 @@ CASES = [
     (S.redlock_clock_jump, {"delta": "big"}, TypeError, r"delta must be a real number"),
     (S.redlock_write_delay, {"delay": -1}, ValueError, r"delay must be >= 0; got -1.0"),
     (S.zookeeper_session_expiry, {"fencing": 1}, TypeError, r"fencing must be True or False"),
-    (S.zookeeper_session_expiry, {"bugs": {"herd", "x"}}, ValueError,
+    (S.zookeeper_session_expiry, {"bugs": ["herd", "x"]}, ValueError,
      r"bugs item must be one of 'no_fencing', 'herd'; got 'x'"),
     (S.redlock_pause, {"bugs": {"no_fencing"}}, ValueError, r"bugs item must be one of "),
     (S.zookeeper_write_delay, {"storage_timeout": 0}, ValueError,

@@ -74,7 +74,8 @@ def make_run(seed, until=3.0):
         s.add_node(n, Gossip)
     s.add_node("n5", KVServer)
     for c in ["c1", "c2"]:
-        s.add_node(c, lambda: KVClient5(sim.KVWorkload(keys=3), timeout=0.2, concurrency=2))
+        s.add_node(c, lambda: KVClient5(sim.KVWorkload(keys=3), timeout=0.2, concurrency=2),
+                   role="client")
     s.add_faults([sim.Nemesis(crash=1.0, partition=1.0, pause=1.0, clock_jump=1.0,
                               mean_duration=0.2, targets=["n1", "n2", "n3", "n4"])])
     s.params = {"what": "gossip", "seed": seed}
@@ -190,7 +191,7 @@ def test_summary_counts():
 def test_closed_loop_client_keeps_concurrency_outstanding():
     s = sim.Simulation(seed=1, network=sim.Network(latency=sim.Constant(0.01)))
     s.add_node("n1", KVServer)
-    s.add_node("c1", lambda: KVClient(sim.KVWorkload(keys=2), concurrency=3))
+    s.add_node("c1", lambda: KVClient(sim.KVWorkload(keys=2), concurrency=3), role="client")
     h = s.run(until=1.0).history
     assert set(h["process"]) == {"c1/0", "c1/1", "c1/2"}
     for _, g in h.groupby("process", observed=True):
@@ -203,7 +204,8 @@ def test_closed_loop_client_keeps_concurrency_outstanding():
 def test_open_loop_client_issues_at_the_poisson_rate():
     s = sim.Simulation(seed=2, network=sim.Network(latency=sim.Constant(0.001)))
     s.add_node("n1", KVServer)
-    s.add_node("c1", lambda: KVClient(sim.KVWorkload(), mode="open", rate=200.0))
+    s.add_node("c1", lambda: KVClient(sim.KVWorkload(), mode="open", rate=200.0),
+               role="client")
     h = s.run(until=20.0).history
     expected = 200 * 20
     assert abs(len(h) - expected) < 4 * np.sqrt(expected)
@@ -215,7 +217,7 @@ def test_open_loop_client_issues_at_the_poisson_rate():
 def test_unanswered_operations_become_info_with_open_interval():
     s = sim.Simulation(seed=2, network=sim.Network(latency=sim.Constant(0.01)))
     s.add_node("n1", KVServer)
-    s.add_node("c1", lambda: KVClient(sim.KVWorkload(), timeout=0.1))
+    s.add_node("c1", lambda: KVClient(sim.KVWorkload(), timeout=0.1), role="client")
     s.add_faults([sim.Crash("n1", at=0.5)])
     h = s.run(until=1.0).history
     info = h[h["status"] == "info"]

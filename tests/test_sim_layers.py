@@ -271,3 +271,22 @@ def test_partition_groups_given_as_sets_are_described_in_a_fixed_order():
                               at=1.0)
     assert as_lists.groups == as_sets.groups == as_frozen.groups == (("n1", "n2"), ("n3", "n4"))
     assert as_frozen.describe() == "n1,n2 | n3,n4"
+
+
+def test_a_node_named_like_a_client_without_a_role_is_a_client_with_a_warning():
+    # the deprecation path of the name rule Nemesis used before roles existed
+    s = sim.Simulation(seed=1)
+    s.add_node("n1", sim.Node)
+    with pytest.warns(DeprecationWarning, match="role='client'"):
+        s.add_node("c1", sim.Node)
+    assert s.roles() == {"n1": "server", "c1": "client"}
+    run = s.run(until=0.1)
+    assert run is not None
+
+
+def test_nemesis_targets_given_as_a_set_draw_the_same_schedule_in_any_hash_order():
+    a = sim.Nemesis(crash=3.0, targets={"n1", "n2", "n3", "n4"}, end=2.0)
+    b = sim.Nemesis(crash=3.0, targets=["n1", "n2", "n3", "n4"], end=2.0)
+    assert a.targets == ("n1", "n2", "n3", "n4")
+    roles = {f"n{i}": "server" for i in range(1, 5)}
+    assert a.schedule(7, roles, 5.0) == b.schedule(7, roles, 5.0)

@@ -52,8 +52,11 @@ from .harness import LockWorkload, LoopConfig, lock_cluster
 from .scenarios import redlock_clock_jump, redlock_pause, redlock_write_delay
 from .worker import LockClient
 
+WorkloadConfig = LockWorkload  # every family names its workload knobs WorkloadConfig
+
 __all__ = [
     "BUGS",
+    "WorkloadConfig",
     "DRIFT_CONSTANT",
     "SCENARIOS",
     "Config",

@@ -66,8 +66,10 @@ from .zkservice import (
     ZooKeeperServer,
 )
 
-__all__ = ["BUGS", "SCENARIOS", "Config", "LockRecipeClient", "ZooKeeperServer", "check",
-           "simulate"]
+__all__ = ["BUGS", "SCENARIOS", "Config", "LockRecipeClient", "WorkloadConfig",
+           "ZooKeeperServer", "check", "simulate"]
+
+WorkloadConfig = LockWorkload  # every family names its workload knobs WorkloadConfig
 
 BUGS = {
     "no_fencing": "The client does not send its znode's sequence number to the storage as a "

@@ -98,6 +98,10 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 2.0, network=None, 
             knobs[new] = knobs.pop(old)
     cfg, wl = sim.split_knobs(knobs, Config, WorkloadConfig)
     config = Config(bugs=bugs, **cfg)
+    if config.variant == "single" and wl:  # accepted before; ignored, and said so
+        warnings.warn(f"variant='single' has no clients, so workload parameters have no "
+                      f"effect and are ignored (this will become an error); got "
+                      f"{', '.join(sorted(wl))}", DeprecationWarning, stacklevel=2)
     load = WorkloadConfig(**wl)
     workload = load.workload()
     quorums = config.quorums(n)

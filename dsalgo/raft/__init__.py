@@ -23,6 +23,8 @@ Examples
 
 import warnings
 
+from dsalgo.sim import KVWorkloadConfig as WorkloadConfig  # the workload knobs
+
 from . import scenarios
 from .checker import PROPERTIES, check
 from .config import BUGS, READS, Config
@@ -46,6 +48,7 @@ RequestVoteResponse = RequestVoteReply  # the name some texts use
 AppendEntriesResponse = AppendEntriesReply
 
 __all__ = [
+                       "WorkloadConfig",
                        "BUGS",
                        "PROPERTIES",
                        "READS",

@@ -125,7 +125,7 @@ class Client(Node):
     ...         self.finish(ctx, op_id, "ok", result)
     >>> s = sim.Simulation(seed=3)
     >>> s.add_node("n1", Store)
-    >>> s.add_node("c1", lambda: StoreClient(sim.KVWorkload(keys=2), max_ops=4))
+    >>> s.add_node("c1", lambda: StoreClient(sim.KVWorkload(keys=2), max_ops=4), role="client")
     >>> run = s.run(until=1.0)
     >>> list(run.history["status"])
     ['ok', 'ok', 'ok', 'ok']

@@ -14,6 +14,8 @@ built from those rows when the run ends.
 from __future__ import annotations
 
 import math
+import re
+import warnings
 from heapq import heappop, heappush
 
 from .._validate import check_bool, check_callable, check_int, check_number
@@ -38,6 +40,9 @@ from .run import Run
 from .wire import Wire
 
 __all__ = ["Simulation"]
+
+# the name rule Nemesis used before roles: kept only as a deprecation path of add_node
+_OLD_CLIENT_NAME = re.compile(r"c\d+")
 
 NaN = math.nan
 
@@ -97,13 +102,15 @@ class Simulation:
         self._halted = False
 
     # ------------------------------------------------------------------ set-up
-    def add_node(self, id: str, factory, *, role: str = "server",
+    def add_node(self, id: str, factory, *, role: str | None = None,
                  disk: dict | None = None) -> None:
         """Add node ``id`` built by ``factory()`` (called at start and after each restart).
 
-        ``role`` says what the node is (``"server"``, ``"client"``, or a name of the
-        protocol's own such as ``"storage"``); the simulator never reads node names, so a
-        :class:`Nemesis` finds the nodes it may hit by role (every role but ``"client"``).
+        ``role`` says what the node is (``"server"``, the default, ``"client"``, or a name
+        of the protocol's own such as ``"storage"``); a :class:`Nemesis` finds the nodes it
+        may hit by role (every role but ``"client"``).  (Deprecated: a node named like a
+        client, ``c1``, added without a role is taken as a client, as before roles
+        existed, with a ``DeprecationWarning``; pass ``role=`` to silence it.)
         ``disk`` is what the node's durable storage holds when it first starts (a copy is
         taken), e.g. the state of a cluster that was already running.
 
@@ -125,6 +132,14 @@ class Simulation:
         check_callable("factory", factory)
         if disk is not None and not isinstance(disk, dict):
             raise TypeError(f"disk must be a dict of initial durable state; got {disk!r}")
+        if role is None:
+            role = "server"
+            if _OLD_CLIENT_NAME.fullmatch(id):
+                warnings.warn(f"node {id!r} is named like a client but added without a role; "
+                              f"it is taken as role='client' (Nemesis spares it) for now: "
+                              f"pass role='client' (or role='server') explicitly",
+                              DeprecationWarning, stacklevel=2)
+                role = "client"
         if not isinstance(role, str) or not role:
             raise TypeError(f"role must be a non-empty str such as 'server' or 'client'; "
                             f"got {role!r}")

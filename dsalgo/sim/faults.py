@@ -309,6 +309,8 @@ class Nemesis(Fault):
             if isinstance(self.targets, str):
                 raise TypeError(f"targets must be a list of node ids; got {self.targets!r}")
             targets = tuple(_node("targets[...]", t) for t in self.targets)
+            if isinstance(self.targets, (set, frozenset)):  # unordered: a deterministic order
+                targets = tuple(sorted(targets))
             object.__setattr__(self, "targets", targets)
         if self.max_crashed is not None:
             from .._validate import check_int

@@ -170,3 +170,23 @@ def test_work_conserving_holds_on_real_central_queue_runs():
                              requests=800, seed=seed)
             v = B.check(run)
             assert v and "work_conserving" in v.properties
+
+
+# ---------------------------------------------------------------- soak samples
+def test_balance_soak_samples_pass_and_their_sometimes_happen():
+    from dsalgo.soak import soak
+    for name in ("balance-central-queue", "balance-bounded", "balance-crash"):
+        result = soak(name, runs=12)
+        assert result.ok, result.report()   # every run checked, and each "sometimes" seen
+
+
+def test_balance_soak_catches_a_planted_bug():
+    # the soak's own trial, on the same seeds, with the bug the property judges
+    from dsalgo.soak.balance import REQUESTS, _draw
+    caught = 0
+    for seed in range(6):
+        n, rho = _draw(seed)
+        run = B.simulate(n, policy="central_queue", utilization=rho, requests=REQUESTS,
+                         seed=seed, bugs={"no_drain_on_done"})
+        caught += not B.check(run).holds("work_conserving")
+    assert caught >= 1

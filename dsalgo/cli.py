@@ -239,10 +239,22 @@ def _cmd_report(args, extra) -> int:
 
     if extra:
         raise UsageError(f"unrecognised arguments: {' '.join(extra)}")
+    # every argument is checked before the first notebook starts
+    if args.workers < 1:
+        raise UsageError(f"--workers must be an integer >= 1; got {args.workers}")
+    if not args.timeout > 0 or args.timeout == float("inf"):
+        raise UsageError(f"--timeout must be a number of seconds > 0; got {args.timeout}")
+    if args.notebooks is not None and not Path(args.notebooks).is_dir():
+        raise UsageError(f"--notebooks must be an existing folder; got {args.notebooks!r}")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out must be a folder; {args.out!r} is a file")
+
+    def finished(r):
+        print(f"{r['status']:>6}  {r['seconds']:7.1f} s  {r['notebook']}  ({r['title']})",
+              flush=True)
+
     table = build_report(args.notebooks, args.out, quick=args.quick, workers=args.workers,
-                         timeout=args.timeout)
-    for r in table.itertuples(index=False):
-        print(f"{r.status:>6}  {r.seconds:7.1f} s  {r.notebook}  ({r.title})")
+                         timeout=args.timeout, on_result=finished)
     failed = table[table.status != "ok"]
     print(f"{len(table) - len(failed)}/{len(table)} notebooks ok; index: "
           f"{Path(args.out) / 'index.html'}")

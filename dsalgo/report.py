@@ -7,8 +7,17 @@ embedded (base64 images, no side files), and ``index.html`` links them with each
 notebook's title, status and run time.  A notebook that fails still gets its HTML page
 (with the traceback where it stopped); the others are unaffected.
 
+Each page stands alone offline: LaTeX in Markdown is pre-rendered to MathML (no MathJax
+fetch), no script is loaded from the network, every widget is shown as a static picture of
+its initial state with a line saying it is interactive in ``make lab``, the parameter cell
+appears once (with the values of this run), and the page has a ``<title>`` and links to the
+index and to the previous and next notebooks.
+
 Files are written to a temporary name and moved into place, so a report interrupted
 part-way never leaves a truncated page behind.
+
+:class:`Conclusion` is how a notebook ends: its closing section is rendered from the
+variables of the run, and it refuses a sentence that quotes a number it was not given.
 """
 
 from __future__ import annotations
@@ -16,20 +25,265 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
+import string
 import tempfile
 import time
 import traceback
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import pandas as pd
 
 from ._validate import check_bool, check_int, check_number
 
-__all__ = ["build_report", "notebook_title", "run_notebook"]
+__all__ = ["Conclusion", "build_report", "latex_to_mathml", "notebook_question",
+           "notebook_title", "quoted_numbers", "run_notebook"]
 
 REPO_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+# a number quoted in prose: digits not glued to a word (n1, p99 and etcd_002 are names)
+_NUMBER = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?(?![\w])", re.IGNORECASE)
+# spans where digits are not results: inline code and formulas
+_CODE_OR_MATH = re.compile(r"`[^`]*`|\$\$.+?\$\$|\$[^$\n]+\$", re.DOTALL)
+
+
+def quoted_numbers(text: str) -> list[str]:
+    """Return the numbers quoted in Markdown prose, outside code spans and formulas.
+
+    Digits that are part of a name (``n1``, ``p99``, ``etcd_002``) are not numbers.
+
+    Parameters
+    ----------
+    text : str
+        Markdown.
+
+    Returns
+    -------
+    list of str
+        The numbers as written, in order.
+
+    Examples
+    --------
+    >>> quoted_numbers("108 of 108 verdicts in 2.5 s; `n1` led, $f = (n-1)/2$, p99 rose")
+    ['108', '108', '2.5']
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str; got {type(text).__name__}")
+    return _NUMBER.findall(_CODE_OR_MATH.sub(" ", text))
+
+
+class Conclusion:
+    """The closing section of a notebook, rendered from the run's own variables.
+
+    Each finding is a template whose numbers all come from ``{placeholders}`` filled with
+    values computed in the run; a template that writes a number itself is refused, so the
+    conclusion cannot quote a figure the run did not produce.  A section that did not run
+    is recorded with :meth:`skipped` and the conclusion says so instead of quoting results.
+    Displayed in a notebook it renders as Markdown, and its output carries the numbers it
+    quotes (metadata ``dsalgo_conclusion``), which the test suite checks against the text.
+
+    Parameters
+    ----------
+    title : str
+        The section heading.
+
+    Examples
+    --------
+    >>> c = Conclusion("What the run showed")
+    >>> c.add("**Partition.** {dropped} of {sent} cross-group messages were dropped.",
+    ...       dropped=12, sent=12)
+    >>> c.skipped("Corpus", "the folder `corpus/` is absent")
+    >>> print(c.markdown())
+    ## What the run showed
+    <BLANKLINE>
+    - **Partition.** 12 of 12 cross-group messages were dropped.
+    - **Corpus** did not run in this run (the folder `corpus/` is absent): no result to report.
+    >>> c.numbers
+    ['12', '12']
+    >>> c.add("It took 108 seconds.")
+    Traceback (most recent call last):
+    ...
+    ValueError: template quotes '108' itself; pass every number as a {placeholder} computed in the run
+    """
+
+    def __init__(self, title: str = "What the run showed"):
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"title must be a non-empty str; got {title!r}")
+        self.title = title
+        self.items: list[str] = []
+        self.numbers: list[str] = []
+        self.skipped_sections: list[str] = []
+
+    def add(self, template: str, **values) -> None:
+        """Add one finding: ``template.format(**values)``, numbers only from ``values``.
+
+        Parameters
+        ----------
+        template : str
+            Markdown with ``{name}`` or ``{name:format}`` fields; its literal text may hold
+            numbers only inside code spans or ``$…$`` formulas.
+        **values
+            The run's values (numbers, strings, booleans).
+        """
+        if not isinstance(template, str):
+            raise TypeError(f"template must be a str; got {type(template).__name__}")
+        literal, pieces = [], []
+        for text, field, spec, conv in string.Formatter().parse(template):
+            literal.append(text)
+            if field is None:
+                continue
+            if field not in values:
+                raise ValueError(f"template field {{{field}}} has no value; got values for "
+                                 f"{sorted(values)}")
+            value = values[field]
+            if conv == "r":
+                value = repr(value)
+            elif conv == "s":
+                value = str(value)
+            pieces.append(format(value, spec or ""))
+        for number in quoted_numbers(" ".join(literal)):
+            raise ValueError(f"template quotes {number!r} itself; pass every number as a "
+                             f"{{placeholder}} computed in the run")
+        text = template.format(**values)
+        for piece in pieces:
+            self.numbers.extend(quoted_numbers(piece))
+        self.items.append(text)
+
+    def skipped(self, section: str, reason: str) -> None:
+        """Record that ``section`` did not run, and why (no results are quoted for it)."""
+        for name, value in (("section", section), ("reason", reason)):
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{name} must be a non-empty str; got {value!r}")
+        self.skipped_sections.append(section)
+        self.items.append(f"**{section}** did not run in this run ({reason}): "
+                          f"no result to report.")
+
+    def markdown(self) -> str:
+        """The conclusion as Markdown: the heading and one bullet per finding."""
+        body = "\n".join(f"- {item}" for item in self.items) or "- (no findings recorded)"
+        return f"## {self.title}\n\n{body}"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        meta = {"dsalgo_conclusion": {"numbers": list(self.numbers),
+                                      "skipped": list(self.skipped_sections)}}
+        return {"text/markdown": self.markdown(), "text/plain": self.markdown()}, meta
+
+
+def notebook_question(path) -> str | None:
+    """Return the text after ``**Question:**`` in a notebook's first Markdown cell, if any.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> cell = {"cell_type": "markdown", "metadata": {},
+    ...         "source": "# T\\n\\n**Question:** how long\\nis a failover?\\n\\nMore."}
+    >>> _ = (d / "q.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {},
+    ...                                             "nbformat": 4, "nbformat_minor": 5}))
+    >>> notebook_question(d / "q.ipynb")
+    'how long is a failover?'
+    """
+    with open(path, encoding="utf-8") as fh:
+        nb = json.load(fh)
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        text = "".join(source) if isinstance(source, list) else source
+        match = re.search(r"\*\*Question:?\*\*:?\s*(.+?)(?:\n\s*\n|$)", text, re.DOTALL)
+        return " ".join(match.group(1).split()) if match else None
+    return None
+
+
+_MATH = re.compile(r"(`[^`]*`)|\$\$(.+?)\$\$|(?<![\\$])\$([^$\n]+?)\$", re.DOTALL)
+
+
+def latex_to_mathml(markdown: str) -> str:
+    """Replace ``$…$`` and ``$$…$$`` formulas in Markdown by MathML (code spans untouched).
+
+    Browsers render MathML natively, so a page needs no MathJax download to show formulas.
+
+    Examples
+    --------
+    >>> out = latex_to_mathml("a majority $f = n - 1$ and `$x$` stays")
+    >>> out.startswith("a majority <math") and "`$x$` stays" in out and "$f" not in out
+    True
+    """
+    from latex2mathml.converter import convert
+
+    def repl(m):
+        if m.group(1):
+            return m.group(1)
+        display = m.group(2) is not None
+        tex = (m.group(2) if display else m.group(3)).strip()
+        try:
+            return convert(tex, display="block" if display else "inline")
+        except Exception:  # noqa: BLE001 - leave what cannot be converted as written
+            return m.group(0)
+
+    return _MATH.sub(repl, markdown)
+
+
+_PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{%- block extra_css -%}
+<style>nav.dsalgo{font-family:sans-serif;margin:1em 2em;padding:.5em 0;
+border-bottom:1px solid #ccc}nav.dsalgo a{margin-right:1.5em}
+nav.dsalgo.bottom{border-top:1px solid #ccc;border-bottom:none}
+.dsalgo-static-widget{border:1px dashed #999;padding:.5em;margin:.3em 0}
+.dsalgo-static-widget p.note{font-style:italic;color:#555;margin:.2em 0}
+math{font-size:1.05em}</style>
+{%- endblock extra_css -%}
+{% block body_header %}{{ super() }}{{ resources.dsalgo_nav_top }}{% endblock body_header %}
+{% block body_footer %}{{ resources.dsalgo_nav_bottom }}{{ super() }}{% endblock body_footer %}
+"""
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def _standalone(nb, quick: bool) -> None:
+    """Make an executed notebook render offline (see the module docstring); in place."""
+    nb.metadata.pop("widgets", None)   # no widget state: no widget manager from a CDN
+    injected = [i for i, c in enumerate(nb.cells)
+                if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    for i in reversed(injected):
+        del nb.cells[i]
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []) and cell.cell_type == "code":
+            cell.source = (cell.source.rstrip() + "\n# this report: quick = "
+                           f"{quick} (make report{'-quick' if quick else ''})")
+        if cell.cell_type == "markdown":
+            cell.source = latex_to_mathml(cell.source)
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = latex_to_mathml(data["text/markdown"])
+            if WIDGET_MIME in data:
+                data.pop(WIDGET_MIME)
+                if "text/html" not in data:
+                    data["text/html"] = ("<div class='dsalgo-static-widget'><p class='note'>"
+                                         "An interactive widget: run this notebook in "
+                                         "<code>make lab</code> to use it.</p></div>")
+
+
+def _nav(neighbours) -> tuple[str, str]:
+    if not neighbours:
+        return "", ""
+    prev, nxt = neighbours
+    links = ['<a href="index.html">&#8593; all reports</a>']
+    if prev:
+        links.append(f'<a href="{html.escape(prev[0])}">&#8592; {html.escape(prev[1])}</a>')
+    if nxt:
+        links.append(f'<a href="{html.escape(nxt[0])}">{html.escape(nxt[1])} &#8594;</a>')
+    inner = " ".join(links)
+    return (f'<nav class="dsalgo top">{inner}</nav>',
+            f'<nav class="dsalgo bottom">{inner}</nav>')
 
 
 def notebook_title(path) -> str:
@@ -84,7 +338,8 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float = 900.0) -> dict:
+def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float = 900.0,
+                 neighbours=None) -> dict:
     """Execute one notebook with papermill and write its standalone HTML page.
 
     Parameters
@@ -99,6 +354,9 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
         Working directory of the kernel; the notebook's own folder when omitted.
     timeout : float
         Seconds allowed per cell before the run counts as failed.
+    neighbours : tuple, optional
+        ``(previous, next)``, each ``(file name, title)`` or None: the page links to them
+        and to ``index.html``.  Without it the page has no navigation bar.
 
     Returns
     -------
@@ -123,6 +381,7 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
     """
     import nbformat
     import papermill as pm
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbformat.validator import MissingIDFieldWarning
 
@@ -142,6 +401,8 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
         # hand-written notebooks often lack cell ids; nbformat fills them in, noisily
         warnings.simplefilter("ignore", MissingIDFieldWarning)
         executed = Path(tmp) / path.name
+        # the kernel inherits this: no debugger warning about frozen modules in the outputs
+        os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
         try:
             pm.execute_notebook(str(path), str(executed), parameters={"quick": quick},
                                 cwd=str(cwd), kernel_name="python3", language="python",
@@ -154,9 +415,15 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
         nb = nbformat.read(str(source), as_version=4)
         figures = sum(1 for cell in nb.cells for out in cell.get("outputs", [])
                       if any(k.startswith("image/") for k in out.get("data", {})))
+        _standalone(nb, quick)
+        top, bottom = _nav(neighbours)
+        exporter = HTMLExporter(embed_images=True, template_file="dsalgo_page.html.j2",
+                                extra_loaders=[DictLoader({"dsalgo_page.html.j2":
+                                                           _PAGE_TEMPLATE})])
         # markdown images are relative to the notebook: embed them too (no side files)
-        body, _ = HTMLExporter(embed_images=True).from_notebook_node(
-            nb, resources={"metadata": {"path": str(path.parent)}})
+        body, _ = exporter.from_notebook_node(
+            nb, resources={"metadata": {"path": str(path.parent), "name": f"{title} · dsalgo"},
+                           "dsalgo_nav_top": top, "dsalgo_nav_bottom": bottom})
     target = out_dir / f"{path.stem}.html"
     _atomic_write(target, body)
     return {"notebook": path.name, "title": title, "status": "failed" if error else "ok",
@@ -165,12 +432,15 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
 
 
 def _run_one(args) -> dict:
-    path, out_dir, quick, cwd, timeout = args
+    path, out_dir, quick, cwd, timeout, neighbours = args
     try:
-        return run_notebook(path, out_dir, quick=quick, cwd=cwd, timeout=timeout)
+        result = run_notebook(path, out_dir, quick=quick, cwd=cwd, timeout=timeout,
+                              neighbours=neighbours)
+        result["question"] = notebook_question(path)
+        return result
     except Exception:  # noqa: BLE001 - conversion failed: report it, keep the others
-        return {"notebook": Path(path).name, "title": Path(path).stem, "status": "failed",
-                "figures": 0,
+        return {"notebook": Path(path).name, "title": Path(path).stem, "question": None,
+                "status": "failed", "figures": 0,
                 "seconds": float("nan"), "html": None, "error": traceback.format_exc()}
 
 
@@ -180,6 +450,8 @@ def _index_html(results: pd.DataFrame, quick: bool) -> str:
         name = html.escape(r.title)
         link = (f'<a href="{html.escape(Path(r.html).name)}">{name}</a>'
                 if isinstance(r.html, str) else name)
+        if isinstance(r.question, str):
+            link += f"<div class='q'>{html.escape(r.question)}</div>"
         err = f"<pre>{html.escape(r.error)}</pre>" if isinstance(r.error, str) else ""
         rows.append(f"<tr class='{r.status}'><td>{link}</td><td>{html.escape(r.notebook)}</td>"
                     f"<td>{r.status}</td><td>{r.seconds:.1f} s</td><td>{r.figures}</td>"
@@ -189,10 +461,10 @@ def _index_html(results: pd.DataFrame, quick: bool) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>dsalgo reports</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.3em .8em;text-align:left}}
-tr.failed{{background:#fdd}}pre{{white-space:pre-wrap;margin:0}}</style></head>
+tr.failed{{background:#fdd}}div.q{{color:#444;font-size:.9em;max-width:40em}}pre{{white-space:pre-wrap;margin:0}}</style></head>
 <body><h1>dsalgo reports</h1>
 <p>{len(results)} notebooks, {int((results.status == "ok").sum())} ok; {mode} mode; {stamp}.</p>
-<table><tr><th>title</th><th>notebook</th><th>status</th><th>run time</th><th>figures</th>
+<table><tr><th>notebook and the question it answers</th><th>file</th><th>status</th><th>run time</th><th>figures</th>
 <th>error</th></tr>
 {chr(10).join(rows)}
 </table></body></html>
@@ -200,7 +472,7 @@ tr.failed{{background:#fdd}}pre{{white-space:pre-wrap;margin:0}}</style></head>
 
 
 def build_report(notebooks=None, out="reports", *, quick: bool = False, workers: int = 2,
-                 timeout: float = 900.0) -> pd.DataFrame:
+                 timeout: float = 900.0, on_result=None) -> pd.DataFrame:
     """Execute every notebook in a folder and write one HTML page each plus ``index.html``.
 
     Parameters
@@ -216,12 +488,15 @@ def build_report(notebooks=None, out="reports", *, quick: bool = False, workers:
         Notebooks executed at the same time, each in its own process.
     timeout : float
         Seconds allowed per cell.
+    on_result : callable, optional
+        Called with each notebook's result dict as soon as it finishes (the CLI prints
+        its status and time).
 
     Returns
     -------
     pandas.DataFrame
-        One row per notebook in file-name order: ``notebook, title, status, figures,
-        seconds, html, error``.  The caller decides what a failure means (the CLI exits non-zero).
+        One row per notebook in file-name order: ``notebook, title, question, status,
+        figures, seconds, html, error``.  The caller decides what a failure means (the CLI exits non-zero).
 
     Examples
     --------
@@ -243,18 +518,34 @@ def build_report(notebooks=None, out="reports", *, quick: bool = False, workers:
         raise ValueError(f"notebooks must be an existing folder; got {str(folder)!r}")
     quick = check_bool("quick", quick)
     workers = check_int("workers", workers, low=1)
+    timeout = check_number("timeout", timeout, low=0.0, low_open=True)
+    if on_result is not None and not callable(on_result):
+        raise TypeError(f"on_result must be callable or None; got {on_result!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = sorted(folder.glob("*.ipynb"))
-    jobs = [(p, out, quick, folder, timeout) for p in paths]
+    pages = [(f"{p.stem}.html", notebook_title(p)) for p in paths]
+    jobs = [(p, out, quick, folder, timeout,
+             (pages[i - 1] if i else None, pages[i + 1] if i + 1 < len(pages) else None))
+            for i, p in enumerate(paths)]
+    done = {}
     if workers == 1 or len(jobs) <= 1:
-        results = [_run_one(j) for j in jobs]
+        for job in jobs:
+            done[job[0]] = _run_one(job)
+            if on_result is not None:
+                on_result(done[job[0]])
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            results = list(pool.map(_run_one, jobs))
-    columns = ["notebook", "title", "status", "figures", "seconds", "html", "error"]
+            futures = {pool.submit(_run_one, job): job[0] for job in jobs}
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+                if on_result is not None:
+                    on_result(done[futures[future]])
+    results = [done[p] for p in paths]
+    columns = ["notebook", "title", "question", "status", "figures", "seconds", "html",
+               "error"]
     table = pd.DataFrame(results, columns=columns)
-    for col in ("html", "error"):
+    for col in ("question", "html", "error"):
         table[col] = table[col].astype(object).where(table[col].notna(), None)
     _atomic_write(out / "index.html", _index_html(table, quick))
     return table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._validate import check_number
+from ._static import with_static_picture
 
 __all__ = ["locks_explorer"]
 
@@ -113,4 +114,4 @@ def locks_explorer(ttl: float = 1.0, pause: float = 1.5, drift: float = 0.0,
     box.figure = fig
     box.refresh = refresh
     refresh()
-    return box
+    return with_static_picture(box)

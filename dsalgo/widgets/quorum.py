@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .._validate import check_int, check_number, check_probability
+from ._static import with_static_picture
 
 __all__ = ["quorum_explorer"]
 
@@ -121,4 +122,4 @@ def quorum_explorer(n: int = 5, p: float = 0.01, read_fraction: float = 0.5):
     box.image = image
     box.figure = fig
     box.refresh = refresh
-    return box
+    return with_static_picture(box)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._validate import check_int, check_number, check_range
+from ._static import with_static_picture
 
 __all__ = ["failover_explorer"]
 
@@ -129,4 +130,4 @@ def failover_explorer(n: int = 5, election_timeout=(0.150, 0.300), latency: floa
     box.figure = fig
     box.refresh = refresh
     refresh()
-    return box
+    return with_static_picture(box)

@@ -6,7 +6,13 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-__all__ = ["Verdict", "VIOLATION_COLUMNS"]
+__all__ = ["KINDS", "Verdict", "VIOLATION_COLUMNS", "fair_from"]
+
+#: What a property says: ``"safety"`` (nothing bad ever happens; one finite prefix shows a
+#: violation) or ``"progress"`` (something good eventually happens, judged only under a
+#: stated fairness condition: after the last fault heals and enough nodes are up and
+#: connected for long enough).
+KINDS = ("safety", "progress")
 
 VIOLATION_COLUMNS = ["property", "time", "nodes", "detail"]
 
@@ -28,6 +34,10 @@ class Verdict:
         Force ``"unknown"``; otherwise derived from the violations.
     info : dict, optional
         Extra results a checker reports (counts, measured anomalies, explanations).
+    kinds : dict, optional
+        Property -> ``"safety"`` or ``"progress"`` (default ``"safety"``).  The views
+        :attr:`safety` and :attr:`progress` split the verdict by kind; ``bool(verdict)``
+        still means that every property checked holds.
 
     Examples
     --------
@@ -39,11 +49,17 @@ class Verdict:
     1 violation of agreement (1 property checked): agreement at t=1.5s on n1, n2: slot 3: 'a' vs 'b'.
     >>> bool(Verdict(["agreement"]))
     True
+    >>> w = Verdict(["agreement", "leader_progress"], [{"property": "leader_progress",
+    ...             "time": 3.0, "nodes": (), "detail": "no leader 2s after the heal"}],
+    ...             kinds={"leader_progress": "progress"})
+    >>> bool(w), bool(w.safety), bool(w.progress), w.kinds["agreement"]
+    (False, True, False, 'safety')
     """
 
     def __init__(self, properties: Iterable[str], violations=None, *, status: str | None = None,
-                 info: Mapping | None = None):
+                 info: Mapping | None = None, kinds: Mapping | None = None):
         self.properties = list(properties)
+        self.kinds = _kinds(self.properties, kinds)
         if violations is None:
             df = pd.DataFrame({c: pd.Series([], dtype=d) for c, d in
                                zip(VIOLATION_COLUMNS, ["object", "float64", "object", "object"])})
@@ -114,4 +130,95 @@ class Verdict:
         props = self.properties + [p for p in other.properties if p not in self.properties]
         v = pd.concat([self.violations, other.violations], ignore_index=True)
         status = "unknown" if "unknown" in (self.status, other.status) and not len(v) else None
-        return Verdict(props, v, status=status, info={**self.info, **other.info})
+        return Verdict(props, v, status=status, info={**self.info, **other.info},
+                       kinds={**self.kinds, **other.kinds})
+
+    def only(self, kind: str) -> Verdict:
+        """The verdict on the properties of one kind (``"safety"`` or ``"progress"``)."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
+        props = [p for p in self.properties if self.kinds[p] == kind]
+        v = self.violations
+        v = v[v["property"].isin(props)]
+        status = "unknown" if self.status == "unknown" and not len(v) else None
+        return Verdict(props, v, status=status, info=self.info,
+                       kinds={p: kind for p in props})
+
+    @property
+    def safety(self) -> Verdict:
+        """The verdict on the safety properties alone."""
+        return self.only("safety")
+
+    @property
+    def progress(self) -> Verdict:
+        """The verdict on the progress properties alone (those judged under fairness)."""
+        return self.only("progress")
+
+
+def _kinds(properties, kinds) -> dict:
+    kinds = dict(kinds or {})
+    extra = set(kinds) - set(properties)
+    if extra:
+        raise ValueError(f"kinds names properties that were not checked: {sorted(extra)}")
+    bad = {p: k for p, k in kinds.items() if k not in KINDS}
+    if bad:
+        raise ValueError(f"kinds must map properties to one of {KINDS}; got {bad}")
+    return {p: kinds.get(p, "safety") for p in properties}
+
+
+def fair_from(faults, servers, need: int, until: float):
+    """When the fairness condition of the progress properties starts to hold, or None.
+
+    The condition: no fault is active any more (every partition has healed, every pause
+    and clock fault is over, every crash that ends in a restart has ended) and at least
+    ``need`` of ``servers`` are up (a server crashed and never restarted stays down).
+
+    Parameters
+    ----------
+    faults : DataFrame
+        ``run.faults`` (``kind, target, t_start, t_end, detail``).
+    servers : collection of str
+        The nodes whose quorum matters.
+    need : int
+        How many of them must be up (a majority, a quorum).
+    until : float
+        The end of the run.
+
+    Returns
+    -------
+    float or None
+        The instant from which the condition holds to the end of the run (0.0 for a run
+        without faults); None when it never does (a partition that never heals, too
+        many servers down for good).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"kind": ["crash", "partition"], "target": ["n1", "n1 | n2,n3"],
+    ...                   "t_start": [0.5, 1.0], "t_end": [1.0, 1.6], "detail": ["", ""]})
+    >>> fair_from(f, ["n1", "n2", "n3"], 2, until=5.0)
+    1.6
+    >>> fair_from(f.iloc[:1].assign(t_end=float("nan")), ["n1", "n2", "n3"], 2, until=5.0)
+    0.5
+    """
+    import math
+    servers = {str(s) for s in servers}
+    t = 0.0
+    down = set()
+    for kind, target, start, end in zip(faults["kind"].astype(str), faults["target"],
+                                        faults["t_start"], faults["t_end"]):
+        start, end = float(start), float(end)
+        if kind == "crash" and math.isnan(end):
+            if str(target) in servers:
+                down.add(str(target))
+            t = max(t, start)        # the crash itself is the last change it makes
+            continue
+        if math.isnan(end):
+            return None              # a partition or a drift that never ends
+        if end <= until:
+            t = max(t, end, start)
+        else:
+            return None
+    if len(servers - down) < need:
+        return None
+    return float(t)

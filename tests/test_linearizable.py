@@ -36,7 +36,10 @@ def test_stale_read_after_write_completed_is_caught():
     assert row["property"] == "linearizability" and row["time"] == 3
     assert v.info["explanations"][0]["op_id"] == 1
     assert v.info["explanations"][0]["states"] == [1]
-    assert "op 1 get() -> None by c2" in row["detail"]
+    assert "op 1 get → nil by c2 cannot" in row["detail"]
+    assert row["detail"].endswith("(t=3, 2 operations); the linearizations of the operations "
+                                  "before it leave the state in {1}; concurrent with it: 0 "
+                                  "operations")
 
 
 def test_concurrent_read_may_see_old_or_new_value():
@@ -111,7 +114,7 @@ def test_keys_are_checked_independently_and_each_bad_key_reported():
                        ("c1", "put", "b", 1, None, 0, 1, "ok"),
                        ("c2", "get", "a", None, 1, 2, 3, "ok"),
                        ("c2", "get", "b", None, 7, 4, 5, "ok"),
-                       ("c3", "get", "c", None, 9, 0, 9, "ok")), "kv")
+                       ("c3", "get", "c", None, 9, 0, 9, "ok")), "kv", stop_at_first=False)
     assert v.info["keys"] == 3
     assert [e["key"] for e in v.info["explanations"]] == ["b", "c"]
     assert v.violations["time"].tolist() == [5.0, 9.0]
@@ -198,7 +201,7 @@ def test_duplicate_op_ids():
 
 def test_unknown_model_name():
     with pytest.raises(ValueError, match="model must be one of 'register', 'cas-register', "
-                                         "'kv'; got 'queue'"):
+                                         "'kv', 'multi-register'; got 'queue'"):
         linearizable(h(), "queue")
 
 

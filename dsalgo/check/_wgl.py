@@ -38,7 +38,16 @@ linearizable and *r* could not be placed, so the furthest such return ends the
 **smallest prefix that cannot be linearized** — the explanation the verdict reports.
 
 The search is a generator that yields ``None`` every few thousand steps, so the caller can
-interleave independent keys and stop at a time limit; its return value is the result.
+interleave independent keys and stop at a time or memory limit (it writes the
+configurations stored and the steps taken into ``progress``); its return value is the
+result.
+
+**Memory on long histories.**  A configuration's set of linearized operations is a bitset
+of one bit per operation, so on a history of *n* operations a plain cache costs *n*/8
+bytes per configuration (Porcupine's too).  Beyond :data:`_COMPACT` operations the
+operations are numbered completed-first in call order and a configuration is stored as
+``(w, bits >> w, state)`` with *w* the number of leading operations all linearized —
+the same set, exactly, in a few bytes when few processes run at once.
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ __all__ = ["Result", "search"]
 
 _CALL, _RETURN, _OPEN_RETURN = 0, 1, 2
 _SLICE = 2048          # steps between yields
+_COMPACT = 2048        # operations beyond which configurations are stored compactly
 
 
 class Result:
@@ -82,13 +92,31 @@ def _entries(ops):
     return events
 
 
-def search(ops, model, max_states: int = 6, greedy: bool = True):
+def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
     """Search for a linearization of ``ops`` under ``model`` (a generator; see the essay).
 
     ``ops`` is a list of ``(t_call, t_return, f, value, result, status)`` with
     ``t_return = inf`` for operations whose outcome is unknown.  ``greedy=False`` turns
     off the greedy linearization of observers (plain Wing–Gong–Lowe; for benchmarks).
+    ``progress``, a list of two numbers, receives ``[configurations stored, steps]`` at
+    every yield.
     """
+    n_ops = len(ops)
+    compact = n_ops > _COMPACT
+    perm = None
+    if compact:                          # completed operations first, in call order
+        perm = sorted(range(n_ops), key=lambda i: (math.isinf(ops[i][1]), ops[i][0], i))
+        ops = [ops[i] for i in perm]
+    result = yield from _search(ops, model, max_states, greedy, progress, compact)
+    if perm is not None:
+        if result.linearization is not None:
+            result.linearization = [perm[i] for i in result.linearization]
+        if result.blocked is not None:
+            result.blocked = perm[result.blocked]
+    return result
+
+
+def _search(ops, model, max_states, greedy, progress, compact):
     events = _entries(ops)
     n_entries = len(events)
     tail = n_entries + 1
@@ -107,7 +135,7 @@ def search(ops, model, max_states: int = 6, greedy: bool = True):
     nxt = list(range(1, n_entries + 3))
     prv = list(range(-1, n_entries + 1))
     data = [op[2:] for op in ops]
-    bits = [1 << i for i in range(len(ops))]
+    bits = None if compact else [1 << i for i in range(len(ops))]
     step = model.step
     is_open = [int(math.isinf(op[1])) for op in ops]
     observer = [greedy and not model.changes_state(op[2], op[5]) for op in ops]
@@ -150,16 +178,23 @@ def search(ops, model, max_states: int = 6, greedy: bool = True):
     while True:
         steps += 1
         if not steps % _SLICE:
+            if progress is not None:
+                progress[0], progress[1] = len(cache), steps
             yield None
         if fresh:
             fresh = False
             f_e = forced_candidate()
             if f_e:
-                nl = lin | bits[opidx[f_e]]
-                if (nl, state) in cache:
+                nl = lin | (bits[opidx[f_e]] if bits else 1 << opidx[f_e])
+                if compact:
+                    w = ((nl + 1) & ~nl).bit_length() - 1
+                    key = (w, nl >> w, state)
+                else:
+                    key = (nl, state)
+                if key in cache:
                     e = 0                    # explored before, and it failed: backtrack
                 else:
-                    cache.add((nl, state))
+                    cache.add(key)
                     stack.append((f_e, state, True, 0))
                     lin = nl
                     lift(f_e)
@@ -173,8 +208,12 @@ def search(ops, model, max_states: int = 6, greedy: bool = True):
             if pass_of[i] == phase:
                 ok, new = step(state, *data[i])
                 if ok:
-                    nl = lin | bits[i]
-                    key = (nl, new)
+                    nl = lin | (bits[i] if bits else 1 << i)
+                    if compact:
+                        w = ((nl + 1) & ~nl).bit_length() - 1
+                        key = (w, nl >> w, new)
+                    else:
+                        key = (nl, new)
                     if key not in cache:
                         cache.add(key)
                         stack.append((e, state, False, phase))
@@ -203,7 +242,7 @@ def search(ops, model, max_states: int = 6, greedy: bool = True):
                 return Result(False, blocked=opidx[best_ret], states=best_states,
                               steps=steps, configs=len(cache))
             e, state, forced, phase = stack.pop()
-            lin &= ~bits[opidx[e]]
+            lin ^= bits[opidx[e]] if bits else 1 << opidx[e]
             unlift(e)
             if not forced:
                 break

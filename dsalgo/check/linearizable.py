@@ -20,9 +20,19 @@ What it follows:
   no effect (a failed ``cas`` still says the compare failed).  Models are small objects in
   :mod:`dsalgo.check.models`.
 
-What it simplifies: the check is exact but exponential in the worst case, so it takes a
-``time_limit`` and answers ``"unknown"`` when it runs out, naming the keys it could not
-decide; independent keys are interleaved, so one hard key does not starve the others.
+- the rules for failed operations and nil reads are named (``semantics="porcupine"`` or
+  ``"knossos"``, see :mod:`dsalgo.check.models`); by default the history's reader decides
+  (``history.attrs["semantics"]``: Jepsen logs follow Porcupine's etcd rules, EDN
+  histories Knossos's), else ``"porcupine"``.  The verdict says which it used.
+
+What it simplifies: the check is exact but exponential in the worst case, so it takes
+hard limits and answers ``"unknown"`` when one runs out, naming the keys it could not
+decide and what it explored: ``time_limit`` bounds the whole call (the search stops early
+enough to leave time to free what it stored), ``max_configs`` bounds the configurations
+stored at once (about 100–200 bytes each), so memory stays bounded too.  Independent keys
+are interleaved, so one hard key does not starve the others.  By default the first key
+shown not linearizable decides (as in Porcupine); ``stop_at_first=False`` explains every
+key, within the same limits.
 Real-time order comes from the two time columns only (an operation that completes at the
 same instant another is invoked counts as concurrent with it).
 
@@ -34,20 +44,49 @@ linearization of the earlier operations could have left behind.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 
 import pandas as pd
 
-from .._validate import check_number
+from .._validate import check_choice, check_int, check_number
 from ._wgl import search
-from .models import ALIASES, Model, freeze, get_model
+from .models import ALIASES, SEMANTICS, Model, freeze, get_model
 from .verdict import Verdict
 
 __all__ = ["linearizable"]
 
 _REQUIRED = ["op_id", "f", "value", "result", "t_invoke", "t_complete", "status"]
 _PROPERTY = "linearizability"
+_FREE_S_PER_CONFIG = 1.5e-7     # measured cost of freeing one stored configuration (upper)
+_ARROW = "\u2192"
+
+
+def _column(history, name) -> list:
+    """One column as a Python list, without the per-access cost of ``history[name]``."""
+    try:
+        arr = history._get_column_array(history.columns.get_loc(name))
+    except (AttributeError, TypeError, KeyError):
+        arr = history[name].array
+    if isinstance(arr, pd.Categorical):
+        cats = arr.categories.tolist()
+        return [cats[c] if c >= 0 else None for c in arr.codes.tolist()]
+    return arr.tolist()
+
+
+def _semantics_of(semantics, model, history):
+    if semantics is not None:
+        return check_choice("semantics", semantics, SEMANTICS)
+    if model.semantics is not None:
+        return model.semantics
+    attr = history.attrs.get("semantics") if isinstance(history, pd.DataFrame) else None
+    if attr is not None:
+        if attr not in SEMANTICS:
+            raise ValueError(f"history.attrs['semantics'] must be one of "
+                             f"{', '.join(map(repr, SEMANTICS))}; got {attr!r}")
+        return attr
+    return "porcupine"
 
 
 def _prepare(history, model: Model):
@@ -61,15 +100,22 @@ def _prepare(history, model: Model):
     if missing:
         raise ValueError(f"history is missing columns {missing}; a history table has "
                          f"{_REQUIRED + ['process', 'key']}")
-    dup = history["op_id"][history["op_id"].duplicated()]
-    if len(dup):
-        raise ValueError(f"history has duplicate op_id values {sorted(set(dup))[:5]}; each "
+    op_col = _column(history, "op_id")
+    if len(set(op_col)) != len(op_col):
+        seen, dup = set(), set()
+        for o in op_col:
+            (dup if o in seen else seen).add(o)
+        raise ValueError(f"history has duplicate op_id values {sorted(dup)[:5]}; each "
                          f"operation needs its own op_id")
+    knossos = model.semantics == "knossos"
+    read_only = model.read_only
     parts: dict = {}
     rows: dict = {}
-    keys = history[model.partition_by] if model.partition_by else [None] * len(history)
-    cols = zip(history["op_id"], history["f"], history["value"], history["result"],
-               history["t_invoke"], history["t_complete"], history["status"], keys)
+    keys = (_column(history, model.partition_by) if model.partition_by
+            else [None] * len(op_col))
+    cols = zip(op_col, _column(history, "f"), _column(history, "value"),
+               _column(history, "result"), _column(history, "t_invoke"),
+               _column(history, "t_complete"), _column(history, "status"), keys)
     for op_id, f, value, result, t_inv, t_comp, status, key in cols:
         status = str(status)
         if status not in ("ok", "fail", "info"):
@@ -102,10 +148,16 @@ def _prepare(history, model: Model):
         if f == "cas" and not (isinstance(value, tuple) and len(value) == 2):
             raise ValueError(f"history row op_id={op_id!r}: a cas value must be [old, new]; "
                              f"got {value!r}")
+        result = freeze(result)
+        if knossos:
+            if status == "fail":
+                continue                 # Knossos: a failed operation did not happen
+            if status == "ok" and result is None and f in read_only:
+                status = "info"          # Knossos: a nil read is a read of unknown value
         if not model.keep(f, status):
             continue
         key = freeze(key)
-        parts.setdefault(key, []).append((t_inv, t_comp, f, value, freeze(result), status))
+        parts.setdefault(key, []).append((t_inv, t_comp, f, value, result, status))
         rows.setdefault(key, []).append(op_id)
     return parts, rows
 
@@ -114,17 +166,41 @@ def _short(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+def _plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _value(v):
+    if isinstance(v, tuple) and len(v) == 3 and isinstance(v[0], str):   # a txn micro-op
+        return f"{v[0]} {v[1]!s} {_value(v[2])}"
+    if isinstance(v, tuple):
+        return "[" + ", ".join(map(_value, v)) + "]"
+    return "nil" if v is None else repr(v)
+
+
 def _describe_op(op_id, op, process):
+    """``op 4 cas 0→1 ok by c2``: an operation as a person would write it."""
     _t_call, _t_ret, f, value, result, status = op
-    arg = "" if value is None else _short(repr(value))
     if status == "info":
-        out = " (outcome unknown)"
+        out = "outcome unknown"
     elif status == "fail":
-        out = " failed"
+        out = "failed"
     else:
-        out = "" if f in ("put", "append") or (f == "cas") else f" -> {_short(repr(result))}"
+        out = "ok"
+    if f == "cas" and isinstance(value, tuple) and len(value) == 2:
+        what = f"cas {_short(_value(value[0]), 18)}{_ARROW}{_short(_value(value[1]), 18)} {out}"
+    elif f == "get":
+        what = ("get, outcome unknown" if status == "info" else
+                f"get {out}" if status == "fail" else f"get {_ARROW} {_short(_value(result))}")
+    elif f == "txn":
+        micro = result if status == "ok" and result is not None else value
+        what = f"txn [{_short('; '.join(map(_value, micro or ())), 60)}] {out}"
+    elif value is None:
+        what = f"{f} {out}"
+    else:
+        what = f"{f} {_short(_value(value))} {out}"
     who = f" by {process}" if process is not None else ""
-    return f"op {op_id} {f}({arg}){out}{who}"
+    return f"op {op_id} {what}{who}"
 
 
 def _explain(key, ops, op_ids, res, model, processes, partition_by):
@@ -141,9 +217,9 @@ def _explain(key, ops, op_ids, res, model, processes, partition_by):
     blocked_id = op_ids[b]
     detail = (f"{where}{_describe_op(blocked_id, ops[b], processes.get(blocked_id))} cannot "
               f"be linearized; the smallest non-linearizable prefix ends at its completion "
-              f"(t={t_end:g}, {prefix_ops} operations); the linearizations of the operations "
-              f"before it leave the state in {{{states}}}; concurrent with it: "
-              f"{len(involved)} operation(s)")
+              f"(t={t_end:g}, {_plural(prefix_ops, 'operation')}); the linearizations of the "
+              f"operations before it leave the state in {{{states}}}; concurrent with it: "
+              f"{_plural(len(involved), 'operation')}")
     nodes = tuple(sorted({str(processes[i]) for i in [blocked_id, *involved]
                           if processes.get(i) is not None}))
     row = {"property": _PROPERTY, "time": t_end, "nodes": nodes, "detail": detail}
@@ -152,8 +228,9 @@ def _explain(key, ops, op_ids, res, model, processes, partition_by):
     return row, info
 
 
-def linearizable(history, model="cas-register", *, time_limit: float | None = 60.0,
-                 stop_at_first: bool = False) -> Verdict:
+def linearizable(history, model="cas-register", *, semantics: str | None = None,
+                 time_limit: float | None = 60.0, stop_at_first: bool = True,
+                 max_configs: int | None = 5_000_000) -> Verdict:
     """Check that a history is linearizable under a sequential model.
 
     Parameters
@@ -163,32 +240,45 @@ def linearizable(history, model="cas-register", *, time_limit: float | None = 60
         for key-value models, ``key``; ``process`` is used in explanations if present).
     model : str or Model
         ``"register"``, ``"cas-register"`` (the default; one object, ``key`` ignored),
-        ``"kv"`` (an independent cas-register per key, plus ``append``) or a
+        ``"kv"`` (an independent cas-register per key, plus ``append``),
+        ``"multi-register"`` (``txn`` operations over several registers) or a
         :class:`~dsalgo.check.models.Model` instance, e.g. ``KV(initial="")``.
+    semantics : {"porcupine", "knossos"} or None
+        The rules for failed operations and nil reads (:data:`~dsalgo.check.models.SEMANTICS`):
+        ``"porcupine"``, a failed cas observed that the compare failed and a nil read saw
+        nil; ``"knossos"``, a failed operation did not happen and a nil read is unknown.
+        None: the model's own :attr:`~dsalgo.check.models.Model.semantics`, else the
+        history's ``attrs["semantics"]`` (set by :mod:`dsalgo.histories` readers), else
+        ``"porcupine"``.
     time_limit : float or None
-        Seconds of search before giving up with an ``"unknown"`` verdict; None for no
-        limit.
+        Seconds the whole call may take (search and cleanup) before it answers
+        ``"unknown"``; None for no limit.
     stop_at_first : bool
-        Stop as soon as one key is shown not linearizable instead of deciding every key
-        (faster on large bad histories; the explanation then covers that key only).
+        Stop as soon as one key is shown not linearizable (the default, as Porcupine
+        does); False decides and explains every key, within the limits.
+    max_configs : int or None
+        Most search configurations stored at once (the memory bound: about 100–200 bytes
+        each); reaching it answers ``"unknown"``.  None for no bound.
 
     Returns
     -------
     Verdict
-        Property ``linearizability``: one violation row per key that cannot be linearized
+        Property ``linearizability``: one violation row per key shown not linearizable
         (``time`` = end of its smallest non-linearizable prefix, ``nodes`` = processes of
-        the operations involved).  ``verdict.info`` holds ``explanations`` (one dict per
-        violation: ``key, op_id, prefix_end, prefix_ops, involved, states``),
-        ``undecided`` (keys the time limit cut short), ``witness`` (a linearization order
-        of op ids per key, when linearizable), ``ops``, ``keys``, ``seconds``.
+        the operations involved).  ``verdict.info`` holds ``semantics``, ``explanations``
+        (one dict per violation: ``key, op_id, prefix_end, prefix_ops, involved,
+        states``), ``undecided`` (keys a limit cut short) and ``explored`` (per undecided
+        key, the configurations stored and search steps taken), ``witness`` (a
+        linearization order of op ids per key, when linearizable), ``ops``, ``keys``,
+        ``configs``, ``seconds``; on ``"unknown"``, ``reason``.
 
     Notes
     -----
     The search is exponential in the number of operations that overlap in time, not in the
     length of the history (see notebook 07).  A non-linearizable key must be searched
     exhaustively before it can be reported, which on a large, highly concurrent key can
-    take longer than any time limit; with ``stop_at_first=True`` the first key shown bad
-    decides the verdict, as in Porcupine.
+    take longer than any limit; the limits then make the answer ``"unknown"`` rather than
+    a hang.
 
     Examples
     --------
@@ -198,44 +288,65 @@ def linearizable(history, model="cas-register", *, time_limit: float | None = 60
     ...                   "value": [1, None, None], "result": [None, 1, None],
     ...                   "t_invoke": [0.0, 0.5, 2.0], "t_complete": [1.0, 1.5, 3.0],
     ...                   "status": ["ok", "ok", "ok"]})
-    >>> bool(linearizable(h, "kv"))
-    False
     >>> v = linearizable(h, "kv")
-    >>> v.info["explanations"][0]["op_id"], v.violations["time"].tolist()
-    (2, [3.0])
+    >>> bool(v), v.info["semantics"], v.info["explanations"][0]["op_id"]
+    (False, 'porcupine', 2)
+    >>> print(v.violations["detail"][0].split(" cannot")[0])
+    key 0: op 2 get → nil by c3
+    >>> bool(linearizable(h, "kv", semantics="knossos"))   # a nil read is unknown there
+    True
     >>> bool(linearizable(h.iloc[:2], "kv"))
     True
     """
+    start = time.perf_counter()
     model = get_model(model)
     if time_limit is not None:
         time_limit = check_number("time_limit", time_limit, low=0.0, low_open=True)
+    if max_configs is not None:
+        max_configs = check_int("max_configs", max_configs, low=1)
     if not isinstance(stop_at_first, bool):
         raise TypeError(f"stop_at_first must be True or False; got {stop_at_first!r}")
+    sem = _semantics_of(semantics, model, history)
+    model = model.with_semantics(sem)
     parts, op_ids = _prepare(history, model)
-    processes = (dict(zip(history["op_id"], history["process"]))
-                 if "process" in history.columns else {})
-    start = time.perf_counter()
     deadline = math.inf if time_limit is None else start + time_limit
     # smallest partitions first: they finish fast, and round-robin keeps hard ones fair
-    order = sorted(parts, key=lambda k: (len(parts[k]), repr(k)))
-    running = {k: search(parts[k], model) for k in order}
+    order = sorted(parts, key=lambda k: (len(parts[k]), repr(k))) if len(parts) > 1 \
+        else list(parts)
+    progress = {k: [0, 0] for k in order}
+    running = {k: search(parts[k], model, progress=progress[k]) for k in order}
     results = {}
-    timed_out = False
-    while running and not timed_out:
-        for key in list(running):
-            try:
-                next(running[key])
-            except StopIteration as done:
-                results[key] = done.value
-                del running[key]
-                if stop_at_first and not done.value.linearizable:
-                    running.clear()
+    limit = None
+    gc_was = gc.isenabled()
+    gc.disable()           # the cache holds millions of tuples: no collector passes
+    try:
+        while running and limit is None:
+            for key in list(running):
+                try:
+                    next(running[key])
+                except StopIteration as done:
+                    results[key] = done.value
+                    del running[key]
+                    if stop_at_first and not done.value.linearizable:
+                        limit = "stop"
+                        break
+                    continue
+                stored = sum(progress[k][0] for k in running)
+                if max_configs is not None and stored >= max_configs:
+                    limit = "memory"
                     break
-            if time.perf_counter() > deadline:
-                timed_out = True
-                break
-    elapsed = time.perf_counter() - start
+                # leave time to free what is stored: the limit bounds the whole call
+                if time.perf_counter() + stored * _FREE_S_PER_CONFIG > deadline:
+                    limit = "time"
+                    break
+        explored = {k: {"configs": progress[k][0], "steps": progress[k][1]}
+                    for k in running}
+        running.clear()                  # frees the caches of the keys cut short
+    finally:
+        if gc_was:
+            gc.enable()
     rows, explanations, witness = [], [], {}
+    processes = None
     for key in order:
         res = results.get(key)
         if res is None:
@@ -243,19 +354,30 @@ def linearizable(history, model="cas-register", *, time_limit: float | None = 60
         if res.linearizable:
             witness[key] = [op_ids[key][i] for i in res.linearization]
         else:
+            if processes is None:
+                processes = (dict(zip(_column(history, "op_id"), _column(history, "process")))
+                             if "process" in history.columns else {})
             row, info = _explain(key, parts[key], op_ids[key], res, model, processes,
                                  model.partition_by)
             rows.append(row)
             explanations.append(info)
     explanations.sort(key=lambda x: x["prefix_end"])
     undecided = [k for k in order if k not in results]
-    info = {"model": model.name, "ops": sum(map(len, parts.values())), "keys": len(parts),
-            "seconds": elapsed, "explanations": explanations, "undecided": undecided,
-            "witness": witness,
-            "configs": sum(r.configs for r in results.values())}
+    info = {"model": model.name, "semantics": sem, "ops": sum(map(len, parts.values())),
+            "keys": len(parts), "explanations": explanations, "undecided": undecided,
+            "explored": explored, "witness": witness,
+            "configs": sum(r.configs for r in results.values())
+            + sum(e["configs"] for e in explored.values())}
     status = None
     if undecided and not rows:
         status = "unknown"
-        info["reason"] = (f"the {time_limit:g} s time limit ran out before "
-                          f"{len(undecided)} of {len(parts)} key(s) were decided")
+        what = (f"{len(undecided)} of {len(parts)} key(s) undecided after storing "
+                f"{sum(e['configs'] for e in explored.values()):,} configurations in "
+                f"{sum(e['steps'] for e in explored.values()):,} steps")
+        if limit == "memory":
+            info["reason"] = (f"the bound of {max_configs:,} stored configurations "
+                              f"(max_configs) was reached: {what}")
+        else:
+            info["reason"] = f"the {time_limit:g} s time limit ran out: {what}"
+    info["seconds"] = time.perf_counter() - start
     return Verdict([_PROPERTY], rows, status=status, info=info)

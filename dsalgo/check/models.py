@@ -24,17 +24,43 @@ register, so the checker may check each key on its own (Horn & Kroening 2015,
 P-compositionality).  Simplifications: models are deterministic (one successor state per
 operation), and values are compared with ``==`` after lists are frozen into tuples.
 
+**Semantics.**  Two sets of rules are in use for the outcomes of real histories, and they
+disagree on the same lines; :data:`SEMANTICS` names them and
+:func:`dsalgo.check.linearizable` takes ``semantics=``:
+
+- ``"porcupine"`` (Porcupine's etcd model, the rules of the etcd logs): a failed ``cas``
+  took no effect *and observed that the compare failed*; a ``get`` that returned nil saw
+  an absent value (the register is nil);
+- ``"knossos"`` (Knossos and Jepsen's EDN histories): a failed operation never happened
+  (it is dropped whatever it is); a ``get`` that returned nil is a read whose value is
+  unknown (it is dropped too; inside a ``txn``, a nil read is unconstrained).
+
+Where they differ, in two lines: with the register at 0, ``cas [0 1] :fail`` is
+impossible under ``"porcupine"`` (the compare could not fail) and harmless under
+``"knossos"``; a ``get`` returning nil after ``put 1`` is a violation under
+``"porcupine"`` and says nothing under ``"knossos"``.  The models apply the rules through
+:attr:`Model.semantics`, which the checker sets on a copy (:meth:`Model.with_semantics`).
+
 To add a model, subclass :class:`Model`, set ``name`` and ``operations`` and implement
 ``init`` and ``step``.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 
 from .._validate import check_choice
 
-__all__ = ["ALIASES", "KV", "MODELS", "CASRegister", "Model", "Register", "get_model"]
+__all__ = ["ALIASES", "KV", "MODELS", "SEMANTICS", "CASRegister", "Model", "MultiRegister",
+           "Register", "get_model"]
+
+#: The named rules for outcomes (see the module essay), with one line each.
+SEMANTICS = {
+    "porcupine": "etcd rules: a failed cas observed that the compare failed; a nil read saw "
+                 "an absent value",
+    "knossos": "Knossos rules: a failed operation did not happen; a nil read is unknown",
+}
 
 #: Jepsen/Knossos operation names and the project's equivalents.
 ALIASES = {"read": "get", "write": "put"}
@@ -119,6 +145,25 @@ class Model:
     operations: tuple = ()
     read_only: tuple = ("get",)
     partition_by: str | None = None
+    #: The rules this instance follows (a key of :data:`SEMANTICS`), or None: the
+    #: checker's ``semantics=`` or the history's decide.
+    semantics: str | None = None
+
+    def with_semantics(self, semantics: str):
+        """A copy of this model that follows ``semantics`` (``"porcupine"``/``"knossos"``).
+
+        Examples
+        --------
+        >>> m = CASRegister().with_semantics("knossos")
+        >>> m.semantics, m.keep("cas", "fail")
+        ('knossos', False)
+        """
+        semantics = check_choice("semantics", semantics, SEMANTICS)
+        if semantics == self.semantics:
+            return self
+        other = copy.copy(self)
+        other.semantics = semantics
+        return other
 
     def init(self):
         """The initial state (hashable)."""
@@ -182,7 +227,8 @@ class Register(Model):
     step = staticmethod(_register_step)
 
     def __repr__(self):
-        return f"{type(self).__name__}(initial={self.initial!r})"
+        sem = "" if self.semantics is None else f", semantics={self.semantics!r}"
+        return f"{type(self).__name__}(initial={self.initial!r}{sem})"
 
 
 class CASRegister(Register):
@@ -206,7 +252,8 @@ class CASRegister(Register):
     operations = ("get", "put", "cas")
 
     def keep(self, f, status):
-        return super().keep(f, status) or (f == "cas" and status == "fail")
+        return super().keep(f, status) or (f == "cas" and status == "fail"
+                                            and self.semantics != "knossos")
 
     step = staticmethod(_register_step)
 
@@ -237,8 +284,80 @@ class KV(CASRegister):
     step = staticmethod(_register_step)
 
 
+_MICRO = {"read": "r", "r": "r", "get": "r", "write": "w", "w": "w", "put": "w"}
+
+
+class MultiRegister(Model):
+    """Several registers read and written together in transactions (Knossos's
+    ``multi-register``).
+
+    An operation is ``f="txn"`` whose value is a list of micro-operations ``[f, k, v]``
+    (``f`` is ``read``/``r`` or ``write``/``w``); ``result`` is the same list as it
+    completed, with the values the reads returned.  The reader keeps both.  A txn applies
+    its micro-operations in order; it is possible when every read saw the current value of
+    its register.  A nil read is unknown under ``"knossos"`` rules (the default of EDN
+    histories) and saw an absent register under ``"porcupine"``; an ``info`` txn (result
+    unknown) may apply its writes, its reads say nothing.
+
+    Parameters
+    ----------
+    initial : mapping, optional
+        Register values before any write (absent registers are nil).
+
+    Examples
+    --------
+    >>> m = MultiRegister(initial={"x": 0})
+    >>> ok, s = m.step(m.init(), "txn", [["w", "x", 1]], [["w", "x", 1]], "ok")
+    >>> ok, m.describe(s)
+    (True, '{x: 1}')
+    >>> m.step(s, "txn", [["r", "x", None]], [["r", "x", 2]], "ok")[0]
+    False
+    """
+
+    name = "multi-register"
+    operations = ("txn",)
+    read_only = ()
+
+    def __init__(self, initial=None):
+        if initial is not None and not isinstance(initial, dict):
+            raise TypeError(f"initial must be a mapping of register to value or None; got "
+                            f"{initial!r}")
+        self.initial = tuple(sorted(((freeze(k), freeze(v)) for k, v in
+                                     (initial or {}).items()), key=repr))
+
+    def init(self):
+        return self.initial
+
+    def step(self, state, f, value, result, status):
+        regs = dict(state)
+        micro = result if status == "ok" and result is not None else value
+        if not isinstance(micro, (tuple, list)):
+            return False, state
+        unknown_nil = self.semantics == "knossos"
+        for m in micro:
+            if not (isinstance(m, (tuple, list)) and len(m) == 3 and m[0] in _MICRO):
+                raise ValueError(f"a txn micro-operation must be [f, register, value] with "
+                                 f"f read/r or write/w; got {m!r}")
+            kind, k, v = _MICRO[m[0]], m[1], m[2]
+            if kind == "w":
+                regs[k] = v
+            elif status == "ok" and not (v is None and unknown_nil) and regs.get(k) != v:
+                return False, state
+        return True, tuple(sorted(regs.items(), key=repr))
+
+    def changes_state(self, f, status):
+        return status != "fail"
+
+    def describe(self, state):
+        return "{" + ", ".join(f"{k}: {v!r}" for k, v in state) + "}"
+
+    def __repr__(self):
+        return f"{type(self).__name__}(initial={dict(self.initial)!r})"
+
+
 #: Models by name, for ``linearizable(history, model="…")``.
-MODELS = {"register": Register, "cas-register": CASRegister, "kv": KV}
+MODELS = {"register": Register, "cas-register": CASRegister, "kv": KV,
+          "multi-register": MultiRegister}
 
 
 def get_model(model) -> Model:
@@ -251,7 +370,7 @@ def get_model(model) -> Model:
     >>> get_model("queue")
     Traceback (most recent call last):
     ...
-    ValueError: model must be one of 'register', 'cas-register', 'kv'; got 'queue'
+    ValueError: model must be one of 'register', 'cas-register', 'kv', 'multi-register'; got 'queue'
     """
     if isinstance(model, Model):
         return model

@@ -60,16 +60,31 @@ class Verdict:
                  info: Mapping | None = None, kinds: Mapping | None = None):
         self.properties = list(properties)
         self.kinds = _kinds(self.properties, kinds)
+        if violations is not None and not isinstance(violations, pd.DataFrame):
+            violations = list(violations)
+            if not violations:
+                violations = None
+            elif all(isinstance(r, Mapping) for r in violations):
+                unknown = {r.get("property") for r in violations} - set(self.properties)
+                if unknown:
+                    raise ValueError(f"violations name properties that were not checked: "
+                                     f"{sorted(unknown)}")
         if violations is None:
-            df = pd.DataFrame({c: pd.Series([], dtype=d) for c, d in
-                               zip(VIOLATION_COLUMNS, ["object", "float64", "object", "object"])})
-        elif isinstance(violations, pd.DataFrame):
-            df = violations.reset_index(drop=True)
+            self._rows, self._df, n = [], None, 0     # the table is built on first use
+        elif isinstance(violations, list) and all(isinstance(r, Mapping) for r in violations):
+            self._rows, self._df, n = violations, None, len(violations)
         else:
-            rows = list(violations)
-            df = pd.DataFrame(rows, columns=VIOLATION_COLUMNS) if rows else None
-            if df is None:
-                return self.__init__(properties, None, status=status, info=info)
+            df = (violations.reset_index(drop=True) if isinstance(violations, pd.DataFrame)
+                  else pd.DataFrame(violations, columns=VIOLATION_COLUMNS))
+            self._rows, self._df, n = None, self._table(df), len(df)
+        if status is None:
+            status = "violated" if n else "ok"
+        if status not in ("ok", "violated", "unknown"):
+            raise ValueError(f"status must be 'ok', 'violated' or 'unknown'; got {status!r}")
+        self.status = status
+        self.info = dict(info or {})
+
+    def _table(self, df):
         missing = [c for c in VIOLATION_COLUMNS if c not in df.columns]
         if missing:
             raise ValueError(f"violations must have columns {VIOLATION_COLUMNS}; missing {missing}")
@@ -77,13 +92,21 @@ class Verdict:
         if unknown:
             raise ValueError(f"violations name properties that were not checked: {sorted(unknown)}")
         df["time"] = df["time"].astype("float64")
-        self.violations = df.sort_values("time", kind="stable", na_position="last").reset_index(drop=True)
-        if status is None:
-            status = "violated" if len(df) else "ok"
-        if status not in ("ok", "violated", "unknown"):
-            raise ValueError(f"status must be 'ok', 'violated' or 'unknown'; got {status!r}")
-        self.status = status
-        self.info = dict(info or {})
+        return df.sort_values("time", kind="stable", na_position="last").reset_index(drop=True)
+
+    @property
+    def violations(self) -> pd.DataFrame:
+        """One row per violation (``property, time, nodes, detail``), sorted by time."""
+        if self._df is None:
+            if self._rows:
+                df = pd.DataFrame(self._rows, columns=VIOLATION_COLUMNS)
+            else:
+                df = pd.DataFrame({c: pd.Series([], dtype=d) for c, d in
+                                   zip(VIOLATION_COLUMNS,
+                                       ["object", "float64", "object", "object"])})
+            self._df = self._table(df)
+            self._rows = None
+        return self._df
 
     def __bool__(self):
         return self.status == "ok"
@@ -92,6 +115,9 @@ class Verdict:
         """Whether property ``prop`` held (it was checked and has no violation)."""
         if prop not in self.properties:
             raise ValueError(f"prop {prop!r} was not checked; checked: {self.properties}")
+        if self._df is None:
+            return self.status != "unknown" and all(r.get("property") != prop
+                                                    for r in self._rows)
         return not (self.violations["property"] == prop).any() and self.status != "unknown"
 
     def __str__(self):

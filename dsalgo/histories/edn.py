@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["EDNError", "Keyword", "parse_edn"]
+__all__ = ["EDNError", "Keyword", "parse_edn", "parse_edn_forms"]
 
 
 class EDNError(ValueError):
@@ -85,8 +85,36 @@ def parse_edn(text: str):
     ...
     dsalgo.histories.edn.EDNError: unclosed '{' opened at character 0
     """
+    forms, _inner = _parse(text)
+    if len(forms) != 1:
+        raise EDNError(f"expected one EDN form; found {len(forms)}", 0)
+    return forms[0][1]
+
+
+def parse_edn_forms(text: str):
+    """The top-level forms of ``text`` as ``(offset, form)`` pairs, and the elements of a
+    lone top-level vector or list the same way (or None).
+
+    A history file is either a stream of maps or one collection of them (Knossos's
+    ``[{…} {…}]``); the offsets let a reader name the line of each.
+
+    Examples
+    --------
+    >>> parse_edn_forms('{:a 1}\\n{:a 2}')
+    ([(0, {'a': 1}), (7, {'a': 2})], None)
+    >>> parse_edn_forms('[{:a 1}\\n {:a 2}]')[1]
+    [(1, {'a': 1}), (9, {'a': 2})]
+    """
+    forms, inner = _parse(text)
+    if len(forms) == 1 and isinstance(forms[0][1], list):
+        return forms, inner
+    return forms, None
+
+
+def _parse(text: str):
     stack = []                                   # (opener, offset, items)
-    result = []
+    result = []                                  # (offset, form) at depth 0
+    inner = []                                   # (offset, form) at depth 1
     pos, n = 0, len(text)
     discard = 0
     while pos < n:
@@ -117,6 +145,7 @@ def parse_edn(text: str):
                 value = frozenset(items)
             else:
                 value = items
+            start = o_start
         elif kind == "str":
             value = _string(tok, start)
         else:
@@ -124,10 +153,13 @@ def parse_edn(text: str):
         if discard:
             discard -= 1
             continue
-        (stack[-1][2] if stack else result).append(value)
+        if stack:
+            stack[-1][2].append(value)
+            if len(stack) == 1:
+                inner.append((start, value))
+        else:
+            result.append((start, value))
     if stack:
         opener, o_start, _ = stack[-1]
         raise EDNError(f"unclosed {opener!r} opened at character {o_start}", o_start)
-    if len(result) != 1:
-        raise EDNError(f"expected one EDN form; found {len(result)}", 0)
-    return result[0]
+    return result, inner

@@ -8,25 +8,44 @@ spellings are common and both are read here:
 - **the log** (``jepsen.log``): ``INFO  jepsen.util - <process> :<type> :<f> <value>``, the
   format of the etcd histories Porcupine and Horn & Kroening's checker test against;
 - **EDN histories** (``history.edn``, Knossos's input): one map per line,
-  ``{:process 0, :type :invoke, :f :read, :key "k", :value nil}``.
+  ``{:process 0, :type :invoke, :f :read, :key "k", :value nil}``, or one collection of
+  maps for the whole file, ``[{…} {…} …]``, as Knossos stores its test data.
 
 Each invoke is matched with the next completion of the same process and becomes one row
 of the history table (``op_id, process, f, key, value, result, t_invoke, t_complete,
 status``).  The Jepsen names are mapped to the project's (``read`` → ``get``, ``write`` →
 ``put``); ``value`` is the argument (what was written, ``[old, new]`` for a cas) and
 ``result`` what a read returned.  An operation never completed, or completed ``:info``, has
-status ``info`` and no ``t_complete``.
+status ``info`` and no ``t_complete``.  For a ``txn`` (Knossos's multi-register:
+``:value [[:read 0 nil] [:write 1 3]]``) ``value`` is the invocation's list and
+``result`` the completion's, with the values the reads returned.
+
+**Semantics.**  Each reader records the rules its source follows in
+``table.attrs["semantics"]``, which :func:`dsalgo.check.linearizable` uses unless told
+otherwise: ``"porcupine"`` for Jepsen logs (the etcd logs Porcupine checks: a failed cas
+observed that the compare failed, a nil read saw nil), ``"knossos"`` for EDN histories
+(Knossos's input: a failed operation did not happen, a nil read is unknown).
 
 What it simplifies: the Porcupine logs carry no clock, so times are **line numbers** (a
 logical clock in which only order matters; the checker only compares times).  An EDN map
 with a ``:time`` field (Jepsen writes nanoseconds) uses it, in seconds.  Nemesis events and
 log lines that are not operation events (not from ``jepsen.util``, or not of the form
-``<process> :<type> …``) are skipped.  A malformed line raises ``ValueError``
+``<process> :<type> …``) are skipped.
+
+**Order of EDN events.**  Knossos orders operations by their place in the file, not by
+``:time`` (its ``:time`` values, from several clients' clocks, can go back).  Here too the
+file decides: when every event has a ``:time`` and the times never go back in file order,
+they are used (in seconds, so plots show real durations); otherwise — some event lacks a
+``:time``, or a later event has an earlier one — the times are the events' positions in
+the file (line numbers, or the index of the event when several share a line), and
+``table.attrs["clock"]`` says ``"file order"`` (else ``"time"``).  A malformed line raises ``ValueError``
 naming the file, the line and what was expected.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import os
 import re
@@ -34,7 +53,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .edn import EDNError, parse_edn
+from .edn import EDNError, parse_edn, parse_edn_forms
 
 __all__ = ["HISTORY_COLUMNS", "history_table", "read_edn", "read_jepsen_log"]
 
@@ -116,8 +135,8 @@ class _Matcher:
             return                           # outcome unknown: stays open
         row[8] = typ
         row[7] = t
-        if f == "get" and typ == "ok":
-            row[5] = value
+        if typ == "ok" and f in ("get", "txn"):
+            row[5] = value                   # what the reads returned
 
     def table(self):
         return history_table([tuple(r[:9]) for r in self.rows])
@@ -181,44 +200,29 @@ def read_jepsen_log(path) -> pd.DataFrame:
                 raise m_.error(lineno, f"expected an EDN value after :{f[1:]}; {e}") from None
             m_.event(lineno, int(proc), typ[1:], f[1:], None, _freeze_value(value),
                      float(lineno))
-    return m_.table()
-
-
-def _edn_time(m_, lineno, t, clocks):
-    """The time of one EDN event in seconds: ``:time`` (ns) or, without it, the line number.
-
-    A file must use one clock throughout: mixing nanoseconds with line numbers would order
-    operations at random, and a checker comparing those times would judge a fiction."""
-    clock = "line" if t is None else "time"
-    clocks.setdefault(clock, lineno)
-    if len(clocks) > 1:
-        other = "line" if clock == "time" else "time"
-        raise m_.error(lineno, f"expected every event to have a :time or none to; this one "
-                               f"{'has' if clock == 'time' else 'has no'} :time but line "
-                               f"{clocks[other]} {'has none' if other == 'line' else 'has one'}")
-    if t is None:
-        return float(lineno)
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
-        raise m_.error(lineno, f"expected :time to be a finite number of nanoseconds; got "
-                               f"{t!r}")
-    return float(t) / 1e9
+    table = m_.table()
+    table.attrs["semantics"] = "porcupine"
+    table.attrs["clock"] = "line"
+    return table
 
 
 def read_edn(path) -> pd.DataFrame:
-    """Read an EDN history: one ``{:process …, :type …, :f …, :value …}`` map per line.
+    """Read an EDN history: a stream of ``{:process …, :type …, :f …, :value …}`` maps (one
+    per line) or one vector or list of them (Knossos's files).
 
     Parameters
     ----------
     path : str or path-like
         The history file.  ``:key`` (optional) goes to the ``key`` column; ``:time``
-        (nanoseconds, optional) gives the times, otherwise line numbers do.  Every map
-        has a ``:time`` or none does, and a completion is never earlier than its
-        invocation; otherwise ``ValueError`` names the file and the line.
+        (nanoseconds, optional) gives the times when every event has one and they never go
+        back in file order; otherwise the order of the file does (see the module essay).
+        A malformed event raises ``ValueError`` naming the file and the line.
 
     Returns
     -------
     DataFrame
-        The history table.
+        The history table, with ``attrs["semantics"] == "knossos"`` and
+        ``attrs["clock"]`` ``"time"`` or ``"file order"``.
 
     Examples
     --------
@@ -229,28 +233,56 @@ def read_edn(path) -> pd.DataFrame:
     >>> read_edn(p)[["f", "key", "value", "status", "t_invoke", "t_complete"]]
          f key value status  t_invoke  t_complete
     0  put   a     x     ok       1.0         2.0
+    >>> _ = p.write_text('[{:process 0, :type :invoke, :f :txn, :value [[:r 1 nil]], :time 9}'
+    ...                  ' {:process 0, :type :ok, :f :txn, :value [[:r 1 3]], :time 5}]')
+    >>> h = read_edn(p)
+    >>> h.loc[0, "result"], h.attrs["clock"], h.attrs["semantics"], float(h.loc[0, "t_complete"])
+    ([['r', 1, 3]], 'file order', 'knossos', 2.0)
     """
     path = os.fspath(path)
     m_ = _Matcher(path)
-    clocks = {}                       # "time" / "line" -> first line that used that clock
     with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                ev = parse_edn(line)
-            except EDNError as e:
-                raise m_.error(lineno, f"expected one EDN map; {e}") from None
-            if not isinstance(ev, dict):
-                raise m_.error(lineno, f"expected an EDN map {{:process …, :type …, :f …}}; "
-                                       f"got {type(ev).__name__}")
-            missing = [k for k in ("process", "type", "f") if k not in ev]
-            if missing:
-                raise m_.error(lineno, f"expected keys :process, :type and :f; missing "
-                                       f"{', '.join(':' + k for k in missing)}")
-            if ev["process"] == "nemesis":
-                continue
-            t = _edn_time(m_, lineno, ev.get("time"), clocks)
-            m_.event(lineno, ev["process"], str(ev["type"]), str(ev["f"]),
-                     _freeze_value(ev.get("key")), _freeze_value(ev.get("value")), t)
-    return m_.table()
+        text = fh.read()
+    newlines = [i for i, c in enumerate(text) if c == "\n"] if "\n" in text else []
+
+    def line_of(offset):
+        return bisect.bisect_right(newlines, offset - 1) + 1
+
+    try:
+        forms, inner = parse_edn_forms(text)
+    except EDNError as e:
+        lineno = line_of(e.offset)
+        col = e.offset - (newlines[lineno - 2] + 1 if lineno > 1 else 0)
+        msg = str(e).replace(f"character {e.offset}", f"column {col}")
+        raise m_.error(lineno, f"expected EDN maps; {msg}") from None
+    events = []
+    for offset, ev in (inner if inner is not None else forms):
+        lineno = line_of(offset)
+        if not isinstance(ev, dict):
+            raise m_.error(lineno, f"expected an EDN map {{:process …, :type …, :f …}}; "
+                                   f"got {type(ev).__name__}")
+        missing = [k for k in ("process", "type", "f") if k not in ev]
+        if missing:
+            raise m_.error(lineno, f"expected keys :process, :type and :f; missing "
+                                   f"{', '.join(':' + k for k in missing)}")
+        if ev["process"] == "nemesis":
+            continue
+        t = ev.get("time")
+        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))
+                              or not math.isfinite(t)):
+            raise m_.error(lineno, f"expected :time to be a finite number of nanoseconds; "
+                                   f"got {t!r}")
+        events.append((lineno, ev, t))
+    times = [t for _, _, t in events]
+    use_time = bool(events) and all(t is not None for t in times) and all(
+        a <= b for a, b in itertools.pairwise(times))
+    lines = [ln for ln, _, _ in events]
+    by_line = all(a < b for a, b in itertools.pairwise(lines))
+    for i, (lineno, ev, t) in enumerate(events, start=1):
+        when = t / 1e9 if use_time else float(lineno if by_line else i)
+        m_.event(lineno, ev["process"], str(ev["type"]), str(ev["f"]),
+                 _freeze_value(ev.get("key")), _freeze_value(ev.get("value")), when)
+    table = m_.table()
+    table.attrs["semantics"] = "knossos"
+    table.attrs["clock"] = "time" if use_time else "file order"
+    return table

@@ -11,6 +11,7 @@ objects through their attributes; none reaches into another's private fields.
 from __future__ import annotations
 
 import math
+from array import array
 from heapq import heappush
 from itertools import count
 
@@ -78,37 +79,67 @@ class NodeState:
 
 
 class Recorder:
-    """The rows of ``run.events`` and ``run.history``, and the event observers."""
+    """The rows of ``run.events`` and ``run.history``, column-wise, and the event observers.
 
-    __slots__ = ("clock", "events", "observers", "ops", "owner")
+    An event is a time (a float64 array), a node, a kind and its fields dict (three lists
+    of references); an operation is one entry in each of the history's columns.  No
+    Python object is made per row beyond what the caller passes, so recording feeds the
+    garbage collector nothing of its own.
+    """
+
+    __slots__ = ("clock", "ev_fields", "ev_kind", "ev_node", "ev_time", "observers", "op_f",
+                 "op_key", "op_process", "op_result", "op_status", "op_t_complete",
+                 "op_t_invoke", "op_value", "owner")
 
     def __init__(self, clock: Scheduler, owner):
         self.clock = clock
         self.owner = owner            # what observers are handed as their first argument
-        self.events: list = []
-        self.ops: list = []
+        self.ev_time = array("d")
+        self.ev_node: list = []
+        self.ev_kind: list = []
+        self.ev_fields: list = []
+        self.op_process: list = []
+        self.op_f: list = []
+        self.op_key: list = []
+        self.op_value: list = []
+        self.op_result: list = []
+        self.op_t_invoke = array("d")
+        self.op_t_complete = array("d")
+        self.op_status: list = []     # None while the operation is open
         self.observers: list = []
 
     def emit(self, node, kind: str, fields: dict) -> None:
-        rows = self.events
         now = self.clock.now
-        rows.append((len(rows), now, node, kind, fields))
+        self.ev_time.append(now)
+        self.ev_node.append(node)
+        self.ev_kind.append(kind)
+        self.ev_fields.append(fields)
         for fn in self.observers:
             fn(self.owner, now, node, kind, fields)
 
+    @property
+    def n_ops(self) -> int:
+        return len(self.op_f)
+
     def invoke(self, process: str, f: str, key, value) -> int:
-        rows = self.ops
-        op_id = len(rows)
-        rows.append([op_id, process, f, key, value, None, self.clock.now, NaN, None])
+        op_id = len(self.op_f)
+        self.op_process.append(process)
+        self.op_f.append(f)
+        self.op_key.append(key)
+        self.op_value.append(value)
+        self.op_result.append(None)
+        self.op_t_invoke.append(self.clock.now)
+        self.op_t_complete.append(NaN)
+        self.op_status.append(None)
         return op_id
 
     def complete(self, op_id: int, status: str, result) -> None:
-        row = self.ops[op_id]
-        if row[8] is not None:
-            raise ValueError(f"op_id {op_id} is already complete with status {row[8]!r}")
+        done = self.op_status[op_id]
+        if done is not None:
+            raise ValueError(f"op_id {op_id} is already complete with status {done!r}")
         if status not in ("ok", "fail", "info"):
             raise ValueError(f"status must be one of 'ok', 'fail', 'info'; got {status!r}")
-        row[5] = result
-        row[8] = status
+        self.op_result[op_id] = result
+        self.op_status[op_id] = status
         if status != "info":
-            row[7] = self.clock.now
+            self.op_t_complete[op_id] = self.clock.now

@@ -119,7 +119,7 @@ class Context:
     @property
     def next_op_id(self) -> int:
         """The ``op_id`` the next :meth:`invoke` will return (unique in the run)."""
-        return len(self._rec.ops)
+        return self._rec.n_ops
 
     def invoke(self, f: str, key=None, value=None, *, process: str | None = None) -> int:
         """Record the invocation of a client operation in ``run.history``; returns its ``op_id``.

@@ -6,9 +6,10 @@ sans-I/O state machines: they are handed a :class:`Context` and tell it what to 
 simulator performs it, records it, and never lets a node read a wall clock or a global
 random generator.
 
-Recording is built in: each message copy is one row appended when it is sent (its fate is
-filled in when it arrives), each event one row; the :class:`~dsalgo.sim.run.Run` tables are
-built from those rows when the run ends.
+Recording is built in: each message copy is one row appended when it is sent (written
+"delivered"; a drop rewrites it), each event one row, all kept column-wise in typed arrays
+and lists; the :class:`~dsalgo.sim.run.Run` holds a copy of those columns and builds each
+table the first time it is read.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ import re
 import warnings
 from heapq import heappop, heappush
 
+import numpy as np
+
 from .._validate import check_bool, check_callable, check_int, check_number
 from ._core import (
     CALL,
     DELIVER,
-    DELIVERED,
-    IN_FLIGHT,
     NODE_DOWN,
     RESUME,
     STOP,
@@ -284,6 +285,7 @@ class Simulation:
         """The event loop.  Kept flat on purpose: it is where the time goes."""
         clock = self._clock
         heap = clock.heap
+        log = self._wire.log
         while heap:
             ev = heappop(heap)
             t, _, kind, a, b, c = ev  # one unpack is cheaper than four index operations
@@ -291,15 +293,14 @@ class Simulation:
                 heappush(heap, ev)  # same (time, seq): order is kept
                 break
             clock.now = t
-            if kind == 0:  # DELIVER: a = message row, b = message, c = link
-                st = c.dst_state
+            if kind == 0:  # DELIVER: a = message row index (-1: not recorded), b = message,
+                st = c.dst_state  # c = link
                 if st.running:
                     st.on_message(st.ctx, c.src, b)
                 elif st.alive:  # paused: handled on resume, in arrival order
                     st.queue.append(ev)
-                else:
-                    a[4] = NaN
-                    a[5] = NODE_DOWN
+                elif a >= 0:
+                    log.set_fate(a, NODE_DOWN)
             elif kind == TIMER:  # a = node state, b = timer name, c = its sequence number
                 cur = a.timers.get(b)
                 if cur is None or cur[0] != c:
@@ -352,9 +353,10 @@ class Simulation:
         st.alive = st.paused = st.running = False
         st.node = st.on_message = st.on_timer = None
         st.timers = {}
+        log = self._wire.log
         for ev in st.queue:  # never handled: messages queued during a pause are lost
-            if ev[2] == DELIVER:
-                ev[3][4], ev[3][5] = NaN, NODE_DOWN
+            if ev[2] == DELIVER and ev[3] >= 0:
+                log.set_fate(ev[3], NODE_DOWN)
         st.queue = []
         self._emit(st.id, "crash", {})
         return True
@@ -386,9 +388,10 @@ class Simulation:
         queued, st.queue = st.queue, []
         clock = self._clock
         now = clock.now
+        t_deliver = self._wire.log.t_deliver
         for ev in queued:  # handled now, in arrival order
-            if ev[2] == DELIVER:
-                ev[3][4] = now
+            if ev[2] == DELIVER and ev[3] >= 0:
+                t_deliver[ev[3]] = now
             heappush(clock.heap, (now, next(clock.seq)) + ev[2:])
 
     def _set_clock(self, st: NodeState, *, delta=0.0, rate=None):
@@ -511,19 +514,28 @@ class Simulation:
     def _make_run(self) -> Run:
         # A message row is written "delivered" when sent, so the hot loop need not touch it;
         # drops rewrite their row.  What is still on the wire (or queued at a paused node)
-        # is marked in flight for this snapshot only, as a later run() may deliver it.
-        pending = [ev[3] for ev in self._clock.heap if ev[2] == DELIVER]
+        # is marked in flight in this snapshot only, as a later run() may deliver it.  The
+        # run gets copies of the columns, so later runs leave its tables as they were.
+        pending = [ev[3] for ev in self._clock.heap if ev[2] == DELIVER and ev[3] >= 0]
         for st in self._states.values():
-            pending += [ev[3] for ev in st.queue if ev[2] == DELIVER]
-        for rec in pending:
-            rec[5] = IN_FLIGHT
-        try:
-            return Run.from_rows(
-                messages=self._wire.rows, duplicates=self._wire.dup_rows,
-                node_ids=list(self._states), type_names=list(self._wire.type_names),
-                events=self._rec.events, history=self._rec.ops, faults=self._fault_rows,
-                params=dict(self.params), seed=self.seed, nodes=list(self._states),
-                until=self._clock.now)
-        finally:
-            for rec in pending:
-                rec[5] = DELIVERED
+            pending += [ev[3] for ev in st.queue if ev[2] == DELIVER and ev[3] >= 0]
+        log, rec = self._wire.log, self._rec
+        return Run.from_columns(
+            messages=(_numbers(log.codes, np.int64), _numbers(log.t_send, np.float64),
+                      _numbers(log.t_deliver, np.float64), _numbers(log.dup_rows, np.int64),
+                      np.array(pending, dtype=np.int64), list(self._states),
+                      list(self._wire.type_names)),
+            events=(_numbers(rec.ev_time, np.float64), list(rec.ev_node), list(rec.ev_kind),
+                    list(rec.ev_fields)),
+            history=(list(rec.op_process), list(rec.op_f), list(rec.op_key),
+                     list(rec.op_value), list(rec.op_result),
+                     _numbers(rec.op_t_invoke, np.float64),
+                     _numbers(rec.op_t_complete, np.float64), list(rec.op_status)),
+            faults=[list(row) for row in self._fault_rows],
+            params=dict(self.params), seed=self.seed, nodes=list(self._states),
+            until=self._clock.now)
+
+
+def _numbers(arr, dtype) -> np.ndarray:
+    """A numpy copy of a typed ``array.array``."""
+    return np.frombuffer(arr, dtype=dtype).copy()

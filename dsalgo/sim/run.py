@@ -8,11 +8,15 @@ Tables (one row per thing, typed even when empty):
 - ``history``: one row per client operation, an interval from ``t_invoke`` to
   ``t_complete`` (NaN while the outcome is unknown, ``status`` info);
 - ``faults``: one row per fault interval.
+
+A run from the simulator keeps its raw columns (typed arrays and lists, copied when the run
+ends) and builds each table the first time it is read, so a run whose tables are never
+read costs no DataFrame.  The frames are the same as if they were built at once; set
+``dsalgo.sim.run.BUILD_EAGERLY = True`` to build every table when the run ends.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import os
@@ -32,6 +36,9 @@ EVENT_COLUMNS = ["seq", "time", "node", "kind"]
 HISTORY_COLUMNS = ["op_id", "process", "f", "key", "value", "result", "t_invoke", "t_complete",
                    "status"]
 FAULT_COLUMNS = ["kind", "target", "t_start", "t_end", "detail"]
+
+#: build every table when a run ends instead of when it is first read (same frames)
+BUILD_EAGERLY = False
 
 _INT, _FLOAT, _CAT, _OBJ = "int64", "float64", "category", "object"
 _SCHEMAS = {
@@ -83,41 +90,50 @@ _FATE_STATUS = np.array([2, 0, 1, 1, 1], dtype=np.int8)
 _FATE_REASON = np.array([-1, -1, 0, 1, 2], dtype=np.int8)
 
 
-def _messages_frame(rows, duplicates, node_ids, type_names) -> pd.DataFrame:
-    """Rows are ``[src_code, dst_code, type_code, t_send, t_deliver, fate]`` lists."""
-    n = len(rows)
+# a packed message row code (see dsalgo.sim.wire): src | dst << 20 | type << 40 | fate << 60
+_CODE_MASK, _DST_SHIFT, _TYPE_SHIFT, _FATE_SHIFT = (1 << 20) - 1, 20, 40, 60
+
+
+def _messages_frame(codes, t_send, t_deliver, duplicates, in_flight, node_ids,
+                    type_names) -> pd.DataFrame:
+    """The messages table from the wire's columns: packed ``codes`` (int64), ``t_send`` and
+    ``t_deliver`` (float64), the row indices of duplicate copies and of copies still in
+    flight."""
+    n = len(codes)
     if not n:
         return empty_table("messages")
-    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.float64, count=6 * n)
-    a = flat.reshape(n, 6)
-    fate = a[:, 5].astype(np.int8)
+    fate = ((codes >> _FATE_SHIFT) & 0b111).astype(np.int8)
+    if len(in_flight):
+        fate[in_flight] = 0
     reason = _FATE_REASON[fate]
-    if duplicates:
+    if len(duplicates):
         dup = np.asarray(duplicates, dtype=np.int64)
         reason[dup[reason[dup] == -1]] = 3
     nodes = pd.Index(node_ids, dtype=object)
-    t_deliver = a[:, 4].copy()
+    t_deliver = t_deliver.copy()
     t_deliver[fate != 1] = np.nan
     return pd.DataFrame({
         "msg_id": np.arange(n, dtype=np.int64),
-        "src": pd.Categorical.from_codes(a[:, 0].astype(np.int64), categories=nodes),
-        "dst": pd.Categorical.from_codes(a[:, 1].astype(np.int64), categories=nodes),
-        "type": pd.Categorical.from_codes(a[:, 2].astype(np.int64),
+        "src": pd.Categorical.from_codes(codes & _CODE_MASK, categories=nodes),
+        "dst": pd.Categorical.from_codes((codes >> _DST_SHIFT) & _CODE_MASK, categories=nodes),
+        "type": pd.Categorical.from_codes((codes >> _TYPE_SHIFT) & _CODE_MASK,
                                           categories=pd.Index(type_names, dtype=object)),
-        "t_send": a[:, 3],
+        "t_send": t_send,
         "t_deliver": t_deliver,
         "status": pd.Categorical.from_codes(_FATE_STATUS[fate], categories=_STATUS),
         "reason": pd.Categorical.from_codes(reason, categories=_REASON),
     })
 
 
-def _events_frame(rows) -> pd.DataFrame:
-    if not rows:
+def _events_frame(time, node, kind, fields) -> pd.DataFrame:
+    """The events table from its columns: times (float64) and lists of nodes, kinds and
+    field dicts."""
+    n = len(time)
+    if not n:
         return empty_table("events")
-    seq, time, node, kind, fields = zip(*rows)
     base = pd.DataFrame({
-        "seq": np.fromiter(seq, dtype=np.int64, count=len(seq)),
-        "time": np.array(time, dtype=np.float64),
+        "seq": np.arange(n, dtype=np.int64),
+        "time": time,
         "node": pd.Categorical(node),
         "kind": pd.Categorical(kind),
     })
@@ -126,6 +142,65 @@ def _events_frame(rows) -> pd.DataFrame:
         extra = extra.drop(columns=[c for c in extra.columns if c in base.columns])
         base = pd.concat([base, extra], axis=1)
     return base
+
+
+def _history_frame(process, f, key, value, result, t_invoke, t_complete,
+                   status) -> pd.DataFrame:
+    """The history table from its columns (``status`` None: still open, recorded as info)."""
+    n = len(f)
+    if not n:
+        return empty_table("history")
+    return pd.DataFrame({
+        "op_id": np.arange(n, dtype=np.int64),
+        "process": pd.Categorical(process),
+        "f": pd.Categorical(f),
+        "key": _objects(key),
+        "value": _objects(value),
+        "result": _objects(result),
+        "t_invoke": t_invoke,
+        "t_complete": t_complete,
+        "status": pd.Categorical(["info" if s is None else s for s in status]),
+    })
+
+
+_BUILDERS = {"messages": _messages_frame, "events": _events_frame,
+             "history": _history_frame, "faults": _frame}
+
+
+class _Lazy:
+    """A table still to be built: ``_BUILDERS[name](*args)`` (picklable, unlike a closure)."""
+
+    __slots__ = ("args", "name", "rows")
+
+    def __init__(self, name, rows, *args):
+        self.name, self.rows, self.args = name, rows, args
+
+    def build(self) -> pd.DataFrame:
+        return _BUILDERS[self.name](*self.args)
+
+    def __getstate__(self):
+        return self.name, self.rows, self.args
+
+    def __setstate__(self, state):
+        self.name, self.rows, self.args = state
+
+
+class _Table:
+    """A run table attribute: built on first read when the run holds raw columns."""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, run, owner=None):
+        if run is None:
+            return self
+        table = run._tables[self.name]
+        if type(table) is _Lazy:
+            table = run._tables[self.name] = table.build()
+        return table
+
+    def __set__(self, run, value):
+        run._tables[self.name] = value
 
 
 class Run:
@@ -145,25 +220,41 @@ class Run:
         The real time the run reached, seconds.
     """
 
+    messages = _Table()
+    events = _Table()
+    history = _Table()
+    faults = _Table()
+
     def __init__(self, messages=None, events=None, history=None, faults=None, *, params=None,
                  seed=0, nodes=(), until=0.0):
-        self.messages = empty_table("messages") if messages is None else messages
-        self.events = empty_table("events") if events is None else events
-        self.history = empty_table("history") if history is None else history
-        self.faults = empty_table("faults") if faults is None else faults
+        self._tables = {}
+        for name, table in zip(TABLES, (messages, events, history, faults)):
+            self._tables[name] = empty_table(name) if table is None else table
         self.params = dict(params or {})
         self.seed = int(seed)
         self.nodes = list(nodes)
         self.until = float(until)
 
     @classmethod
-    def from_rows(cls, *, messages, duplicates, node_ids, type_names, events, history, faults,
-                  params, seed, nodes, until):
-        """Build a run from the simulator's raw rows (see ``dsalgo.sim.engine``)."""
-        hist_rows = [r if r[8] is not None else r[:8] + ["info"] for r in history]
-        return cls(_messages_frame(messages, duplicates, node_ids, type_names),
-                   _events_frame(events), _frame("history", hist_rows), _frame("faults", faults),
-                   params=params, seed=seed, nodes=nodes, until=until)
+    def from_columns(cls, *, messages, events, history, faults, params, seed, nodes, until):
+        """A run from the simulator's raw columns, each table built when first read.
+
+        ``messages``, ``events`` and ``history`` are the argument tuples of
+        ``_messages_frame``, ``_events_frame`` and ``_history_frame``, ``faults`` a list of
+        rows; the caller hands over copies nothing else will change.
+        """
+        tables = [_Lazy("messages", len(messages[0]), *messages),
+                  _Lazy("events", len(events[0]), *events),
+                  _Lazy("history", len(history[1]), *history),
+                  _Lazy("faults", len(faults), "faults", faults)]
+        if BUILD_EAGERLY:
+            tables = [t.build() for t in tables]
+        return cls(*tables, params=params, seed=seed, nodes=nodes, until=until)
+
+    def _rows(self, name: str) -> int:
+        """Rows in table ``name``, without building it."""
+        table = self._tables[name]
+        return table.rows if type(table) is _Lazy else len(table)
 
     # -------------------------------------------------------------- summary
     def summary(self) -> pd.Series:
@@ -198,9 +289,10 @@ class Run:
         return pd.Series(out, name="summary", dtype=object)
 
     def __repr__(self):
+        n = self._rows
         return (f"<Run seed={self.seed} until={self.until:g}s nodes={len(self.nodes)} "
-                f"messages={len(self.messages)} events={len(self.events)} "
-                f"ops={len(self.history)} faults={len(self.faults)}>")
+                f"messages={n('messages')} events={n('events')} "
+                f"ops={n('history')} faults={n('faults')}>")
 
     def __eq__(self, other):
         if not isinstance(other, Run):

@@ -2,10 +2,13 @@
 partitions, and one recorded row per message copy.
 
 Each directed link ``src → dst`` draws from its own random stream, derived from (seed,
-src, dst), so traffic on one link never reshuffles another.  A message row is a list
-``[src_code, dst_code, type_code, t_send, t_deliver, fate]`` written "delivered" when
-the copy is put on the wire; the engine rewrites the fate of a copy that is dropped at a
-crashed node, and :meth:`dsalgo.sim.Run.from_rows` turns the rows into ``run.messages``.
+src, dst), so traffic on one link never reshuffles another.
+
+Message rows are recorded column-wise (:class:`MessageLog`): three typed arrays, 24 bytes
+a message and no Python object per row, so recording feeds the garbage collector nothing.
+A row is written "delivered" when the copy is put on the wire and the heap entry carries
+its index; the engine rewrites the fate of a copy dropped at a crashed node, and
+:mod:`dsalgo.sim.run` turns the columns into ``run.messages``.
 
 There are two send paths with the same behaviour: :meth:`Wire.fast_sender` builds a
 closure for the common case (recording on, no loss, duplication, FIFO bound or
@@ -16,6 +19,7 @@ give identical tables.
 from __future__ import annotations
 
 import math
+from array import array
 from heapq import heappush
 from math import log
 
@@ -23,9 +27,42 @@ from ._core import DELIVER, DELIVERED, LOSS, PARTITION, Scheduler
 from ._rng import stream
 from .latency import Exponential
 
-__all__ = ["Link", "Wire"]
+__all__ = ["Link", "MessageLog", "Wire"]
 
 NaN = math.nan
+
+# A message row's codes packed in one int64: src | dst << 20 | type << 40 | fate << 60.
+DST_SHIFT, TYPE_SHIFT, FATE_SHIFT = 20, 40, 60
+CODE_LIMIT = 1 << 20            # node and message type codes must stay below this
+FATE_MASK = 0b111 << FATE_SHIFT
+
+
+class MessageLog:
+    """The message rows, column-wise: ``codes`` (int64, packed as above), ``t_send`` and
+    ``t_deliver`` (float64), and the row indices of duplicate copies."""
+
+    __slots__ = ("codes", "dup_rows", "t_deliver", "t_send")
+
+    def __init__(self):
+        self.codes = array("q")
+        self.t_send = array("d")
+        self.t_deliver = array("d")
+        self.dup_rows = array("q")
+
+    def __len__(self):
+        return len(self.codes)
+
+    def append(self, key: int, type_code: int, fate: int, t_send: float, t_deliver: float) -> int:
+        """Record one row (``key`` = the link's packed src/dst); returns its index."""
+        i = len(self.codes)
+        self.codes.append((key & ~FATE_MASK) | type_code | (fate << FATE_SHIFT))
+        self.t_send.append(t_send)
+        self.t_deliver.append(t_deliver)
+        return i
+
+    def set_fate(self, i: int, fate: int) -> None:
+        codes = self.codes
+        codes[i] = (codes[i] & ~FATE_MASK) | (fate << FATE_SHIFT)
 
 
 class Link:
@@ -40,6 +77,7 @@ class Link:
         "dst_state",
         "dup",
         "fifo",
+        "key",
         "last",
         "plain",
         "rand",
@@ -90,9 +128,8 @@ class Wire:
         self.record = record
         self.fast = fast
         self.links: dict[tuple[str, str], Link] = {}
-        self.rows: list = []          # one per message copy
-        self.dup_rows: list = []      # indices of rows that are duplicate copies
-        self.type_codes: dict = {}    # message class -> type code
+        self.log = MessageLog()       # one row per message copy
+        self.type_codes: dict = {}    # message class -> type code << TYPE_SHIFT
         self.type_names: dict = {}    # type name -> type code
         self.blocked: set = set()     # (src, dst) pairs a partition cuts now
 
@@ -110,6 +147,9 @@ class Wire:
         link = Link()
         link.src, link.dst, link.dst_state = src, dst, dst_state
         link.src_code, link.dst_code = self.states[src].code, dst_state.code
+        if link.src_code >= CODE_LIMIT or link.dst_code >= CODE_LIMIT:
+            raise ValueError(f"a simulation records at most {CODE_LIMIT:,} nodes")
+        link.key = link.src_code | link.dst_code << DST_SHIFT | DELIVERED << FATE_SHIFT
         link.rng = stream(self.seed, "link", src, dst)
         lat = cfg["latency"]
         link.draw = lat.sampler(link.rng)
@@ -147,10 +187,14 @@ class Wire:
 
     # ------------------------------------------------------------------ sending
     def type_code(self, msg) -> int:
+        """The type code of ``msg``, shifted into place in a packed row code."""
         code = self.type_codes.get(msg.__class__)
         if code is not None:
             return code
         code = self.type_names.setdefault(type_name(msg), len(self.type_names))
+        if code >= CODE_LIMIT:
+            raise ValueError(f"a simulation records at most {CODE_LIMIT:,} message types")
+        code <<= TYPE_SHIFT
         if not isinstance(msg, dict):  # dict messages are typed by their "type" entry
             self.type_codes[msg.__class__] = code
         return code
@@ -164,7 +208,11 @@ class Wire:
         out_get = out.get
         type_code = self.type_codes.get
         slow_code = self.type_code
-        rows_append = self.rows.append
+        log_ = self.log
+        codes = log_.codes
+        codes_append = codes.append
+        sent_append = log_.t_send.append
+        due_append = log_.t_deliver.append
         clock = self.clock
         heap = clock.heap
         seq = clock.seq
@@ -185,10 +233,12 @@ class Wire:
                     t = now - log(1.0 - link.rand()) / rate
                 else:
                     t = now + link.draw()
-                # fate "delivered" unless something intervenes
-                rec = [link.src_code, link.dst_code, code, now, t, 1]
-                rows_append(rec)
-                heappush(heap, (t, next(seq), 0, rec, msg, link))
+                # fate "delivered" (in link.key) unless something intervenes
+                i = len(codes)
+                codes_append(link.key | code)
+                sent_append(now)
+                due_append(t)
+                heappush(heap, (t, next(seq), 0, i, msg, link))
             else:
                 slow(link, msg)
 
@@ -199,20 +249,20 @@ class Wire:
         code = self.type_code(msg)
         now = self.clock.now
         record = self.record
-        rows = self.rows
+        log_ = self.log
         if link.blocked:
             if record:
-                rows.append([link.src_code, link.dst_code, code, now, NaN, PARTITION])
+                log_.append(link.key, code, PARTITION, now, NaN)
             return
         rng = link.rng
         if link.drop and rng.random() < link.drop:
             if record:
-                rows.append([link.src_code, link.dst_code, code, now, NaN, LOSS])
+                log_.append(link.key, code, LOSS, now, NaN)
         else:
             self._put_on_wire(link, code, msg, now)
         if link.dup and rng.random() < link.dup:
             if record:
-                self.dup_rows.append(len(rows))
+                log_.dup_rows.append(len(log_))
             self._put_on_wire(link, code, msg, now)
 
     def _put_on_wire(self, link, code, msg, now):
@@ -223,8 +273,7 @@ class Wire:
         if link.fifo:
             t = max(t, link.last)
             link.last = t
-        rec = [link.src_code, link.dst_code, code, now, t, DELIVERED]
-        if self.record:
-            self.rows.append(rec)
+        # the heap entry carries the row index, -1 when nothing is recorded
+        i = self.log.append(link.key, code, DELIVERED, now, t) if self.record else -1
         clock = self.clock
-        heappush(clock.heap, (t, next(clock.seq), DELIVER, rec, msg, link))
+        heappush(clock.heap, (t, next(clock.seq), DELIVER, i, msg, link))

@@ -1,0 +1,166 @@
+"""Column-wise recording and lazily built tables: the frames are those of an eager build,
+on every family, and a run's tables are frozen when it ends even if the simulation goes on."""
+
+import hashlib
+import pickle
+
+import numpy as np
+import pytest
+from conftest import assert_same_tables
+
+from dsalgo import sim
+from dsalgo.families import FAMILIES
+from dsalgo.sim import run as run_module
+
+NEMESIS = sim.Nemesis(crash=2.0, partition=2.0, pause=2.0, mean_duration=0.2, end=1.8)
+LOSSY = sim.Network(drop_rate=0.05, duplicate_rate=0.05, fifo=True)
+SETTINGS = {  # name -> (seed, keywords of simulate)
+    "0": (0, {}),
+    "3": (3, {}),
+    "nemesis": (1, {"faults": [NEMESIS]}),
+    "lossy": (2, {"network": LOSSY}),
+}
+
+
+def _simulate(family, setting):
+    seed, kw = SETTINGS[setting]
+    duration = 20.0 if family == "balance" else 2.0  # balance serves a request a second
+    return FAMILIES[family].simulate(5, seed=seed, duration=duration, record_messages=True,
+                                     **kw)
+
+
+@pytest.mark.parametrize("setting", ["0", "nemesis", "lossy"])
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_lazy_tables_equal_the_eager_build_on_every_family(family, setting, monkeypatch):
+    lazy = _simulate(family, setting)
+    assert type(lazy._tables["messages"]) is run_module._Lazy  # read by no family
+    monkeypatch.setattr(run_module, "BUILD_EAGERLY", True)
+    eager = _simulate(family, setting)
+    assert not any(type(t) is run_module._Lazy for t in eager._tables.values())
+    assert len(eager.messages) > 0 and len(eager.events) > 0
+    assert_same_tables(lazy, eager)
+    assert lazy == eager
+
+
+class Chatty(sim.Node):
+    """Sends, emits and records client operations, some of them left open."""
+
+    PEERS = ("a", "b", "c")
+
+    def on_start(self, ctx):
+        ctx.set_timer("tick", (0.01, 0.05))
+
+    def on_timer(self, ctx, name):
+        op = ctx.invoke("write", key=ctx.id, value=[ctx.now])
+        if op % 3:
+            ctx.complete(op, "ok", result={"op": op})
+        ctx.send(ctx.rng.choice(self.PEERS), ("ping", op))
+        ctx.set_timer("tick", (0.01, 0.05))
+
+    def on_message(self, ctx, src, msg):
+        ctx.emit("got", src=src, op=msg[1])
+
+
+def _chatty(faults=()):
+    s = sim.Simulation(seed=4)
+    for n in Chatty.PEERS:
+        s.add_node(n, Chatty, role="client" if n == "c" else "server")
+    s.add_faults(list(faults))
+    return s
+
+
+FAULTS = [sim.Pause("b", at=0.4, duration=0.3), sim.Crash("a", at=0.5),
+          sim.Restart("a", at=0.8), sim.Partition([["a"], ["b", "c"]], at=0.9, until=1.1)]
+
+
+def test_a_run_keeps_its_tables_when_the_simulation_goes_on(monkeypatch):
+    s = _chatty(FAULTS)
+    first = s.run(until=0.6)        # tables not built yet
+    s.run(until=2.0)                # rows change: fates, completions, t_deliver on resume
+    monkeypatch.setattr(run_module, "BUILD_EAGERLY", True)
+    fresh = _chatty(FAULTS).run(until=0.6)
+    assert_same_tables(first, fresh)
+    assert (first.messages["status"] == "in_flight").any()
+    assert (first.history["status"] == "info").any()
+
+
+def test_a_lazy_run_pickles_and_prints_without_building(monkeypatch):
+    run = _chatty(FAULTS).run(until=1.5)
+    text = repr(run)
+    assert all(type(t) is run_module._Lazy for t in run._tables.values())
+    assert f"messages={len(run.messages)} " in text and f"ops={len(run.history)} " in text
+    again = pickle.loads(pickle.dumps(_chatty(FAULTS).run(until=1.5)))
+    assert again == run
+
+
+def test_tables_can_be_replaced_on_a_lazy_run():
+    run = _chatty().run(until=1.0)
+    run.events = run.events[run.events["kind"] != "got"].reset_index(drop=True)
+    assert len(run.events) == 0 and len(run.messages) > 10
+
+
+def test_recording_keeps_no_python_object_per_message():
+    s = _chatty()
+    s.run(until=3.0)
+    log = s._wire.log
+    assert len(log) > 100
+    # three typed arrays (8 bytes an entry each), nothing else per message
+    assert {type(log.codes).__name__, type(log.t_send).__name__} == {"array"}
+    assert log.codes.itemsize + log.t_send.itemsize + log.t_deliver.itemsize == 24
+    assert np.frombuffer(log.t_send, dtype=np.float64).size == len(log)
+
+
+def test_recording_off_writes_no_rows_and_drops_still_work():
+    s = sim.Simulation(seed=4, record_messages=False)
+    for n in Chatty.PEERS:
+        s.add_node(n, Chatty)
+    s.add_faults(FAULTS)
+    run = s.run(until=2.0)
+    assert len(run.messages) == 0 and len(s._wire.log) == 0
+    assert (run.events["kind"] == "got").sum() > 20
+
+
+# ---------------------------------------------------------------- same seed, same tables
+NETWORKS = {
+    "exponential": sim.Network(),
+    "lognormal": sim.Network(latency=sim.LogNormal(median=0.003, sigma=0.5)),
+    "lossy": sim.Network(latency=sim.Uniform(0.001, 0.01), drop_rate=0.1, duplicate_rate=0.1),
+    "fifo": sim.Network(latency=sim.Exponential(mean=0.02), fifo=True),
+}
+
+
+def _digest(df):
+    text = str(list(df.dtypes.astype(str).items())) + df.to_csv(float_format=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def digests() -> dict:
+    """Digests of the four tables of a run per network, with faults and a nemesis."""
+    out = {}
+    for name, net in NETWORKS.items():
+        s = sim.Simulation(seed=9, network=net)
+        for n in Chatty.PEERS:
+            s.add_node(n, Chatty, role="client" if n == "c" else "server")
+        s.add_faults(FAULTS + [sim.Nemesis(crash=3.0, pause=3.0, mean_duration=0.1,
+                                           start=1.2, end=1.9)])
+        s.set_link("a", "c", latency=sim.Constant(0.03))
+        run = s.run(until=2.0)
+        out[name] = tuple(_digest(getattr(run, t)) for t in run_module.TABLES)
+    return out
+
+
+# What the simulator gave before recording went column-wise (rows as Python lists, tables
+# built when the run ended): a change of the tables, their dtypes or a random stream
+# changes a digest.
+PINNED = {
+    "exponential": ("0035c32e1326d796", "1f894920f804088e", "db2250a0fa8211e5",
+                    "f4f6012fde709fdd"),
+    "lognormal": ("7c845011dd410e2b", "dad217500b24a3a9", "db2250a0fa8211e5",
+                  "f4f6012fde709fdd"),
+    "lossy": ("cd25722f475e515a", "f3706fc94dc94c78", "db2250a0fa8211e5", "f4f6012fde709fdd"),
+    "fifo": ("6a599cc5c833b94b", "cae4038a6e17d12b", "db2250a0fa8211e5", "f4f6012fde709fdd"),
+}
+
+
+def test_the_tables_are_those_the_row_recorder_gave():
+    assert digests() == PINNED

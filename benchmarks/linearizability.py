@@ -24,7 +24,7 @@ above 5×.
 
 **Scaling.**  ``--scaling`` adds the growth curve from 100 to 100 000 operations on one
 register at 5 and 10 processes (histories linearizable by construction, made by
-:func:`scaling_history`): time, stored configurations and peak memory (``tracemalloc``) of
+:func:`dsalgo.histories.process_register_history`): time, stored configurations and peak memory (``tracemalloc``) of
 dsalgo, and Porcupine's time on the same histories when Go is available.
 
 Run: ``python benchmarks/linearizability.py [--corpus PATH] [--rounds N] [--scaling]``.
@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import shutil
 import statistics
 import subprocess
@@ -47,7 +46,7 @@ from pathlib import Path
 
 from dsalgo.check import linearizable
 from dsalgo.check.models import KV
-from dsalgo.histories import history_table, read_edn, read_jepsen_log
+from dsalgo.histories import process_register_history, read_edn, read_jepsen_log
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "porcupine"
@@ -304,36 +303,6 @@ def time_dsalgo(history, model, min_time: float):
     return best, verdict
 
 
-def scaling_history(n_ops: int, processes: int, seed: int = 0):
-    """A linearizable cas-register history: ``processes`` clients, one operation each at
-    a time, every operation linearized at a random point of its interval."""
-    rng = random.Random(seed)
-    free = [0.0] * processes
-    rows, value, t = [], 0, 0.0
-    for i in range(n_ops):
-        p = min(range(processes), key=free.__getitem__)    # the next client to be free
-        t = max(t, free[p]) + rng.expovariate(processes)   # linearization point
-        t_inv = max(free[p], t - rng.uniform(0, 2.0))
-        t_ret = t + rng.uniform(0, 2.0)
-        free[p] = t_ret + 1e-9
-        r = rng.random()
-        if r < 0.4:
-            rows.append((i, f"p{p}", "get", 0, None, value, t_inv, t_ret, "ok"))
-        elif r < 0.7:
-            value = i + 1
-            rows.append((i, f"p{p}", "put", 0, value, None, t_inv, t_ret, "ok"))
-        else:
-            old = value if rng.random() < 0.6 else rng.randrange(max(1, i))
-            ok = old == value
-            if ok:
-                value = i + 1
-            rows.append((i, f"p{p}", "cas", 0, (old, i + 1), None, t_inv, t_ret,
-                         "ok" if ok else "fail"))
-    h = history_table(rows)
-    h.attrs["semantics"] = "porcupine"
-    return h
-
-
 def _etcd_log(history, path: Path):
     """Write a history as a Jepsen log (what the Porcupine driver reads), in time order."""
     events = []
@@ -419,12 +388,12 @@ def corpus(args, binary):
 
 
 def scaling(args, binary, workdir: Path):
-    print(f"\nscaling: one register, linearizable; max_configs default, time_limit None")
+    print("\nscaling: one register, linearizable; max_configs default, time_limit None")
     print(f"{'procs':>6}{'ops':>9}{'dsalgo s':>11}{'configs':>10}{'peak MB':>9}"
           f"{'Porcupine s':>13}{'ratio':>8}")
     for procs in (5, 10):
         for n in (100, 1_000, 10_000, 100_000):
-            h = scaling_history(n, procs, seed=procs)
+            h = process_register_history(n, procs, seed=procs)
             tracemalloc.start()
             t0 = time.perf_counter()
             v = linearizable(h, "cas-register", time_limit=None)

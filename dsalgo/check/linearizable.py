@@ -61,6 +61,8 @@ _REQUIRED = ["op_id", "f", "value", "result", "t_invoke", "t_complete", "status"
 _PROPERTY = "linearizability"
 _FREE_S_PER_CONFIG = 1.5e-7     # measured cost of freeing one stored configuration (upper)
 _ARROW = "\u2192"
+_STATUSES = frozenset(("ok", "fail", "info"))
+_ATOMIC = frozenset((int, str, bool, type(None)))     # freeze() leaves these as they are
 
 
 def _column(history, name) -> list:
@@ -70,8 +72,11 @@ def _column(history, name) -> list:
     except (AttributeError, TypeError, KeyError):
         arr = history[name].array
     if isinstance(arr, pd.Categorical):
-        cats = arr.categories.tolist()
-        return [cats[c] if c >= 0 else None for c in arr.codes.tolist()]
+        codes = arr.codes
+        cats = arr.categories.to_numpy(dtype=object)
+        if len(codes) and codes.min() < 0:
+            return [None if c < 0 else cats[c] for c in codes.tolist()]
+        return cats[codes].tolist()
     return arr.tolist()
 
 
@@ -116,49 +121,70 @@ def _prepare(history, model: Model):
     cols = zip(op_col, _column(history, "f"), _column(history, "value"),
                _column(history, "result"), _column(history, "t_invoke"),
                _column(history, "t_complete"), _column(history, "status"), keys)
+    names: dict = {}                     # f as given -> model name (validated once)
+    keep: dict = {}                      # (f, status) -> model.keep
+    finite = math.isfinite
     for op_id, f, value, result, t_inv, t_comp, status, key in cols:
-        status = str(status)
-        if status not in ("ok", "fail", "info"):
-            raise ValueError(f"history row op_id={op_id!r}: status must be 'ok', 'fail' or "
-                             f"'info'; got {status!r}")
-        f = ALIASES.get(str(f), str(f))
-        if f not in model.operations:
-            raise ValueError(f"history row op_id={op_id!r}: f={f!r} is not an operation of "
-                             f"model {model.name!r}; accepted: {', '.join(model.operations)} "
-                             f"(and the aliases {', '.join(ALIASES)})")
-        try:
-            t_inv = float(t_inv)
-            t_comp = float(t_comp) if t_comp is not None else math.nan
-        except (TypeError, ValueError):
-            raise ValueError(f"history row op_id={op_id!r}: t_invoke and t_complete must be "
-                             f"times in seconds; got {t_inv!r} and {t_comp!r}") from None
-        if not math.isfinite(t_inv):
+        if status not in _STATUSES:
+            status = str(status)
+            if status not in _STATUSES:
+                raise ValueError(f"history row op_id={op_id!r}: status must be 'ok', 'fail' "
+                                 f"or 'info'; got {status!r}")
+        name = names.get(f)
+        if name is None:
+            name = ALIASES.get(str(f), str(f))
+            if name not in model.operations:
+                raise ValueError(f"history row op_id={op_id!r}: f={name!r} is not an "
+                                 f"operation of model {model.name!r}; accepted: "
+                                 f"{', '.join(model.operations)} (and the aliases "
+                                 f"{', '.join(ALIASES)})")
+            names[f] = name
+        f = name
+        if type(t_inv) is not float or type(t_comp) is not float:
+            try:
+                t_inv = float(t_inv)
+                t_comp = float(t_comp) if t_comp is not None else math.nan
+            except (TypeError, ValueError):
+                raise ValueError(f"history row op_id={op_id!r}: t_invoke and t_complete must "
+                                 f"be times in seconds; got {t_inv!r} and {t_comp!r}") from None
+        if not finite(t_inv):
             raise ValueError(f"history row op_id={op_id!r}: t_invoke must be a finite time in "
                              f"seconds; got {t_inv!r}")
         if status == "info":
             t_comp = math.inf            # may take effect at any time after its invocation
-        elif not math.isfinite(t_comp):
+        elif not finite(t_comp):
             raise ValueError(f"history row op_id={op_id!r}: an operation with status "
                              f"{status!r} needs a finite t_complete; got {t_comp!r} (use "
                              f"status 'info' for an operation whose outcome is unknown)")
         elif t_comp < t_inv:
             raise ValueError(f"history row op_id={op_id!r}: t_complete={t_comp!r} is before "
                              f"t_invoke={t_inv!r}")
-        value = freeze(value)
-        if f == "cas" and not (isinstance(value, tuple) and len(value) == 2):
+        if type(value) not in _ATOMIC:
+            value = freeze(value)
+        if f == "cas" and not (type(value) is tuple and len(value) == 2):
             raise ValueError(f"history row op_id={op_id!r}: a cas value must be [old, new]; "
                              f"got {value!r}")
-        result = freeze(result)
+        if type(result) not in _ATOMIC:
+            result = freeze(result)
         if knossos:
             if status == "fail":
                 continue                 # Knossos: a failed operation did not happen
             if status == "ok" and result is None and f in read_only:
                 status = "info"          # Knossos: a nil read is a read of unknown value
-        if not model.keep(f, status):
+        kept = keep.get((f, status))
+        if kept is None:
+            kept = keep[f, status] = model.keep(f, status)
+        if not kept:
             continue
-        key = freeze(key)
-        parts.setdefault(key, []).append((t_inv, t_comp, f, value, result, status))
-        rows.setdefault(key, []).append(op_id)
+        if type(key) not in _ATOMIC:
+            key = freeze(key)
+        part = parts.get(key)
+        if part is None:
+            part, ids = parts[key], rows[key] = [], []
+        else:
+            ids = rows[key]
+        part.append((t_inv, t_comp, f, value, result, status))
+        ids.append(op_id)
     return parts, rows
 
 

@@ -62,6 +62,8 @@ SEMANTICS = {
     "knossos": "Knossos rules: a failed operation did not happen; a nil read is unknown",
 }
 
+_ATOMIC = frozenset((int, str, bool, type(None)))
+
 #: Jepsen/Knossos operation names and the project's equivalents.
 ALIASES = {"read": "get", "write": "put"}
 
@@ -82,6 +84,11 @@ def freeze(value):
     >>> freeze({"a": [1]}) == freeze({"a": (1,)}), hash(freeze({1, 2})) == hash(frozenset({1, 2}))
     (True, True)
     """
+    t = type(value)
+    if t in _ATOMIC:
+        return value
+    if t is list or t is tuple:
+        return tuple([v if type(v) in _ATOMIC else freeze(v) for v in value])
     if isinstance(value, (list, tuple)):
         return tuple(freeze(v) for v in value)
     if isinstance(value, dict):

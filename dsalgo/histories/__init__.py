@@ -11,12 +11,12 @@ Examples
 ['read_edn', 'read_jepsen_log', 'to_porcupine_json', 'to_shiviz']
 """
 
-from .generate import max_concurrency, stretched_register_history
+from .generate import max_concurrency, process_register_history, stretched_register_history
 from .readers import HISTORY_COLUMNS, history_table, read_edn, read_jepsen_log
 from .writers import to_porcupine_json, to_shiviz
 
 __all__ = [
-    "max_concurrency", "stretched_register_history",
+    "max_concurrency", "process_register_history", "stretched_register_history",
            "HISTORY_COLUMNS",
            "history_table",
            "read_edn",

@@ -22,7 +22,7 @@ def test_lock_timeline_draws_beliefs_writes_and_overlaps():
 
 def test_explorer_redraws_when_a_control_changes():
     w = locks_explorer(ttl=1.0, pause=0.0, critical_section=0.1)
-    assert w.verdict and "All 2 properties hold" in w.summary.value
+    assert w.verdict and "All 3 properties hold" in w.summary.value
     png = w.image.value
     w.controls["pause"].value = 2.0                    # a pause longer than the TTL
     assert not w.verdict.holds("mutual_exclusion") and w.image.value != png

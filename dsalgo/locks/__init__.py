@@ -25,11 +25,18 @@ Examples
 >>> from dsalgo import locks
 >>> run = locks.zookeeper.simulate(n=3, clients=3, seed=2, duration=1.0)
 >>> print(locks.check(run))
-All 2 properties hold: mutual_exclusion, storage_safety.
+All 3 properties hold: mutual_exclusion, storage_safety, lock_progress.
 """
 
 from . import harness, redlock, scenarios, storage, zkservice, zookeeper
-from .checker import acquisition_waits, check, handovers, herd, holding_intervals
+from .checker import (
+    acquisition_waits,
+    check,
+    handovers,
+    herd,
+    holding_intervals,
+    recovery_times,
+)
 from .storage import StorageServer
 
 __all__ = [
@@ -40,6 +47,7 @@ __all__ = [
     "harness",
     "herd",
     "holding_intervals",
+    "recovery_times",
     "redlock",
     "scenarios",
     "storage",

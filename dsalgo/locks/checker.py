@@ -12,6 +12,14 @@ works on a loaded run and does not care which lock produced it.
     accepted write carries a fencing token older than one accepted before, and no accepted
     write was computed from a version older than the current one (a *lost update*: it
     overwrote a write it never saw).
+``lock_progress`` (a *progress* property)
+    Under the fairness condition — every fault over and a majority of the lock servers up
+    (:func:`dsalgo.check.verdict.fair_from`; a client that crashed for good does not spoil
+    it: that is the holder crash whose cost we measure) — a client waiting for the lock
+    acquires it within ``grace`` of the heal (or of its request, if later).
+    :func:`recovery_times` gives how long the lock was unavailable after the last fault.
+    Mutual exclusion does not promise fairness between clients, so the property asks that
+    *some* waiting client acquire, not each.
 """
 
 from __future__ import annotations
@@ -22,10 +30,14 @@ import numpy as np
 import pandas as pd
 
 from ..check import Verdict
+from ..check.verdict import fair_from
 
-__all__ = ["PROPERTIES", "acquisition_waits", "check", "handovers", "herd", "holding_intervals"]
+__all__ = ["PROGRESS", "PROPERTIES", "acquisition_waits", "check", "handovers", "herd",
+           "holding_intervals", "recovery_times"]
 
 PROPERTIES = ("mutual_exclusion", "storage_safety")
+#: The progress property, checked under the fairness condition.
+PROGRESS = "lock_progress"
 
 _INTERVAL_COLUMNS = ["client", "lock", "token", "t_acquire", "t_end", "end"]
 
@@ -182,8 +194,9 @@ def _handovers(iv: pd.DataFrame) -> int:
     return n
 
 
-def check(run) -> Verdict:
-    """Check the safety properties of a lock run: mutual exclusion and storage safety.
+def check(run, *, grace: float | None = None) -> Verdict:
+    """Check the safety properties of a lock run, mutual exclusion and storage safety, and
+    its progress after faults heal.
 
     Parameters
     ----------
@@ -191,11 +204,18 @@ def check(run) -> Verdict:
         A run of :func:`dsalgo.locks.redlock.simulate`,
         :func:`dsalgo.locks.zookeeper.simulate` or any run whose clients emit
         ``acquire``/``release``/``expire`` events and whose storage emits ``write`` events.
+    grace : float, optional
+        Seconds within which a waiting client must acquire once the fairness condition
+        holds (default from ``run.params``: 3 session timeouts or TTLs plus the critical
+        section and think time).
 
     Returns
     -------
     dsalgo.check.Verdict
-        Properties ``mutual_exclusion`` and ``storage_safety``.  A mutual-exclusion
+        Properties ``mutual_exclusion`` and ``storage_safety`` (safety) and
+        ``lock_progress`` (progress; ``info["recovery"]`` is the row of
+        :func:`recovery_times`, ``info["progress"]`` says when it was not judged).  A
+        mutual-exclusion
         violation names both clients and has the overlap in columns ``t_start, t_end``.
         ``info`` counts ``acquisitions``, ``handovers``, ``contended`` (failed attempts or
         waits), ``expired``, ``writes_accepted`` and ``writes_rejected``.
@@ -220,7 +240,114 @@ def check(run) -> Verdict:
                                            "t_end"])
     df["t_start"] = df["t_start"].astype(float)
     df["t_end"] = df["t_end"].astype(float)
-    return Verdict(PROPERTIES, df, info=info)
+    safety = Verdict(PROPERTIES, df, info=info)
+    r = recovery_times(run, grace=grace).iloc[0]
+    info = {"recovery": {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                         for k, v in r.items()}}
+    rows = []
+    if r["judged"] and not (r["t_acquire"] - r["t_wait"] <= r["grace"]):
+        rows.append({"property": PROGRESS, "time": float(r["t_wait"] + r["grace"]),
+                     "nodes": (), "t_start": float(r["t_wait"]),
+                     "t_end": float(r["t_wait"] + r["grace"]),
+                     "detail": f"a client waited from t={r['t_wait']:.6g}s and none acquired "
+                               f"within {r['grace']:.6g}s, though every fault had healed at "
+                               f"t={r['t_heal']:.6g}s with a majority of servers up"})
+    elif not r["judged"]:
+        info["progress"] = ("not judged: the fairness condition (faults healed, a majority "
+                            "of servers up, a client waiting) did not hold for grace seconds")
+    prog = Verdict([PROGRESS], pd.DataFrame(rows, columns=list(df.columns)) if rows else None,
+                   info=info, kinds={PROGRESS: "progress"})
+    return safety.merge(prog)
+
+
+def _grace(run, grace) -> float:
+    if grace is not None:
+        return float(grace)
+    p = run.params
+    lease = p.get("session_timeout", p.get("ttl", 1.0))
+    think = p.get("think", 0.0)
+    think = max(think) if isinstance(think, (tuple, list)) else float(think or 0.0)
+    return 3 * float(lease) + float(p.get("critical_section", 0.05) or 0.0) + think
+
+
+def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
+    """How long the lock was unavailable after the last fault: from the instant the
+    fairness condition holds and a client waits to the next acquisition.
+
+    Parameters
+    ----------
+    run : dsalgo.sim.Run
+        A lock run.
+    grace : float, optional
+        As for :func:`check`.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``t_heal`` (every fault over, a majority of servers up; NaN if never),
+        ``t_wait`` (first instant from ``t_heal`` on with an up client waiting),
+        ``t_acquire`` (the first acquisition from then on), ``unavailable``
+        (``t_acquire - t_heal``: how long the lock could not be had after the fault),
+        ``judged`` (the condition lasted ``grace`` seconds with a client waiting) and
+        ``grace``.
+
+    Examples
+    --------
+    The holder crashes for good; its session must expire before the other client gets
+    the lock:
+
+    >>> from dsalgo import locks, sim
+    >>> def after_crash(bugs=()):
+    ...     return locks.zookeeper.simulate(clients=2, seed=1, duration=5.0, bugs=bugs,
+    ...                                     critical_section=0.3,
+    ...                                     faults=[sim.Crash("c1", at=0.1)])
+    >>> r = locks.recovery_times(after_crash()).iloc[0]
+    >>> bool(r["judged"]), bool(0.9 < r["unavailable"] < 1.5)      # the session timeout
+    (True, True)
+    >>> bool(locks.check(after_crash({"ephemeral_survives_expiry"})).progress)
+    False
+    """
+    grace = _grace(run, grace)
+    ev = _tables(run)
+    nan = float("nan")
+    row = {"t_heal": nan, "t_wait": nan, "t_acquire": nan, "unavailable": nan,
+           "judged": False, "grace": grace}
+    kinds = ev["kind"].astype(str) if len(ev) else pd.Series([], dtype=object)
+    clients = set(ev.loc[kinds.isin(["request", "acquire"]), "node"].astype(str))
+    nodes = set(map(str, run.nodes)) if getattr(run, "nodes", None) else set(
+        ev["node"].dropna().astype(str))
+    servers = sorted(n for n in nodes - clients if n != "storage")
+    if not servers:
+        return pd.DataFrame([row])
+    t_heal = fair_from(run.faults, servers, len(servers) // 2 + 1, run.until)
+    if t_heal is None:
+        return pd.DataFrame([row])
+    row["t_heal"] = t_heal
+    sel = ev[kinds.isin(["request", "acquire", "crash", "restart"]) &
+             ev["node"].astype(str).isin(clients)].sort_values("seq", kind="stable")
+    waiting: set = set()
+    t_wait = t_acq = None
+    for time, node, kind in zip(sel["time"], sel["node"].astype(str), sel["kind"].astype(str)):
+        if t_wait is None and time > t_heal and waiting:
+            t_wait = t_heal
+        if kind == "request":
+            waiting.add(node)
+        elif kind in ("acquire", "crash", "restart"):
+            waiting.discard(node)
+            if kind == "acquire" and t_wait is not None and t_acq is None:
+                t_acq = float(time)
+        if t_wait is None and time >= t_heal and waiting:
+            t_wait = float(time)
+    if t_wait is None and waiting:
+        t_wait = t_heal
+    if t_wait is not None:
+        row["t_wait"] = t_wait
+        row["judged"] = run.until - t_wait >= grace
+    if t_acq is not None:
+        row["t_acquire"] = t_acq
+        row["unavailable"] = t_acq - t_heal
+    return pd.DataFrame([row])
+
 
 
 def herd(run) -> pd.DataFrame:

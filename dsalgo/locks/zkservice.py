@@ -154,6 +154,9 @@ class ZooKeeperServer(sim.Node):
         Every server of the ensemble, the leader first.
     tick : float
         How often the leader looks for expired sessions, seconds.
+    bugs : collection of str
+        ``"ephemeral_survives_expiry"`` (of :data:`dsalgo.locks.zookeeper.BUGS`) keeps a
+        session's ephemeral znodes when it expires.
 
     Examples
     --------
@@ -166,7 +169,8 @@ class ZooKeeperServer(sim.Node):
     Send(dst='c1', msg=CreateReply(req=1, path='/lock/lock-0000000000'))
     """
 
-    def __init__(self, servers, *, tick: float = 0.05):
+    def __init__(self, servers, *, tick: float = 0.05, bugs=()):
+        self.bugs = frozenset(bugs)
         self.servers = list(servers)
         self.tick = tick
 
@@ -255,6 +259,8 @@ class ZooKeeperServer(sim.Node):
             for watchers in list(self.data_watches.values()) + list(self.child_watches.values()):
                 watchers.discard(sid)
             for parent, kids in list(self.children.items()):
+                if "ephemeral_survives_expiry" in self.bugs:
+                    break      # BUG: the session's ephemeral znodes outlive it
                 for name in [k for k, owner in kids.items() if owner == sid]:
                     self._remove(ctx, f"{parent.rstrip('/')}/{name}", replay,
                                  "session_expired")

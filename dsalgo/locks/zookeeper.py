@@ -78,6 +78,10 @@ BUGS = {
     "herd": "Waiters watch the lock node (getChildren with a watch) instead of the next-lower "
             "znode, so every release wakes every waiter (the herd effect): still safe, but "
             "each handover costs a message per waiter.",
+    "ephemeral_survives_expiry": "The service keeps a session's ephemeral znodes when the "
+                                 "session expires, so a crashed holder's lock node stays and "
+                                 "the lock is held for ever (ephemeral nodes must go with "
+                                 "their session): safe, but no waiter ever acquires.",
 }
 """The ZooKeeper lock's planted bugs: name → the rule it breaks (``simulate(bugs=…)``)."""
 
@@ -348,7 +352,8 @@ def _cluster(n=3, *, seed=0, network=None, bugs=(), record_messages=True,
     return lock_cluster(
         "zookeeper", n, config, LockWorkload(**work), seed=seed, network=network,
         record_messages=record_messages,
-        server=lambda sid, servers: ZooKeeperServer(servers, tick=config.tick),
+        server=lambda sid, servers: ZooKeeperServer(servers, tick=config.tick,
+                                                     bugs=config.bugs),
         client=lambda servers, start: LockRecipeClient(
             session_timeout=config.session_timeout, bugs=config.bugs, start=start,
             **config.loop_options()))

@@ -185,9 +185,10 @@ def test_conflicting_entry_and_all_after_it_are_deleted():
         Emit("append", {"term": 3, "log_index": 2, "entry_term": 3, "digest": new.digest}),
         Emit("commit", {"term": 3, "log_index": 2, "entry_term": 3, "digest": new.digest}),
         Emit("apply", {"term": 3, "log_index": 1, "entry_term": 1,
-                       "digest": node.log[1].digest, "op_id": 1}),
+                       "digest": node.log[1].digest, "op_id": 1,
+                       "process": node.log[1].command[0], "executed": True}),
         Emit("apply", {"term": 3, "log_index": 2, "entry_term": 3, "digest": new.digest,
-                       "op_id": 2}),
+                       "op_id": 2, "process": new.command[0], "executed": True}),
         Send("n1", AppendEntriesReply(3, True, match_index=2, seq=1)),
     ]
     assert [e.term for e in node.log[1:]] == [1, 3]

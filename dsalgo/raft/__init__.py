@@ -26,7 +26,7 @@ import warnings
 from dsalgo.sim import KVWorkloadConfig as WorkloadConfig  # the workload knobs
 
 from . import scenarios
-from .checker import PROPERTIES, check
+from .checker import CLIENT_PROPERTIES, PROPERTIES, check, recovery_times
 from .config import BUGS, READS, Config
 from .failover import failover_trials
 from .harness import simulate
@@ -68,6 +68,8 @@ __all__ = [
                        "RequestVoteResponse",
                        "TimeoutNow",
                        "check",
+                       "recovery_times",
+                       "CLIENT_PROPERTIES",
                        "failover_trials",
                        "majority",
                        "scenarios",

@@ -25,6 +25,24 @@ recorded by another Raft implementation that emits the same kinds), replaying th
   entries (digests).
 
 Each violation is reported once per term, index or key, with the time it became visible.
+
+What clients observed (a run with a ``history``):
+
+- **Exactly-once** (§8): no server executes one client command (``process, op_id``) twice
+  in one life (between restarts; a restarted server rebuilds its state machine from the
+  log): every ``apply`` event says whether the command took effect (``executed``) or was
+  answered from the duplicate memory.
+- **Linearizability** of ``run.history`` under the key-value model
+  (:func:`dsalgo.check.linearizable` with ``"kv"``).  ``reads="local"`` is unsafe by
+  design and is expected to fail it: the violation's detail says so.
+
+Progress (a *progress* property of the verdict, see :attr:`dsalgo.check.Verdict.progress`):
+
+- **leader_and_commit**: under the fairness condition — every fault has healed and a
+  majority of servers is up (:func:`dsalgo.check.verdict.fair_from`) for at least
+  ``grace`` seconds before the run ends — a leader of the newest term is up within
+  ``grace`` of the heal, and, if clients still had work, an entry commits within
+  ``grace``.  :func:`recovery_times` gives the time it took (availability after faults).
 """
 
 from __future__ import annotations
@@ -33,12 +51,18 @@ import math
 
 import pandas as pd
 
-from ..check import Verdict
+from ..check import Verdict, linearizable
+from ..check.verdict import fair_from
+from .config import majority
 
-__all__ = ["PROPERTIES", "check"]
+__all__ = ["CLIENT_PROPERTIES", "PROGRESS", "PROPERTIES", "check", "recovery_times"]
 
 PROPERTIES = ["election_safety", "leader_append_only", "log_matching", "leader_completeness",
               "state_machine_safety"]
+#: The properties of what clients observed, checked when the run has a history.
+CLIENT_PROPERTIES = ["exactly_once", "linearizability"]
+#: The progress property, checked under the fairness condition.
+PROGRESS = "leader_and_commit"
 
 _KINDS = ["leader_elected", "role", "crash", "append", "truncate", "commit", "apply"]
 _COLS = ["seq", "time", "node", "kind", "term", "role", "log_index", "entry_term", "digest"]
@@ -62,21 +86,30 @@ def _i(x):
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else int(x)
 
 
-def check(run) -> Verdict:
+def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -> Verdict:
     """Check Election Safety, Leader Append-Only, Log Matching, Leader Completeness and
-    State Machine Safety on a Raft run.
+    State Machine Safety on a Raft run; on a run with a history also exactly-once
+    application and linearizability of what clients saw, and progress after faults heal.
 
     Parameters
     ----------
     run : dsalgo.sim.Run or DataFrame
-        A run of :func:`dsalgo.raft.simulate` (or its ``events`` table).
+        A run of :func:`dsalgo.raft.simulate` (or its ``events`` table: then only the five
+        log properties are checked).
+    grace : float, optional
+        Seconds the fairness condition must last and within which progress is due
+        (default: 2.5 maximal election timeouts, from ``run.params``).
+    time_limit : float or None
+        Seconds the linearizability search may take before its verdict is ``unknown``.
 
     Returns
     -------
     dsalgo.check.Verdict
         Truthy when all five hold; ``violations`` has one row per violation.  ``info``
         counts what happened: ``leaders_elected``, ``terms``, ``leader_changes``,
-        ``max_commit_index``, ``applied``.
+        ``max_commit_index``, ``applied``, ``duplicate_executions``, ``reads``;
+        ``recovery`` is the row of :func:`recovery_times`.  ``leader_and_commit`` is a
+        progress property (``verdict.progress``); the others are safety properties.
 
     Examples
     --------
@@ -87,6 +120,16 @@ def check(run) -> Verdict:
     >>> bad = raft.scenarios.figure8(bug=True)
     >>> sorted(set(raft.check(bad).violations["property"]))
     ['leader_completeness', 'state_machine_safety']
+
+    A deliberately stale read path fails linearizability, and says so:
+
+    >>> from dsalgo import sim
+    >>> cut = [sim.Partition([["n2"], ["n1", "n3"]], at=0.5, until=1.5)]   # cut the leader off
+    >>> v = raft.check(raft.simulate(3, seed=0, duration=3.0, clients=4, reads="local",
+    ...                              faults=cut, client_timeout=0.3, keys=1,
+    ...                              mix={"get": 3, "put": 1}))
+    >>> v.holds("linearizability"), "reads='local'" in v.violations["detail"].iloc[0]
+    (False, True)
     """
     ev = _events(run)
     out: list[dict] = []
@@ -183,4 +226,178 @@ def check(run) -> Verdict:
             leading.pop(node, None)
     info = {"leaders_elected": elected, "terms": len(leader_of), "leader_changes": changes,
             "max_commit_index": max_commit, "applied": applies}
-    return Verdict(PROPERTIES, out, info=info)
+    verdict = Verdict(PROPERTIES, out, info=info)
+    if isinstance(run, pd.DataFrame) or not isinstance(getattr(run, "history", None),
+                                                       pd.DataFrame):
+        return verdict
+    return verdict.merge(_clients(run, time_limit)).merge(_progress(run, grace))
+
+
+def _clients(run, time_limit) -> Verdict:
+    """Exactly-once application and linearizability of ``run.history``."""
+    ev = run.events
+    rows, dups = [], 0
+    info = {"reads": run.params.get("reads", "log")}
+    if "executed" in ev.columns:
+        ap = ev[ev["kind"].isin(["apply", "crash", "restart"])].sort_values("seq",
+                                                                           kind="stable")
+        seen: dict = {}                                  # node -> {(process, op_id): time}
+        for time, node, kind, process, op_id, executed in zip(
+                ap["time"], ap["node"], ap["kind"], ap["process"], ap["op_id"],
+                ap["executed"]):
+            if kind != "apply":
+                seen.pop(node, None)                     # a new life: the store is rebuilt
+                continue
+            if process is None or (isinstance(process, float) and math.isnan(process)) \
+                    or executed is not True:
+                continue
+            key = (process, int(op_id))
+            mine = seen.setdefault(node, {})
+            if key in mine:
+                dups += 1
+                rows.append({"property": "exactly_once", "time": float(time),
+                             "nodes": (node, process),
+                             "detail": f"{node} executed op {key[1]} of {process} twice "
+                                       f"(first at t={mine[key]:.6g}s): a retried command "
+                                       f"was applied again"})
+            else:
+                mine[key] = float(time)
+        info["duplicate_executions"] = dups
+    else:
+        info["duplicate_executions"] = None
+        info["exactly_once"] = "not checked: apply events carry no executed field"
+    lin = linearizable(run.history, "kv", time_limit=time_limit)
+    info["linearizability"] = {k: lin.info.get(k) for k in ("ops", "keys", "undecided")}
+    info["linearizability_explanations"] = lin.info.get("explanations", [])
+    for r in lin.violations.itertuples(index=False):
+        detail = r.detail
+        if info["reads"] == "local":
+            detail = (f"{detail} (reads='local' serves gets from whoever believes it leads, "
+                      f"unsafe by design: stale reads are expected)")
+        rows.append({"property": "linearizability", "time": r.time, "nodes": r.nodes,
+                     "detail": detail})
+    status = "unknown" if lin.status == "unknown" and not rows else None
+    if status:
+        info["reason"] = lin.info.get("reason", "the linearizability search ran out of time")
+    return Verdict(CLIENT_PROPERTIES, rows, status=status, info=info)
+
+
+def _grace(run, grace):
+    if grace is not None:
+        return float(grace)
+    timeout = run.params.get("election_timeout", (0.15, 0.3))
+    return 2.5 * float(timeout[1])
+
+
+def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
+    """How long the cluster took to serve again after its last fault healed.
+
+    Parameters
+    ----------
+    run : dsalgo.sim.Run
+        A Raft run.
+    grace : float, optional
+        As for :func:`check`.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``t_heal`` (when the fairness condition starts: every fault over and a
+        majority up; NaN if it never does), ``judged`` (it lasted ``grace`` seconds),
+        ``t_leader`` (first instant from ``t_heal`` on with an up leader of the newest
+        term), ``t_commit`` (first commit from ``t_heal`` on; NaN when clients had no work
+        left), ``work`` (clients asked for commands once it held), ``t_work`` (the first
+        such request; ``t_commit`` is the first commit after it), ``recovery`` (seconds
+        from ``t_heal`` to both), ``late`` (the longer of leader and commit delays, each
+        from when it was due; above ``grace`` is a violation) and ``grace``.
+
+    Examples
+    --------
+    >>> from dsalgo import raft, sim
+    >>> run = raft.simulate(3, seed=1, duration=4.0, clients=2,
+    ...                     faults=[sim.Crash("n1", at=0.5), sim.Restart("n1", at=1.0)])
+    >>> r = recovery_times(run).iloc[0]
+    >>> bool(r["judged"]), float(r["t_heal"]), bool(0 <= r["recovery"] < 1.0)
+    (True, 1.0, True)
+    """
+    grace = _grace(run, grace)
+    ev = run.events
+    servers = sorted(set(ev.loc[ev["kind"] == "role", "node"].astype(str)))
+    t_heal = fair_from(run.faults, servers, majority(len(servers)), run.until)
+    nan = float("nan")
+    row = {"t_heal": nan if t_heal is None else t_heal, "judged": False, "t_leader": nan,
+           "t_commit": nan, "work": False, "t_work": nan, "recovery": nan, "late": nan,
+           "grace": grace}
+    if t_heal is None:
+        return pd.DataFrame([row])
+    row["judged"] = run.until - t_heal >= grace
+    h = run.history
+    # operations that need a commit, asked for once the condition holds
+    needs = (h["f"] != "get") if run.params.get("reads", "log") != "log" else h["f"].notna()
+    asked = h.loc[needs & (h["t_invoke"] >= t_heal) & (h["t_invoke"] <= run.until - grace),
+                  "t_invoke"] if len(h) else pd.Series([], dtype=float)
+    row["work"] = bool(len(asked))
+    t_work = float(asked.min()) if len(asked) else math.inf
+    sel = ev[ev["kind"].isin(["role", "leader_elected", "follow", "crash", "restart",
+                              "commit"])].sort_values("seq", kind="stable")
+    role: dict = {}
+    term: dict = {}
+    up = set(servers)
+
+    def leader_up():
+        newest = max((term.get(s, 0) for s in up), default=0)
+        return any(role.get(s) == "leader" and term.get(s, 0) >= newest for s in up)
+
+    t_leader = t_commit = None
+    checked_heal = False
+    for time, node, kind, r, t in zip(sel["time"], sel["node"], sel["kind"], sel["role"],
+                                      sel["term"]):
+        if time > t_heal and not checked_heal:
+            checked_heal = True
+            if leader_up():
+                t_leader = t_heal
+        if kind == "crash":
+            up.discard(node)
+            role.pop(node, None)
+        elif kind == "restart":
+            up.add(node)
+        else:
+            if not (isinstance(t, float) and math.isnan(t)):
+                term[node] = max(term.get(node, 0), int(t))
+            if kind == "role":
+                role[node] = r
+            elif kind == "leader_elected":
+                role[node] = "leader"
+            elif kind == "commit" and time >= t_work and t_commit is None:
+                t_commit = float(time)
+        if time >= t_heal and t_leader is None and leader_up():
+            t_leader = float(time)
+    if not checked_heal and t_leader is None and leader_up():
+        t_leader = t_heal
+    if t_leader is not None:
+        row["t_leader"] = t_leader
+    if t_commit is not None:
+        row["t_commit"] = t_commit
+    row["t_work"] = t_work if row["work"] else nan
+    done = [t_leader] + ([t_commit] if row["work"] else [])
+    if all(x is not None for x in done):
+        row["recovery"] = max(done) - t_heal
+        row["late"] = max(t_leader - t_heal, (t_commit - t_work) if row["work"] else 0.0)
+    return pd.DataFrame([row])
+
+
+def _progress(run, grace) -> Verdict:
+    r = recovery_times(run, grace=grace).iloc[0]
+    info = {"recovery": {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                         for k, v in r.items()}}
+    rows = []
+    if r["judged"] and not (r["late"] <= r["grace"]):
+        what = ("no up leader of the newest term" if math.isnan(r["t_leader"]) or
+                r["t_leader"] - r["t_heal"] > r["grace"] else "no entry committed")
+        rows.append({"property": PROGRESS, "time": float(r["t_heal"] + r["grace"]),
+                     "nodes": (), "detail": f"{what} within {r['grace']:.6g}s of the last "
+                     f"fault healing at t={r['t_heal']:.6g}s with a majority up"})
+    elif not r["judged"]:
+        info["progress"] = ("not judged: the fairness condition (every fault healed, a "
+                            "majority up) never held for grace seconds before the run ended")
+    return Verdict([PROGRESS], rows, info=info, kinds={PROGRESS: "progress"})

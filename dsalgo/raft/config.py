@@ -28,6 +28,9 @@ BUGS = {
                               "persistent state.",
     "no_truncate_on_conflict": "A follower keeps a conflicting entry and reports success; "
                                "§5.3 deletes it and all that follow it.",
+    "dedup_off_by_one": "The state machine's duplicate detection compares op ids with < "
+                        "instead of <=, so a retried command that reached the log twice is "
+                        "applied twice; §8 applies each command once.",
 }
 
 #: How ``get`` is served: as a log entry, by ReadIndex, or from the local state machine.

@@ -22,7 +22,52 @@ from dsalgo.sim import KVStore
 
 from .messages import ClientReply, ClientRequest
 
-__all__ = ["KVStore", "RaftClient"]
+__all__ = ["KVStore", "RaftClient", "RaftStore"]
+
+
+class RaftStore(KVStore):
+    """The key-value state machine of one Raft server: :class:`dsalgo.sim.KVStore` that
+    counts the commands it executes (so each ``apply`` event can say whether the command
+    took effect or was answered from the duplicate memory).
+
+    Parameters
+    ----------
+    off_by_one : bool
+        The ``dedup_off_by_one`` bug: a command whose op id equals the process's latest
+        is taken for new and executed again.
+
+    Examples
+    --------
+    >>> s = RaftStore()
+    >>> s.apply(("c1", 0, "cas", "x", [None, 1])), s.executions
+    (('ok', True), 1)
+    >>> s.apply(("c1", 0, "cas", "x", [None, 1])), s.executions      # a retry: once
+    (('ok', True), 1)
+    >>> bad = RaftStore(off_by_one=True)
+    >>> _ = bad.apply(("c1", 0, "cas", "x", [None, 1]))
+    >>> bad.apply(("c1", 0, "cas", "x", [None, 1])), bad.executions  # applied twice
+    (('fail', False), 2)
+    """
+
+    def __init__(self, off_by_one: bool = False):
+        super().__init__()
+        self.off_by_one = off_by_one
+        self.executions = 0
+
+    def apply(self, command):
+        if command is None or not self.off_by_one:
+            return super().apply(command)
+        process, op_id, f, key, value = command
+        s = self.sessions.get(process)
+        if s is not None and op_id < s[0]:    # BUG: should be <=, a retry of the latest
+            return None
+        out = self.execute(f, key, value)
+        self.sessions[process] = (op_id, out[0], out[1])
+        return out
+
+    def execute(self, f, key, value):
+        self.executions += 1
+        return super().execute(f, key, value)
 
 
 class RaftClient(sim.Client):

@@ -55,6 +55,7 @@ from dsalgo import sim
 
 from .config import BUGS, CANDIDATE, FOLLOWER, LEADER, READS, Config, majority
 from .election import Elections
+from .kv import RaftStore
 from .messages import (
     AppendEntries,
     AppendEntriesReply,
@@ -80,7 +81,8 @@ class RaftNode(Elections, Replication, sim.Node):
     term): ``role`` (``role``), ``vote`` (``candidate``), ``leader_elected``
     (``last_log_index``), ``follow`` (``leader``: the first time a server learns the
     leader of a term), ``append`` / ``truncate`` / ``commit`` / ``apply`` (``log_index``,
-    and for all but truncate ``entry_term`` and ``digest``; ``apply`` adds ``op_id``).
+    and for all but truncate ``entry_term`` and ``digest``; ``apply`` adds ``op_id``,
+    ``process`` and ``executed``: whether the command took effect or was a duplicate).
 
     Examples
     --------
@@ -120,7 +122,7 @@ class RaftNode(Elections, Replication, sim.Node):
         self.leader_id = None
         self.commit_index = 0
         self.last_applied = 0
-        self.store = sim.KVStore()
+        self.store = RaftStore(off_by_one="dedup_off_by_one" in cfg.bugs)
         self.votes: set = set()
         self.answered: set = set()
         self.prevotes: set | None = None

@@ -153,10 +153,13 @@ class Replication:
             self.last_applied += 1
             i = self.last_applied
             e = self.log[i]
+            before = store.executions
             out = store.apply(e.command)
             cmd = e.command
             ctx.emit("apply", term=term, log_index=i, entry_term=e.term, digest=e.digest,
-                     op_id=None if cmd is None else cmd[1])
+                     op_id=None if cmd is None else cmd[1],
+                     process=None if cmd is None else cmd[0],
+                     executed=store.executions > before)
             waiting = self.pending.pop(i, None)
             if waiting is not None and out is not None and cmd[1] == waiting[1]:
                 ctx.send(waiting[0], ClientReply(waiting[1], out[0], out[1]))

@@ -420,8 +420,10 @@ def main(argv=None):
     ap.add_argument("--min-time", type=float, default=0.02,
                     help="seconds each file is repeated for in a round")
     ap.add_argument("--scaling", action="store_true", help="add the 100..100k growth curve")
-    ap.add_argument("--porcupine-max-ops", type=int, default=100_000,
-                    help="largest scaling history given to Porcupine")
+    ap.add_argument("--porcupine-max-ops", type=int, default=10_000,
+                    help="largest scaling history given to Porcupine (its configurations "
+                         "hold a bitset of the whole history: it runs out of memory long "
+                         "before 100k operations at 10 processes)")
     args = ap.parse_args(argv)
     print(f"B3 linearizability — {platform.python_implementation()} "
           f"{platform.python_version()}, {platform.machine()}, load average "

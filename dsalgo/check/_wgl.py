@@ -84,10 +84,8 @@ class Result:
 
 def _entries(ops):
     """Call and return entries in time order; calls before returns at equal times."""
-    events = []
-    for i, (t_call, t_ret, *_rest) in enumerate(ops):
-        events.append((t_call, 0, i))
-        events.append((t_ret, 1, i))
+    events = [(op[0], 0, i) for i, op in enumerate(ops)]
+    events += [(op[1], 1, i) for i, op in enumerate(ops)]
     events.sort()
     return events
 
@@ -123,11 +121,12 @@ def _search(ops, model, max_states, greedy, progress, compact):
     kind = [_CALL] * (n_entries + 2)
     opidx = [-1] * (n_entries + 2)
     match = [0] * (n_entries + 2)
-    call_of = {}
+    call_of = [0] * len(ops)
+    inf = math.inf
     for pos, (t, is_ret, i) in enumerate(events, start=1):
         opidx[pos] = i
         if is_ret:
-            kind[pos] = _OPEN_RETURN if math.isinf(t) else _RETURN
+            kind[pos] = _OPEN_RETURN if t == inf else _RETURN
             match[call_of[i]] = pos
         else:
             call_of[i] = pos
@@ -137,9 +136,13 @@ def _search(ops, model, max_states, greedy, progress, compact):
     data = [op[2:] for op in ops]
     bits = None if compact else [1 << i for i in range(len(ops))]
     step = model.step
-    is_open = [int(math.isinf(op[1])) for op in ops]
-    observer = [greedy and not model.changes_state(op[2], op[5]) for op in ops]
-    pass_of = [-1 if obs else op for obs, op in zip(observer, is_open)]
+    kinds = {}                          # (f, status) -> observer?, asked once each
+    if greedy:
+        for op in ops:
+            if (op[2], op[5]) not in kinds:
+                kinds[op[2], op[5]] = not model.changes_state(op[2], op[5])
+    observer = [greedy and kinds[op[2], op[5]] for op in ops]
+    pass_of = [-1 if obs else int(op[1] == inf) for obs, op in zip(observer, ops)]
 
     state = model.init()
     lin = 0

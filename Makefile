@@ -5,21 +5,22 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: all install test test-quick report report-quick lab bench soak lint clean
+.PHONY: all install test test-quick report report-quick lab bench soak lint clean live live-deps
 
 all: test
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,dask]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,dask,live]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
 ## make test: the whole test suite, docstring examples and notebooks (quick mode) included
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q --ignore=tests/live
+	$(BIN)/python -m pytest -p no:xdist -q tests/live -m "live and not probabilistic"
 
 ## make test-quick: the same without the notebooks and the slow tests
 test-quick: $(STAMP)
@@ -47,6 +48,15 @@ soak: $(STAMP)
 ## make lint: ruff with the rules chosen in pyproject.toml (run by .ci/run)
 lint: $(STAMP)
 	$(BIN)/ruff check dsalgo tests benchmarks
+
+## make live-deps: the real servers of dsalgo.live from Debian (as root)
+live-deps:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server etcd-server zookeeper default-jre-headless libfaketime
+
+## make live: every live test against real servers, the probabilistic findings included
+live: $(STAMP)
+	$(BIN)/python -m pytest -p no:xdist -q -s tests/live
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .hypothesis

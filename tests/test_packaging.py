@@ -7,6 +7,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+#: PyPI names that conda-forge spells differently (conda-forge's "redis" is the server)
+CONDA_NAMES = {"redis": "redis-py"}
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,7 +30,7 @@ def pyproject_requirements() -> dict:
     out = {}
     for r in reqs:
         name, extras, spec = _split(r)
-        out[name] = spec
+        out[CONDA_NAMES.get(name, name)] = spec
         if name == "dask" and "distributed" in extras:  # conda ships the extra as a package
             out["distributed"] = spec
     return out

@@ -39,7 +39,6 @@ __all__ = ["Outcome", "RedisKV", "EtcdKV", "ZooKeeperKV", "adapter", "READ_MODES
 
 # kazoo reports every lost connection as a warning; the outcomes say it here
 logging.getLogger("kazoo").addHandler(logging.NullHandler())
-logging.getLogger("kazoo").propagate = False
 
 #: the read modes of each system (the first is the default)
 READ_MODES = {
@@ -92,7 +91,8 @@ class RedisKV:
         self._redis = redis
         self.conn = redis.Connection(host=host, port=port, socket_timeout=timeout,
                                      socket_connect_timeout=timeout,
-                                     retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
+                                     retry=Retry(NoBackoff(), 0), retry_on_timeout=False,
+                                     protocol=2)
 
     def _call(self, *args):
         r = self._redis
@@ -104,7 +104,9 @@ class RedisKV:
         try:
             self.conn.send_command(*args)
             reply = self.conn.read_response()
-        except r.ResponseError as e:
+        except (r.ResponseError, r.BusyLoadingError) as e:
+            # an error reply: the command was not run (redis-py files -LOADING under
+            # ConnectionError, but the server answered and refused it)
             return Outcome("refused", None, f"error reply: {e}")
         except (r.ConnectionError, r.TimeoutError, OSError) as e:
             self.conn.disconnect()

@@ -26,6 +26,10 @@ Two additions, both sound and complete:
   leave *this* state unchanged — an ``info`` cas whose compare fails now may succeed
   later.)
 
+A history in which no two operations overlap (one client, or a key only one client used)
+has one order, that of the calls; it is stepped through directly, without the search's
+set-up.
+
 Among the candidates at a configuration, completed operations are tried before open ones
 (a second pass over the same candidates): an open operation is optional, and placing it
 early is rarely what a witness needs.  This only changes the order of the search, not
@@ -52,6 +56,7 @@ the same set, exactly, in a few bytes when few processes run at once.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 __all__ = ["Result", "search"]
@@ -100,6 +105,10 @@ def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
     every yield.
     """
     n_ops = len(ops)
+    order = sorted(range(n_ops), key=lambda i: ops[i][0])
+    if all(ops[a][1] < ops[b][0] for a, b in itertools.pairwise(order)) and (
+            not n_ops or ops[order[-1]][1] != math.inf):
+        return _sequential(ops, order, model)
     compact = n_ops > _COMPACT
     perm = None
     if compact:                          # completed operations first, in call order
@@ -112,6 +121,17 @@ def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
         if result.blocked is not None:
             result.blocked = perm[result.blocked]
     return result
+
+
+def _sequential(ops, order, model):
+    """No two operations overlap: the only order is the order of the calls."""
+    state, step = model.init(), model.step
+    for j, i in enumerate(order):
+        ok, new = step(state, *ops[i][2:])
+        if not ok:
+            return Result(False, blocked=i, states=[state], steps=j + 1, configs=j)
+        state = new
+    return Result(True, linearization=order, steps=len(order), configs=len(order))
 
 
 def _search(ops, model, max_states, greedy, progress, compact):

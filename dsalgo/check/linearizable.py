@@ -72,11 +72,8 @@ def _column(history, name) -> list:
     except (AttributeError, TypeError, KeyError):
         arr = history[name].array
     if isinstance(arr, pd.Categorical):
-        codes = arr.codes
-        cats = arr.categories.to_numpy(dtype=object)
-        if len(codes) and codes.min() < 0:
-            return [None if c < 0 else cats[c] for c in codes.tolist()]
-        return cats[codes].tolist()
+        cats = arr.categories.tolist() + [None]          # code -1 (missing) -> None
+        return [cats[c] for c in arr.codes.tolist()]
     return arr.tolist()
 
 

@@ -85,9 +85,9 @@ def history_table(rows) -> pd.DataFrame:
         "op_id": np.array(cols[0], dtype=np.int64),
         "process": pd.Categorical(cols[1]),
         "f": pd.Categorical(cols[2]),
-        "key": _objects(cols[3]),
-        "value": _objects(cols[4]),
-        "result": _objects(cols[5]),
+        "key": pd.Series(_objects(cols[3]), dtype=object),   # as given: no string inference
+        "value": pd.Series(_objects(cols[4]), dtype=object),
+        "result": pd.Series(_objects(cols[5]), dtype=object),
         "t_invoke": np.array(cols[6], dtype=np.float64),
         "t_complete": np.array(cols[7], dtype=np.float64),
         "status": pd.Categorical(cols[8], categories=["ok", "fail", "info"]),

@@ -305,14 +305,17 @@ def time_dsalgo(history, model, min_time: float):
 
 def _etcd_log(history, path: Path):
     """Write a history as a Jepsen log (what the Porcupine driver reads), in time order."""
+    def edn(v):
+        return "nil" if v is None else str(v)
+
     events = []
     for r in history.itertuples(index=False):
         if r.f == "get":
-            arg, res = "nil", r.result
+            arg, res = "nil", edn(r.result)
         elif r.f == "put":
-            arg = res = r.value
+            arg = res = edn(r.value)
         else:
-            arg = res = f"[{r.value[0]} {r.value[1]}]"
+            arg = res = f"[{edn(r.value[0])} {edn(r.value[1])}]"
         events.append((r.t_invoke, 0, f"{r.process[1:]}\t:invoke\t:{_JEPSEN[r.f]}\t{arg}"))
         events.append((r.t_complete, 1,
                        f"{r.process[1:]}\t:{r.status}\t:{_JEPSEN[r.f]}\t{res}"))

@@ -104,3 +104,19 @@ def test_kv_reader_counts(shared_corpus, name):
     assert len(h) == meta["invocations"]
     assert h["key"].nunique() == meta["distinct_keys"]
     assert (h["status"] == "ok").all()
+
+
+def test_default_arguments_decide_every_corpus_file(shared_corpus):
+    # the readers name the semantics and the defaults stop at the first bad key: every
+    # file is decided with no argument beyond the model (kv files: Porcupine's initial "")
+    root, expected = _load(shared_corpus)
+    for name, meta in expected["files"].items():
+        if meta["format"] == "jepsen_etcd_log":
+            history, model = read_jepsen_log(root / name), "cas-register"
+            assert history.attrs["semantics"] == "porcupine"
+        else:
+            history, model = read_edn(root / name), KV(initial="")
+            assert history.attrs["semantics"] == "knossos"
+        verdict = linearizable(history, model)
+        if meta["linearizable"] is not None:
+            assert verdict.status == ("ok" if meta["linearizable"] else "violated"), name

@@ -13,6 +13,7 @@ The servers come from Debian packages (``make live-deps``: ``redis-server``, ``e
 
 from .clients import READ_MODES, EtcdKV, Outcome, RedisKV, ZooKeeperKV, adapter
 from .locks import FencedStore, RedLock, ZooKeeperLock, lock_pause
+from .measure import FAILOVER_COLUMNS, empirical, failover_trials, latencies
 from .servers import (
                       PACKAGES,
                       LiveCluster,
@@ -31,5 +32,6 @@ __all__ = [
     "live_processes", "PACKAGES",
     "kv_workload", "put_crash_get", "Pause", "Kill", "Recorder",
     "lock_pause", "RedLock", "ZooKeeperLock", "FencedStore",
+    "latencies", "empirical", "failover_trials", "FAILOVER_COLUMNS",
     "Outcome", "RedisKV", "EtcdKV", "ZooKeeperKV", "adapter", "READ_MODES",
 ]

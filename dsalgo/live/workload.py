@@ -176,7 +176,7 @@ def _nemesis(cluster, faults, rec, stop, errors):
 
 def kv_workload(cluster, *, clients: int = 3, ops: int = 300, reads=None, keys: int = 2,
                 seed: int = 0, nemesis=(), time_limit: float = 20.0, timeout: float = 1.0,
-                mix=(0.5, 0.3, 0.2)) -> sim.Run:
+                mix=(0.5, 0.3, 0.2), rate: float | None = None) -> sim.Run:
     """Run a get/put/cas workload on a live cluster and return its history as a Run.
 
     Parameters
@@ -204,6 +204,9 @@ def kv_workload(cluster, *, clients: int = 3, ops: int = 300, reads=None, keys: 
         Per-request timeout, seconds (a timed-out request is ``info``).
     mix : (float, float, float)
         Probabilities of get, put and cas.
+    rate : float, optional
+        At most this many operations per second per client (None: back to back), so
+        that ``ops`` last long enough for the nemesis's schedule.
 
     Returns
     -------
@@ -224,6 +227,8 @@ def kv_workload(cluster, *, clients: int = 3, ops: int = 300, reads=None, keys: 
     seed = check_int("seed", seed)
     time_limit = check_number("time_limit", time_limit, low=0.1, high=600)
     timeout = check_number("timeout", timeout, low=0.01, high=60)
+    if rate is not None:
+        rate = check_number("rate", rate, low=0.1, high=1e5)
     if len(mix) != 3 or any(p < 0 for p in mix) or not math.isclose(sum(mix), 1.0):
         raise ValueError(f"mix must be three probabilities (get, put, cas) summing to 1; "
                          f"got {mix!r}")
@@ -259,7 +264,13 @@ def kv_workload(cluster, *, clients: int = 3, ops: int = 300, reads=None, keys: 
             proc = f"c{i + 1}"
             counter = 0
             last: dict = {}
+            issued = 0
             while not stop.is_set() and rec.now() < time_limit:
+                if rate is not None:
+                    ahead = issued / rate - rec.now()
+                    if ahead > 0 and stop.wait(ahead):
+                        return
+                issued += 1
                 with budget_lock:
                     if next(budget, None) is None:
                         return
@@ -304,7 +315,7 @@ def kv_workload(cluster, *, clients: int = 3, ops: int = 300, reads=None, keys: 
         for c in conns:
             c.close()
     params = dict(system=system, reads=reads, clients=clients, ops=ops, keys=keys,
-                  time_limit=time_limit, timeout=timeout, mix=list(mix),
+                  time_limit=time_limit, timeout=timeout, mix=list(mix), rate=rate,
                   nemesis=[repr(f) for f in nemesis], model="kv",
                   **{f"server_{k}": v for k, v in cluster.settings.items()
                      if not isinstance(v, dict)})

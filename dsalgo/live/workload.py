@@ -24,6 +24,7 @@ import math
 import random
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,13 +163,14 @@ class Kill:
                       f"same data directory")
 
 
-def _nemesis(cluster, faults, rec, stop, errors):
+def _nemesis(cluster, faults, rec, stop, errors, applied):
     for f in sorted(faults, key=lambda f: f.at):
         wait = f.at - rec.now()
         if wait > 0 and stop.wait(wait):
             return
         try:
             f.apply(cluster, rec, stop)
+            applied.append(f)
         except Exception as e:  # noqa: BLE001 - reported after the run
             errors.append(e)
             return
@@ -258,6 +260,7 @@ def kv_workload(cluster, *, clients: int = 3, ops: int = 300, reads=None, keys: 
         budget_lock = threading.Lock()
         stop = threading.Event()
         errors: list = []
+        applied: list = []
 
         def client(i):
             rng = random.Random(f"{seed}:{i}")
@@ -298,7 +301,7 @@ def kv_workload(cluster, *, clients: int = 3, ops: int = 300, reads=None, keys: 
         threads = [threading.Thread(target=client, args=(i,), daemon=True)
                    for i in range(clients)]
         nem = threading.Thread(target=_nemesis, args=(cluster, list(nemesis), rec, stop,
-                                                      errors), daemon=True)
+                                                      errors, applied), daemon=True)
         nem.start()
         for t in threads:
             t.start()
@@ -311,6 +314,11 @@ def kv_workload(cluster, *, clients: int = 3, ops: int = 300, reads=None, keys: 
                 m.resume()
         if errors:
             raise RuntimeError(f"the nemesis failed: {errors[0]!r}") from errors[0]
+        skipped = [f for f in nemesis if f not in applied]
+        if skipped:
+            warnings.warn(f"the load ended at {rec.now():.3g}s, before the nemesis applied "
+                          f"{skipped}; schedule faults earlier or slow the load (rate=)",
+                          RuntimeWarning, stacklevel=2)
     finally:
         for c in conns:
             c.close()

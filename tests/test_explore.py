@@ -1,0 +1,124 @@
+"""dsalgo.explore: swarm search with feedback, shrinking, replay, exhaustive exploration.
+
+Small samples only; the big budgets belong to ``make soak``.
+"""
+
+import pytest
+from conftest import assert_same_tables
+
+from dsalgo import explore, raft
+from dsalgo.explore import Scenario
+
+EVERY_KIND = (
+    {"kind": "crash", "node": "n1", "at": 0.3, "until": 0.6},
+    {"kind": "crash", "node": "n2", "at": 0.9, "until": None},
+    {"kind": "partition", "groups": [["n1"], ["n2", "n3"]], "at": 0.2, "until": 0.4,
+     "one_way": True},
+    {"kind": "pause", "node": "n3", "at": 0.5, "duration": 0.2},
+    {"kind": "clock_jump", "node": "n3", "at": 0.7, "delta": -0.3},
+    {"kind": "clock_drift", "node": "n1", "at": 0.0, "rate": 0.05},
+    {"kind": "loss", "rate": 0.05},
+    {"kind": "duplication", "rate": 0.05},
+    {"kind": "slow_link", "src": "n1", "dst": "n2", "mean": 0.05},
+)
+
+
+def test_scenario_file_replays_bit_identically(tmp_path):
+    s = Scenario("raft", 3, seed=5, duration=1.2, knobs={"clients": 2}, faults=EVERY_KIND)
+    first = s.run()
+    assert set(first.faults["kind"]) >= {"crash", "partition", "pause", "clock_jump",
+                                          "clock_drift"}
+    loaded = explore.load(s.save(tmp_path / "s.json"))
+    assert loaded == s
+    assert_same_tables(first, explore.replay(loaded))
+    assert_same_tables(first, explore.replay(tmp_path / "s.json"))
+
+
+def test_bad_input_names_the_parameter(tmp_path):
+    with pytest.raises(ValueError, match="fault kind"):
+        Scenario("raft", 3, faults=({"kind": "meteor"},))
+    with pytest.raises(ValueError, match="family must be one of"):
+        explore.search("quicksort")
+    with pytest.raises(ValueError, match="bugs must be names of raft.BUGS"):
+        explore.search("raft", bugs={"nope"}, budget=1)
+    with pytest.raises(ValueError, match="backend"):
+        explore.search("raft", budget=1, backend="gpu")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json: line 1"):
+        explore.load(bad)
+
+
+def test_search_finds_a_planted_bug_and_is_deterministic():
+    a = explore.search("raft", bugs={"no_up_to_date_check"}, budget=30, seed=0)
+    b = explore.search("raft", bugs={"no_up_to_date_check"}, budget=30, seed=0)
+    assert a.found and a.runs <= 30
+    assert a.property in raft.PROPERTIES
+    assert (a.runs, a.scenario, a.property) == (b.runs, b.scenario, b.property)
+    assert a.property in set(raft.check(a.run).violations["property"])
+
+
+def test_search_on_correct_code_reports_coverage_and_no_violation():
+    res = explore.search("paxos", budget=6, seed=1, knobs={"variant": "single"})
+    assert not res.found and res.runs == 6
+    assert res.coverage > 5 and res.curve[0][0] == 1
+    assert res.curve == sorted(res.curve)
+
+
+def test_swarm_profiles_switch_kinds_on_and_off():
+    import random
+    rng = random.Random(0)
+    profiles = [explore.Profile.draw(rng) for _ in range(40)]
+    sets = {p.on for p in profiles}
+    assert len(sets) > 20                       # different subsets, not all-on
+    for kind in explore.KINDS:                  # every kind is sometimes on, sometimes off
+        assert any(kind in p.on for p in profiles) and any(kind not in p.on for p in profiles)
+
+
+def test_shrink_keeps_the_property_and_removes_faults(tmp_path):
+    res = explore.search("raft", bugs={"no_truncate_on_conflict"}, budget=80, seed=0)
+    assert res.found
+    small = explore.shrink(res)
+    assert small.property == res.property
+    assert len(small.scenario.faults) <= len(res.scenario.faults)
+    assert small.property in set(raft.check(small.run).violations["property"])
+    # 1-minimal: removing any one remaining fault loses the violation
+    for i in range(len(small.scenario.faults)):
+        fewer = small.scenario.replace(faults=small.scenario.faults[:i]
+                                       + small.scenario.faults[i + 1:])
+        assert small.property not in set(raft.check(fewer.run()).violations["property"])
+    path = small.scenario.save(tmp_path / "small.json")
+    assert_same_tables(small.run, explore.replay(path))
+
+
+def test_exhaustive_correct_single_decree_paxos_passes():
+    res = explore.exhaustive("paxos", n=3, depth=5, crashes=0)
+    assert not res.found and res.states > 100
+    assert res.per_depth[0] == 1 and len(res.per_depth) == 6
+
+
+@pytest.mark.slow
+def test_exhaustive_correct_single_decree_paxos_passes_deeper_with_a_crash():
+    res = explore.exhaustive("paxos", n=3, depth=7, crashes=1)
+    assert not res.found and res.states > 10_000
+
+
+def test_exhaustive_finds_a_planted_paxos_bug_with_a_shortest_trace():
+    res = explore.exhaustive("paxos", n=3, depth=8, bugs={"duplicate_ballots"}, crashes=0)
+    assert res.found and res.property in ("agreement", "one_value_per_ballot")
+    assert len(res.trace) == res.depth <= 8
+    shorter = explore.exhaustive("paxos", n=3, depth=res.depth - 1,
+                                 bugs={"duplicate_ballots"}, crashes=0)
+    assert not shorter.found
+
+
+@pytest.mark.slow
+def test_exhaustive_finds_forget_vote_on_restart_without_a_script():
+    res = explore.exhaustive("raft", n=3, depth=8, bugs={"forget_vote_on_restart"},
+                             crashes=1, requests=0)
+    assert res.found and res.property == "election_safety" and res.depth == 8
+    assert any(s.startswith("crash") for s in res.trace)
+    verdict = raft.check(res.events)       # the family's own checker agrees
+    assert "election_safety" in set(verdict.violations["property"])
+    correct = explore.exhaustive("raft", n=3, depth=8, crashes=1, requests=0)
+    assert not correct.found

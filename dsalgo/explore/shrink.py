@@ -205,5 +205,8 @@ def shrink(result, *, property=None, max_runs: int = 500) -> ShrinkResult:
             if test(cand):
                 scen = cand
                 f = g
+    # 5. the faults again: a shorter run may need fewer of them
+    faults = _ddmin(list(scen.faults), lambda fs: test(scen.replace(faults=tuple(fs))))
+    scen = scen.replace(faults=tuple(faults))
     _ok, t, detail = cache[scen.to_json()]
     return ShrinkResult(scen, prop, getattr(result, "scenario", result), runs, detail, t)

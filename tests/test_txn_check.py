@@ -83,9 +83,17 @@ def test_participant_that_lost_its_prepared_record_is_caught():
 def test_participant_still_in_doubt_means_not_quiescent():
     ev = twopc_events(n2_outcome=None)
     ev.append((1.25, "n2", "recover", {"in_doubt": ("t1",)}))
-    v = txn.check(make_run("twopc", ev))
+    v = txn.check(make_run("twopc", ev, until=1.5))      # too short to judge progress
     assert v.status == "unknown" and not v.info["quiescent"]
     assert "t1@n2" in v.info["reason"] and "drain" in v.info["reason"]
+
+
+def test_participant_in_doubt_long_after_the_last_fault_violates_decision_progress():
+    ev = twopc_events(n2_outcome=None)
+    ev.append((1.25, "n2", "recover", {"in_doubt": ("t1",)}))
+    v = txn.check(make_run("twopc", ev, until=10.0))
+    assert violated(v) == ["decision_progress"] and v.safety and not v.progress
+    assert v.violations["detail"][0].startswith("t1@n2: n2 voted yes at t=1.1s and never")
 
 
 def test_client_told_committed_for_an_aborted_transaction_is_caught():
@@ -167,8 +175,13 @@ def test_done_saga_with_a_compensation_violates_semantic_atomicity():
 
 
 def test_unfinished_saga_means_not_quiescent():
-    v = txn.check(make_run("saga", saga_events(comps=(), end=None)))
+    v = txn.check(make_run("saga", saga_events(comps=(), end=None), until=1.5))
     assert v.status == "unknown" and "s1" in v.info["reason"]
+
+
+def test_saga_unfinished_long_after_the_last_fault_violates_saga_progress():
+    v = txn.check(make_run("saga", saga_events(comps=(), end=None), until=10.0))
+    assert violated(v) == ["saga_progress"] and v.safety and not v.progress
 
 
 def test_dirty_reads_and_overdrafts_are_measured():
@@ -277,7 +290,7 @@ BAD_TWOPC = [
     ({"n": 4, "participants": 3}, TypeError, "give the size once, as n; got n=4 and participants=3"),
     ({"termination": "maybe"}, ValueError, "termination must be one of 'wait', 'cooperative'; got 'maybe'"),
     ({"bugs": "commit_without_all_votes"}, TypeError, "bugs must be a collection of bug names"),
-    ({"bugs": {"nope"}}, ValueError, "bugs item must be one of 'commit_without_all_votes', 'participant_forgets_prepare'; got 'nope'"),
+    ({"bugs": {"nope"}}, ValueError, "bugs item must be one of 'commit_without_all_votes', 'participant_forgets_prepare', 'no_locks_at_prepare', 'no_inquiry'; got 'nope'"),
     ({"vote_no": 1.5}, ValueError, "vote_no must be in [0, 1]; got 1.5"),
     ({"vote_timeout": 0}, ValueError, "vote_timeout must be > 0; got 0.0"),
     ({"duration": -1.0}, ValueError, "duration must be > 0; got -1.0"),

@@ -162,7 +162,7 @@ def test_first_start_opens_accounts():
 def test_prepare_forces_record_then_votes_yes():
     p = Participant(accounts=1, inquire_interval=0.2)
     ctx = prepared(p)
-    assert ctx.take() == [Emit("vote", {"txn": "t1", "yes": True}),
+    assert ctx.take() == [Emit("vote", {"txn": "t1", "yes": True, "read": {"n1:0": 100}}),
                           Send("tm", Vote("t1", True)), SetTimer("inquire:t1", 0.2)]
     assert ctx.disk["prepared"] == {"t1": {"legs": (("n1:0", -5),),
                                            "participants": ("n1", "n2")}}

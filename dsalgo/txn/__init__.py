@@ -17,7 +17,8 @@ Examples
 (True, True)
 """
 
-from . import bank, choreography, local, metrics, saga, scenarios, twopc
+from . import bank, choreography, isolation, local, metrics, saga, scenarios, twopc
 from .checker import check
 
-__all__ = ["twopc", "saga", "choreography", "bank", "local", "metrics", "scenarios", "check"]
+__all__ = ["twopc", "saga", "choreography", "bank", "local", "metrics", "scenarios", "check",
+           "isolation"]

@@ -52,12 +52,17 @@ from collections import defaultdict
 
 import pandas as pd
 
-from ..check.verdict import Verdict
+from ..check.verdict import Verdict, fair_from
 
-__all__ = ["check", "family_of", "TWOPC_PROPERTIES", "SAGA_PROPERTIES"]
+__all__ = ["check", "family_of", "recovery_times", "TWOPC_PROPERTIES", "SAGA_PROPERTIES",
+           "PROGRESS"]
 
-TWOPC_PROPERTIES = ["atomicity", "commit_validity", "conservation"]
-SAGA_PROPERTIES = ["semantic_atomicity", "compensation_order", "conservation"]
+#: The progress property of each protocol, judged under the fairness condition.
+PROGRESS = {"twopc": "decision_progress", "saga": "saga_progress"}
+TWOPC_PROPERTIES = ["atomicity", "commit_validity", "conservation", "serializability",
+                    "no_negative_balance", PROGRESS["twopc"]]
+SAGA_PROPERTIES = ["semantic_atomicity", "compensation_order", "conservation",
+                   PROGRESS["saga"]]
 
 
 def check(run) -> Verdict:
@@ -163,8 +168,17 @@ def _client_claims(run, prefix: str) -> list:
             zip(t["op_id"], t["status"].astype(str), t["t_complete"], t["process"])]
 
 
-def _verdict(props, violations, info, pending) -> Verdict:
+def _verdict(props, violations, info, pending, run, family) -> Verdict:
     info["quiescent"] = not pending
+    rec = recovery_times(run)
+    r = rec.iloc[0]
+    prop = PROGRESS[family]
+    info["recovery"] = {k: (None if isinstance(v, float) and v != v else v)
+                        for k, v in r.items()}
+    for row in rec.attrs["late"]:
+        violations.append(_v(prop, row[1], (row[2],), row[3]))
+    if not r["judged"]:
+        info["progress"] = (f"not judged: {r['why']}")
     status = None
     if pending and not violations:
         status = "unknown"
@@ -172,7 +186,131 @@ def _verdict(props, violations, info, pending) -> Verdict:
         info["reason"] = (f"the run ended before quiescence ({len(pending)} in flight: "
                           f"{shown}); conservation is checked only at quiescence — "
                           f"lengthen the fault-free tail (drain)")
-    return Verdict(props, violations, status=status, info=info)
+    return Verdict(props, violations, status=status, info=info, kinds={prop: "progress"})
+
+
+def _grace(run, family) -> float:
+    p = run.params
+    if family == "twopc":
+        step = max(float(p.get("inquire_interval", 0.05)), float(p.get("resend_interval", 0.05)),
+                   float(p.get("vote_timeout", 0.05)))
+    else:
+        step = float(p.get("retry_interval", 0.05))
+    return 20 * step
+
+
+def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
+    """How long transactions stayed undecided after the last fault healed, and whether
+    the progress property held.
+
+    The **fairness condition** is that every fault is over and every node of the
+    protocol is up (:func:`dsalgo.check.verdict.fair_from` over ``tm`` or ``orch`` and
+    the shards, all of them needed): 2PC blocks while its coordinator is down, with
+    either termination protocol (cooperative termination resolves only the transactions
+    that some participant had not voted yes on), so its progress cannot be promised
+    before ``tm`` is back; a saga's steps need their service.  From then on:
+
+    - ``decision_progress`` (2PC): every participant that voted yes on a transaction
+      learns the outcome within ``grace`` of the heal (or of its vote, if later);
+    - ``saga_progress`` (sagas): every saga that began ends, committed or fully
+      compensated (semantic atomicity says which), within ``grace``.
+
+    Parameters
+    ----------
+    run : dsalgo.sim.Run
+        A run of :mod:`dsalgo.txn.twopc` or :mod:`dsalgo.txn.saga`.
+    grace : float, optional
+        Seconds allowed (default 20 resend intervals: ``inquire_interval``,
+        ``resend_interval`` or ``vote_timeout`` for 2PC, whichever is longest, and
+        ``retry_interval`` for sagas).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``t_heal`` (NaN when the condition never holds), ``pending`` (how many
+        prepared participants, or sagas, were still undecided at ``t_heal``),
+        ``t_decided`` (when the last of them was decided), ``undecided`` (``t_decided -
+        t_heal``: how long transactions stayed in doubt after the fault; 0 when none
+        was), ``late`` (how many exceeded ``grace``), ``judged``, ``grace`` and ``why``
+        (why it was not judged).
+
+    Examples
+    --------
+    >>> from dsalgo import txn
+    >>> from dsalgo.txn import scenarios
+    >>> r = recovery_times(scenarios.coordinator_crash(down=0.3), grace=0.3).iloc[0]
+    >>> float(r["t_heal"]), int(r["pending"]), round(float(r["undecided"]), 3), bool(r["judged"])
+    (0.325, 3, 0.015, True)
+    """
+    family = family_of(run)
+    if family not in PROGRESS:
+        raise ValueError(f"run must come from txn.twopc or txn.saga; got family {family!r}")
+    grace = _grace(run, family) if grace is None else float(grace)
+    nan = float("nan")
+    row = {"t_heal": nan, "pending": 0, "t_decided": nan, "undecided": nan, "late": 0,
+           "judged": False, "grace": grace, "why": ""}
+    ev = run.events
+    kinds = ev["kind"].astype(str) if len(ev) else pd.Series([], dtype=object)
+    shards = sorted(set(ev.loc[kinds == "init", "node"].astype(str)))
+    if family == "twopc":
+        from .metrics import blocking_times
+        b = blocking_times(run)
+        # a participant that lost its prepared record in a crash (a safety violation,
+        # atomicity) no longer waits for the outcome: it is not judged here
+        rec = ev[(kinds == "recover") & (ev["node"].astype(str) != "tm")]
+        recovered = [(t, str(n), set(d)) for t, n, d in
+                     zip(rec["time"], rec["node"], rec.get("in_doubt", [()] * len(rec)))]
+        items = [(f"{t}@{n}", n, tp, td) for t, n, tp, td in
+                 zip(b["txn"], b["node"], b["t_prepared"], b["t_decided"])
+                 if not any(rn == n and tp < rt and not td <= rt and t not in d
+                            for rt, rn, d in recovered)]
+        servers = ["tm"] + shards
+    else:
+        begun = ev[kinds == "saga_begin"]
+        ends = ev[kinds == "saga_end"].drop_duplicates("saga")
+        end_at = dict(zip(ends["saga"], ends["time"]))
+        items = [(str(sid), str(node), float(t), end_at.get(sid, nan))
+                 for sid, node, t in zip(begun["saga"], begun["node"], begun["time"])]
+        servers = (["orch"] if "orch" in set(ev["node"].astype(str)) else []) + shards
+    late = []
+    t_heal = fair_from(run.faults, servers, len(servers), run.until)
+    if t_heal is None:
+        row["why"] = ("the fairness condition never held (a fault that never ends, or a "
+                      "node down for good" + (": 2PC blocks while tm is down" if family ==
+                                              "twopc" else "") + ")")
+        out = pd.DataFrame([row])
+        out.attrs["late"] = late
+        return out
+    row["t_heal"] = t_heal
+    row["judged"] = run.until - t_heal >= grace
+    if not row["judged"]:
+        row["why"] = (f"the run ended {run.until - t_heal:.3g}s after every fault healed, "
+                      f"less than grace ({grace:.3g}s)")
+    pending = [(k, n, tp, td) for k, n, tp, td in items if not td <= t_heal]
+    row["pending"] = len(pending)
+    decided = [td for _, _, _, td in pending if td == td]
+    row["t_decided"] = max(decided) if len(decided) == len(pending) and pending else (
+        nan if pending else t_heal)
+    row["undecided"] = row["t_decided"] - t_heal
+    for k, node, tp, td in pending:
+        start = max(tp, t_heal)
+        if run.until - start < grace or td - start <= grace:
+            continue
+        if family == "twopc":
+            head = f"{k}: {node} voted yes at t={tp:.6g}s and "
+        else:
+            head = f"{k}: it began at t={tp:.6g}s and "
+        tail = ("never " + ("learnt the outcome" if family == "twopc" else "ended")
+                if td != td else
+                ("learnt the outcome" if family == "twopc" else "ended") + f" only at "
+                f"t={td:.6g}s,")
+        late.append((k, start + grace, node,
+                     f"{head}{tail} though every fault had healed at t={t_heal:.6g}s "
+                     f"(grace {grace:.3g}s)"))
+    row["late"] = len(late)
+    out = pd.DataFrame([row])
+    out.attrs["late"] = late
+    return out
 
 
 # ------------------------------------------------------------------ two-phase commit
@@ -278,7 +416,18 @@ def _check_twopc(run) -> Verdict:
             "blocking_mean": sum(blocked) / len(blocked) if blocked else 0.0,
             "blocking_max": max(blocked, default=0.0)}
     info.update(_bank(run, ev, not pending, violations))
-    return _verdict(TWOPC_PROPERTIES, violations, info, pending)
+    _isolation(run, violations)
+    return _verdict(TWOPC_PROPERTIES, violations, info, pending, run, "twopc")
+
+
+def _isolation(run, violations) -> None:
+    """Serializability and no negative balance (2PC with locks promises both)."""
+    from .isolation import anomalies, bank_transactions, invariants
+    for r in anomalies(bank_transactions(run)).itertuples(index=False):
+        violations.append(_v("serializability", r.time, r.txns, f"{r.anomaly}: {r.detail}"))
+    inv = invariants(run)
+    for r in inv[inv["property"] == "no_negative_balance"].itertuples(index=False):
+        violations.append(_v(r.property, r.time, r.nodes, r.detail))
 
 
 def _v(prop, time, nodes, detail) -> dict:
@@ -361,7 +510,7 @@ def _check_saga(run) -> Verdict:
             "dirty_reads": _dirty_reads(applied, comps), "lost_updates": _lost_updates(run),
             "overdrafts": int(overdrafts)}
     info.update(_bank(run, ev, not pending, violations))
-    return _verdict(SAGA_PROPERTIES, violations, info, pending)
+    return _verdict(SAGA_PROPERTIES, violations, info, pending, run, "saga")
 
 
 def _lost_updates(run) -> int:

@@ -74,6 +74,12 @@ BUGS = {
                             "idempotency key, so a retried or duplicated step or "
                             "compensation runs twice; each must run at most once "
                             "(semantic atomicity).",
+    "orchestrator_does_not_resume": "orch keeps its saga log on disk but, restarting "
+                                    "after a crash, does not resume the sagas in flight: "
+                                    "they never end, neither committed nor compensated, "
+                                    "and their applied steps stay applied; recovery must "
+                                    "resume every saga its log shows unfinished "
+                                    "(progress).",
 }
 
 
@@ -121,6 +127,8 @@ class Orchestrator(sim.Node):
     ----------
     retry_interval : float
         Seconds between resends of an unanswered step or compensation.
+    bugs : collection of str
+        ``"orchestrator_does_not_resume"`` leaves the sagas in flight at a crash alone.
 
     Examples
     --------
@@ -132,12 +140,15 @@ class Orchestrator(sim.Node):
     [Send(dst='n1', msg=Step(saga='s3', step=0, key='s3:0:do', account='n1:0', delta=-2))]
     """
 
-    def __init__(self, *, retry_interval: float = 0.05):
+    def __init__(self, *, retry_interval: float = 0.05, bugs=()):
         self.retry_interval = check_timeout("retry_interval", retry_interval)
+        self.bugs = frozenset(bugs)
 
     def on_start(self, ctx):
         self.sagas = ctx.disk.setdefault("sagas", {})      # the saga log
         resumed = [sid for sid, rec in self.sagas.items() if rec["state"] in ("forward", "back")]
+        if "orchestrator_does_not_resume" in self.bugs:
+            resumed = []
         if resumed:
             ctx.emit("recover", sagas=tuple(resumed))
         for sid in resumed:
@@ -355,7 +366,8 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 4.0, network=None, 
                  bugs=config.bugs)
     if config.form == "orchestrated":
         entry = "orch"
-        cluster.add_node("orch", lambda: Orchestrator(retry_interval=config.retry_interval),
+        cluster.add_node("orch", lambda: Orchestrator(retry_interval=config.retry_interval,
+                                                             bugs=config.bugs),
                          role="orchestrator")
         cluster.add_servers(lambda sid: Service(**shard))
     else:

@@ -16,7 +16,9 @@ Two-phase commit (:data:`dsalgo.txn.twopc.SCENARIOS`):
   before ``tm`` is back.  With ``termination="wait"`` they stay blocked.
 - :func:`commit_without_all_votes` and :func:`participant_forgets_prepare`: the planted
   bugs, each in the run that makes it lose money (``bug=False`` runs the same script
-  under the correct protocol).
+  under the correct protocol); :func:`no_locks_at_prepare`, the run where it overdraws
+  an account (isolation), and :func:`no_inquiry`, the run where a participant never
+  learns the outcome (progress).
 
 Sagas (:data:`dsalgo.txn.saga.SCENARIOS`):
 
@@ -25,6 +27,8 @@ Sagas (:data:`dsalgo.txn.saga.SCENARIOS`):
 - :func:`orchestrator_crash`: ``orch`` crashes mid-saga and resumes it from its log.
 - :func:`non_idempotent_retry`: a lost reply makes ``orch`` resend a step, which the
   planted bug applies twice.
+- :func:`orchestrator_does_not_resume`: the planted bug leaves a saga unfinished after
+  ``orch`` restarts (progress).
 
 Examples
 --------
@@ -44,7 +48,8 @@ from .. import sim
 
 __all__ = ["TWOPC_SCENARIOS", "SAGA_SCENARIOS", "coordinator_crash",
            "cooperative_termination", "commit_without_all_votes",
-           "participant_forgets_prepare", "failed_step", "orchestrator_crash",
+           "participant_forgets_prepare", "no_locks_at_prepare", "no_inquiry", "failed_step",
+           "orchestrator_does_not_resume", "orchestrator_crash",
            "non_idempotent_retry"]
 
 #: One-way delay of every message, seconds.
@@ -159,6 +164,58 @@ def participant_forgets_prepare(bug: bool = True) -> sim.Run:
     return _twopc(faults, bugs={"participant_forgets_prepare"} if bug else (), drain=0.5)
 
 
+#: A seed whose two concurrent transfers both debit ``n2:0`` (5 and 3, from 5).
+_DOUBLE_DEBIT_SEED = 5
+
+
+def no_locks_at_prepare(bug: bool = True) -> sim.Run:
+    """Two clients issue a transfer each at t=0; both debit account ``n2:0``, which
+    opens at 5, by 5 and by 3.
+
+    Both ``Prepare`` messages reach ``n2`` at 20 ms.  With the bug, each funds check
+    reads 5, both vote yes and both commit: ``n2:0`` ends at -3, and the second
+    transaction overwrote a version it never read (a G-single cycle: serializability and
+    no negative balance fail).  Without it, the first prepare locks the account and the
+    second is refused (``locked``) and aborts.
+
+    Examples
+    --------
+    >>> from dsalgo import txn
+    >>> v = txn.check(no_locks_at_prepare())
+    >>> sorted(set(v.violations["property"]))
+    ['no_negative_balance', 'serializability']
+    >>> v.violations["detail"].tolist()[0]
+    'G-single: cycle of 2 transactions: t1 -rw(n1:0)→ t0 -ww(n1:0)→ t1'
+    >>> txn.check(no_locks_at_prepare(bug=False)).info["aborted"]
+    1
+    """
+    return _twopc((), seed=_DOUBLE_DEBIT_SEED, clients=2, initial_balance=5,
+                  bugs={"no_locks_at_prepare"} if bug else (), drain=0.5)
+
+
+def no_inquiry(bug: bool = True) -> sim.Run:
+    """``tm``'s ``Prepare`` to ``n3`` is lost, so ``tm`` aborts at its vote timeout (60
+    ms), and its ``Abort`` to ``n1`` is lost too (a one-way cut from 55 to 75 ms).
+
+    ``n1`` voted yes at 20 ms.  With the bug it waits to be told and never is: ``tm``
+    forgot the transaction when it aborted (presumed abort), so ``n1`` stays prepared,
+    holding its lock, to the end of the run (decision progress fails; safety holds).
+    Without it, ``n1`` inquires at 70 ms and is answered ``Abort`` at 90 ms.
+
+    Examples
+    --------
+    >>> from dsalgo import txn
+    >>> v = txn.check(no_inquiry())
+    >>> v.violations["detail"].tolist()[0]
+    't0@n1: n1 voted yes at t=0.02s and never learnt the outcome though every fault had healed at t=0.075s (grace 1s)'
+    >>> bool(v.safety), bool(txn.check(no_inquiry(bug=False)))
+    (True, True)
+    """
+    faults = [sim.Partition([["tm"], ["n3"]], at=0.0, until=0.015, one_way=True),
+              sim.Partition([["tm"], ["n1"]], at=0.055, until=0.075, one_way=True)]
+    return _twopc(faults, bugs={"no_inquiry"} if bug else (), drain=1.5)
+
+
 # ------------------------------------------------------------------ sagas
 #: A seed whose one transfer has its source (the debit) on the last service, n3.
 _LAST_STEP_DEBIT_SEED = 0
@@ -201,6 +258,29 @@ def orchestrator_crash(down: float = 0.1) -> sim.Run:
     return _saga(faults, drain=down + 0.5)
 
 
+def orchestrator_does_not_resume(bug: bool = True, down: float = 0.1) -> sim.Run:
+    """:func:`orchestrator_crash` with a longer tail: ``orch`` crashes at 25 ms, while
+    ``n1`` runs step 0, and restarts ``down`` seconds later.
+
+    With the bug, ``orch`` restarts without resuming the saga its log shows in flight:
+    step 0 stays applied, the saga never ends (saga progress fails, and the run never
+    reaches quiescence, so conservation cannot be judged).  Without it, the saga resumes
+    and ends.
+
+    Examples
+    --------
+    >>> from dsalgo import txn
+    >>> v = txn.check(orchestrator_does_not_resume())
+    >>> v.violations["detail"].tolist()[0]
+    's0: it began at t=0.01s and never ended though every fault had healed at t=0.125s (grace 1s)'
+    >>> bool(txn.check(orchestrator_does_not_resume(bug=False)))
+    True
+    """
+    faults = [sim.Crash("orch", at=0.025), sim.Restart("orch", at=0.025 + down)]
+    return _saga(faults, bugs={"orchestrator_does_not_resume"} if bug else (),
+                 drain=down + 1.5)
+
+
 def non_idempotent_retry(bug: bool = True) -> sim.Run:
     """``n1``'s reply to step 0 is lost (a one-way cut from 15 to 30 ms), so ``orch``
     resends the step after ``retry_interval`` (60 ms).
@@ -227,6 +307,8 @@ TWOPC_SCENARIOS = {
     "cooperative_termination": cooperative_termination,
     "commit_without_all_votes": commit_without_all_votes,
     "participant_forgets_prepare": participant_forgets_prepare,
+    "no_locks_at_prepare": no_locks_at_prepare,
+    "no_inquiry": no_inquiry,
 }
 """Name → scenario of two-phase commit; the keys that are :data:`dsalgo.txn.twopc.BUGS`
 take ``bug=True`` (show it) or ``bug=False`` (the same script, correct protocol)."""
@@ -235,6 +317,7 @@ SAGA_SCENARIOS = {
     "failed_step": failed_step,
     "orchestrator_crash": orchestrator_crash,
     "non_idempotent_retry": non_idempotent_retry,
+    "orchestrator_does_not_resume": orchestrator_does_not_resume,
 }
-"""Name → scenario of sagas; ``non_idempotent_retry`` (a :data:`dsalgo.txn.saga.BUGS`
-name) takes ``bug=True`` or ``bug=False``."""
+"""Name → scenario of sagas; the keys that are :data:`dsalgo.txn.saga.BUGS` names take
+``bug=True`` or ``bug=False``."""

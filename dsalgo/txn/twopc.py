@@ -86,6 +86,16 @@ BUGS = {
                                    "memory, so a crash makes it forget a yes vote; the "
                                    "record must be forced to disk before voting yes "
                                    "(atomicity).",
+    "no_locks_at_prepare": "A participant prepares a transaction without locking its "
+                           "accounts (nor refusing locked ones), so two transfers can check "
+                           "funds against the same balance and both commit: atomic, but not "
+                           "isolated (lost updates, overdrafts); the protocol holds the "
+                           "locks from prepare to the outcome.",
+    "no_inquiry": "A prepared participant waits to be told the outcome and never asks "
+                  "for it: tm sends Abort once and forgets the transaction (presumed "
+                  "abort), so a lost Abort leaves the participant prepared, holding its "
+                  "locks, for ever; it must inquire until it learns the outcome "
+                  "(progress).",
 }
 
 
@@ -274,7 +284,9 @@ class Participant(Shard):
     tm : str
         The coordinator's id.
     bugs : collection of str
-        ``"participant_forgets_prepare"`` keeps the prepared record in volatile memory.
+        ``"participant_forgets_prepare"`` keeps the prepared record in volatile memory;
+        ``"no_locks_at_prepare"`` prepares without locking; ``"no_inquiry"`` never asks
+        for an outcome.
 
     Examples
     --------
@@ -308,9 +320,10 @@ class Participant(Shard):
             self.prepared = ctx.disk.setdefault("prepared", {})
         self.locks = {}                                    # account -> txn, rebuilt from the log
         for txn, rec in self.prepared.items():             # recovery: still in doubt
-            for account, _ in rec["legs"]:
-                self.locks[account] = txn
-            ctx.set_timer(f"inquire:{txn}", self.inquire_interval)
+            if "no_locks_at_prepare" not in self.bugs:
+                for account, _ in rec["legs"]:
+                    self.locks[account] = txn
+            self._wait(ctx, txn)
         if restarted:                                      # what survived the crash
             ctx.emit("recover", in_doubt=tuple(self.prepared))
 
@@ -354,7 +367,8 @@ class Participant(Shard):
                 ctx.send(self.tm, Vote(txn, False))
             return
         bal = ctx.disk["balance"]
-        if any(a in self.locks for a, _ in msg.legs):
+        unlocked = "no_locks_at_prepare" in self.bugs
+        if not unlocked and any(a in self.locks for a, _ in msg.legs):
             reason = "locked"
         elif any(bal[a] + d < 0 for a, d in msg.legs):
             reason = "insufficient_funds"
@@ -371,11 +385,18 @@ class Participant(Shard):
         # Force the prepared record before voting yes: the yes vote is a promise to
         # commit if told to, and the promise must outlive a crash of this participant.
         self.prepared[txn] = {"legs": msg.legs, "participants": msg.participants}
-        for a, _ in msg.legs:
-            self.locks[a] = txn
-        ctx.emit("vote", txn=txn, yes=True)
+        if not unlocked:
+            for a, _ in msg.legs:
+                self.locks[a] = txn
+        # what the funds check read: the version each account was at (for isolation)
+        ctx.emit("vote", txn=txn, yes=True, read={a: bal[a] for a, _ in msg.legs})
         ctx.send(self.tm, Vote(txn, True))
-        ctx.set_timer(f"inquire:{txn}", self.inquire_interval)
+        self._wait(ctx, txn)
+
+    def _wait(self, ctx, txn):
+        """Ask for the outcome of ``txn`` every ``inquire_interval`` until it is known."""
+        if "no_inquiry" not in self.bugs:
+            ctx.set_timer(f"inquire:{txn}", self.inquire_interval)
 
     def _finish(self, ctx, txn, outcome):
         rec = self.prepared.pop(txn)

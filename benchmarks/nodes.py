@@ -1,0 +1,93 @@
+"""B5 — scale in nodes: 10 against 1,000.
+
+At the large size every node sends ``--sends`` messages (default 50) at start, each to a
+peer chosen uniformly from its own stream; at the small size each node sends as many as
+makes the same total (5,000 each for 10 nodes), so both runs deliver 50,000 messages and
+fixed costs weigh the same.  Exponential latency (mean 5 ms); full recording.  Figures, at
+each size: start-up (building the simulation and adding the nodes), CPU per delivered
+message (the run: sends, link set-up, deliveries, and building ``run.messages``), the
+ratio of that cost at the large size to the small one (target <= 1.3), the bytes the
+message recording holds per message (target <= 40), and the whole run's traced memory
+per message (``tracemalloc``, so links and their random streams included).
+
+Run: ``python benchmarks/nodes.py [--nodes 10 1000] [--sends 50] [--rounds R]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+import tracemalloc
+
+from dsalgo import sim
+
+
+class Sender(sim.Node):
+    sends = 50
+    peers: tuple = ()
+
+    def on_start(self, ctx):
+        choice, send = ctx.rng.choice, ctx.send
+        for i in range(self.sends):
+            send(choice(self.peers), i)
+
+
+def one(n: int, sends: int, trace: bool = False) -> dict:
+    Sender.sends = sends
+    Sender.peers = tuple(f"n{i}" for i in range(n))
+    if trace:
+        tracemalloc.start()
+    t0 = time.process_time()
+    s = sim.Simulation(seed=1, network=sim.Network(latency=sim.Exponential(mean=0.005)))
+    for p in Sender.peers:
+        s.add_node(p, Sender)
+    t1 = time.process_time()
+    run = s.run(until=1.0)
+    m = run.messages
+    t2 = time.process_time()
+    mem = tracemalloc.get_traced_memory()[0] if trace else 0
+    if trace:
+        tracemalloc.stop()
+    log = s._wire.log
+    recorded = sum(a.buffer_info()[1] * a.itemsize for a in (log.codes, log.t_send,
+                                                             log.t_deliver, log.dup_rows))
+    delivered = int((m["status"] == "delivered").sum())
+    assert delivered == n * sends, delivered
+    return {"start": t1 - t0, "per": (t2 - t1) / delivered, "links": len(s._wire.links),
+            "recorded": recorded / len(m), "traced": mem / len(m)}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--nodes", type=int, nargs=2, default=[10, 1000])
+    p.add_argument("--sends", type=int, default=50, help="sends per node at the large size")
+    p.add_argument("--rounds", type=int, default=5)
+    a = p.parse_args(argv)
+    small, large = a.nodes
+    sends = {small: a.sends * large // small, large: a.sends}
+    load0 = os.getloadavg()[0]
+    res: dict = {}
+    for _ in range(a.rounds):
+        for n in a.nodes:
+            res.setdefault(n, []).append(one(n, sends[n]))
+    print(f"B5 scale in nodes: {large * a.sends:,} messages sent at start, full recording; "
+          f"{platform.python_implementation()} {platform.python_version()}; medians of "
+          f"{a.rounds} interleaved rounds of CPU time; load average {load0:.2f} before, "
+          f"{os.getloadavg()[0]:.2f} after")
+    print(f"{'nodes':>7}{'sends/node':>11}{'links':>9}{'start s':>9}{'us/delivery':>13}"
+          f"{'x small':>9}{'B/msg recorded':>16}{'B/msg traced':>14}")
+    base = statistics.median(r["per"] for r in res[small])
+    for n in a.nodes:
+        rs = res[n]
+        per = statistics.median(r["per"] for r in rs)
+        traced = one(n, sends[n], trace=True)["traced"]
+        print(f"{n:>7,}{sends[n]:>11,}{rs[0]['links']:>9,}"
+              f"{statistics.median(r['start'] for r in rs):>9.3f}{per * 1e6:>13.2f}"
+              f"{per / base:>9.2f}{rs[0]['recorded']:>16.1f}{traced:>14.0f}")
+
+
+if __name__ == "__main__":
+    main()

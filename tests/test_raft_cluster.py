@@ -182,7 +182,8 @@ def test_every_bug_is_caught_in_its_scenario_and_not_without_it():
     expected = {"commit_prior_term": {"leader_completeness", "state_machine_safety"},
                 "no_up_to_date_check": {"leader_completeness", "state_machine_safety"},
                 "forget_vote_on_restart": {"election_safety"},
-                "no_truncate_on_conflict": {"state_machine_safety"}}
+                "no_truncate_on_conflict": {"state_machine_safety"},
+                "dedup_off_by_one": {"exactly_once"}}
     for bug, scenario in raft.scenarios.SCENARIOS.items():
         assert raft.check(scenario(bug=False)), bug
         verdict = raft.check(scenario(bug=True))

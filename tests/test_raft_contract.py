@@ -21,8 +21,7 @@ def test_bugs_describe_a_rule_each_and_every_bug_has_its_scenario():
                                "dedup_off_by_one"]
     for name, rule in raft.BUGS.items():
         assert rule and "\n" not in rule, name
-    # dedup_off_by_one has no scripted scenario yet: the soak's nemesis runs show it
-    assert set(raft.SCENARIOS) == set(raft.BUGS) - {"dedup_off_by_one"}
+    assert set(raft.SCENARIOS) == set(raft.BUGS)
     assert raft.SCENARIOS is raft.scenarios.SCENARIOS
     assert raft.SCENARIOS["commit_prior_term"] is raft.scenarios.figure8
 

@@ -23,6 +23,7 @@ from .node import RaftNode
 __all__ = [
     "SCENARIOS",
     "Director",
+    "duplicate_scenario",
     "figure8",
     "scripted",
     "truncate_scenario",
@@ -220,11 +221,34 @@ def truncate_scenario(bug: bool = False) -> sim.Run:
                     bug="no_truncate_on_conflict" if bug else None)
 
 
+def duplicate_scenario(bug: bool = False) -> sim.Run:
+    """§8's duplicate detection.  ``n1`` leads; the client sends ``put x a`` (op 1) at
+    0.20 s and, impatient, sends the same command again at 0.21 s, before the first copy
+    commits (0.23 s): the leader has not applied it yet, so both copies enter the log
+    (entries 1 and 2).  Correct state machines execute entry 1 and answer entry 2 from
+    their memory of the client's latest op id; with ``dedup_off_by_one`` they take op 1
+    for new and execute it twice (exactly-once fails on every server).
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> bool(raft.check(duplicate_scenario())), bool(raft.check(duplicate_scenario(bug=True)))
+    (True, False)
+    >>> raft.check(duplicate_scenario(bug=True)).violations["detail"][0]
+    'n1 executed op 1 of c1 twice (first at t=0.23s): a retried command was applied again'
+    """
+    check_bool("bug", bug)
+    script = [(0.10, "n1", TimeoutNow()), (0.20, "n1", _put(1, "a")),
+              (0.21, "n1", _put(1, "a"))]
+    return scripted(3, script, [], until=0.6, bug="dedup_off_by_one" if bug else None)
+
+
 SCENARIOS = {
     "commit_prior_term": figure8,
     "no_up_to_date_check": up_to_date_scenario,
     "forget_vote_on_restart": vote_scenario,
     "no_truncate_on_conflict": truncate_scenario,
+    "dedup_off_by_one": duplicate_scenario,
 }
 """Bug name (a key of :data:`dsalgo.raft.BUGS`) → its scenario: ``SCENARIOS[bug](bug=True)``
 breaks the rule, ``bug=False`` runs the same script under the correct algorithm."""

@@ -171,3 +171,27 @@ def test_bad_input():
         isolation.append_transactions([1, 2])
     with pytest.raises(ValueError, match="run must be a run of the twopc or saga family"):
         isolation.bank_transactions(sim.Run(params={"family": "raft"}))
+
+
+# ------------------------------------------------------------------ the drawing
+def test_anomaly_cycle_draws_each_edge_of_the_cycle_with_its_kind():
+    import matplotlib.pyplot as plt
+
+    from dsalgo import plot
+    t = Transactions({"T1": C, "T2": C, "T3": C},
+                     {"x": [("init", 0), ("T1", 1), ("T2", 2)],
+                      "y": [("init", 0), ("T2", 1), ("T3", 2)],
+                      "z": [("init", 0), ("T3", 1), ("T1", 2)]}, [])
+    ax = plot.anomaly_cycle(anomalies(t))
+    labels = sorted(x.get_text() for x in ax.texts if x.get_text())
+    assert labels == ["T1", "T2", "T3", "ww x", "ww y", "ww z"]
+    assert ax.get_title() == "G0: T1 → T2 → T3 → T1"
+    aborted = Transactions({"T1": "aborted", "T2": C}, {"x": [("init", 0), ("T1", 1)]},
+                           [("T2", "x", 1, 2)])
+    ax = plot.anomaly_cycle(anomalies(aborted))
+    assert ax.get_title() == "G1a: T1 → T2"
+    with pytest.raises(ValueError, match="index must be a row number in \\[0, 1\\)"):
+        plot.anomaly_cycle(anomalies(aborted), index=3)
+    with pytest.raises(TypeError, match="anomalies must be the table"):
+        plot.anomaly_cycle([1])
+    plt.close("all")

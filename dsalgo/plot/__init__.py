@@ -8,7 +8,7 @@ Each family's charts live in their own module; this package re-exports them.
 - quorums: :func:`availability_nines`, :func:`load_curves`, :func:`node_load_bars`,
   :func:`quorum_intersection`
 - Raft: :func:`downtime_cdf`, :func:`raft_logs`; locks: :func:`lock_timeline`;
-  transactions: :func:`blocking_time`; load balancing: :func:`latency_vs_utilization`,
+  transactions: :func:`blocking_time`, :func:`anomaly_cycle`; load balancing: :func:`latency_vs_utilization`,
   :func:`queue_length_tail`, :func:`key_movement`, :func:`load_spread`, :func:`theory_check`
 """
 
@@ -20,6 +20,7 @@ from .balance import (
                       theory_check,
 )
 from .core import latencies, latency_cdf, latency_hist, spacetime
+from .isolation import anomaly_cycle
 from .locks import lock_timeline
 from .quorum import availability_nines, load_curves, node_load_bars, quorum_intersection
 from .raft import downtime_cdf, raft_logs
@@ -28,7 +29,7 @@ from .timeline import history_timeline
 from .txn import blocking_time
 
 __all__ = [
-    "availability_nines", "blocking_time", "downtime_cdf", "heatmap", "history_timeline",
+    "anomaly_cycle", "availability_nines", "blocking_time", "downtime_cdf", "heatmap", "history_timeline",
     "key_movement", "latencies", "latency_cdf", "latency_hist", "latency_vs_utilization",
     "load_curves", "load_spread", "lock_timeline", "node_load_bars", "queue_length_tail",
     "quorum_intersection", "raft_logs", "spacetime", "sweep_lines", "theory_check",

@@ -183,12 +183,27 @@ def test_a_link_changed_mid_run_agrees_on_both_paths():
     assert_same_tables(run(True), run(False))
 
 
-def test_the_fast_path_is_off_without_recording_and_histories_still_agree():
-    network = sim.Network()
-    fast = _run(4, network, FAULTS["crash"], record=False)
-    slow = _run(4, network, FAULTS["crash"], record=False, fast=False)
-    assert fast.messages.empty
+@pytest.mark.parametrize("faults", ["crash", "pause", "partition", "nemesis"])
+@pytest.mark.parametrize("latency", ["exponential", "lognormal"])
+def test_without_recording_both_paths_agree_with_each_other_and_with_recording(faults,
+                                                                                latency):
+    network = sim.Network(latency=LATENCIES[latency])
+    fast = _run(4, network, FAULTS[faults], record=False)
+    slow = _run(4, network, FAULTS[faults], record=False, fast=False)
+    recorded = _run(4, network, FAULTS[faults])
+    assert fast.messages.empty and slow.messages.empty
+    assert (fast.history["status"] == "ok").sum() > 50
     assert_same_tables(fast, slow, ("events", "history", "faults"))
+    assert_same_tables(fast, recorded, ("events", "history", "faults"))
+
+
+def test_the_fast_path_is_taken_without_recording_too():
+    s = sim.Simulation(seed=1, record_messages=False)
+    for n in Gossip.PEERS:
+        s.add_node(n, Gossip)
+    s.run(until=0.5)
+    assert s._wire.links and all(link.plain for link in s._wire.links.values())
+    assert len(s._wire.log) == 0
 
 
 # ---------------------------------------------------------------- nemesis targets by role

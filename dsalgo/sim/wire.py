@@ -11,8 +11,8 @@ its index; the engine rewrites the fate of a copy dropped at a crashed node, and
 :mod:`dsalgo.sim.run` turns the columns into ``run.messages``.
 
 There are two send paths with the same behaviour: :meth:`Wire.fast_sender` builds a
-closure for the common case (recording on, no loss, duplication, FIFO bound or
-partition on the link), and :meth:`Wire.send` handles everything.  A test pins that both
+closure for the common case (no loss, duplication, FIFO bound or partition on the link),
+one with recording and one without, and :meth:`Wire.send` handles everything.  A test pins that both
 give identical tables.
 """
 
@@ -87,9 +87,9 @@ class Link:
         "src_code",
     )
 
-    def refresh(self, record: bool, fast: bool = True) -> None:
-        """Whether the fast path applies: recording on and nothing special on the link."""
-        self.plain = fast and record and not (self.blocked or self.drop or self.dup or self.fifo)
+    def refresh(self, fast: bool = True) -> None:
+        """Whether the fast path applies: nothing special on the link."""
+        self.plain = fast and not (self.blocked or self.drop or self.dup or self.fifo)
 
 
 def type_name(msg) -> str:
@@ -160,7 +160,7 @@ class Wire:
         link.fifo = cfg["fifo"]
         link.last = 0.0
         link.blocked = (src, dst) in self.blocked
-        link.refresh(self.record, self.fast)
+        link.refresh(self.fast)
         self.links[(src, dst)] = link
         return link
 
@@ -183,7 +183,7 @@ class Wire:
         self.blocked = pairs
         for pair, link in self.links.items():
             link.blocked = pair in pairs
-            link.refresh(self.record, self.fast)
+            link.refresh(self.fast)
 
     # ------------------------------------------------------------------ sending
     def type_code(self, msg) -> int:
@@ -206,6 +206,28 @@ class Wire:
         read than attributes.  Behaviour is exactly :meth:`send`'s.
         """
         out_get = out.get
+        clock = self.clock
+        heap = clock.heap
+        seq = clock.seq
+        make_link = self.link
+        slow = self.send
+        if not self.record:
+            def send_unrecorded(dst, msg):
+                link = out_get(dst)
+                if link is None:
+                    link = out[dst] = make_link(src, dst)
+                if link.plain:
+                    rate = link.rate
+                    if rate:  # exponential latency, inlined: what random.expovariate computes
+                        t = clock.now - log(1.0 - link.rand()) / rate
+                    else:
+                        t = clock.now + link.draw()
+                    heappush(heap, (t, next(seq), 0, -1, msg, link))
+                else:
+                    slow(link, msg)
+
+            return send_unrecorded
+
         type_code = self.type_codes.get
         slow_code = self.type_code
         log_ = self.log
@@ -213,11 +235,6 @@ class Wire:
         codes_append = codes.append
         sent_append = log_.t_send.append
         due_append = log_.t_deliver.append
-        clock = self.clock
-        heap = clock.heap
-        seq = clock.seq
-        make_link = self.link
-        slow = self.send
 
         def send(dst, msg):
             link = out_get(dst)

@@ -4,7 +4,9 @@ loss, duplication and partitions.
 Each trial runs a bank for 3 s of load under a :class:`~dsalgo.sim.Nemesis` (crashes and
 partitions of the coordinator and the shards, restarted and healed by the end of the
 load), on a network that loses and duplicates 5 % of messages, then a 2 s fault-free
-tail so the run reaches quiescence; :func:`dsalgo.txn.check` must hold.  Odd seeds run
+tail so the run reaches quiescence; :func:`dsalgo.txn.check` must hold, its progress
+properties included (every prepared participant learns the outcome, every saga ends,
+within grace of the last fault's heal).  Odd seeds run
 2PC with cooperative termination, and choreographed sagas.  The counts say what happened: transactions aborted,
 the coordinator crashed while participants were prepared, compensations ran.
 """
@@ -40,7 +42,20 @@ def twopc_trial(seed: int):
                "participant_crashes": int(((f["kind"] == "crash") & (f["target"] != "tm")).sum()),
                "partitions": int((f["kind"] == "partition").sum()),
                "messages_lost": int((run.messages["reason"] == "loss").sum()),
-               "intermediate_reads": v.info.get("intermediate_reads", 0)}
+               "intermediate_reads": v.info.get("intermediate_reads", 0),
+               # the progress property had work to do: participants still prepared when
+               # the last fault healed, all of them decided within grace
+               "in_doubt_at_heal": int(v.info["recovery"]["pending"] or 0),
+               # isolation was exercised: a prepare refused because another transaction
+               # held the account's lock
+               "refused_locked": _refused_locked(run)}
+
+
+def _refused_locked(run) -> int:
+    ev = run.events
+    if "reason" not in ev.columns:
+        return 0
+    return int(((ev["kind"] == "vote") & (ev["reason"] == "locked")).sum())
 
 
 def saga_trial(seed: int):
@@ -61,23 +76,28 @@ def saga_trial(seed: int):
                "partitions": int((f["kind"] == "partition").sum()),
                "messages_duplicated": int((run.messages["reason"] == "duplicate").sum()),
                "dirty_reads": v.info.get("dirty_reads", 0),
-               "intermediate_reads": v.info.get("intermediate_reads", 0)}
+               "intermediate_reads": v.info.get("intermediate_reads", 0),
+               "in_flight_at_heal": int(v.info["recovery"]["pending"] or 0)}
 
 
 SOAKS = {
     "twopc": Soak(trial=twopc_trial, runs=1000,
                   sometimes=("committed", "aborted", "tm_crashed_while_prepared",
-                             "participant_crashes", "partitions", "messages_lost"),
+                             "participant_crashes", "partitions", "messages_lost",
+                             "in_doubt_at_heal", "refused_locked"),
                   description="2PC (presumed abort; wait and cooperative termination) under "
                               "crashes, partitions, loss and duplication: atomicity, commit "
-                              "validity, conservation at quiescence",
+                              "validity, conservation at quiescence, serializability, no "
+                              "negative balance; every prepared participant decides once "
+                              "faults heal",
                   family="twopc"),
     "saga": Soak(trial=saga_trial, runs=1000,
                  sometimes=("sagas_done", "sagas_compensated", "compensations",
                             "orch_crashed_mid_saga", "service_crashes", "partitions",
-                            "messages_duplicated", "choreographed_compensated"),
+                            "messages_duplicated", "choreographed_compensated",
+                            "in_flight_at_heal"),
                  description="orchestrated and choreographed sagas under crashes, partitions, loss and "
                              "duplication: semantic atomicity, reverse compensation, "
-                             "conservation at quiescence",
+                             "conservation at quiescence; every saga ends once faults heal",
                  family="saga"),
 }

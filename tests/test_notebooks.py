@@ -30,7 +30,7 @@ def test_every_notebook_is_paired_with_a_script():
         "each notebooks/*.ipynb needs a notebooks/*.py of the same name and vice versa; "
         "pair a notebook with `.venv/bin/jupytext --set-formats ipynb,py:percent "
         "notebooks/NAME.ipynb`")
-    assert len(NOTEBOOKS) == 8
+    assert len(NOTEBOOKS) == 9
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])

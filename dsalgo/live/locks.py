@@ -30,7 +30,7 @@ import time
 
 from .. import sim
 from .._validate import check_bool, check_number
-from .workload import Recorder
+from .workload import Recorder, record_skew
 
 __all__ = ["FencedStore", "RedLock", "ZooKeeperLock", "lock_pause"]
 
@@ -284,6 +284,7 @@ def lock_pause(cluster, *, pause: float | None = None, ttl: float = 1.0,
         raise ValueError("fencing=True needs a fencing token, and RedLock grants none (its "
                          "lock value is random, not ordered); use the ZooKeeper lock")
     rec = Recorder()
+    record_skew(cluster, rec)
     store = FencedStore(rec)
     if system == "redis":
         c1, c2 = RedLock(cluster, ttl=ttl), RedLock(cluster, ttl=ttl)

@@ -100,3 +100,5 @@ def test_zookeeper_clock_skew_changes_nothing_for_the_fenced_lock():
         run = live.lock_pause(c, session_timeout=1.0, fencing=True)
     v = locks.check(run)
     assert v.holds("storage_safety") and not v.holds("mutual_exclusion")
+    skew = run.faults[run.faults["kind"] == "clock_skew"]
+    assert skew["target"].tolist() == ["n1"] and "+30s" in skew["detail"].iloc[0]

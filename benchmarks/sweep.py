@@ -1,22 +1,31 @@
-"""B4 — sweep scaling: the same Raft leader-failover sweep on three backends, one command.
+"""B4 — sweep scaling: one Raft leader-failover sweep on every backend, each in a fresh process.
 
 The sweep: ``dsalgo.raft.failover_trials`` (Raft §9.3, one leader crash per trial) over a
-grid of cluster sizes and election-timeout ranges, times ``--seeds`` seeds; every cell is
-one call with ``--trials`` trials (about 0.12 s each on the 2-core VM).  With the
-defaults that is 4 points x 50 seeds = 200 cells (4,000 simulated failovers).
+grid of 2 cluster sizes x 2 election-timeout ranges, times ``--seeds`` seeds; every cell is
+one call with ``--trials`` trials.  With the defaults that is 200 cells.
 
-It runs serially, on a process pool of ``--workers`` workers and on a Dask
-``LocalCluster`` of ``--workers`` single-threaded worker processes, in this order, in one
-process, and prints each backend's wall time and its speed-up over the serial run of the
-same round (``--repeat`` rounds interleave the backends; medians are shown)
-(``--workers`` cores: the ideal is ``--workers``).  The Dask cluster's start-up is timed
-separately and not counted in its sweep time; the process pool starts inside its sweep.
-It also checks that the three tables are equal (``wall_time`` aside).
+Every contender runs in a fresh Python process of its own (``--contender NAME``), started
+by this one, so none shares a process, a heap or a core with another's scheduler:
 
-A fourth line is the machine's own ceiling, measured in the same round: the bare function
-mapped over the same cells by a ``multiprocessing`` pool, with no sweep machinery.  On a
-shared or memory-bound machine two processes do not run twice as fast even with nothing
-in between; the sweep backends are to be judged against that line as well as the ideal.
+- ``serial``: the baseline;
+- ``processes``: the ``processes`` backend on ``--workers`` workers (its pool starts
+  inside the sweep; its start-up is also timed apart, as a pool running one no-op per
+  worker);
+- ``dask local``: a Dask ``LocalCluster`` of ``--workers`` single-threaded worker processes,
+  built in the contender's process;
+- ``dask distributed``: a ``dask scheduler`` and ``dask worker`` processes started from the
+  command line (``--dask-workers`` worker processes, one thread each), the sweep pointed
+  at the scheduler's address, as a sweep that outgrows one machine would be
+  (``--scheduler tcp://host:8786`` uses an existing scheduler instead);
+- ``bare pool``: the bare function mapped over the same cells by a ``multiprocessing``
+  pool, no sweep machinery: the machine's own ceiling.
+
+For each: the start-up (cluster or pool), the sweep, and their sum, which is what the
+speed-up over ``serial`` counts; the process's whole wall time (interpreter and imports
+included) is shown beside.  Rounds interleave the contenders and repeat until every
+speed-up of the last three rounds lies within ``--tolerance`` of their median (at most
+``--max-rounds``); the load average is printed each round.  Tables are checked equal to
+the serial one (``wall_time`` aside).
 
     python benchmarks/sweep.py                  # the B4 configuration
     python benchmarks/sweep.py --seeds 10       # a quicker look
@@ -25,25 +34,32 @@ in between; the sweep backends are to be judged against that line as well as the
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pandas as pd
 
+GRID_TIMEOUTS = [(0.150, 0.300), (0.150, 0.200)]
+
 
 def _failover():
-    try:
-        from dsalgo.raft import failover_trials
-    except ImportError:
-        sys.exit("B4 needs dsalgo.raft.failover_trials, which is not installed here")
+    from dsalgo.raft import failover_trials
     return failover_trials
 
 
+def _grid(trials):
+    return {"n": [5, 7], "election_timeout": GRID_TIMEOUTS, "trials": trials}
+
+
 def _bare_cell(job):
-    """The hardware reference: the raw function, no sweep machinery around it."""
     params, seed = job
     start = time.perf_counter()
     _failover()(**params, seed=seed)
@@ -51,20 +67,96 @@ def _bare_cell(job):
             "wall_time": time.perf_counter() - start}
 
 
-def _bare_pool(grid, seeds, workers):
-    from multiprocessing import get_context
-
-    from dsalgo.sweep import full_grid
-
-    jobs = [(p, s) for p in full_grid(grid) for s in seeds]
-    with get_context("fork").Pool(workers) as pool:
-        return pd.DataFrame(pool.map(_bare_cell, jobs, chunksize=1))
+def _noop(_):
+    return os.getpid()
 
 
-def _timed(label, call):
-    start = time.perf_counter()
-    table = call()
-    return label, time.perf_counter() - start, table
+def contender(name: str, a) -> dict:
+    """Run one contender in this process; returns its timings and writes its table."""
+    from dsalgo.sweep import full_grid, sweep
+
+    fn = _failover()
+    grid, seeds = _grid(a.trials), range(a.seeds)
+    startup, extra = 0.0, {}
+    t0 = time.perf_counter()
+    if name == "serial":
+        table = sweep(fn, grid, seeds=seeds, backend="serial", progress=False)
+    elif name == "processes":
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(a.workers) as pool:   # start-up alone, not counted twice
+            list(pool.map(_noop, range(a.workers)))
+        extra["startup_apart"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        table = sweep(fn, grid, seeds=seeds, backend="processes", workers=a.workers,
+                      progress=False)
+    elif name == "bare pool":
+        from multiprocessing import get_context
+        with get_context("fork").Pool(a.workers) as pool:
+            startup = time.perf_counter() - t0
+            jobs = [(p, s) for p in full_grid(grid) for s in seeds]
+            table = pd.DataFrame(pool.map(_bare_cell, jobs, chunksize=1))
+    else:
+        from dask.distributed import Client, LocalCluster
+        if name == "dask local":
+            cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        else:
+            cluster = None
+            client = Client(a.scheduler)
+            client.wait_for_workers(1)
+        startup = time.perf_counter() - t0
+        extra["dask_workers"] = len(client.scheduler_info()["workers"])
+        t1 = time.perf_counter()
+        table = sweep(fn, grid, seeds=seeds, backend="dask", client=client, progress=False)
+        sweep_s = time.perf_counter() - t1
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        table.drop(columns="wall_time").to_pickle(a.out)
+        return {"startup": startup, "sweep": sweep_s, **extra}
+    sweep_s = time.perf_counter() - t0 - startup
+    table.drop(columns="wall_time").to_pickle(a.out)
+    return {"startup": startup, "sweep": sweep_s, **extra}
+
+
+def _start_distributed(n_workers: int, folder: Path):
+    """A ``dask scheduler`` and ``n_workers`` single-threaded worker processes; returns
+    (processes, address, seconds until every worker had joined)."""
+    exe = Path(sys.executable).with_name("dask")
+    dask = [str(exe)] if exe.exists() else [shutil.which("dask") or "dask"]
+    file = folder / "scheduler.json"
+    t0 = time.perf_counter()
+    log = open(folder / "dask.log", "w")  # noqa: SIM115 - lives as long as the processes
+    procs = [subprocess.Popen(dask + ["scheduler", "--scheduler-file", str(file), "--port", "0",
+                                      "--no-dashboard"], stdout=log, stderr=log)]
+    while not file.exists():
+        time.sleep(0.05)
+    procs.append(subprocess.Popen(dask + ["worker", "--scheduler-file", str(file), "--nworkers",
+                                          str(n_workers), "--nthreads", "1", "--no-dashboard"],
+                                  stdout=log, stderr=log))
+    from dask.distributed import Client
+    with Client(scheduler_file=str(file)) as client:
+        client.wait_for_workers(n_workers)
+        address = client.scheduler.address
+    return procs, address, time.perf_counter() - t0
+
+
+def _run_contender(name, a, folder) -> dict:
+    out = folder / f"{name.replace(' ', '_')}.pkl"
+    cmd = [sys.executable, __file__, "--contender", name, "--out", str(out), "--seeds",
+           str(a.seeds), "--trials", str(a.trials), "--workers", str(a.workers)]
+    if a.scheduler:
+        cmd += ["--scheduler", a.scheduler]
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if done.returncode:
+        raise RuntimeError(f"contender {name!r} failed:\n{done.stderr[-3000:]}")
+    res = json.loads(done.stdout.strip().splitlines()[-1])
+    res["process"] = wall
+    res["table"] = pd.read_pickle(out)
+    return res
 
 
 def main(argv=None) -> int:
@@ -72,67 +164,74 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=50, help="seeds per grid point (50)")
     parser.add_argument("--trials", type=int, default=50, help="failovers per cell (50)")
     parser.add_argument("--workers", type=int, default=2, help="parallel workers (2)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="rounds of all three backends, interleaved; medians shown (1)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--dask-workers", type=int, default=3,
+                        help="worker processes of the command-line dask cluster (3)")
+    parser.add_argument("--scheduler", help="address of a running dask scheduler to use")
+    parser.add_argument("--max-rounds", type=int, default=5)
+    parser.add_argument("--tolerance", type=float, default=0.05)
+    parser.add_argument("--contender", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    a = parser.parse_args(argv)
+    if a.contender:
+        print(json.dumps(contender(a.contender, a)))
+        return 0
 
-    from dask.distributed import Client, LocalCluster
-
-    from dsalgo.sweep import sweep
-
-    fn = _failover()
-    grid = {"n": [5, 7], "election_timeout": [(0.150, 0.300), (0.150, 0.200)],
-            "trials": args.trials}
-    seeds = range(args.seeds)
-    cells = 4 * args.seeds
-    print(f"B4 sweep scaling: {cells} cells (4 grid points x {args.seeds} seeds), "
-          f"{args.trials} failover trials per cell, {args.workers} workers")
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-
-    def run(backend, **kw):
-        return sweep(fn, grid, seeds=seeds, backend=backend, progress=False, **kw)
-
-    rounds = []
-    start = time.perf_counter()
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        startup = time.perf_counter() - start
-        # rounds interleave the backends, so a load change on a shared machine hits all
-        for _ in range(args.repeat):
-            rounds.append([
-                _timed("serial", lambda: run("serial")),
-                _timed(f"bare Pool.map ({args.workers}), reference",
-                       lambda: _bare_pool(grid, seeds, args.workers)),
-                _timed(f"processes ({args.workers})",
-                       lambda: run("processes", workers=args.workers)),
-                _timed(f"dask LocalCluster ({args.workers})",
-                       lambda: run("dask", client=client))])
-
-    reference = rounds[0][0][2].drop(columns="wall_time")
-
-    def cell_time(table):  # seconds inside fn per cell: grows when workers share a core
-        return table.groupby(["n", "seed", "election_timeout"],
-                             sort=False)["wall_time"].first().mean()
-
+    cells = 4 * a.seeds
+    print(f"B4 sweep scaling: {cells} cells (4 grid points x {a.seeds} seeds), {a.trials} "
+          f"failover trials per cell, {a.workers} workers; each contender in a fresh process")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    folder = Path(tempfile.mkdtemp(prefix="b4-"))
+    procs, dist_startup = [], None
+    try:
+        if not a.scheduler:
+            procs, a.scheduler, dist_startup = _start_distributed(a.dask_workers, folder)
+            print(f"dask distributed: scheduler and {a.dask_workers} worker processes started "
+                  f"in {dist_startup:.1f} s (counted in that contender's start-up)")
+        names = ["serial", "processes", "dask local", "dask distributed", "bare pool"]
+        rounds: list[dict] = []
+        for r in range(a.max_rounds):
+            load = os.getloadavg()[0]
+            rounds.append({n: _run_contender(n, a, folder) for n in names})
+            if dist_startup is not None:
+                rounds[-1]["dask distributed"]["startup"] += dist_startup
+            ups = {n: [x["serial"]["sweep"] / (x[n]["startup"] + x[n]["sweep"])
+                       for x in rounds[-3:]] for n in names}
+            print(f"round {r + 1}: load average {load:.2f} -> {os.getloadavg()[0]:.2f}; "
+                  "speed-ups " + ", ".join(f"{n} {u[-1]:.2f}" for n, u in ups.items()))
+            if len(rounds) >= 3 and all(abs(u - statistics.median(us))
+                                        <= a.tolerance * statistics.median(us)
+                                        for us in ups.values() for u in us):
+                print(f"stable after {len(rounds)} rounds (last three within "
+                      f"{a.tolerance:.0%})")
+                break
+        else:
+            print(f"not stable within {a.tolerance:.0%} after {a.max_rounds} rounds: medians "
+                  f"of all rounds shown")
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+    use = rounds[-3:] if len(rounds) >= 3 else rounds
+    ref = rounds[0]["serial"]["table"]
     rows = []
-    for i, (label, _, _) in enumerate(rounds[0]):
-        times = [r[i][1] for r in rounds]
-        ups = [r[0][1] / r[i][1] for r in rounds]
-        rows.append({"backend": label, "wall s (median)": round(statistics.median(times), 2),
-                     "cells/s": round(cells / statistics.median(times), 1),
-                     "speed-up (median)": round(statistics.median(ups), 2),
-                     "per round": " ".join(f"{u:.2f}" for u in ups),
-                     "cell s (mean)": round(statistics.median(cell_time(r[i][2])
-                                                              for r in rounds), 3),
-                     "equal table": "-" if "error" not in rounds[0][i][2] else all(
-                         r[i][2].drop(columns="wall_time").equals(reference) for r in rounds)})
+    for n in names:
+        med = {k: statistics.median(x[n][k] for x in use) for k in ("startup", "sweep", "process")}
+        total = med["startup"] + med["sweep"]
+        serial = statistics.median(x["serial"]["sweep"] for x in use)
+        rows.append({"contender": n, "start-up s": round(med["startup"], 2),
+                     "sweep s": round(med["sweep"], 2), "counted s": round(total, 2),
+                     "speed-up": round(serial / total, 2),
+                     "speed-up, sweep alone": round(serial / med["sweep"], 2),
+                     "process s": round(med["process"], 2),
+                     # the bare pool returns only its own columns: nothing to compare
+                     "equal table": "-" if n == "bare pool" else
+                     all(x[n]["table"].equals(ref) for x in rounds)})
     print(pd.DataFrame(rows).to_string(index=False))
-    print("cell s: time inside fn per cell; if it is higher in parallel than serially, "
-          "the workers did not have a free core each (a loaded machine)")
-    print(f"dask cluster start-up "
-          f"{startup:.1f} s (not counted); ideal speed-up {args.workers:.1f}; "
-          f"load average now {os.getloadavg()[0]:.1f}")
+    apart = statistics.median(x["processes"]["startup_apart"] for x in use)
+    print(f"process pool start-up measured apart: {apart:.2f} s (inside its sweep time); "
+          f"ideal speed-up {a.workers:.1f}; load average now {os.getloadavg()[0]:.2f}")
     return 0 if all(r["equal table"] in (True, "-") for r in rows) else 1
 
 

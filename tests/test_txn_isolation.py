@@ -195,3 +195,15 @@ def test_anomaly_cycle_draws_each_edge_of_the_cycle_with_its_kind():
     with pytest.raises(TypeError, match="anomalies must be the table"):
         plot.anomaly_cycle([1])
     plt.close("all")
+
+
+def test_compare_counts_anomalies_per_protocol_under_faults():
+    t = isolation.compare(seeds=range(2))
+    by = t.groupby("variant", sort=False)
+    assert list(by.groups) == list(isolation.VARIANTS)
+    assert by["serializable"].all().tolist() == [True, False, False, False]
+    assert by["atomic"].all().all()
+    counts = by[list(isolation.ANOMALIES)].sum()
+    assert counts.loc["2PC (locks at prepare)"].sum() == 0
+    assert counts.loc["2PC without locks", "G-single"] > 0
+    assert counts.loc[["saga (orchestrated)", "saga (choreographed)"], "G1a"].gt(0).all()

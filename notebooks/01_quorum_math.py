@@ -527,43 +527,64 @@ from dsalgo.widgets import quorum_explorer
 
 quorum_explorer(n=5, p=0.01, read_fraction=0.5)
 
-# %% [markdown]
-# ## What the charts showed
-#
-# *Figures quoted are from a full run (`quick = False`); quick mode uses smaller samples and
-# fewer cluster sizes, so its simulated fractions are noisier.*
-#
-# * **Bounds.** Brute force over every quorum size and crash set for $n \le 9$ gives exactly
-#   $f = \lfloor (n-1)/2 \rfloor$; the drawings show why: two majorities always share a node,
-#   and Byzantine quorums of $\lceil (n+f+1)/2 \rceil$ share $f+1$.
-# * **Nines.** At $p = 0.01$ a majority of 3 gives 3.5 nines, 5 nodes 5.0, 7 nodes 6.5 and
-#   15 nodes 12.2: each two extra nodes add about 1.5 nines there, and much less at
-#   $p = 0.1$ (1.55 to 4.47 nines from 3 to 15 nodes). Monte Carlo agreed with the exact value
-#   for every size.
-# * **Even sizes.** Going from $n$ odd to $n+1$ keeps $f$ and roughly *doubles* the
-#   unavailability (ratio 1.98–1.99 at $p \le 0.01$, about 1.83–1.87 at $p = 0.1$) while
-#   raising the load (0.75 against 0.67 for 4 against 3 nodes).
-# * **Grid vs majority.** Square grids carry a load of $1/\sqrt n$ (1/3, 1/4, 1/5: 3–5× one
-#   node's throughput, against under 2× for majorities) but tolerate only 2, 3 and 4 crashes
-#   against 4, 7 and 12, and at $p = 0.01$ give 4.5, 5.6 and 6.5 nines against 7.9, 11.9 and
-#   19.3.
-# * **Flexible Paxos.** With $n = 10$ and $q_1 + q_2 = 11$ the phase-2 and phase-1 curves
-#   mirror each other: a small $q_2$ makes the steady state highly available and lightly
-#   loaded (load $q_2/10$) at the price of a phase 1 that fails as soon as $n - q_1 + 1$
-#   acceptors are down; `is_valid()` names a non-intersecting pair when $q_1 + q_2 \le n$.
-# * **Zones.** Spread 3-3-3, a majority of 9 only fails when two zones fail, so its
-#   unavailability falls like $q^2$; packed 5-2-2 the big zone alone is fatal and it falls
-#   like $q$ (about $10^{-4}$ against $3.4\times10^{-8}$ at $q = 10^{-4}$); 4-4-1 sits
-#   between ($1.0\times10^{-6}$), limited by single-node failures after a zone loss. Monte
-#   Carlo agreed at $q = 0.05$.
-# * **Latency.** For odd $n$ the majority's reply is the sample median, so the median wait
-#   equals the median reply (2 ms) for every $n$; the mean and especially the p99 fall as $n$
-#   grows (p99 5.1 ms at $n = 3$, 3.1 ms at $n = 15$).
-# * **Misstatements, against simulation.** In the `dsalgo.sim` replication runs a round still
-#   committed with $f = \lfloor (n-1)/2 \rfloor$ replicas down and never with $f + 1$, for
-#   every $n$ tried, and the fraction of committed rounds matched the birth–death formula
-#   to within about 0.02 (e.g. 0.827 simulated against 0.813 exact for $n = 5$). In the RedLock race a
-#   majority $L = \lfloor N/2 \rfloor + 1$ never let two clients hold the lock, while
-#   $L = N/2$ with even $N$ did in about 31–37 % of races and $L = \lceil N/3 \rceil$ in 37–78 %
-#   (37 % at $N = 4$, where $\lceil N/3 \rceil = N/2 = 2$).
-#
+# %%
+from dsalgo.report import Conclusion
+
+c = Conclusion("What the charts showed")
+c.add("**Bounds.** Brute force over every quorum size and crash set for $n \\le$ {n_max} "
+      "{agree} $f = \\lfloor (n-1)/2 \\rfloor$; two majorities always share a node.",
+      n_max=int(brute["n"].max()),
+      agree="gave exactly" if (brute["f by brute force"] == brute["floor((n-1)/2)"]).all()
+      else "did NOT always give")
+n1 = at[at["p"] == 0.01].set_index("n")["nines"]
+n10 = at[at["p"] == 0.1].set_index("n")["nines"]
+c.add("**Nines.** At $p$ = {p:g} a majority of {a} nodes gives {na:.1f} nines and of {b} "
+      "nodes {nb:.1f}; at $p$ = {p2:g} the same sizes give {ma:.2f} and {mb:.2f}. Monte Carlo "
+      "agreed with the exact value for {inside} of {sizes} sizes.",
+      p=0.01, a=n1.index[0], na=n1.iloc[0], b=n1.index[-1], nb=n1.iloc[-1], p2=0.1,
+      ma=n10.iloc[0], mb=n10.iloc[-1], inside=int(checks["inside"].sum()), sizes=len(checks))
+r = eo["unavailability ratio even/odd"]
+c.add("**Even sizes.** Going from an odd $n$ to $n+1$ keeps $f$ and multiplies the "
+      "unavailability by {lo:.2f} to {hi:.2f} over the sizes and probabilities tried, while "
+      "raising the load ({le:.2f} against {lo_load:.2f} for {ne} against {no} nodes).",
+      lo=r.min(), hi=r.max(), le=eo["load even"].iloc[0], lo_load=eo["load odd"].iloc[0],
+      ne=int(eo["odd n"].iloc[0]) + 1, no=int(eo["odd n"].iloc[0]))
+gt = pd.DataFrame([{"system": k, "f": q.resilience(), "load": q.load(0.5),
+                    "nines": -np.log10(q.unavailability(0.01))} for k, q in systems.items()])
+grids, majs = gt[gt["system"].str.startswith("grid")], gt[gt["system"].str.startswith("maj")]
+c.add("**Grid vs majority.** Square grids carry loads of {gl} (majorities {ml}) but tolerate "
+      "only {gf} crashes against {mf}, and at $p$ = {p:g} give {gn} nines against {mn}.",
+      gl=", ".join(f"{x:.2f}" for x in grids["load"]),
+      ml=", ".join(f"{x:.2f}" for x in majs["load"]),
+      gf=", ".join(str(int(x)) for x in grids["f"]), mf=", ".join(str(int(x)) for x in majs["f"]),
+      p=0.01, gn=", ".join(f"{x:.1f}" for x in grids["nines"]),
+      mn=", ".join(f"{x:.1f}" for x in majs["nines"]))
+c.add("**Flexible Paxos.** With $n$ = {n} and $q_1 + q_2 = n + 1$, a small $q_2$ makes the "
+      "steady state available ({hi:.1f} nines at $q_2$ = {q_lo}) at the price of a phase one "
+      "with {lo1:.1f} nines; at $q_2$ = {q_hi} the two trade places.",
+      n=int(fpx["q1"].iloc[0] + fpx["q2"].iloc[0]) - 1, hi=fpx["phase-2 nines (p=0.05)"].iloc[0], q_lo=int(fpx["q2"].iloc[0]),
+      lo1=fpx["phase-1 nines (p=0.05)"].iloc[0], q_hi=int(fpx["q2"].iloc[-1]))
+c.add("**Zones.** At a per-zone failure probability of {q:g}, a majority of nine nodes is "
+      "unavailable with probability {u_spread:.2g} spread {l0}, {u_packed:.2g} packed {l1} "
+      "and {u_mid:.2g} as {l2}; Monte Carlo agreed in {inside} of {layouts} layouts.",
+      l0=mc["layout"].iloc[0], l1=mc["layout"].iloc[1], l2=mc["layout"].iloc[2],
+      q=mc["zone q"].iloc[0], u_spread=mc["exact unavailability"].iloc[0],
+      u_packed=mc["exact unavailability"].iloc[1], u_mid=mc["exact unavailability"].iloc[2],
+      inside=int(mc["inside 99.9% CI"].sum()), layouts=len(mc))
+c.add("**Latency.** The median wait for a majority equals the median reply ({p50:.1f} ms) for "
+      "every $n$, while the p99 falls from {p99a:.1f} ms at $n$ = {na} to {p99b:.1f} ms at "
+      "$n$ = {nb}.", p50=lat["p50 (ms)"].median(), p99a=lat["p99 (ms)"].iloc[0],
+      na=int(lat["n"].iloc[0]), p99b=lat["p99 (ms)"].iloc[-1], nb=int(lat["n"].iloc[-1]))
+gap = (simres["rounds committed"] - simres["birth-death prediction"]).abs()
+held = (simres["most down, still committed"] == simres["f = floor((n-1)/2)"]).all()
+c.add("**Misstatements, against simulation.** In the replication runs a round {held} with "
+      "$f$ replicas down for every $n$ tried ({sizes}), and the fraction of committed rounds "
+      "was within {gap:.3f} of the birth–death formula. In the RedLock race a majority let two "
+      "clients hold the lock in {maj:.1%} of races at most, $L = N/2$ with even $N$ in up to "
+      "{half:.0%} and $L = \\lceil N/3 \\rceil$ in {third_lo:.0%} to {third_hi:.0%}.",
+      held="still committed" if held else "did NOT always commit",
+      sizes=", ".join(str(int(x)) for x in simres["n"]), gap=gap.max(),
+      maj=safe["both hold the lock"].max(),
+      half=redlock[redlock["rule"].str.contains("N/2")]["both hold the lock"].max(),
+      third_lo=part["both hold the lock"].min(), third_hi=part["both hold the lock"].max())
+c

@@ -39,7 +39,8 @@ import pandas as pd
 from ._validate import check_bool, check_int, check_number
 
 __all__ = ["Conclusion", "build_report", "latex_to_mathml", "notebook_question",
-           "notebook_title", "quoted_numbers", "run_notebook"]
+           "notebook_title", "quoted_numbers", "run_notebook",
+           "unsupported_numbers"]
 
 REPO_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -72,6 +73,27 @@ def quoted_numbers(text: str) -> list[str]:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str; got {type(text).__name__}")
     return _NUMBER.findall(_CODE_OR_MATH.sub(" ", text))
+
+
+def unsupported_numbers(markdown: str, numbers) -> list[str]:
+    """Return the numbers quoted in ``markdown`` that are not among ``numbers``.
+
+    ``numbers`` is what the run produced (a :class:`Conclusion` records them in its output's
+    metadata); each may be quoted as often as it was produced.
+
+    Examples
+    --------
+    >>> unsupported_numbers("12 of 12 dropped; 108 of 108 verdicts", ["12", "12"])
+    ['108', '108']
+    """
+    left = list(numbers)
+    missing = []
+    for number in quoted_numbers(markdown):
+        if number in left:
+            left.remove(number)
+        else:
+            missing.append(number)
+    return missing
 
 
 class Conclusion:
@@ -251,12 +273,23 @@ def _standalone(nb, quick: bool) -> None:
     nb.metadata.pop("widgets", None)   # no widget state: no widget manager from a CDN
     injected = [i for i, c in enumerate(nb.cells)
                 if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    values = {}
     for i in reversed(injected):
+        for line in nb.cells[i].source.splitlines():
+            m = re.match(r"\s*(\w+)\s*=\s*(.+?)\s*$", line)
+            if m:
+                values[m.group(1)] = m.group(2)
         del nb.cells[i]
+    target = f"make report{'-quick' if quick else ''}"
     for cell in nb.cells:
         if "parameters" in cell.get("metadata", {}).get("tags", []) and cell.cell_type == "code":
-            cell.source = (cell.source.rstrip() + "\n# this report: quick = "
-                           f"{quick} (make report{'-quick' if quick else ''})")
+            def this_run(m):
+                name, default = m.group(1), m.group(2)
+                if name not in values or values[name] == default:
+                    return m.group(0)
+                return f"{name} = {values[name]}  # this report ({target}); default {default}"
+            cell.source = re.sub(r"(?m)^(\w+)\s*=\s*([^#\n]*?)\s*(?:#.*)?$", this_run,
+                                 cell.source)
         if cell.cell_type == "markdown":
             cell.source = latex_to_mathml(cell.source)
             continue
@@ -407,6 +440,7 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
             pm.execute_notebook(str(path), str(executed), parameters={"quick": quick},
                                 cwd=str(cwd), kernel_name="python3", language="python",
                                 progress_bar=False,
+                                kernel_manager_class=_ipc_kernel_manager(Path(tmp)),
                                 log_output=False, execution_timeout=timeout)
         except Exception as exc:  # noqa: BLE001 - the notebook failed; its partial output is kept
             error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -429,6 +463,24 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
     return {"notebook": path.name, "title": title, "status": "failed" if error else "ok",
             "figures": figures,
             "seconds": seconds, "html": str(target), "error": error}
+
+
+def _ipc_kernel_manager(folder: Path):
+    """A kernel manager talking to its kernel over Unix sockets in ``folder``: the kernel
+    then has no reason to warn that it runs over unencrypted TCP (one warning per page)."""
+    from jupyter_client.manager import KernelManager
+    from traitlets import default
+
+    class IPCKernelManager(KernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self):
+            return str(folder / "kernel")
+
+    return IPCKernelManager
 
 
 def _run_one(args) -> dict:

@@ -28,6 +28,7 @@
 quick = False  # papermill parameter: a shorter run for the test suite
 
 # %%
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +138,14 @@ drops
 # %% [markdown]
 # ## Space-time diagrams
 #
+# **How to read a space-time diagram.** Each node is a horizontal line and time runs to the
+# right. An arrow from one line to another is one message: it leaves the sender when it is
+# sent and lands on the receiver when it is delivered, so a steeper arrow is a faster
+# message. Colour is the message type (the same colour for a type in every diagram of a
+# notebook). A dashed stub ending in a cross is a message that was dropped, and the shaded
+# bands are faults (a partition, a crash, a pause). Look for where arrows stop, bunch up or
+# fan in: that is where the protocol is waiting.
+#
 # Time runs to the right; each arrow is one message. Around the partition, every message
 # between `n1` and the others is a dashed stub (dropped); around 1.6–2.0 s, messages to the
 # crashed `n3` are dropped, and messages to the paused `n2` wait and are all handled at its
@@ -152,6 +161,12 @@ fig.tight_layout()
 
 # %% [markdown]
 # ## Delivery latency and round-trip times
+#
+# **How to read a CDF (of latency, or of downtime in later notebooks).** The curve at `x`
+# gives the fraction of messages (or failovers) that took at most `x`: read across from
+# 0.5 for the median and from 0.99 for the 99th percentile. A curve further left is faster;
+# a long flat tail to the right is the few slow cases that dominate what users notice; a
+# curve that never reaches 1 means some cases never finished within the run.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
@@ -190,15 +205,44 @@ print("identical after reload:", back == run)
 print("same seed, same tables:", simulate(seed=42) == run)
 print("another seed, other tables:", not simulate(seed=43).messages.equals(run.messages))
 
-# %% [markdown]
-# ## What the charts showed
-#
-# - During the partition every cross-group message was dropped with reason `partition`,
-#   while `n2` and `n3` kept talking.
-# - The crash dropped messages addressed to `n3` (reason `node_down`); the paused `n2`
-#   lost nothing: its queued messages were all handled at the resume instant, which is what
-#   makes pauses dangerous for lease-based protocols (see the locks notebook).
-# - One-way latency follows the 5 ms exponential (median about 3.5 ms = 5 ms × ln 2), except
-#   for the pings held by the pause, which form the long tail of the CDF; the round trips
-#   measured across the pause are more than ten times the usual ones.
-# - The run reloads identically from Parquet and the same seed reproduces it exactly.
+# %%
+from dsalgo.report import Conclusion
+
+m = run.messages
+t_part = run.faults[run.faults["kind"] == "partition"].iloc[0]
+in_part = m[(m["t_send"] >= t_part.t_start) & (m["t_send"] < t_part.t_end)]
+cross = in_part[(in_part["src"] == "n1") != (in_part["dst"] == "n1")]
+inside = in_part[(in_part["src"] != "n1") & (in_part["dst"] != "n1")]
+crash = run.faults[run.faults["kind"] == "crash"].iloc[0]
+pause = run.faults[run.faults["kind"] == "pause"].iloc[0]
+to_n3 = m[(m["dst"] == "n3") & (m["status"] == "dropped") & (m["reason"] == "node_down")]
+to_n2 = m[(m["dst"] == "n2") & (m["t_deliver"].isna() | (m["t_deliver"] >= pause.t_start))
+          & (m["t_send"] >= pause.t_start) & (m["t_send"] < pause.t_end)]
+lat = (m["t_deliver"] - m["t_send"]).dropna() * 1000
+mean_ms = net.latency.mean * 1000
+rtt_ms = rtt["rtt"] * 1000
+
+c = Conclusion("What the charts showed")
+c.add("**Partition.** Of the {n_cross} messages sent across the cut while it lasted, "
+      "{n_cross_drop} were dropped with reason `partition`; `n2` and `n3` kept talking "
+      "({n_inside_ok} of {n_inside} of their messages delivered, the rest lost at random).",
+      n_cross=len(cross), n_cross_drop=int((cross["reason"] == "partition").sum()),
+      n_inside=len(inside), n_inside_ok=int((inside["status"] == "delivered").sum()))
+c.add("**Crash and pause.** The crash of `n3` dropped {n_down} messages addressed to it "
+      "(reason `node_down`); of the {n_paused} messages sent to the paused `n2`, "
+      "{n_paused_lost} were dropped by anything but random loss: they were handled at the "
+      "resume instant, which is what makes pauses dangerous for lease-based protocols "
+      "(see the locks notebook).",
+      n_down=len(to_n3), n_paused=len(to_n2),
+      n_paused_lost=int(((to_n2["status"] == "dropped") & (to_n2["reason"] != "random")).sum()))
+c.add("**Latency.** The median one-way delivery took {med:.2f} ms against "
+      "{theory:.2f} ms for the exponential of mean {mean:g} ms ($\\text{{mean}} \\times \\ln 2$); "
+      "the longest round trip, across the pause, took {worst:.0f} ms, {ratio:.0f} times "
+      "the median round trip of {rtt_med:.1f} ms.",
+      med=lat.median(), theory=mean_ms * math.log(2), mean=mean_ms, worst=rtt_ms.max(),
+      ratio=rtt_ms.max() / rtt_ms.median(), rtt_med=rtt_ms.median())
+c.add("**Determinism.** Reloaded from Parquet the run was {same_reload}; rerun with the "
+      "same seed it was {same_seed}.",
+      same_reload="identical" if back == run else "DIFFERENT",
+      same_seed="identical" if simulate(seed=42) == run else "DIFFERENT")
+c

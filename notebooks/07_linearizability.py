@@ -293,26 +293,56 @@ if corpus_results is not None:
     ax.set_title("etcd_000.log: " + ax.get_title())
     plt.show()
 
-# %% [markdown]
-# ## What the charts showed
-#
-# - **Section 1.** With the leader cut off from the other four servers for one second, every
-#   history from the `"log"` and `"read_index"` read paths was linearizable. The `"local"`
-#   path produced a non-linearizable history in most seeds (all 3 in quick mode, 8 of 10 in
-#   full mode), while Raft's own safety checker passed on every run: the replicated log was
-#   never wrong, only what clients were told.
-# - **Section 2.** The verdict pins the failure on one `get` (seed 0: `c1` read 140 at
-#   1.144–1.153 s). A `put 148` had completed at 1.133 s — before that read began — through
-#   the new leader `n3` (elected at 1.087 s); the stale value came from `n2`, the deposed
-#   leader, still answering reads from its own state inside the partition. The timeline
-#   outlines that read in red and the `put` concurrent with it in orange.
-# - **Section 3.** The cost is driven by concurrency more than by length. At low spread
-#   (peak concurrency about 6) the search explores about one configuration per operation; at
-#   400 operations it explored about 440 configurations with spread 1 and about 150,000 with
-#   spread 10 (peak concurrency about 21) — seconds instead of milliseconds.
-# - **Section 4.** Every checked file of the Porcupine corpus got the verdict in
-#   `expected.json` (108 of 108 in full mode), and in every file that names a first
-#   violating line, the smallest non-linearizable prefix ended on exactly that line.
-#   The slowest files took a few seconds each: the 1,712-operation, 50-client key-value
-#   history and `etcd_002.log`, 77 operations of which 19 have an unknown outcome (each may
-#   take effect anywhere after its invocation, or never).
+# %%
+from dsalgo.report import Conclusion
+
+c = Conclusion("What the charts showed")
+lin = counts["sum"].astype(int)
+runs = counts["count"].astype(int)
+c.add("**Read paths under a partition.** With the leader cut off from the other four servers, the `\"log\"` "
+      "read path gave {log_ok} linearizable histories of {log_n} and `\"read_index\"` "
+      "{ri_ok} of {ri_n}; the `\"local\"` path gave {loc_ok} of {loc_n}, while Raft's own "
+      "safety checker passed on {safe} of {total} runs: the replicated log was "
+      "{log_state}, only what clients were told.",
+      log_ok=lin["log"], log_n=runs["log"], ri_ok=lin["read_index"], ri_n=runs["read_index"],
+      loc_ok=lin["local"], loc_n=runs["local"],
+      safe=int((results["raft_safety"] == "ok").sum()), total=len(results),
+      log_state="never wrong" if (results["raft_safety"] == "ok").all() else "wrong in some runs")
+if bad:
+    stale = [w for s_ in e["states"] for _, w in
+             h[(h["f"] == "put") & (h["value"] == s_) & (h["status"] == "ok")].iterrows()]
+    answered = reply["src"].iloc[0] if len(reply) else "an unknown server"
+    c.add("**One stale read, explained.** The verdict pins the failure on one `get` (seed {seed}: "
+          "`{proc}` read {result} during {t0:.3f}–{t1:.3f} s), answered by `{by}`; the "
+          "leaders elected in that run were {leaders}. The timeline outlines that read in "
+          "red and the operations concurrent with it in orange.",
+          seed=seed, proc=str(op["process"]), result=str(op["result"]), t0=op["t_invoke"],
+          t1=op["t_complete"], by=answered,
+          leaders=", ".join(f"`{r.node}` (term {int(r.term)} at {r.time:.3f} s)"
+                            for r in elected.itertuples()))
+else:
+    c.skipped("One stale read, explained", "no seed gave a stale read with the local read path")
+peak = cost.groupby("spread")["max_concurrency"].max()
+longest = cost[cost["ops"] == cost["ops"].max()].groupby("spread")["configs"].max()
+c.add("**What checking costs.** The cost is driven by concurrency more than by length: at "
+      "{n_ops} operations the search explored {lo_cfg:,} configurations with spread "
+      "{lo:g} (peak concurrency {lo_c}) and {hi_cfg:,} with spread {hi:g} (peak "
+      "concurrency {hi_c}); {unknown} of {checks} checks hit the {limit:g} s limit.",
+      n_ops=int(cost["ops"].max()), lo=longest.index[0], lo_cfg=int(longest.iloc[0]),
+      lo_c=int(peak.iloc[0]), hi=longest.index[-1], hi_cfg=int(longest.iloc[-1]),
+      hi_c=int(peak.iloc[-1]), unknown=int((cost["status"] == "unknown").sum()),
+      checks=len(cost), limit=LIMIT)
+if corpus_results is not None:
+    slow = corpus_results.loc[corpus_results["seconds"].idxmax()]
+    c.add("**The Porcupine corpus.** {match} of {files} checked files of the Porcupine corpus got the "
+          "verdict in `expected.json`{mode}; in {on_line} of {with_line} files that name a "
+          "first violating line, the smallest non-linearizable prefix ended on exactly that "
+          "line. The slowest file, `{slow}` ({slow_ops} operations), took {slow_s:.2f} s.",
+          match=int(corpus_results["match"].sum()), files=len(corpus_results),
+          mode=" (quick mode: a sample of the files)" if quick else "",
+          on_line=int((lines["bad_prefix_ends_at_line"] == lines["expected_line"]).sum()),
+          with_line=len(lines), slow=slow["file"], slow_ops=int(slow["ops"]),
+          slow_s=slow["seconds"])
+else:
+    c.skipped("The Porcupine corpus section", f"`{corpus}` is absent")
+c

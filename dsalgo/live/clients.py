@@ -83,12 +83,14 @@ class RedisKV:
     says so); a timeout or a reset after sending is ``info``.
     """
 
-    def __init__(self, port: int, *, timeout: float = 1.0, host: str = "127.0.0.1"):
+    def __init__(self, port: int, *, timeout: float = 1.0, host: str = "127.0.0.1",
+                 namespace: str = ""):
         import redis
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
         self._redis = redis
+        self.ns = namespace
         self.conn = redis.Connection(host=host, port=port, socket_timeout=timeout,
                                      socket_connect_timeout=timeout,
                                      retry=Retry(NoBackoff(), 0), retry_on_timeout=False,
@@ -114,15 +116,15 @@ class RedisKV:
         return Outcome("ok", reply)
 
     def get(self, key):
-        o = self._call("GET", f"k{key}")
+        o = self._call("GET", f"{self.ns}k{key}")
         return o if o.status != "ok" else _ok(_num(o.result))
 
     def put(self, key, value):
-        o = self._call("SET", f"k{key}", str(value))
+        o = self._call("SET", f"{self.ns}k{key}", str(value))
         return o if o.status != "ok" else _ok()
 
     def cas(self, key, old, new):
-        o = self._call("EVAL", _CAS_LUA, 1, f"k{key}", str(old), str(new))
+        o = self._call("EVAL", _CAS_LUA, 1, f"{self.ns}k{key}", str(old), str(new))
         if o.status != "ok":
             return o
         return _ok() if int(o.result) == 1 else Outcome("fail")
@@ -145,7 +147,9 @@ class EtcdKV:
     reads (a read changes nothing, so either way it constrains nothing).
     """
 
-    def __init__(self, port: int, *, timeout: float = 1.0, read: str = "linearizable"):
+    def __init__(self, port: int, *, timeout: float = 1.0, read: str = "linearizable",
+                 namespace: str = ""):
+        self.ns = namespace
         self.url = f"http://127.0.0.1:{port}"
         self.timeout = timeout
         self.serializable = read == "serializable"
@@ -172,7 +176,7 @@ class EtcdKV:
             return Outcome("info", None, f"{type(e).__name__}: {e}")
 
     def get(self, key):
-        body = {"key": _b64(f"k{key}")}
+        body = {"key": _b64(f"{self.ns}k{key}")}
         if self.serializable:
             body["serializable"] = True
         o = self._post("/v3/kv/range", body, write=False)
@@ -182,11 +186,12 @@ class EtcdKV:
         return _ok(_num(base64.b64decode(kvs[0].get("value", ""))) if kvs else None)
 
     def put(self, key, value):
-        o = self._post("/v3/kv/put", {"key": _b64(f"k{key}"), "value": _b64(value)}, True)
+        o = self._post("/v3/kv/put", {"key": _b64(f"{self.ns}k{key}"), "value": _b64(value)},
+                       True)
         return o if o.status != "ok" else _ok()
 
     def cas(self, key, old, new):
-        k = _b64(f"k{key}")
+        k = _b64(f"{self.ns}k{key}")
         o = self._post("/v3/kv/txn", {
             "compare": [{"key": k, "target": "VALUE", "result": "EQUAL", "value": _b64(old)}],
             "success": [{"requestPut": {"key": k, "value": _b64(new)}}]}, True)
@@ -200,7 +205,7 @@ class EtcdKV:
 
 # ------------------------------------------------------------------ ZooKeeper
 class ZooKeeperKV:
-    """One kazoo session pinned to one server; a key is the znode ``/kv/k<key>``.
+    """One kazoo session pinned to one server; a key is the znode ``/kv/<namespace>k<key>``.
 
     ``read="sync"`` calls ``sync()`` before each read (ZooKeeper's linearizable read);
     ``"plain"`` reads whatever the connected server has applied.  ``cas`` reads the value
@@ -213,11 +218,12 @@ class ZooKeeperKV:
     """
 
     def __init__(self, port: int, *, timeout: float = 1.0, read: str = "sync",
-                 session_timeout: float = 4.0):
+                 session_timeout: float = 4.0, namespace: str = ""):
         from kazoo.client import KazooClient
         from kazoo.retry import KazooRetry
 
         self.timeout = timeout
+        self.ns = namespace
         self.sync = read == "sync"
         # connection_retry only re-opens the session; commands are never retried
         self.zk = KazooClient(hosts=f"127.0.0.1:{port}", timeout=session_timeout,
@@ -249,12 +255,11 @@ class ZooKeeperKV:
 
         return self.zk.state == KazooState.CONNECTED
 
-    @staticmethod
-    def path(key):
-        return f"/kv/k{key}"
+    def path(self, key):
+        return f"/kv/{self.ns}k{key}"
 
     def ensure(self, keys):
-        """Create ``/kv/k<key>`` for each key (empty data: no value yet)."""
+        """Create the znode of each key (empty data: no value yet)."""
         from kazoo.exceptions import NodeExistsError
 
         self.zk.ensure_path("/kv")
@@ -307,8 +312,10 @@ class ZooKeeperKV:
             pass
 
 
-def adapter(cluster, member, *, read=None, timeout: float = 1.0):
-    """A key-value adapter to ``member`` of ``cluster`` with the read mode ``read``."""
+def adapter(cluster, member, *, read=None, timeout: float = 1.0, namespace: str = ""):
+    """A key-value adapter to ``member`` of ``cluster`` with the read mode ``read``; keys
+    are stored under ``namespace`` (each workload takes a fresh one, so runs on one cluster
+    all start from absent keys)."""
     system = cluster.system
     modes = READ_MODES[system]
     read = modes[0] if read is None else read
@@ -317,10 +324,10 @@ def adapter(cluster, member, *, read=None, timeout: float = 1.0):
                          f"{system}; got {read!r}")
     m = cluster.member(member)
     if system == "redis":
-        return RedisKV(m.port, timeout=timeout)
+        return RedisKV(m.port, timeout=timeout, namespace=namespace)
     if system == "etcd":
-        return EtcdKV(m.port, timeout=timeout, read=read)
-    return ZooKeeperKV(m.port, timeout=timeout, read=read,
+        return EtcdKV(m.port, timeout=timeout, read=read, namespace=namespace)
+    return ZooKeeperKV(m.port, timeout=timeout, read=read, namespace=namespace,
                        session_timeout=max(4.0, 20 * cluster.settings["tick"]))
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import random
+import secrets
 import threading
 import time
 import warnings
@@ -260,11 +261,12 @@ def kv_workload(cluster, *, clients: int = 3, ops: int = 300, reads=None, keys: 
                          f"got {reads!r}")
 
     members = [cluster.members[0].name] if system == "redis" else cluster.names
+    namespace = f"r{secrets.token_hex(4)}-"   # a fresh set of keys: every key starts absent
     conns = []
     try:
         for i in range(clients):
             conns.append(adapter(cluster, members[i % len(members)], read=reads,
-                                 timeout=timeout))
+                                 timeout=timeout, namespace=namespace))
         if system == "zookeeper":
             conns[0].ensure(range(keys))
         rec = Recorder()
@@ -362,7 +364,8 @@ def put_crash_get(cluster, *, key: int = 0, value: int = 1, timeout: float = 1.0
     rec = Recorder()
     record_skew(cluster, rec)
     target = cluster.members[0]
-    c = adapter(cluster, target.name, timeout=timeout)
+    namespace = f"r{secrets.token_hex(4)}-"
+    c = adapter(cluster, target.name, timeout=timeout, namespace=namespace)
     try:
         if system == "zookeeper":
             c.ensure([key])
@@ -371,7 +374,7 @@ def put_crash_get(cluster, *, key: int = 0, value: int = 1, timeout: float = 1.0
             raise RuntimeError(f"the put before the crash was not acknowledged: {put}")
         Kill(target.name, at=0.0, restart_after=0.0).apply(cluster, rec, threading.Event())
         c.close()
-        c = adapter(cluster, target.name, timeout=timeout)
+        c = adapter(cluster, target.name, timeout=timeout, namespace=namespace)
         for _ in range(50):   # the first request after a restart may meet a stale socket
             g = rec.op("c1", "get", key, None, c.get, key)
             if g.status == "ok":

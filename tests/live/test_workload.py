@@ -50,3 +50,27 @@ def test_faults_the_load_never_reached_are_reported():
     with live.redis() as c, pytest.warns(RuntimeWarning, match="before the nemesis applied"):
         run = live.kv_workload(c, ops=20, nemesis=[live.Pause("n1", at=30.0)])
     assert len(run.faults) == 0
+
+
+def test_plots_and_sweeps_apply_to_live_runs(tmp_path):
+    need("redis")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dsalgo import check, plot, sweep
+
+    with live.redis(n=3) as c:
+        def cell(clients, seed):
+            run = live.kv_workload(c, clients=clients, ops=60, seed=seed)
+            v = check.linearizable(run.history, "kv")
+            return {"ops": len(run.history), "linearizable": v.holds("linearizability")}
+
+        df = sweep(cell, {"clients": [1, 3]}, seeds=range(2), progress=False)
+        run = live.kv_workload(c, clients=2, ops=40, rate=200, timeout=0.3, seed=1,
+                               nemesis=[live.Pause("n1", at=0.05, duration=0.4)])
+        lock_run = live.lock_pause(c, ttl=0.3)
+    assert df["error"].isna().all() and df["linearizable"].all() and (df["ops"] == 60).all()
+    ax = plot.history_timeline(run.history, check.linearizable(run.history, "kv"),
+                               faults=run.faults)
+    assert ax is not None
+    assert plot.lock_timeline(lock_run) is not None

@@ -82,14 +82,14 @@ run.events[["time", "node", "kind", "value"]]
 
 # %%
 jitter = sim.Network(latency=sim.Uniform(0.008, 0.012))
-duel = checked(paxos.simulate(3, variant="single", proposers=2, network=jitter, seed=3,
+duel_run = checked(paxos.simulate(3, variant="single", proposers=2, network=jitter, seed=3,
                               backoff=(0.0, 0.0), duration=0.25))
-ax = plot.spacetime(duel, events=["preempted", "decided"], max_messages=150,
-                    time_range=(0.0, paxos.decision_time(duel) + 0.015))
+ax = plot.spacetime(duel_run, events=["preempted", "decided"], max_messages=150,
+                    time_range=(0.0, paxos.decision_time(duel_run) + 0.015))
 ax.set_title("Dueling proposers without back-off: preemptions, then a decision")
 plt.show()
-print(f"decided after {paxos.decision_time(duel) * 1000:.1f} ms, "
-      f"{(duel.events.kind == 'preempted').sum()} preemptions")
+print(f"decided after {paxos.decision_time(duel_run) * 1000:.1f} ms, "
+      f"{(duel_run.events.kind == 'preempted').sum()} preemptions")
 
 # %% [markdown]
 # ## 2. Dueling proposers: how back-off ends the livelock
@@ -204,10 +204,10 @@ r = checked(paxos.simulate(5, seed=1, duration=2.0, clients=3,
 t_lead = r.events.loc[r.events.kind == "leader", "time"].iloc[0]
 steady = r.messages[r.messages.t_send > t_lead]
 slots = r.events.loc[(r.events.kind == "decided") & (r.events.time > t_lead), "slot"].nunique()
-counts = steady.type.value_counts()
-proposed = counts["Accept"] / (5 - 1)          # an integer: exactly n - 1 Accepts per slot
-pd.Series({"Prepare sent after the election": int(counts.get("Prepare", 0)),
-           "Accept messages": int(counts["Accept"]),
+msg_counts = steady.type.value_counts()
+proposed = msg_counts["Accept"] / (5 - 1)      # an integer: exactly n - 1 Accepts per slot
+pd.Series({"Prepare sent after the election": int(msg_counts.get("Prepare", 0)),
+           "Accept messages": int(msg_counts["Accept"]),
            "slots proposed = Accept / (n - 1)": proposed,
            "slots decided": slots,
            "slots still in flight when the run stopped": proposed - slots})
@@ -361,50 +361,50 @@ pd.DataFrame({name: {"median latency (ms)": 1000 * float(
 print(f"{len(verdicts)} runs checked, {sum(verdicts)} passed every safety property")
 assert all(verdicts)
 
-# %% [markdown]
-# ## What the charts showed
-#
-# (Figures are from the full run; `quick=True` runs fewer seeds and points and its numbers differ a little.)
-#
-# - **One decision** (section 1): with one proposer and 10 ms links the proposer knows the
-#   value is chosen after two round trips (40 ms) and the other learners 10 ms later. Two
-#   proposers without back-off on 10 ± 2 ms links preempted each other 4 times and decided
-#   only after 90.5 ms.
-# - **Back-off ends the livelock** (section 2): with five proposers and no back-off the
-#   first decision took 179 ms on average, after 161 preemptions; a back-off range of
-#   20 ms cut that to 23 ms (9 preemptions) and 50–100 ms to about 17 ms (4–5 preemptions).
-#   Three proposers went from 47 ms to 15 ms, two from 23 ms to 13–14 ms. Past a 20 ms range
-#   (four one-way delays here) the gains were smaller (five proposers: 23 → 17 ms).
-# - **Multi-Paxos against n and network latency** (section 3): the mean commit latency
-#   hardly moved from n = 3 to n = 9 (3.6–3.7 ms with 1 ms links, 18.0–18.5 ms with 5 ms,
-#   70–76 ms with 20 ms) and grew in proportion to the link latency. The order-statistic
-#   model follows the measurements; with five clients the measured mean is about 1 ms above
-#   it (18.3 vs 17.2 ms at n = 5, 5 ms links), with one client slightly below it
-#   (16.8 ms), consistent with in-order apply making some commands wait for an earlier
-#   slot. Five closed-loop clients got ~1,260–1,290 ops/s at 1 ms, ~250 at 5 ms and ~60
-#   at 20 ms, flat in n. `run.messages` confirms one round trip per command: no `Prepare`
-#   after the election and exactly n − 1 = 4 `Accept`s per slot (1,080 `Accept`s for 270
-#   slots proposed, 268 decided and 2 in flight at the end).
-# - **Flexible Paxos** (section 4): a smaller |Q2| lowered the median commit latency
-#   (n = 5: 30.4 ms at |Q2| = 5, 17.0 ms at 3, 8.5 ms at 1; n = 8: 32.8 ms at 8, 13.9 ms at
-#   3, 8.3 ms at 1) and raised throughput (n = 5: 144 → 458 ops/s; n = 8: 135 → 466 ops/s).
-#   At equal |Q2| the eight-node cluster was faster than the five-node one, since the
-#   leader waits for the fastest |Q2| − 1 of more followers. The heatmaps match the
-#   quorum arithmetic exactly: with followers crashed, the store kept acknowledging
-#   operations exactly while f ≤ n − |Q2|; with the leader among the crashed, exactly while
-#   f ≤ min(|Q2| − 1, n − |Q2|). |Q2| = 1 served with four followers down but stopped for
-#   good when its leader crashed (|Q1| = 5).
-# - **Multi-Paxos and Raft** (section 5), same workload and fault schedule, both checked
-#   safe: Raft acknowledged 1,619 operations and Multi-Paxos 1,458 in 10 s; median latency
-#   14.8 ms vs 16.8 ms; both dropped to near zero around t ≈ 3.2–3.5 s, when a partition and
-#   crashes overlapped, Multi-Paxos to zero for about 0.3 s. Multi-Paxos sent 19.3
-#   messages per acknowledged operation against Raft's 11.3: its separate `Decided`
-#   messages (6.5 per operation here, against 4.2 in the fault-free run on constant links) and extra `Accept`s
-#   come from recovery, since this implementation keeps only the acceptor state on disk and
-#   a restarted replica relearns the log through `Catchup`, while Raft persists its log and
-#   piggybacks the commit index on `AppendEntries`. On constant 5 ms links without faults
-#   both took exactly four hops (20.0 ms median), so the latency gap above comes with
-#   variable delays.
-#
-# Every run in this notebook passed `paxos.check` (and `raft.check` for Raft).
-#
+# %%
+from dsalgo.report import Conclusion
+
+c = Conclusion("What the charts showed")
+c.add("**One decision.** On constant links of {lat:g} ms one proposer's value was chosen "
+      "after {t1:.1f} ms (two round trips); two proposers without back-off on jittery links "
+      "preempted each other {pre} times and decided after {t2:.1f} ms.",
+      lat=lan.latency.mean * 1000, t1=paxos.decision_time(run) * 1000,
+      pre=int((duel_run.events.kind == "preempted").sum()), t2=paxos.decision_time(duel_run) * 1000)
+d = duels.groupby(["proposers", "backoff_max_ms"])[["decide_ms", "preemptions"]].mean()
+most = int(duels["proposers"].max())
+none_, widest = d.loc[(most, 0)], d.loc[(most, duels["backoff_max_ms"].max())]
+c.add("**Back-off ends the livelock.** With {p} proposers and no back-off the first decision "
+      "took {t0:.0f} ms on average after {pre0:.0f} preemptions; a back-off range of {b:g} ms "
+      "cut that to {t1:.0f} ms ({pre1:.1f} preemptions), over {seeds} seeds per point.",
+      p=most, t0=none_["decide_ms"], pre0=none_["preemptions"], b=duels["backoff_max_ms"].max(),
+      t1=widest["decide_ms"], pre1=widest["preemptions"], seeds=len(SEEDS))
+m = multi.groupby(["latency_mean_ms", "n"])["commit_mean_ms"].mean()
+tp = multi.groupby("latency_mean_ms")["throughput"].mean()
+c.add("**Multi-Paxos against n and latency.** The mean commit latency hardly moved with the "
+      "cluster size ({r1}) and grew in proportion to the link latency; closed-loop "
+      "throughput was {tp} for links of {lats} ms.",
+      r1="; ".join(f"{g.min():.1f}–{g.max():.1f} ms at {lat:g} ms links"
+                   for lat, g in m.groupby(level=0)),
+      tp=", ".join(f"{v:,.0f} ops/s" for v in tp), lats=", ".join(f"{v:g}" for v in tp.index))
+c.add("**Message count.** After the election {prep} `Prepare` messages were sent, and the "
+      "{n_acc:,} `Accept`s make {proposed:g} slots proposed at `n - 1` per slot ({slots} "
+      "decided, the rest in flight when the run stopped).",
+      prep=int(msg_counts.get("Prepare", 0)), n_acc=int(msg_counts["Accept"]),
+      proposed=proposed, slots=slots)
+f = flex.groupby(["n", "q2"])[["commit_ms", "throughput"]].mean()
+c.add("**Flexible Paxos.** A smaller |Q2| lowered the commit latency and raised throughput: "
+      "{lines}.",
+      lines="; ".join(f"n = {nn}: {g['commit_ms'].iloc[-1]:.1f} ms and "
+                      f"{g['throughput'].iloc[-1]:.0f} ops/s at |Q2| = {g.index[-1][1]}, "
+                      f"{g['commit_ms'].iloc[0]:.1f} ms and {g['throughput'].iloc[0]:.0f} ops/s "
+                      f"at |Q2| = {g.index[0][1]}" for nn, g in f.groupby(level=0)))
+ok_ops = {k: int((r.history.status == "ok").sum()) for k, r in runs.items()}
+msgs = {k: len(r.messages) / max(ok_ops[k], 1) for k, r in runs.items()}
+c.add("**Multi-Paxos and Raft**, same workload and fault schedule: Raft acknowledged {raft_ok:,} "
+      "operations and Multi-Paxos {paxos_ok:,} in {dur:g} s, with {raft_m:.1f} and "
+      "{paxos_m:.1f} messages per acknowledged operation.",
+      raft_ok=ok_ops["Raft"], paxos_ok=ok_ops["Multi-Paxos"], dur=common["duration"],
+      raft_m=msgs["Raft"], paxos_m=msgs["Multi-Paxos"])
+c.add("**Safety.** {passed} of {total} runs in this notebook passed every safety property "
+      "(`paxos.check`, and `raft.check` for Raft).", passed=sum(verdicts), total=len(verdicts))
+c

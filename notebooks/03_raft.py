@@ -212,7 +212,8 @@ for bug, scenario in raft.scenarios.SCENARIOS.items():
                      "verdict": v.status,
                      "violated": ", ".join(sorted(set(v.violations["property"]))) or "—",
                      "first violation": v.violations["detail"].iloc[0] if len(v.violations) else ""})
-pd.DataFrame(rows)
+scenario_table = pd.DataFrame(rows)
+scenario_table
 
 # %% [markdown]
 # ### Figure 8, replayed
@@ -256,7 +257,8 @@ ev8[ev8["kind"].isin(["commit", "truncate", "leader_elected"]) & (ev8["time"] > 
 # `raft-director`).
 
 # %%
-pd.DataFrame([hunt(bug, range(hunt_seeds)) for bug in raft.BUGS])
+hunts = pd.DataFrame([hunt(bug, range(hunt_seeds)) for bug in raft.BUGS])
+hunts
 
 # %% [markdown]
 # ## 5 · Explore
@@ -268,38 +270,54 @@ pd.DataFrame([hunt(bug, range(hunt_seeds)) for bug in raft.BUGS])
 from dsalgo.widgets import failover_explorer
 failover_explorer(trials=10 if quick else 200)
 
-# %% [markdown]
-# ## What the charts showed
-#
-# Figures quoted are from a full run (500 failover trials per range, 100 for 150–150 ms as in the paper; 100 seeds per hunt);
-# quick mode uses fewer.
-#
-# - **A failover** (section 1): after `n1` crashes at 1.000 s, `n4`'s election timer runs
-#   out at 1.137 s, `n2`, `n3` and `n5` vote for it, it leads term 2 at 1.151 s, and its
-#   first heartbeat reaches everyone about 7 ms later.
-# - **Randomness** (Figure 16, top): with no randomness (150–150 ms) none of 100 trials
-#   elected a leader within 10 s, and with 1 ms of randomness only 21 % did.  5 ms of
-#   randomness brought the median to 1.2 s (95th percentile 3.6 s, 10.4 election rounds on
-#   average, and one trial of 500 still without a leader after 10 s); 25 ms to 181 ms; 50 ms
-#   and 150 ms to medians of 171 and 196 ms, worst cases 834 and 542 ms.  The order is the paper's; the narrow ranges are slower than the paper's (287 ms
-#   median for 150–155 ms, 513 ms worst case for 150–200 ms).
-# - **Where the broadcast time goes** matters for that gap: on a 0.5–1 ms network the same
-#   150–155 ms range needs 1.9 election rounds on average and a median of 126 ms instead of
-#   10.4 rounds and 1.2 s, because candidates hear of each other before their own timers run
-#   out; 12–24 ms drops from a median of 75 ms to 17 ms.
-# - **Scaling** (Figure 16, bottom): shrinking the range lowers the median downtime from
-#   196 ms (150–300 ms) to 68 ms (25–50 ms), but 12–24 ms is no better (median 75 ms,
-#   4.35 rounds on average): a vote round trip of 11–17 ms is as long as the timeouts, the
-#   regime where the paper warns that leaders cannot keep up.
-# - **Cost of replication**: median commit latency is one client round trip alone at
-#   n = 1, grows by 53–62 % at n = 3 (one follower acknowledgement more) and then only
-#   slowly, since the leader waits for the fastest majority, not for everyone: 1.30 ms at
-#   n = 3 and 1.42 ms at n = 9 with 0.5 ms links, 2.5–2.8 × the mean one-way latency for
-#   every n ≥ 3.  Throughput of the ten closed-loop clients falls with it, to 70–83 % of
-#   10 / median latency (6,400 commands/s at n = 3, 5,400 at n = 9 on 0.5 ms links).
-# - **Broken variants**: every correct scenario passes and every broken one is caught
-#   (Figure 8 by Leader Completeness and State Machine Safety: `n1` commits entry 2 of term 2
-#   in (c), `n5` overwrites it in (d); the log panels show it).  In 100 random seeds each,
-#   the hunts caught `no_truncate_on_conflict` in 18 (first at seed 9),
-#   `no_up_to_date_check` in 15 (seed 18), `commit_prior_term` in 4 (seed 3) and
-#   `forget_vote_on_restart` in 2 (seed 12).
+# %%
+from dsalgo.report import Conclusion
+
+c = Conclusion("What the charts showed")
+elected = after[after["kind"] == "leader_elected"]
+if len(elected):
+    new = elected.iloc[0]
+    c.add("**A failover.** After `{old}` crashed at {t_crash:.3f} s, `{new}` was elected "
+          "leader of term {term} at {t_new:.3f} s, {gap:.0f} ms later.",
+          old=old, t_crash=after["time"].iloc[0], new=new["node"], term=int(new["term"]),
+          t_new=new["time"], gap=(new["time"] - after["time"].iloc[0]) * 1000)
+else:
+    c.skipped("A failover", "no leader was elected after the crash within the run")
+
+
+def _summary(df):
+    g = df.groupby("timeouts", sort=False)
+    return pd.DataFrame({"trials": g.size(), "converged": g["converged"].mean(),
+                         "med": g["downtime"].median() * 1000})
+
+
+rt = _summary(top)
+c.add("**Randomness** (top chart): the share of trials that elected a leader "
+      "within the time limit, and the median downtime, were {lines}.",
+      lines="; ".join(f"{k}: {r.converged:.0%} of {int(r.trials)}"
+                      + (f", median {r.med:.0f} ms" if r.med == r.med else "")
+                      for k, r in rt.iterrows()))
+sc = _summary(bottom)
+c.add("**Scaling** (bottom chart): median downtime {lines}.",
+      lines="; ".join(f"{r.med:.0f} ms for {k}" for k, r in sc.iterrows()))
+bb = both.groupby(["timeouts", "network"], sort=False).agg(
+    median=("downtime", "median"), rounds=("elections", "mean"))
+c.add("**Where the broadcast time goes:** {lines}.",
+      lines="; ".join(f"{t} on {nw}: median {r['median'] * 1000:.0f} ms, "
+                      f"{r['rounds']:.1f} election rounds on average"
+                      for (t, nw), r in bb.iterrows()))
+cc = cost.set_index(["latency (ms)", "n"])["median commit latency (ms)"]
+lo_lat = cost["latency (ms)"].min()
+c.add("**Cost of replication:** on {lat:g} ms links the median commit latency was {lines}; "
+      "the leader waits for the fastest majority, not for everyone.",
+      lat=lo_lat, lines=", ".join(f"{v:.2f} ms at n = {n}" for n, v in cc.loc[lo_lat].items()))
+broken = scenario_table[scenario_table["variant"] == "broken"]
+correct = scenario_table[scenario_table["variant"] == "correct"]
+c.add("**Broken variants:** {c_ok} of {c_n} correct scenarios passed and {b_bad} of {b_n} "
+      "broken ones were caught. In {seeds} random seeds each, the hunts caught {hunted}.",
+      c_ok=int((correct["verdict"] == "ok").sum()), c_n=len(correct),
+      b_bad=int((broken["verdict"] != "ok").sum()), b_n=len(broken), seeds=hunt_seeds,
+      hunted="; ".join(f"`{h.bug}` in {h.caught}" + (f" (first at seed {int(h.first)})"
+                                                      if pd.notna(h.first) else "")
+                       for h in hunts.itertuples()))
+c

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ._validate import check_number
 
-__all__ = ["summarize"]
+__all__ = ["proportions", "summarize", "wilson"]
 
 _SKIP = ("seed", "wall_time")
 
@@ -104,3 +104,86 @@ def summarize(df: pd.DataFrame, by, metrics=None, *, ci: float = 0.95) -> pd.Dat
     out["ci_low"] = out["mean"] - half
     out["ci_high"] = out["mean"] + half
     return out.reset_index(drop=True)
+
+
+def wilson(successes, trials, *, ci: float = 0.95):
+    """Wilson score interval of a proportion: ``(low, high)`` for ``successes`` of ``trials``.
+
+    Unlike the normal approximation it stays inside [0, 1] and is not degenerate at 0 or
+    ``trials`` successes, which is where failure rates from a few seeds usually sit.
+
+    Parameters
+    ----------
+    successes, trials : int or array-like
+        Counts; ``0 <= successes <= trials`` and ``trials >= 1``.
+    ci : float
+        Confidence level, in (0, 1).
+
+    Returns
+    -------
+    tuple of float or numpy arrays
+
+    Examples
+    --------
+    >>> [round(x, 3) for x in wilson(0, 12)]
+    [0.0, 0.242]
+    >>> [round(x, 3) for x in wilson(6, 12)]
+    [0.254, 0.746]
+    """
+    from scipy import stats
+
+    ci = check_number("ci", ci, low=0.0, high=1.0, low_open=True, high_open=True)
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    if np.any(n < 1) or np.any(k < 0) or np.any(k > n):
+        raise ValueError(f"need 0 <= successes <= trials and trials >= 1; got successes="
+                         f"{successes!r}, trials={trials!r}")
+    z = stats.norm.ppf(0.5 + ci / 2)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    if low.ndim == 0:
+        return float(low), float(high)
+    return low, high
+
+
+def proportions(df: pd.DataFrame, by, column: str, *, ci: float = 0.95) -> pd.DataFrame:
+    """Per group, the fraction of rows where boolean ``column`` is true, with a Wilson interval.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy results, one row per run (e.g. one per seed).
+    by : str or list of str
+        Grouping columns.
+    column : str
+        A boolean column (or 0/1).
+    ci : float
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``by`` columns, ``runs``, ``count``, ``rate``, ``ci_low``, ``ci_high``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"x": [1, 1, 1, 2, 2, 2], "bad": [0, 0, 1, 1, 1, 1]})
+    >>> proportions(df, "x", "bad").round(3)
+       x  runs  count   rate  ci_low  ci_high
+    0  1     3      1  0.333   0.061    0.792
+    1  2     3      3  1.000   0.439    1.000
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame; got {type(df).__name__}")
+    by = _names("by", by, df)
+    if column not in df.columns:
+        raise ValueError(f"column must be one of {list(df.columns)}; got {column!r}")
+    g = df[column].astype(bool).groupby([df[c] for c in by], sort=False, observed=True)
+    out = pd.DataFrame({"runs": g.size(), "count": g.sum().astype(int)}).reset_index()
+    out["rate"] = out["count"] / out["runs"]
+    out["ci_low"], out["ci_high"] = wilson(out["count"].to_numpy(), out["runs"].to_numpy(),
+                                           ci=ci)
+    return out

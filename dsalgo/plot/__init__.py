@@ -24,7 +24,7 @@ from .isolation import anomaly_cycle
 from .locks import lock_timeline
 from .quorum import availability_nines, load_curves, node_load_bars, quorum_intersection
 from .raft import downtime_cdf, raft_logs
-from .sweep import heatmap, sweep_lines, throughput
+from .sweep import heatmap, rate_lines, sweep_lines, throughput
 from .timeline import history_timeline
 from .txn import blocking_time
 
@@ -32,6 +32,6 @@ __all__ = [
     "anomaly_cycle", "availability_nines", "blocking_time", "downtime_cdf", "heatmap", "history_timeline",
     "key_movement", "latencies", "latency_cdf", "latency_hist", "latency_vs_utilization",
     "load_curves", "load_spread", "lock_timeline", "node_load_bars", "queue_length_tail",
-    "quorum_intersection", "raft_logs", "spacetime", "sweep_lines", "theory_check",
+    "quorum_intersection", "raft_logs", "rate_lines", "spacetime", "sweep_lines", "theory_check",
     "throughput",
 ]

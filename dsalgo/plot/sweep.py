@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._validate import check_number
 
-__all__ = ["heatmap", "sweep_lines", "throughput"]
+__all__ = ["heatmap", "rate_lines", "sweep_lines", "throughput"]
 
 
 def _axes(ax):
@@ -180,4 +180,62 @@ def throughput(history: pd.DataFrame, window: float, *, ax=None, status="ok"):
             label=f"{status or 'all'} ops/s")
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"throughput (ops/s, {window:g} s window)")
+    return ax
+
+
+def rate_lines(table, x: str, hue: str | None = None, *, ax=None, xlabel=None,
+               ylabel="fraction of runs", title=None, hue_label=None):
+    """Rates with their confidence intervals as lines with error bars, legend off the data.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`dsalgo.analysis.proportions` (columns ``rate``, ``ci_low``, ``ci_high``,
+        ``runs``) or any table with those columns.
+    x : str
+        Column on the horizontal axis.
+    hue : str, optional
+        Column with one line per value.
+    ax : matplotlib Axes, optional
+    xlabel, ylabel, title, hue_label : str, optional
+        Human labels (``x`` and ``hue`` are used when omitted).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from dsalgo.analysis import proportions
+    >>> df = pd.DataFrame({"pause": [0, 0, 1, 1], "lock": ["a", "b"] * 2, "bad": [0, 0, 1, 0]})
+    >>> ax = rate_lines(proportions(df, ["pause", "lock"], "bad"), "pause", "lock")
+    >>> len(ax.get_legend().get_texts())
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    for col in (x, "rate", "ci_low", "ci_high", "runs") + ((hue,) if hue else ()):
+        if col not in table.columns:
+            raise ValueError(f"table must have a column {col!r}; it has {list(table.columns)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    groups = table.groupby(hue, sort=False) if hue else [(None, table)]
+    markers = "os^Dvx*P"
+    for i, (name, g) in enumerate(groups):
+        g = g.sort_values(x)
+        err = [g["rate"] - g["ci_low"], g["ci_high"] - g["rate"]]
+        ax.errorbar(g[x], g["rate"], yerr=err, marker=markers[i % len(markers)], ms=5,
+                    capsize=3, lw=1.5, label=str(name) if name is not None else None)
+    runs = table["runs"]
+    ci_note = (f"{int(runs.min())} runs per point" if runs.min() == runs.max()
+               else f"{int(runs.min())}–{int(runs.max())} runs per point")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(f"{ylabel}\n(95% Wilson interval, {ci_note})")
+    if title:
+        ax.set_title(title)
+    if hue:
+        ax.legend(title=hue_label or hue, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  frameon=False)
     return ax

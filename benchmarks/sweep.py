@@ -206,8 +206,8 @@ def main(argv=None) -> int:
                       f"{a.tolerance:.0%})")
                 break
         else:
-            print(f"not stable within {a.tolerance:.0%} after {a.max_rounds} rounds: medians "
-                  f"of all rounds shown")
+            print(f"not stable within {a.tolerance:.0%} after {a.max_rounds} rounds: medians of the "
+                  f"last three rounds shown")
     finally:
         for p in reversed(procs):
             p.terminate()

@@ -39,8 +39,11 @@ import matplotlib.pyplot as plt
 from dsalgo import locks, plot, sim, sweep
 
 seeds = range(2 if quick else 12)
+# failure rates need more runs: at 40 seeds a 95% Wilson interval is at most about +-0.15 wide
+rate_seeds = range(3 if quick else 40)
 duration = 1.0 if quick else 2.0
-print(f"{len(seeds)} seeds per point, {duration} simulated seconds per run")
+print(f"{len(seeds)} seeds per point for costs, {len(rate_seeds)} per point for failure "
+      f"rates, {duration} simulated seconds per run")
 
 
 def swept(fn, grid, seeds):
@@ -133,24 +136,24 @@ def paused_run(variant, pause, seed):
                 rejected=v.info["writes_rejected"])
 
 
-paused = swept(paused_run, {"variant": list(variants), "pause": pauses}, seeds)
+paused = swept(paused_run, {"variant": list(variants), "pause": pauses}, rate_seeds)
 paused.groupby(["variant", "pause"])[["mutual_exclusion_violated",
                                       "storage_safety_violated"]].mean().unstack(0).round(2)
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4), sharey=True)
-rate = paused.groupby(["pause", "variant"])[["mutual_exclusion_violated",
-                                             "storage_safety_violated"]].mean()
-styles = ["-o", "--s", ":^"]  # the ZooKeeper lines may coincide: keep both visible
-rate["mutual_exclusion_violated"].unstack(1).plot(ax=ax1, style=styles, ms=7)
-rate["storage_safety_violated"].unstack(1).plot(ax=ax2, style=styles, ms=7)
-ax1.set(title="Mutual exclusion violated", xlabel="pause of one client (s)",
-        ylabel="fraction of runs")
-ax2.set(title="Storage safety violated", xlabel="pause of one client (s)",
-        ylabel="fraction of runs")
+from dsalgo.analysis import proportions
+
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 4), sharey=True)
+mutex_rate = proportions(paused, ["pause", "variant"], "mutual_exclusion_violated")
+storage_rate = proportions(paused, ["pause", "variant"], "storage_safety_violated")
+plot.rate_lines(mutex_rate, "pause", "variant", ax=ax1, xlabel="pause of one client (s)",
+                title="Mutual exclusion violated")
+plot.rate_lines(storage_rate, "pause", "variant", ax=ax2, xlabel="pause of one client (s)",
+                title="Storage safety violated", hue_label="lock")
+ax1.get_legend().remove()
 for ax in (ax1, ax2):
-    ax.axvline(1.0, color="k", ls=":", lw=1, label="TTL = session timeout")
-    ax.legend(title="lock")
+    ax.axvline(1.0, color="k", ls=":", lw=1)
+    ax.text(1.0, 1.0, " TTL = session timeout", fontsize=8, va="top")
 fig.tight_layout()
 
 # %% [markdown]
@@ -173,13 +176,13 @@ def drifted(drift_factor, slow_by, seed):
     return dict(violated=not locks.check(run).holds("mutual_exclusion"))
 
 
-drift = swept(drifted, {"drift_factor": [0.01, 0.05], "slow_by": rates}, seeds)
-ax = drift.groupby(["slow_by", "drift_factor"])["violated"].mean().unstack(1).plot(
-    marker="o", figsize=(7, 4))
-ax.set(title="RedLock: mutual exclusion vs. slow client clocks (ttl = 0.5 s)",
-       xlabel="client clocks slow by (fraction of real time)",
-       ylabel="fraction of runs violating mutual exclusion")
-ax.legend(title="drift_factor")
+drift = swept(drifted, {"drift_factor": [0.01, 0.05], "slow_by": rates}, rate_seeds)
+drift_rate = proportions(drift, ["slow_by", "drift_factor"], "violated")
+ax = plot.rate_lines(drift_rate, "slow_by", "drift_factor",
+                     xlabel="client clocks slow by (fraction of real time)",
+                     ylabel="runs violating mutual exclusion",
+                     title="RedLock: mutual exclusion vs. slow client clocks (ttl = 0.5 s)",
+                     hue_label="drift allowance\n(drift_factor)")
 drift.groupby(["drift_factor", "slow_by"])["violated"].mean().unstack(0)
 
 # %% [markdown]
@@ -232,10 +235,12 @@ herd.round(2)
 # %%
 scenarios = locks.scenarios.SCENARIOS
 fig, axes = plt.subplots(len(scenarios), 1, figsize=(13, 4.2 * len(scenarios)))
+scenario_verdicts = {}
 for ax, (name, make) in zip(axes, scenarios.items()):
     run = make()
     plot.lock_timeline(run, ax=ax, max_messages=150 if quick else 600)
-    print(f"{name}: {locks.check(run)}")
+    scenario_verdicts[name] = locks.check(run)
+    print(f"{name}: {scenario_verdicts[name]}")
 fig.tight_layout()
 
 # %%
@@ -254,36 +259,47 @@ from dsalgo.widgets import locks_explorer
 
 locks_explorer()
 
-# %% [markdown]
-# ## What the charts showed
-#
-# In a full run (12 seeds per point; `quick = True` uses 2 seeds and fewer points, so its
-# curves are coarser):
-#
-# - **Cost.** Uncontended, RedLock took about 11 ms to acquire whatever `n` (1 to 9): it asks all
-#   servers at once and waits for the fastest majority.  The ZooKeeper lock took about 31 ms on
-#   one server and 42–45 ms on 3 to 9: a `create` and a `getChildren`, and each write waits for a
-#   majority of the ensemble to log it.  Throughput at `n = 5` stayed nearly flat as clients were
-#   added (RedLock 11–12, ZooKeeper 8–10 critical sections per second): the lock serialises the
-#   work.  Fairness differed: with the recipe each client got close to its fair share `1/clients`;
-#   with RedLock the busiest client took 87 % of the acquisitions at 4 clients and 53 % at 8,
-#   since a releasing client asks again at once while the others wait a random retry delay.
-# - **Pauses.** No run violated mutual exclusion for pauses up to 0.75 s.  RedLock broke from a
-#   1 s pause (just over its validity of about 0.97 s), the ZooKeeper lock from 1.25 s (session timeout
-#   plus expiry); then 17–25 % of runs broke, about the runs in which the paused client held (or
-#   was being granted) the lock.  The storage lost updates in 17 % of RedLock runs and 8 % of
-#   ZooKeeper runs without fencing, and in **no** run with fencing tokens: the stale writes were
-#   rejected.
-# - **Clock drift.** With `drift_factor = 0.01`, clients whose clocks ran up to 3 % slow never
-#   broke mutual exclusion; at 5 % slow 58 % of runs did, from 10 % all.  With `0.05` the onset
-#   moved to 7 % (8 % of runs), 75 % at 10 %, all from 15 %.  The margin is somewhat larger than
-#   the allowance because the acquisition time is also subtracted from the validity.
-# - **Herd effect.** The recipe sent exactly one watch notification per release whatever the
-#   number of waiters, and about 6 messages from a release to the next acquisition; the naive
-#   variant sent about one notification per waiting znode (15.3 with 15 waiting) and its
-#   messages grew with the waiters, to 56 with 15.
-# - **Scenarios.** RedLock lost mutual exclusion (and an update) to a holder's pause and to a
-#   clock jump on one server; a delayed write lost an update although the clients' beliefs never
-#   overlapped.  The ZooKeeper lock lost mutual exclusion to a pause past the session timeout,
-#   but with fencing the storage rejected the stale write in both ZooKeeper scenarios; without
-#   fencing the update was lost.
+# %%
+from dsalgo.report import Conclusion
+
+c = Conclusion("What the charts showed")
+c.add("**Cost.** Uncontended, RedLock took {rl_lo:.0f}–{rl_hi:.0f} ms to acquire for `n` from "
+      "{n_lo} to {n_hi} (it asks all servers at once and waits for the fastest majority); the "
+      "ZooKeeper lock took {zk_lo:.0f}–{zk_hi:.0f} ms, each write waiting for a majority of "
+      "the ensemble.",
+      rl_lo=alone["RedLock"].min(), rl_hi=alone["RedLock"].max(), n_lo=int(alone.index.min()),
+      n_hi=int(alone.index.max()), zk_lo=alone["ZooKeeper recipe"].min(),
+      zk_hi=alone["ZooKeeper recipe"].max())
+fenced_rows = storage_rate["variant"].str.contains("+ fencing", regex=False)
+onset = mutex_rate[mutex_rate["count"] > 0].groupby("variant")["pause"].min()
+c.add("**Pauses.** Mutual exclusion first broke at a pause of {onsets} ({runs} runs per "
+      "point); below that no run broke it. The storage lost updates in at most {unfenced} "
+      "of runs without fencing, and in {fenced} runs with fencing tokens.",
+      onsets="; ".join(f"{p:g} s for {v}" for v, p in onset.items()) or "no tested pause",
+      runs=len(rate_seeds),
+      unfenced=f"{storage_rate[~fenced_rows]['rate'].max():.0%}",
+      fenced=int(storage_rate[fenced_rows]["count"].sum()))
+for f_, g in drift_rate.groupby("drift_factor"):
+    broke = g[g["count"] > 0]
+    if len(broke):
+        first = broke.iloc[0]
+        c.add("**Clock drift**, `drift_factor` = {f:g}: clocks up to {ok:.1%} slow never "
+              "broke mutual exclusion; at {at:.1%} slow {rate:.0%} of runs did (Wilson interval "
+              "{lo:.0%}–{hi:.0%}).", f=f_, ok=g[g["slow_by"] < first["slow_by"]]["slow_by"].max(),
+              at=first["slow_by"], rate=first["rate"], lo=first["ci_low"], hi=first["ci_high"])
+    else:
+        c.add("**Clock drift**, `drift_factor` = {f:g}: no tested drift (up to {mx:.0%}) broke "
+              "mutual exclusion.", f=f_, mx=g["slow_by"].max())
+hr = herd.set_index(["recipe", "waiters"])
+c.add("**Herd effect.** With {w:.0f} waiting clients the recipe sent {rn:.1f} watch "
+      "notifications per release and {rm:.0f} messages from a release to the next "
+      "acquisition; the naive variant sent {nn:.1f} and {nm:.0f}.",
+      w=herd["waiters"].max(), rn=hr.loc[("recipe", herd["waiters"].max()), "notifications"],
+      rm=hr.loc[("recipe", herd["waiters"].max()), "messages"],
+      nn=hr.loc[("naive", herd["waiters"].max()), "notifications"],
+      nm=hr.loc[("naive", herd["waiters"].max()), "messages"])
+broken_by = {name: sorted(set(v.violations["property"])) for name, v in scenario_verdicts.items()}
+c.add("**Scenarios.** {lines}.",
+      lines="; ".join(f"`{name}` " + (f"violated {', '.join(props)}" if props else "passed")
+                      for name, props in broken_by.items()))
+c

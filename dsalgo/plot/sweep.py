@@ -224,7 +224,7 @@ def rate_lines(table, x: str, hue: str | None = None, *, ax=None, xlabel=None,
     markers = "os^Dvx*P"
     for i, (name, g) in enumerate(groups):
         g = g.sort_values(x)
-        err = [g["rate"] - g["ci_low"], g["ci_high"] - g["rate"]]
+        err = [(g["rate"] - g["ci_low"]).clip(lower=0), (g["ci_high"] - g["rate"]).clip(lower=0)]
         ax.errorbar(g[x], g["rate"], yerr=err, marker=markers[i % len(markers)], ms=5,
                     capsize=3, lw=1.5, label=str(name) if name is not None else None)
     runs = table["runs"]

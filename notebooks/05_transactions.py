@@ -291,54 +291,62 @@ lost.drop(columns=["wall_time", "error"])
 # ran, `orch` crashed mid-saga.
 
 # %%
+soaks = {}
 for name in ("twopc", "saga"):
-    result = soak(name, runs=SOAK_RUNS)
+    result = soaks[name] = soak(name, runs=SOAK_RUNS)
     print(result.report())
     assert result.passed == result.runs
 
-# %% [markdown]
-# ## What the charts showed
-#
-# (Figures from a full-mode run, 3 seeds per point and 0.6 s of load per run; quick mode uses
-# fewer points, seeds and seconds.)
-#
-# * **2PC blocks.** With `termination="wait"`, every participant prepared when `tm` crashed
-#   stayed blocked, holding its locks, for the whole outage: the mean blocking time runs
-#   parallel to the diagonal, about 40 ms above it (the time it was prepared before the
-#   crash, plus an inquiry interval and lost messages after `tm` came back).
-# * **Cooperative termination helps only part of the time.** Its mean blocking time is well
-#   below the diagonal, with a wide band, because it mixes two groups (table under the
-#   chart): participants whose transaction had a participant that did not vote yes (a lost
-#   `Prepare`, or a refusal) learnt the outcome from that peer within about 40 ms, whatever
-#   the outage; participants whose transaction had every vote yes stayed blocked as long as
-#   with `wait`. Everyone prepared means nobody knows: only the coordinator can end it.
-# * **Participants: 2PC asks in parallel, a saga in sequence.** The median latency of a
-#   committed 2PC transfer grows slowly with the participants (about 4.4 ms for 2 to 5.7 ms
-#   for 6: it waits for the slowest of *n* prepare round trips), while an orchestrated
-#   saga's grows by about 2 ms per step (5.7 to 14 ms), the $2(n+1)$ one-way delays of 1 ms
-#   that a sequential saga needs. A choreographed saga needs only $n+1$ one-way delays
-#   (client → n1 → … → nn → client): its median latency grows by about 1 ms per step, from
-#   2.7 ms at 2 steps (below 2PC's 4.4 ms) to 6.7 ms at 6 (above 2PC's 5.7 ms). Throughput
-#   falls with the size for all of them. With closed-loop clients it mirrors latency and
-#   abort rate: without failures the choreographed saga commits the most transfers per
-#   second at every size; with failures its lead shrinks as the steps grow, and at 6 steps
-#   and failure rate 0.3 it is level with 2PC.
-# * **Failure rate.** Sagas' abort rate is close to $1-(1-p)^n$ (table; the largest gap,
-#   about 0.04 below it at 6 steps, is about two standard errors of a point of some 900
-#   sagas). 2PC aborts more than that, and even at $p=0$, because a participant refuses a
-#   prepare on a locked account (the `locked` refusals in the table) — the price of 2PC's
-#   locks.
-# * **Anomalies grow with concurrency for sagas.** The share of saga-bank reads that saw
-#   money in flight rose from about 40 % with one transfer outstanding per client to about
-#   96 % with eight, and dirty reads (steps that used a state later compensated) from about
-#   0.07 to about 1 per saga. 2PC reads saw money in flight too (15–28 %): its reads take no
-#   locks and ask the shards one by one, so they can fall between two shards' commits of one
-#   transaction. That share fell as concurrency rose, because more 2PC transfers aborted on
-#   lock conflicts and fewer committed.
-# * **Lost updates.** With inverse compensations no update was lost in any run. Compensating
-#   by before-image lost about 0.2 updates per saga at four transfers outstanding per
-#   client, and money was created or destroyed in every one of those runs (conservation
-#   violated).
-# * **Always and sometimes.** Every faulty run in the soak sample passed `txn.check`, and
-#   in those runs transactions aborted, `tm` crashed while participants were prepared,
-#   compensations ran and `orch` crashed mid-saga.
+# %%
+from dsalgo.report import Conclusion
+
+c = Conclusion("What the charts showed")
+b = blocking.groupby(["termination", "recovery_time"])["blocked"].mean()
+wait_excess = (b["wait"] - b["wait"].index.to_numpy()).mean() * 1000
+coop = blocking[blocking["termination"] == "cooperative"]
+split = coop.groupby("everyone_voted_yes")["blocked"].mean() * 1000
+c.add("**2PC blocks.** With `termination=\"wait\"` every participant prepared when `tm` "
+      "crashed stayed blocked for the whole outage: on average {excess:.0f} ms longer than "
+      "the outage itself, across outages of {lo:g}–{hi:g} s.",
+      excess=wait_excess, lo=min(RECOVERY), hi=max(RECOVERY))
+if True in split.index and False in split.index:
+    c.add("**Cooperative termination helps only part of the time:** participants whose "
+          "transaction had a vote other than yes were blocked {no:.0f} ms on average (they "
+          "learnt the outcome from that peer), those whose every vote was yes {yes:.0f} ms, "
+          "as long as with `wait`.", no=split[False], yes=split[True])
+else:
+    c.skipped("Cooperative termination split", "this run had no transaction of one of the "
+              "two kinds (every vote yes / some vote not yes)")
+p50 = perf[perf["failure"] == 0].groupby(["algorithm", "size"])["latency_p50_ms"].median()
+c.add("**Participants: 2PC asks in parallel, a saga in sequence.** Without failures the "
+      "median latency went {lines}.",
+      lines="; ".join(f"{alg} from {g.iloc[0]:.1f} ms at {g.index[0][1]} participants to "
+                      f"{g.iloc[-1]:.1f} ms at {g.index[-1][1]}"
+                      for alg, g in p50.groupby(level=0)))
+gap = (rates["measured"] - rates["1-(1-p)^n"])
+sg = rates[rates["algorithm"].str.startswith("saga")]
+c.add("**Failure rate.** Sagas' abort rate was within {saga_gap:.2f} of $1-(1-p)^n$; 2PC "
+      "aborted up to {tpc_gap:.2f} more than that, since participants also refuse a prepare "
+      "on a locked account ({locked:.0f} `locked` refusals per run at failure rate {fr:g}).",
+      saga_gap=(sg["measured"] - sg["1-(1-p)^n"]).abs().max(),
+      tpc_gap=gap[rates["algorithm"] == "2PC"].max(), locked=why["locked"].mean(),
+      fr=why["failure"].iloc[0])
+sa = anom[anom["algorithm"] == "saga"].groupby("concurrency")[
+    ["intermediate_read_rate", "dirty_reads_per_saga"]].mean()
+c.add("**Anomalies grow with concurrency for sagas:** the share of reads that saw money in "
+      "flight went from {r0:.0%} at {c0} transfer(s) outstanding per client to {r1:.0%} at "
+      "{c1}, and dirty reads from {d0:.2f} to {d1:.2f} per saga.",
+      r0=sa["intermediate_read_rate"].iloc[0], c0=sa.index[0],
+      r1=sa["intermediate_read_rate"].iloc[-1], c1=sa.index[-1],
+      d0=sa["dirty_reads_per_saga"].iloc[0], d1=sa["dirty_reads_per_saga"].iloc[-1])
+lu = lost.groupby("compensation").agg(lost=("lost_updates_per_saga", "mean"),
+                                      held=("conservation_holds", "mean"))
+c.add("**Lost updates.** Inverse compensations lost {inv:.2f} updates per saga "
+      "(conservation held in {inv_ok:.0%} of runs); compensating by before-image lost "
+      "{res:.2f} (conservation held in {res_ok:.0%}).",
+      inv=lu.loc["inverse", "lost"], inv_ok=lu.loc["inverse", "held"],
+      res=lu.loc["restore", "lost"], res_ok=lu.loc["restore", "held"])
+c.add("**Always and sometimes.** {lines} passed `txn.check`.",
+      lines=" and ".join(f"{r.passed} of {r.runs} faulty `{name}` runs"
+                         for name, r in soaks.items()))
+c

@@ -260,46 +260,43 @@ ax.figure.set_size_inches(9, 4.5)
 with pd.option_context("display.max_colwidth", 80):
     display(pd.DataFrame(summary).round(2))
 
-# %% [markdown]
-# ## What the charts showed
-#
-# * **The simulator agrees with theory.** Random assignment gives each server an M/M/1
-#   queue and a central queue gives M/M/4: at ρ = 0.3, 0.5, 0.7 and 0.85 the theoretical
-#   mean response time and Erlang C waiting probability fall inside the simulated 99%
-#   confidence intervals (section 1; the table's `inside CI` column).
-# * **The policy matters more the fuller the cluster.** At ρ = 0.3 every policy's p99 is
-#   within a factor of about 1.5 of the others (4.6 to 6.7 s); at ρ = 0.9 they span more than an order of
-#   magnitude. The central queue tracks its M/M/10 curve and is lowest everywhere;
-#   JSQ / least-outstanding (identical here) come next, then power of two choices and
-#   bounded-load consistent hashing; round robin is clearly better than random at moderate
-#   load and closer to it at ρ = 0.9; random follows the M/M/1 curve (at ρ = 0.9 a run this
-#   short cannot pin its p99 down and lands below the line). Plain consistent hashing is the
-#   worst from ρ = 0.7 on: its busiest backend owns more than its share of the ring, so as
-#   ρ nears 0.9 that backend is offered about as much work as it can serve, or more.
-# * **Speeds must be known or measured.** With servers of speeds 1–4, random and round
-#   robin keep the speed-1 servers busy essentially all the time (their queues grow for as
-#   long as the run lasts) and the p99 is tens to hundreds of service times; weighted round
-#   robin holds every server near 0.7; least-outstanding, which never sees a speed, has the
-#   lowest p99 of all: fast servers empty quickly, so they are more often the ones with
-#   fewest requests in flight.
-# * **Two choices are almost as good as all of them.** With 100 servers at ρ = 0.9, the
-#   fraction of queues holding at least `i` requests under `d = 2` and `d = 3` follows the
-#   supermarket model's doubly exponential tail, and the mean response time is within
-#   about 5% of the large-`n` limit (about 2.6 s for `d = 2` against 10 s for random).
-#   The `d = 1` curve lies below its ρⁱ line: the slow M/M/1 warm-up described above.
-# * **Stale information turns JSQ into the worst policy.** As the load reports age, JSQ's
-#   mean response time climbs steeply; once they are about two service times old it is
-#   worse than random, which uses no information at all. Power of two choices degrades
-#   gently and stays below random up to reports 8 service times old; least-outstanding,
-#   which counts its own requests at once, stays lowest throughout.
-# * **Consistent hashing moves 1/(n+1) of the keys.** With 100 virtual nodes the measured
-#   fraction sits on the `1/(n+1)` curve with narrow intervals; with one point per backend
-#   the expectation is the same but single rings scatter widely around it.
-# * **Bounded loads fix the spread.** Plain consistent hashing leaves the busiest backend
-#   about 1.25× the mean with uniform keys and about 2× with Zipf keys, and with Zipf keys
-#   its p99 explodes; with ε = 0.25 the bounded variant keeps the busiest backend near or
-#   below 1.25× the mean and the p99 near that of the load-aware policies, and
-#   `balance.check` confirms on the history that no request was placed on a backend
-#   already at the cap (requests are never moved, so after completions a backend can briefly
-#   hold more than the new, smaller cap) while
-#   the ring sent a share of the requests (the `redirected` column) past their owner.
+# %%
+from dsalgo.report import Conclusion
+
+c = Conclusion("What the charts showed")
+c.add("**The simulator agrees with theory:** {inside} of {checks} theoretical values (the `M/M/1` "
+      "mean response, Erlang C waiting probability, at ρ from {lo:g} to {hi:g}) fell inside "
+      "the simulated confidence intervals.",
+      inside=int(check["inside CI"].sum()), checks=len(check), lo=check["rho"].min(),
+      hi=check["rho"].max())
+p99 = tails[tails["quantile"] == 0.99].pivot(index="utilization", columns="policy",
+                                              values="latency")
+low, high = p99.iloc[0], p99.iloc[-1]
+c.add("**The policy matters more the fuller the cluster.** At ρ = {r0:g} the p99 response "
+      "times of the policies spanned {l0:.1f}–{h0:.1f} s (a factor of {f0:.1f}); at ρ = {r1:g} "
+      "{l1:.1f}–{h1:.1f} s (a factor of {f1:.1f}), lowest for `{best}` and highest for `{worst}`.",
+      r0=p99.index[0], l0=low.min(), h0=low.max(), f0=low.max() / low.min(),
+      r1=p99.index[-1], l1=high.min(), h1=high.max(), f1=high.max() / high.min(),
+      best=high.idxmin(), worst=high.idxmax())
+st = stale.pivot(index="info_delay", columns="policy", values="mean")
+rand = st["random"].iloc[0] if "random" in st else float("nan")
+worse = st.index[st["jsq"] > rand] if "random" in st else []
+if len(worse):
+    c.add("**Stale information turns JSQ into the worst policy:** its mean response time "
+          "rose from {j0:.2f} s with fresh reports to {j1:.2f} s with reports {d1:g} service "
+          "times old, and was worse than random ({r:.2f} s) from {d:g} service times on.",
+          j0=st["jsq"].iloc[0], j1=st["jsq"].iloc[-1], d1=st.index[-1], r=rand, d=worse[0])
+else:
+    c.add("**Stale information.** JSQ's mean response time rose from {j0:.2f} s with fresh "
+          "reports to {j1:.2f} s with reports {d1:g} service times old.",
+          j0=st["jsq"].iloc[0], j1=st["jsq"].iloc[-1], d1=st.index[-1])
+mv = movement.copy()
+mv["theory"] = balance.expected_key_movement(mv["n"].to_numpy())
+mv["inside"] = (mv["low"] <= mv["theory"]) & (mv["theory"] <= mv["high"])
+widths = (mv["high"] - mv["low"]).groupby(mv["vnodes"], sort=False).mean()
+c.add("**Consistent hashing moves `1/(n+1)` of the keys:** the theoretical fraction fell "
+      "inside the measured interval at {inside} of {points} points ({seeds} rings each); the "
+      "mean width of the interval was {widths}.",
+      inside=int(mv["inside"].sum()), points=len(mv), seeds=len(seeds),
+      widths=", ".join(f"{w:.3f} with {v}" for v, w in widths.items()))
+c

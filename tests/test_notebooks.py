@@ -9,9 +9,12 @@ cell, the kernel working in ``notebooks/`` (as in ``make report``) and the execu
 written to a temporary folder, so the repository's notebooks stay untouched.
 """
 
+import re
 from pathlib import Path
 
 import pytest
+
+from dsalgo.report import Conclusion, unsupported_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -56,10 +59,69 @@ def test_notebook_equals_its_script(path):
     assert tagged == [1], f"{path.name} needs its second cell (only) tagged 'parameters'"
 
 
+def conclusion_problems(nb) -> list[str]:
+    """What is wrong with an executed notebook's conclusion: it must be the last cell's
+    output, rendered by dsalgo.report.Conclusion, quoting only numbers the run produced."""
+    last = nb.cells[-1]
+    outputs = [o for o in last.get("outputs", []) if "dsalgo_conclusion" in o.get("metadata", {})]
+    if last.cell_type != "code" or not outputs:
+        return ["the last cell does not display a dsalgo.report.Conclusion"]
+    out = outputs[-1]
+    text = out["data"]["text/markdown"]
+    produced = out["metadata"]["dsalgo_conclusion"]["numbers"]
+    missing = unsupported_numbers(text, produced)
+    return [f"the conclusion quotes {n} but the run produced no such number" for n in missing]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_conclusion_is_rendered_from_the_run(path):
+    """The closing section is code (a Conclusion), and no Markdown cell after the last
+    chart quotes results as prose."""
+    source = path.with_suffix(".py").read_text()
+    cells = re.split(r"(?m)^# %%", source)
+    assert "Conclusion(" in cells[-1], (
+        f"{path.stem}.py must end with a code cell that builds a dsalgo.report.Conclusion "
+        f"from the run's variables and displays it")
+    assert not re.search(r"(?m)^# ## What the charts showed", source), (
+        f"{path.stem}.py still has a hand-written conclusion (Markdown)")
+
+
+def _executed(text, numbers):
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("c")
+    cell.outputs = [nbformat.v4.new_output(
+        "display_data", data={"text/markdown": text},
+        metadata={"dsalgo_conclusion": {"numbers": numbers, "skipped": []}})]
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
+def test_a_conclusion_quoting_a_number_the_run_did_not_produce_fails():
+    c = Conclusion()
+    c.add("{ok} of {n} verdicts matched.", ok=17, n=17)
+    bundle, meta = c._repr_mimebundle_()
+    good = _executed(bundle["text/markdown"], meta["dsalgo_conclusion"]["numbers"])
+    assert conclusion_problems(good) == []
+    doctored = _executed(bundle["text/markdown"].replace("17 of 17", "108 of 108"),
+                         meta["dsalgo_conclusion"]["numbers"])
+    assert conclusion_problems(doctored) == [
+        "the conclusion quotes 108 but the run produced no such number"] * 2
+    with pytest.raises(ValueError, match="template quotes '108' itself"):
+        c.add("All 108 files passed.")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_in_quick_mode(path, tmp_path):
     papermill = pytest.importorskip("papermill")
-    papermill.execute_notebook(str(path), str(tmp_path / path.name), parameters={"quick": True},
+    import nbformat
+
+    out = tmp_path / path.name
+    papermill.execute_notebook(str(path), str(out), parameters={"quick": True},
                                cwd=str(path.parent), kernel_name="python3", language="python",
                                progress_bar=False, execution_timeout=600)
+    nb = nbformat.read(str(out), as_version=4)
+    assert conclusion_problems(nb) == []
+    warned = [o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
+              if o.get("name") == "stderr" and "Warning" in o.get("text", "")]
+    assert not warned, f"{path.name} prints warnings: {warned[:3]}"

@@ -13,7 +13,15 @@ The servers come from Debian packages (``make live-deps``: ``redis-server``, ``e
 
 from .clients import READ_MODES, EtcdKV, Outcome, RedisKV, ZooKeeperKV, adapter
 from .locks import FencedStore, RedLock, ZooKeeperLock, lock_pause
-from .measure import FAILOVER_COLUMNS, empirical, failover_trials, latencies
+from .measure import FAILOVER_COLUMNS, empirical, failover_trials, latencies, stale_reads
+from .netns import (
+                    NETNS_PACKAGES,
+                    Partition,
+                    isolated,
+                    isolated_kv,
+                    netns_processes,
+                    require_netns,
+)
 from .servers import (
                       PACKAGES,
                       LiveCluster,
@@ -30,8 +38,9 @@ from .workload import Kill, Pause, Recorder, kv_workload, put_crash_get
 __all__ = [
     "redis", "etcd", "zookeeper", "LiveCluster", "Member", "LiveUnavailable", "require",
     "live_processes", "PACKAGES",
-    "kv_workload", "put_crash_get", "Pause", "Kill", "Recorder",
+    "kv_workload", "put_crash_get", "Pause", "Kill", "Partition", "Recorder",
+    "isolated", "isolated_kv", "netns_processes", "require_netns", "NETNS_PACKAGES",
     "lock_pause", "RedLock", "ZooKeeperLock", "FencedStore",
-    "latencies", "empirical", "failover_trials", "FAILOVER_COLUMNS",
+    "latencies", "empirical", "failover_trials", "stale_reads", "FAILOVER_COLUMNS",
     "Outcome", "RedisKV", "EtcdKV", "ZooKeeperKV", "adapter", "READ_MODES",
 ]

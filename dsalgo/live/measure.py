@@ -19,7 +19,7 @@ import pandas as pd
 from .. import sim
 from .._validate import check_choice, check_int, check_number
 
-__all__ = ["latencies", "empirical", "failover_trials", "FAILOVER_COLUMNS"]
+__all__ = ["latencies", "empirical", "failover_trials", "FAILOVER_COLUMNS", "stale_reads"]
 
 FAILOVER_COLUMNS = ["trial", "t_crash", "downtime", "elections", "leader", "term", "converged"]
 
@@ -76,6 +76,62 @@ def empirical(run, f: str | None = None, *, one_way: bool = True) -> sim.Empiric
             "  ", " "))
     values = lat["latency"].to_numpy() / (2.0 if one_way else 1.0)
     return sim.Empirical(np.maximum(values, 0.0).tolist())
+
+
+def stale_reads(run) -> pd.DataFrame:
+    """Reads that returned a value already overwritten before they began.
+
+    A successful ``get`` of key ``k`` that returned the value of write ``w1`` is *stale*
+    when another successful write ``w2`` of ``k`` began after ``w1`` completed and
+    completed before the read began: whatever the order of the rest, the read saw a
+    value that was no longer current (every write writes a value of its own, as
+    :func:`dsalgo.live.kv_workload`'s do; a read of an absent key counts ``w1`` as done at
+    time ``-inf``).  Writes are ``put`` and successful ``cas``; a read of a value whose
+    write is ``info`` is never judged.  A stale read is a linearizability violation the
+    checker would also find; this table says where and by how much.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``op, process, key, t_invoke, value, overwritten_at, stale_by`` (seconds between
+        the overwriting write's completion and the read's start), one row per stale read.
+
+    Examples
+    --------
+    >>> from dsalgo import live
+    >>> rec = live.Recorder()
+    >>> ok = lambda r=None: (lambda: live.Outcome("ok", r))
+    >>> _ = rec.op("c1", "put", 0, 1, ok())
+    >>> _ = rec.op("c1", "put", 0, 2, ok())
+    >>> _ = rec.op("c2", "get", 0, None, ok(1))
+    >>> live.stale_reads(rec.run(params={}, seed=0, nodes=[]))[["process", "value"]].values.tolist()
+    [['c2', 1]]
+    """
+    cols = ["op", "process", "key", "t_invoke", "value", "overwritten_at", "stale_by"]
+    h = run.history
+    status = h["status"].astype(str)
+    f = h["f"].astype(str)
+    rows = []
+    for key, hk in h.groupby(h["key"], sort=True, observed=True):
+        st, fk = status.loc[hk.index], f.loc[hk.index]
+        writes = {}   # value -> (t_invoke, t_complete) of the successful write of it
+        for i in hk.index[(st == "ok") & fk.isin(["put", "cas"])]:
+            v = hk.at[i, "value"]
+            v = v[1] if fk.at[i] == "cas" else v
+            writes[v] = (hk.at[i, "t_invoke"], hk.at[i, "t_complete"])
+        for i in hk.index[(st == "ok") & (fk == "get")]:
+            v, t_read = hk.at[i, "result"], hk.at[i, "t_invoke"]
+            if v is None:
+                done = -math.inf
+            elif v in writes:
+                done = writes[v][1]
+            else:
+                continue
+            later = [tc for ti, tc in writes.values() if ti > done and tc < t_read]
+            if later:
+                rows.append([int(hk.at[i, "op_id"]), str(hk.at[i, "process"]), key, t_read, v,
+                             min(later), t_read - min(later)])
+    return pd.DataFrame(rows, columns=cols).sort_values("t_invoke", ignore_index=True)
 
 
 def _term(status) -> int:

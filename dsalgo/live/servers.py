@@ -37,6 +37,12 @@ ZK_JAR = "/usr/share/java/zookeeper.jar"
 ZK_CONF = "/etc/zookeeper/conf"
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
+#: members started inside a run's private network namespace run as user ids
+#: MEMBER_UID_BASE + 1 … + 7 (ids with no account; the data directories are theirs)
+MEMBER_UID_BASE = 47100
+#: set by dsalgo.live.netns.isolated for its child: the id of the machine's own namespace
+HOST_NETNS_ENV = "DSALGO_LIVE_HOST_NETNS"
+
 _LOCK = threading.Lock()
 _LIVE: dict[int, subprocess.Popen] = {}   # pid -> process, every child still possibly alive
 _HANDED: set[int] = set()                 # ports handed out by this interpreter
@@ -84,6 +90,18 @@ def require(system: str) -> list[str]:
         raise LiveUnavailable(f"ZooKeeper needs {what}, which is missing; {_hint(system)}")
     return [java, "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-cp", f"{ZK_CONF}:{ZK_JAR}"]
+
+
+def netns_id(pid="self") -> int:
+    """The inode number of the network namespace of process ``pid`` (default: this one)."""
+    return os.stat(f"/proc/{pid}/ns/net").st_ino
+
+
+def in_private_netns() -> bool:
+    """True when this process runs in a private namespace made by
+    :func:`dsalgo.live.isolated` (its parent recorded another namespace id)."""
+    host = os.environ.get(HOST_NETNS_ENV)
+    return bool(host) and host.isdigit() and int(host) != netns_id()
 
 
 def live_processes() -> list[int]:
@@ -134,10 +152,13 @@ class Member:
     """One server process: its name, ports, data directory and command line."""
 
     def __init__(self, system: str, name: str, argv: list[str], data_dir: Path, port: int,
-                 env: dict | None = None, **ports):
+                 env: dict | None = None, uid: int | None = None, **ports):
         self.system, self.name, self.argv = system, name, argv
         self.data_dir, self.port, self.ports = data_dir, port, ports
         self.env = env
+        #: the user id the process runs as: inside a run's private network namespace each
+        #: member has its own, so that partition rules can tell members' packets apart
+        self.uid = uid
         self.proc: subprocess.Popen | None = None
         self.paused = False
         self.log = data_dir.parent / f"{name}.log"
@@ -156,10 +177,16 @@ class Member:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env.update(self.env or {})
+        as_user = {}
+        if self.uid is not None:
+            for path in [self.data_dir, *self.data_dir.rglob("*")]:
+                os.chown(path, self.uid, self.uid)
+            env["HOME"] = str(self.data_dir)
+            as_user = dict(user=self.uid, group=self.uid, extra_groups=[])
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, cwd=self.data_dir,
-                                         env=env, start_new_session=True)
+                                         env=env, start_new_session=True, **as_user)
         with _LOCK:
             _LIVE[self.proc.pid] = self.proc
         self.paused = False
@@ -234,6 +261,10 @@ class LiveCluster:
         self.tmp = Path(tempfile.mkdtemp(prefix=f"dsalgo-live-{self.system}-"))
         try:
             self.members = self._members()
+            if in_private_netns():   # one user id per member, for partition rules
+                self.tmp.chmod(0o755)
+                for i, m in enumerate(self.members, 1):
+                    m.uid = MEMBER_UID_BASE + i
             for m in self.members:
                 m.start()
             self.wait_ready()
@@ -295,6 +326,11 @@ class LiveCluster:
 
     def leader(self) -> Member:
         return self.members[0]
+
+    def ports_of(self, member) -> list[int]:
+        """Every port ``member`` listens on (client, peer, quorum, election)."""
+        m = self.member(member)
+        return [m.port, *m.ports.values()]
 
     @property
     def names(self) -> list[str]:
@@ -441,7 +477,7 @@ class ZooKeeperCluster(LiveCluster):
                           for j, (_, q, e) in enumerate(ports, 1)]
             cfg = self.tmp / f"n{i}.cfg"
             cfg.write_text("\n".join(lines) + "\n")
-            argv = self.prefix + [f"-Dzookeeper.log.dir={self.tmp}",
+            argv = self.prefix + [f"-Dzookeeper.log.dir={d}", "-XX:-UsePerfData",
                                   "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(cfg)]
             env = None
             if f"n{i}" in skew:

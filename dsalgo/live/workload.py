@@ -12,9 +12,11 @@ Nemeses (each recorded as a row of ``run.faults``):
 - :class:`Pause` — SIGSTOP a member at ``at`` and SIGCONT it ``duration`` later;
 - :class:`Kill` — kill -9 a member at ``at`` and restart it on the same data directory
   ``restart_after`` later (or never);
+- :class:`~dsalgo.live.Partition` — drop every packet between groups of members (nftables,
+  by port) from ``at`` for ``duration``; only on a cluster started inside a private network
+  namespace made by :func:`dsalgo.live.isolated` (see :mod:`dsalgo.live.netns`).
 
-Partitions are not offered: doing them safely needs the servers *and* the clients inside a
-private network namespace, which this module does not set up.  Clock skew is a server
+Clock skew is a server
 setting (:func:`dsalgo.live.zookeeper`'s ``clock_skew``, fixed from start-up and recorded
 as an open ``clock_skew`` row of ``run.faults``), for ZooKeeper only: etcd is a Go binary,
 which reads the clock without libc and so ignores libfaketime, and Debian's redis-server
@@ -211,8 +213,9 @@ def kv_workload(cluster, *, clients: int = 3, ops: int = 300, reads=None, keys: 
         Keys (independent registers: small keeps the checker fast).
     seed : int
         Seeds each client's choice of operations and values.
-    nemesis : sequence of Pause or Kill
-        Faults, recorded in ``run.faults``.
+    nemesis : sequence of Pause, Kill or Partition
+        Faults, recorded in ``run.faults`` (partitions only inside
+        :func:`dsalgo.live.isolated`, e.g. through :func:`dsalgo.live.isolated_kv`).
     time_limit : float
         Seconds after which no new operation is issued (the bound in time).
     timeout : float
@@ -251,9 +254,12 @@ def kv_workload(cluster, *, clients: int = 3, ops: int = 300, reads=None, keys: 
     if system not in READ_MODES:
         raise TypeError(f"cluster must be a live cluster (dsalgo.live.redis/etcd/zookeeper) "
                         f"inside its with block; got {cluster!r}")
+    from .netns import Partition
+
     for f in nemesis:
-        if not isinstance(f, (Pause, Kill)):
-            raise TypeError(f"nemesis must hold live.Pause or live.Kill faults; got {f!r}")
+        if not isinstance(f, (Pause, Kill, Partition)):
+            raise TypeError(f"nemesis must hold live.Pause, live.Kill or live.Partition "
+                            f"faults; got {f!r}")
     modes = READ_MODES[system]
     reads = modes[0] if reads is None else reads
     if reads not in modes:

@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: all install test test-quick report report-quick lab bench soak lint clean live live-deps
+.PHONY: all install test test-quick report report-quick lab bench soak lint clean browser-deps live live-deps
 
 all: test
 
@@ -26,12 +26,20 @@ test: $(STAMP)
 test-quick: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -m "not slow" --ignore=tests/test_notebooks.py
 
-## make report: execute every notebook and write reports/index.html
+## make report: execute every notebook and write reports/index.html (about 10 minutes on
+## 2 cores; each notebook's status and time is printed as it finishes)
 report: $(STAMP)
 	$(BIN)/python -m dsalgo report --out reports
 
 report-quick: $(STAMP)
 	$(BIN)/python -m dsalgo report --quick --out reports
+
+## make browser-deps: Debian's headless chromium, for the test that opens a report offline
+## (skipped without it outside CI; .ci/run installs it)
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	    echo "installing chromium (apt-get)"; \
+	    apt-get update -qq && apt-get install -y -qq chromium; }
 
 ## make lab: JupyterLab on the notebooks
 lab: $(STAMP)
@@ -52,7 +60,7 @@ lint: $(STAMP)
 ## make live-deps: the real servers of dsalgo.live from Debian (as root)
 live-deps:
 	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server etcd-server zookeeper default-jre-headless libfaketime
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server etcd-server zookeeper default-jre-headless libfaketime nftables iproute2 util-linux
 
 ## make live: every live test against real servers, the probabilistic findings included
 live: $(STAMP)

@@ -13,14 +13,13 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("papermill")
 pytest.importorskip("latex2mathml")
 
-from dsalgo.report import build_report  # noqa: E402
+from dsalgo.report import build_report
 
 KERNEL = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -108,8 +107,8 @@ def test_report_page_renders_offline_in_chromium(page, tmp_path):
     result = _chromium(tmp_path, "--hide-scrollbars", "--window-size=1000,1600",
                        f"--screenshot={shot}", page.as_uri())
     assert result.returncode == 0 and shot.is_file(), result.stderr[-2000:]
-    from PIL import Image
     import numpy as np
+    from PIL import Image
 
     pixels = np.asarray(Image.open(shot).convert("L"))
     dark = (pixels < 128).mean()

@@ -56,8 +56,9 @@ the same set, exactly, in a few bytes when few processes run at once.
 
 from __future__ import annotations
 
-import itertools
 import math
+
+from .models import _register_step
 
 __all__ = ["Result", "search"]
 
@@ -87,12 +88,16 @@ class Result:
         self.configs = configs
 
 
-def _entries(ops):
-    """Call and return entries in time order; calls before returns at equal times."""
-    events = [(op[0], 0, i) for i, op in enumerate(ops)]
-    events += [(op[1], 1, i) for i, op in enumerate(ops)]
-    events.sort()
-    return events
+def _order(ops):
+    """Entry numbers in time order: ``i < n`` is the call of op ``i``, ``n + i`` its return.
+
+    Calls before returns at equal times, then by op index: a stable sort on the time alone
+    gives exactly that when the calls are listed before the returns (a float key sorts far
+    faster than ``(time, kind, index)`` tuples).
+    """
+    times = [op[0] for op in ops]
+    times += [op[1] for op in ops]
+    return sorted(range(len(times)), key=times.__getitem__)
 
 
 def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
@@ -105,16 +110,19 @@ def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
     every yield.
     """
     n_ops = len(ops)
-    order = sorted(range(n_ops), key=lambda i: ops[i][0])
-    if all(ops[a][1] < ops[b][0] for a, b in itertools.pairwise(order)) and (
-            not n_ops or ops[order[-1]][1] != math.inf):
-        return _sequential(ops, order, model)
     compact = n_ops > _COMPACT
     perm = None
     if compact:                          # completed operations first, in call order
         perm = sorted(range(n_ops), key=lambda i: (math.isinf(ops[i][1]), ops[i][0], i))
         ops = [ops[i] for i in perm]
-    result = yield from _search(ops, model, max_states, greedy, progress, compact)
+    events = _order(ops)
+    # no two operations overlap: every call is followed by its own return
+    if all(events[j + 1] - events[j] == n_ops for j in range(0, 2 * n_ops, 2)) and (
+            not n_ops or ops[events[-2]][1] != math.inf):
+        result = _sequential(ops, events[::2], model)
+    else:
+        result = yield from _search(ops, events, model, max_states, greedy, progress,
+                                    compact)
     if perm is not None:
         if result.linearization is not None:
             result.linearization = [perm[i] for i in result.linearization]
@@ -134,69 +142,94 @@ def _sequential(ops, order, model):
     return Result(True, linearization=order, steps=len(order), configs=len(order))
 
 
-def _search(ops, model, max_states, greedy, progress, compact):
-    events = _entries(ops)
+def _codes(ops, model):
+    """Per op, how the search applies it: the built-in register step inlined, or not.
+
+    Codes: 0 ``get`` (consistent when the state equals the result), 1 ``put``, 2 ``cas``
+    ok, 3 ``cas`` failed (consistent when the state differs from ``old``), 4 ``cas`` with
+    unknown outcome, -1 any other (``model.step`` is called).  Only for models whose step
+    is the built-in :func:`~dsalgo.check.models._register_step`, whose rules these are.
+    """
+    n = len(ops)
+    code, arg, arg2 = [-1] * n, [None] * n, [None] * n
+    if getattr(model, "step", None) is not _register_step:
+        return code, arg, arg2
+    for i, (_c, _r, f, value, result, status) in enumerate(ops):
+        if f == "get":
+            code[i], arg[i] = 0, result
+        elif f == "put":
+            code[i], arg[i] = 1, value
+        elif f == "cas" and type(value) is tuple and len(value) == 2:
+            arg[i], arg2[i] = value
+            code[i] = 2 if status == "ok" else 3 if status == "fail" else 4
+    return code, arg, arg2
+
+
+def _search(ops, events, model, max_states, greedy, progress, compact):
+    n_ops = len(ops)
     n_entries = len(events)
     tail = n_entries + 1
     kind = [_CALL] * (n_entries + 2)
     opidx = [-1] * (n_entries + 2)
     match = [0] * (n_entries + 2)
-    call_of = [0] * len(ops)
     inf = math.inf
-    for pos, (t, is_ret, i) in enumerate(events, start=1):
-        opidx[pos] = i
-        if is_ret:
-            kind[pos] = _OPEN_RETURN if t == inf else _RETURN
-            match[call_of[i]] = pos
+    call_of = [0] * n_ops
+    for pos, ev in enumerate(events, start=1):
+        if ev < n_ops:
+            opidx[pos] = ev
+            call_of[ev] = pos
         else:
-            call_of[i] = pos
+            i = ev - n_ops
+            opidx[pos] = i
+            kind[pos] = _OPEN_RETURN if ops[i][1] == inf else _RETURN
+            match[call_of[i]] = pos
     kind[tail] = _OPEN_RETURN          # reaching the end of the list is success too
     nxt = list(range(1, n_entries + 3))
     prv = list(range(-1, n_entries + 1))
-    data = [op[2:] for op in ops]
-    bits = None if compact else [1 << i for i in range(len(ops))]
+    code, arg, arg2 = _codes(ops, model)
     step = model.step
     kinds = {}                          # (f, status) -> observer?, asked once each
     if greedy:
         for op in ops:
             if (op[2], op[5]) not in kinds:
                 kinds[op[2], op[5]] = not model.changes_state(op[2], op[5])
-    observer = [greedy and kinds[op[2], op[5]] for op in ops]
-    pass_of = [-1 if obs else int(op[1] == inf) for obs, op in zip(observer, ops)]
+    # Per entry (list position) rather than per op, so the hot loop indexes once:
+    # stop[phase][pos] — the scan stops here (a return, or a call tried in this phase);
+    # obs[pos] — 1/2 an inlined observer (get / failed cas), 3 another observer, 0 a call
+    # that is no observer, -1 a return (the forced scan ends there).
+    size = n_entries + 2
+    stop0, stop1 = [True] * size, [True] * size
+    obs = [-1] * size
+    e_code, e_arg, e_arg2 = [-1] * size, [None] * size, [None] * size
+    e_data, e_bit = [None] * size, [0] * size
+    for pos in range(1, n_entries + 1):
+        if kind[pos] != _CALL:
+            continue
+        i = opidx[pos]
+        op = ops[i]
+        c = code[i]
+        e_code[pos], e_arg[pos], e_arg2[pos], e_data[pos] = c, arg[i], arg2[i], op[2:]
+        e_bit[pos] = 0 if compact else 1 << i
+        if greedy and kinds[op[2], op[5]]:
+            obs[pos] = 1 if c == 0 else 2 if c == 3 else 3
+            stop0[pos] = stop1[pos] = False   # observers are placed by the forced scan
+        else:
+            obs[pos] = 0
+            if op[1] == inf:
+                stop0[pos] = False
+            else:
+                stop1[pos] = False
 
     state = model.init()
     lin = 0
-    stack = []                          # (call entry, state before, forced)
+    stack = []                          # (call entry, state before, forced, phase)
     cache = set()
     steps = 0
     best_ret, best_states = 0, []
 
-    def lift(e):
-        r = match[e]
-        nxt[prv[e]] = nxt[e]
-        prv[nxt[e]] = prv[e]
-        nxt[prv[r]] = nxt[r]
-        prv[nxt[r]] = prv[r]
-
-    def unlift(e):
-        r = match[e]
-        nxt[prv[r]] = r
-        prv[nxt[r]] = r
-        nxt[prv[e]] = e
-        prv[nxt[e]] = e
-
-    def forced_candidate():
-        """A candidate that never changes the state and is consistent here, or 0."""
-        e = nxt[0]
-        while kind[e] == _CALL:
-            i = opidx[e]
-            if observer[i] and step(state, *data[i])[0]:
-                return e
-            e = nxt[e]
-        return 0
-
     fresh = greedy                      # a new configuration: look for a forced no-op
     phase = 0                           # 0: try completed ops; 1: then open (info) ops
+    stops = stop0
     e = nxt[0]
     while True:
         steps += 1
@@ -206,9 +239,19 @@ def _search(ops, model, max_states, greedy, progress, compact):
             yield None
         if fresh:
             fresh = False
-            f_e = forced_candidate()
+            # a candidate that never changes the state and is consistent here
+            f_e = nxt[0]
+            while True:
+                o = obs[f_e]
+                if o > 0 and (state == e_arg[f_e] if o == 1 else state != e_arg[f_e]
+                              if o == 2 else step(state, *e_data[f_e])[0]):
+                    break
+                if o < 0:
+                    f_e = 0
+                    break
+                f_e = nxt[f_e]
             if f_e:
-                nl = lin | (bits[opidx[f_e]] if bits else 1 << opidx[f_e])
+                nl = lin | (e_bit[f_e] or 1 << opidx[f_e])
                 if compact:
                     w = ((nl + 1) & ~nl).bit_length() - 1
                     key = (w, nl >> w, state)
@@ -220,39 +263,62 @@ def _search(ops, model, max_states, greedy, progress, compact):
                     cache.add(key)
                     stack.append((f_e, state, True, 0))
                     lin = nl
-                    lift(f_e)
+                    r = match[f_e]           # lift the call and its return out
+                    p, q = prv[f_e], nxt[f_e]
+                    nxt[p] = q
+                    prv[q] = p
+                    p, q = prv[r], nxt[r]
+                    nxt[p] = q
+                    prv[q] = p
                     fresh = greedy
                     e = nxt[0]
                     continue
+        while not stops[e]:             # skip calls not tried in this phase
+            e = nxt[e]
         k = kind[e] if e else _RETURN
         if k == _CALL:
-            i = opidx[e]
-            # observers need no try here: the forced scan found none consistent
-            if pass_of[i] == phase:
-                ok, new = step(state, *data[i])
-                if ok:
-                    nl = lin | (bits[i] if bits else 1 << i)
-                    if compact:
-                        w = ((nl + 1) & ~nl).bit_length() - 1
-                        key = (w, nl >> w, new)
-                    else:
-                        key = (nl, new)
-                    if key not in cache:
-                        cache.add(key)
-                        stack.append((e, state, False, phase))
-                        lin, state = nl, new
-                        lift(e)
-                        fresh = greedy
-                        phase = 0
-                        e = nxt[0]
-                        continue
+            c = e_code[e]
+            if c == 0:
+                ok, new = state == e_arg[e], state
+            elif c == 1:
+                ok, new = True, e_arg[e]
+            elif c == 2:
+                ok, new = state == e_arg[e], e_arg2[e]
+            elif c == 3:
+                ok, new = state != e_arg[e], state
+            elif c == 4:
+                ok, new = True, e_arg2[e] if state == e_arg[e] else state
+            else:
+                ok, new = step(state, *e_data[e])
+            if ok:
+                nl = lin | (e_bit[e] or 1 << opidx[e])
+                if compact:
+                    w = ((nl + 1) & ~nl).bit_length() - 1
+                    key = (w, nl >> w, new)
+                else:
+                    key = (nl, new)
+                if key not in cache:
+                    cache.add(key)
+                    stack.append((e, state, False, phase))
+                    lin, state = nl, new
+                    r = match[e]             # lift the call and its return out
+                    p, q = prv[e], nxt[e]
+                    nxt[p] = q
+                    prv[q] = p
+                    p, q = prv[r], nxt[r]
+                    nxt[p] = q
+                    prv[q] = p
+                    fresh = greedy
+                    phase, stops = 0, stop0
+                    e = nxt[0]
+                    continue
             e = nxt[e]
             continue
         if k == _OPEN_RETURN:
             return Result(True, linearization=[opidx[s[0]] for s in stack], steps=steps,
                           configs=len(cache))
         if e and phase == 0:            # completed candidates exhausted: try open ones
-            phase = 1
+            phase, stops = 1, stop1
             e = nxt[0]
             continue
         if e:                           # blocked at a return: remember the furthest
@@ -265,8 +331,13 @@ def _search(ops, model, max_states, greedy, progress, compact):
                 return Result(False, blocked=opidx[best_ret], states=best_states,
                               steps=steps, configs=len(cache))
             e, state, forced, phase = stack.pop()
-            lin ^= bits[opidx[e]] if bits else 1 << opidx[e]
-            unlift(e)
+            lin ^= e_bit[e] or 1 << opidx[e]
+            r = match[e]                # put the return, then the call, back in
+            nxt[prv[r]] = r
+            prv[nxt[r]] = r
+            nxt[prv[e]] = e
+            prv[nxt[e]] = e
             if not forced:
                 break
+        stops = stop1 if phase else stop0
         e = nxt[e]

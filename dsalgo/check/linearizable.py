@@ -66,6 +66,27 @@ _STATUSES = frozenset(("ok", "fail", "info"))
 _ATOMIC = frozenset((int, str, bool, type(None)))     # freeze() leaves these as they are
 
 
+_CATEGORIES: dict = {}                 # id(dtype) -> (dtype, its categories as a list)
+
+
+def _categories(dtype) -> list:
+    """The categories of a categorical dtype as a list ending in None (code -1), cached.
+
+    A ``CategoricalDtype`` is immutable (changing a column's categories gives it a new
+    dtype), so the list is cached on the dtype's identity: checking the same table again
+    does not convert its categories again (from Arrow strings that costs more than the
+    rest of a small column).
+    """
+    hit = _CATEGORIES.get(id(dtype))
+    if hit is not None and hit[0] is dtype:
+        return hit[1]
+    cats = dtype.categories.tolist() + [None]
+    if len(_CATEGORIES) >= 256:
+        _CATEGORIES.clear()
+    _CATEGORIES[id(dtype)] = (dtype, cats)
+    return cats
+
+
 def _column(history, name) -> list:
     """One column as a Python list, without the per-access cost of ``history[name]``."""
     try:
@@ -73,7 +94,7 @@ def _column(history, name) -> list:
     except (AttributeError, TypeError, KeyError):
         arr = history[name].array
     if isinstance(arr, pd.Categorical):
-        cats = arr.categories.tolist() + [None]          # code -1 (missing) -> None
+        cats = _categories(arr.dtype)
         return [cats[c] for c in arr.codes.tolist()]
     return arr.tolist()
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-__all__ = ["KINDS", "Verdict", "VIOLATION_COLUMNS", "fair_from"]
+__all__ = ["KINDS", "Verdict", "VIOLATION_COLUMNS", "fair_from", "plain"]
 
 #: What a property says: ``"safety"`` (nothing bad ever happens; one finite prefix shows a
 #: violation) or ``"progress"`` (something good eventually happens, judged only under a
@@ -248,3 +248,22 @@ def fair_from(faults, servers, need: int, until: float):
     if len(servers - down) < need:
         return None
     return float(t)
+
+
+def plain(row) -> dict:
+    """A table row as a dict of plain Python values (NaN -> None), for ``Verdict.info``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> plain(pd.DataFrame([{"t": 1.5, "judged": True, "n": 3, "x": float("nan")}]).iloc[0])
+    {'t': 1.5, 'judged': True, 'n': 3, 'x': None}
+    """
+    out = {}
+    for k, v in dict(row).items():
+        if hasattr(v, "item") and not isinstance(v, (list, tuple, dict)):
+            v = v.item()
+        if isinstance(v, float) and v != v:
+            v = None
+        out[str(k)] = v
+    return out

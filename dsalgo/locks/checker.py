@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..check import Verdict
-from ..check.verdict import fair_from
+from ..check.verdict import fair_from, plain
 
 __all__ = ["PROGRESS", "PROPERTIES", "acquisition_waits", "check", "handovers", "herd",
            "holding_intervals", "recovery_times"]
@@ -242,8 +242,7 @@ def check(run, *, grace: float | None = None) -> Verdict:
     df["t_end"] = df["t_end"].astype(float)
     safety = Verdict(PROPERTIES, df, info=info)
     r = recovery_times(run, grace=grace).iloc[0]
-    info = {"recovery": {k: (None if isinstance(v, float) and math.isnan(v) else v)
-                         for k, v in r.items()}}
+    info = {"recovery": plain(r)}
     rows = []
     if r["judged"] and not (r["t_acquire"] - r["t_wait"] <= r["grace"]):
         rows.append({"property": PROGRESS, "time": float(r["t_wait"] + r["grace"]),

@@ -26,7 +26,8 @@ recorded by another Raft implementation that emits the same kinds), replaying th
 
 Each violation is reported once per term, index or key, with the time it became visible.
 
-What clients observed (a run with a ``history``):
+What clients observed (a run with a ``history``; the code is shared with Multi-Paxos,
+:func:`dsalgo.check.clients.client_verdict`):
 
 - **Exactly-once** (§8): no server executes one client command (``process, op_id``) twice
   in one life (between restarts; a restarted server rebuilds its state machine from the
@@ -51,16 +52,16 @@ import math
 
 import pandas as pd
 
-from ..check import Verdict, linearizable
-from ..check.verdict import fair_from
+from .._validate import check_number
+from ..check import Verdict
+from ..check.clients import CLIENT_PROPERTIES, client_verdict
+from ..check.verdict import fair_from, plain
 from .config import majority
 
 __all__ = ["CLIENT_PROPERTIES", "PROGRESS", "PROPERTIES", "check", "recovery_times"]
 
 PROPERTIES = ["election_safety", "leader_append_only", "log_matching", "leader_completeness",
               "state_machine_safety"]
-#: The properties of what clients observed, checked when the run has a history.
-CLIENT_PROPERTIES = ["exactly_once", "linearizability"]
 #: The progress property, checked under the fairness condition.
 PROGRESS = "leader_and_commit"
 
@@ -235,56 +236,16 @@ def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -
 
 def _clients(run, time_limit) -> Verdict:
     """Exactly-once application and linearizability of ``run.history``."""
-    ev = run.events
-    rows, dups = [], 0
-    info = {"reads": run.params.get("reads", "log")}
-    if "executed" in ev.columns:
-        ap = ev[ev["kind"].isin(["apply", "crash", "restart"])].sort_values("seq",
-                                                                           kind="stable")
-        seen: dict = {}                                  # node -> {(process, op_id): time}
-        for time, node, kind, process, op_id, executed in zip(
-                ap["time"], ap["node"], ap["kind"], ap["process"], ap["op_id"],
-                ap["executed"]):
-            if kind != "apply":
-                seen.pop(node, None)                     # a new life: the store is rebuilt
-                continue
-            if process is None or (isinstance(process, float) and math.isnan(process)) \
-                    or executed is not True:
-                continue
-            key = (process, int(op_id))
-            mine = seen.setdefault(node, {})
-            if key in mine:
-                dups += 1
-                rows.append({"property": "exactly_once", "time": float(time),
-                             "nodes": (node, process),
-                             "detail": f"{node} executed op {key[1]} of {process} twice "
-                                       f"(first at t={mine[key]:.6g}s): a retried command "
-                                       f"was applied again"})
-            else:
-                mine[key] = float(time)
-        info["duplicate_executions"] = dups
-    else:
-        info["duplicate_executions"] = None
-        info["exactly_once"] = "not checked: apply events carry no executed field"
-    lin = linearizable(run.history, "kv", time_limit=time_limit)
-    info["linearizability"] = {k: lin.info.get(k) for k in ("ops", "keys", "undecided")}
-    info["linearizability_explanations"] = lin.info.get("explanations", [])
-    for r in lin.violations.itertuples(index=False):
-        detail = r.detail
-        if info["reads"] == "local":
-            detail = (f"{detail} (reads='local' serves gets from whoever believes it leads, "
-                      f"unsafe by design: stale reads are expected)")
-        rows.append({"property": "linearizability", "time": r.time, "nodes": r.nodes,
-                     "detail": detail})
-    status = "unknown" if lin.status == "unknown" and not rows else None
-    if status:
-        info["reason"] = lin.info.get("reason", "the linearizability search ran out of time")
-    return Verdict(CLIENT_PROPERTIES, rows, status=status, info=info)
+    reads = run.params.get("reads", "log")
+    note = ("reads='local' serves gets from whoever believes it leads, unsafe by design: "
+            "stale reads are expected") if reads == "local" else None
+    return client_verdict(run, time_limit=time_limit, read_note=note,
+                          info={"reads": reads})
 
 
 def _grace(run, grace):
     if grace is not None:
-        return float(grace)
+        return check_number("grace", grace, low=0.0, low_open=True)
     timeout = run.params.get("election_timeout", (0.15, 0.3))
     return 2.5 * float(timeout[1])
 
@@ -388,15 +349,15 @@ def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
 
 def _progress(run, grace) -> Verdict:
     r = recovery_times(run, grace=grace).iloc[0]
-    info = {"recovery": {k: (None if isinstance(v, float) and math.isnan(v) else v)
-                         for k, v in r.items()}}
+    info = {"recovery": plain(r)}
     rows = []
     if r["judged"] and not (r["late"] <= r["grace"]):
         what = ("no up leader of the newest term" if math.isnan(r["t_leader"]) or
                 r["t_leader"] - r["t_heal"] > r["grace"] else "no entry committed")
         rows.append({"property": PROGRESS, "time": float(r["t_heal"] + r["grace"]),
-                     "nodes": (), "detail": f"{what} within {r['grace']:.6g}s of the last "
-                     f"fault healing at t={r['t_heal']:.6g}s with a majority up"})
+                     "nodes": (), "detail": f"{what} within {r['grace']:.6g}s of "
+                     + (f"the last fault healing at t={r['t_heal']:.6g}s with a majority up"
+                        if len(run.faults) else "the start of a run without faults")})
     elif not r["judged"]:
         info["progress"] = ("not judged: the fairness condition (every fault healed, a "
                             "majority up) never held for grace seconds before the run ended")

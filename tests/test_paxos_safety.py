@@ -84,7 +84,7 @@ def test_flexible_paxos_store_is_safe_for_every_intersecting_q1_q2():
 
 
 # ---------------------------------------------------------------- broken variants, scripted
-@pytest.mark.parametrize("bug", sorted(paxos.SCENARIOS))
+@pytest.mark.parametrize("bug", sorted(paxos.scenarios.AGREEMENT_BUGS))
 def test_single_decree_scenario_is_safe_without_its_bug_and_broken_with_it(bug):
     scenario = paxos.SCENARIOS[bug]
     good = scenario()
@@ -101,7 +101,7 @@ def test_single_decree_scenario_is_safe_without_its_bug_and_broken_with_it(bug):
     assert v.holds("one_value_per_ballot") == (bug != "duplicate_ballots")
 
 
-@pytest.mark.parametrize("bug", sorted(paxos.SCENARIOS))
+@pytest.mark.parametrize("bug", sorted(paxos.scenarios.AGREEMENT_BUGS))
 def test_multi_paxos_scenario_is_safe_without_its_bug_and_broken_with_it(bug):
     scenario = paxos.SCENARIOS[bug]
     good = scenario(variant="multi")
@@ -125,6 +125,9 @@ def test_scenarios_refuse_bad_arguments():
 
 
 # ---------------------------------------------------------------- broken variants, searched
+PROGRESS_BUGS = {"no_accept_retransmit"}
+
+
 def search(variant, bug, tries=60):
     """The first seed in ``tries`` whose randomized run the checker rejects, or None."""
     n = 3
@@ -134,6 +137,11 @@ def search(variant, bug, tries=60):
                                  proposers=n, bugs={bug},
                                  faults=[sim.Nemesis(crash=8.0, partition=2.0,
                                                      mean_duration=0.05, max_crashed=n - 1)])
+        elif bug in PROGRESS_BUGS:   # judged after the faults heal: a calm second at the end
+            run = paxos.simulate(n, seed=seed, duration=2.0, network=LOSSY, bugs={bug},
+                                 faults=[sim.Nemesis(crash=8.0, partition=2.0,
+                                                     mean_duration=0.05, max_crashed=n - 1,
+                                                     end=1.0)])
         else:
             run = paxos.simulate(n, seed=seed, duration=1.0, network=LOSSY, bugs={bug},
                                  faults=[sim.Nemesis(crash=8.0, partition=2.0,
@@ -143,8 +151,9 @@ def search(variant, bug, tries=60):
     return None
 
 
-@pytest.mark.parametrize("variant", ["single", "multi"])
-@pytest.mark.parametrize("bug", paxos.BUGS)
+@pytest.mark.parametrize("variant, bug", [
+    (variant, bug) for bug in paxos.BUGS for variant in ("single", "multi")
+    if bug in paxos.scenarios.AGREEMENT_BUGS or variant == "multi"])
 def test_broken_variant_is_found_by_a_randomized_search(variant, bug):
     assert search(variant, bug) is not None
 

@@ -187,6 +187,8 @@ def test_steady_state_is_one_accept_round_per_command():
     assert ctx.take() == [Send("n2", Decided(0, Command("c1", 4, "put", "k", 4))),
                           Send("n3", Decided(0, Command("c1", 4, "put", "k", 4))),
                           Emit("decided", {"slot": 0, "value": 4}),
+                          Emit("apply", {"slot": 0, "op_id": 4, "process": "c1",
+                                         "executed": True}),
                           Send("c1", Reply(4, "ok", None))]
 
 

@@ -28,7 +28,7 @@ True
 """
 
 from .acceptor import Acceptor
-from .checker import check
+from .checker import PROGRESS, check, recovery_times
 from .client import PaxosClient
 from .config import BUGS, VARIANTS, Config, WorkloadConfig
 from .harness import simulate
@@ -53,7 +53,7 @@ from .scenarios import SCENARIOS
 from .single import SingleDecreeNode
 
 __all__ = [
-    "commit_latency",
+    "commit_latency", "recovery_times", "PROGRESS",
     "BUGS", "SCENARIOS", "VARIANTS", "Accept", "Accepted", "Acceptor", "Catchup", "Config",
     "Decided", "Heartbeat", "MultiPaxosNode", "Nack", "PaxosClient", "Prepare", "Promise",
     "Redirect", "Reply", "Request", "SingleDecreeNode", "WorkloadConfig", "apply_command",

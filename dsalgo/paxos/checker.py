@@ -29,16 +29,41 @@ or one loaded from disk -- and never looks inside the nodes.
   of the replay, and the log order respects real time (an operation that completed
   before another was invoked sits at an earlier slot).  Together this says the history
   is linearizable, with the log as the witness order.
+
+What clients observed (Multi-Paxos), judged as for Raft by
+:func:`dsalgo.check.clients.client_verdict`:
+
+* **exactly_once** -- no replica executes one client operation twice in one life: the
+  replicas' ``apply`` events say whether each decided command took effect or was
+  answered from their memory of results (a retry decided at a second slot).
+* **linearizability** of ``run.history`` under the key-value model, checked on the
+  history alone (:func:`dsalgo.check.linearizable`), independently of the log.
+
+Progress (a *progress* property, :attr:`dsalgo.check.Verdict.progress`):
+
+* **leader_and_commit** -- under the fairness condition (every fault healed and enough
+  servers up for a phase-1 and a phase-2 quorum, for ``grace`` seconds before the run
+  ends), a leader of the highest round is up within ``grace`` of the heal and, if
+  clients asked for work, a client command takes effect within ``grace`` of the first
+  request.  :func:`recovery_times` gives the times (availability after faults).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
+from dsalgo._validate import check_number
 from dsalgo.check import Verdict
+from dsalgo.check.clients import CLIENT_PROPERTIES, client_verdict
+from dsalgo.check.verdict import fair_from, plain
 
-__all__ = ["check"]
+__all__ = ["CLIENT_PROPERTIES", "PROGRESS", "check", "recovery_times"]
+
+#: The progress property of Multi-Paxos, checked under the fairness condition.
+PROGRESS = "leader_and_commit"
 
 
 def _replay(kv: dict, f, key, value):
@@ -55,15 +80,22 @@ def _replay(kv: dict, f, key, value):
     return "fail", False
 
 
-def check(run) -> Verdict:
-    """Check agreement, validity and (Multi-Paxos) state-machine safety of a Paxos run.
+def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -> Verdict:
+    """Check agreement, validity and (Multi-Paxos) state-machine safety of a Paxos run;
+    for Multi-Paxos also what clients observed and progress after faults heal.
 
     Parameters
     ----------
     run : dsalgo.sim.Run
         A run of :func:`dsalgo.paxos.simulate` (or any run with the same events; a run
         whose ``params`` name another family is refused).  Of ``run.params`` it reads
-        ``variant`` and ``q2_spec``.
+        ``variant``, ``q2_spec`` and ``election_timeout``.
+    grace : float, optional
+        Multi-Paxos: seconds the fairness condition must last and within which a leader
+        and a commit are due (default: 2.5 maximal election timeouts).
+    time_limit : float or None
+        Multi-Paxos: seconds the linearizability search may take before its verdict is
+        ``unknown``.
 
     Returns
     -------
@@ -71,6 +103,10 @@ def check(run) -> Verdict:
         Truthy when every property holds; ``info`` counts slots decided, slots with a
         chosen value and operations verified, and ``info["chosen"]`` says whether chosen
         values were derived from ``accepted`` events or (an old run) skipped.
+        Multi-Paxos adds ``exactly_once`` and ``linearizability`` of ``run.history``
+        (safety; :func:`dsalgo.check.clients.client_verdict`, with
+        ``info["duplicate_executions"]``) and ``leader_and_commit`` (progress;
+        ``info["recovery"]`` is the row of :func:`recovery_times`).
 
     Examples
     --------
@@ -87,6 +123,12 @@ def check(run) -> Verdict:
     ...                      faults=[sim.Partition([["n1", "n3"], ["n2", "n4"]], at=0.0)])
     >>> print(paxos.check(bad))  # doctest: +ELLIPSIS
     1 violation of agreement (3 properties checked): agreement at t=0.0...s on n1, n2, n3, n4: slot 0 decided 'v...' (by n...) and 'v...' (by n...).
+
+    Multi-Paxos runs are judged on what clients saw and on progress too:
+
+    >>> v = paxos.check(paxos.simulate(3, seed=2, duration=2.0, clients=2))
+    >>> bool(v), v.kinds["leader_and_commit"], v.info["duplicate_executions"]
+    (True, 'progress', 0)
     """
     if not all(hasattr(run, t) for t in ("events", "history")):
         raise TypeError(f"run must be a dsalgo.sim.Run (with events and history tables); "
@@ -126,7 +168,169 @@ def check(run) -> Verdict:
         found, checked = _state_machine(dec, run.history)
         rows += found
         info["operations_checked"] = checked
-    return Verdict(props, rows, info=info)
+    verdict = Verdict(props, rows, info=info)
+    if variant != "multi":
+        return verdict
+    return verdict.merge(client_verdict(run, time_limit=time_limit)).merge(
+        _progress(run, grace))
+
+
+def _grace(run, grace) -> float:
+    if grace is not None:
+        return check_number("grace", grace, low=0.0, low_open=True)
+    timeout = run.params.get("election_timeout", (0.15, 0.3))
+    return 2.5 * float(timeout[1])
+
+
+def _servers(run) -> list:
+    n = run.params.get("n")
+    if n is not None:
+        return [f"n{i}" for i in range(1, int(n) + 1)]
+    ev = run.events
+    return sorted(set(ev.loc[ev["kind"].isin(["leader", "decided", "accepted"]),
+                             "node"].astype(str)))
+
+
+def _need(run, n: int) -> int:
+    """How many servers must be up for a phase-1 and a phase-2 quorum to exist: a
+    majority by default, the larger quorum size for sizes, every server for a quorum
+    system given as such (a grid, ...)."""
+    q1, q2 = run.params.get("q1"), run.params.get("q2")
+    if q1 is None and q2 is None:
+        return n // 2 + 1
+    if all(q is None or (isinstance(q, int) and not isinstance(q, bool)) for q in (q1, q2)):
+        q1 = q1 if q1 is not None else n - q2 + 1
+        q2 = q2 if q2 is not None else n - q1 + 1
+        return min(n, max(q1, q2))
+    return n
+
+
+def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
+    """How long Multi-Paxos took to serve again after its last fault healed.
+
+    The fairness condition: every fault is over and enough servers are up to form a
+    phase-1 and a phase-2 quorum (a majority by default; the larger of ``q1`` and ``q2``
+    for quorum sizes; every server for a quorum system such as a grid), see
+    :func:`dsalgo.check.verdict.fair_from`.  From then on a leader is due (an up server
+    leading with the highest round any server has led with so far) and, if clients asked
+    for work once it held, a client command applied at a new slot.
+
+    Parameters
+    ----------
+    run : dsalgo.sim.Run
+        A Multi-Paxos run.
+    grace : float, optional
+        As for :func:`check`.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``t_heal`` (NaN if the condition never holds), ``judged`` (it held for
+        ``grace`` seconds before the run ended), ``t_leader`` (first instant from
+        ``t_heal`` on with such a leader), ``work`` (clients invoked an operation between
+        ``t_heal`` and ``grace`` before the end), ``t_work`` (the first such invocation),
+        ``t_commit`` (from ``t_work`` on, the first slot applied for the first time, by
+        any replica, to a client command: the command took effect and can be answered;
+        a run without ``apply`` events uses the first slot decided), ``recovery`` (seconds from ``t_heal`` to both), ``late`` (the longer of the
+        leader and commit delays, each from when it was due; above ``grace`` is a
+        violation) and ``grace``.
+
+    Examples
+    --------
+    >>> from dsalgo import paxos, sim
+    >>> run = paxos.simulate(3, seed=1, duration=3.0, clients=2,
+    ...                      faults=[sim.Crash("n2", at=0.5), sim.Restart("n2", at=1.0)])
+    >>> r = paxos.recovery_times(run).iloc[0]
+    >>> bool(r["judged"]), float(r["t_heal"]), bool(0 <= r["recovery"] < 0.75)
+    (True, 1.0, True)
+    """
+    grace = _grace(run, grace)
+    servers = _servers(run)
+    t_heal = fair_from(run.faults, servers, _need(run, len(servers)), run.until)
+    nan = float("nan")
+    row = {"t_heal": nan if t_heal is None else t_heal, "judged": False, "t_leader": nan,
+           "t_commit": nan, "work": False, "t_work": nan, "recovery": nan, "late": nan,
+           "grace": grace}
+    if t_heal is None:
+        return pd.DataFrame([row])
+    row["judged"] = run.until - t_heal >= grace
+    h = run.history
+    asked = (h.loc[(h["t_invoke"] >= t_heal) & (h["t_invoke"] <= run.until - grace),
+                   "t_invoke"] if len(h) else pd.Series([], dtype=float))
+    row["work"] = bool(len(asked))
+    t_work = float(asked.min()) if len(asked) else math.inf
+    ev = run.events
+    # a command commits for its client once a replica applies it (a slot decided after a
+    # gap is of no use yet); runs saved without apply events fall back on decisions
+    commit = "apply" if (ev["kind"] == "apply").any() else "decided"
+    sel = ev[ev["kind"].isin(["leader", "preempted", "crash", "restart", commit]) &
+             ev["node"].astype(str).isin(servers)].sort_values("seq", kind="stable")
+    cols = [sel[c] if c in sel.columns else pd.Series([nan] * len(sel), index=sel.index)
+            for c in ("round", "slot", "value")]
+    leading: dict = {}          # node -> round it leads
+    top = 0                     # the highest round any server has led with so far
+    up = set(servers)
+    decided: set = set()
+
+    def leader_up():
+        return any(r >= top for s, r in leading.items() if s in up)
+
+    t_leader = t_commit = None
+    checked_heal = False
+    for time, node, kind, rnd, slot, value in zip(sel["time"], sel["node"].astype(str),
+                                                  sel["kind"], *cols):
+        if time > t_heal and not checked_heal:
+            checked_heal = True
+            if leader_up():
+                t_leader = t_heal
+        if kind == "crash":
+            up.discard(node)
+            leading.pop(node, None)
+        elif kind == "restart":
+            up.add(node)
+        elif kind == "leader":
+            leading[node] = int(rnd)
+            top = max(top, int(rnd))
+        elif kind == "preempted":
+            leading.pop(node, None)
+        elif kind == commit:
+            slot = int(slot)
+            new = slot not in decided
+            decided.add(slot)
+            if new and (kind == "apply" or value != -1) and time >= t_work \
+                    and t_commit is None:
+                t_commit = float(time)
+        if time >= t_heal and t_leader is None and leader_up():
+            t_leader = float(time)
+    if not checked_heal and t_leader is None and leader_up():
+        t_leader = t_heal
+    if t_leader is not None:
+        row["t_leader"] = t_leader
+    if t_commit is not None:
+        row["t_commit"] = t_commit
+    row["t_work"] = t_work if row["work"] else nan
+    done = [t_leader] + ([t_commit] if row["work"] else [])
+    if all(x is not None for x in done):
+        row["recovery"] = max(done) - t_heal
+        row["late"] = max(t_leader - t_heal, (t_commit - t_work) if row["work"] else 0.0)
+    return pd.DataFrame([row])
+
+
+def _progress(run, grace) -> Verdict:
+    r = recovery_times(run, grace=grace).iloc[0]
+    info = {"recovery": plain(r)}
+    rows = []
+    if r["judged"] and not (r["late"] <= r["grace"]):
+        what = ("no up leader of the highest round" if math.isnan(r["t_leader"]) or
+                r["t_leader"] - r["t_heal"] > r["grace"] else "no client command applied")
+        rows.append({"property": PROGRESS, "time": float(r["t_heal"] + r["grace"]),
+                     "nodes": (), "detail": f"{what} within {r['grace']:.6g}s of "
+                     + (f"the last fault healing at t={r['t_heal']:.6g}s with quorums up"
+                        if len(run.faults) else "the start of a run without faults")})
+    elif not r["judged"]:
+        info["progress"] = ("not judged: the fairness condition (every fault healed, "
+                            "quorums up) never held for grace seconds before the run ended")
+    return Verdict([PROGRESS], rows, info=info, kinds={PROGRESS: "progress"})
 
 
 def _params(run) -> dict:

@@ -37,6 +37,16 @@ BUGS = {
     "duplicate_ballots": "Proposers number ballots from one shared set, so two of them can "
                          "run the same ballot with different values (ballots must be "
                          "unique to their proposer).",
+    "dedup_at_leader_only": "Replicas trust the leader to filter retried requests and "
+                            "execute every decided command: a retry that reaches a new "
+                            "leader while its first copy is still accepted at the old "
+                            "ballot is decided at two slots and executed twice (each "
+                            "operation must take effect once, at its first slot).",
+    "no_accept_retransmit": "The leader sends each Accept once and never re-sends it: a "
+                            "slot whose Accepts or replies are lost is never decided, and "
+                            "since replicas apply in slot order nothing after it takes "
+                            "effect (a leader must retry until a quorum answers; breaks "
+                            "progress, not safety).",
 }
 
 VARIANTS = ("single", "multi")

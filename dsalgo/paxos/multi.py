@@ -36,7 +36,9 @@ at once rather than over the network; reads go through the log like writes.
 
 Events emitted: ``leader`` (round), ``preempted`` (round, by_round), ``accepted``
 (slot, ballot, value: an acceptor accepted a proposal), ``decided`` (slot, value); in
-both, ``value`` is the ``op_id`` of the command, ``-1`` for a no-op.
+both, ``value`` is the ``op_id`` of the command, ``-1`` for a no-op; ``apply`` (slot,
+op_id, process, executed: a replica applied a client command, ``executed`` False when it
+answered from its memory of results, a retried command decided twice).
 """
 
 from __future__ import annotations
@@ -115,7 +117,8 @@ class MultiPaxosNode(sim.Node):
         Most slots a leader keeps in flight (proposed, not yet decided).
     bugs : set of str
         Deliberate defects: ``"acceptor_forgets_promise"``, ``"ignore_accepted_value"``,
-        ``"duplicate_ballots"``.
+        ``"duplicate_ballots"``, ``"dedup_at_leader_only"``, ``"no_accept_retransmit"`` (see
+        :data:`dsalgo.paxos.BUGS`).
 
     Examples
     --------
@@ -294,9 +297,11 @@ class MultiPaxosNode(sim.Node):
         hb = Heartbeat(self.ballot, self.applied)
         for dst in self.others:
             ctx.send(dst, hb)
-        # Re-send Accepts that have waited long enough to have been lost.
+        # Re-send Accepts that have waited long enough to have been lost.  (BUG
+        # no_accept_retransmit: trust the network and never do.)
         stale = ctx.now - self.election_timeout[0]
-        for slot, t in list(self.sent_at.items()):
+        resend = () if "no_accept_retransmit" in self.bugs else list(self.sent_at.items())
+        for slot, t in resend:
             if t <= stale:
                 self.sent_at[slot] = ctx.now
                 acc = Accept(self.ballot, slot, self.proposals[slot])
@@ -357,15 +362,21 @@ class MultiPaxosNode(sim.Node):
             return
         self.decided[slot] = cmd
         ctx.emit("decided", slot=slot, value=_op_id(cmd))
+        trusting = "dedup_at_leader_only" in self.bugs
         while self.applied in self.decided:
-            cmd = self.decided[self.applied]
+            at = self.applied
+            cmd = self.decided[at]
             self.applied += 1
             if cmd is NOOP:
                 continue
             op_id = cmd.op_id
             done = self.results.get(op_id)
-            if done is None:
+            # BUG dedup_at_leader_only: the replica trusts the leader to have filtered
+            # retries and executes whatever was decided, a second copy included
+            executed = done is None or trusting
+            if executed:
                 done = self.results[op_id] = self.store.execute(cmd.f, cmd.key, cmd.value)
+            ctx.emit("apply", slot=at, op_id=op_id, process=cmd.process, executed=executed)
             self.pending.discard(op_id)
             if self.role == "leader":
                 ctx.send(cmd.process, Reply(op_id, *done))

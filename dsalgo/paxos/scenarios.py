@@ -1,7 +1,9 @@
 """Scripted runs: one per deliberate bug, in each variant, that shows it step by step.
 
 Each scenario is a fixed seed and a fixed fault schedule under which the correct kernel
-stays safe and the broken one lets two values be chosen for one slot.  The same script
+stays safe and the broken one lets two values be chosen for one slot (or, for
+``dedup_at_leader_only``, executes a retried command twice; for
+``no_accept_retransmit``, stops serving though a leader is up).  The same script
 runs both, so the difference in the tables is the bug's doing: compare
 ``paxos.check(scenario())`` with ``paxos.check(scenario(bug=True))``.  Every scenario
 takes ``variant="single"`` (three servers, ``n1`` and ``n2`` proposing ``'v1'`` and
@@ -17,8 +19,8 @@ from dsalgo._validate import check_bool, check_choice
 from .config import VARIANTS
 from .harness import simulate
 
-__all__ = ["SCENARIOS", "acceptor_forgets_promise", "duplicate_ballots",
-           "ignore_accepted_value"]
+__all__ = ["AGREEMENT_BUGS", "SCENARIOS", "acceptor_forgets_promise", "dedup_at_leader_only",
+           "duplicate_ballots", "ignore_accepted_value", "no_accept_retransmit"]
 
 #: Multi-Paxos scenarios run with this seed; its first leader is ``n2``, elected at
 #: about 0.17 s.
@@ -122,6 +124,76 @@ def duplicate_ballots(bug: bool = False, *, variant: str = "single") -> sim.Run:
                 network=sim.Network(latency=sim.Constant(0.01)))
 
 
+def dedup_at_leader_only(bug: bool = False, *, variant: str = "multi") -> sim.Run:
+    """Each client operation takes effect once, even when a retry is decided twice.
+
+    Multi-Paxos only (the bug lives in the replicas of the key-value store), three
+    clients on one key.  The leader ``n2`` keeps sending ``Accept`` messages, but from
+    0.6 s its followers' replies no longer reach it (a one-way cut), and at 0.65 s it
+    crashes: ``put 0 71`` of ``c3`` is accepted by ``n1`` and ``n3`` at slot 71, not
+    decided.  ``c3`` retries at the other servers; ``n3`` wins phase 1 at about 0.80 s,
+    re-proposes slot 71 (the accepted value must be) and, since the retry reaches it
+    before slot 71 is applied, proposes it again at slot 74, after ``put 0 72``.  A
+    correct replica executes op 71 at slot 71 only; with ``dedup_at_leader_only`` every
+    replica executes it again at slot 74, so it overwrites 72 and a later ``get`` reads
+    71: exactly-once names the double execution and state-machine safety the ``get``
+    whose answer the log does not give.  (The history alone stays linearizable: op 71's
+    retries span ``put 0 72``, so clients could not tell.)
+
+    Examples
+    --------
+    >>> from dsalgo import paxos
+    >>> bool(paxos.check(dedup_at_leader_only()))
+    True
+    >>> v = paxos.check(dedup_at_leader_only(bug=True))
+    >>> v.holds("exactly_once"), v.holds("agreement")
+    (False, True)
+    >>> v.violations.query("property == 'exactly_once'")["detail"].iloc[0]
+    'n3 executed op 71 of c3 twice (first at t=0.806504s): a retried command was applied again'
+    """
+    variant = check_choice("variant", variant, VARIANTS)
+    if variant != "multi":
+        raise ValueError("variant must be 'multi' for dedup_at_leader_only (single-decree "
+                         "Paxos has no clients to retry); got 'single'")
+    return _run("dedup_at_leader_only", bug, variant, MULTI_SEED, 1.5, clients=3, keys=1,
+                faults=[sim.Partition([["n1", "n3"], ["n2"]], at=0.6, until=0.9,
+                                      one_way=True),
+                        sim.Crash("n2", at=0.65), sim.Restart("n2", at=0.9)])
+
+
+def no_accept_retransmit(bug: bool = False, *, variant: str = "multi") -> sim.Run:
+    """A leader re-sends an ``Accept`` until a quorum has answered it.
+
+    Multi-Paxos only, three clients.  For 20 ms from 0.5 s the leader ``n2`` cannot reach
+    its followers (a one-way cut, far shorter than an election timeout, so it stays
+    leader): the ``Accept`` messages it sends then are lost.  A correct leader re-sends
+    them with a later heartbeat and every slot is decided; with ``no_accept_retransmit``
+    those slots never are, replicas apply in slot order, so no command takes effect
+    again and clients wait in vain.  Safety holds in both runs; ``leader_and_commit``
+    fails with the bug (a leader is up, but nothing commits within grace of the heal).
+
+    Examples
+    --------
+    >>> from dsalgo import paxos
+    >>> v = paxos.check(no_accept_retransmit(bug=True))
+    >>> bool(paxos.check(no_accept_retransmit())), bool(v.safety), bool(v.progress)
+    (True, True, False)
+    >>> v.violations["detail"][0]
+    'no client command applied within 0.75s of the last fault healing at t=0.52s with quorums up'
+    """
+    variant = check_choice("variant", variant, VARIANTS)
+    if variant != "multi":
+        raise ValueError("variant must be 'multi' for no_accept_retransmit (single-decree "
+                         "proposers retry by ballot); got 'single'")
+    return _run("no_accept_retransmit", bug, variant, MULTI_SEED, 1.5, clients=3,
+                faults=[sim.Partition([[MULTI_LEADER], ["n1", "n3"]], at=0.5, until=0.52,
+                                      one_way=True)])
+
+
+#: The bugs that break agreement (each scenario runs in both variants).
+AGREEMENT_BUGS = ("acceptor_forgets_promise", "ignore_accepted_value", "duplicate_ballots")
+
 SCENARIOS = {f.__name__: f for f in (acceptor_forgets_promise, ignore_accepted_value,
-                                     duplicate_ballots)}
+                                     duplicate_ballots, dedup_at_leader_only,
+                                     no_accept_retransmit)}
 """Every scenario by the name of the bug it shows."""

@@ -31,6 +31,10 @@ BUGS = {
     "dedup_off_by_one": "The state machine's duplicate detection compares op ids with < "
                         "instead of <=, so a retried command that reached the log twice is "
                         "applied twice; §8 applies each command once.",
+    "no_election_retry": "A candidate stops its election timer while it waits for votes, "
+                         "so after a split vote it waits forever; Figure 2 has a "
+                         "candidate start a new election when the timeout elapses "
+                         "(breaks progress, not safety).",
 }
 
 #: How ``get`` is served: as a log entry, by ReadIndex, or from the local state machine.

@@ -51,7 +51,10 @@ class Elections:
         self.votes = {ctx.id}
         self.answered = set()
         ctx.emit("role", role=CANDIDATE, term=self.current_term)
-        ctx.set_timer("election", cfg.election_timeout)
+        if "no_election_retry" in cfg.bugs:
+            ctx.cancel_timer("election")  # BUG: a candidate is sure to win or hear a winner
+        else:
+            ctx.set_timer("election", cfg.election_timeout)  # a split vote: try again
         if len(self.votes) >= self.majority:
             self._become_leader(ctx)
             return

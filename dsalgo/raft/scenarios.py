@@ -26,6 +26,7 @@ __all__ = [
     "duplicate_scenario",
     "figure8",
     "scripted",
+    "split_vote_scenario",
     "truncate_scenario",
     "up_to_date_scenario",
     "vote_scenario",
@@ -61,7 +62,8 @@ def _put(op_id, value):
     return ClientRequest("c1", op_id, "put", "x", value)
 
 
-def scripted(n, script, faults, *, until, bug=None, seed=0) -> sim.Run:
+def scripted(n, script, faults, *, until, bug=None, seed=0,
+             election_timeout=(100.0, 100.0)) -> sim.Run:
     """Run ``n`` servers under a director's ``script`` and fixed ``faults``.
 
     Parameters
@@ -79,6 +81,9 @@ def scripted(n, script, faults, *, until, bug=None, seed=0) -> sim.Run:
         A key of :data:`dsalgo.raft.BUGS`, switched on in every server.
     seed : int
         Simulation seed.
+    election_timeout : (float, float)
+        The servers' election timeout range; the default (100 s) keeps them from
+        campaigning by themselves.
 
     Examples
     --------
@@ -86,7 +91,7 @@ def scripted(n, script, faults, *, until, bug=None, seed=0) -> sim.Run:
     >>> run.events.query("kind == 'leader_elected'")[["node", "term"]].to_dict("records")
     [{'node': 'n1', 'term': 1}]
     """
-    config = Config(election_timeout=(100.0, 100.0), heartbeat_interval=0.05, noop=False,
+    config = Config(election_timeout=election_timeout, heartbeat_interval=0.05, noop=False,
                     bugs=() if bug is None else (bug,))
     script = list(script)
     for item in script:
@@ -243,12 +248,40 @@ def duplicate_scenario(bug: bool = False) -> sim.Run:
     return scripted(3, script, [], until=0.6, bug="dedup_off_by_one" if bug else None)
 
 
+def split_vote_scenario(bug: bool = False) -> sim.Run:
+    """Figure 2's candidate rule: when the election timeout elapses, start a new election.
+
+    Here the servers do time out by themselves (0.3–0.5 s).  At 0.10 s ``n1``, ``n2`` and
+    ``n3`` are all told to campaign: each becomes a candidate of term 1, votes for itself
+    and refuses the other two, a split vote.  Correctly the first candidate whose timer
+    fires starts term 2 and wins; with ``no_election_retry`` the candidates stopped their
+    timers and wait for votes that never come: no leader, ever, in a cluster with no
+    fault at all.  Safety holds in both runs; ``leader_and_commit`` fails in the second.
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> bool(raft.check(split_vote_scenario()))
+    True
+    >>> v = raft.check(split_vote_scenario(bug=True))
+    >>> bool(v.safety), bool(v.progress)
+    (True, False)
+    >>> v.violations["detail"][0]
+    'no up leader of the newest term within 1.25s of the start of a run without faults'
+    """
+    check_bool("bug", bug)
+    script = [(0.10, s, TimeoutNow()) for s in ("n1", "n2", "n3")]
+    return scripted(3, script, [], until=2.0, election_timeout=(0.3, 0.5),
+                    bug="no_election_retry" if bug else None)
+
+
 SCENARIOS = {
     "commit_prior_term": figure8,
     "no_up_to_date_check": up_to_date_scenario,
     "forget_vote_on_restart": vote_scenario,
     "no_truncate_on_conflict": truncate_scenario,
     "dedup_off_by_one": duplicate_scenario,
+    "no_election_retry": split_vote_scenario,
 }
 """Bug name (a key of :data:`dsalgo.raft.BUGS`) → its scenario: ``SCENARIOS[bug](bug=True)``
 breaks the rule, ``bug=False`` runs the same script under the correct algorithm."""

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from .families import FAMILIES
 
-__all__ = ["main", "parse_params", "resolve_family"]
+__all__ = ["main", "parse_bugs", "parse_latency", "parse_nemesis", "parse_params",
+           "resolve_family"]
 
 
 def __getattr__(name):
@@ -132,6 +133,110 @@ def parse_params(tokens) -> dict:
     return params
 
 
+_LATENCY_MODELS = {"const": ("Constant", 1), "uniform": ("Uniform", 2), "exp": ("Exponential", 1),
+                   "lognormal": ("LogNormal", 2)}
+
+
+def parse_latency(text: str):
+    """A latency model from ``KIND:ARGS`` in milliseconds: ``const:10``, ``uniform:8,12``,
+    ``exp:5`` (mean), ``lognormal:2,0.6`` (median, sigma).
+
+    Examples
+    --------
+    >>> parse_latency("uniform:8,12")
+    Uniform(low=0.008, high=0.012)
+    >>> parse_latency("gauss:3")
+    Traceback (most recent call last):
+    ...
+    dsalgo.cli.UsageError: --latency must be KIND:MS with KIND one of const, uniform, exp, \
+lognormal (e.g. exp:5 or uniform:8,12); got 'gauss:3'
+    """
+    from . import sim
+
+    kind, _, args = text.partition(":")
+    hint = ("--latency must be KIND:MS with KIND one of " + ", ".join(_LATENCY_MODELS)
+            + f" (e.g. exp:5 or uniform:8,12); got {text!r}")
+    if kind not in _LATENCY_MODELS or not args:
+        raise UsageError(hint)
+    cls, arity = _LATENCY_MODELS[kind]
+    try:
+        values = [float(v) for v in args.split(",")]
+    except ValueError:
+        raise UsageError(hint) from None
+    if len(values) != arity:
+        raise UsageError(f"--latency {kind} takes {arity} number(s); got {text!r}")
+    if kind == "lognormal":
+        values = [values[0] / 1000, values[1]]
+    else:
+        values = [v / 1000 for v in values]
+    try:
+        return getattr(sim, cls)(*values)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"--latency {text!r}: {exc}") from None
+
+
+def parse_nemesis(text: str):
+    """A :class:`dsalgo.sim.Nemesis` from ``crash=0.5,partition=0.3,...`` or a TOML/JSON file
+    holding those keys (rates per second; ``mean_duration``, ``max_crashed``, ``start``,
+    ``end`` too).
+
+    Examples
+    --------
+    >>> parse_nemesis("crash=0.5,partition=0.3,max_crashed=1").rates()
+    {'crash': 0.5, 'partition': 0.3, 'pause': 0.0, 'clock_jump': 0.0}
+    >>> parse_nemesis("crash=lots")
+    Traceback (most recent call last):
+    ...
+    dsalgo.cli.UsageError: --nemesis crash=lots: the value must be a number
+    """
+    import dataclasses
+    import json
+
+    from . import sim
+
+    path = Path(text)
+    if path.suffix in (".toml", ".json") and path.is_file():
+        if path.suffix == ".json":
+            spec = json.loads(path.read_text())
+        else:
+            import tomllib
+            spec = tomllib.loads(path.read_text())
+        spec = spec.get("nemesis", spec)
+    elif path.suffix in (".toml", ".json"):
+        raise UsageError(f"--nemesis file {text!r} does not exist")
+    else:
+        spec = {}
+        for item in filter(None, text.split(",")):
+            key, eq, value = item.partition("=")
+            if not eq:
+                raise UsageError(f"--nemesis takes KIND=RATE pairs (crash=0.5,partition=0.3) "
+                                 f"or a .toml/.json file; got {item!r}")
+            try:
+                spec[key.strip()] = float(value) if key.strip() != "max_crashed" else int(value)
+            except ValueError:
+                raise UsageError(f"--nemesis {item}: the value must be a number") from None
+    fields = [f.name for f in dataclasses.fields(sim.Nemesis)]
+    unknown = [k for k in spec if k not in fields]
+    if unknown:
+        raise UsageError(f"--nemesis has no key {unknown[0]!r}; accepted: {', '.join(fields)}")
+    try:
+        return sim.Nemesis(**spec)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"--nemesis {text!r}: {exc}") from None
+
+
+def parse_bugs(text: str, module) -> set:
+    """``a,b`` → ``{"a", "b"}``, each checked against the family's ``BUGS``."""
+    bugs = {b.strip() for b in text.split(",") if b.strip()}
+    known = list(getattr(module, "BUGS", ()))
+    for bug in sorted(bugs):
+        if bug not in known:
+            raise UsageError(f"--bugs: {bug!r} is not a bug of this family; accepted: "
+                             f"{', '.join(known) or '(none)'}")
+    return bugs
+
+
+
 def _check_accepts(fn, params: dict, what: str) -> None:
     """Reject an unknown parameter with the accepted ones listed.  A family's ``simulate``
     takes ``**knobs`` and rejects unknown knobs itself (a ``TypeError`` naming them)."""
@@ -219,6 +324,22 @@ def _cmd_simulate(args, extra) -> int:
         print(_describe_params(module, args.algorithm))
         return 0
     params = parse_params(extra)
+    for flag, key in (("--bugs", "bugs"), ("--nemesis", "faults"), ("--latency", "network")):
+        if key in params:
+            raise UsageError(f"give {key} with {flag} (see --help), not --{key}")
+    if args.bugs is not None:
+        params["bugs"] = parse_bugs(args.bugs, module)
+    if args.nemesis is not None:
+        params["faults"] = [parse_nemesis(args.nemesis)]
+    if args.latency is not None or args.loss is not None:
+        from . import sim
+
+        loss = 0.0 if args.loss is None else args.loss
+        if not 0.0 <= loss < 1.0:
+            raise UsageError(f"--loss must be a probability in [0, 1); got {args.loss}")
+        params["network"] = sim.Network(
+            latency=parse_latency(args.latency) if args.latency else sim.Exponential(0.005),
+            drop_rate=loss)
     _check_accepts(fn, params, f"{args.algorithm}.simulate")
     if args.progress and "progress" in inspect.signature(fn).parameters:
         params.setdefault("progress", True)
@@ -282,7 +403,10 @@ def _parser() -> argparse.ArgumentParser:
         epilog="examples:\n"
                "  python -m dsalgo simulate raft --list-params\n"
                "  python -m dsalgo simulate raft --n 5 --duration 10 --seed 3 \\\n"
-               "      --election-timeout 0.15,0.3 --out runs/raft")
+               "      --election-timeout 0.15,0.3 --out runs/raft\n"
+               "  python -m dsalgo simulate raft --n 5 --duration 10 --check \\\n"
+               "      --nemesis crash=0.5,partition=0.3 --latency exp:5 --loss 0.01\n"
+               "  python -m dsalgo simulate redlock --bugs no_fencing --check")
     sim.add_argument("algorithm", metavar="FAMILY", help="one of: " + ", ".join(FAMILIES))
     sim.add_argument("--list-params", action="store_true",
                      help="list FAMILY's parameters and knobs with defaults, then exit")
@@ -294,6 +418,17 @@ def _parser() -> argparse.ArgumentParser:
                           "(exit status 1 if a property is violated)")
     sim.add_argument("--progress", action="store_true",
                      help="show a progress bar over simulated time")
+    sim.add_argument("--nemesis", metavar="SPEC",
+                     help="random faults: KIND=RATE pairs per second, e.g. "
+                          "crash=0.5,partition=0.3 (also pause, clock_jump, mean_duration, "
+                          "max_crashed, start, end), or a .toml/.json file with those keys")
+    sim.add_argument("--latency", metavar="MODEL",
+                     help="one-way latency in ms: const:10, uniform:8,12, exp:5 (mean) or "
+                          "lognormal:2,0.6 (median, sigma)")
+    sim.add_argument("--loss", type=float, metavar="P",
+                     help="probability that a message is lost (with --latency or alone)")
+    sim.add_argument("--bugs", metavar="A,B",
+                     help="planted bugs to switch on, comma-separated (see the family's BUGS)")
     sim.set_defaults(handler=_cmd_simulate)
 
     sw = sub.add_parser(

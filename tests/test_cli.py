@@ -235,3 +235,76 @@ def test_sweep_with_a_failing_cell_prints_its_error_and_exits_1(spec, capsys):
     captured = capsys.readouterr()
     assert "4 rows, 2 failed cells" in captured.out
     assert "cell exploded at n=5" in captured.err and "n=5" in captured.err
+
+
+def test_simulate_takes_faults_latency_loss_and_bugs(capsys):
+    status = main(["simulate", "raft", "--n", "3", "--duration", "2", "--seed", "1",
+                   "--nemesis", "crash=0.5,partition=0.3,max_crashed=1", "--latency",
+                   "uniform:4,6", "--loss", "0.01", "--bugs", "no_up_to_date_check", "--check"])
+    out = capsys.readouterr().out
+    assert status in (0, 1) and "faults" in out
+    assert "All" in out or "violation" in out
+
+
+def test_nemesis_spec_file(tmp_path):
+    from dsalgo.cli import parse_nemesis
+
+    spec = tmp_path / "chaos.toml"
+    spec.write_text("[nemesis]\ncrash = 0.5\npause = 0.2\nmean_duration = 0.3\n")
+    assert parse_nemesis(str(spec)).rates() == {"crash": 0.5, "partition": 0.0, "pause": 0.2,
+                                                 "clock_jump": 0.0}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--nemesis", "crash"], "--nemesis takes KIND=RATE pairs"),
+    (["--nemesis", "crash=lots"], "the value must be a number"),
+    (["--nemesis", "meteor=1"], "--nemesis has no key 'meteor'"),
+    (["--nemesis", "missing.toml"], "does not exist"),
+    (["--latency", "gauss:3"], "--latency must be KIND:MS"),
+    (["--latency", "uniform:3"], "--latency uniform takes 2 number(s)"),
+    (["--loss", "1.5"], "--loss must be a probability"),
+    (["--bugs", "no_such_bug"], "--bugs: 'no_such_bug' is not a bug of this family"),
+    (["--faults", "x"], "give faults with --nemesis"),
+])
+def test_simulate_fault_latency_and_bug_errors_are_one_line(args, message, capsys):
+    assert main(["simulate", "raft", "--duration", "0.1", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--timeout", "-5"], "--timeout must be a number of seconds > 0; got -5.0"),
+    (["--timeout", "nan"], "--timeout must be a number of seconds > 0"),
+    (["--workers", "0"], "--workers must be an integer >= 1; got 0"),
+    (["--notebooks", "/no/such/folder"], "--notebooks must be an existing folder"),
+])
+def test_report_checks_its_arguments_before_running_anything(args, message, capsys,
+                                                             tmp_path):
+    out = tmp_path / "reports"
+    assert main(["report", "--out", str(out), *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()   # nothing ran, nothing written
+
+
+def test_report_out_must_not_be_a_file(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["report", "--out", str(f)]) == 2
+    assert "--out must be a folder" in capsys.readouterr().err
+
+
+def test_report_prints_each_notebook_as_it_finishes(tmp_path, capsys):
+    import json
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    cell = {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "quick = False",
+            "outputs": [], "execution_count": None}
+    meta = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+    (nbs / "one.ipynb").write_text(json.dumps({"cells": [cell], "metadata": meta,
+                                               "nbformat": 4, "nbformat_minor": 5}))
+    assert main(["report", "--quick", "--notebooks", str(nbs), "--out",
+                 str(tmp_path / "r")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[0] == "ok" and lines[0].endswith("one.ipynb  (one)")
+    assert lines[-1].startswith("1/1 notebooks ok")

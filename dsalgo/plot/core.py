@@ -88,8 +88,11 @@ def spacetime(run, *, ax=None, nodes=None, types=None, time_range=None, max_mess
         ax.axhline(i, color="0.8", lw=1, zorder=0)
     _shade_faults(ax, run.faults, y, t0, t1)
     kinds = [str(k) for k in pd.unique(sel["type"].astype(str))]
-    cmap = _colors(len(kinds))
-    color = {k: cmap[i] for i, k in enumerate(kinds)}
+    # one colour per message type for the whole process (every diagram of a notebook);
+    # more than ten types: one colour per family (a request and its replies)
+    grouped = len(kinds) > GROUP_ABOVE
+    color = {k: message_color(message_family(k) if grouped else k) for k in kinds}
+    labelled = set()
     for k in kinds:
         part = sel[sel["type"].astype(str) == k]
         ok = part[part["status"] == "delivered"]
@@ -99,7 +102,10 @@ def spacetime(run, *, ax=None, nodes=None, types=None, time_range=None, max_mess
             ax.annotate("", xy=(c, d), xytext=(a, b),
                         arrowprops=dict(arrowstyle="-|>", color=color[k], lw=0.9, alpha=0.85,
                                         shrinkA=0, shrinkB=0))
-        ax.plot([], [], color=color[k], label=k)
+        label = message_family(k) + " (family)" if grouped else k
+        if label not in labelled:
+            labelled.add(label)
+            ax.plot([], [], color=color[k], label=label)
         lost = part[part["status"] != "delivered"]
         if len(lost):
             xs = lost["t_send"].to_numpy() * ms
@@ -134,6 +140,51 @@ def _colors(k):
 
     base = plt.get_cmap("tab10").colors
     return [base[i % len(base)] for i in range(k)]
+
+
+GROUP_ABOVE = 10     # message types shown one colour each up to this many in a diagram
+_REPLY = ("Reply", "Response", "Resp", "Ok", "OK", "Ack", "Nack", "Result", "Fail", "Failed",
+          "Rejected", "Done", "Granted", "Denied", "Vote", "Votes", "Accepted", "Promise")
+_ASSIGNED: dict = {}
+
+
+def message_family(name: str) -> str:
+    """The family of a message type: its name without a reply-like suffix.
+
+    ``AppendEntriesReply`` and ``AppendEntries`` are one family; ``RequestVote`` and
+    ``RequestVoteReply`` another.  Used to group the legend of a diagram with many types.
+
+    Examples
+    --------
+    >>> [message_family(t) for t in ("AppendEntries", "AppendEntriesReply", "LockOk", "Ping")]
+    ['AppendEntries', 'AppendEntries', 'Lock', 'Ping']
+    """
+    name = str(name)
+    for suffix in sorted(_REPLY, key=len, reverse=True):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def message_color(name: str):
+    """The colour of message type (or family) ``name``: the same in every diagram of a process.
+
+    Colours are handed out in order of first use from a palette of twenty distinct colours
+    (the ten of ``tab10``, then their light variants), so the diagrams of one notebook agree.
+
+    Examples
+    --------
+    >>> message_color("Ping") == message_color("Ping")
+    True
+    """
+    import matplotlib.pyplot as plt
+
+    name = str(name)
+    if name not in _ASSIGNED:
+        tab20 = plt.get_cmap("tab20").colors
+        palette = tab20[0::2] + tab20[1::2]
+        _ASSIGNED[name] = palette[len(_ASSIGNED) % len(palette)]
+    return _ASSIGNED[name]
 
 
 def _shade_faults(ax, faults, y, t0, t1):
@@ -223,7 +274,8 @@ def latency_hist(table: pd.DataFrame, *, by: str | None = None, bins: int = 50, 
     ax.set_xlabel("latency (ms)")
     ax.set_ylabel("count")
     ax.set_title(_title(table, "Latency histogram"))
-    ax.legend(title=by)
+    ax.legend(title=by, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+              frameon=False)
     return ax
 
 
@@ -247,19 +299,24 @@ def latency_cdf(table: pd.DataFrame, *, by: str | None = None, ax=None, log: boo
         if not len(x):
             continue
         yv = np.arange(1, len(x) + 1) / len(x)
-        line, = ax.step(x, yv, where="post", label=f"{name} (n={len(x)})")
-        for p in percentiles:
-            v = np.percentile(x, p)
+        # the percentile values go in the legend, so labels never overlap on the chart
+        values = {p: np.percentile(x, p) for p in percentiles}
+        marks = ", ".join(f"p{p} {v:.3g} ms" for p, v in values.items())
+        line, = ax.step(x, yv, where="post", label=f"{name} (n={len(x)}; {marks})")
+        for p, v in values.items():
             ax.plot([v], [p / 100], marker="o", color=line.get_color(), ms=4)
-            ax.annotate(f"p{p} {v:.3g}", (v, p / 100), textcoords="offset points",
-                        xytext=(4, -10), fontsize="x-small", color=line.get_color())
+    for p in percentiles:
+        ax.axhline(p / 100, color="0.7", lw=0.6, ls=":", zorder=0)
+        ax.annotate(f"p{p}", (0, p / 100), xycoords=("axes fraction", "data"),
+                    xytext=(2, 2), textcoords="offset points", fontsize="x-small", color="0.4")
     if log:
         ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("latency (ms)")
     ax.set_ylabel("fraction ≤ latency")
     ax.set_title(_title(table, "Latency CDF"))
-    ax.legend(title=by)
+    ax.legend(title=by, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+              frameon=False)
     return ax
 
 

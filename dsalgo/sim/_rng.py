@@ -7,6 +7,7 @@ fault does not reshuffle the draws anywhere else.  The derivation uses BLAKE2b, 
 
 from __future__ import annotations
 
+import _random
 import hashlib
 import random
 
@@ -20,3 +21,19 @@ def derive_seed(seed: int, *names: str) -> int:
 def stream(seed: int, *names: str) -> random.Random:
     """A ``random.Random`` seeded for the stream ``names``."""
     return random.Random(derive_seed(seed, *names))
+
+
+def bare_stream(seed: int, *names: str) -> _random.Random:
+    """The stream :func:`stream` gives, as the bare C generator: ``random()``,
+    ``getrandbits()``, ``getstate()`` and no more, built in half the time (``random.Random``
+    seeds twice: once from the OS when the object is made, then with the seed)."""
+    return _random.Random(derive_seed(seed, *names))
+
+
+def full_stream(rng) -> random.Random:
+    """``rng`` as a ``random.Random`` that goes on with the same draws."""
+    if isinstance(rng, random.Random):
+        return rng
+    full = random.Random()
+    full.setstate((random.Random.VERSION, rng.getstate(), None))
+    return full

@@ -24,12 +24,16 @@ from heapq import heappush
 from math import log
 
 from ._core import DELIVER, DELIVERED, LOSS, PARTITION, Scheduler
-from ._rng import stream
-from .latency import Exponential
+from ._rng import bare_stream, full_stream
+from .latency import Constant, Empirical, Exponential, Uniform
 
 __all__ = ["Link", "MessageLog", "Wire"]
 
 NaN = math.nan
+
+# latency models whose sampler draws through rng.random() alone (Exponential's draw is
+# inlined), so a link using them can keep the bare C generator
+_BARE_OK = (Exponential, Constant, Uniform, Empirical)
 
 # A message row's codes packed in one int64: src | dst << 20 | type << 40 | fate << 60.
 DST_SHIFT, TYPE_SHIFT, FATE_SHIFT = 20, 40, 60
@@ -150,10 +154,16 @@ class Wire:
         if link.src_code >= CODE_LIMIT or link.dst_code >= CODE_LIMIT:
             raise ValueError(f"a simulation records at most {CODE_LIMIT:,} nodes")
         link.key = link.src_code | link.dst_code << DST_SHIFT | DELIVERED << FATE_SHIFT
-        link.rng = stream(self.seed, "link", src, dst)
         lat = cfg["latency"]
-        link.draw = lat.sampler(link.rng)
-        link.rate = 1.0 / lat.mean if type(lat) is Exponential else 0.0
+        # the (seed, src, dst) stream; the bare generator unless the latency model needs
+        # more than random() (the same draws either way)
+        link.rng = bare_stream(self.seed, "link", src, dst)
+        if type(lat) is Exponential:
+            link.rate, link.draw = 1.0 / lat.mean, None   # drawn inline by both paths
+        else:
+            if type(lat) not in _BARE_OK:
+                link.rng = full_stream(link.rng)
+            link.rate, link.draw = 0.0, lat.sampler(link.rng)
         link.rand = link.rng.random
         link.drop = cfg["drop_rate"]
         link.dup = cfg["duplicate_rate"]
@@ -171,8 +181,11 @@ class Wire:
         if old is None:
             return None
         new = self.link(src, dst)
+        lat = self.network.link_config(src, dst)["latency"]
         new.rng, new.last = old.rng, old.last
-        new.draw = self.network.link_config(src, dst)["latency"].sampler(new.rng)
+        if type(lat) not in _BARE_OK:
+            new.rng = full_stream(old.rng)
+        new.draw = None if type(lat) is Exponential else lat.sampler(new.rng)
         new.rand = new.rng.random
         # entries already in the heap still point at the old link object: it keeps src and
         # dst_state, which is all a delivery needs

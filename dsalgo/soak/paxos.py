@@ -8,7 +8,10 @@
   ``q1=4, q2=2`` and ``q1=2, q2=4`` over five nodes and a 2 x 3 grid over six.
 
 Each trial returns :func:`dsalgo.paxos.check`'s verdict and what happened: values
-decided, ballots preempted, leaders replaced, operations acknowledged.
+decided, ballots preempted, leaders replaced, operations acknowledged; for Multi-Paxos
+also what the progress and exactly-once properties had to judge
+(:func:`dsalgo.soak.raft.progress_counts`: progress judged, recovery after a fault, no
+leader at the heal, retried commands answered from the replicas' memory).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 from dsalgo import paxos, quorum, sim
 
 from . import Soak
+from .raft import progress_counts
 
 __all__ = ["SOAKS"]
 
@@ -29,7 +33,9 @@ def _happened(run, verdict):
     kinds = run.events["kind"].value_counts() if len(run.events) else {}
     h = run.history
     leaders = int(kinds.get("leader", 0))
+    progress = progress_counts(run, verdict) if "recovery" in verdict.info else {}
     return {
+        **progress,
         "decided": verdict.info["slots_decided"],
         "preempted": int(kinds.get("preempted", 0)),
         "leaders_replaced": max(0, leaders - 1),
@@ -54,7 +60,8 @@ def single_trial(seed: int):
 def _multi(seed, n, **quorums):
     nemesis = sim.Nemesis(crash=1.0, partition=0.7, pause=0.7, clock_jump=0.5,
                           mean_duration=0.25, max_crashed=n // 2, end=1.6)
-    run = paxos.simulate(n, variant="multi", seed=seed, duration=2.0, network=_network(),
+    # a second of calm after the nemesis: progress is judged 0.75 s after the last heal
+    run = paxos.simulate(n, variant="multi", seed=seed, duration=2.6, network=_network(),
                          faults=[nemesis], clients=3, keys=2, **quorums)
     v = paxos.check(run)
     return v, _happened(run, v)
@@ -81,11 +88,17 @@ SOAKS = {
                          description="single-decree Paxos, dueling proposers, nemesis",
                          family="paxos"),
     "paxos-multi": Soak(trial=multi_trial, runs=1000,
-                        sometimes=("decided", "preempted", "leaders_replaced", "ops_ok"),
-                        description="Multi-Paxos key-value store, majorities, nemesis",
+                        sometimes=("decided", "preempted", "leaders_replaced", "ops_ok",
+                                   "progress_judged", "recovered_after_fault",
+                                   "leaderless_at_heal", "duplicates_suppressed"),
+                        description="Multi-Paxos key-value store, majorities, nemesis: "
+                                    "safety, exactly-once, linearizability, progress "
+                                    "after the faults heal",
                         family="paxos"),
     "paxos-flexible": Soak(trial=flexible_trial, runs=1000,
-                           sometimes=("decided", "preempted", "leaders_replaced", "ops_ok"),
-                           description="Multi-Paxos with flexible and grid quorums, nemesis",
+                           sometimes=("decided", "preempted", "leaders_replaced", "ops_ok",
+                                      "progress_judged", "recovered_after_fault"),
+                           description="Multi-Paxos with flexible and grid quorums, nemesis: "
+                                       "safety, exactly-once, linearizability, progress",
                            family="paxos"),
 }

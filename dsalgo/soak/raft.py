@@ -3,8 +3,11 @@
 ``raft`` runs the correct algorithm across n ∈ {3, 5, 7} (seed mod 3), with PreVote,
 CheckQuorum and the read path varied by seed, on a lossy, duplicating network with
 crashes, restarts, partitions, pauses and clock jumps; every run must pass
-:func:`dsalgo.raft.check`, and across the runs leaders must have been elected, commands
-committed and leaders changed.
+:func:`dsalgo.raft.check` (safety, what clients saw and progress once the faults heal,
+0.8 s before the end), and across the runs leaders must have been elected, commands
+committed and leaders changed, progress judged and recovery seen after a fault
+(:func:`progress_counts`).  The director runs below never judge progress: their servers
+do not time out by themselves.
 
 :func:`hunt` is the other half: the same kind of runs with one teaching bug switched on,
 counting the seeds in which the checker catches it.  ``commit_prior_term`` (Figure 8) and
@@ -24,7 +27,7 @@ from .. import raft, sim
 from ..check import Verdict
 from . import Soak
 
-__all__ = ["HARD_HUNT", "SOAKS", "director_run", "hunt", "nemesis_run"]
+__all__ = ["HARD_HUNT", "SOAKS", "director_run", "hunt", "nemesis_run", "progress_counts"]
 
 
 def _network():
@@ -51,10 +54,42 @@ def nemesis_run(seed: int, *, bugs=(), duration: float = 3.0):
     return run, raft.check(run)
 
 
+def progress_counts(run, verdict) -> dict:
+    """What the progress and exactly-once properties had to judge in one run: whether
+    progress was judged (``progress_judged``), whether the cluster recovered after a
+    fault (``recovered_after_fault``: judged, the run had faults, a leader and a commit
+    came), whether no leader of the newest term was up when the faults healed
+    (``leaderless_at_heal``: one had to be elected under the fairness condition) and
+    how many retried commands replicas answered from their memory instead of executing
+    them again (``duplicates_suppressed``).  Shared by the Raft and Multi-Paxos soaks.
+
+    Examples
+    --------
+    >>> run, verdict = nemesis_run(4)
+    >>> sorted(progress_counts(run, verdict))
+    ['duplicates_suppressed', 'leaderless_at_heal', 'progress_judged', 'recovered_after_fault']
+    """
+    r = verdict.info.get("recovery") or {}
+    judged = bool(r.get("judged"))
+    ev = run.events
+    suppressed = 0
+    if "executed" in ev.columns:
+        ap = ev.loc[(ev["kind"] == "apply") & ev["process"].notna(), "executed"]
+        suppressed = int((ap == False).sum())  # noqa: E712 (an object column)
+    t_leader, t_heal = r.get("t_leader"), r.get("t_heal")
+    return {"progress_judged": int(judged),
+            "recovered_after_fault": int(judged and len(run.faults) > 0
+                                         and r.get("recovery") is not None),
+            "leaderless_at_heal": int(judged and t_heal is not None and
+                                      (t_leader is None or t_leader > t_heal)),
+            "duplicates_suppressed": suppressed}
+
+
 def _happened(run, verdict) -> dict:
     faults = run.faults["kind"].value_counts()
     ops = run.history["status"].value_counts()
-    return {"leader_elected": verdict.info["leaders_elected"],
+    return {**progress_counts(run, verdict),
+            "leader_elected": verdict.info["leaders_elected"],
             "leader_changed": verdict.info["leader_changes"],
             "committed": verdict.info["max_commit_index"],
             "ops_ok": int(ops.get("ok", 0)), "cas_failed": int(ops.get("fail", 0)),
@@ -163,10 +198,13 @@ def _director_trial(seed: int) -> tuple[Verdict, dict]:
 SOAKS = {
     "raft": Soak(trial=_trial, runs=1000,
                  sometimes=("leader_elected", "leader_changed", "committed", "ops_ok",
-                            "cas_failed", "crash", "partition", "pause"),
+                            "cas_failed", "crash", "partition", "pause", "progress_judged",
+                            "recovered_after_fault", "leaderless_at_heal",
+                            "duplicates_suppressed"),
                  description="Raft KV under a nemesis (crash, partition, pause, clock jump, "
                              "2% loss, 1% duplication), n in {3, 5, 7}: the five safety "
-                             "properties of Figure 3"),
+                             "properties of Figure 3, exactly-once, linearizability and "
+                             "progress after the faults heal"),
     "raft-director": Soak(trial=_director_trial, runs=1000,
                           sometimes=("leader_elected", "leader_changed", "committed",
                                      "crash", "partition"),

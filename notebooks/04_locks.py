@@ -219,8 +219,11 @@ ax1.set(title="Watch notifications per release", xlabel="lock znodes waiting at 
         ylabel="WatchedEvent messages")
 ax2.set(title="Messages from release to next acquisition",
         xlabel="lock znodes waiting at release", ylabel="messages")
+from matplotlib.ticker import MaxNLocator
+
 for ax in (ax1, ax2):
-    ax.legend(title="variant")
+    ax.legend(title="variant", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # whole clients
 fig.tight_layout()
 herd.round(2)
 

@@ -220,12 +220,15 @@ def rate_lines(table, x: str, hue: str | None = None, *, ax=None, xlabel=None,
             raise ValueError(f"table must have a column {col!r}; it has {list(table.columns)}")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
-    groups = table.groupby(hue, sort=False) if hue else [(None, table)]
+    groups = list(table.groupby(hue, sort=False)) if hue else [(None, table)]
     markers = "os^Dvx*P"
+    # lines that coincide (often all at 0) stay visible: each hue is nudged sideways
+    span = float(table[x].max() - table[x].min()) or 1.0
     for i, (name, g) in enumerate(groups):
         g = g.sort_values(x)
+        dodge = (i - (len(groups) - 1) / 2) * 0.008 * span
         err = [(g["rate"] - g["ci_low"]).clip(lower=0), (g["ci_high"] - g["rate"]).clip(lower=0)]
-        ax.errorbar(g[x], g["rate"], yerr=err, marker=markers[i % len(markers)], ms=5,
+        ax.errorbar(g[x] + dodge, g["rate"], yerr=err, marker=markers[i % len(markers)], ms=5,
                     capsize=3, lw=1.5, label=str(name) if name is not None else None)
     runs = table["runs"]
     ci_note = (f"{int(runs.min())} runs per point" if runs.min() == runs.max()

@@ -26,7 +26,8 @@ def stream(seed: int, *names: str) -> random.Random:
 def bare_stream(seed: int, *names: str) -> _random.Random:
     """The stream :func:`stream` gives, as the bare C generator: ``random()``,
     ``getrandbits()``, ``getstate()`` and no more, built in half the time (``random.Random``
-    seeds twice: once from the OS when the object is made, then with the seed)."""
+    seeds twice: once when the object is made and again, with the seed, in its
+    ``__init__``)."""
     return _random.Random(derive_seed(seed, *names))
 
 

@@ -167,18 +167,27 @@ assert perf["error"].isna().all() and perf["ok"].all()
 perf["latency_p50_ms"] = perf["latency_p50"] * 1e3
 perf["setting"] = perf["algorithm"] + ", failure " + perf["failure"].astype(str)
 
-fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
-for ax, y, label in zip(axes, ["throughput", "latency_p50_ms", "abort_rate"],
-                        ["transfers committed per second", "median latency of committed transfers (ms)",
-                         "share of transfers aborted / compensated"]):
-    plot.sweep_lines(perf, x="size", y=y, hue="setting", ax=ax)
-    ax.set_xlabel("participants (2PC) = saga steps")
-    ax.set_ylabel(label)
-    ax.set_title(label.split(" (")[0].capitalize())
-    ax.get_legend().remove()
-handles, labels = axes[0].get_legend_handles_labels()
-fig.legend(handles, [lab.replace("setting=", "") for lab in labels], loc="center left",
-           bbox_to_anchor=(1.0, 0.5), title="algorithm, failure rate")
+from matplotlib.ticker import MaxNLocator
+
+# one panel per metric (rows) and failure rate (columns), three algorithms in each
+metrics = [("throughput", "transfers committed\nper second"),
+           ("latency_p50_ms", "median latency of\ncommitted transfers (ms)"),
+           ("abort_rate", "share of transfers\naborted / compensated")]
+failures = sorted(perf["failure"].unique())
+fig, axes = plt.subplots(len(metrics), len(failures), figsize=(4.2 * len(failures) + 2, 9),
+                         sharex=True, sharey="row", squeeze=False)
+for r, (y, label) in enumerate(metrics):
+    for col, fr in enumerate(failures):
+        ax = axes[r][col]
+        plot.sweep_lines(perf[perf["failure"] == fr], x="size", y=y, hue="algorithm", ax=ax)
+        ax.get_legend().remove()
+        ax.set_title(f"step failure rate {fr:g}" if r == 0 else "")
+        ax.set_xlabel("participants (2PC) = saga steps" if r == len(metrics) - 1 else "")
+        ax.set_ylabel(label if col == 0 else "")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # whole participants
+handles, labels = axes[0][0].get_legend_handles_labels()
+fig.legend(handles, [lab.split("=", 1)[-1] for lab in labels], loc="upper left",
+           bbox_to_anchor=(1.0, 0.95), title="algorithm", frameon=False)
 fig.tight_layout()
 
 # %% [markdown]

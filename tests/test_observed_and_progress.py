@@ -157,3 +157,13 @@ def test_correct_algorithms_pass_faulty_soak_runs_with_progress_judged(name, run
     assert result.passed == runs, result.report()
     assert result.runs_with["progress_judged"] == runs, result.report()
     assert result.runs_with["recovered_after_fault"] > 0, result.report()
+
+
+def test_paxos_hunts_catch_the_new_bugs_in_soak_runs():
+    from dsalgo.soak.paxos import hunt
+    dedup = hunt("dedup_at_leader_only", range(1, 4))
+    assert dedup["caught"] >= 1 and dedup["properties"].get("exactly_once", 0) >= 1
+    lost = hunt("no_accept_retransmit", range(6, 9))
+    assert lost["caught"] >= 1 and set(lost["properties"]) == {"leader_and_commit"}
+    with pytest.raises(ValueError, match="bug must be one of"):
+        hunt("no_such_bug", range(1))

@@ -12,6 +12,8 @@ decided, ballots preempted, leaders replaced, operations acknowledged; for Multi
 also what the progress and exactly-once properties had to judge
 (:func:`dsalgo.soak.raft.progress_counts`: progress judged, recovery after a fault, no
 leader at the heal, retried commands answered from the replicas' memory).
+
+:func:`hunt` runs the ``paxos-multi`` trials with one bug on and counts the catches.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dsalgo import paxos, quorum, sim
 from . import Soak
 from .raft import progress_counts
 
-__all__ = ["SOAKS"]
+__all__ = ["SOAKS", "hunt"]
 
 
 def _network():
@@ -57,12 +59,12 @@ def single_trial(seed: int):
     return v, _happened(run, v)
 
 
-def _multi(seed, n, **quorums):
+def _multi(seed, n, bugs=(), **quorums):
     nemesis = sim.Nemesis(crash=1.0, partition=0.7, pause=0.7, clock_jump=0.5,
                           mean_duration=0.25, max_crashed=n // 2, end=1.6)
     # a second of calm after the nemesis: progress is judged 0.75 s after the last heal
     run = paxos.simulate(n, variant="multi", seed=seed, duration=2.6, network=_network(),
-                         faults=[nemesis], clients=3, keys=2, **quorums)
+                         faults=[nemesis], clients=3, keys=2, bugs=bugs, **quorums)
     v = paxos.check(run)
     return v, _happened(run, v)
 
@@ -80,6 +82,33 @@ def flexible_trial(seed: int):
     if k == 1:
         return _multi(seed, 5, q1=2, q2=4)
     return _multi(seed, 6, q1=quorum.grid(2, 3))
+
+
+def hunt(bug: str, seeds) -> dict:
+    """The ``paxos-multi`` soak's runs with one bug switched on: which seeds the checker
+    caught it in.
+
+    Returns ``{"bug", "runs", "caught", "first", "properties"}`` (``first`` is the first
+    catching seed or ``None``; ``properties`` counts the violated properties).
+
+    Examples
+    --------
+    >>> hunt("dedup_at_leader_only", range(2, 3))["properties"]
+    {'exactly_once': 1}
+    """
+    if bug not in paxos.BUGS:
+        raise ValueError(f"bug must be one of {', '.join(map(repr, paxos.BUGS))}; "
+                         f"got {bug!r}")
+    seeds = list(seeds)
+    caught, props = [], {}
+    for seed in seeds:
+        verdict, _ = _multi(seed, (3, 5)[seed % 2], bugs=(bug,))
+        if not verdict:
+            caught.append(seed)
+            for p in sorted(set(verdict.violations["property"])):
+                props[p] = props.get(p, 0) + 1
+    return {"bug": bug, "runs": len(seeds), "caught": len(caught),
+            "first": caught[0] if caught else None, "properties": props}
 
 
 SOAKS = {

@@ -45,7 +45,8 @@ __all__ = ["Conclusion", "build_report", "latex_to_mathml", "notebook_question",
 REPO_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 # a number quoted in prose: digits not glued to a word (n1, p99 and etcd_002 are names)
-_NUMBER = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?(?![\w])", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\w.])[-−]?\d(?:[\d,]*\d)?(?:\.\d+)?(?:e[-+]?\d+)?(?![\w])",
+                     re.IGNORECASE)
 # spans where digits are not results: inline code and formulas
 _CODE_OR_MATH = re.compile(r"`[^`]*`|\$\$.+?\$\$|\$[^$\n]+\$", re.DOTALL)
 
@@ -67,8 +68,8 @@ def quoted_numbers(text: str) -> list[str]:
 
     Examples
     --------
-    >>> quoted_numbers("108 of 108 verdicts in 2.5 s; `n1` led, $f = (n-1)/2$, p99 rose")
-    ['108', '108', '2.5']
+    >>> quoted_numbers("108 of 108, in 2.5 s (1,712 ops); `n1` led, $f = (n-1)/2$, p99 rose")
+    ['108', '108', '2.5', '1,712']
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str; got {type(text).__name__}")

@@ -142,27 +142,13 @@ def _sequential(ops, order, model):
     return Result(True, linearization=order, steps=len(order), configs=len(order))
 
 
-def _codes(ops, model):
-    """Per op, how the search applies it: the built-in register step inlined, or not.
-
-    Codes: 0 ``get`` (consistent when the state equals the result), 1 ``put``, 2 ``cas``
-    ok, 3 ``cas`` failed (consistent when the state differs from ``old``), 4 ``cas`` with
-    unknown outcome, -1 any other (``model.step`` is called).  Only for models whose step
-    is the built-in :func:`~dsalgo.check.models._register_step`, whose rules these are.
-    """
-    n = len(ops)
-    code, arg, arg2 = [-1] * n, [None] * n, [None] * n
-    if getattr(model, "step", None) is not _register_step:
-        return code, arg, arg2
-    for i, (_c, _r, f, value, result, status) in enumerate(ops):
-        if f == "get":
-            code[i], arg[i] = 0, result
-        elif f == "put":
-            code[i], arg[i] = 1, value
-        elif f == "cas" and type(value) is tuple and len(value) == 2:
-            arg[i], arg2[i] = value
-            code[i] = 2 if status == "ok" else 3 if status == "fail" else 4
-    return code, arg, arg2
+#: How the search applies an op of the built-in register models (whose step is
+#: :func:`~dsalgo.check.models._register_step`) without calling it: 0 ``get``
+#: (consistent when the state equals the result), 1 ``put``, 2 ``cas`` ok, 3 ``cas``
+#: failed (consistent when the state differs from ``old``), 4 ``cas`` with unknown outcome.
+_CODES = {("get", "ok"): 0, ("get", "fail"): 0, ("get", "info"): 0,
+          ("put", "ok"): 1, ("put", "fail"): 1, ("put", "info"): 1,
+          ("cas", "ok"): 2, ("cas", "fail"): 3, ("cas", "info"): 4}
 
 
 def _search(ops, events, model, max_states, greedy, progress, compact):
@@ -173,52 +159,61 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
     opidx = [-1] * (n_entries + 2)
     match = [0] * (n_entries + 2)
     inf = math.inf
-    call_of = [0] * n_ops
-    for pos, ev in enumerate(events, start=1):
-        if ev < n_ops:
-            opidx[pos] = ev
-            call_of[ev] = pos
-        else:
-            i = ev - n_ops
-            opidx[pos] = i
-            kind[pos] = _OPEN_RETURN if ops[i][1] == inf else _RETURN
-            match[call_of[i]] = pos
     kind[tail] = _OPEN_RETURN          # reaching the end of the list is success too
     nxt = list(range(1, n_entries + 3))
     prv = list(range(-1, n_entries + 1))
-    code, arg, arg2 = _codes(ops, model)
     step = model.step
-    kinds = {}                          # (f, status) -> observer?, asked once each
-    if greedy:
-        for op in ops:
-            if (op[2], op[5]) not in kinds:
-                kinds[op[2], op[5]] = not model.changes_state(op[2], op[5])
+    inline = getattr(model, "step", None) is _register_step
     # Per entry (list position) rather than per op, so the hot loop indexes once:
     # stop[phase][pos] — the scan stops here (a return, or a call tried in this phase);
     # obs[pos] — 1/2 an inlined observer (get / failed cas), 3 another observer, 0 a call
-    # that is no observer, -1 a return (the forced scan ends there).
+    # that is no observer, -1 a return (the forced scan ends there); e_code[pos] — how
+    # the step is applied (see _CODES; -1: model.step is called with e_data[pos]).
     size = n_entries + 2
     stop0, stop1 = [True] * size, [True] * size
     obs = [-1] * size
     e_code, e_arg, e_arg2 = [-1] * size, [None] * size, [None] * size
     e_data, e_bit = [None] * size, [0] * size
-    for pos in range(1, n_entries + 1):
-        if kind[pos] != _CALL:
+    call_of = [0] * n_ops
+    desc = {}                           # (f, status) -> (code, observer?), asked once each
+    for pos, ev in enumerate(events, start=1):
+        if ev >= n_ops:
+            i = ev - n_ops
+            opidx[pos] = i
+            kind[pos] = _OPEN_RETURN if ops[i][1] == inf else _RETURN
+            match[call_of[i]] = pos
             continue
-        i = opidx[pos]
-        op = ops[i]
-        c = code[i]
-        e_code[pos], e_arg[pos], e_arg2[pos], e_data[pos] = c, arg[i], arg2[i], op[2:]
-        e_bit[pos] = 0 if compact else 1 << i
-        if greedy and kinds[op[2], op[5]]:
-            obs[pos] = 1 if c == 0 else 2 if c == 3 else 3
+        opidx[pos] = ev
+        call_of[ev] = pos
+        _t, t_ret, f, value, result, status = ops[ev]
+        d = desc.get((f, status))
+        if d is None:
+            d = desc[f, status] = (_CODES.get((f, status), -1) if inline else -1,
+                                   greedy and not model.changes_state(f, status))
+        c, observer = d
+        if c == 0:
+            e_arg[pos] = result
+        elif c == 1:
+            e_arg[pos] = value
+        elif c > 1:
+            if type(value) is tuple and len(value) == 2:
+                e_arg[pos], e_arg2[pos] = value
+            else:
+                c = -1
+        e_code[pos] = c
+        if not compact:
+            e_bit[pos] = 1 << ev
+        if observer:
+            o = obs[pos] = 1 if c == 0 else 2 if c == 3 else 3
             stop0[pos] = stop1[pos] = False   # observers are placed by the forced scan
         else:
-            obs[pos] = 0
-            if op[1] == inf:
+            o = obs[pos] = 0
+            if t_ret == inf:
                 stop0[pos] = False
             else:
                 stop1[pos] = False
+        if c < 0 or o == 3:
+            e_data[pos] = (f, value, result, status)
 
     state = model.init()
     lin = 0

@@ -47,8 +47,10 @@ from __future__ import annotations
 
 import gc
 import math
+import operator
 import time
 
+import numpy as np
 import pandas as pd
 
 from .._validate import check_choice, check_int, check_number
@@ -64,6 +66,10 @@ _FREE_S_PER_CONFIG = 2.5e-7     # cost of freeing one stored configuration (meas
 _ARROW = "\u2192"
 _STATUSES = frozenset(("ok", "fail", "info"))
 _ATOMIC = frozenset((int, str, bool, type(None)))     # freeze() leaves these as they are
+_FLOAT64 = np.dtype("float64")
+_FINITE = math.isfinite
+_LE = operator.le
+_INF = math.inf
 
 
 _CATEGORIES: dict = {}                 # id(dtype) -> (dtype, its categories as a list)
@@ -131,15 +137,102 @@ def _prepare(history, model: Model):
             (dup if o in seen else seen).add(o)
         raise ValueError(f"history has duplicate op_id values {sorted(dup)[:5]}; each "
                          f"operation needs its own op_id")
+    keys = (_column(history, model.partition_by) if model.partition_by
+            else [None] * len(op_col))
+    cols = (op_col, _column(history, "f"), _column(history, "value"),
+            _column(history, "result"), _column(history, "t_invoke"),
+            _column(history, "t_complete"), _column(history, "status"), keys)
+    fast = _prepare_fast(model, *cols) if _float_times(history) else None
+    return fast if fast is not None else _prepare_rows(model, *cols)
+
+
+def _freeze_flat(value):
+    """:func:`~dsalgo.check.models.freeze`, with a shortcut for a flat list (a cas's
+    ``[old, new]``): the same tuple, one call instead of two."""
+    if type(value) is list and _ATOMIC.issuperset(map(type, value)):
+        return tuple(value)
+    return freeze(value)
+
+
+def _float_times(history) -> bool:
+    try:
+        dtypes = [history._get_column_array(history.columns.get_loc(c)).dtype
+                  for c in ("t_invoke", "t_complete")]
+    except (AttributeError, TypeError, KeyError):
+        return False
+    return all(d == _FLOAT64 for d in dtypes)
+
+
+def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses, keys):
+    """:func:`_prepare_rows` column by column, for a well-formed table with float times.
+
+    Returns None as soon as anything is unusual (a status or ``f`` to convert or
+    reject, a time to reject, a malformed cas): the row-by-row version then gives the
+    same answer, or the error naming the row.
+    """
+    if not _STATUSES.issuperset(statuses):
+        return None
+    names = {}
+    for f in set(f_col):
+        name = ALIASES.get(f, f) if type(f) is str else None
+        if name not in model.operations:
+            return None
+        names[f] = name
+    if any(f != name for f, name in names.items()):
+        f_col = [names[f] for f in f_col]
+    n_info = statuses.count("info")
+    if n_info:
+        t_comp = [_INF if s == "info" else t for s, t in zip(statuses, t_comp)]
+    if not (all(map(_FINITE, t_inv)) and all(map(_LE, t_inv, t_comp))
+            and t_comp.count(_INF) == n_info):
+        return None
+    atomic = _ATOMIC
+    values = [v if type(v) in atomic else _freeze_flat(v) for v in values]
+    results = [v if type(v) in atomic else _freeze_flat(v) for v in results]
+    if "cas" in names.values() and not all(
+            type(v) is tuple and len(v) == 2 for f, v in zip(f_col, values) if f == "cas"):
+        return None
+    knossos = model.semantics == "knossos"
+    if knossos:
+        read_only = model.read_only
+        statuses = ["info" if s == "ok" and r is None and f in read_only else s
+                    for f, r, s in zip(f_col, results, statuses)]
+    keep = {pair: model.keep(*pair) and not (knossos and pair[1] == "fail")
+            for pair in set(zip(f_col, statuses))}
+    ops = zip(t_inv, t_comp, f_col, values, results, statuses)
+    if not model.partition_by:
+        if all(keep.values()):
+            return ({None: list(ops)}, {None: op_col}) if op_col else ({}, {})
+        kept = [(op, i) for op, i in zip(ops, op_col) if keep[op[2], op[5]]]
+        if not kept:
+            return {}, {}
+        part, ids = map(list, zip(*kept))
+        return {None: part}, {None: ids}
+    parts: dict = {}
+    rows: dict = {}
+    for op, op_id, key in zip(ops, op_col, keys):
+        if not keep[op[2], op[5]]:
+            continue
+        if type(key) not in atomic:
+            key = freeze(key)
+        part = parts.get(key)
+        if part is None:
+            part, ids = parts[key], rows[key] = [], []
+        else:
+            ids = rows[key]
+        part.append(op)
+        ids.append(op_id)
+    return parts, rows
+
+
+def _prepare_rows(model, op_col, f_col, values, results, t_inv_col, t_comp_col, statuses,
+                  keys):
+    """The table's rows as search ops, one row at a time, naming the first bad row."""
     knossos = model.semantics == "knossos"
     read_only = model.read_only
     parts: dict = {}
     rows: dict = {}
-    keys = (_column(history, model.partition_by) if model.partition_by
-            else [None] * len(op_col))
-    cols = zip(op_col, _column(history, "f"), _column(history, "value"),
-               _column(history, "result"), _column(history, "t_invoke"),
-               _column(history, "t_complete"), _column(history, "status"), keys)
+    cols = zip(op_col, f_col, values, results, t_inv_col, t_comp_col, statuses, keys)
     names: dict = {}                     # f as given -> model name (validated once)
     keep: dict = {}                      # (f, status) -> model.keep
     finite = math.isfinite

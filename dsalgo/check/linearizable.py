@@ -55,7 +55,7 @@ import pandas as pd
 
 from .._validate import check_choice, check_int, check_number
 from ._wgl import search
-from .models import ALIASES, SEMANTICS, Model, freeze, get_model
+from .models import ALIASES, MODELS, SEMANTICS, Model, freeze, get_model
 from .verdict import Verdict
 
 __all__ = ["linearizable"]
@@ -72,6 +72,9 @@ _LE = operator.le
 _INF = math.inf
 
 
+#: Built-in models by name: {None: the default instance, semantics: its copy}; they hold
+#: no state, so one instance per name and semantics serves every call.
+_NAMED = {name: {None: cls()} for name, cls in MODELS.items()}
 _CATEGORIES: dict = {}                 # id(dtype) -> (dtype, its categories as a list)
 
 
@@ -347,7 +350,7 @@ def _explain(key, ops, op_ids, res, model, processes, partition_by):
     t_call, t_end = ops[b][0], ops[b][1]
     involved = [op_ids[i] for i, op in enumerate(ops)
                 if i != b and op[0] <= t_end and op[1] >= t_call]
-    prefix_ops = sum(1 for op in ops if op[0] <= t_end)
+    prefix_ops = len([0 for op in ops if op[0] <= t_end])
     states = ", ".join(_short(model.describe(s)) for s in res.states[:3])
     if len(res.states) > 3:
         states += ", …"
@@ -438,15 +441,24 @@ def linearizable(history, model="cas-register", *, semantics: str | None = None,
     True
     """
     start = time.perf_counter()
-    model = get_model(model)
-    if time_limit is not None:
+    named = _NAMED.get(model) if type(model) is str else None
+    if named is None:
+        model = get_model(model)
+    # the plain cases first: the checks below cost more than a small history's search
+    if time_limit is not None and not (type(time_limit) is float and 0.0 < time_limit < _INF):
         time_limit = check_number("time_limit", time_limit, low=0.0, low_open=True)
-    if max_configs is not None:
+    if max_configs is not None and not (type(max_configs) is int and max_configs >= 1):
         max_configs = check_int("max_configs", max_configs, low=1)
     if not isinstance(stop_at_first, bool):
         raise TypeError(f"stop_at_first must be True or False; got {stop_at_first!r}")
-    sem = _semantics_of(semantics, model, history)
-    model = model.with_semantics(sem)
+    if named is not None:
+        sem = _semantics_of(semantics, named[None], history)
+        model = named.get(sem)
+        if model is None:                # one instance per built-in name and semantics
+            model = named[sem] = named[None].with_semantics(sem)
+    else:
+        sem = _semantics_of(semantics, model, history)
+        model = model.with_semantics(sem)
     parts, op_ids = _prepare(history, model)
     deadline = math.inf if time_limit is None else start + time_limit
     # smallest partitions first: they finish fast, and round-robin keeps hard ones fair

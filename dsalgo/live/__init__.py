@@ -12,7 +12,7 @@ The servers come from Debian packages (``make live-deps``: ``redis-server``, ``e
 """
 
 from .clients import READ_MODES, EtcdKV, Outcome, RedisKV, ZooKeeperKV, adapter
-from .locks import FencedStore, RedLock, ZooKeeperLock, lock_pause
+from .locks import PAUSE_POINTS, FencedStore, RedLock, ZooKeeperLock, lock_pause
 from .measure import FAILOVER_COLUMNS, empirical, failover_trials, latencies, stale_reads
 from .netns import (
                     NETNS_PACKAGES,
@@ -40,7 +40,7 @@ __all__ = [
     "live_processes", "PACKAGES",
     "kv_workload", "put_crash_get", "Pause", "Kill", "Partition", "Recorder",
     "isolated", "isolated_kv", "netns_processes", "require_netns", "NETNS_PACKAGES",
-    "lock_pause", "RedLock", "ZooKeeperLock", "FencedStore",
+    "lock_pause", "PAUSE_POINTS", "RedLock", "ZooKeeperLock", "FencedStore",
     "latencies", "empirical", "failover_trials", "stale_reads", "FAILOVER_COLUMNS",
     "Outcome", "RedisKV", "EtcdKV", "ZooKeeperKV", "adapter", "READ_MODES",
 ]

@@ -2,11 +2,13 @@
 
 :func:`lock_pause` is the live twin of :func:`dsalgo.locks.scenarios.redlock_pause` and
 :func:`~dsalgo.locks.scenarios.zookeeper_session_expiry`: ``c1`` acquires, reads the
-store, and is paused (client side, at that chosen point) for longer than the lock's TTL
-or session timeout; ``c2`` acquires once the lock lapses on the servers, reads, writes
-and releases; ``c1`` wakes and writes a value computed from its stale read.  The run's
-events are those :func:`dsalgo.locks.check` reads (``acquire``/``release``/``expire`` by
-the clients, ``write`` by the store), so the same checker judges real and simulated runs.
+store, works, writes and releases, and is paused (client side) at a chosen point of that
+loop (:data:`PAUSE_POINTS`) for longer than the lock's TTL or session timeout; ``c2``
+acquires once the lock lapses on the servers, reads, writes and releases.  Paused after
+its read or before its write, ``c1`` wakes and writes a value computed from a stale read;
+paused right after acquiring, it reads only after waking.  The run's events are those
+:func:`dsalgo.locks.check` reads (``acquire``/``release``/``expire`` by the clients,
+``write`` by the store), so the same checker judges real and simulated runs.
 
 The pause of a ZooKeeper client must stop its session too (kazoo pings from its own
 thread): ``c1`` reaches its server through a loopback TCP relay owned here, which holds
@@ -29,12 +31,21 @@ import threading
 import time
 
 from .. import sim
-from .._validate import check_bool, check_number
+from .._validate import check_bool, check_choice, check_number
 from .workload import Recorder, record_skew
 
-__all__ = ["FencedStore", "RedLock", "ZooKeeperLock", "lock_pause"]
+__all__ = ["PAUSE_POINTS", "FencedStore", "RedLock", "ZooKeeperLock", "lock_pause"]
 
 LOCK = "lock"
+
+#: Where :func:`lock_pause` can pause the holder ``c1``, in the order of its loop
+#: acquire → read → work → write → release, and what each pause falls between.
+PAUSE_POINTS = {
+    "after_acquire": "after its acquire, before its read",
+    "after_read": "after its read, before its work",
+    "before_write": "after its work, before its write",
+    "before_release": "after its write, before its release",
+}
 
 
 class FencedStore:
@@ -204,8 +215,17 @@ class ZooKeeperLock:
         self.zk = KazooClient(hosts=f"127.0.0.1:{self.relay.port}", timeout=session_timeout,
                               connection_retry=KazooRetry(max_tries=-1, delay=0.05,
                                                           max_delay=0.2))
+        self.expired = threading.Event()
+        self.zk.add_listener(self._state)
         self.zk.start(timeout=15)
         self.lock = self.zk.Lock(f"/{LOCK}", name)
+
+    def _state(self, state):
+        from kazoo.protocol.states import KazooState
+
+        if state == KazooState.LOST:
+            # LOST lasts only until kazoo opens a new session: remember it was seen
+            self.expired.set()
 
     def acquire(self, timeout: float):
         """The token (an int) once held, None if not within ``timeout`` seconds."""
@@ -214,9 +234,8 @@ class ZooKeeperLock:
         return int(re.search(r"(\d+)$", self.lock.node).group(1))
 
     def lost(self) -> bool:
-        from kazoo.protocol.states import KazooState
-
-        return self.zk.state == KazooState.LOST
+        """Whether the session was lost (expired) since the client started."""
+        return self.expired.is_set()
 
     def release(self):
         with contextlib.suppress(Exception):
@@ -229,20 +248,40 @@ class ZooKeeperLock:
         self.relay.close()
 
 
-def lock_pause(cluster, *, pause: float | None = None, ttl: float = 1.0,
-               session_timeout: float = 1.0, fencing: bool | None = None,
+def lock_pause(cluster, *, point: str = "after_read", pause: float | None = None,
+               ttl: float = 1.0, session_timeout: float = 1.0, fencing: bool | None = None,
                critical_section: float = 0.1, seed: int = 0,
                time_limit: float = 30.0) -> sim.Run:
-    """A lock holder paused past its TTL (RedLock) or session timeout (ZooKeeper).
+    """A lock holder paused, at a chosen point, past its TTL (RedLock) or session timeout
+    (ZooKeeper).
+
+    ``c1`` runs one loop acquire → read → work (``critical_section``) → write → release
+    and is paused once, at ``point``; ``c2`` asks for the lock as soon as ``c1`` holds it.
+    What the pause breaks depends on the point:
+
+    ``"after_acquire"``
+        ``c1`` reads only after waking, so it reads ``c2``'s write: no update is lost,
+        even without fencing, though both clients believed they held the lock.  With
+        fencing the store refuses the read (``c2``'s newer token was seen) and ``c1``
+        gives up without writing (an ``abort`` event), as the simulated clients do.
+    ``"after_read"``, ``"before_write"``
+        ``c1`` writes a value computed from a read older than ``c2``'s write: a lost
+        update without fencing; with fencing the store refuses the write.
+    ``"before_release"``
+        ``c1`` has written before the pause; ``c2`` reads that write: the store stays
+        safe, and ``c1``'s late release deletes only its own RedLock keys (a ZooKeeper
+        client learns its session expired).
 
     Parameters
     ----------
     cluster : LiveCluster
         :func:`dsalgo.live.redis` (RedLock over its ``n`` servers) or
         :func:`dsalgo.live.zookeeper` (kazoo's lock recipe), inside its ``with`` block.
+    point : str
+        Where ``c1`` is paused: one of :data:`PAUSE_POINTS` (``"after_acquire"``,
+        ``"after_read"``, ``"before_write"``, ``"before_release"``).
     pause : float, optional
-        How long ``c1`` is paused after its read, seconds; default twice the TTL or
-        session timeout.
+        How long ``c1`` is paused, seconds; default twice the TTL or session timeout.
     ttl : float
         RedLock's TTL, seconds.
     session_timeout : float
@@ -251,14 +290,15 @@ def lock_pause(cluster, *, pause: float | None = None, ttl: float = 1.0,
         Whether clients send their token to the store (ZooKeeper only; default True
         there, and False for RedLock, which has no token).
     critical_section : float
-        ``c2``'s work time between its read and its write, seconds.
+        Each client's work time between its read and its write, seconds.
     time_limit : float
         Bound on ``c2``'s wait for the lock, seconds.
 
     Returns
     -------
     dsalgo.sim.Run
-        Events for :func:`dsalgo.locks.check`; the pause in ``faults``.
+        Events for :func:`dsalgo.locks.check`; the pause in ``faults`` (its detail names
+        the point); ``point`` and ``pause`` in ``params``.
 
     Examples
     --------
@@ -266,11 +306,17 @@ def lock_pause(cluster, *, pause: float | None = None, ttl: float = 1.0,
     >>> live.lock_pause(None)
     Traceback (most recent call last):
     TypeError: cluster must be a live Redis or ZooKeeper cluster inside its with block; got None
+    >>> list(live.PAUSE_POINTS)
+    ['after_acquire', 'after_read', 'before_write', 'before_release']
     """
     system = getattr(cluster, "system", None)
     if system not in ("redis", "zookeeper"):
         raise TypeError(f"cluster must be a live Redis or ZooKeeper cluster inside its with "
                         f"block; got {cluster!r}")
+    if not isinstance(point, str):
+        raise TypeError(f"point must be a str, one of {', '.join(map(repr, PAUSE_POINTS))}; "
+                        f"got {point!r}")
+    point = check_choice("point", point, PAUSE_POINTS)
     ttl = check_number("ttl", ttl, low=0.05, high=60)
     session_timeout = check_number("session_timeout", session_timeout, low=0.05, high=60)
     critical_section = check_number("critical_section", critical_section, low=0, high=10)
@@ -293,8 +339,23 @@ def lock_pause(cluster, *, pause: float | None = None, ttl: float = 1.0,
         c1 = ZooKeeperLock(cluster, names[0], session_timeout=session_timeout, name="c1")
         c2 = ZooKeeperLock(cluster, names[-1], session_timeout=session_timeout, name="c2")
     errors: list = []
+
+    def paused_here(here: str):
+        """Pause ``c1`` for ``pause`` seconds if ``here`` is the chosen point."""
+        if here != point:
+            return
+        t_pause = rec.now()
+        if system == "zookeeper":
+            c1.relay.frozen.set()
+        time.sleep(pause)
+        if system == "zookeeper":
+            c1.relay.frozen.clear()
+        rec.fault("pause", "c1", t_pause, rec.now(),
+                  f"client-side pause of the lock holder {PAUSE_POINTS[point]} ({point})"
+                  + ("; its ZooKeeper connection held too" if system == "zookeeper" else ""))
+
     try:
-        # ---- c1 acquires and reads
+        # ---- c1 acquires
         if system == "redis":
             held, _ = c1.acquire()
             token1 = None
@@ -307,7 +368,6 @@ def lock_pause(cluster, *, pause: float | None = None, ttl: float = 1.0,
                                    "ensemble")
         rec.emit("c1", "acquire", lock=LOCK, token=token1)
         sent1 = token1 if fencing else None
-        _, value1, version1 = store.read("c1", LOCK, sent1)
 
         # ---- c2 wants the lock from now on
         def second():
@@ -340,17 +400,18 @@ def lock_pause(cluster, *, pause: float | None = None, ttl: float = 1.0,
         t2 = threading.Thread(target=second, daemon=True)
         t2.start()
 
-        # ---- c1 is paused at this point: after its read, before its write
-        t_pause = rec.now()
-        if system == "zookeeper":
-            c1.relay.frozen.set()
-        time.sleep(pause)
-        if system == "zookeeper":
-            c1.relay.frozen.clear()
-        rec.fault("pause", "c1", t_pause, rec.now(),
-                  "client-side pause of the lock holder after its read"
-                  + ("; its ZooKeeper connection held too" if system == "zookeeper" else ""))
-        store.write("c1", LOCK, value1 + 1, read_version=version1, token=sent1)
+        # ---- c1: read, work, write, each point a possible pause
+        paused_here("after_acquire")
+        read_ok, value1, version1 = store.read("c1", LOCK, sent1)
+        if read_ok:
+            paused_here("after_read")
+            time.sleep(critical_section)
+            paused_here("before_write")
+            store.write("c1", LOCK, value1 + 1, read_version=version1, token=sent1)
+            paused_here("before_release")
+        else:   # fenced off: a newer holder was seen; give up, as the simulated clients do
+            rec.emit("c1", "abort", lock=LOCK, token=token1,
+                     reason="read refused by the fenced store")
         if system == "zookeeper":
             deadline = time.monotonic() + 5 * session_timeout + 2
             while not c1.lost() and time.monotonic() < deadline:
@@ -370,7 +431,7 @@ def lock_pause(cluster, *, pause: float | None = None, ttl: float = 1.0,
         c1.close()
         c2.close()
     params = dict(system=system, family="redlock" if system == "redis" else "zookeeper",
-                  scenario="lock_pause", pause=pause, fencing=fencing,
+                  scenario="lock_pause", point=point, pause=pause, fencing=fencing,
                   critical_section=critical_section, n=cluster.n,
                   **({"ttl": ttl} if system == "redis" else
                      {"session_timeout": session_timeout}))

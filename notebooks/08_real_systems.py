@@ -147,11 +147,15 @@ notes.add("**Simulated twin.** Raft with local reads and the leader cut off pass
 # %% [markdown]
 # ## 2 · A lock holder paused past its lease
 #
-# `c1` acquires, reads a counter in a fenced store, and is paused for twice the TTL (RedLock
-# on 3 Redis servers, TTL 0.5 s) or the session timeout (kazoo's lock recipe, 1 s; the pause
-# holds the client's connection too, as a stopped process would).  `c2` acquires when the
-# lease lapses, updates the counter; `c1` wakes and writes.  The simulated twins are
-# `locks.scenarios.redlock_pause` and `zookeeper_session_expiry`.
+# `c1` acquires, reads a counter in a fenced store, and is paused right after its read
+# (`point="after_read"`) for twice the TTL (RedLock on 3 Redis servers, TTL 0.5 s) or the
+# session timeout (kazoo's lock recipe, 1 s; the pause holds the client's connection too, as
+# a stopped process would).  `c2` acquires when the lease lapses, updates the counter; `c1`
+# wakes, works and writes from its stale read.  The simulated twins are
+# `locks.scenarios.redlock_pause` and `zookeeper_session_expiry`, whose holder is paused
+# between its read and its write too.  `live.lock_pause` takes the other points of
+# `live.PAUSE_POINTS` as well: paused right after acquiring, `c1` reads only after waking and
+# no update is lost even without fencing (both clients still believed they held the lock).
 
 # %%
 rows = []
@@ -159,7 +163,7 @@ if "redis" in missing:
     notes.skipped("RedLock on real Redis", "redis-server is not installed")
 else:
     with live.redis(n=3) as c:
-        run = live.lock_pause(c, ttl=0.5)
+        run = live.lock_pause(c, point="after_read", ttl=0.5)
     v = locks.check(run)
     rows.append(dict(lock="RedLock", fencing=False, where="real",
                      mutual_exclusion=v.holds("mutual_exclusion"),
@@ -170,7 +174,8 @@ if "zookeeper" in missing:
 else:
     with live.zookeeper(n=3) as c:
         for fencing in (True, False):
-            run = live.lock_pause(c, session_timeout=1.0, fencing=fencing)
+            run = live.lock_pause(c, point="after_read", session_timeout=1.0,
+                                  fencing=fencing)
             v = locks.check(run)
             rows.append(dict(lock="ZooKeeper", fencing=fencing, where="real",
                              mutual_exclusion=v.holds("mutual_exclusion"),

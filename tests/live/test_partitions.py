@@ -71,9 +71,12 @@ def test_etcd_serializable_reads_on_a_leader_cut_from_the_majority_are_stale():
     # the clients pinned to the old leader (c1 and c4 on n1, c2 and c5 on n2, ...)
     on_old = {f"c{i + 1}" for i in range(6) if f"n{i % 3 + 1}" == old}
     during = stale[(stale["t_invoke"] >= cut["t_start"]) & (stale["t_invoke"] <= cut["t_end"])]
-    assert set(during["process"]) <= on_old and len(during) >= 2
-    # stale by far more than a follower's lag behind the leader (milliseconds)
-    assert during["stale_by"].max() > 0.5
+    # the old leader's clients read values stale by far more than a follower's lag behind the
+    # leader (milliseconds); a majority-side follower may lag a little too, which is allowed
+    cut_off = during[during["process"].isin(on_old)]
+    assert len(cut_off) >= 2 and cut_off["stale_by"].max() > 0.5
+    others = during[~during["process"].isin(on_old)]
+    assert others.empty or others["stale_by"].max() < cut_off["stale_by"].max()
     print(f"\n{len(stale)} stale reads ({len(during)} during the partition, from "
           f"{sorted(set(during['process']))} on {old}), up to "
           f"{during['stale_by'].max():.2f} s stale")

@@ -426,6 +426,10 @@ def _chosen_agreement(chosen, dec, skip):
     by_slot = {}
     for c in chosen:
         by_slot.setdefault(c[0], []).append(c)
+    learned = {}        # slot -> [(time, node, value)] in the decided table's order
+    for t, node, slot, value in zip(dec["time"].tolist(), dec["node"].tolist(),
+                                    dec["slot"].tolist(), dec["value"].tolist()):
+        learned.setdefault(slot, []).append((t, node, value))
     for slot in sorted(by_slot):
         if slot in skip:
             continue
@@ -444,16 +448,16 @@ def _chosen_agreement(chosen, dec, skip):
                                    f"(accepted by {', '.join(b[4])})"})
             continue
         (value, first), = values.items()
-        at = dec[(dec["slot"] == slot) & (dec["value"] != value)]
-        if len(at):
-            other = at.iloc[0]
-            by = sorted(set(at.loc[at["value"] == other["value"], "node"]))
-            rows.append({"property": "agreement", "time": max(first[3], float(other["time"])),
+        at = [d for d in learned.get(slot, ()) if d[2] != value]
+        if at:
+            other = at[0]
+            by = sorted({d[1] for d in at if d[2] == other[2]})
+            rows.append({"property": "agreement", "time": max(first[3], float(other[0])),
                          "nodes": tuple(sorted(set(first[4]) | set(by))),
                          "detail": f"slot {slot}: {_py(value)!r} chosen at ballot "
                                    f"{_ballot(first[1])} (accepted by "
                                    f"{', '.join(first[4])}), but {', '.join(by)} decided "
-                                   f"{_py(other['value'])!r}"})
+                                   f"{_py(other[2])!r}"})
     return rows
 
 

@@ -173,7 +173,7 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
     stop0, stop1 = [True] * size, [True] * size
     obs = [-1] * size
     e_code, e_arg, e_arg2 = [-1] * size, [None] * size, [None] * size
-    e_data, e_bit = [None] * size, [0] * size
+    e_data = [None] * size
     call_of = [0] * n_ops
     desc = {}                           # (f, status) -> (code, observer?), asked once each
     for pos, ev in enumerate(events, start=1):
@@ -201,8 +201,6 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
             else:
                 c = -1
         e_code[pos] = c
-        if not compact:
-            e_bit[pos] = 1 << ev
         if observer:
             o = obs[pos] = 1 if c == 0 else 2 if c == 3 else 3
             stop0[pos] = stop1[pos] = False   # observers are placed by the forced scan
@@ -246,7 +244,7 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
                     break
                 f_e = nxt[f_e]
             if f_e:
-                nl = lin | (e_bit[f_e] or 1 << opidx[f_e])
+                nl = lin | 1 << opidx[f_e]
                 if compact:
                     w = ((nl + 1) & ~nl).bit_length() - 1
                     key = (w, nl >> w, state)
@@ -286,7 +284,7 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
             else:
                 ok, new = step(state, *e_data[e])
             if ok:
-                nl = lin | (e_bit[e] or 1 << opidx[e])
+                nl = lin | 1 << opidx[e]
                 if compact:
                     w = ((nl + 1) & ~nl).bit_length() - 1
                     key = (w, nl >> w, new)
@@ -326,7 +324,7 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
                 return Result(False, blocked=opidx[best_ret], states=best_states,
                               steps=steps, configs=len(cache))
             e, state, forced, phase = stack.pop()
-            lin ^= e_bit[e] or 1 << opidx[e]
+            lin ^= 1 << opidx[e]
             r = match[e]                # put the return, then the call, back in
             nxt[prv[r]] = r
             prv[nxt[r]] = r

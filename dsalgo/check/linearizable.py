@@ -133,6 +133,8 @@ def _prepare(history, model: Model):
     if missing:
         raise ValueError(f"history is missing columns {missing}; a history table has "
                          f"{_REQUIRED + ['process', 'key']}")
+    if not len(history):
+        return {}, {}
     op_col = _column(history, "op_id")
     if len(set(op_col)) != len(op_col):
         seen, dup = set(), set()
@@ -344,6 +346,17 @@ def _describe_op(op_id, op, process):
     return f"op {op_id} {what}{who}"
 
 
+def _processes(history, ids) -> dict:
+    """The ``process`` of the operations ``ids`` (those an explanation names)."""
+    if "process" not in history.columns:
+        return {}
+    op_col, procs = _column(history, "op_id"), _column(history, "process")
+    if len(ids) * len(op_col) > 1_000_000:        # many to find: one pass over the table
+        wanted = set(ids)
+        return {i: p for i, p in zip(op_col, procs) if i in wanted}
+    return {i: procs[op_col.index(i)] for i in ids}   # a few: C-speed scans
+
+
 def _explain(key, ops, op_ids, res, model, processes, partition_by):
     """One violation row and its explanation dict for a non-linearizable partition."""
     b = res.blocked
@@ -356,6 +369,7 @@ def _explain(key, ops, op_ids, res, model, processes, partition_by):
         states += ", …"
     where = f"{partition_by} {key!r}: " if partition_by else ""
     blocked_id = op_ids[b]
+    processes = processes([blocked_id, *involved])
     detail = (f"{where}{_describe_op(blocked_id, ops[b], processes.get(blocked_id))} cannot "
               f"be linearized; the smallest non-linearizable prefix ends at its completion "
               f"(t={t_end:g}, {_plural(prefix_ops, 'operation')}); the linearizations of the "
@@ -497,7 +511,6 @@ def linearizable(history, model="cas-register", *, semantics: str | None = None,
         if gc_was:
             gc.enable()
     rows, explanations, witness = [], [], {}
-    processes = None
     for key in order:
         res = results.get(key)
         if res is None:
@@ -505,11 +518,8 @@ def linearizable(history, model="cas-register", *, semantics: str | None = None,
         if res.linearizable:
             witness[key] = [op_ids[key][i] for i in res.linearization]
         else:
-            if processes is None:
-                processes = (dict(zip(_column(history, "op_id"), _column(history, "process")))
-                             if "process" in history.columns else {})
-            row, info = _explain(key, parts[key], op_ids[key], res, model, processes,
-                                 model.partition_by)
+            row, info = _explain(key, parts[key], op_ids[key], res, model,
+                                 lambda ids: _processes(history, ids), model.partition_by)
             rows.append(row)
             explanations.append(info)
     explanations.sort(key=lambda x: x["prefix_end"])

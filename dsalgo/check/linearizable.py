@@ -46,6 +46,7 @@ linearization of the earlier operations could have left behind.
 from __future__ import annotations
 
 import gc
+import itertools
 import math
 import operator
 import time
@@ -151,12 +152,17 @@ def _prepare(history, model: Model):
     return fast if fast is not None else _prepare_rows(model, *cols)
 
 
-def _freeze_flat(value):
-    """:func:`~dsalgo.check.models.freeze`, with a shortcut for a flat list (a cas's
-    ``[old, new]``): the same tuple, one call instead of two."""
-    if type(value) is list and _ATOMIC.issuperset(map(type, value)):
-        return tuple(value)
-    return freeze(value)
+def _frozen(column: list) -> list:
+    """:func:`~dsalgo.check.models.freeze` applied to a column, with a shortcut for flat
+    lists (a cas's ``[old, new]``): ``tuple(v)`` is ``freeze(v)`` when every item is an
+    int, str, bool or None, which one check over all of them confirms."""
+    atomic = _ATOMIC
+    out = [v if type(v) in atomic else tuple(v) if type(v) is list else freeze(v)
+           for v in column]
+    lists = [v for v, w in zip(column, out) if type(v) is list]
+    if lists and not atomic.issuperset(map(type, itertools.chain.from_iterable(lists))):
+        out = [v if type(v) in atomic else freeze(v) for v in column]
+    return out
 
 
 def _float_times(history) -> bool:
@@ -192,11 +198,12 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
             and t_comp.count(_INF) == n_info):
         return None
     atomic = _ATOMIC
-    values = [v if type(v) in atomic else _freeze_flat(v) for v in values]
-    results = [v if type(v) in atomic else _freeze_flat(v) for v in results]
-    if "cas" in names.values() and not all(
-            type(v) is tuple and len(v) == 2 for f, v in zip(f_col, values) if f == "cas"):
-        return None
+    values = _frozen(values)
+    results = _frozen(results)
+    if "cas" in names.values():
+        cas = [v for f, v in zip(f_col, values) if f == "cas"]
+        if not ({tuple}.issuperset(map(type, cas)) and {2}.issuperset(map(len, cas))):
+            return None
     knossos = model.semantics == "knossos"
     if knossos:
         read_only = model.read_only

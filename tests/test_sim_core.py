@@ -114,7 +114,11 @@ def test_same_tables_across_processes_with_different_hash_seeds(tmp_path):
 def test_tables_have_contract_columns_and_dtypes():
     run = make_run(3)
     assert list(run.messages.columns) == ["msg_id", "src", "dst", "type", "t_send", "t_deliver",
-                                          "status", "reason"]
+                                          "t_handle", "status", "reason"]
+    # no processing model: handling takes no time, t_handle is t_deliver (NaN alike)
+    m = run.messages
+    assert m["t_handle"].dtype == np.float64
+    assert m["t_handle"].equals(m["t_deliver"])
     assert list(run.events.columns[:4]) == ["seq", "time", "node", "kind"]
     assert list(run.history.columns) == ["op_id", "process", "f", "key", "value", "result",
                                          "t_invoke", "t_complete", "status"]

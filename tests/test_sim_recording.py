@@ -145,7 +145,13 @@ def digests() -> dict:
                                            start=1.2, end=1.9)])
         s.set_link("a", "c", latency=sim.Constant(0.03))
         run = s.run(until=2.0)
-        out[name] = tuple(_digest(getattr(run, t)) for t in run_module.TABLES)
+        tables = {t: getattr(run, t) for t in run_module.TABLES}
+        # t_handle came later: without a processing model it is t_deliver, so the rest of
+        # the table is pinned as it was
+        m = tables["messages"]
+        assert m["t_handle"].equals(m["t_deliver"])
+        tables["messages"] = m.drop(columns="t_handle")
+        out[name] = tuple(_digest(tables[t]) for t in run_module.TABLES)
     return out
 
 

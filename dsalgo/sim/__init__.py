@@ -32,6 +32,7 @@ from .kv import Command, KVStore
 from .latency import Constant, Empirical, Exponential, Latency, LogNormal, Uniform
 from .network import Network
 from .node import Node
+from .resources import Storage
 from .run import Run, empty_table, load_run
 from .testing import CancelTimer, Complete, Emit, Invoke, RecordingContext, Send, SetTimer
 
@@ -69,6 +70,7 @@ __all__ = [
     "Send",
     "SetTimer",
     "Simulation",
+    "Storage",
     "Uniform",
     "Workload",
     "checks",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections import deque
 from heapq import heappush
 from itertools import count
 
@@ -19,8 +20,9 @@ __all__ = ["NodeState", "Recorder", "Scheduler"]
 
 NaN = math.nan
 
-# heap entry kinds
-DELIVER, TIMER, CALL, RESUME, STOP = 0, 1, 2, 3, 4
+# heap entry kinds; ARRIVE is a delivery to a node with a processing model (it joins the
+# node's work queue) and DONE the end of a service there
+DELIVER, TIMER, CALL, RESUME, STOP, ARRIVE, DONE = 0, 1, 2, 3, 4, 5, 6
 # a message row's fate (status, reason) is one small code, turned into the status and
 # reason columns when the run's tables are built (run._FATE_STATUS, run._FATE_REASON)
 IN_FLIGHT, DELIVERED, LOSS, PARTITION, NODE_DOWN = 0, 1, 2, 3, 4
@@ -29,10 +31,11 @@ IN_FLIGHT, DELIVERED, LOSS, PARTITION, NODE_DOWN = 0, 1, 2, 3, 4
 class Scheduler:
     """The event heap and the simulator's real time ``now`` (seconds)."""
 
-    __slots__ = ("heap", "now", "seq")
+    __slots__ = ("heap", "now", "running", "seq")
 
     def __init__(self):
         self.now = 0.0
+        self.running = False          # inside Simulation.run
         self.heap: list = []
         self.seq = count()
 
@@ -47,21 +50,32 @@ class NodeState:
         "alive",
         "base_local",
         "base_t",
+        "busy",
         "code",
+        "cpu",
         "ctx",
         "disk",
+        "durable",
         "factor",
         "factory",
+        "handle_message",
+        "handle_timer",
         "id",
         "incarnation",
         "node",
         "on_message",
         "on_timer",
         "paused",
+        "paused_at",
         "queue",
         "role",
         "running",
+        "storage",
+        "sync_draw",
+        "sync_next",
+        "syncing",
         "timers",
+        "work",
     )
 
     def __init__(self, id: str, code: int, role: str, factory, disk: dict):
@@ -72,6 +86,19 @@ class NodeState:
         self.timers: dict = {}
         self.disk = disk
         self.base_t, self.base_local, self.factor, self.incarnation = 0.0, 0.0, 1.0, 0
+        # processing model (None: handling takes no time): draw(key) -> seconds, the FIFO
+        # work queue and whether a service is under way
+        self.cpu = None
+        self.work: deque = deque()
+        self.busy = False
+        self.handle_message = self.handle_timer = None
+        self.paused_at = 0.0
+        # storage model (None: ctx.disk is durable at once): what the last completed sync
+        # made durable, whether one is in flight, and the requests waiting for the next
+        self.storage = self.sync_draw = None
+        self.durable: dict | None = None
+        self.syncing = False
+        self.sync_next: list = []
 
     def local(self, t: float) -> float:
         """The node's local clock at real time ``t``."""

@@ -19,6 +19,7 @@ from .._validate import check_bool, check_callable, check_int, check_number
 from .config import Config, checks, knob
 from .engine import Simulation
 from .network import Network
+from .resources import check_cpu, check_storage
 
 __all__ = ["Cluster", "KVWorkloadConfig", "server_ids"]
 
@@ -57,6 +58,11 @@ class Cluster:
         The family's default network.
     min_n : int
         The smallest ``n`` the family accepts.
+    cpu : latency model or dict, optional
+        The servers' processing-time model (see :meth:`Simulation.add_node`); recorded in
+        ``run.params["cpu"]`` when given.
+    storage : dsalgo.sim.Storage, optional
+        The servers' storage model; recorded in ``run.params["storage"]`` when given.
 
     Examples
     --------
@@ -76,7 +82,8 @@ class Cluster:
 
     def __init__(self, family: str, n: int, config: Config, *, workload=None, seed: int = 0,
                  network: Network | None = None, record_messages: bool = True,
-                 default_network: Network | None = None, min_n: int = 1):
+                 default_network: Network | None = None, min_n: int = 1, cpu=None,
+                 storage=None):
         if not isinstance(config, Config):
             raise TypeError(f"config must be a dsalgo.sim.Config; got {config!r}")
         self.family = family
@@ -85,6 +92,8 @@ class Cluster:
         check_bool("record_messages", record_messages)
         if network is None:
             network = default_network if default_network is not None else Network()
+        self.cpu = check_cpu(cpu)
+        self.storage = check_storage(storage)
         self.sim = Simulation(seed=seed, network=network, record_messages=record_messages)
         self.servers = server_ids(self.n)
         self.clients: list[str] = []
@@ -94,15 +103,28 @@ class Cluster:
             raise TypeError(f"workload must be a Config or a dict; got {workload!r}")
         self.sim.params = {"family": family, "n": self.n, **config.to_params(),
                            "workload": dict(workload or {}), "network": repr(network)}
+        if self.cpu is not None:
+            self.sim.params["cpu"] = (repr(self.cpu) if not isinstance(self.cpu, dict) else
+                                      {k: repr(v) for k, v in self.cpu.items()})
+        if self.storage is not None:
+            self.sim.params["storage"] = repr(self.storage)
 
     @property
     def params(self) -> dict:
         """What ``run.params`` will hold (add family-specific entries here)."""
         return self.sim.params
 
-    def add_node(self, id: str, factory, *, role: str, disk: dict | None = None) -> str:
-        """Add one node with its role (see :meth:`Simulation.add_node`); returns its id."""
-        self.sim.add_node(id, factory, role=role, disk=disk)
+    def add_node(self, id: str, factory, *, role: str, disk: dict | None = None,
+                 resources: bool | None = None) -> str:
+        """Add one node with its role (see :meth:`Simulation.add_node`); returns its id.
+
+        ``resources`` says whether the cluster's ``cpu`` and ``storage`` models apply to
+        it (default: for every role but ``"client"``)."""
+        if resources is None:
+            resources = role != "client"
+        self.sim.add_node(id, factory, role=role, disk=disk,
+                          cpu=self.cpu if resources else None,
+                          storage=self.storage if resources else None)
         return id
 
     def add_servers(self, make, *, role: str = "server") -> list[str]:
@@ -110,7 +132,8 @@ class Cluster:
         restart).  Returns their ids."""
         check_callable("make", make)
         for sid in self.servers:
-            self.sim.add_node(sid, lambda sid=sid: make(sid), role=role)
+            self.sim.add_node(sid, lambda sid=sid: make(sid), role=role, cpu=self.cpu,
+                              storage=self.storage)
         return list(self.servers)
 
     def add_clients(self, count: int, make, *, prefix: str = "c") -> list[str]:

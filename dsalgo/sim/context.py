@@ -11,8 +11,9 @@ from __future__ import annotations
 from heapq import heappush
 
 from .._validate import check_number, check_range
-from ._core import TIMER, NodeState, Recorder, Scheduler
+from ._core import CALL, TIMER, NodeState, Recorder, Scheduler
 from ._rng import stream
+from .resources import snapshot
 from .wire import Wire
 
 __all__ = ["Context"]
@@ -30,7 +31,9 @@ class Context:
     rng : random.Random
         The node's own seeded random stream.
     disk : dict
-        Storage that survives crashes (everything else on the node is lost).
+        Storage that survives crashes (everything else on the node is lost).  With a
+        storage model (``add_node(..., storage=sim.Storage(...))``) only what a completed
+        :meth:`sync` covered survives.
 
     Examples
     --------
@@ -133,3 +136,80 @@ class Context:
         """Record the completion of operation ``op_id``: ``status`` is ``"ok"``, ``"fail"`` or
         ``"info"`` (outcome unknown)."""
         self._rec.complete(op_id, status, result)
+
+    def sync(self, then=None, *, send=()) -> None:
+        """Make the writes to :attr:`disk` so far durable; then send ``send`` and call
+        ``then()``.
+
+        ``send`` is a sequence of ``(dst, msg)`` pairs and ``then`` a callable of no
+        arguments (a method of the node, say); messages go first, then the call.  Without
+        a storage model both happen at once, inside this call, as if the write took no
+        time.  With one, nothing blocks: the node goes on handling other work, and the
+        pairs and the call wait until a sync that began after this request completes.
+        Requests made while a sync is in flight share the next one (group commit; each
+        disk sync is one ``sync`` row in ``run.events`` with the number of ``requests`` it
+        served).  If the node crashes first, they never happen.
+
+        Examples
+        --------
+        >>> from dsalgo import sim
+        >>> class Logger(sim.Node):
+        ...     def on_start(self, ctx):
+        ...         for i in range(3):
+        ...             ctx.disk[f"entry{i}"] = i
+        ...             ctx.sync(then=lambda i=i: ctx.emit("durable", entry=i))
+        >>> s = sim.Simulation(seed=0)
+        >>> s.add_node("n1", Logger, storage=sim.Storage(sync=sim.Constant(0.004)))
+        >>> ev = s.run(until=1.0).events
+        >>> ev[["time", "kind", "requests"]].to_dict("records")[:2]
+        [{'time': 0.004, 'kind': 'sync', 'requests': 1.0}, {'time': 0.004, 'kind': 'durable', 'requests': nan}]
+        >>> ev.loc[ev["kind"] == "sync", ["time", "requests"]].to_dict("records")[1]
+        {'time': 0.008, 'requests': 2.0}
+        """
+        if then is not None and not callable(then):
+            raise TypeError(f"then must be a callable of no arguments (or None); got {then!r}")
+        if type(send) is not list and type(send) is not tuple:
+            raise TypeError(f"send must be a list of (dst, msg) pairs; got {send!r}")
+        st = self._st
+        if not (self._clock.running and st.alive):
+            raise RuntimeError(f"sync of node {st.id!r} outside its handlers: a node asks "
+                               f"for a sync while it handles a message, a timer or its start")
+        if st.storage is None:
+            for dst, msg in send:
+                self.send(dst, msg)
+            if then is not None:
+                then()
+            return
+        if st.syncing:
+            st.sync_next.append((send, then))
+        else:
+            self._start_sync([(send, then)])
+
+    def _start_sync(self, requests: list) -> None:
+        st = self._st
+        clock = self._clock
+        st.syncing = True
+        d = st.sync_draw()
+        clock.push(clock.now + d, CALL, self._sync_done,
+                   (st.incarnation, snapshot(st.disk), requests, clock.now))
+
+    def _sync_done(self, args) -> None:
+        incarnation, state, requests, started = args
+        st = self._st
+        if st.incarnation != incarnation or not st.alive:
+            return  # the node crashed while the sync was in flight: nothing happens
+        if st.paused:  # the disk finished, the process runs its continuations on resume
+            st.durable = state
+            st.queue.append((self._clock.now, 0, CALL, self._sync_done, args, None))
+            return
+        st.durable = state
+        st.syncing = False
+        self._rec.emit(self.id, "sync", {"requests": len(requests), "started": started})
+        waiting, st.sync_next = st.sync_next, []
+        if waiting:  # group commit: everything asked for meanwhile shares one sync
+            self._start_sync(waiting)
+        for send, then in requests:
+            for dst, msg in send:
+                self.send(dst, msg)
+            if then is not None:
+                then()

@@ -25,8 +25,10 @@ import numpy as np
 
 from .._validate import check_bool, check_callable, check_int, check_number
 from ._core import (
+    ARRIVE,
     CALL,
     DELIVER,
+    DONE,
     NODE_DOWN,
     RESUME,
     STOP,
@@ -39,8 +41,9 @@ from .context import Context
 from .faults import ClockDrift, ClockJump, Crash, Fault, Heal, Nemesis, Partition, Pause, Restart
 from .network import Network
 from .node import Node
+from .resources import check_cpu, check_storage, cpu_sampler, snapshot, storage_sampler
 from .run import Run
-from .wire import Wire
+from .wire import Wire, type_name
 
 __all__ = ["Simulation"]
 
@@ -106,7 +109,7 @@ class Simulation:
 
     # ------------------------------------------------------------------ set-up
     def add_node(self, id: str, factory, *, role: str | None = None,
-                 disk: dict | None = None) -> None:
+                 disk: dict | None = None, cpu=None, storage=None) -> None:
         """Add node ``id`` built by ``factory()`` (called at start and after each restart).
 
         ``role`` says what the node is (``"server"``, the default, ``"client"``, or a name
@@ -116,6 +119,15 @@ class Simulation:
         existed, with a ``DeprecationWarning``; pass ``role=`` to silence it.)
         ``disk`` is what the node's durable storage holds when it first starts (a copy is
         taken), e.g. the state of a cluster that was already running.
+
+        ``cpu`` is the node's processing-time model and ``storage`` its storage model
+        (see :mod:`dsalgo.sim.resources`): ``cpu`` a latency model, or a dict of them by
+        message type name (``"timer:<name>"`` for a timer, ``"*"`` for the rest), drawn
+        per delivered message and fired timer, which queue in FIFO order while the node is
+        busy; ``storage`` a :class:`~dsalgo.sim.Storage`, with which writes to
+        ``ctx.disk`` are durable only once a :meth:`Context.sync` completes, and a crash
+        loses the rest.  Without them (the default) handling takes no time and the disk is
+        durable at once.
 
         Examples
         --------
@@ -146,7 +158,15 @@ class Simulation:
         if not isinstance(role, str) or not role:
             raise TypeError(f"role must be a non-empty str such as 'server' or 'client'; "
                             f"got {role!r}")
+        cpu = check_cpu(cpu)
+        storage = check_storage(storage)
         st = NodeState(id, len(self._states), role, factory, dict(disk or {}))
+        if cpu is not None:
+            st.cpu = cpu_sampler(cpu, self.seed, id)
+        if storage is not None:
+            st.storage = storage
+            st.sync_draw = storage_sampler(storage, self.seed, id)
+            st.durable = snapshot(st.disk)
         st.ctx = Context(self.seed, self._clock, self._wire, self._rec, st)
         self._states[id] = st
         if self._started:
@@ -267,7 +287,7 @@ class Simulation:
                 self._push(0.0, CALL, self._start_node, st)
         self._until = until
         self._schedule_faults(until)
-        self._running = True
+        self._running = self._clock.running = True
         try:
             with _full_collections_put_off():
                 if progress:
@@ -275,7 +295,7 @@ class Simulation:
                 else:
                     self._loop(until)
         finally:
-            self._running = False
+            self._running = self._clock.running = False
         if not self._halted:
             self._clock.now = until
         self._halted = False
@@ -325,6 +345,10 @@ class Simulation:
                 a(b) if b is not None else a()
             elif kind == RESUME:
                 self._resume(a, b)
+            elif kind == ARRIVE:  # a delivery to a node with a processing model
+                self._arrive(ev)
+            elif kind == DONE:  # a = node state, b = its incarnation, c = the work item
+                self._done(a, b, c)
             else:  # STOP
                 break
 
@@ -353,6 +377,9 @@ class Simulation:
             raise TypeError(f"factory of node {st.id!r} must return a dsalgo.sim.Node; "
                             f"got {node!r}")
         st.on_message, st.on_timer = node.on_message, node.on_timer
+        if st.cpu is not None:  # a fired timer joins the work queue
+            st.handle_message, st.handle_timer = st.on_message, st.on_timer
+            st.on_timer = lambda ctx, name, st=st: self._timer_fired(st, name)
         st.running = True
         node.on_start(st.ctx)
 
@@ -363,13 +390,27 @@ class Simulation:
             raise RuntimeError(f"crash of {st.id!r}, which is already down")
         st.alive = st.paused = st.running = False
         st.node = st.on_message = st.on_timer = None
+        st.handle_message = st.handle_timer = None
         st.timers = {}
         log = self._wire.log
         for ev in st.queue:  # never handled: messages queued during a pause are lost
-            if ev[2] == DELIVER and ev[3] >= 0:
+            if (ev[2] == DELIVER or ev[2] == ARRIVE) and ev[3] >= 0:
                 log.set_fate(ev[3], NODE_DOWN)
         st.queue = []
-        self._emit(st.id, "crash", {})
+        fields = {}
+        if st.cpu is not None:  # work waiting or in service is lost
+            for item in st.work:
+                if item[0] >= 0:
+                    log.set_fate(item[0], NODE_DOWN)
+            st.work.clear()
+            st.busy = False
+        if st.storage is not None:  # what no completed sync covered is lost
+            fields["unsynced_lost"] = st.disk != st.durable
+            st.disk.clear()
+            st.disk.update(snapshot(st.durable))
+            st.syncing = False
+            st.sync_next = []
+        self._emit(st.id, "crash", fields)
         return True
 
     def _restart(self, st: NodeState, lenient=False):
@@ -386,6 +427,7 @@ class Simulation:
             return False
         st.paused = True
         st.running = False
+        st.paused_at = self._clock.now
         self._emit(st.id, "pause", {"duration": duration})
         self._push(self._clock.now + duration, RESUME, st, st.incarnation)
         return True
@@ -401,9 +443,13 @@ class Simulation:
         now = clock.now
         t_deliver = self._wire.log.t_deliver
         for ev in queued:  # handled now, in arrival order
-            if ev[2] == DELIVER and ev[3] >= 0:
+            kind = ev[2]
+            if kind in (DELIVER, ARRIVE) and ev[3] >= 0:
                 t_deliver[ev[3]] = now
-            heappush(clock.heap, (now, next(clock.seq)) + ev[2:])
+            if kind == DONE:  # a service the pause interrupted: ev[0] is what was left
+                heappush(clock.heap, (now + ev[0], next(clock.seq)) + ev[2:])
+            else:
+                heappush(clock.heap, (now, next(clock.seq)) + ev[2:])
 
     def _set_clock(self, st: NodeState, *, delta=0.0, rate=None):
         clock = self._clock
@@ -414,10 +460,74 @@ class Simulation:
             st.factor = 1.0 + rate
         # timers are armed in local time: re-aim each at its local deadline
         for name, (_old_seq, deadline) in list(st.timers.items()):
+            if deadline is None:  # fired, waiting in the work queue
+                continue
             new_seq = next(clock.seq)
             st.timers[name] = (new_seq, deadline)
             t = now + max(0.0, deadline - st.base_local) / st.factor
             heappush(clock.heap, (t, new_seq, TIMER, st, name, new_seq))
+
+    # ------------------------------------------------------------------ processing
+    def _arrive(self, ev):
+        """A message reaches a node with a processing model: it joins the work queue."""
+        i, msg, link = ev[3], ev[4], ev[5]
+        st = link.dst_state
+        if st.running:
+            st.work.append((i, link.src, msg, False))
+            if not st.busy:
+                self._serve(st)
+        elif st.alive:  # paused: joins the queue on resume, in arrival order
+            st.queue.append(ev)
+        elif i >= 0:
+            self._wire.log.set_fate(i, NODE_DOWN)
+
+    def _timer_fired(self, st, name):
+        """A timer of a node with a processing model fires: it joins the work queue, and
+        stays set (a marker without a deadline) until handled, so cancelling or re-arming
+        it meanwhile withdraws this firing."""
+        marker = (next(self._clock.seq), None)
+        st.timers[name] = marker
+        st.work.append((-1, name, marker, True))
+        if not st.busy:
+            self._serve(st)
+
+    def _serve(self, st):
+        """Begin serving the oldest work item of ``st``; it ends after a drawn service time."""
+        item = st.work.popleft()
+        st.busy = True
+        now = self._clock.now
+        if item[3]:
+            key = "timer:" + item[1]
+        else:
+            key = type_name(item[2])
+            if item[0] >= 0:
+                log = self._wire.log
+                log.handled_rows.append(item[0])
+                log.handled_t.append(now)
+        d = st.cpu(key)
+        if not d >= 0:
+            raise ValueError(f"cpu of node {st.id!r} drew a service time of {d!r} s for "
+                             f"{key!r}; service times must be >= 0")
+        self._clock.push(now + d, DONE, st, st.incarnation, item)
+
+    def _done(self, st, incarnation, item):
+        """The service of ``item`` ends: the node handles it, then serves the next."""
+        if st.incarnation != incarnation or not st.alive:
+            return  # crashed meanwhile (the crash marked the message)
+        if not st.running:  # paused mid-service: the rest is served after the resume
+            st.queue.append((self._clock.now - st.paused_at, 0, DONE, st, incarnation, item))
+            return
+        _, who, what, is_timer = item
+        if is_timer:
+            if st.timers.get(who) is what:  # not cancelled or re-armed since it fired
+                del st.timers[who]
+                st.handle_timer(st.ctx, who)
+        else:
+            st.handle_message(st.ctx, who, what)
+        if st.work:
+            self._serve(st)
+        else:
+            st.busy = False
 
     # ------------------------------------------------------------------ faults
     def _schedule_faults(self, until):
@@ -527,15 +637,22 @@ class Simulation:
         # drops rewrite their row.  What is still on the wire (or queued at a paused node)
         # is marked in flight in this snapshot only, as a later run() may deliver it.  The
         # run gets copies of the columns, so later runs leave its tables as they were.
-        pending = [ev[3] for ev in self._clock.heap if ev[2] == DELIVER and ev[3] >= 0]
+        pending = [ev[3] for ev in self._clock.heap
+                   if (ev[2] == DELIVER or ev[2] == ARRIVE) and ev[3] >= 0]
+        cpu_nodes = []
         for st in self._states.values():
-            pending += [ev[3] for ev in st.queue if ev[2] == DELIVER and ev[3] >= 0]
+            pending += [ev[3] for ev in st.queue
+                        if (ev[2] == DELIVER or ev[2] == ARRIVE) and ev[3] >= 0]
+            if st.cpu is not None:
+                cpu_nodes.append(st.code)
         log, rec = self._wire.log, self._rec
         return Run.from_columns(
             messages=(_numbers(log.codes, np.int64), _numbers(log.t_send, np.float64),
                       _numbers(log.t_deliver, np.float64), _numbers(log.dup_rows, np.int64),
                       np.array(pending, dtype=np.int64), list(self._states),
-                      list(self._wire.type_names)),
+                      list(self._wire.type_names), np.array(cpu_nodes, dtype=np.int64),
+                      _numbers(log.handled_rows, np.int64),
+                      _numbers(log.handled_t, np.float64)),
             events=(_numbers(rec.ev_time, np.float64), list(rec.ev_node), list(rec.ev_kind),
                     list(rec.ev_fields)),
             history=(list(rec.op_process), list(rec.op_f), list(rec.op_key),

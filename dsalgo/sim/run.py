@@ -3,7 +3,9 @@
 Tables (one row per thing, typed even when empty):
 
 - ``messages``: one row per message copy sent (``status`` delivered / dropped / in_flight;
-  ``reason`` loss / partition / node_down for drops, duplicate for a duplicated copy);
+  ``reason`` loss / partition / node_down for drops, duplicate for a duplicated copy;
+  ``t_handle`` when the destination began handling it: ``t_deliver`` unless the node has
+  a processing model, where the difference is the queueing delay);
 - ``events``: one row per engine or protocol event, the event's own fields as columns;
 - ``history``: one row per client operation, an interval from ``t_invoke`` to
   ``t_complete`` (NaN while the outcome is unknown, ``status`` info);
@@ -31,7 +33,8 @@ import pandas as pd
 __all__ = ["Run", "load_run", "MESSAGE_COLUMNS", "EVENT_COLUMNS", "HISTORY_COLUMNS",
            "FAULT_COLUMNS"]
 
-MESSAGE_COLUMNS = ["msg_id", "src", "dst", "type", "t_send", "t_deliver", "status", "reason"]
+MESSAGE_COLUMNS = ["msg_id", "src", "dst", "type", "t_send", "t_deliver", "t_handle", "status",
+                   "reason"]
 EVENT_COLUMNS = ["seq", "time", "node", "kind"]
 HISTORY_COLUMNS = ["op_id", "process", "f", "key", "value", "result", "t_invoke", "t_complete",
                    "status"]
@@ -42,7 +45,8 @@ BUILD_EAGERLY = False
 
 _INT, _FLOAT, _CAT, _OBJ = "int64", "float64", "category", "object"
 _SCHEMAS = {
-    "messages": dict(zip(MESSAGE_COLUMNS, [_INT, _CAT, _CAT, _CAT, _FLOAT, _FLOAT, _CAT, _CAT])),
+    "messages": dict(zip(MESSAGE_COLUMNS, [_INT, _CAT, _CAT, _CAT, _FLOAT, _FLOAT, _FLOAT, _CAT,
+                                           _CAT])),
     "events": dict(zip(EVENT_COLUMNS, [_INT, _FLOAT, _CAT, _CAT])),
     "history": dict(zip(HISTORY_COLUMNS, [_INT, _CAT, _CAT, _OBJ, _OBJ, _OBJ, _FLOAT, _FLOAT,
                                           _CAT])),
@@ -95,10 +99,15 @@ _CODE_MASK, _DST_SHIFT, _TYPE_SHIFT, _FATE_SHIFT = (1 << 20) - 1, 20, 40, 60
 
 
 def _messages_frame(codes, t_send, t_deliver, duplicates, in_flight, node_ids,
-                    type_names) -> pd.DataFrame:
+                    type_names, cpu_nodes=(), handled_rows=(), handled_t=()) -> pd.DataFrame:
     """The messages table from the wire's columns: packed ``codes`` (int64), ``t_send`` and
     ``t_deliver`` (float64), the row indices of duplicate copies and of copies still in
-    flight."""
+    flight, the codes of nodes with a processing model, and the rows whose service began
+    at such a node with when it began.
+
+    ``t_handle`` is ``t_deliver`` for a message to a node without a processing model
+    (handling takes no time there); at a node with one it is when service began, NaN if
+    it never did (still queued, or lost in a crash)."""
     n = len(codes)
     if not n:
         return empty_table("messages")
@@ -112,6 +121,11 @@ def _messages_frame(codes, t_send, t_deliver, duplicates, in_flight, node_ids,
     nodes = pd.Index(node_ids, dtype=object)
     t_deliver = t_deliver.copy()
     t_deliver[fate != 1] = np.nan
+    t_handle = t_deliver.copy()
+    if len(cpu_nodes):
+        t_handle[np.isin((codes >> _DST_SHIFT) & _CODE_MASK, cpu_nodes)] = np.nan
+        t_handle[handled_rows] = handled_t
+        t_handle[fate != 1] = np.nan
     return pd.DataFrame({
         "msg_id": np.arange(n, dtype=np.int64),
         "src": pd.Categorical.from_codes(codes & _CODE_MASK, categories=nodes),
@@ -120,6 +134,7 @@ def _messages_frame(codes, t_send, t_deliver, duplicates, in_flight, node_ids,
                                           categories=pd.Index(type_names, dtype=object)),
         "t_send": t_send,
         "t_deliver": t_deliver,
+        "t_handle": t_handle,
         "status": pd.Categorical.from_codes(_FATE_STATUS[fate], categories=_STATUS),
         "reason": pd.Categorical.from_codes(reason, categories=_REASON),
     })

@@ -115,6 +115,18 @@ class RecordingContext:
     def emit(self, kind, **fields):
         self.effects.append(Emit(kind, fields))
 
+    def sync(self, then=None, *, send=()):
+        """As :meth:`Context.sync` without a storage model: the writes are durable at once,
+        so the sends are recorded and ``then()`` is called here."""
+        if then is not None and not callable(then):
+            raise TypeError(f"then must be a callable of no arguments (or None); got {then!r}")
+        if type(send) is not list and type(send) is not tuple:
+            raise TypeError(f"send must be a list of (dst, msg) pairs; got {send!r}")
+        for dst, msg in send:
+            self.send(dst, msg)
+        if then is not None:
+            then()
+
     @property
     def next_op_id(self) -> int:
         return self._next_op

@@ -23,7 +23,7 @@ from array import array
 from heapq import heappush
 from math import log
 
-from ._core import DELIVER, DELIVERED, LOSS, PARTITION, Scheduler
+from ._core import ARRIVE, DELIVER, DELIVERED, LOSS, PARTITION, Scheduler
 from ._rng import bare_stream, full_stream
 from .latency import Constant, Empirical, Exponential, Uniform
 
@@ -43,15 +43,18 @@ FATE_MASK = 0b111 << FATE_SHIFT
 
 class MessageLog:
     """The message rows, column-wise: ``codes`` (int64, packed as above), ``t_send`` and
-    ``t_deliver`` (float64), and the row indices of duplicate copies."""
+    ``t_deliver`` (float64), the row indices of duplicate copies, and for messages to
+    nodes with a processing model, the rows whose service began and when."""
 
-    __slots__ = ("codes", "dup_rows", "t_deliver", "t_send")
+    __slots__ = ("codes", "dup_rows", "handled_rows", "handled_t", "t_deliver", "t_send")
 
     def __init__(self):
         self.codes = array("q")
         self.t_send = array("d")
         self.t_deliver = array("d")
         self.dup_rows = array("q")
+        self.handled_rows = array("q")
+        self.handled_t = array("d")
 
     def __len__(self):
         return len(self.codes)
@@ -92,8 +95,10 @@ class Link:
     )
 
     def refresh(self, fast: bool = True) -> None:
-        """Whether the fast path applies: nothing special on the link."""
-        self.plain = fast and not (self.blocked or self.drop or self.dup or self.fifo)
+        """Whether the fast path applies: nothing special on the link, and no processing
+        model at its destination."""
+        self.plain = fast and not (self.blocked or self.drop or self.dup or self.fifo
+                                   or self.dst_state.cpu is not None)
 
 
 def type_name(msg) -> str:
@@ -306,4 +311,5 @@ class Wire:
         # the heap entry carries the row index, -1 when nothing is recorded
         i = self.log.append(link.key, code, DELIVERED, now, t) if self.record else -1
         clock = self.clock
-        heappush(clock.heap, (t, next(clock.seq), DELIVER, i, msg, link))
+        kind = DELIVER if link.dst_state.cpu is None else ARRIVE
+        heappush(clock.heap, (t, next(clock.seq), kind, i, msg, link))

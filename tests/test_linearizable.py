@@ -293,3 +293,56 @@ def test_map_and_set_values_are_checked_not_crashed_on(written, read, expected):
                       "t_invoke": [0.0, 2.0], "t_complete": [1.0, 3.0],
                       "status": ["ok", "ok"]})
     assert bool(linearizable(h, "kv")) is expected
+
+
+# ------------------------------------------- preparation: column-wise = row by row
+
+
+def _prepared_both_ways(table, model):
+    import sys
+
+    lin = sys.modules["dsalgo.check.linearizable"]
+    m = get_model(model).with_semantics("porcupine")
+    keys = (lin._column(table, m.partition_by) if m.partition_by else [None] * len(table))
+    cols = [lin._column(table, c) for c in ("op_id", "f", "value", "result", "t_invoke",
+                                            "t_complete", "status")] + [keys]
+    return lin._prepare_fast(m, *cols), lambda: lin._prepare_rows(m, *cols), m, cols
+
+
+@pytest.mark.parametrize("model", ["cas-register", "kv"])
+def test_column_wise_preparation_matches_the_row_by_row_one(model):
+    rng = random.Random(7)
+    rows = []
+    for _ in range(300):
+        f = rng.choice(["get", "put", "cas", "read", "write"])
+        value = (None if f in ("get", "read") else
+                 [rng.randint(0, 3), rng.randint(0, 3)] if f == "cas" else rng.randint(0, 3))
+        t0 = float(rng.randint(0, 400))
+        status = rng.choice(["ok", "ok", "fail", "info"])
+        rows.append((f"c{rng.randint(0, 4)}", f, rng.choice("xyz"), value,
+                     rng.choice([None, 0, 1, 2]), t0, t0 + rng.randint(0, 9), status))
+    fast, slow, _m, _cols = _prepared_both_ways(h(*rows), model)
+    assert fast is not None and fast == slow()
+    # cas values became tuples
+    assert all(type(op[3]) is tuple for part in fast[0].values() for op in part
+               if op[2] == "cas")
+
+
+def test_column_wise_preparation_hands_unusual_rows_to_the_row_by_row_one():
+    nested = h(("c1", "put", "x", [1, [2, 3]], None, 0.0, 1.0, "ok"))
+    fast, slow, _m, _c = _prepared_both_ways(nested, "cas-register")
+    assert fast == slow() and fast[0][None][0][3] == (1, (2, 3))
+    bad_time = h(("c1", "put", "x", 1, None, 2.0, 1.0, "ok"))
+    assert _prepared_both_ways(bad_time, "cas-register")[0] is None
+    with pytest.raises(ValueError, match="t_complete=1.0 is before t_invoke=2.0"):
+        linearizable(bad_time)
+    bad_cas = h(("c1", "cas", "x", [1, 2, 3], None, 0.0, 1.0, "ok"))
+    assert _prepared_both_ways(bad_cas, "cas-register")[0] is None
+    with pytest.raises(ValueError, match="a cas value must be"):
+        linearizable(bad_cas)
+
+
+def test_an_empty_table_is_linearizable_and_still_needs_its_columns():
+    assert linearizable(h()).status == "ok"
+    with pytest.raises(ValueError, match="missing columns"):
+        linearizable(h().drop(columns=["status"]))

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import deque
+from math import log
 from typing import NamedTuple
 
 from .. import sim
@@ -88,6 +89,26 @@ class Pong(NamedTuple):
     seq: int
 
 
+# Messages are named tuples; the hot paths build them with ``tuple.__new__`` directly, which
+# skips the Python-level ``__new__`` a named tuple class has (the same object results).
+_tuple = tuple.__new__
+
+
+def _sampler(service, rng):
+    """A no-argument draw from ``service`` through ``rng``: ``service.sampler(rng)``, with
+    the exponential's draw inlined (what ``random.expovariate`` computes, so the same
+    numbers)."""
+    if type(service) is sim.Exponential:
+        rate = 1.0 / service.mean
+        rand = rng.random
+
+        def draw():
+            return -log(1.0 - rand()) / rate
+
+        return draw
+    return service.sampler(rng)
+
+
 class Backend(sim.Node):
     """One FIFO server.
 
@@ -126,37 +147,47 @@ class Backend(sim.Node):
 
     def on_start(self, ctx):
         self.queue = deque()  # (request, balancer, arrival time); volatile: lost in a crash
+        self._draw = _sampler(self.service, ctx.rng)
 
     def on_message(self, ctx, src, msg):
         if type(msg) is Request:
-            self.queue.append((msg, src, ctx.now))
-            if len(self.queue) == 1:
-                self._serve(ctx)
-            self._report(ctx)
+            queue = self.queue
+            now = ctx.now
+            queue.append((msg, src, now))
+            if len(queue) == 1:
+                self._serve(ctx, msg, 0.0)
+            if self.report_to:
+                self._report(ctx)
         elif type(msg) is Ping:
             ctx.send(src, Pong(msg.seq))
 
     def on_timer(self, ctx, name):
-        req, via, _ = self.queue.popleft()
-        ctx.send(req.client, Response(req.op_id, ctx.id))
+        queue = self.queue
+        req, via, _ = queue.popleft()
+        send = ctx.send
+        send(req[2], _tuple(Response, (req[0], ctx.id)))
         if self.notify_done:
-            ctx.send(via, Done(req.op_id, len(self.queue)))
-        if self.queue:
+            send(via, _tuple(Done, (req[0], len(queue))))
+        if queue:
             if self.lifo:
-                self.queue.rotate(1)  # the bug: the newest waiting request jumps the line
-            self._serve(ctx)
-        self._report(ctx)
+                queue.rotate(1)  # the bug: the newest waiting request jumps the line
+            nxt, _, arrived = queue[0]
+            self._serve(ctx, nxt, ctx.now - arrived)
+        if self.report_to:
+            self._report(ctx)
 
-    def _serve(self, ctx):
-        req, _, arrived = self.queue[0]
-        now = ctx.now
-        service = self.service.sample(ctx.rng) / self.speed
-        ctx.emit("start", op=req.op_id, queued=now - arrived, service=service)
+    def _serve(self, ctx, req, queued):
+        service = self._draw() / self.speed
+        ctx.emit("start", op=req[0], queued=queued, service=service)
         ctx.set_timer("service", service)
 
     def _report(self, ctx):
-        if self.report_to:
-            ctx.broadcast(self.report_to, Load(len(self.queue)))
+        report_to = self.report_to
+        load = _tuple(Load, (len(self.queue),))
+        if len(report_to) == 1:
+            ctx.send(report_to[0], load)
+        else:
+            ctx.broadcast(report_to, load)
 
 
 class Balancer(sim.Node):
@@ -200,6 +231,7 @@ class Balancer(sim.Node):
     def on_start(self, ctx):
         self.view = View(self.backends, self.speeds)
         self.policy.reset(self.view)
+        self._choose = self.policy.choose
         self.held = deque()
         if self.health_interval is not None:
             self.probe = 0
@@ -208,21 +240,24 @@ class Balancer(sim.Node):
 
     def on_message(self, ctx, src, msg):
         kind = type(msg)
-        view = self.view
         if kind is Request:
             if self.held or not self._place(ctx, msg):
                 self.held.append(msg)
                 if not self.drain_on_done:
                     self._drain(ctx)  # the bug's only chance to place what it holds
         elif kind is Done:
-            if view.outstanding.get(src, 0) > 0:  # zero after the backend was marked down
-                view.outstanding[src] -= 1
-            view.reported[src] = msg.queue_length
+            view = self.view
+            out = view.outstanding
+            n = out.get(src, 0)
+            if n > 0:  # zero after the backend was marked down
+                out[src] = n - 1
+            view.reported[src] = msg[1]
             if self.held and self.drain_on_done:
                 self._drain(ctx)
         elif kind is Load:
-            view.reported[src] = msg.queue_length
+            self.view.reported[src] = msg[0]
         elif kind is Pong:
+            view = self.view
             if msg.seq == self.probe:
                 self.heard.add(src)
             if src not in view.up:
@@ -251,7 +286,7 @@ class Balancer(sim.Node):
         view = self.view
         if not view.up:
             return False
-        b = self.policy.choose(ctx.rng, req.key, view)
+        b = self._choose(ctx.rng, req[1], view)
         if b is None:
             return False
         view.outstanding[b] += 1
@@ -327,25 +362,33 @@ class Client(sim.Node):
                 self._check_drained(ctx)
             return
         rng = ctx.rng
-        key = self._key(rng)
+        if self.key_cum_weights is None:
+            key = int(rng.random() * self.keys)
+        else:
+            key = self._key(rng)
         op_id = ctx.invoke("request", key, None)
         self.outstanding.add(op_id)
         lbs = self.balancers
         lb = lbs[0] if len(lbs) == 1 else lbs[int(rng.random() * len(lbs))]
-        ctx.send(lb, Request(op_id, key, ctx.id))
+        ctx.send(lb, _tuple(Request, (op_id, key, ctx.id)))
         if self.timeout is not None:
             ctx.set_timer(f"t{op_id}", self.timeout)
         self.issued += 1
         if self.requests is None or self.issued < self.requests:
-            ctx.set_timer("arrival", rng.expovariate(self.rate))
+            # what rng.expovariate(rate) computes, inlined
+            ctx.set_timer("arrival", -log(1.0 - rng.random()) / self.rate)
 
     def on_message(self, ctx, src, msg):
-        if type(msg) is Response and msg.op_id in self.outstanding:
-            self.outstanding.discard(msg.op_id)
-            if self.timeout is not None:
-                ctx.cancel_timer(f"t{msg.op_id}")
-            ctx.complete(msg.op_id, "ok", msg.backend)
-            self._check_drained(ctx)
+        if type(msg) is Response:
+            op_id = msg[0]
+            outstanding = self.outstanding
+            if op_id in outstanding:
+                outstanding.discard(op_id)
+                if self.timeout is not None:
+                    ctx.cancel_timer(f"t{op_id}")
+                ctx.complete(op_id, "ok", msg[1])
+                if not outstanding and self.issued == self.requests:
+                    ctx.emit("drained")
 
     def _check_drained(self, ctx):
         if self.issued == self.requests and not self.outstanding:

@@ -135,7 +135,8 @@ def simulate(n: int = 4, *legacy, seed: int = 0, duration: float | None = None,
                 base = net.link_config(b, lb)["latency"]
                 cluster.sim.set_link(b, lb, latency=_later(base, config.info_delay),
                                      symmetric=False)
-    cluster.sim.add_observer(_stop_when_drained)
+    starts = _Starts()
+    cluster.sim.add_observer(starts.observer())
     cluster.params.update(
         policy=proto.name, d=getattr(proto, "d", config.d),
         vnodes=getattr(proto, "vnodes", config.vnodes),
@@ -143,7 +144,7 @@ def simulate(n: int = 4, *legacy, seed: int = 0, duration: float | None = None,
         ring_seed=getattr(proto, "seed", seed), hop=hop, rate=rate, utilization=utilization,
         service_mean=workload.service.mean)
     run = cluster.run(duration, faults, progress=progress)
-    run.history = _with_service_columns(run, backends)
+    run.history = _with_service_columns(run, backends, starts)
     return run
 
 
@@ -216,31 +217,56 @@ def _later(base, extra: float):
     return _Later(base, extra)
 
 
-def _stop_when_drained(s, time, node, kind, fields):
-    if kind == "drained":
-        s.stop()
+class _Starts:
+    """The ``start`` events as the run emits them (time, node, fields), kept by the harness's
+    observer so that the service columns of ``run.history`` need not build ``run.events``."""
+
+    __slots__ = ("fields", "nodes", "times")
+
+    def __init__(self):
+        self.times, self.nodes, self.fields = [], [], []
+
+    def observer(self):
+        """``fn(sim, time, node, kind, fields)``: keep each ``start``; stop the run when the
+        client has ``drained``."""
+        times, nodes, all_fields = self.times.append, self.nodes.append, self.fields.append
+
+        def watch(s, time, node, kind, fields):
+            if kind == "start":
+                times(time)
+                nodes(node)
+                all_fields(fields)
+            elif kind == "drained":
+                s.stop()
+
+        return watch
 
 
-def _with_service_columns(run, backends) -> pd.DataFrame:
-    """Add ``t_enqueue``, ``t_start``, ``t_end`` and ``backend`` from the ``start`` events.
+def _with_service_columns(run, backends, starts: _Starts) -> pd.DataFrame:
+    """Add ``t_enqueue``, ``t_start``, ``t_end`` and ``backend`` from the ``start`` events
+    (the first of each request's, were there two).
 
     ``t_end`` is known only for answered requests (a crash may cut a service short)."""
-    h = run.history.copy()
-    ev = run.events
+    h = run.history  # built just now for this run; the columns are added in place
     t_start, t_enqueue, t_end = (np.full(len(h), math.nan) for _ in range(3))
-    backend = np.full(len(h), None, dtype=object)
-    if "op" in ev.columns:  # absent when no request ever reached a live backend
-        starts = ev.loc[ev["kind"] == "start", ["op", "time", "node", "queued", "service"]]
-        starts = starts.drop_duplicates("op")
-        idx = starts["op"].to_numpy().astype(np.int64)
-        t = starts["time"].to_numpy()
+    codes = np.full(len(h), -1, dtype=np.int64)
+    n = len(starts.times)
+    if n:
+        fields = starts.fields
+        ops = np.fromiter((f["op"] for f in fields), dtype=np.int64, count=n)
+        idx, first = np.unique(ops, return_index=True)
+        t = np.array(starts.times, dtype=np.float64)[first]
+        queued = np.fromiter((f["queued"] for f in fields), dtype=np.float64, count=n)[first]
+        service = np.fromiter((f["service"] for f in fields), dtype=np.float64, count=n)[first]
+        code_of = {b: i for i, b in enumerate(backends)}
+        node = np.fromiter(map(code_of.__getitem__, starts.nodes), dtype=np.int64, count=n)
         t_start[idx] = t
-        t_enqueue[idx] = t - starts["queued"].to_numpy()
-        t_end[idx] = t + starts["service"].to_numpy()
-        backend[idx] = starts["node"].astype(str).to_numpy()
+        t_enqueue[idx] = t - queued
+        t_end[idx] = t + service
+        codes[idx] = node[first]
     t_end[(h["status"] != "ok").to_numpy()] = math.nan
     h["t_enqueue"] = t_enqueue
     h["t_start"] = t_start
     h["t_end"] = t_end
-    h["backend"] = pd.Categorical(backend, categories=backends)
+    h["backend"] = pd.Categorical.from_codes(codes, categories=backends)
     return h

@@ -90,16 +90,14 @@ class View:
         self.reported = dict.fromkeys(self.backends, 0)
 
 
-def _argmin(rng, candidates, score):
-    """The candidate of least ``score``; ties broken uniformly at random."""
-    best, ties = None, []
-    for b in candidates:
-        s = score(b)
-        if best is None or s < best:
-            best, ties = s, [b]
-        elif s == best:
-            ties.append(b)
-    return ties[0] if len(ties) == 1 else ties[int(rng.random() * len(ties))]
+def _least(rng, candidates, scores):
+    """The candidate of least score (``scores[i]`` is ``candidates[i]``'s); ties broken
+    uniformly at random, among the tied in candidate order."""
+    best = min(scores)
+    if scores.count(best) == 1:
+        return candidates[scores.index(best)]
+    ties = [b for b, s in zip(candidates, scores) if s == best]
+    return ties[int(rng.random() * len(ties))]
 
 
 class Policy:
@@ -248,8 +246,8 @@ class LeastOutstanding(Policy):
     needs_completions = True
 
     def choose(self, rng, key, view):
-        out = view.outstanding
-        return _argmin(rng, view.up, out.__getitem__)
+        out, up = view.outstanding, view.up
+        return _least(rng, up, [out[b] for b in up])
 
 
 class JoinShortestQueue(Policy):
@@ -267,8 +265,8 @@ class JoinShortestQueue(Policy):
     needs_load = True
 
     def choose(self, rng, key, view):
-        rep = view.reported
-        return _argmin(rng, view.up, rep.__getitem__)
+        rep, up = view.reported, view.up
+        return _least(rng, up, [rep[b] for b in up])
 
 
 class PowerOfD(Policy):
@@ -298,7 +296,7 @@ class PowerOfD(Policy):
         up = view.up
         picks = rng.sample(up, self.d) if self.d < len(up) else up
         rep = view.reported
-        return _argmin(rng, picks, rep.__getitem__)
+        return _least(rng, picks, [rep[b] for b in picks])
 
     def __repr__(self):
         return f"PowerOfD(d={self.d})"
@@ -410,13 +408,20 @@ class CentralQueue(Policy):
     name = "central_queue"
     needs_completions = True
     holds = True
+    _equal_speeds = False  # until reset() looks at the speeds
+
+    def reset(self, view):
+        self._equal_speeds = len(set(view.speeds.values())) <= 1
 
     def choose(self, rng, key, view):
-        out, speeds = view.outstanding, view.speeds
+        out = view.outstanding
         idle = [b for b in view.up if out[b] == 0]
-        if not idle:
-            return None
-        return _argmin(rng, idle, lambda b: -speeds[b])
+        if len(idle) < 2:
+            return idle[0] if idle else None
+        if self._equal_speeds:  # every idle backend ties
+            return idle[int(rng.random() * len(idle))]
+        speeds = view.speeds
+        return _least(rng, idle, [-speeds[b] for b in idle])
 
 
 POLICIES = {cls.name: cls for cls in (Random, RoundRobin, WeightedRoundRobin,

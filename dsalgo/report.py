@@ -215,8 +215,8 @@ def notebook_question(path) -> str | None:
             continue
         source = cell.get("source", "")
         text = "".join(source) if isinstance(source, list) else source
-        match = re.search(r"\*\*Question:?\*\*:?\s*(.+?)(?:\n\s*\n|$)", text, re.DOTALL)
-        return " ".join(match.group(1).split()) if match else None
+        match = re.search(r"\*\*Question[:.]?\*\*[:.]?\s*(.+?)(?:\n\s*\n|$)", text, re.DOTALL)
+        return " ".join(match.group(1).replace("*", "").split()) if match else None
     return None
 
 
@@ -507,14 +507,14 @@ def _index_html(results: pd.DataFrame, quick: bool) -> str:
             link += f"<div class='q'>{html.escape(r.question)}</div>"
         err = f"<pre>{html.escape(r.error)}</pre>" if isinstance(r.error, str) else ""
         rows.append(f"<tr class='{r.status}'><td>{link}</td><td>{html.escape(r.notebook)}</td>"
-                    f"<td>{r.status}</td><td>{r.seconds:.1f} s</td><td>{r.figures}</td>"
+                    f"<td>{r.status}</td><td class='t'>{r.seconds:.1f} s</td><td>{r.figures}</td>"
                     f"<td>{err}</td></tr>")
     mode = "quick" if quick else "full"
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>dsalgo reports</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.3em .8em;text-align:left}}
-tr.failed{{background:#fdd}}div.q{{color:#444;font-size:.9em;max-width:40em}}pre{{white-space:pre-wrap;margin:0}}</style></head>
+tr.failed{{background:#fdd}}div.q{{color:#444;font-size:.9em;margin-top:.2em}}td{{vertical-align:top}}td:first-child{{min-width:24em;max-width:44em}}td.t{{white-space:nowrap}}pre{{white-space:pre-wrap;margin:0}}</style></head>
 <body><h1>dsalgo reports</h1>
 <p>{len(results)} notebooks, {int((results.status == "ok").sum())} ok; {mode} mode; {stamp}.</p>
 <table><tr><th>notebook and the question it answers</th><th>file</th><th>status</th><th>run time</th><th>figures</th>
@@ -588,7 +588,12 @@ def build_report(notebooks=None, out="reports", *, quick: bool = False, workers:
             if on_result is not None:
                 on_result(done[job[0]])
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        # spawn, not fork: a forked worker can inherit a lock held by a thread of the parent
+        # (a kernel client's, say) and hang for ever
+        import multiprocessing
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(_run_one, job): job[0] for job in jobs}
             for future in as_completed(futures):
                 done[futures[future]] = future.result()

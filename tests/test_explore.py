@@ -98,9 +98,10 @@ def test_exhaustive_correct_single_decree_paxos_passes():
 
 
 @pytest.mark.slow
-def test_exhaustive_correct_single_decree_paxos_passes_deeper_with_a_crash():
-    res = explore.exhaustive("paxos", n=3, depth=7, crashes=1)
-    assert not res.found and res.states > 10_000
+def test_delay_bounded_correct_single_decree_paxos_passes():
+    res = explore.exhaustive("paxos", n=3, strategy="delay", delays=3, depth=60, crashes=0,
+                             fires=3)
+    assert not res.found and res.states > 5_000 and res.per_depth[3] > 0
 
 
 def test_exhaustive_finds_a_planted_paxos_bug_with_a_shortest_trace():
@@ -113,12 +114,27 @@ def test_exhaustive_finds_a_planted_paxos_bug_with_a_shortest_trace():
 
 
 @pytest.mark.slow
-def test_exhaustive_finds_forget_vote_on_restart_without_a_script():
-    res = explore.exhaustive("raft", n=3, depth=8, bugs={"forget_vote_on_restart"},
-                             crashes=1, requests=0)
-    assert res.found and res.property == "election_safety" and res.depth == 8
+def test_delay_bounded_search_finds_forget_vote_on_restart_without_a_script():
+    bounds = dict(strategy="delay", delays=2, depth=60, crashes=1, requests=0, fires=2)
+    res = explore.exhaustive("raft", n=3, bugs={"forget_vote_on_restart"}, **bounds)
+    assert res.found and res.property == "election_safety"
+    assert res.deviations == 2 and len(res.trace) == res.depth
     assert any(s.startswith("crash") for s in res.trace)
     verdict = raft.check(res.events)       # the family's own checker agrees
     assert "election_safety" in set(verdict.violations["property"])
-    correct = explore.exhaustive("raft", n=3, depth=8, crashes=1, requests=0)
-    assert not correct.found
+    fewer = explore.exhaustive("raft", n=3, bugs={"forget_vote_on_restart"},
+                               **{**bounds, "delays": 1})
+    assert not fewer.found                 # it needs both deviations
+    correct = explore.exhaustive("raft", n=3, **bounds)
+    assert not correct.found and correct.states > 5_000
+
+
+def test_delay_bounded_default_schedule_and_bad_input():
+    # no deviation: the default schedule elects one leader per firing and never loses
+    res = explore.exhaustive("raft", n=3, strategy="delay", delays=0, depth=60, crashes=0,
+                             requests=1, fires=2, bugs={"commit_prior_term"})
+    assert not res.found and res.per_depth == [res.states]
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        explore.exhaustive("raft", strategy="dfs")
+    with pytest.raises(ValueError, match="deviations must be a collection of"):
+        explore.exhaustive("raft", strategy="delay", deviations=("teleport",))

@@ -64,13 +64,18 @@ class _Ctx:
     def send(self, dst, msg):
         w = self.world
         if dst in w.nodes:
-            key = (self.id, dst, _canon(msg))
-            held = w.net.get(key)
-            w.net[key] = (msg, 1) if held is None else (msg, held[1] + 1)
+            w.net.append((self.id, dst, _canon(msg), msg))
 
     def broadcast(self, dsts, msg):
         for d in dsts:
             self.send(d, msg)
+
+    def sync(self, then=None, *, send=()):
+        # disk writes are durable at once here (no storage model): send, then call
+        for dst, msg in send:
+            self.send(dst, msg)
+        if then is not None:
+            then()
 
     def set_timer(self, name, delay):
         self.world.timers[self.id].add(name)
@@ -101,10 +106,13 @@ class _World:
         self.nodes = dict.fromkeys(ids)    # id -> node object (None while crashed)
         self.disks = {i: {} for i in ids}
         self.timers = {i: set() for i in ids}
-        self.net = {}                      # (src, dst, canonical msg) -> (msg, copies)
+        self.net = []                      # (src, dst, canonical msg, msg) in send order
+        self.nkeys = dict.fromkeys(ids, b"")  # id -> digest of the node's state (cached)
         self.ghost = {}                    # the monitor's records
         self.crashes = 0
         self.requests = 0
+        self.fired = 0
+        self.root = True                   # no step taken yet
         self.ops = 0
         self.events = []                   # emitted during the current step (not state)
 
@@ -294,7 +302,8 @@ class ExhaustiveResult:
     property, detail : str or None
         The violated property and the monitor's sentence.
     depth : int
-        Steps of the (shortest) counterexample; without one, the depth explored.
+        Steps of the counterexample (breadth-first: a shortest one); without one, the
+        depth explored.
     states : int
         Distinct states reached (after hashing).
     transitions : int
@@ -306,6 +315,14 @@ class ExhaustiveResult:
     events : DataFrame
         Its events, in the simulator's shape (``seq, time, node, kind`` and the fields;
         ``time`` is the step), so ``family.check`` can read them.
+    per_depth : list of int
+        Breadth-first: new states at each depth; delay-bounded: states expanded at each
+        number of deviations.
+    strategy : str
+        ``"bfs"`` or ``"delay"``.
+    deviations_bound, deviations : int or None
+        Delay-bounded: the bound on deviations, and those the counterexample uses (the
+        fewest any counterexample within the bounds uses).
     """
 
     family: str
@@ -323,21 +340,29 @@ class ExhaustiveResult:
     trace: list = dataclasses.field(default_factory=list)
     events: pd.DataFrame | None = None
     per_depth: list = dataclasses.field(default_factory=list)
+    strategy: str = "bfs"
+    deviations_bound: int | None = None
+    deviations: int | None = None
 
     def __str__(self):
+        dev = ""
+        if self.strategy == "delay":
+            dev = (f", {self.deviations} deviations" if self.found
+                   else f" with {self.deviations_bound} deviations")
         if self.found:
             steps = "\n".join(f"  {i}. {s}" for i, s in enumerate(self.trace, 1))
-            return (f"{self.family} n={self.n}: {self.property} violated in {self.depth} steps "
-                    f"({self.states} states explored): {self.detail}\n{steps}")
-        bound = "the whole state space" if self.complete else f"depth {self.max_depth}"
+            return (f"{self.family} n={self.n}: {self.property} violated in {self.depth} steps"
+                    f"{dev} ({self.states} states explored): {self.detail}\n{steps}")
+        bound = ("the whole state space" if self.complete
+                 else f"depth {self.max_depth}{dev}")
         return (f"{self.family} n={self.n}: no violation to {bound} ({self.states} states, "
                 f"{self.transitions} transitions, {self.seconds:.1f} s)")
 
 
 def _describe(action, msg=None):
     kind = action[0]
-    if kind == "deliver":
-        return f"deliver {action[1]} -> {action[2]}: {msg!r}"
+    if kind in ("deliver", "drop", "delay"):
+        return f"{kind} {action[1]} -> {action[2]}: {msg!r}"
     if kind == "fire":
         return f"fire {action[2]} timer on {action[1]}"
     if kind == "request":
@@ -345,13 +370,21 @@ def _describe(action, msg=None):
     return f"{kind} {action[1]}"
 
 
+def _digest(value) -> bytes:
+    # marshal version 2 writes no back-references, so equal values give equal bytes
+    return hashlib.blake2b(marshal.dumps(value, 2), digest_size=16).digest()
+
+
 class _Explorer:
-    def __init__(self, adapter, timers, crashes, requests, max_down):
+    def __init__(self, adapter, timers, crashes, requests, max_down, fires=None,
+                 deviations=("drop", "lose")):
         self.ad = adapter
         self.timers = frozenset(timers)
         self.max_crashes = crashes
         self.max_requests = requests
         self.max_down = max_down
+        self.max_fires = fires
+        self.deviate = frozenset(deviations)
         self.fixed = {i: vars(adapter.make(i)) for i in adapter.ids}
         self.collect = None
 
@@ -368,7 +401,14 @@ class _Explorer:
         w.nodes[i] = node
         w.timers[i] = set()
         node.on_start(_Ctx(w, i, w.disks[i]))
+        self._touch(w, i)
         return self._drain(w)
+
+    def _touch(self, w, i):
+        """Recompute the cached digest of node ``i`` (only the node a step acts on changes)."""
+        n = w.nodes[i]
+        w.nkeys[i] = _digest((_canon(n, self.fixed[i]) if n is not None else None,
+                              _canon(w.disks[i]), _sorted(w.timers[i])))
 
     def _drain(self, w):
         out = None
@@ -381,25 +421,24 @@ class _Explorer:
         w.events = []
         return out
 
-    def key(self, w) -> bytes:
-        fixed = self.fixed
-        state = (tuple((i, _canon(n, fixed[i]) if n is not None else None)
-                       for i, n in w.nodes.items()),
-                 _canon(w.disks), _canon(w.timers), _sorted([(k, c) for k, (_m, c) in w.net.items()]),
-                 _canon(w.ghost),
-                 w.crashes, w.requests)
-        # marshal version 2 writes no back-references, so equal values give equal bytes
-        return hashlib.blake2b(marshal.dumps(state, 2), digest_size=16).digest()
+    def key(self, w, ordered=False) -> bytes:
+        """The state's digest: nodes, disks, timers, the messages in flight (as a multiset,
+        or in order when the schedule depends on the order), the monitor's records and the
+        counters the bounds read."""
+        net = [m[:3] for m in w.net]
+        state = (tuple(w.nkeys.values()), tuple(net) if ordered else _sorted(net),
+                 _canon(w.ghost), w.crashes, w.requests,
+                 w.fired if self.max_fires is not None else 0)
+        return _digest(state)
 
-    def actions(self, w):
+    def env_actions(self, w):
+        """Everything but deliveries: timer firings, crashes, restarts, client requests."""
         acts = []
-        for key in _sorted(w.net):
-            acts.append(("deliver", key[0], key[1], key))
-        for i, node in w.nodes.items():
-            if node is None:
-                continue
-            for name in sorted(w.timers[i] & self.timers):
-                acts.append(("fire", i, name))
+        if self.max_fires is None or w.fired < self.max_fires:
+            for i, node in w.nodes.items():
+                if node is not None:
+                    for name in sorted(w.timers[i] & self.timers):
+                        acts.append(("fire", i, name))
         down = sum(1 for n in w.nodes.values() if n is None)
         for i, node in w.nodes.items():
             if node is None:
@@ -412,41 +451,119 @@ class _Explorer:
                     acts.append(("request", i))
         return acts
 
+    def actions(self, w):
+        """Breadth-first: deliver any message in flight (one per distinct message), or any
+        environment action."""
+        acts = [("deliver", *k) for k in _sorted({m[:3] for m in w.net})]
+        return acts + self.env_actions(w)
+
+    def choices(self, w):
+        """Delay-bounded: ``(action, cost)``.  The default schedule delivers the oldest
+        message in flight (cost 0); when nothing is in flight every environment action is
+        free.  A deviation costs 1: dropping the oldest message, delaying it (it moves
+        behind every message in flight), or an environment action while messages are in
+        flight."""
+        dev = self.deviate
+        if not w.net:
+            acts = self.env_actions(w)
+            if w.root:
+                # symmetry: in the initial state every server is alike (same code, same
+                # empty disk, properties blind to names), so the first server's actions
+                # stand for everyone's
+                first = self.ad.ids[0]
+                acts = [a for a in acts if a[1] == first]
+            return [(a, 0) for a in acts]
+        head = ("deliver", *w.net[0][:3])
+        out = [(head, 0)]
+        if "drop" in dev:
+            out.append((("drop", *head[1:]), 1))
+        if "lose" in dev and sum(1 for m in w.net if m[0] == head[1] and m[2] == head[3]) > 1:
+            out.append((("lose", *head[1:]), 1))
+        if "delay" in dev and len(w.net) > 1:
+            out.append((("delay", *head[1:]), 1))
+        if "preempt" in dev:
+            out += [(a, 1) for a in self.env_actions(w)]
+        return out
+
+    def _take(self, w, action):
+        key = action[1:4]
+        for j, m in enumerate(w.net):
+            if m[:3] == key:
+                return w.net.pop(j)
+        raise KeyError(action)
+
     def step(self, w, action):
         kind = action[0]
+        w.root = False
         if kind == "deliver":
-            _k, src, dst, key = action
-            msg, copies = w.net[key]
-            if copies > 1:
-                w.net[key] = (msg, copies - 1)
-            else:
-                del w.net[key]
+            _src, dst, _c, msg = m = self._take(w, action)
             node = w.nodes[dst]
             if node is not None:
-                node.on_message(_Ctx(w, dst, w.disks[dst]), src, msg)
+                node.on_message(_Ctx(w, dst, w.disks[dst]), m[0], msg)
+                self._touch(w, dst)
+        elif kind == "drop":
+            self._take(w, action)
+            w.events.append((action[2], "drop", {"src": action[1]}))
+        elif kind == "lose":
+            for m in [m for m in w.net if m[0] == action[1] and m[2] == action[3]]:
+                w.net.remove(m)
+                w.events.append((m[1], "drop", {"src": m[0]}))
+        elif kind == "delay":
+            w.net.append(self._take(w, action))
         elif kind == "fire":
             _k, i, name = action
             w.timers[i].discard(name)
+            w.fired += 1
             w.nodes[i].on_timer(_Ctx(w, i, w.disks[i]), name)
+            self._touch(w, i)
         elif kind == "crash":
             i = action[1]
             w.nodes[i] = None
             w.timers[i] = set()
             w.crashes += 1
             w.events.append((i, "crash", {}))
+            self._touch(w, i)
         elif kind == "restart":
             return self._start(w, action[1])
         elif kind == "request":
             i = action[1]
             w.requests += 1
             w.nodes[i].on_message(_Ctx(w, i, w.disks[i]), "c1", self.ad.request(w.requests))
+            self._touch(w, i)
         return self._drain(w)
+
+
+STRATEGIES = ("bfs", "delay")
+
+#: The deviations from the default schedule a delay-bounded search may take (by default
+#: ``drop`` and ``lose``).
+DEVIATIONS = ("drop", "lose", "delay", "preempt")
 
 
 def exhaustive(family: str, n: int = 3, *, depth: int = 10, bugs=(), crashes: int = 1,
                requests: int = 1, timers=None, max_down=None, max_states: int = 2_000_000,
+               strategy: str = "bfs", delays: int = 3, deviations=("drop", "lose"),
+               fires=None,
                **knobs) -> ExhaustiveResult:
-    """Explore every schedule of a small cluster of ``family`` to ``depth`` steps.
+    """Explore every schedule of a small cluster of ``family`` to a bound.
+
+    Two strategies:
+
+    - ``"bfs"``: every order of deliveries, timer firings, crashes, restarts and requests
+      to ``depth`` steps, breadth-first, so a counterexample found is a shortest one;
+    - ``"delay"``: delay-bounded search (Emmi, Qadeer & Rakamarić, "Delay-Bounded
+      Scheduling", POPL 2011).  A deterministic default schedule delivers messages in the
+      order they were sent; when none is in flight, every timer firing, crash, restart or
+      request may happen next (each a branch, at no cost; from the initial state, by
+      symmetry, only the first server's).  A *deviation* (``deviations``: dropping the
+      oldest message, losing every copy of it, delaying it behind the others, or firing
+      a timer, crashing or sending a request while messages are in flight) costs one,
+      and every schedule with
+      at most ``delays`` deviations and ``depth`` steps is explored (states hashed with
+      the order of messages in flight; each state expanded once, at its fewest
+      deviations, so the counterexample found uses the fewest deviations).  Long
+      schedules with few surprises -- three leaders in successive terms and a fourth
+      election -- are in reach, where breadth-first search drowns in interleavings.
 
     Parameters
     ----------
@@ -469,6 +586,17 @@ def exhaustive(family: str, n: int = 3, *, depth: int = 10, bugs=(), crashes: in
         Most nodes down at once (default: a minority).
     max_states : int
         Stop (incomplete) after this many distinct states.
+    strategy : {"bfs", "delay"}
+        Breadth-first over every interleaving, or delay-bounded.
+    delays : int
+        With ``strategy="delay"``: most deviations from the default schedule.
+    deviations : collection of str
+        With ``strategy="delay"``, the deviations allowed (:data:`DEVIATIONS`):
+        ``"drop"`` the oldest message in flight, ``"lose"`` every copy in flight of it
+        (a lost broadcast), ``"delay"`` it behind the others, ``"preempt"``: an
+        environment action while messages are in flight.
+    fires : int, optional
+        Most timer firings in a schedule (default: no bound but ``depth``).
     **knobs
         The family's knobs (Raft explores with ``noop=False`` unless given).
 
@@ -481,6 +609,10 @@ def exhaustive(family: str, n: int = 3, *, depth: int = 10, bugs=(), crashes: in
     >>> res = exhaustive("paxos", n=3, depth=4, crashes=0)
     >>> res.found, res.states > 100
     (False, True)
+    >>> res = exhaustive("raft", strategy="delay", delays=1, depth=30, crashes=0,
+    ...                  requests=1, fires=2)
+    >>> res.found, res.deviations_bound
+    (False, 1)
     >>> exhaustive("redlock")
     Traceback (most recent call last):
     ...
@@ -495,6 +627,12 @@ def exhaustive(family: str, n: int = 3, *, depth: int = 10, bugs=(), crashes: in
     check_int("crashes", crashes, low=0)
     check_int("requests", requests, low=0)
     check_int("max_states", max_states, low=1)
+    check_int("delays", delays, low=0)
+    if fires is not None:
+        check_int("fires", fires, low=0)
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(map(repr, STRATEGIES))}; "
+                         f"got {strategy!r}")
     if isinstance(bugs, str):
         raise TypeError(f"bugs must be a collection of bug names; got {bugs!r}")
     adapter = ADAPTERS[family](n, frozenset(bugs), knobs)
@@ -502,8 +640,37 @@ def exhaustive(family: str, n: int = 3, *, depth: int = 10, bugs=(), crashes: in
         timers = adapter.timers
     if max_down is None:
         max_down = (n - 1) // 2
-    ex = _Explorer(adapter, timers, crashes, requests, max_down)
+    bad = sorted(set(deviations) - set(DEVIATIONS))
+    if isinstance(deviations, str) or bad:
+        raise ValueError(f"deviations must be a collection of {', '.join(DEVIATIONS)}; "
+                         f"got {deviations!r}")
+    ex = _Explorer(adapter, timers, crashes, requests, max_down, fires, deviations)
+    run = _bfs if strategy == "bfs" else _delay_bounded
     t0 = time.perf_counter()
+    found, parents, transitions, level, frontier_left, per_depth = run(
+        ex, depth, max_states, delays)
+    res = ExhaustiveResult(family, tuple(sorted(bugs)), n, depth, found is not None,
+                           len(parents), transitions, time.perf_counter() - t0,
+                           found[2] if found else level,
+                           complete=found is None and not frontier_left, per_depth=per_depth,
+                           strategy=strategy,
+                           deviations_bound=delays if strategy == "delay" else None)
+    if found is not None:
+        (prop, detail), key, _level = found[:3]
+        path = []
+        while parents[key][0] is not None:
+            key, action = parents[key][:2]
+            path.append(action)
+        path.reverse()
+        res.property, res.detail = prop, detail
+        res.depth = len(path)
+        if strategy == "delay":
+            res.deviations = found[3]
+        res.events, res.trace = _replay_events(ex, path)
+    return res
+
+
+def _bfs(ex, depth, max_states, _delays):
     w0, v = ex.initial()
     k0 = ex.key(w0)
     parents = {k0: (None, None)}
@@ -535,20 +702,59 @@ def exhaustive(family: str, n: int = 3, *, depth: int = 10, bugs=(), crashes: in
                 break
         per_depth.append(len(nxt))
         frontier = nxt
-    res = ExhaustiveResult(family, tuple(sorted(bugs)), n, depth, found is not None,
-                           len(parents), transitions, time.perf_counter() - t0,
-                           found[2] if found else level,
-                           complete=found is None and not frontier, per_depth=per_depth)
-    if found is not None:
-        (prop, detail), key, _level = found
-        path = []
-        while parents[key][0] is not None:
-            key, action = parents[key]
-            path.append(action)
-        path.reverse()
-        res.property, res.detail = prop, detail
-        res.events, res.trace = _replay_events(ex, path)
-    return res
+    return found, parents, transitions, level, bool(frontier), per_depth
+
+
+def _delay_bounded(ex, depth, max_states, delays):
+    """0-1 breadth-first search over deviations: successors along the default schedule go
+    to the front of the queue, deviations to the back, so states are expanded in order of
+    their fewest deviations.  Successors are made lazily (the parent's pickle and the
+    action), so the queue holds one pickle per expanded state."""
+    from collections import deque
+    w0, v = ex.initial()
+    k0 = ex.key(w0, ordered=True)
+    parents = {k0: (None, None, 0)}   # key -> (parent key, action, deviations)
+    if v is not None:
+        return (v, k0, 0, 0), parents, 0, 0, False, [1]
+    queue = deque([(0, 0, k0, w0, None, None)])
+    transitions = 0
+    deepest = 0
+    cut = False
+    per_cost = [0] * (delays + 1)
+    while queue:
+        cost, d, pkey, w, blob, action = queue.popleft()
+        if w is None:                       # a lazy successor: make it now
+            w = pickle.loads(blob)
+            transitions += 1
+            violation = ex.step(w, action)
+            key = ex.key(w, ordered=True)
+            seen = parents.get(key)
+            if seen is not None and seen[2] <= cost:
+                continue
+            parents[key] = (pkey, action, cost)
+            if violation is not None:
+                return (violation, key, d, cost), parents, transitions, d, True, per_cost
+        else:
+            key = pkey
+        per_cost[cost] += 1
+        deepest = max(deepest, d)
+        if d >= depth:
+            cut = True
+            continue
+        if len(parents) >= max_states:
+            cut = True
+            break
+        here = pickle.dumps(w, pickle.HIGHEST_PROTOCOL)
+        for act, c in ex.choices(w):
+            if cost + c > delays:
+                cut = True
+                continue
+            item = (cost + c, d + 1, key, None, here, act)
+            if c == 0:
+                queue.appendleft(item)
+            else:
+                queue.append(item)
+    return None, parents, transitions, deepest, cut, per_cost
 
 
 def _replay_events(ex, path):
@@ -562,7 +768,7 @@ def _replay_events(ex, path):
     trace = []
     for step, action in enumerate(path, 1):
         ex.collect = []
-        held = w.net.get(action[3]) if action[0] == "deliver" else None
+        held = [m[3] for m in w.net if m[:3] == action[1:4]][:1]
         trace.append(_describe(action, held[0] if held else None))
         ex.step(w, action)
         for batch in ex.collect:

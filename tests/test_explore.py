@@ -138,3 +138,19 @@ def test_delay_bounded_default_schedule_and_bad_input():
         explore.exhaustive("raft", strategy="dfs")
     with pytest.raises(ValueError, match="deviations must be a collection of"):
         explore.exhaustive("raft", strategy="delay", deviations=("teleport",))
+
+
+def test_draw_marks_the_violation_of_a_shrunk_run():
+    import matplotlib
+    matplotlib.use("Agg")
+    res = explore.search("raft", bugs={"no_up_to_date_check"}, budget=30, seed=0)
+    small = explore.shrink(res, max_runs=60)
+    ax = explore.draw(small)
+    v = ax.violation
+    assert v["property"] == small.property and v["time"] > 0
+    assert v["property"] in ax.get_title()
+    red = [ln for ln in ax.get_lines() if ln.get_color() == "red"]
+    assert red and abs(red[0].get_xdata()[0] - v["time"] * 1000) < 1e-6   # the time line
+    rings = [ln for ln in ax.get_lines() if ln.get_markeredgecolor() == "red"
+             and ln.get_marker() == "o"]
+    assert len(rings) == len([n for n in v["nodes"] if n in small.run.nodes]) > 0

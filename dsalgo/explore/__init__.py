@@ -10,7 +10,9 @@
 - :func:`exhaustive` enumerates, for a small cluster and a bounded number of steps, every
   order of message deliveries, timer firings, crashes and restarts (breadth-first, with
   state hashing), running the family's own node classes, and returns the shortest
-  counterexample.
+  counterexample; ``strategy="delay"`` bounds the deviations from a default schedule
+  instead of the depth alone, and reaches long counterexamples;
+- :func:`draw` draws a failing run as a space-time diagram with the violation marked.
 
 Examples
 --------
@@ -20,6 +22,7 @@ Examples
 (True, 'one_value_per_ballot', 4)
 """
 
+from .draw import draw, violation
 from .exhaustive import ExhaustiveResult, exhaustive
 from .profiles import BASE, KINDS, Profile
 from .scenario import FAULT_KINDS, Scenario, load
@@ -36,10 +39,12 @@ __all__ = [
     "SearchResult",
     "ShrinkResult",
     "coverage",
+    "draw",
     "evaluate",
     "exhaustive",
     "load",
     "replay",
     "search",
     "shrink",
+    "violation",
 ]

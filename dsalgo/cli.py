@@ -394,6 +394,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser(
         "simulate", help="run one simulation, print its summary, optionally save it",
+        allow_abbrev=False,   # --n is a parameter of simulate(), not short for --nemesis
         description="Run FAMILY's simulate() once, print the run's summary and, with --out, "
                     "save the Run (messages, events, history, faults as Parquet).  Any other --name value pair is "
                     "passed to simulate() as a keyword argument: dashes become underscores "

@@ -184,7 +184,8 @@ def test_every_bug_is_caught_in_its_scenario_and_not_without_it():
                 "forget_vote_on_restart": {"election_safety"},
                 "no_truncate_on_conflict": {"state_machine_safety"},
                 "dedup_off_by_one": {"exactly_once"},
-                "no_election_retry": {"leader_and_commit"}}
+                "no_election_retry": {"leader_and_commit"},
+                "reply_before_sync": {"election_safety"}}
     for bug, scenario in raft.scenarios.SCENARIOS.items():
         assert raft.check(scenario(bug=False)), bug
         verdict = raft.check(scenario(bug=True))

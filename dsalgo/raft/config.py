@@ -35,6 +35,11 @@ BUGS = {
                          "so after a split vote it waits forever; Figure 2 has a "
                          "candidate start a new election when the timeout elapses "
                          "(breaks progress, not safety).",
+    "reply_before_sync": "A server grants a vote or acknowledges entries before its write "
+                         "is durable (it asks for the sync but does not wait), so a crash "
+                         "can take back a vote or an acknowledged entry; Figure 2 updates "
+                         "persistent state on stable storage before responding to RPCs "
+                         "(harmless when storage is instant).",
 }
 
 #: How ``get`` is served: as a log entry, by ReadIndex, or from the local state machine.

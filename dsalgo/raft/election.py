@@ -58,7 +58,9 @@ class Elections:
         if len(self.votes) >= self.majority:
             self._become_leader(ctx)
             return
-        self._request_votes(ctx)
+        # the new term and our own vote are durable before anyone is asked (Figure 2)
+        term = self.current_term
+        ctx.sync(then=lambda: self.current_term == term and self._request_votes(ctx))
 
     def _request_votes(self, ctx):
         """Send RequestVote to every peer that has not answered, and retry in a heartbeat
@@ -89,7 +91,8 @@ class Elections:
             ctx.send(src, RequestVoteReply(msg.term if grant else self.current_term, grant,
                                            prevote=True))
             return
-        if msg.term > self.current_term:
+        wrote = msg.term > self.current_term
+        if wrote:
             self._become_follower(ctx, msg.term)
         up_to_date = "no_up_to_date_check" in cfg.bugs or self._log_ok(msg)
         # Safety: one vote per term, durable before the reply leaves (voted_for is on
@@ -101,7 +104,7 @@ class Elections:
             self._vote(msg.candidate_id)
             ctx.emit("vote", term=self.current_term, candidate=msg.candidate_id)
             ctx.set_timer("election", cfg.election_timeout)
-        ctx.send(src, RequestVoteReply(self.current_term, grant))
+        self._reply(ctx, src, RequestVoteReply(self.current_term, grant), wrote or grant)
 
     def _on_request_vote_reply(self, ctx, src, msg: RequestVoteReply):
         if msg.prevote:
@@ -155,7 +158,9 @@ class Elections:
         ctx.set_timer("heartbeat", cfg.heartbeat_interval)
         if cfg.check_quorum:
             ctx.set_timer("check_quorum", cfg.election_timeout[1])
-        self._advance_commit(ctx)  # a one-server cluster commits alone
+        # counts itself once its log (the no-op included) is durable; then advances the
+        # commit index (a one-server cluster commits alone)
+        self._own_log_durable(ctx)
 
     def _on_check_quorum(self, ctx):
         # CheckQuorum (thesis §6.2): a leader cut off from a majority steps down after an

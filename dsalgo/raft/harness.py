@@ -20,8 +20,8 @@ __all__ = ["simulate"]
 
 
 def simulate(n: int = 5, *, seed: int = 0, duration: float = 10.0, network=None, faults=(),
-             bugs=(), record_messages: bool = True, progress: bool = False,
-             **knobs) -> sim.Run:
+             bugs=(), record_messages: bool = True, progress: bool = False, cpu=None,
+             storage=None, **knobs) -> sim.Run:
     """Run a Raft-replicated key-value store with clients and return the run.
 
     Parameters
@@ -42,6 +42,13 @@ def simulate(n: int = 5, *, seed: int = 0, duration: float = 10.0, network=None,
         Keep ``run.messages`` (turn off for speed).
     progress : bool
         Show a progress bar (``tqdm``) over simulated time while it runs.
+    cpu : latency model or dict, optional
+        The servers' processing time per message and timer (see
+        :meth:`dsalgo.sim.Simulation.add_node`); default: none.
+    storage : dsalgo.sim.Storage, optional
+        The servers' storage model: votes, terms and entries are acknowledged only once a
+        sync makes them durable, and a crash loses what was not synced; default: writes
+        durable at once.
     **knobs
         The algorithm's knobs, fields of :class:`dsalgo.raft.Config` (``election_timeout``,
         ``heartbeat_interval``, ``prevote``, ``check_quorum``, ``reads``, ``noop``,
@@ -79,7 +86,8 @@ def simulate(n: int = 5, *, seed: int = 0, duration: float = 10.0, network=None,
     config = Config(bugs=bugs, **cfg)
     workload_config = sim.KVWorkloadConfig(**wl)
     cluster = sim.Cluster("raft", n, config, workload=workload_config, seed=seed,
-                          network=network, record_messages=record_messages)
+                          network=network, record_messages=record_messages, cpu=cpu,
+                          storage=storage)
     servers = cluster.servers
     cluster.add_servers(lambda sid: RaftNode(servers, config))
     workload = workload_config.workload()

@@ -38,15 +38,21 @@ What it simplifies
 ------------------
 The membership is fixed (no joint consensus, §6), there are no snapshots (§7): a
 restarted server replays its whole log.  ``current_term``, ``voted_for`` and the log live
-in ``ctx.disk`` and are "written" at the instant they change: the simulator has no slow
-disk, so "persist before responding" holds by construction.  Everything else (role,
-commit index, state machine) is volatile and lost on a crash.
+in ``ctx.disk``; a reply that reports on them (a vote, an acknowledgement of entries, a
+refusal after a term change), a candidate's RequestVote and the leader counting its own
+log toward a majority wait for ``ctx.sync`` to make the write durable (Figure 2: "updated
+on stable storage before responding to RPCs").  Without a storage model the sync is
+instant and the order of effects is what it was before storage existed; with one
+(``simulate(..., storage=sim.Storage(...))``) the wait is real, and a crash loses what was
+not yet synced.  Everything else (role, commit index, state machine) is volatile and lost
+on a crash.
 
 Teaching bugs (``Config.bugs``, described in :data:`~dsalgo.raft.config.BUGS`), each a
 one-line departure from Figure 2: ``commit_prior_term`` (count replicas of entries from
 earlier terms: Figure 8), ``no_up_to_date_check`` (vote for any candidate),
 ``forget_vote_on_restart`` (keep ``voted_for`` in memory only) and
-``no_truncate_on_conflict`` (keep a conflicting entry and report success).
+``no_truncate_on_conflict`` (keep a conflicting entry and report success),
+``reply_before_sync`` (grant a vote or acknowledge entries before the write is durable).
 """
 
 from __future__ import annotations
@@ -135,7 +141,13 @@ class RaftNode(Elections, Replication, sim.Node):
         self.term_start = 0
         self.pending: dict = {}  # log index -> (client, op_id) awaiting apply (leader only)
         self.reads: list = []     # ReadIndex reads awaiting confirmation (leader only)
+        self.synced_index = len(self.log) - 1  # our log is durable up to here
+        self.reply_early = "reply_before_sync" in cfg.bugs
         ctx.emit("role", role=FOLLOWER, term=self.current_term)
+        if not ctx.durable_at_once:
+            # what a start recovers is what was synced: the log holds nothing from here
+            # on, whatever it held before a crash (an event, so the checker knows)
+            ctx.emit("truncate", term=self.current_term, log_index=len(self.log))
         ctx.set_timer("election", cfg.election_timeout)
 
     @property
@@ -151,6 +163,38 @@ class RaftNode(Elections, Replication, sim.Node):
     def _vote(self, candidate):
         self.disk["voted_for"] = candidate
         self.vote_memory = candidate
+
+    def _reply(self, ctx, dst, msg, wrote: bool):
+        """Send ``msg``, once the writes it reports on are durable if ``wrote``.
+
+        A reply that waited is dropped if the term moved on meanwhile (the sender retries);
+        without a storage model it leaves at once, as it always did.
+        """
+        if not wrote:
+            ctx.send(dst, msg)
+        elif self.reply_early:
+            ctx.send(dst, msg)  # BUG: acknowledged before it is durable
+            ctx.sync()
+        else:
+            term = self.current_term
+            ctx.sync(then=lambda: self.current_term == term and ctx.send(dst, msg))
+
+    def _own_log_durable(self, ctx):
+        """Ask for our log to be made durable; the leader counts itself in a majority only
+        for the entries a completed sync covers."""
+        index, term = len(self.log) - 1, self.current_term
+
+        def done():
+            if self.current_term == term:
+                # (a same-term truncation never reaches entries of this term, but the
+                # index is kept inside the log all the same)
+                covered = min(index, len(self.log) - 1)
+                if covered > self.synced_index:
+                    self.synced_index = covered
+                if self.role == LEADER:
+                    self._advance_commit(ctx)
+
+        ctx.sync(then=done)
 
     @property
     def last_log_index(self) -> int:

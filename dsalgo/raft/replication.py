@@ -59,6 +59,7 @@ class Replication:
         if msg.term < term or (msg.term == term and self.role == LEADER):
             ctx.send(src, AppendEntriesReply(term, False, seq=msg.seq))
             return
+        wrote = msg.term > term  # a new term: durable before any reply
         self._become_follower(ctx, msg.term)
         term = self.current_term
         if self.leader_id != msg.leader_id:
@@ -69,7 +70,8 @@ class Replication:
         log = self.log
         prev = msg.prev_log_index
         if prev > len(log) - 1:
-            ctx.send(src, AppendEntriesReply(term, False, conflict_index=len(log), seq=msg.seq))
+            self._reply(ctx, src, AppendEntriesReply(term, False, conflict_index=len(log),
+                                                     seq=msg.seq), wrote)
             return
         if log[prev].term != msg.prev_log_term:
             # fast back-off: name the conflicting term and the first index we hold of it
@@ -77,8 +79,8 @@ class Replication:
             first = prev
             while first > 1 and log[first - 1].term == ct:
                 first -= 1
-            ctx.send(src, AppendEntriesReply(term, False, conflict_index=first,
-                                             conflict_term=ct, seq=msg.seq))
+            self._reply(ctx, src, AppendEntriesReply(term, False, conflict_index=first,
+                                                     conflict_term=ct, seq=msg.seq), wrote)
             return
         index = prev
         for e in msg.entries:
@@ -91,15 +93,23 @@ class Replication:
                 # an existing entry conflicts with a new one: delete it and all that
                 # follow it (§5.3), the only way a follower's log ever shrinks
                 del log[index:]
+                self.synced_index = min(self.synced_index, index - 1)
                 ctx.emit("truncate", term=term, log_index=index)
             self._append(ctx, e)
+            wrote = True
         match = prev + len(msg.entries)
         if msg.leader_commit > self.commit_index:
             # only up to the last entry this message vouched for (Figure 2, rule 5)
             new = min(msg.leader_commit, match)
             if new > self.commit_index:
                 self._commit(ctx, new)
-        ctx.send(src, AppendEntriesReply(term, True, match_index=match, seq=msg.seq))
+        # the entries vouched for may be ours already but not yet durable (written by an
+        # earlier message whose sync is still in flight): wait for them too
+        wrote = wrote or match > self.synced_index
+        if wrote:
+            self._own_log_durable(ctx)
+        self._reply(ctx, src, AppendEntriesReply(term, True, match_index=match, seq=msg.seq),
+                    wrote)
 
     def _on_append_entries_reply(self, ctx, src, msg: AppendEntriesReply):
         if msg.term > self.current_term:
@@ -131,7 +141,8 @@ class Replication:
         self._send_append(ctx, src)
 
     def _advance_commit(self, ctx):
-        matches = sorted([self.last_log_index, *self.match_index.values()], reverse=True)
+        # ourselves: only as far as our log is durable
+        matches = sorted([self.synced_index, *self.match_index.values()], reverse=True)
         n = matches[self.majority - 1]  # held by a majority
         if n <= self.commit_index:
             return
@@ -194,7 +205,7 @@ class Replication:
         self.pending[self.last_log_index] = (src, msg.op_id)
         for p in self.peers:
             self._send_append(ctx, p)
-        self._advance_commit(ctx)
+        self._own_log_durable(ctx)  # then counts itself and advances the commit index
 
     def _serve_reads(self, ctx):
         if not self.reads or self.role != LEADER:

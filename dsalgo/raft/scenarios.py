@@ -27,6 +27,7 @@ __all__ = [
     "figure8",
     "scripted",
     "split_vote_scenario",
+    "sync_scenario",
     "truncate_scenario",
     "up_to_date_scenario",
     "vote_scenario",
@@ -63,7 +64,7 @@ def _put(op_id, value):
 
 
 def scripted(n, script, faults, *, until, bug=None, seed=0,
-             election_timeout=(100.0, 100.0)) -> sim.Run:
+             election_timeout=(100.0, 100.0), storage=None) -> sim.Run:
     """Run ``n`` servers under a director's ``script`` and fixed ``faults``.
 
     Parameters
@@ -84,6 +85,8 @@ def scripted(n, script, faults, *, until, bug=None, seed=0,
     election_timeout : (float, float)
         The servers' election timeout range; the default (100 s) keeps them from
         campaigning by themselves.
+    storage : dsalgo.sim.Storage, optional
+        The servers' storage model (default: writes durable at once).
 
     Examples
     --------
@@ -99,7 +102,7 @@ def scripted(n, script, faults, *, until, bug=None, seed=0,
             raise ValueError(f"script items must be (at, dst, msg) triples; got {item!r}")
         check_number("script time", item[0], low=0.0)
     cluster = sim.Cluster("raft", n, config, seed=seed,
-                          network=sim.Network(latency=sim.Constant(LATENCY)))
+                          network=sim.Network(latency=sim.Constant(LATENCY)), storage=storage)
     servers = cluster.servers
     cluster.add_servers(lambda sid: RaftNode(servers, config))
     cluster.add_clients(1, lambda cid: Director(script))
@@ -275,6 +278,34 @@ def split_vote_scenario(bug: bool = False) -> sim.Run:
                     bug="no_election_retry" if bug else None)
 
 
+def sync_scenario(bug: bool = False, *, storage: bool = True) -> sim.Run:
+    """Figure 2: persistent state is on stable storage before a server responds.
+
+    A sync takes 20 ms (``storage=False``: no time).  ``n1`` and ``n2`` cannot hear each
+    other.  ``n1`` is told to campaign at 0.10 s and asks for votes for term 1 once its own
+    vote is durable; ``n3`` grants its vote at 0.14 s and crashes at 0.145 s, before that
+    vote is durable, and restarts at 0.25 s; ``n2`` is told to campaign at 0.30 s.  Correctly ``n3``'s answer waited for the sync, so the
+    crash took back a vote nobody heard: ``n1`` wins with ``n3``'s next vote and ``n2`` is
+    refused.  With ``reply_before_sync`` ``n1`` led on a vote the crash erased, and ``n3``
+    votes again: two leaders of term 1.  With instant storage the bug changes nothing.
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> bool(raft.check(sync_scenario())), bool(raft.check(sync_scenario(bug=True)))
+    (True, False)
+    >>> bool(raft.check(sync_scenario(bug=True, storage=False)))
+    True
+    """
+    check_bool("bug", bug)
+    check_bool("storage", storage)
+    script = [(0.10, "n1", TimeoutNow()), (0.30, "n2", TimeoutNow())]
+    faults = [sim.Partition([["n1"], ["n2"]], at=0.0, until=1.0),
+              sim.Crash("n3", at=0.145), sim.Restart("n3", at=0.25)]
+    return scripted(3, script, faults, until=0.6, bug="reply_before_sync" if bug else None,
+                    storage=sim.Storage(sync=sim.Constant(0.02)) if storage else None)
+
+
 SCENARIOS = {
     "commit_prior_term": figure8,
     "no_up_to_date_check": up_to_date_scenario,
@@ -282,6 +313,7 @@ SCENARIOS = {
     "no_truncate_on_conflict": truncate_scenario,
     "dedup_off_by_one": duplicate_scenario,
     "no_election_retry": split_vote_scenario,
+    "reply_before_sync": sync_scenario,
 }
 """Bug name (a key of :data:`dsalgo.raft.BUGS`) → its scenario: ``SCENARIOS[bug](bug=True)``
 breaks the rule, ``bug=False`` runs the same script under the correct algorithm."""

@@ -137,6 +137,12 @@ class Context:
         ``"info"`` (outcome unknown)."""
         self._rec.complete(op_id, status, result)
 
+    @property
+    def durable_at_once(self) -> bool:
+        """Whether a write to :attr:`disk` is durable at once (the node has no storage
+        model), so a restart finds every write made before the crash."""
+        return self._st.storage is None
+
     def sync(self, then=None, *, send=()) -> None:
         """Make the writes to :attr:`disk` so far durable; then send ``send`` and call
         ``then()``.

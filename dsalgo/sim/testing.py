@@ -115,6 +115,9 @@ class RecordingContext:
     def emit(self, kind, **fields):
         self.effects.append(Emit(kind, fields))
 
+    #: no storage model here: every write is durable at once
+    durable_at_once = True
+
     def sync(self, then=None, *, send=()):
         """As :meth:`Context.sync` without a storage model: the writes are durable at once,
         so the sends are recorded and ``then()`` is called here."""

@@ -1,0 +1,62 @@
+"""Raft with a storage model: votes, terms and entries are acknowledged only once durable;
+reply_before_sync is caught under crashes with slow storage and harmless with instant
+storage; processing time and storage leave the correct algorithm safe."""
+
+import pytest
+
+from dsalgo import raft, sim
+
+STORAGE = sim.Storage(sync=sim.Constant(0.01))
+
+
+def crashy(seed, **kw):
+    return raft.simulate(3, seed=seed, duration=4.0, clients=3,
+                         faults=[sim.Nemesis(crash=3.0, mean_duration=0.05)],
+                         network=sim.Network(latency=sim.Exponential(0.002)),
+                         election_timeout=(0.05, 0.1), heartbeat_interval=0.02, **kw)
+
+
+def test_the_sync_scenario_separates_the_bug_only_with_slow_storage():
+    assert raft.check(raft.scenarios.sync_scenario())
+    v = raft.check(raft.scenarios.sync_scenario(bug=True))
+    assert set(v.violations["property"]) >= {"election_safety"}
+    assert raft.check(raft.scenarios.sync_scenario(bug=True, storage=False))
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_reply_before_sync_is_caught_under_a_crash_nemesis_with_storage(seed):
+    bug = {"reply_before_sync"}
+    assert not raft.check(crashy(seed, bugs=bug, storage=STORAGE)).safety
+    # the same runs with instant storage: the bug changes nothing, nothing is caught
+    assert raft.check(crashy(seed, bugs=bug)).safety
+
+
+@pytest.mark.parametrize("seed", [0, 9])
+def test_the_correct_algorithm_is_safe_with_storage_and_processing(seed):
+    run = crashy(seed, storage=STORAGE, cpu=sim.Exponential(0.0002))
+    assert raft.check(run)
+    assert (run.events["kind"] == "sync").any()
+    m = run.messages
+    assert (m["t_handle"] > m["t_deliver"]).any()  # some work waited at a busy server
+    assert run.params["storage"] == repr(STORAGE)
+
+
+def test_without_models_reply_before_sync_gives_the_very_same_run():
+    a = raft.simulate(3, seed=2, duration=1.0, clients=2)
+    b = raft.simulate(3, seed=2, duration=1.0, clients=2, bugs={"reply_before_sync"})
+    for t in ("messages", "history"):
+        assert getattr(a, t).equals(getattr(b, t))
+    assert a.events.equals(b.events)
+
+
+def test_a_vote_waits_for_the_sync():
+    run = raft.simulate(3, seed=0, duration=1.0, clients=0, storage=STORAGE,
+                        network=sim.Network(latency=sim.Constant(0.001)))
+    ev = run.events
+    votes = ev[ev["kind"] == "vote"]
+    m = run.messages
+    replies = m[(m["type"] == "RequestVoteReply")]
+    # the first granted vote's reply leaves one sync (10 ms) after the vote
+    first = votes.iloc[0]
+    sent = replies[replies["src"] == first["node"]]["t_send"].min()
+    assert sent == pytest.approx(first["time"] + 0.01)

@@ -152,10 +152,11 @@ class Backend(sim.Node):
     def on_message(self, ctx, src, msg):
         if type(msg) is Request:
             queue = self.queue
-            now = ctx.now
-            queue.append((msg, src, now))
-            if len(queue) == 1:
-                self._serve(ctx, msg, 0.0)
+            queue.append((msg, src, ctx.now))
+            if len(queue) == 1:  # idle: serve at once (what on_timer does for the next)
+                service = self._draw() / self.speed
+                ctx.emit("start", op=msg[0], queued=0.0, service=service)
+                ctx.set_timer("service", service)
             if self.report_to:
                 self._report(ctx)
         elif type(msg) is Ping:
@@ -172,14 +173,11 @@ class Backend(sim.Node):
             if self.lifo:
                 queue.rotate(1)  # the bug: the newest waiting request jumps the line
             nxt, _, arrived = queue[0]
-            self._serve(ctx, nxt, ctx.now - arrived)
+            service = self._draw() / self.speed
+            ctx.emit("start", op=nxt[0], queued=ctx.now - arrived, service=service)
+            ctx.set_timer("service", service)
         if self.report_to:
             self._report(ctx)
-
-    def _serve(self, ctx, req, queued):
-        service = self._draw() / self.speed
-        ctx.emit("start", op=req[0], queued=queued, service=service)
-        ctx.set_timer("service", service)
 
     def _report(self, ctx):
         report_to = self.report_to
@@ -241,10 +239,18 @@ class Balancer(sim.Node):
     def on_message(self, ctx, src, msg):
         kind = type(msg)
         if kind is Request:
-            if self.held or not self._place(ctx, msg):
-                self.held.append(msg)
-                if not self.drain_on_done:
-                    self._drain(ctx)  # the bug's only chance to place what it holds
+            held = self.held
+            if not held:
+                view = self.view
+                if view.up:
+                    b = self._choose(ctx.rng, msg[1], view)
+                    if b is not None:
+                        view.outstanding[b] += 1
+                        ctx.send(b, msg)
+                        return
+            held.append(msg)
+            if not self.drain_on_done:
+                self._drain(ctx)  # the bug's only chance to place what it holds
         elif kind is Done:
             view = self.view
             out = view.outstanding
@@ -282,20 +288,16 @@ class Balancer(sim.Node):
         ctx.broadcast(self.backends, Ping(self.probe))
         ctx.set_timer("health", self.health_interval)
 
-    def _place(self, ctx, req) -> bool:
-        view = self.view
-        if not view.up:
-            return False
-        b = self._choose(ctx.rng, req[1], view)
-        if b is None:
-            return False
-        view.outstanding[b] += 1
-        ctx.send(b, req)
-        return True
-
     def _drain(self, ctx):
-        held = self.held
-        while held and self._place(ctx, held[0]):
+        """Place held requests, oldest first, until the policy holds one."""
+        held, view, choose, rng = self.held, self.view, self._choose, ctx.rng
+        while held and view.up:
+            req = held[0]
+            b = choose(rng, req[1], view)
+            if b is None:
+                return
+            view.outstanding[b] += 1
+            ctx.send(b, req)
             held.popleft()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import math
 from itertools import accumulate
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -253,11 +254,12 @@ def _with_service_columns(run, backends, starts: _Starts) -> pd.DataFrame:
     n = len(starts.times)
     if n:
         fields = starts.fields
-        ops = np.fromiter((f["op"] for f in fields), dtype=np.int64, count=n)
+        ops = np.fromiter(map(itemgetter("op"), fields), dtype=np.int64, count=n)
         idx, first = np.unique(ops, return_index=True)
         t = np.array(starts.times, dtype=np.float64)[first]
-        queued = np.fromiter((f["queued"] for f in fields), dtype=np.float64, count=n)[first]
-        service = np.fromiter((f["service"] for f in fields), dtype=np.float64, count=n)[first]
+        queued = np.fromiter(map(itemgetter("queued"), fields), dtype=np.float64, count=n)
+        service = np.fromiter(map(itemgetter("service"), fields), dtype=np.float64, count=n)
+        queued, service = queued[first], service[first]
         code_of = {b: i for i, b in enumerate(backends)}
         node = np.fromiter(map(code_of.__getitem__, starts.nodes), dtype=np.int64, count=n)
         t_start[idx] = t

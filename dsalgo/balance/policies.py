@@ -415,6 +415,8 @@ class CentralQueue(Policy):
 
     def choose(self, rng, key, view):
         out = view.outstanding
+        if 0 not in out.values():  # every backend busy (the common case under load)
+            return None
         idle = [b for b in view.up if out[b] == 0]
         if len(idle) < 2:
             return idle[0] if idle else None

@@ -66,3 +66,27 @@ def test_latency_cdf_and_hist_label_their_axes(run):
     ax = plot.latency_hist(run.messages, log=True)
     assert ax.get_xscale() == "log" and ax.get_ylabel() == "count"
     plt.close("all")
+
+
+def test_a_node_keeps_its_colour_across_diagrams(run):
+    first = plot.spacetime(run)
+    second = plot.spacetime(run, nodes=["n3", "n1"])
+    colour = {t.get_text(): t.get_color() for t in first.get_yticklabels()}
+    again = {t.get_text(): t.get_color() for t in second.get_yticklabels()}
+    assert again["n1"] == colour["n1"] and again["n3"] == colour["n3"]
+    assert len({tuple(c) for c in colour.values()}) == 3       # three nodes, three colours
+    plt.close("all")
+
+
+def test_sweep_lines_human_legend_sits_off_the_data():
+    df = pd.DataFrame({"n": [3, 3, 5, 5] * 2, "latency_mean_ms": [1] * 4 + [20] * 4,
+                       "seed": [0, 1] * 4, "y": [1.0, 1.2, 0.8, 0.9, 2, 2.4, 1.5, 1.7]})
+    ax = plot.sweep_lines(df, x="n", y="y", hue="latency_mean_ms",
+                          hue_label="mean one-way latency", hue_format="{} ms")
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["1 ms", "20 ms"]
+    assert legend.get_title().get_text() == "mean one-way latency"
+    ax.figure.canvas.draw()
+    box = legend.get_window_extent()
+    assert box.x0 >= ax.get_window_extent().x1           # entirely right of the axes
+    plt.close("all")

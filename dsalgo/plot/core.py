@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["spacetime", "latency_hist", "latency_cdf", "latencies"]
+__all__ = ["spacetime", "latency_hist", "latency_cdf", "latencies", "message_color",
+           "message_family", "node_color"]
 
 _FAULT_STYLE = {
     "crash": dict(color="0.35", alpha=0.35, label="crashed"),
@@ -125,6 +126,9 @@ def spacetime(run, *, ax=None, nodes=None, types=None, time_range=None, max_mess
             ax.scatter(grp["time"] * ms, grp["node"].map(y).astype(float), s=60, marker="*",
                        zorder=5, label=str(kind), edgecolor="k", linewidth=0.5)
     ax.set_yticks(range(len(order)), order)
+    # each node's name in its own colour, the same in every diagram of the process
+    for tick, name in zip(ax.get_yticklabels(), order):
+        tick.set_color(node_color(name))
     ax.set_ylim(len(order) - 0.5, -0.5)
     ax.set_xlim(t0 * ms, t1 * ms)
     ax.set_xlabel("time (ms)")
@@ -185,6 +189,30 @@ def message_color(name: str):
         palette = tab20[0::2] + tab20[1::2]
         _ASSIGNED[name] = palette[len(_ASSIGNED) % len(palette)]
     return _ASSIGNED[name]
+
+
+_NODE_ASSIGNED: dict = {}
+
+
+def node_color(name: str):
+    """The colour of node ``name``: the same in every diagram of a process.
+
+    Handed out in order of first use from the dark ``Dark2`` palette (kept apart from the
+    message-type colours), so a node reads the same on a notebook's space-time diagrams,
+    lock timelines and per-node charts.
+
+    Examples
+    --------
+    >>> node_color("n1") == node_color("n1"), node_color("n1") == node_color("n2")
+    (True, False)
+    """
+    import matplotlib.pyplot as plt
+
+    name = str(name)
+    if name not in _NODE_ASSIGNED:
+        base = plt.get_cmap("Dark2").colors
+        _NODE_ASSIGNED[name] = base[len(_NODE_ASSIGNED) % len(base)]
+    return _NODE_ASSIGNED[name]
 
 
 def _shade_faults(ax, faults, y, t0, t1):

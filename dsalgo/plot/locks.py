@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .core import spacetime
+from .core import node_color, spacetime
 
 __all__ = ["lock_timeline"]
 
@@ -65,7 +65,7 @@ def lock_timeline(run, *, ax=None, title=None, types=None, time_range=None, max_
     shown = base_title[base_title.index(" (first"):] if " (first" in base_title else ""
     t1 = run.until if time_range is None else time_range[1]
     y = {n: i for i, n in enumerate(order)}
-    colors = _client_colors(len(clients))
+    colors = [node_color(c) for c in clients]
     iv = holding_intervals(run)
     for i, c in enumerate(clients):
         mine = iv[iv["client"] == c]
@@ -104,9 +104,3 @@ def lock_timeline(run, *, ax=None, title=None, types=None, time_range=None, max_
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 
-
-def _client_colors(k):
-    import matplotlib.pyplot as plt
-
-    base = plt.get_cmap("Set2").colors
-    return [base[i % len(base)] for i in range(k)]

@@ -35,7 +35,7 @@ def _need(df, name, column):
 
 
 def sweep_lines(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *, ci: float = 0.95,
-                ax=None):
+                ax=None, hue_label: str | None = None, hue_format: str = "{}"):
     """Mean of ``y`` against ``x``, one line per ``hue`` value, with a CI band across seeds.
 
     Parameters
@@ -49,10 +49,17 @@ def sweep_lines(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *, ci:
     ci : float
         Confidence level of the band (Student t, see :func:`dsalgo.analysis.summarize`).
     ax : matplotlib.axes.Axes, optional
+    hue_label : str, optional
+        A human title for the legend (e.g. ``"mean one-way latency"``); each line is then
+        labelled by its value alone, formatted with ``hue_format``.  Without it the lines
+        read ``hue=value``.
+    hue_format : str
+        Format of a hue value in the legend when ``hue_label`` is given, e.g. ``"{:g} ms"``.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The legend (if any) sits to the right of the axes, off the data.
 
     Examples
     --------
@@ -61,6 +68,10 @@ def sweep_lines(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *, ci:
     >>> ax = sweep_lines(df, x="n", y="downtime", hue="loss")
     >>> [line.get_label() for line in ax.get_lines()]
     ['loss=0.0', 'loss=0.1']
+    >>> ax = sweep_lines(df, x="n", y="downtime", hue="loss", hue_label="message loss",
+    ...                  hue_format="{:.0%}")
+    >>> [t.get_text() for t in ax.get_legend().get_texts()], ax.get_legend().get_title().get_text()
+    (['0%', '10%'], 'message loss')
     """
     from ..analysis import summarize
 
@@ -72,14 +83,20 @@ def sweep_lines(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *, ci:
     groups = [(None, summary)] if hue is None else summary.groupby(hue, sort=True)
     for value, part in groups:
         part = part.sort_values(x)
-        label = y if hue is None else f"{hue}={value}"
+        if hue is None:
+            label = y
+        elif hue_label is not None:
+            label = hue_format.format(value)
+        else:
+            label = f"{hue}={value}"
         (line,) = ax.plot(part[x], part["mean"], marker="o", label=label)
         ax.fill_between(part[x], part["ci_low"], part["ci_high"], color=line.get_color(),
                         alpha=0.2, linewidth=0)
     ax.set_xlabel(x)
     ax.set_ylabel(f"{y} (mean, {ci:.0%} CI)")
     if hue is not None:
-        ax.legend(title=None)
+        ax.legend(title=hue_label, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  fontsize="small", frameon=False)
     return ax
 
 

@@ -44,6 +44,7 @@ MC_SAMPLES = 20_000 if quick else 200_000     # Monte Carlo draws per cross-chec
 SIM_SECONDS = 150.0 if quick else 1000.0      # simulated seconds per replication run
 SIM_SIZES = [3, 5] if quick else [3, 4, 5, 6, 7]
 pd.set_option("display.precision", 4)
+pd.set_option("display.max_colwidth", None)    # tables here are narrow: no "…" in cells
 
 # %% [markdown]
 # ## 1. Why $n \ge 2f+1$ and $n \ge 3f+1$
@@ -172,7 +173,7 @@ ax.set_ylabel("unavailability of n+1 / unavailability of n")
 ax.set_title("Adding a node to an odd cluster makes it less available")
 ax.set_xticks(sorted(eo["odd n"].unique()))
 ax.set_ylim(0.9, 2.1)
-ax.legend();
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False);
 
 # %%
 eo[eo["p"] == 0.01][["odd n", "f odd", "f even", "load odd", "load even",
@@ -245,12 +246,12 @@ ax1.plot(fpx["q2"], fpx["phase-1 nines (p=0.05)"], marker="s", label="phase 1 (l
 ax1.set_xlabel("phase-2 quorum size q2 (q1 = 11 - q2)")
 ax1.set_ylabel("availability (nines), p = 0.05 per node")
 ax1.set_title("Flexible Paxos, n = 10: availability of each phase")
-ax1.legend()
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2, frameon=False)
 ax2.plot(fpx["q2"], fpx["phase-2 load"], marker="o", color="tab:green", label="phase-2 load")
 ax2.set_xlabel("phase-2 quorum size q2")
 ax2.set_ylabel("load (busiest acceptor's share of commands)")
 ax2.set_title("Smaller phase-2 quorums spread the steady-state load")
-ax2.legend()
+ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), frameon=False)
 fig.tight_layout()
 fpx
 
@@ -299,7 +300,7 @@ ax.plot([], [], "kx", label="Monte Carlo (q = 0.05)")
 ax.set_xlabel("per-zone failure probability q (nodes also fail alone with p = 0.001)")
 ax.set_ylabel("unavailability of a majority")
 ax.set_title("Zone placement decides whether a zone outage is survivable")
-ax.legend()
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 mc = pd.DataFrame(mc_rows)
 assert mc["inside 99.9% CI"].all()
 mc
@@ -329,7 +330,7 @@ for col in ("p50 (ms)", "mean (ms)", "p99 (ms)"):
 ax.set_xlabel("cluster size n (waiting for a majority)")
 ax.set_ylabel("time to hear from a majority (ms)")
 ax.set_title("Majority latency with lognormal replies (median 2 ms)")
-ax.legend()
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 lat
 
 # %% [markdown]
@@ -468,7 +469,7 @@ ax.set_xlabel("replicas n (crash rate 0.3 n per s, mean outage 1 s)")
 ax.set_ylabel("fraction of time / rounds")
 ax.set_title("Majority replication under a crash nemesis: simulation vs formula")
 ax.set_xticks(simres["n"])
-ax.legend();
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False);
 
 # %% [markdown]
 # ### RedLock: how many locks make a lock?
@@ -506,14 +507,21 @@ assert (redlock.loc[~redlock["quorum system valid"], "both hold the lock"] > 0).
 redlock
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4))
-for rule, part in redlock.groupby("rule", sort=False):
-    ax.plot(part["N"], part["both hold the lock"], marker="o", label=rule)
+from dsalgo.analysis import wilson
+
+fig, ax = plt.subplots(figsize=(8, 4))
+for i, (rule, part) in enumerate(redlock.groupby("rule", sort=False)):
+    k = np.round(part["both hold the lock"].to_numpy() * trials).astype(int)
+    low, high = wilson(k, trials)
+    rate = k / trials
+    ax.errorbar(part["N"] + (i - 1) * 0.06, rate, yerr=[rate - low, high - rate], marker="o",
+                capsize=3, label=rule)
 ax.set_xlabel("number of independent Redis servers N")
-ax.set_ylabel("fraction of races where both clients hold the lock")
+ax.set_ylabel(f"fraction of races where both\nclients hold the lock (95% Wilson, {trials:,} races)")
 ax.set_title("RedLock needs a majority: smaller L breaks mutual exclusion")
 ax.set_xticks(sorted(redlock["N"].unique()))
-ax.legend();
+ax.legend(title="locks needed L", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+fig.tight_layout();
 
 # %% [markdown]
 # ## 9. Explore

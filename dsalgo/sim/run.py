@@ -72,11 +72,9 @@ def _column(values, dtype):
 
 
 def _objects(values) -> np.ndarray:
-    # element-wise: assigning a sequence of equal-length lists would make numpy broadcast
-    arr = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        arr[i] = v
-    return arr
+    # element-wise (fromiter takes each item whole): np.array of a sequence of equal-length
+    # lists would make a 2-D array
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def _frame(name: str, rows) -> pd.DataFrame:

@@ -52,6 +52,7 @@ bench: $(STAMP)
 ## make soak: 1,000+ faulty runs per algorithm, prints how many passed and what happened
 soak: $(STAMP)
 	$(BIN)/python -m dsalgo.soak
+mutants: $(STAMP) ; $(BIN)/python tests/mutants  # the mutation suite: per family, caught by the checker (soak settings) and by explore.search
 
 ## make lint: ruff with the rules chosen in pyproject.toml (run by .ci/run)
 lint: $(STAMP)

@@ -153,7 +153,8 @@ def search(variant, bug, tries=60):
 
 @pytest.mark.parametrize("variant, bug", [
     (variant, bug) for bug in paxos.BUGS for variant in ("single", "multi")
-    if bug in paxos.scenarios.AGREEMENT_BUGS or variant == "multi"])
+    if (bug in paxos.scenarios.AGREEMENT_BUGS or variant == "multi")
+    and bug != "reply_before_sync"])  # needs a storage model: tests/test_paxos_storage.py
 def test_broken_variant_is_found_by_a_randomized_search(variant, bug):
     assert search(variant, bug) is not None
 

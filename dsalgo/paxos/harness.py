@@ -27,8 +27,8 @@ _RENAMED = {"client_mode": "mode"}
 
 
 def simulate(n: int = 3, *, seed: int = 0, duration: float = 2.0, network=None, faults=(),
-             bugs=(), record_messages: bool = True, progress: bool = False,
-             **knobs) -> sim.Run:
+             bugs=(), record_messages: bool = True, progress: bool = False, cpu=None,
+             storage=None, **knobs) -> sim.Run:
     """Run single-decree Paxos or the Multi-Paxos key-value store and return the run.
 
     Parameters
@@ -50,6 +50,14 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 2.0, network=None, 
         Keep ``run.messages`` (turn off for faster sweeps).
     progress : bool
         Show a progress bar (``tqdm``) over simulated time while it runs.
+    cpu : latency model or dict, optional
+        The servers' processing time per message and timer (see
+        :meth:`dsalgo.sim.Simulation.add_node`); default: none.
+    storage : dsalgo.sim.Storage, optional
+        The servers' storage model: a Multi-Paxos acceptor answers a Prepare or an Accept
+        (and a proposer uses a new round) only once the write is durable, and a crash
+        loses what was not synced; default: writes durable at once.  (The single-decree
+        variant does not wait for syncs.)
     **knobs
         The fields of :class:`~dsalgo.paxos.Config` (``print(paxos.Config.describe())``):
         ``variant`` (``"single"`` or ``"multi"``, the default), ``proposers``, ``q1``,
@@ -107,7 +115,8 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 2.0, network=None, 
     quorums = config.quorums(n)
     multi = config.variant == "multi"
     cluster = sim.Cluster("paxos", n, config, workload=load if multi else None, seed=seed,
-                          network=network, record_messages=record_messages)
+                          network=network, record_messages=record_messages, cpu=cpu,
+                          storage=storage)
     servers = cluster.servers
     if multi:
         cluster.add_servers(lambda sid: MultiPaxosNode(

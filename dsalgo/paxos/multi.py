@@ -183,7 +183,12 @@ class MultiPaxosNode(sim.Node):
     def on_message(self, ctx, src, msg):
         cls = msg.__class__
         if cls is Accept:
-            self._reply(ctx, src, self.acceptor.on_accept(msg, ctx))
+            reply = self.acceptor.on_accept(msg)
+            if reply.__class__ is Accepted:
+                # the acceptance is recorded (and answered) once it is durable
+                self._durable_reply(ctx, src, reply, msg)
+            else:
+                self._reply(ctx, src, reply)
             self._check_deposed(ctx)
         elif cls is Accepted:
             self._on_accepted(ctx, src, msg)
@@ -195,9 +200,12 @@ class MultiPaxosNode(sim.Node):
             self._on_request(ctx, src, msg)
         elif cls is Prepare:
             reply = self.acceptor.on_prepare(msg)
-            if reply.__class__ is Promise and src != ctx.id:
-                ctx.set_timer("election", self.election_timeout)   # give the candidate time
-            self._reply(ctx, src, reply)
+            if reply.__class__ is Promise:
+                if src != ctx.id:
+                    ctx.set_timer("election", self.election_timeout)  # give the candidate time
+                self._durable_reply(ctx, src, reply)
+            else:
+                self._reply(ctx, src, reply)
             self._check_deposed(ctx)
         elif cls is Promise:
             self._on_promise(ctx, src, msg)
@@ -213,14 +221,17 @@ class MultiPaxosNode(sim.Node):
         rnd = max(disk.get("round", 0), self.acceptor.promised[0], self.ballot[0]) + 1
         disk["round"] = rnd          # durable: never reuse a ballot after a restart
         owner = "" if "duplicate_ballots" in self.bugs else ctx.id
-        self.ballot = (rnd, owner)
+        self.ballot = ballot = (rnd, owner)
         self.role = "candidate"
         self.leader = None
         self.promises = {}
         self.from_slot = self.applied
         self._clear_proposals()
         ctx.set_timer("election", self.election_timeout)   # phase 1 gives up after this
-        self._to_all(ctx, Prepare(self.ballot, self.from_slot))
+        prepare = Prepare(ballot, self.from_slot)
+        # the round is durable before the ballot is used (a restart must not reuse it)
+        ctx.sync(then=lambda: (self.ballot == ballot and self.role == "candidate"
+                               and self._to_all(ctx, prepare)))
 
     def _on_promise(self, ctx, src, msg):
         if self.role != "candidate" or msg.ballot != self.ballot:
@@ -386,6 +397,27 @@ class MultiPaxosNode(sim.Node):
         self.on_message(ctx, ctx.id, msg)      # our own acceptor: no network hop
         for dst in self.others:
             ctx.send(dst, msg)
+
+    def _durable_reply(self, ctx, dst, reply, accept=None):
+        """Answer ``dst`` once the acceptor state ``reply`` reports on is durable (and
+        record an acceptance, of ``accept``, then).  Without a storage model both happen at
+        once, as they always did."""
+        if "reply_before_sync" in self.bugs:
+            self._record_accept(ctx, accept)
+            self._reply(ctx, dst, reply)   # BUG: answered before the write is durable
+            ctx.sync()
+            return
+
+        def durable():
+            self._record_accept(ctx, accept)
+            self._reply(ctx, dst, reply)
+
+        ctx.sync(then=durable)
+
+    def _record_accept(self, ctx, msg):
+        if msg is not None:
+            # emitted on every acceptance, retransmissions included (see Acceptor)
+            ctx.emit("accepted", slot=msg.slot, ballot=msg.ballot, value=_op_id(msg.value))
 
     def _reply(self, ctx, dst, msg):
         if dst == ctx.id:

@@ -20,6 +20,7 @@ from .config import VARIANTS
 from .harness import simulate
 
 __all__ = ["AGREEMENT_BUGS", "SCENARIOS", "acceptor_forgets_promise", "dedup_at_leader_only",
+           "reply_before_sync",
            "duplicate_ballots", "ignore_accepted_value", "no_accept_retransmit"]
 
 #: Multi-Paxos scenarios run with this seed; its first leader is ``n2``, elected at
@@ -190,10 +191,44 @@ def no_accept_retransmit(bug: bool = False, *, variant: str = "multi") -> sim.Ru
                                       one_way=True)])
 
 
+def reply_before_sync(bug: bool = False, *, variant: str = "multi",
+                      storage: bool = True) -> sim.Run:
+    """Acceptors answer only once their promise or acceptance is durable.
+
+    Multi-Paxos only, three clients, syncs of 10 ms (``storage=False``: no time), a LAN
+    (exponential, mean 2 ms), short timeouts, and a seeded crash nemesis (3 crashes a
+    second, 50 ms each) for 4 s.  Correctly every reply waits for its sync, so a crash
+    only takes back what no proposer counted; with ``reply_before_sync`` a leader counts
+    an acceptance that a crash then erases, a later leader does not learn it, and a
+    second value is decided for a slot (``agreement``).  With instant storage the bug
+    changes nothing.
+
+    Examples
+    --------
+    >>> from dsalgo import paxos
+    >>> bool(paxos.check(reply_before_sync()).safety)
+    True
+    >>> sorted(set(paxos.check(reply_before_sync(bug=True)).violations["property"]))
+    ['agreement']
+    >>> bool(paxos.check(reply_before_sync(bug=True, storage=False)).safety)
+    True
+    """
+    variant = check_choice("variant", variant, VARIANTS)
+    check_bool("storage", storage)
+    if variant != "multi":
+        raise ValueError("variant must be 'multi' for reply_before_sync (the single-decree "
+                         "variant does not wait for syncs); got 'single'")
+    return _run("reply_before_sync", bug, variant, 1, 4.0, clients=3,
+                storage=sim.Storage(sync=sim.Constant(0.01)) if storage else None,
+                faults=[sim.Nemesis(crash=3.0, mean_duration=0.05)],
+                network=sim.Network(latency=sim.Exponential(0.002)),
+                election_timeout=(0.05, 0.1), heartbeat_interval=0.02)
+
+
 #: The bugs that break agreement (each scenario runs in both variants).
 AGREEMENT_BUGS = ("acceptor_forgets_promise", "ignore_accepted_value", "duplicate_ballots")
 
 SCENARIOS = {f.__name__: f for f in (acceptor_forgets_promise, ignore_accepted_value,
                                      duplicate_ballots, dedup_at_leader_only,
-                                     no_accept_retransmit)}
+                                     no_accept_retransmit, reply_before_sync)}
 """Every scenario by the name of the bug it shows."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..analysis import wilson
+
 __all__ = ["downtime_cdf", "raft_logs"]
 
 
@@ -20,7 +22,8 @@ def downtime_cdf(df: pd.DataFrame, *, by: str | None = None, value: str = "downt
     """Empirical CDF of leader-failover downtime, one line per group, as in Figure 16.
 
     A trial that never converged (NaN downtime) counts as longer than every measured one,
-    so its line stops below 1.
+    so its line stops below 1, at the converged share, drawn there with its 95% Wilson
+    interval (also quoted in the legend, which sits to the right of the axes).
 
     Parameters
     ----------
@@ -64,8 +67,14 @@ def downtime_cdf(df: pd.DataFrame, *, by: str | None = None, value: str = "downt
         y = np.arange(1, len(x) + 1) / total
         label = value if name is None else str(name)
         if len(x) < total:
-            label += f" ({total - len(x)} of {total} > limit)"
-        ax.step(x, y, where="post", label=label)
+            low, high = wilson(len(x), total)
+            label += (f" ({total - len(x)} of {total} > limit; converged {len(x) / total:.0%}, "
+                      f"95% CI {low:.0%}–{high:.0%})")
+        (line,) = ax.step(x, y, where="post", label=label)
+        if len(x) < total and len(x):
+            # where the line stops: the converged share, with its Wilson interval
+            ax.vlines([x[-1]], low, high, color=line.get_color(), lw=1.5)
+            ax.hlines([low, high], x[-1] / 1.04, x[-1] * 1.04, color=line.get_color(), lw=1.5)
     ax.set_xlabel(f"{value} (ms)")
     ax.set_ylabel("cumulative fraction of trials")
     ax.set_ylim(0, 1.02)
@@ -73,7 +82,8 @@ def downtime_cdf(df: pd.DataFrame, *, by: str | None = None, value: str = "downt
         ax.set_xscale("log")
     ax.set_title(title or f"CDF of {value}")
     ax.grid(alpha=0.3)
-    ax.legend(title=by, fontsize="small")
+    ax.legend(title=by, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              frameon=False)
     return ax
 
 

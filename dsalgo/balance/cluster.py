@@ -152,8 +152,10 @@ class Backend(sim.Node):
     def on_message(self, ctx, src, msg):
         if type(msg) is Request:
             queue = self.queue
-            queue.append((msg, src, ctx.now))
-            if len(queue) == 1:  # idle: serve at once (what on_timer does for the next)
+            if queue:
+                queue.append((msg, src, ctx.now))
+            else:  # idle: serve at once (what on_timer does for the next); the arrival
+                queue.append((msg, src, None))  # time of the request in service is not read
                 service = self._draw() / self.speed
                 ctx.emit("start", op=msg[0], queued=0.0, service=service)
                 ctx.set_timer("service", service)

@@ -29,6 +29,7 @@ quick = False  # papermill parameter: smaller samples for the test suite
 
 # %%
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
@@ -40,6 +41,7 @@ REPS = range(1) if quick else range(3)           # replications per Multi-Paxos 
 DURATION = 1.2 if quick else 3.0                 # simulated seconds per Multi-Paxos run
 WARMUP = 0.7                                     # first election done: measure from here
 pd.set_option("display.precision", 4)
+pd.set_option("display.max_colwidth", None)      # tables here are narrow: no "…" in cells
 
 verdicts = []                                    # every run is checked; see the end
 
@@ -111,11 +113,13 @@ def duel(proposers, backoff_max_ms, seed):
 duels = swept(duel, {"proposers": [2, 5] if quick else [2, 3, 5],
                      "backoff_max_ms": backoffs_ms}, SEEDS)
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-plot.sweep_lines(duels, x="backoff_max_ms", y="decide_ms", hue="proposers", ax=axes[0])
+plot.sweep_lines(duels, x="backoff_max_ms", y="decide_ms", hue="proposers", ax=axes[0],
+                 hue_label="proposers")
 axes[0].set(xscale="symlog", xlabel="back-off range maximum (ms, symlog)",
             ylabel="time to decide (ms, mean, 95% CI)",
             title="Time to decide vs back-off (n = 5, 5 ms links)")
-plot.sweep_lines(duels, x="backoff_max_ms", y="preemptions", hue="proposers", ax=axes[1])
+plot.sweep_lines(duels, x="backoff_max_ms", y="preemptions", hue="proposers", ax=axes[1],
+                 hue_label="proposers")
 axes[1].set(xscale="symlog", xlabel="back-off range maximum (ms, symlog)",
             ylabel="preemptions per run (mean, 95% CI)", title="Ballots preempted vs back-off")
 plt.tight_layout()
@@ -162,19 +166,30 @@ def model_ms(n, m_ms):
 
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-plot.sweep_lines(multi, x="n", y="commit_mean_ms", hue="latency_mean_ms", ax=axes[0])
+one_way = dict(hue_label="mean one-way latency", hue_format="{} ms")
+plot.sweep_lines(multi, x="n", y="commit_mean_ms", hue="latency_mean_ms", ax=axes[0], **one_way)
 for m, line in zip(sorted(means_ms), axes[0].get_lines()):
+    line.set_label(f"{m} ms, measured")
     axes[0].plot(sizes, [model_ms(n, m) for n in sizes], ls="--", color=line.get_color(),
-                 label=f"model, {m} ms")
-axes[0].set(yscale="log", xlabel="servers n", ylabel="commit latency (ms, mean, log)",
+                 label=f"{m} ms, model")
+axes[0].set(yscale="log", xlabel="servers n", xticks=sizes,
+            ylabel=f"commit latency (ms, mean over {len(REPS)} seed(s),\n95% t interval, log)",
             title="Multi-Paxos commit latency (majorities)")
-axes[0].legend(fontsize="small")
-plot.sweep_lines(multi, x="n", y="throughput", hue="latency_mean_ms", ax=axes[1])
-axes[1].set(yscale="log", xlabel="servers n", ylabel="acknowledged ops/s (mean, log)",
+axes[0].legend(title="mean one-way latency", fontsize="small", loc="upper left",
+               bbox_to_anchor=(1.01, 1.0), frameon=False)
+plot.sweep_lines(multi, x="n", y="throughput", hue="latency_mean_ms", ax=axes[1], **one_way)
+axes[1].set(yscale="log", xlabel="servers n", xticks=sizes,
+            ylabel="acknowledged ops/s (mean, 95% t interval, log)",
             title="Multi-Paxos throughput, 5 closed-loop clients")
+for ax in axes:       # plain numbers on the log axes (20, not 2×10¹)
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
 plt.tight_layout()
 plt.show()
-multi.groupby(["latency_mean_ms", "n"])[["commit_mean_ms", "throughput"]].mean().round(1)
+(multi.groupby(["latency_mean_ms", "n"])[["commit_mean_ms", "throughput"]].mean().round(1)
+      .rename_axis(["mean one-way latency (ms)", "servers n"])
+      .rename(columns={"commit_mean_ms": "mean commit latency (ms)",
+                       "throughput": "acknowledged ops/s"}))
 
 # %% [markdown]
 # The measured means sit a little above the model with five clients. The leader
@@ -231,11 +246,11 @@ def flexible(n, q2, seed):
 flex = swept(flexible, [{"n": n, "q2": q2} for n in (5, 8) for q2 in range(1, n + 1)
                         if not quick or q2 in (1, 3, n)], REPS)
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-plot.sweep_lines(flex, x="q2", y="commit_ms", hue="n", ax=axes[0])
+plot.sweep_lines(flex, x="q2", y="commit_ms", hue="n", ax=axes[0], hue_label="servers n")
 axes[0].set(xlabel="phase-2 quorum size |Q2|  (|Q1| = n - |Q2| + 1)",
             ylabel="median commit latency (ms, mean over seeds)",
             title="Flexible Paxos: commit latency vs |Q2|")
-plot.sweep_lines(flex, x="q2", y="throughput", hue="n", ax=axes[1])
+plot.sweep_lines(flex, x="q2", y="throughput", hue="n", ax=axes[1], hue_label="servers n")
 axes[1].set(xlabel="phase-2 quorum size |Q2|", ylabel="acknowledged ops/s (mean)",
             title="Flexible Paxos: throughput vs |Q2|")
 plt.tight_layout()
@@ -325,10 +340,10 @@ for row in runs["Raft"].faults.itertuples():
         labelled.add(label)
 axes[0].set(xlabel="time (ms)", ylabel="acknowledged ops/s (100 ms bins)",
             title="Throughput under the same fault schedule")
-axes[0].legend()
+axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=4, frameon=False)
 axes[1].set(xscale="log", xlabel="operation latency (ms, log)", ylabel="fraction of ops",
             title="Latency CDF, acknowledged operations")
-axes[1].legend()
+axes[1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 plt.tight_layout()
 plt.show()
 pd.DataFrame({name: {"ok": int((r.history.status == "ok").sum()),

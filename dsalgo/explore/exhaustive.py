@@ -60,6 +60,7 @@ class _Ctx:
         self.rng = random.Random(f"explore:{node_id}")
 
     now = 0.0  # time does not pass; timers fire in any order instead
+    durable_at_once = True  # no storage model: a disk write is durable when made
 
     def send(self, dst, msg):
         w = self.world

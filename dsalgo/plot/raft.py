@@ -68,8 +68,8 @@ def downtime_cdf(df: pd.DataFrame, *, by: str | None = None, value: str = "downt
         label = value if name is None else str(name)
         if len(x) < total:
             low, high = wilson(len(x), total)
-            label += (f" ({total - len(x)} of {total} > limit; converged {len(x) / total:.0%}, "
-                      f"95% CI {low:.0%}–{high:.0%})")
+            label += (f"\n({total - len(x)} of {total} > limit; converged {len(x) / total:.0%},"
+                      f"\n95% CI {low:.0%}–{high:.0%})")
         (line,) = ax.step(x, y, where="post", label=label)
         if len(x) < total and len(x):
             # where the line stops: the converged share, with its Wilson interval
@@ -79,7 +79,13 @@ def downtime_cdf(df: pd.DataFrame, *, by: str | None = None, value: str = "downt
     ax.set_ylabel("cumulative fraction of trials")
     ax.set_ylim(0, 1.02)
     if log_x:
+        from matplotlib.ticker import FuncFormatter
+
         ax.set_xscale("log")
+        # plain numbers (200, not 2×10²), minor labels only at 2 and 5 so they never collide
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(
+            lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
     ax.set_title(title or f"CDF of {value}")
     ax.grid(alpha=0.3)
     ax.legend(title=by, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),

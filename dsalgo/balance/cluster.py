@@ -260,8 +260,17 @@ class Balancer(sim.Node):
             if n > 0:  # zero after the backend was marked down
                 out[src] = n - 1
             view.reported[src] = msg[1]
-            if self.held and self.drain_on_done:
-                self._drain(ctx)
+            held = self.held
+            if held and self.drain_on_done:  # _drain, inlined: the central queue's hot path
+                choose, rng = self._choose, ctx.rng
+                while held and view.up:
+                    req = held[0]
+                    b = choose(rng, req[1], view)
+                    if b is None:
+                        break
+                    out[b] += 1
+                    ctx.send(b, req)
+                    held.popleft()
         elif kind is Load:
             self.view.reported[src] = msg[0]
         elif kind is Pong:

@@ -67,7 +67,8 @@ def availability_nines(df, x: str = "p", y: str = "nines", hue: str = "system", 
     ax.set_ylabel("availability (nines: -log10 unavailability)")
     ax.set_title("How many nines: availability of a live quorum")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(title=hue)
+    ax.legend(title=hue, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+              frameon=False)
     return ax
 
 
@@ -102,7 +103,8 @@ def load_curves(df, x: str = "read_fraction", y: str = "load", hue: str = "syste
     ax.set_title("Load of the optimal strategy (lower is better)")
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
-    ax.legend(title=hue)
+    ax.legend(title=hue, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+              frameon=False)
     return ax
 
 
@@ -141,7 +143,7 @@ def node_load_bars(df, ax=None):
     ax.set_xlabel("node")
     ax.set_ylabel("load (share of operations, per unit capacity)")
     ax.set_title("Per-node load under the optimal strategy")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
 
 

@@ -35,15 +35,19 @@ import json, time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 
 from dsalgo import raft, sim, sweep
+from dsalgo.analysis import wilson
 from dsalgo.check import linearizable
 from dsalgo.check.models import KV
 from dsalgo.histories import read_edn, read_jepsen_log
 from dsalgo.histories.generate import max_concurrency, stretched_register_history
 from dsalgo.plot import history_timeline
+
+pd.set_option("display.max_colwidth", None)   # whole cells in the report, no "…"
 
 SEEDS = range(3) if quick else range(10)
 SERVERS = [f"n{i}" for i in range(1, 6)]
@@ -110,8 +114,15 @@ fig, ax = plt.subplots(figsize=(6.5, 3.8))
 ax.bar(counts.index, counts["sum"], color="tab:green", label="linearizable")
 ax.bar(counts.index, counts["count"] - counts["sum"], bottom=counts["sum"], color="tab:red",
        label="not linearizable")
+# the share of linearizable runs is a rate from seeds: its 95% Wilson interval, in runs
+low, high = wilson(counts["sum"].to_numpy(), counts["count"].to_numpy())
+ax.errorbar(np.arange(len(counts)), counts["sum"],
+            yerr=[counts["sum"] - low * counts["count"], high * counts["count"] - counts["sum"]],
+            fmt="none", ecolor="k", capsize=5, lw=1.2, label="95% Wilson interval\nof the share")
+ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+ax.set_ylim(0, counts["count"].max() * 1.08)       # room for the intervals' top caps
 ax.set_xlabel("read path (raft.simulate reads=…)")
-ax.set_ylabel("runs (one per seed)")
+ax.set_ylabel(f"runs (one per seed, {int(counts['count'].max())} seeds)")
 ax.set_title("Leader isolated from 1 s to 2 s: verdicts per read path")
 ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 fig.tight_layout()

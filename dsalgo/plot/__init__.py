@@ -19,7 +19,8 @@ from .balance import (
                       queue_length_tail,
                       theory_check,
 )
-from .core import latencies, latency_cdf, latency_hist, spacetime
+from .core import (latencies, latency_cdf, latency_hist, message_color, message_family,
+                   node_color, spacetime)
 from .isolation import anomaly_cycle
 from .locks import lock_timeline
 from .quorum import availability_nines, load_curves, node_load_bars, quorum_intersection
@@ -31,7 +32,8 @@ from .txn import blocking_time
 __all__ = [
     "anomaly_cycle", "availability_nines", "blocking_time", "downtime_cdf", "heatmap", "history_timeline",
     "key_movement", "latencies", "latency_cdf", "latency_hist", "latency_vs_utilization",
-    "load_curves", "load_spread", "lock_timeline", "node_load_bars", "queue_length_tail",
+    "load_curves", "load_spread", "lock_timeline", "message_color", "message_family",
+    "node_color", "node_load_bars", "queue_length_tail",
     "quorum_intersection", "raft_logs", "rate_lines", "spacetime", "sweep_lines", "theory_check",
     "throughput",
 ]

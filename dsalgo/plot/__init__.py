@@ -19,8 +19,15 @@ from .balance import (
                       queue_length_tail,
                       theory_check,
 )
-from .core import (latencies, latency_cdf, latency_hist, message_color, message_family,
-                   node_color, spacetime)
+from .core import (
+                      latencies,
+                      latency_cdf,
+                      latency_hist,
+                      message_color,
+                      message_family,
+                      node_color,
+                      spacetime,
+)
 from .isolation import anomaly_cycle
 from .locks import lock_timeline
 from .quorum import availability_nines, load_curves, node_load_bars, quorum_intersection

@@ -38,6 +38,8 @@ import pandas as pd
 
 from dsalgo import plot, sim
 
+pd.set_option("display.max_colwidth", None)   # whole cells in the report, no "…"
+
 DURATION = 2.0 if quick else 4.0   # seconds of simulated time
 
 
@@ -174,13 +176,15 @@ plot.latency_cdf(run.messages, by="type", ax=axes[0], log=True)
 axes[0].set_title("One-way delivery latency by message type")
 rtt = run.events[run.events["kind"] == "rtt"]
 for node, g in rtt.groupby("node", observed=True):
-    axes[1].plot(g["time"], g["rtt"] * 1000, ".", ms=3, label=str(node))
+    axes[1].plot(g["time"], g["rtt"] * 1000, ".", ms=3, label=str(node),
+                 color=plot.node_color(node))       # the node's colour in every chart
 for f in run.faults.itertuples():
     axes[1].axvspan(f.t_start, f.t_end, alpha=0.12, color="tab:red" if f.kind == "partition" else "0.4")
 axes[1].set_yscale("log")
 axes[1].set(title="Round-trip time seen by each node (faults shaded)", xlabel="time (s)",
             ylabel="round-trip time (ms)")
-axes[1].legend(title="measured at")
+axes[1].legend(title="measured at", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+               frameon=False, markerscale=3)
 fig.tight_layout()
 summary = rtt.groupby("node", observed=True)["rtt"].describe(percentiles=[0.5, 0.99])
 summary[["mean", "50%", "99%", "max"]].mul(1000).round(1).add_suffix(" (ms)")

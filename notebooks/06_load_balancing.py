@@ -39,6 +39,8 @@ import pandas as pd
 import matplotlib.pyplot as plt
 from dsalgo import balance, plot
 
+pd.set_option("display.max_colwidth", None)   # whole cells in the report, no "…"
+
 # sizes: quick mode (CI) keeps every run small; full mode gives tighter estimates
 N_REQ = 1_000 if quick else 15_000       # requests per run in the policy sweeps
 N_THEORY = 2_500 if quick else 30_000    # requests per run for the theory checks
@@ -200,7 +202,8 @@ ax.set_xticks(delays, [f"{d:g}" for d in delays])
 ax.set_xlabel("age of load information, info_delay (s = service times)")
 ax.set_ylabel("mean response time (s)")
 ax.set_title(f"stale load information, {SERVERS} servers at ρ = 0.8")
-ax.legend(); ax.grid(alpha=0.3, which="both")
+ax.legend(title="policy", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+ax.grid(alpha=0.3, which="both")
 stale.pivot(index="info_delay", columns="policy", values="mean").round(2)
 
 # %% [markdown]

@@ -8,8 +8,10 @@ events table is built when first read, and a second dsalgo row reads it too); Si
 ``Resource(capacity=c)`` with one process per customer; ciw runs its own M/M/c network;
 the bare loop is the shortest correct FIFO M/M/c in pure Python (a ``heapq`` of
 server-free times, Lindley's recursion), the limit.  Figures: CPU µs per customer (median
-over seeds) and P(wait) and mean wait Wq (mean over seeds ± standard error) against Erlang
-C, as a check that all compute the same system.  Target: dsalgo at least as fast as SimPy.
+over seeds); the same over SimPy's (the median over seeds of the ratio of the two runs on
+that seed, paired because they ran back to back); and P(wait) and mean wait Wq (mean over
+seeds ± standard error) against Erlang C, as a check that all compute the same system.
+Target: dsalgo at least as fast as SimPy.
 Each contender starts from a collected heap (``gc.collect()`` before it, outside the timing).
 
 Run: ``python benchmarks/balance.py [--customers N] [--servers C] [--rho R] [--seeds S]``.
@@ -144,13 +146,15 @@ def main(argv=None):
           f"contenders interleaved; load average {load0:.2f} before, "
           f"{os.getloadavg()[0]:.2f} after")
     print(f"{'contender':<26}{'us/customer':>12}{'x SimPy':>9}{'P(wait)':>20}{'Wq':>20}")
-    simpy_us = statistics.median(per["SimPy Resource"]) if per["SimPy Resource"] else None
+    simpy_cpu = per["SimPy Resource"]
     for name in CONTENDERS:
         if not per[name]:
             print(f"{name:<26}  (not installed)")
             continue
         us = statistics.median(per[name]) * 1e6
-        rel = f"{us / (simpy_us * 1e6):.2f}" if simpy_us else "-"
+        # paired: the median over seeds of this contender's time over SimPy's on that seed
+        rel = (f"{statistics.median(a / b for a, b in zip(per[name], simpy_cpu)):.2f}"
+               if simpy_cpu else "-")
         print(f"{name:<26}{us:>12.1f}{rel:>9}{est(pw[name]):>20}{est(wq[name]):>20}")
     print(f"{'Erlang C (theory)':<26}{'':>12}{'':>9}{p_theory:>20.4f}{wq_theory:>20.4f}")
 

@@ -40,6 +40,8 @@ import matplotlib.pyplot as plt
 from dsalgo import check, live, locks, raft, sim
 from dsalgo.report import Conclusion
 
+pd.set_option("display.max_colwidth", None)   # whole cells in the report, no "…"
+
 class Notes(list):
     """The findings in the order they are made; the last cell renders them."""
 

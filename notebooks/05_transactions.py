@@ -39,6 +39,8 @@ from dsalgo import plot, sim, txn
 from dsalgo.soak import soak
 from dsalgo.sweep import sweep
 
+pd.set_option("display.max_colwidth", None)   # whole cells in the report, no "…"
+
 SEEDS = range(1) if quick else range(3)           # seeds per point of every sweep
 LOAD = 0.2 if quick else 0.6                      # seconds of client load per run
 RECOVERY = [0.1, 0.4] if quick else [0.05, 0.1, 0.2, 0.4, 0.8]   # coordinator downtime, s
@@ -254,11 +256,12 @@ anom = sweep(anomalies, {"algorithm": ["2PC", "saga"], "concurrency": CONCURRENC
              seeds=SEEDS, progress=False)
 assert anom["error"].isna().all() and anom["ok"].all()
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.5))
-plot.sweep_lines(anom, x="concurrency", y="intermediate_read_rate", hue="algorithm", ax=ax1)
+plot.sweep_lines(anom, x="concurrency", y="intermediate_read_rate", hue="algorithm", ax=ax1,
+                 hue_label="algorithm")
 ax1.set_title("Reads that saw money in flight")
 ax1.set_ylabel("share of reads (mean, 95% CI)")
 plot.sweep_lines(anom[anom["algorithm"] == "saga"], x="concurrency", y="dirty_reads_per_saga",
-                 hue="algorithm", ax=ax2)
+                 hue="algorithm", ax=ax2, hue_label="algorithm")
 ax2.set_title("Saga steps that used a state later compensated")
 ax2.set_ylabel("dirty reads per saga (mean, 95% CI)")
 for ax in (ax1, ax2):

@@ -60,3 +60,27 @@ def test_a_vote_waits_for_the_sync():
     first = votes.iloc[0]
     sent = replies[replies["src"] == first["node"]]["t_send"].min()
     assert sent == pytest.approx(first["time"] + 0.01)
+
+
+def busy(max_batch, seed=1):
+    return raft.simulate(3, seed=seed, duration=1.0, clients=40, mode="open", rate=60.0,
+                         keys=1000, max_batch=max_batch, cpu=sim.Constant(0.0001),
+                         storage=sim.Storage(sync=sim.Constant(0.0005)),
+                         network=sim.Network(latency=sim.Exponential(0.0005)))
+
+
+def test_batching_sends_fewer_rounds_and_commits_faster_at_a_busy_leader():
+    one, batched = busy(None), busy(16)
+    for run in (one, batched):
+        assert raft.check(run).safety
+    rounds = [int((r.messages["type"] == "AppendEntries").sum()) for r in (one, batched)]
+    assert rounds[1] < rounds[0] / 2, rounds
+    lat = [(r.history["t_complete"] - r.history["t_invoke"])[r.history["status"] == "ok"]
+           .median() for r in (one, batched)]
+    assert lat[1] < lat[0]
+    assert batched.params["max_batch"] == 16 and one.params["max_batch"] is None
+
+
+def test_max_batch_must_be_a_positive_int():
+    with pytest.raises(ValueError, match="max_batch"):
+        raft.simulate(3, duration=0.1, max_batch=0)

@@ -80,6 +80,10 @@ class Config(_SimConfig):
     noop: bool = knob(True, "A new leader appends a no-op entry of its term (§8).",
                       checks.boolean)
     max_entries: int = knob(64, "Most entries in one AppendEntries.", checks.integer(low=1))
+    max_batch: int = knob(None, "Batching: a leader sends the commands that reach it while "
+                          "it is busy in one AppendEntries round (and one sync), flushing at "
+                          "the latest after this many (None: a round per command).",
+                          checks.optional(checks.integer(low=1)))
     bugs: frozenset = knob(frozenset(), "Teaching bugs switched on (names of BUGS).",
                            checks.bugs(BUGS))
 

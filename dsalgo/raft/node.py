@@ -142,6 +142,7 @@ class RaftNode(Elections, Replication, sim.Node):
         self.pending: dict = {}  # log index -> (client, op_id) awaiting apply (leader only)
         self.reads: list = []     # ReadIndex reads awaiting confirmation (leader only)
         self.synced_index = len(self.log) - 1  # our log is durable up to here
+        self.batched = 0                       # commands appended since the last round
         self.reply_early = "reply_before_sync" in cfg.bugs
         ctx.emit("role", role=FOLLOWER, term=self.current_term)
         if not ctx.durable_at_once:
@@ -228,6 +229,9 @@ class RaftNode(Elections, Replication, sim.Node):
     def _stop_leading(self, ctx):
         ctx.cancel_timer("heartbeat")
         ctx.cancel_timer("check_quorum")
+        if self.config.max_batch is not None:
+            ctx.cancel_timer("flush")
+            self.batched = 0
         self.pending = {}
         self.reads = []  # clients retry elsewhere
 
@@ -247,6 +251,8 @@ class RaftNode(Elections, Replication, sim.Node):
             self._on_check_quorum(ctx)
         elif name == "vote_retry":
             self._request_votes(ctx)
+        elif name == "flush":
+            self._flush(ctx)
 
 
 _DISPATCH = {

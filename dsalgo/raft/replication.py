@@ -203,9 +203,28 @@ class Replication:
         command = sim.Command(msg.process, msg.op_id, msg.f, msg.key, msg.value)
         self._append(ctx, Entry(self.current_term, command, 0))
         self.pending[self.last_log_index] = (src, msg.op_id)
+        if cfg.max_batch is None:
+            for p in self.peers:
+                self._send_append(ctx, p)
+            self._own_log_durable(ctx)  # then counts itself and advances the commit index
+            return
+        # batching: a zero-delay flush timer queues behind the work already waiting at a
+        # busy leader, so every command that arrived meanwhile goes out in its round
+        self.batched += 1
+        if self.batched >= cfg.max_batch:
+            self._flush(ctx)
+        elif not ctx.timer_set("flush"):
+            ctx.set_timer("flush", 0.0)
+
+    def _flush(self, ctx):
+        """Send the batched entries in one round, and make them durable in one sync."""
+        self.batched = 0
+        ctx.cancel_timer("flush")
+        if self.role != LEADER:
+            return
         for p in self.peers:
             self._send_append(ctx, p)
-        self._own_log_durable(ctx)  # then counts itself and advances the commit index
+        self._own_log_durable(ctx)
 
     def _serve_reads(self, ctx):
         if not self.reads or self.role != LEADER:

@@ -20,31 +20,50 @@ from mutants import BY_NAME, EQUIVALENT, MUTANTS, applied
 
 
 def judge(name: str, runs: int, budget) -> dict:
-    """Run one mutant: checker under the soak settings, then explore.search."""
+    """Run one mutant: checker under the soak settings, then explore.search.
+
+    A search catch counts only if the failing run passes without the mutant (the same
+    scenario replayed on the original kernel); a mutant whose snippet no longer matches
+    the kernel is "stale", not caught.
+    """
     from dsalgo import explore
+    from dsalgo.families import family
     from dsalgo.soak import by_family, soak
+    from mutants import _mutated
     m = BY_NAME[name]
     t0 = time.perf_counter()
     out = {"name": name, "family": m.family, "soak": None, "search": None, "why": ""}
     try:
+        _mutated(m)
+    except (LookupError, SyntaxError, OSError) as e:
+        out.update(soak="stale", search="stale", why=str(e)[:100], seconds=0.0)
+        return out
+    res = None
+    try:
         with applied(m):
-            soaks = by_family().get(m.family, [])
+            soaks = [s for s in by_family().get(m.family, []) if not s.endswith("-explore")]
             failed = 0
-            for s in [s for s in soaks if not s.endswith("-explore")]:
+            for s in soaks:
                 r = soak(s, runs)
                 failed += r.runs - r.passed
                 if r.failures and not out["why"]:
                     out["why"] = str(r.failures[0][1])[:100]
             out["soak"] = failed > 0 if soaks else None
             res = explore.search(m.family, budget=budget, seed=0)
-            out["search"] = res.found
-            out["search_runs"] = res.runs
-            if res.found and not out["why"]:
-                out["why"] = f"{res.property}: {res.detail}"[:100]
     except Exception as e:  # noqa: BLE001 - a crash of the mutated kernel is a catch
         out["soak"] = out["soak"] if out["soak"] is not None else True
         out["search"] = True if out["search"] is None else out["search"]
         out["why"] = f"crashed: {type(e).__name__}: {e}"[:100]
+    if res is not None:
+        out["search"] = res.found
+        if res.found:
+            clean = family(m.family).check(explore.replay(res.scenario))
+            if clean.status == "violated":
+                out["search"] = False
+                out["why"] = (out["why"] or "") + (f" [search's failing run fails without "
+                                                   f"the mutant too: {res.property}]")
+            elif not out["why"]:
+                out["why"] = f"{res.property}: {res.detail}"[:100]
     out["seconds"] = time.perf_counter() - t0
     return out
 
@@ -66,14 +85,15 @@ def main(argv=None) -> int:
         results = list(pool.map(judge, names, [a.runs] * len(names), [budget] * len(names)))
     fams: dict = {}
     for r in results:
-        mark = lambda v: "-" if v is None else ("caught" if v else "MISSED")
+        mark = lambda v: "-" if v is None else (v if isinstance(v, str) else
+                                                ("caught" if v else "MISSED"))
         eq = f"  [equivalent: {EQUIVALENT[r['name']]}]" if r["name"] in EQUIVALENT else ""
         print(f"{r['family']:10} {r['name']:28} soak {mark(r['soak']):7} search "
               f"{mark(r['search']):7} {r['seconds']:6.1f}s  {r['why']}{eq}", flush=True)
         f = fams.setdefault(r["family"], [0, 0, 0])
         f[0] += 1
-        f[1] += bool(r["soak"])
-        f[2] += bool(r["search"])
+        f[1] += r["soak"] is True
+        f[2] += r["search"] is True
     print("\nfamily      mutants  checker(soak)  explore.search")
     tot = [0, 0, 0]
     for fam, (n, s, e) in fams.items():

@@ -38,6 +38,8 @@ import matplotlib.pyplot as plt
 
 from dsalgo import locks, plot, sim, sweep
 
+pd.set_option("display.max_colwidth", None)   # whole cells in the report, no "…"
+
 seeds = range(2 if quick else 12)
 # failure rates need more runs: at 40 seeds a 95% Wilson interval is at most about +-0.15 wide
 rate_seeds = range(3 if quick else 40)
@@ -87,22 +89,29 @@ perf.groupby(["algorithm", "n", "clients"])[["wait_ms", "throughput", "busiest_s
 
 # %%
 fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4))
+# means over the seeds with their 95% t intervals (dsalgo.analysis.summarize)
+lock_hue = dict(hue="algorithm", hue_label="lock")
 alone = perf[perf["clients"] == 1].groupby(["algorithm", "n"])["wait_ms"].mean().unstack(0)
-alone.plot(ax=ax1, marker="o")
+plot.sweep_lines(perf[perf["clients"] == 1], x="n", y="wait_ms", ax=ax1, **lock_hue)
 ax1.set(title="Uncontended acquisition latency vs. n", xlabel="servers n",
-        ylabel="median wait to acquire (ms)")
-at5 = perf[perf["n"] == 5].groupby(["algorithm", "clients"])
-at5["throughput"].mean().unstack(0).plot(ax=ax2, marker="o")
+        ylabel="median wait to acquire (ms)\nmean over seeds, 95% t interval")
+at5 = perf[perf["n"] == 5]
+plot.sweep_lines(at5, x="clients", y="throughput", ax=ax2, **lock_hue)
 ax2.set(title="Throughput vs. contention (n = 5)", xlabel="contending clients",
-        ylabel="critical sections per second")
+        ylabel="critical sections per second\nmean over seeds, 95% t interval")
 ax2.set_ylim(bottom=0)
-at5["busiest_share"].mean().unstack(0).plot(ax=ax3, marker="o")
+plot.sweep_lines(at5, x="clients", y="busiest_share", ax=ax3, **lock_hue)
 ks = np.array(contention)
 ax3.plot(ks, 1 / ks, "k:", label="fair share 1/clients")
 ax3.set(title="Fairness vs. contention (n = 5)", xlabel="contending clients",
-        ylabel="share of acquisitions by the busiest client")
-for ax in (ax1, ax2, ax3):
-    ax.legend(title="lock")
+        ylabel="share of acquisitions by the busiest client\nmean over seeds, 95% t interval")
+ax3.set_ylim(0, 1.05)                          # a share: the interval is clipped to [0, 1]
+ax1.set_xticks(sorted(set(ns)))                # whole servers and clients on the axes
+for ax in (ax2, ax3):
+    ax.set_xticks(sorted(set(contention)))
+for ax in (ax1, ax2, ax3):       # legends below the charts, off the data
+    ax.legend(title="lock", loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2,
+              frameon=False)
 fig.tight_layout()
 
 # %% [markdown]

@@ -8,7 +8,13 @@ B1's raw loop counts; timer firings, a few per cent more, are not counted) and C
 per 1,000 committed commands, each next to B1's raw ``heapq`` loop measured in the same
 process, as a ratio.
 
-Run: ``python benchmarks/raft.py [--commands N] [--repeat R]``.
+With ``--models`` it also runs the B2 variant with the resource models on: every server
+has a processing time per message and timer (exponential, mean 20 µs) and a storage model
+(syncs log-normal, median 1 ms, sigma 0.5), so votes and entries wait for group-committed
+syncs and work queues at busy servers.  Its events per CPU second count the same message
+deliveries, beside the B2 figure measured in the same process.
+
+Run: ``python benchmarks/raft.py [--commands N] [--repeat R] [--models]``.
 """
 
 from __future__ import annotations
@@ -48,10 +54,35 @@ def run_raft(commands: int) -> dict:
             "messages": len(run.messages), "sim_seconds": float(h["t_complete"].max())}
 
 
+#: the B2 variant's resource models
+CPU = sim.Exponential(20e-6)
+STORAGE = sim.Storage(sync=sim.LogNormal(median=0.001, sigma=0.5))
+
+
+def run_raft_models(commands: int) -> dict:
+    """One run of the B2 variant with processing time and storage; as :func:`run_raft`."""
+    t0 = time.process_time()
+    run = raft.simulate(5, seed=1, duration=max(2.0, commands / 500), clients=CLIENTS,
+                        max_ops=commands // CLIENTS,
+                        network=sim.Network(latency=sim.Exponential(mean=0.0005)),
+                        record_messages=True, cpu=CPU, storage=STORAGE)
+    h, _, ev = run.history, run.messages, run.events
+    wall = time.process_time() - t0
+    delivered = int((run.messages["status"] == "delivered").sum())
+    committed = int(h["status"].isin(["ok", "fail"]).sum())
+    assert raft.check(run), "B2 (models) run failed the safety check"
+    assert committed == commands // CLIENTS * CLIENTS, f"only {committed} commands completed"
+    return {"wall": wall, "events": delivered, "committed": committed,
+            "syncs": int((ev["kind"] == "sync").sum()),
+            "sim_seconds": float(h["t_complete"].max())}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--commands", type=int, default=10_000)
     p.add_argument("--repeat", type=int, default=3, help="best of N for each contender")
+    p.add_argument("--models", action="store_true",
+                   help="also run the B2 variant with processing time and storage on")
     a = p.parse_args(argv)
     raw = min((run_raw(RAW_DELIVERIES) for _ in range(a.repeat)), key=lambda r: r[0])
     best = min((run_raft(a.commands) for _ in range(a.repeat)), key=lambda r: r["wall"])
@@ -70,6 +101,16 @@ def main(argv=None):
     print(f"{'raw heapq loop (B1)':<22}{raw_rate:>14,.0f}{raw_per_1000:>26.3f}")
     print(f"raw loop / dsalgo Raft events-per-second ratio: {raw_rate / rate:.1f}x "
           f"(the cost of the Raft handlers, the simulator and full recording together)")
+    if a.models:
+        m = min((run_raft_models(a.commands) for _ in range(a.repeat)),
+                key=lambda r: r["wall"])
+        m_rate = m["events"] / m["wall"]
+        print(f"B2 with models (cpu {CPU!r}, {STORAGE!r}): {m['committed']:,} commands in "
+              f"{m['sim_seconds']:.2f} simulated s, {m['events']:,} deliveries, "
+              f"{m['syncs']:,} syncs")
+        print(f"{'dsalgo Raft + models':<22}{m_rate:>14,.0f}"
+              f"{m['wall'] / m['committed'] * 1000:>26.3f}")
+        print(f"B2 / B2 with models, events per second: {rate / m_rate:.2f}x")
 
 
 if __name__ == "__main__":

@@ -149,6 +149,7 @@ class MultiPaxosNode(sim.Node):
         # ``accepted`` events carry the op_id, like ``decided`` ones, so the checker can
         # compare what a quorum chose with what learners recorded.
         self.acceptor = Acceptor({} if forgetful else ctx.disk, label=_op_id)
+        self.instant = ctx.durable_at_once     # no storage model: syncs take no time
         self.others = [d for d in self.nodes if d != ctx.id]
         # replica / learner
         self.decided = {}            # slot -> command
@@ -402,6 +403,10 @@ class MultiPaxosNode(sim.Node):
         """Answer ``dst`` once the acceptor state ``reply`` reports on is durable (and
         record an acceptance, of ``accept``, then).  Without a storage model both happen at
         once, as they always did."""
+        if self.instant:  # no storage model: durable at once (no closure on the hot path)
+            self._record_accept(ctx, accept)
+            self._reply(ctx, dst, reply)
+            return
         if "reply_before_sync" in self.bugs:
             self._record_accept(ctx, accept)
             self._reply(ctx, dst, reply)   # BUG: answered before the write is durable

@@ -144,6 +144,7 @@ class RaftNode(Elections, Replication, sim.Node):
         self.synced_index = len(self.log) - 1  # our log is durable up to here
         self.batched = 0                       # commands appended since the last round
         self.reply_early = "reply_before_sync" in cfg.bugs
+        self.instant = ctx.durable_at_once      # no storage model: syncs take no time
         ctx.emit("role", role=FOLLOWER, term=self.current_term)
         if not ctx.durable_at_once:
             # what a start recovers is what was synced: the log holds nothing from here
@@ -171,7 +172,7 @@ class RaftNode(Elections, Replication, sim.Node):
         A reply that waited is dropped if the term moved on meanwhile (the sender retries);
         without a storage model it leaves at once, as it always did.
         """
-        if not wrote:
+        if not wrote or self.instant:
             ctx.send(dst, msg)
         elif self.reply_early:
             ctx.send(dst, msg)  # BUG: acknowledged before it is durable
@@ -184,6 +185,11 @@ class RaftNode(Elections, Replication, sim.Node):
         """Ask for our log to be made durable; the leader counts itself in a majority only
         for the entries a completed sync covers."""
         index, term = len(self.log) - 1, self.current_term
+        if self.instant:  # no storage model: durable at once (no closure on the hot path)
+            self.synced_index = index
+            if self.role == LEADER:
+                self._advance_commit(ctx)
+            return
 
         def done():
             if self.current_term == term:

@@ -25,7 +25,7 @@ import warnings
 
 from dsalgo.sim import KVWorkloadConfig as WorkloadConfig  # the workload knobs
 
-from . import scenarios
+from . import scenarios, throughput
 from .checker import CLIENT_PROPERTIES, PROPERTIES, check, recovery_times
 from .config import BUGS, READS, Config
 from .failover import failover_trials
@@ -73,6 +73,7 @@ __all__ = [
                        "failover_trials",
                        "majority",
                        "scenarios",
+                       "throughput",
                        "simulate",
 ]
 

@@ -1,0 +1,165 @@
+"""The Raft leader as a single server: maximum throughput and latency below the knee.
+
+Every command costs the leader a fixed amount of work: it handles the client's request
+and one ``AppendEntriesReply`` from each of the ``n - 1`` followers (sending takes no
+processing time in :mod:`dsalgo.sim`).  With batching (``max_batch``) one round, and its
+flush timer, serves a whole batch: the ``n - 1`` replies and the timer are shared by the
+batch.  With a processing model of mean service ``c`` per message the leader's service
+time per command is therefore
+
+    S = c · n                                  (a round per command)
+    S = c · (b + (n - 1) + 1) / b              (rounds of b commands)
+
+so the most it can commit is ``1 / S`` commands a second.  Offered Poisson load ``λ``
+keeps it busy a fraction ``ρ = λ S`` of the time, and a command waits, on average, the
+M/G/1 (Pollaczek–Khinchine) time ``W = λ E[S²] / (2 (1 - ρ))`` (M/D/1 when the service
+is constant).  The rest of a command's latency does not queue at the leader: four
+one-way trips (client → leader → follower → leader → client), the services of the
+request at the leader, of the AppendEntries at a follower and of the ``⌊n/2⌋`` replies
+the leader needs for a majority (they arrive together and are handled one after the
+other), and, with a storage model, one sync at the follower before it answers.
+
+This is a model of the leader alone: the followers must be far from saturation (each
+handles one AppendEntries per round, ``λ c`` of its time without batching), clients must
+not pile retries onto a slow leader, and heartbeats are neglected.  Below about 80 % of
+the leader's capacity the simulation agrees with it (see ``tests/test_raft_throughput.py``);
+near and beyond the knee retries and timeouts take over and the simulation is the
+answer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .._validate import check_int, check_number
+from ..sim.latency import Latency
+
+__all__ = ["leader_model", "leader_service", "measured"]
+
+
+def _check_model(name, model):
+    if not isinstance(model, Latency):
+        raise TypeError(f"{name} must be a latency model such as sim.Constant(0.0002); "
+                        f"got {model!r}")
+    return model
+
+
+def _moments(model: Latency, draws: int = 20_000) -> tuple[float, float]:
+    """Mean and variance of a latency model (exact for Constant, else from draws)."""
+    if hasattr(model, "delay"):
+        return float(model.delay), 0.0
+    x = model.draw(draws, seed=0)
+    return float(model.mean), float(x.var())
+
+
+def leader_service(n: int, cpu: Latency, *, batch: int | None = None) -> tuple[float, float]:
+    """Mean and variance of the leader's service time per command (seconds, seconds²).
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> leader_service(3, sim.Constant(0.0002))
+    (0.0006000000000000001, 0.0)
+    >>> mean, _ = leader_service(5, sim.Constant(0.0001), batch=10)
+    >>> round(mean * 1e6, 6)   # (10 requests + 4 replies + 1 flush) / 10 commands
+    150.0
+    """
+    n = check_int("n", n, low=1)
+    _check_model("cpu", cpu)
+    if batch is not None:
+        batch = check_int("batch", batch, low=1)
+    c, var = _moments(cpu)
+    if batch is None:
+        items, per = n, 1
+    else:
+        items, per = batch + (n - 1) + 1, batch
+    return c * items / per, var * items / per ** 2
+
+
+def leader_model(n: int, offered, *, cpu: Latency, wire: Latency,
+                 sync: Latency | None = None, batch: int | None = None) -> pd.DataFrame:
+    """Predicted throughput and mean commit latency at each offered load.
+
+    Parameters
+    ----------
+    n : int
+        Servers.
+    offered : float or array of float
+        Offered load, commands per second (Poisson arrivals).
+    cpu : Latency
+        The servers' processing time per message (``simulate(cpu=…)``).
+    wire : Latency
+        One-way network latency (its mean is used).
+    sync : Latency, optional
+        The storage model's sync latency (``sim.Storage(sync=…)``), if any.
+    batch : int, optional
+        Commands per round (``max_batch`` when the leader is saturated); None: a round per
+        command.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per offered load: ``offered``, ``utilisation`` (``ρ``, may exceed 1),
+        ``throughput`` (``min(offered, capacity)``), ``capacity`` (``1 / S``),
+        ``wait`` (M/G/1 mean queueing delay at the leader; NaN at ``ρ >= 1``) and
+        ``latency`` (mean commit latency; NaN at ``ρ >= 1``), in seconds.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> m = leader_model(3, [500, 1000, 2000], cpu=sim.Constant(0.0002),
+    ...                  wire=sim.Constant(0.0005))
+    >>> m[["utilisation", "throughput"]].round(3).values.tolist()
+    [[0.3, 500.0], [0.6, 1000.0], [1.2, 1666.667]]
+    >>> round(float(m["latency"][1]) * 1e3, 3), bool(m["latency"].isna()[2])
+    (3.05, True)
+    """
+    _check_model("wire", wire)
+    if sync is not None:
+        _check_model("sync", sync)
+    lam = np.atleast_1d(np.asarray(offered, dtype=float))
+    if not (lam > 0).all() or not np.isfinite(lam).all():
+        raise ValueError(f"offered must be positive finite rates (commands per second); "
+                         f"got {offered!r}")
+    s_mean, s_var = leader_service(n, cpu, batch=batch)
+    c, _ = _moments(cpu)
+    rho = lam * s_mean
+    second = s_var + s_mean ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wait = np.where(rho < 1, lam * second / (2 * (1 - rho)), math.nan)
+    fixed = 4 * wire.mean + (2 + n // 2) * c + (sync.mean if sync is not None else 0.0)
+    return pd.DataFrame({
+        "offered": lam,
+        "utilisation": rho,
+        "throughput": np.minimum(lam, 1 / s_mean),
+        "capacity": np.full_like(lam, 1 / s_mean),
+        "wait": wait,
+        "latency": fixed + wait,
+    })
+
+
+def measured(run, *, warmup: float = 1.0) -> dict:
+    """Achieved throughput (completed commands per second) and mean and p50/p99 commit
+    latency of a run's history after ``warmup`` seconds, for comparison with
+    :func:`leader_model`.
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> run = raft.simulate(3, seed=1, duration=2.0, clients=2, mode="open", rate=50.0)
+    >>> m = measured(run)
+    >>> 60 < m["throughput"] < 140, m["p50"] < m["p99"]
+    (True, True)
+    """
+    warmup = check_number("warmup", warmup, low=0.0)
+    h = run.history
+    end = float(run.until)
+    done = h[(h["status"] != "info") & (h["t_invoke"] >= warmup)]
+    lat = done["t_complete"] - done["t_invoke"]
+    span = end - warmup
+    return {"throughput": len(done) / span if span > 0 else math.nan,
+            "latency": float(lat.mean()), "p50": float(lat.quantile(0.5)),
+            "p99": float(lat.quantile(0.99))}

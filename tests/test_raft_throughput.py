@@ -1,0 +1,46 @@
+"""The leader-as-a-single-server model against the simulation: throughput and mean commit
+latency within 15 % below 80 % utilisation (processing time on, instant storage)."""
+
+import numpy as np
+import pytest
+
+from dsalgo import raft, sim
+from dsalgo.raft import throughput
+
+CPU, WIRE = sim.Constant(0.0002), sim.Constant(0.0005)
+
+
+@pytest.mark.parametrize("n, rho", [(3, 0.3), (3, 0.6), (5, 0.5)])
+def test_the_model_agrees_with_the_simulation_below_the_knee(n, rho):
+    s_mean, _ = throughput.leader_service(n, CPU)
+    offered = rho / s_mean
+    predicted = throughput.leader_model(n, offered, cpu=CPU, wire=WIRE).iloc[0]
+    run = raft.simulate(n, seed=3, duration=3.0, clients=20, mode="open",
+                        rate=offered / 20, keys=1000, cpu=CPU,
+                        network=sim.Network(latency=WIRE))
+    got = throughput.measured(run)
+    assert predicted["utilisation"] == pytest.approx(rho)
+    assert got["throughput"] == pytest.approx(predicted["throughput"], rel=0.05)
+    assert got["latency"] == pytest.approx(predicted["latency"], rel=0.15)
+
+
+def test_capacity_and_batching_arithmetic():
+    one = throughput.leader_model(5, [100.0], cpu=CPU, wire=WIRE)
+    assert one["capacity"][0] == pytest.approx(1 / (5 * 0.0002))
+    batched = throughput.leader_model(5, [100.0], cpu=CPU, wire=WIRE, batch=10)
+    assert batched["capacity"][0] == pytest.approx(10 / (15 * 0.0002))
+    over = throughput.leader_model(3, [1e5], cpu=CPU, wire=WIRE)
+    assert np.isnan(over["latency"][0]) and over["throughput"][0] == pytest.approx(1 / 0.0006)
+    # variable service waits longer than constant service at the same mean
+    var = throughput.leader_model(3, [1000.0], cpu=sim.Exponential(0.0002), wire=WIRE)
+    const = throughput.leader_model(3, [1000.0], cpu=CPU, wire=WIRE)
+    assert var["wait"][0] > const["wait"][0]
+
+
+def test_bad_input():
+    with pytest.raises(TypeError, match="cpu must be a latency model"):
+        throughput.leader_model(3, [1.0], cpu=0.001, wire=WIRE)
+    with pytest.raises(ValueError, match="offered must be positive"):
+        throughput.leader_model(3, [0.0], cpu=CPU, wire=WIRE)
+    with pytest.raises(ValueError, match="batch"):
+        throughput.leader_service(3, CPU, batch=0)

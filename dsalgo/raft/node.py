@@ -184,12 +184,12 @@ class RaftNode(Elections, Replication, sim.Node):
     def _own_log_durable(self, ctx):
         """Ask for our log to be made durable; the leader counts itself in a majority only
         for the entries a completed sync covers."""
-        index, term = len(self.log) - 1, self.current_term
         if self.instant:  # no storage model: durable at once (no closure on the hot path)
-            self.synced_index = index
+            self.synced_index = len(self.log) - 1
             if self.role == LEADER:
                 self._advance_commit(ctx)
             return
+        index, term = len(self.log) - 1, self.current_term
 
         def done():
             if self.current_term == term:

@@ -103,13 +103,17 @@ class Replication:
             new = min(msg.leader_commit, match)
             if new > self.commit_index:
                 self._commit(ctx, new)
+        reply = AppendEntriesReply(term, True, match_index=match, seq=msg.seq)
+        if self.instant:  # no storage model: the log is durable as written
+            self.synced_index = len(log) - 1
+            ctx.send(src, reply)
+            return
         # the entries vouched for may be ours already but not yet durable (written by an
         # earlier message whose sync is still in flight): wait for them too
         wrote = wrote or match > self.synced_index
         if wrote:
             self._own_log_durable(ctx)
-        self._reply(ctx, src, AppendEntriesReply(term, True, match_index=match, seq=msg.seq),
-                    wrote)
+        self._reply(ctx, src, reply, wrote)
 
     def _on_append_entries_reply(self, ctx, src, msg: AppendEntriesReply):
         if msg.term > self.current_term:

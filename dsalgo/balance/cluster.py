@@ -146,7 +146,8 @@ class Backend(sim.Node):
         self.lifo = "lifo_service" in bugs
 
     def on_start(self, ctx):
-        self.queue = deque()  # (request, balancer, arrival time); volatile: lost in a crash
+        # (request, balancer, arrival time or None if served on arrival); lost in a crash
+        self.queue = deque()
         self._draw = _sampler(self.service, ctx.rng)
 
     def on_message(self, ctx, src, msg):

@@ -83,6 +83,30 @@ def test_history_columns_and_timing_identities():
     assert len(run.messages) == 3 * len(h)                                # c->lb, lb->n, n->c
 
 
+@pytest.mark.parametrize("kwargs", [
+    dict(policy="jsq", balancers=2, info_delay=0.3, faults=[sim.Crash("n2", at=40.0)],
+         health_interval=1.0, timeout=30.0, bugs={"lifo_service"}),
+    dict(policy="central_queue", faults=[sim.Crash("n1", at=30.0), sim.Restart("n1", at=90.0)],
+         health_interval=2.0, timeout=40.0,
+         network=sim.Network(latency=sim.Exponential(0.01), duplicate_rate=0.05)),
+])
+def test_service_columns_agree_with_the_start_events(kwargs):
+    # the harness takes them from an observer; run.events must tell the same story
+    run = B.simulate(4, utilization=0.7, requests=800, seed=3, **kwargs)
+    h, ev = run.history, run.events
+    starts = ev[ev["kind"] == "start"].drop_duplicates("op")
+    op = starts["op"].to_numpy().astype(np.int64)
+    assert len(op) > 0 and h["t_start"].notna().sum() == len(op)
+    np.testing.assert_array_equal(h["t_start"].to_numpy()[op], starts["time"].to_numpy())
+    np.testing.assert_array_equal(h["t_enqueue"].to_numpy()[op],
+                                  (starts["time"] - starts["queued"]).to_numpy())
+    ok = (h["status"] == "ok").to_numpy()[op]
+    np.testing.assert_array_equal(h["t_end"].to_numpy()[op][ok],
+                                  (starts["time"] + starts["service"]).to_numpy()[ok])
+    assert list(h["backend"].astype(str).to_numpy()[op]) == list(starts["node"].astype(str))
+    assert h["backend"].isna().sum() == len(h) - len(op)
+
+
 def test_round_robin_is_exactly_even_and_weighted_follows_speeds():
     rr = B.simulate(4, policy="round_robin", utilization=0.5, requests=1000, seed=0)
     assert B.server_loads(rr)["requests"].tolist() == [250] * 4

@@ -281,5 +281,7 @@ def test_notebook_01_zone_prose_names_the_layouts_its_code_uses():
     assert layouts == ["3-3-3", "5-2-2", "4-4-1"]
     for layout in layouts:
         assert layout in cells[i], f"section 6 prose does not describe layout {layout}"
+    # the closing section is computed in the run (dsalgo.report.Conclusion), so it quotes
+    # the RedLock race from the run's table, not typed-in percentages
     conclusions = cells[-1]
-    assert "in 37–78 %" in conclusions       # ceil(N/3) at N = 4 double-grants 37 %
+    assert "Conclusion(" in conclusions and 'part["both hold the lock"]' in conclusions

@@ -47,3 +47,25 @@ def test_an_acceptance_is_answered_one_sync_after_the_accept():
     acc = m[(m["type"] == "Accept")].iloc[0]
     reply = m[(m["type"] == "Accepted") & (m["src"] == acc["dst"])].iloc[0]
     assert reply["t_send"] == pytest.approx(acc["t_deliver"] + 0.01)
+
+
+def test_single_decree_acceptors_wait_for_the_sync_too():
+    storage = sim.Storage(sync=sim.Constant(0.01))
+    net = sim.Network(latency=sim.Constant(0.001))
+    run = paxos.simulate(3, variant="single", seed=0, duration=0.5, network=net,
+                         storage=storage)
+    m, ev = run.messages, run.events
+    reply = m[m["type"] == "Accepted"].iloc[0]
+    accepts = m[(m["type"] == "Accept") & (m["dst"] == reply["src"])]
+    # answered one sync after the Accept arrived, and recorded as accepted then
+    assert (abs(accepts["t_deliver"] + 0.01 - reply["t_send"]) < 1e-9).any()
+    recorded = ev[(ev["kind"] == "accepted") & (ev["node"] == reply["src"])]["time"]
+    assert (abs(recorded - reply["t_send"]) < 1e-9).any()
+    assert not (recorded < accepts["t_deliver"].min() + 0.01 - 1e-9).any()
+    for seed in range(4):
+        run = paxos.simulate(3, variant="single", seed=seed, duration=1.0, proposers=3,
+                             storage=storage,
+                             network=sim.Network(latency=sim.Exponential(0.005)),
+                             faults=[sim.Nemesis(crash=8.0, partition=2.0,
+                                                 mean_duration=0.05, max_crashed=2)])
+        assert paxos.check(run)

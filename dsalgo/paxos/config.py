@@ -47,7 +47,7 @@ BUGS = {
                             "since replicas apply in slot order nothing after it takes "
                             "effect (a leader must retry until a quorum answers; breaks "
                             "progress, not safety).",
-    "reply_before_sync": "A Multi-Paxos acceptor sends its promise or its accepted reply "
+    "reply_before_sync": "An acceptor sends its promise or its accepted reply "
                          "before the write is durable (it asks for the sync but does not "
                          "wait), so a crash can take back a promise or an acceptance a "
                          "proposer counted (both must be on stable storage before the "

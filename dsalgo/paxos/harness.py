@@ -54,10 +54,9 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 2.0, network=None, 
         The servers' processing time per message and timer (see
         :meth:`dsalgo.sim.Simulation.add_node`); default: none.
     storage : dsalgo.sim.Storage, optional
-        The servers' storage model: a Multi-Paxos acceptor answers a Prepare or an Accept
+        The servers' storage model: an acceptor answers a Prepare or an Accept
         (and a proposer uses a new round) only once the write is durable, and a crash
-        loses what was not synced; default: writes durable at once.  (The single-decree
-        variant does not wait for syncs.)
+        loses what was not synced; default: writes durable at once.
     **knobs
         The fields of :class:`~dsalgo.paxos.Config` (``print(paxos.Config.describe())``):
         ``variant`` (``"single"`` or ``"multi"``, the default), ``proposers``, ``q1``,

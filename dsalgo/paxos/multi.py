@@ -399,7 +399,7 @@ class MultiPaxosNode(sim.Node):
         for dst in self.others:
             ctx.send(dst, msg)
 
-    def _durable_reply(self, ctx, dst, reply, accept=None):
+    def _durable_reply(self, ctx, dst, reply, accept=None):  # as SingleDecreeNode's
         """Answer ``dst`` once the acceptor state ``reply`` reports on is durable (and
         record an acceptance, of ``accept``, then).  Without a storage model both happen at
         once, as they always did."""

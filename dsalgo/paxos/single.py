@@ -94,6 +94,7 @@ class SingleDecreeNode(sim.Node):
     def on_start(self, ctx):
         forgetful = "acceptor_forgets_promise" in self.bugs
         self.acceptor = Acceptor({} if forgetful else ctx.disk)
+        self.instant = ctx.durable_at_once     # no storage model: syncs take no time
         self.learned = None          # the value this learner knows is chosen
         self.phase = None            # proposer: None, "prepare", "accept", "wait", "done"
         self.ballot = ZERO_BALLOT
@@ -113,9 +114,18 @@ class SingleDecreeNode(sim.Node):
     def on_message(self, ctx, src, msg):
         cls = msg.__class__
         if cls is Prepare:
-            self._reply(ctx, src, self.acceptor.on_prepare(msg))
+            reply = self.acceptor.on_prepare(msg)
+            if reply.__class__ is Promise:
+                self._durable_reply(ctx, src, reply)
+            else:
+                self._reply(ctx, src, reply)
         elif cls is Accept:
-            self._reply(ctx, src, self.acceptor.on_accept(msg, ctx))
+            reply = self.acceptor.on_accept(msg)
+            if reply.__class__ is Accepted:
+                # the acceptance is recorded (and answered) once it is durable
+                self._durable_reply(ctx, src, reply, msg)
+            else:
+                self._reply(ctx, src, reply)
         elif cls is Promise:
             self._on_promise(ctx, src, msg)
         elif cls is Accepted:
@@ -133,11 +143,16 @@ class SingleDecreeNode(sim.Node):
         rnd = max(disk.get("round", 0), self.seen_round) + 1
         disk["round"] = rnd
         owner = "" if "duplicate_ballots" in self.bugs else ctx.id
-        self.ballot = (rnd, owner)
+        self.ballot = ballot = (rnd, owner)
         self.phase = "prepare"
         self.promises = {}
         ctx.set_timer("retry", self.retry_timeout)
-        self._to_all(ctx, Prepare(self.ballot, 0))
+        prepare = Prepare(ballot, 0)
+        if self.instant:
+            self._to_all(ctx, prepare)
+        else:  # the round is durable before the ballot is used
+            ctx.sync(then=lambda: (self.ballot == ballot and self.phase == "prepare"
+                                   and self._to_all(ctx, prepare)))
 
     def _on_promise(self, ctx, src, msg):
         if self.phase != "prepare" or msg.ballot != self.ballot:
@@ -205,6 +220,27 @@ class SingleDecreeNode(sim.Node):
                 self.on_message(ctx, dst, msg)   # our own acceptor: no network hop
             else:
                 ctx.send(dst, msg)
+
+    def _durable_reply(self, ctx, dst, reply, accept=None):
+        """Answer ``dst`` once the acceptor state ``reply`` reports on is durable (and
+        record an acceptance, of ``accept``, then); at once without a storage model."""
+        if self.instant or "reply_before_sync" in self.bugs:
+            self._record_accept(ctx, accept)
+            self._reply(ctx, dst, reply)  # (with the bug: before the write is durable)
+            if not self.instant:
+                ctx.sync()
+            return
+
+        def durable():
+            self._record_accept(ctx, accept)
+            self._reply(ctx, dst, reply)
+
+        ctx.sync(then=durable)
+
+    @staticmethod
+    def _record_accept(ctx, msg):
+        if msg is not None:
+            ctx.emit("accepted", slot=msg.slot, ballot=msg.ballot, value=msg.value)
 
     def _reply(self, ctx, dst, msg):
         if dst == ctx.id:

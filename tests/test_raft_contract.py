@@ -45,7 +45,7 @@ def test_params_record_the_family_the_config_and_the_workload():
 def test_every_field_of_config_is_a_knob_of_simulate():
     names = [f.name for f in dataclasses.fields(raft.Config)]
     assert names == ["election_timeout", "heartbeat_interval", "prevote", "check_quorum",
-                     "reads", "noop", "max_entries", "max_batch", "bugs"]
+                     "reads", "noop", "max_entries", "max_batch", "pipeline", "bugs"]
     for name, (_default, doc) in raft.Config.knobs().items():
         assert doc.endswith(".") and "\n" not in doc, name
 

@@ -84,3 +84,28 @@ def test_batching_sends_fewer_rounds_and_commits_faster_at_a_busy_leader():
 def test_max_batch_must_be_a_positive_int():
     with pytest.raises(ValueError, match="max_batch"):
         raft.simulate(3, duration=0.1, max_batch=0)
+
+
+def test_pipeline_bounds_the_rounds_in_flight_and_stays_safe():
+    runs = {p: raft.simulate(3, seed=2, duration=1.0, clients=10, keys=1000, pipeline=p,
+                             cpu=sim.Constant(0.0001),
+                             network=sim.Network(latency=sim.Exponential(0.002)))
+            for p in (None, 1, 4)}
+    sent = {p: int((r.messages["type"] == "AppendEntries").sum()) for p, r in runs.items()}
+    ok = {p: int((r.history["status"] == "ok").sum()) for p, r in runs.items()}
+    for p, run in runs.items():
+        assert raft.check(run).safety, p
+        assert ok[p] > 100, p
+    assert sent[1] < sent[4]             # stop-and-wait sends fewer rounds
+    assert sent[4] < sent[None]
+    assert ok[1] < ok[4]                 # and commits less than a deeper pipeline
+    with pytest.raises(ValueError, match="pipeline"):
+        raft.simulate(3, duration=0.1, pipeline=0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_batching_and_pipelining_stay_safe_under_crashes_with_storage(seed):
+    run = crashy(seed, storage=STORAGE, cpu=sim.Exponential(0.0002), max_batch=8,
+                 pipeline=2)
+    assert raft.check(run).safety
+    assert (run.history["status"] == "ok").sum() > 100

@@ -84,6 +84,10 @@ class Config(_SimConfig):
                           "it is busy in one AppendEntries round (and one sync), flushing at "
                           "the latest after this many (None: a round per command).",
                           checks.optional(checks.integer(low=1)))
+    pipeline: int = knob(None, "Pipelining: most AppendEntries carrying entries a leader "
+                         "keeps unanswered per follower (the next goes out when one is "
+                         "answered, and each heartbeat starts afresh); None: no limit, a "
+                         "round per command or batch.", checks.optional(checks.integer(low=1)))
     bugs: frozenset = knob(frozenset(), "Teaching bugs switched on (names of BUGS).",
                            checks.bugs(BUGS))
 

@@ -148,6 +148,8 @@ class Elections:
         self.next_index = {p: nxt for p in self.peers}
         self.match_index = {p: 0 for p in self.peers}
         self.acked_seq = {p: 0 for p in self.peers}
+        self.in_flight = {p: 0 for p in self.peers}  # rounds with entries unanswered
+        self.sent_upto = {p: nxt - 1 for p in self.peers}  # last index sent (pipelining)
         self.heard = set()
         self.pending = {}
         self.reads = []

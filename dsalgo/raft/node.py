@@ -136,6 +136,8 @@ class RaftNode(Elections, Replication, sim.Node):
         self.next_index: dict = {}
         self.match_index: dict = {}
         self.acked_seq: dict = {}
+        self.in_flight: dict = {}
+        self.sent_upto: dict = {}
         self.heard: set = set()
         self.seq = 0
         self.term_start = 0

@@ -43,13 +43,28 @@ class Replication:
 
     def _broadcast(self, ctx):
         self.seq += 1
+        if self.config.pipeline is not None:  # a heartbeat round retries what was lost
+            for p in self.peers:
+                self.in_flight[p] = 0
+                self.sent_upto[p] = self.next_index[p] - 1
         for p in self.peers:
             self._send_append(ctx, p)
 
     def _send_append(self, ctx, peer):
         ni = self.next_index[peer]
+        pipeline = self.config.pipeline
+        if pipeline is not None:
+            # pipelining: send what is not in flight yet, after what is
+            start = max(ni, self.sent_upto[peer] + 1)
+            if start <= self.last_log_index:
+                if self.in_flight[peer] >= pipeline:
+                    return  # the window is full: the entries go when a round is answered
+                self.in_flight[peer] += 1
+                ni = start
         prev = ni - 1
         entries = tuple(self.log[ni:ni + self.config.max_entries])
+        if pipeline is not None and entries:
+            self.sent_upto[peer] = prev + len(entries)
         ctx.send(peer, AppendEntries(self.current_term, ctx.id, prev, self.log[prev].term,
                                      entries, self.commit_index, self.seq))
 
@@ -123,6 +138,9 @@ class Replication:
             return
         self.heard.add(src)
         self.acked_seq[src] = max(self.acked_seq[src], msg.seq)
+        pipelined = self.config.pipeline is not None
+        if pipelined:
+            self.in_flight[src] = max(0, self.in_flight[src] - 1)
         if msg.success:
             if msg.match_index > self.match_index[src]:
                 self.match_index[src] = msg.match_index
@@ -130,6 +148,9 @@ class Replication:
             if self.next_index[src] <= msg.match_index:
                 self.next_index[src] = msg.match_index + 1
             self._serve_reads(ctx)
+            if pipelined and max(self.next_index[src],
+                                 self.sent_upto[src] + 1) <= self.last_log_index:
+                self._send_append(ctx, src)  # the window has room: the next round
             return
         if msg.conflict_index == 0:
             return  # refused for another reason than the consistency check
@@ -142,6 +163,8 @@ class Replication:
             if i > 0 and self.log[i].term == msg.conflict_term:
                 nxt = i + 1
         self.next_index[src] = max(self.match_index[src] + 1, min(nxt, self.last_log_index + 1))
+        if pipelined:  # resend from the new next_index
+            self.sent_upto[src] = self.next_index[src] - 1
         self._send_append(ctx, src)
 
     def _advance_commit(self, ctx):

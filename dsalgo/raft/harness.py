@@ -54,8 +54,8 @@ def simulate(n: int = 5, *, seed: int = 0, duration: float = 10.0, network=None,
         ``heartbeat_interval``, ``prevote``, ``check_quorum``, ``reads``, ``noop``,
         ``max_entries``, ``max_batch``, ``pipeline``; ``raft.Config.describe()`` explains
         each), and the workload's, fields of :class:`dsalgo.sim.KVWorkloadConfig`
-        (``clients``, ``keys``, ``mix``, ``mode``, ``rate``, ``concurrency``, ``think``, ``client_timeout``,
-        ``retry_interval``, ``max_ops``).  ``mode="open", rate=r`` gives open-loop clients
+        (``clients``, ``keys``, ``mix``, ``mode``, ``rate``, ``concurrency``, ``think``,
+        ``client_timeout``, ``retry_interval``, ``max_ops``).  ``mode="open", rate=r`` gives open-loop clients
         with Poisson arrivals at ``r`` operations per second each.
 
     Returns

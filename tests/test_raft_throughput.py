@@ -44,3 +44,14 @@ def test_bad_input():
         throughput.leader_model(3, [0.0], cpu=CPU, wire=WIRE)
     with pytest.raises(ValueError, match="batch"):
         throughput.leader_service(3, CPU, batch=0)
+
+
+def test_raft_and_multi_paxos_under_the_same_workload():
+    t = throughput.same_workload(3, 300.0, cpu=CPU, storage=sim.Storage(sync=WIRE),
+                                 network=sim.Network(latency=WIRE), duration=2.0,
+                                 warmup=0.5, seeds=(0, 1))
+    assert t["family"].tolist() == ["raft", "paxos", "raft", "paxos"]
+    assert np.allclose(t["throughput"], 300.0, rtol=0.1), t
+    assert (t["p50"] <= t["p99"]).all() and (t["latency"] > 4 * 0.0005).all()
+    with pytest.raises(ValueError, match="families"):
+        throughput.same_workload(families=("zab",))

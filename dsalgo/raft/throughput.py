@@ -37,7 +37,7 @@ import pandas as pd
 from .._validate import check_int, check_number
 from ..sim.latency import Latency
 
-__all__ = ["leader_model", "leader_service", "measured"]
+__all__ = ["leader_model", "leader_service", "measured", "same_workload"]
 
 
 def _check_model(name, model):
@@ -163,3 +163,42 @@ def measured(run, *, warmup: float = 1.0) -> dict:
     return {"throughput": len(done) / span if span > 0 else math.nan,
             "latency": float(lat.mean()), "p50": float(lat.quantile(0.5)),
             "p99": float(lat.quantile(0.99))}
+
+
+def same_workload(n: int = 3, rate: float = 500.0, *, cpu: Latency | None = None,
+                  storage=None, network=None, clients: int = 10, keys: int = 1000,
+                  duration: float = 3.0, warmup: float = 1.0, seeds=(0,),
+                  families=("raft", "paxos")) -> pd.DataFrame:
+    """Raft and Multi-Paxos under the same open-loop workload, processing and storage
+    models and network, measured with the same statistics (one row per family and seed).
+
+    ``rate`` is the total offered load (commands per second, Poisson, shared by
+    ``clients``); the columns are ``family``, ``seed``, ``offered``, ``throughput``,
+    ``latency`` (mean), ``p50`` and ``p99`` (seconds), from :func:`measured`.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> t = same_workload(3, 200.0, cpu=sim.Constant(0.0001), duration=1.5, warmup=0.5,
+    ...                   network=sim.Network(latency=sim.Constant(0.0005)))
+    >>> t["family"].tolist(), bool((t["throughput"] > 150).all())
+    (['raft', 'paxos'], True)
+    """
+    from dsalgo import paxos
+    from dsalgo import raft as raft_family
+
+    rate = check_number("rate", rate, low=0.0, low_open=True)
+    clients = check_int("clients", clients, low=1)
+    simulate = {"raft": raft_family.simulate, "paxos": paxos.simulate}
+    for f in families:
+        if f not in simulate:
+            raise ValueError(f"families must name 'raft' or 'paxos'; got {f!r}")
+    rows = []
+    for seed in seeds:
+        for f in families:
+            run = simulate[f](n, seed=seed, duration=duration, clients=clients,
+                              mode="open", rate=rate / clients, keys=keys, cpu=cpu,
+                              storage=storage, network=network)
+            rows.append({"family": f, "seed": seed, "offered": rate,
+                         **measured(run, warmup=warmup)})
+    return pd.DataFrame(rows)

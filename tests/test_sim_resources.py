@@ -247,3 +247,26 @@ def test_bad_sync_arguments_inside_a_handler():
         s.add_node("a", lambda kw=kw: Bad(kw))
         with pytest.raises(TypeError, match=match):
             s.run(until=0.1)
+
+
+def test_open_loop_rate_must_be_positive_in_the_consensus_kernels():
+    from dsalgo import paxos, raft
+    for simulate in (raft.simulate, paxos.simulate):
+        for rate in (0, -1.0):
+            with pytest.raises(ValueError, match="rate must be > 0"):
+                simulate(3, duration=0.1, clients=1, mode="open", rate=rate)
+
+
+def test_cluster_records_the_models_and_spares_the_clients():
+    c = sim.Cluster("toy", 2, sim.Config(), seed=1, cpu={"*": sim.Constant(1e-4)},
+                    storage=sim.Storage(sync=sim.Constant(0.004)))
+    c.add_servers(lambda sid: sim.Node())
+    c.add_clients(1, lambda cid: sim.Node())
+    run = c.run(duration=0.1)
+    assert run.params["cpu"] == {"*": "Constant(delay=0.0001)"}
+    assert run.params["storage"] == "Storage(sync=Constant(delay=0.004))"
+    states = c.sim._states
+    assert states["n1"].cpu is not None and states["n1"].storage is not None
+    assert states["c1"].cpu is None and states["c1"].storage is None
+    with pytest.raises(TypeError, match="cpu must be a latency model"):
+        sim.Cluster("toy", 2, sim.Config(), cpu="fast")

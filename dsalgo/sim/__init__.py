@@ -7,7 +7,8 @@ Layers (each module imports only those before it): :mod:`~dsalgo.sim.node` (the
 :class:`Node` interface) ← :mod:`~dsalgo.sim._core` (heap, clock, recorders) ←
 :mod:`~dsalgo.sim.wire` (the message path) ← :mod:`~dsalgo.sim.context` (what a node may
 do) ← :mod:`~dsalgo.sim.engine` (:class:`Simulation`) ← :mod:`~dsalgo.sim.cluster` and
-:mod:`~dsalgo.sim.config` (what kernels build on).
+:mod:`~dsalgo.sim.config` (what kernels build on).  :mod:`~dsalgo.sim.resources` (the
+optional processing-time and storage models, :class:`Storage`) sits beside the wire.
 
 Examples
 --------

@@ -68,3 +68,14 @@ def test_a_fast_network_without_ineligible_servers_converges_in_one_round_mostly
 def test_prevote_and_check_quorum_options_run():
     df = raft.failover_trials(20, seed=9, prevote=True, check_quorum=True)
     assert df["converged"].all()
+
+
+def test_failover_trials_take_processing_and_storage_models():
+    plain = raft.failover_trials(100, seed=2)
+    slow = raft.failover_trials(100, seed=2, storage=sim.Storage(sync=sim.Constant(0.005)),
+                                cpu=sim.Constant(0.0001))
+    assert plain["converged"].all() and slow["converged"].all()
+    # a vote round now waits for the candidate's and the voter's syncs
+    assert slow["downtime"].median() > plain["downtime"].median()
+    with pytest.raises(TypeError, match="storage must be a dsalgo.sim.Storage"):
+        raft.failover_trials(2, storage=0.005)

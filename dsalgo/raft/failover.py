@@ -96,7 +96,8 @@ def _disk(log_length):
     return {"current_term": 1, "voted_for": "n1", "log": log}
 
 
-def _batch(seed, trial_ids, n, config, network, ineligible, max_time) -> list[dict]:
+def _batch(seed, trial_ids, n, config, network, ineligible, max_time, cpu=None,
+           storage=None) -> list[dict]:
     """Run the trials ``trial_ids`` side by side in one simulation (their clusters never
     talk to each other; trial ``i``'s servers are ``t{i}.n1 …``, and every random draw of
     a trial comes from streams named after its own nodes, so a trial's result does not
@@ -116,7 +117,8 @@ def _batch(seed, trial_ids, n, config, network, ineligible, max_time) -> list[di
         for f in followers:
             initial = _disk(1 if f in short else 2)
             s.add_node(f, lambda names=names, d=initial, i=i: _Seeded(names, config, d, i,
-                                                                      finished))
+                                                                      finished),
+                       cpu=cpu, storage=storage)
             node_trial[f] = i
         s.add_faults([sim.Crash(names[0], at=t_crash)])
         state[i] = {"t_crash": t_crash, "terms": set(), "followed": {}, "leaders": {},
@@ -160,7 +162,8 @@ def _batch(seed, trial_ids, n, config, network, ineligible, max_time) -> list[di
 def failover_trials(trials: int = 1000, *, n: int = 5, election_timeout=(0.150, 0.300),
                     heartbeat_interval: float | None = None, network=None, ineligible: int = 2,
                     seed: int = 0, prevote: bool = False, check_quorum: bool = False,
-                    max_time: float = 10.0, batch: int = 250) -> pd.DataFrame:
+                    max_time: float = 10.0, batch: int = 250, cpu=None,
+                    storage=None) -> pd.DataFrame:
     """Measure leader-failover downtime over ``trials`` crashes, as in §9.3 (Figure 16).
 
     Parameters
@@ -190,6 +193,13 @@ def failover_trials(trials: int = 1000, *, n: int = 5, election_timeout=(0.150, 
     batch : int
         Trials run side by side in one simulation (a speed knob; results do not depend
         on it).
+    cpu : latency model or dict, optional
+        The survivors' processing time per message and timer (default: none).
+    storage : dsalgo.sim.Storage, optional
+        The survivors' storage model: a candidate asks for votes, and a voter answers,
+        only once the new term and vote are durable, so a vote round costs a sync or two
+        besides the wire (default: instant).  With ``cpu`` and ``storage`` a broadcast
+        time can be split between the wire, processing and vote persistence.
 
     Returns
     -------
@@ -226,7 +236,7 @@ def failover_trials(trials: int = 1000, *, n: int = 5, election_timeout=(0.150, 
     rows = []
     for b in range(0, trials, batch):
         rows += _batch(seed, range(b, min(trials, b + batch)), n, config, network, ineligible,
-                       max_time)
+                       max_time, cpu, storage)
     df = pd.DataFrame(rows)
     df["elections"] = df["elections"].astype("int64")
     df["term"] = df["term"].astype("float64")

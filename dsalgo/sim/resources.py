@@ -10,13 +10,21 @@ exactly as before they existed.
   occupies the node for a service time drawn from the node's own ``cpu`` stream; work
   waits in FIFO order while the node is busy, and the handler runs when its service ends
   (so its sends leave then).  ``run.messages.t_handle`` is when service of a message
-  began: ``t_handle - t_deliver`` is the queueing delay at the node.
+  began: ``t_handle - t_deliver`` is the queueing delay at the node.  A fired timer
+  stays set (``ctx.timer_set``) until it is handled, and cancelling or re-arming it
+  meanwhile withdraws that firing.  A pause freezes the service under way (it ends after
+  the resume with the time it had left); a crash loses the queue (those messages are
+  ``node_down``).
 - **Storage** (``storage=Storage(sync=…)``): writes to ``ctx.disk`` are buffered until a
   sync, whose latency is drawn from the node's own ``storage`` stream.  ``ctx.sync(then=…,
   send=…)`` asks for one and names what to do once it completes; syncs asked for while
   one is in flight share the next one (group commit: one ``sync`` row in ``run.events``
   per disk sync, with the number of requests it served).  A crash loses what was not
-  synced: a restarted node finds ``ctx.disk`` as the last completed sync left it.
+  synced: a restarted node finds ``ctx.disk`` as the last completed sync left it, and the
+  crash event says whether anything was lost (``unsynced_lost``).  What a sync makes
+  durable is ``ctx.disk`` as it was when that sync began (a one-level copy: lists, dicts
+  and sets are copied, their items shared).  The continuations run when the sync
+  completes, outside the processing queue (they take no service time).
 
 This module imports only :mod:`~dsalgo.sim.latency` and :mod:`~dsalgo.sim._rng`.
 """

@@ -58,7 +58,8 @@ import pandas as pd
 from dsalgo._validate import check_number
 from dsalgo.check import Verdict
 from dsalgo.check.clients import CLIENT_PROPERTIES, client_verdict
-from dsalgo.check.verdict import fair_from, plain
+from dsalgo.check.progress import close_recovery, leader_progress_verdict
+from dsalgo.check.verdict import fair_from
 
 __all__ = ["CLIENT_PROPERTIES", "PROGRESS", "check", "recovery_times"]
 
@@ -304,33 +305,15 @@ def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
             t_leader = float(time)
     if not checked_heal and t_leader is None and leader_up():
         t_leader = t_heal
-    if t_leader is not None:
-        row["t_leader"] = t_leader
-    if t_commit is not None:
-        row["t_commit"] = t_commit
-    row["t_work"] = t_work if row["work"] else nan
-    done = [t_leader] + ([t_commit] if row["work"] else [])
-    if all(x is not None for x in done):
-        row["recovery"] = max(done) - t_heal
-        row["late"] = max(t_leader - t_heal, (t_commit - t_work) if row["work"] else 0.0)
+    close_recovery(row, t_heal=t_heal, t_leader=t_leader, t_commit=t_commit, t_work=t_work)
     return pd.DataFrame([row])
 
 
 def _progress(run, grace) -> Verdict:
-    r = recovery_times(run, grace=grace).iloc[0]
-    info = {"recovery": plain(r)}
-    rows = []
-    if r["judged"] and not (r["late"] <= r["grace"]):
-        what = ("no up leader of the highest round" if math.isnan(r["t_leader"]) or
-                r["t_leader"] - r["t_heal"] > r["grace"] else "no client command applied")
-        rows.append({"property": PROGRESS, "time": float(r["t_heal"] + r["grace"]),
-                     "nodes": (), "detail": f"{what} within {r['grace']:.6g}s of "
-                     + (f"the last fault healing at t={r['t_heal']:.6g}s with quorums up"
-                        if len(run.faults) else "the start of a run without faults")})
-    elif not r["judged"]:
-        info["progress"] = ("not judged: the fairness condition (every fault healed, "
-                            "quorums up) never held for grace seconds before the run ended")
-    return Verdict([PROGRESS], rows, info=info, kinds={PROGRESS: "progress"})
+    return leader_progress_verdict(recovery_times(run, grace=grace).iloc[0], PROGRESS,
+                                   faulty=bool(len(run.faults)),
+                                   no_leader="no up leader of the highest round",
+                                   no_work="no client command applied", condition="quorums up")
 
 
 def _params(run) -> dict:

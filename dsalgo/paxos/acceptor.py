@@ -103,3 +103,35 @@ class Acceptor:
                 ctx.emit("accepted", slot=msg.slot, ballot=msg.ballot, value=value)
             return Accepted(msg.ballot, msg.slot)
         return Nack(msg.ballot, store["promised"])
+
+
+class DurableReplies:
+    """What both Paxos nodes share about answering as an acceptor: a promise or an
+    acceptance goes out only once the acceptor state it reports on is durable (Lamport's
+    acceptors "remember" before they answer), and a message to oneself is handled without a
+    network hop.  The node provides ``instant`` (no storage model), ``bugs`` and
+    ``_record_accept(ctx, msg)``.
+    """
+
+    def _durable_reply(self, ctx, dst, reply, accept=None):
+        """Answer ``dst`` once durable (and record the acceptance ``accept`` then); at once
+        without a storage model — or, with the ``reply_before_sync`` bug, before the write
+        is durable."""
+        if self.instant or "reply_before_sync" in self.bugs:
+            self._record_accept(ctx, accept)
+            self._reply(ctx, dst, reply)
+            if not self.instant:
+                ctx.sync()   # the write still happens, after the answer (the bug)
+            return
+
+        def durable():
+            self._record_accept(ctx, accept)
+            self._reply(ctx, dst, reply)
+
+        ctx.sync(then=durable)
+
+    def _reply(self, ctx, dst, msg):
+        if dst == ctx.id:
+            self.on_message(ctx, dst, msg)
+        else:
+            ctx.send(dst, msg)

@@ -22,7 +22,7 @@ from dsalgo import sim
 from dsalgo._validate import check_int
 from dsalgo.sim import checks, knob
 
-from .quorums import Quorums, _is_system, resolve_quorums
+from .quorums import Quorums, _size, resolve_quorums
 
 __all__ = ["BUGS", "VARIANTS", "Config", "WorkloadConfig"]
 
@@ -60,13 +60,7 @@ VARIANTS = ("single", "multi")
 def _quorum(name, q):
     """``None``, a quorum size ``>= 1`` (its upper bound ``n`` is checked by
     :meth:`Config.quorums`) or a quorum system."""
-    if q is None or _is_system(q):
-        return q
-    if isinstance(q, bool) or not isinstance(q, int):
-        raise TypeError(f"{name} must be a quorum size (int) or a quorum system with "
-                        f"is_read_quorum/is_write_quorum (e.g. dsalgo.quorum.grid(2, 3)); "
-                        f"got {q!r} of type {type(q).__name__}")
-    return check_int(name, q, low=1)
+    return _size(name, q, None)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -48,7 +48,7 @@ from collections import deque
 
 from dsalgo import sim
 
-from .acceptor import Acceptor
+from .acceptor import Acceptor, DurableReplies
 from .messages import (
     NOOP,
     ZERO_BALLOT,
@@ -100,7 +100,7 @@ def apply_command(kv: dict, cmd) -> tuple:
     return store.execute(f, key, value)
 
 
-class MultiPaxosNode(sim.Node):
+class MultiPaxosNode(DurableReplies, sim.Node):
     """Acceptor, leader, learner and key-value replica in one node.
 
     Parameters
@@ -399,33 +399,8 @@ class MultiPaxosNode(sim.Node):
         for dst in self.others:
             ctx.send(dst, msg)
 
-    def _durable_reply(self, ctx, dst, reply, accept=None):  # as SingleDecreeNode's
-        """Answer ``dst`` once the acceptor state ``reply`` reports on is durable (and
-        record an acceptance, of ``accept``, then).  Without a storage model both happen at
-        once, as they always did."""
-        if self.instant:  # no storage model: durable at once (no closure on the hot path)
-            self._record_accept(ctx, accept)
-            self._reply(ctx, dst, reply)
-            return
-        if "reply_before_sync" in self.bugs:
-            self._record_accept(ctx, accept)
-            self._reply(ctx, dst, reply)   # BUG: answered before the write is durable
-            ctx.sync()
-            return
-
-        def durable():
-            self._record_accept(ctx, accept)
-            self._reply(ctx, dst, reply)
-
-        ctx.sync(then=durable)
-
     def _record_accept(self, ctx, msg):
         if msg is not None:
             # emitted on every acceptance, retransmissions included (see Acceptor)
             ctx.emit("accepted", slot=msg.slot, ballot=msg.ballot, value=_op_id(msg.value))
 
-    def _reply(self, ctx, dst, msg):
-        if dst == ctx.id:
-            self.on_message(ctx, dst, msg)
-        else:
-            ctx.send(dst, msg)

@@ -40,13 +40,13 @@ from __future__ import annotations
 
 from dsalgo import sim
 
-from .acceptor import Acceptor
+from .acceptor import Acceptor, DurableReplies
 from .messages import ZERO_BALLOT, Accept, Accepted, Decided, Nack, Prepare, Promise
 
 __all__ = ["SingleDecreeNode"]
 
 
-class SingleDecreeNode(sim.Node):
+class SingleDecreeNode(DurableReplies, sim.Node):
     """An acceptor and learner, and a proposer of ``value`` unless it is ``None``.
 
     Parameters
@@ -221,29 +221,8 @@ class SingleDecreeNode(sim.Node):
             else:
                 ctx.send(dst, msg)
 
-    def _durable_reply(self, ctx, dst, reply, accept=None):
-        """Answer ``dst`` once the acceptor state ``reply`` reports on is durable (and
-        record an acceptance, of ``accept``, then); at once without a storage model."""
-        if self.instant or "reply_before_sync" in self.bugs:
-            self._record_accept(ctx, accept)
-            self._reply(ctx, dst, reply)  # (with the bug: before the write is durable)
-            if not self.instant:
-                ctx.sync()
-            return
-
-        def durable():
-            self._record_accept(ctx, accept)
-            self._reply(ctx, dst, reply)
-
-        ctx.sync(then=durable)
-
     @staticmethod
     def _record_accept(ctx, msg):
         if msg is not None:
             ctx.emit("accepted", slot=msg.slot, ballot=msg.ballot, value=msg.value)
 
-    def _reply(self, ctx, dst, msg):
-        if dst == ctx.id:
-            self.on_message(ctx, dst, msg)
-        else:
-            ctx.send(dst, msg)

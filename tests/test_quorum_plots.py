@@ -83,3 +83,19 @@ def test_explorer_redraws_when_controls_change():
 def test_explorer_bad_input(kwargs):
     with pytest.raises(ValueError):
         quorum_explorer(**kwargs)
+
+
+@pytest.mark.parametrize("n, model", [(5, "crash"), (4, "byzantine"), (10, "byzantine")])
+def test_intersection_legend_sits_beside_the_data(n, model):
+    fig, ax = plt.subplots(figsize=(8, 2.5))
+    qplot.quorum_intersection(n, model, ax=ax)
+    fig.tight_layout()
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    boxes = [a.get_window_extent() for a in ax.patches]
+    nodes = ax.transData.transform(ax.collections[0].get_offsets())
+    assert len(boxes) == 2 and len(nodes) == n
+    assert not any(legend.overlaps(box) for box in boxes)
+    assert not any(legend.contains(x, y) for x, y in nodes)
+    assert legend.x0 >= ax.get_window_extent().x1      # outside the axes, not on the nodes
+    assert fig.get_window_extent().contains(legend.x1 - 1, legend.y1 - 1)  # and not cut off

@@ -172,7 +172,9 @@ def quorum_intersection(n: int, model: str = "crash", f: int | None = None, ax=N
     --------
     >>> ax = quorum_intersection(7, "byzantine")
     >>> ax.get_title()
-    'n = 7, f = 2 Byzantine: quorums of 5 overlap in 3 >= f + 1 = 3 nodes'
+    'n = 7, f = 2 Byzantine: quorums of 5 overlap in 3 ≥ f + 1 = 3 nodes'
+    >>> bool(ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1)  # beside the data
+    True
     """
     from ..quorum import max_faults, quorum_size
     n = check_int("n", n, low=1)
@@ -195,20 +197,25 @@ def quorum_intersection(n: int, model: str = "crash", f: int | None = None, ax=N
         ax.text(i, 0, f"n{i + 1}", ha="center", va="center", fontsize=8, zorder=4)
     ax.add_patch(_box(-0.45, q - 0.55, 0.35, "tab:blue", f"quorum A ({q})"))
     ax.add_patch(_box(n - q - 0.45, n - 0.55, -0.35, "tab:orange", f"quorum B ({q})"))
-    ax.plot([], [], "o", color="tab:purple", label=f"overlap: {overlap} node(s)")
+
+    def nodes(k):
+        return f"{k} node{'' if k == 1 else 's'}"
+
+    ax.plot([], [], "o", color="tab:purple", label=f"overlap: {nodes(overlap)}")
     ax.plot([], [], "o", color="tab:red",
             label=f"{f} faulty ({'lying' if model == 'byzantine' else 'crashed'})")
     ax.set_xlim(-1, n)
-    ax.set_ylim(-1.7, 0.8)
+    ax.set_ylim(-0.9, 0.9)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("nodes")
-    ax.legend(loc="lower center", ncol=2, fontsize=8)
+    # beside the row of nodes, never over it (the drawing fills the axes' width)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     if model == "crash":
-        ax.set_title(f"n = {n}, f = {f} crash: majorities of {q} overlap in {overlap} node(s)")
+        ax.set_title(f"n = {n}, f = {f} crash: majorities of {q} overlap in {nodes(overlap)}")
     else:
         ax.set_title(f"n = {n}, f = {f} Byzantine: quorums of {q} overlap in {overlap} "
-                     f">= f + 1 = {f + 1} nodes")
+                     f"≥ f + 1 = {f + 1} nodes")
     return ax
 
 

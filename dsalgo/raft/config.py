@@ -40,6 +40,12 @@ BUGS = {
                          "can take back a vote or an acknowledged entry; Figure 2 updates "
                          "persistent state on stable storage before responding to RPCs "
                          "(harmless when storage is instant).",
+    "count_stale_votes": "A candidate counts a vote granted in an earlier term of its own "
+                         "(a late reply) toward its current election; Figure 2 counts only "
+                         "votes of the current term, so a leader may lack a majority.",
+    "revote_for_newer_log": "A server that already voted in a term grants a second vote to "
+                            "a candidate whose log is more up-to-date than its own; Figure 2 "
+                            "grants at most one vote per term.",
 }
 
 #: How ``get`` is served: as a log entry, by ReadIndex, or from the local state machine.

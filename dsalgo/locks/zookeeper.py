@@ -82,6 +82,10 @@ BUGS = {
                                  "session expires, so a crashed holder's lock node stays and "
                                  "the lock is held for ever (ephemeral nodes must go with "
                                  "their session): safe, but no waiter ever acquires.",
+    "enter_on_watch": "A waiter takes the lock on any watch notification instead of going "
+                      "back to step 2 (list the children): a notification that its "
+                      "predecessor went away while that predecessor was only waiting (its "
+                      "session expired) lets it in while the holder still holds.",
 }
 """The ZooKeeper lock's planted bugs: name → the rule it breaks (``simulate(bugs=…)``)."""
 
@@ -117,6 +121,7 @@ class LockRecipeClient(LockClient):
         super().__init__(fencing="no_fencing" not in bugs, **loop)
         self.session_timeout = session_timeout
         self.naive = "herd" in bugs
+        self.enter_on_watch = "enter_on_watch" in bugs
         self.parent = "/" + self.key
         self.read_timeout = 2 * session_timeout / 3
         self.session = None
@@ -238,7 +243,10 @@ class LockRecipeClient(LockClient):
             if msg.session == self.session:
                 self._session_lost(ctx, "session_expired")
         elif isinstance(msg, WatchedEvent):
-            if self.state == "wait":
+            if self.state == "wait" and self.enter_on_watch:  # the bug: no step 2
+                self.state = "hold"
+                self.enter(ctx, int(self.my_node[-10:]), znode=self.my_node)
+            elif self.state == "wait":
                 self._list(ctx)
             elif self.state in ("list", "exists"):
                 self.recheck = True

@@ -98,8 +98,12 @@ class Config(sim.Config):
     election_timeout: tuple = knob((0.15, 0.3), "Multi-Paxos: range of the silence after "
                                    "which a follower takes over, seconds.",
                                    checks.interval(low=0.0, low_open=True))
-    window: int = knob(8, "Multi-Paxos: most slots in flight at the leader.",
-                       checks.integer(low=1))
+    window: int = knob(8, "Multi-Paxos: most slots in flight at the leader (with "
+                       "max_batch: most rounds).", checks.integer(low=1))
+    max_batch: int = knob(None, "Multi-Paxos batching: a leader sends the commands that "
+                          "reach it while it is busy in one accept round (one sync per "
+                          "acceptor), at most this many (None: a round per command).",
+                          checks.optional(checks.integer(low=1)))
     bugs: frozenset = knob(frozenset(), "Deliberate defects to plant (see BUGS).",
                            checks.bugs(BUGS))
 

@@ -62,7 +62,7 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 2.0, network=None, 
         ``variant`` (``"single"`` or ``"multi"``, the default), ``proposers``, ``q1``,
         ``q2`` (sizes or quorum systems, see :func:`~dsalgo.paxos.resolve_quorums`),
         ``unsafe``, ``backoff``, ``retry_timeout``, ``heartbeat_interval``,
-        ``election_timeout``, ``window``; and, for Multi-Paxos, the workload's fields of
+        ``election_timeout``, ``window``, ``max_batch`` (batching); and, for Multi-Paxos, the workload's fields of
         :class:`~dsalgo.paxos.WorkloadConfig`: ``clients``, ``keys``, ``mix``, ``mode``
         (``"closed"`` or ``"open"`` with ``rate`` operations/s per client),
         ``concurrency``, ``think``, ``client_timeout``, ``retry_interval``, ``max_ops``.
@@ -121,7 +121,7 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 2.0, network=None, 
         cluster.add_servers(lambda sid: MultiPaxosNode(
             servers, quorums, heartbeat_interval=config.heartbeat_interval,
             election_timeout=config.election_timeout, window=config.window,
-            bugs=config.bugs))
+            max_batch=config.max_batch, bugs=config.bugs))
         cluster.add_clients(load.clients, lambda cid: PaxosClient(
             servers, workload, retry_interval=load.retry_interval, **load.client_options()))
     else:

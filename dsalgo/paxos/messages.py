@@ -20,9 +20,12 @@ __all__ = [
     "NOOP",
     "ZERO_BALLOT",
     "Accept",
+    "AcceptBatch",
     "Accepted",
+    "AcceptedBatch",
     "Catchup",
     "Decided",
+    "DecidedBatch",
     "Heartbeat",
     "Nack",
     "Prepare",
@@ -75,6 +78,31 @@ class Decided:
     """To the learners: ``value`` is chosen at ``slot``."""
     slot: int
     value: object
+
+
+@dataclass(slots=True)
+class AcceptBatch:
+    """Multi-Paxos batching (``max_batch``): one phase-2a round for the consecutive slots
+    ``slot, slot + 1, …``: "accept ``values[i]`` at ``slot + i`` in ``ballot``"."""
+    ballot: tuple
+    slot: int
+    values: tuple
+
+
+@dataclass(slots=True)
+class AcceptedBatch:
+    """Phase 2b for a whole :class:`AcceptBatch`: the acceptor accepted the ``count``
+    proposals of ``ballot`` from ``slot`` on."""
+    ballot: tuple
+    slot: int
+    count: int
+
+
+@dataclass(slots=True)
+class DecidedBatch:
+    """To the learners: ``values[i]`` is chosen at ``slot + i``."""
+    slot: int
+    values: tuple
 
 
 @dataclass(slots=True)

@@ -15,6 +15,14 @@ node that plays every role, as in Lamport, "Paxos Made Simple", §3:
   ``Accept(b, slot, cmd)`` to the acceptors; ``Accepted`` from a phase-2 quorum chooses it,
   and ``Decided(slot, cmd)`` tells the learners.  At most ``window`` slots are in flight
   (the pipeline window, PMMC's ``WINDOW``); later requests queue at the leader.
+* **Batching** (``max_batch``, as Raft's knob of that name).  The commands that reach the
+  leader while it is busy go out together: a zero-delay ``flush`` timer queues behind the
+  work already waiting at the leader, and when it fires the queued commands (at most
+  ``max_batch``, sent at once when that many are waiting) take consecutive slots in one
+  ``AcceptBatch``; an acceptor accepts them all or none (they share a ballot), makes
+  them durable in one sync and answers with one ``AcceptedBatch``; the decision goes
+  to the learners in one ``DecidedBatch``.  ``window`` then counts rounds in flight, not
+  slots.  A lost round is re-sent slot by slot (plain ``Accept``).
 * **Failure detection.**  The leader sends ``Heartbeat(b, commit)`` every
   ``heartbeat_interval``; a follower that misses them for an ``election_timeout`` (drawn at
   random from a range) takes over with a higher ballot.  A ``Nack`` tells a leader or
@@ -53,9 +61,12 @@ from .messages import (
     NOOP,
     ZERO_BALLOT,
     Accept,
+    AcceptBatch,
     Accepted,
+    AcceptedBatch,
     Catchup,
     Decided,
+    DecidedBatch,
     Heartbeat,
     Nack,
     Prepare,
@@ -114,7 +125,10 @@ class MultiPaxosNode(DurableReplies, sim.Node):
     election_timeout : (float, float)
         Range of the random silence, in seconds, after which a follower takes over.
     window : int
-        Most slots a leader keeps in flight (proposed, not yet decided).
+        Most slots a leader keeps in flight (proposed, not yet decided); with
+        ``max_batch``, most rounds.
+    max_batch : int, optional
+        Batching: the most commands one accept round carries (None: a round per command).
     bugs : set of str
         Deliberate defects: ``"acceptor_forgets_promise"``, ``"ignore_accepted_value"``,
         ``"duplicate_ballots"``, ``"dedup_at_leader_only"``, ``"no_accept_retransmit"`` (see
@@ -135,12 +149,13 @@ class MultiPaxosNode(DurableReplies, sim.Node):
     """
 
     def __init__(self, nodes, quorums, *, heartbeat_interval=0.05, election_timeout=(0.15, 0.3),
-                 window=8, bugs=frozenset()):
+                 window=8, max_batch=None, bugs=frozenset()):
         self.nodes = list(nodes)
         self.quorums = quorums
         self.heartbeat_interval = heartbeat_interval
         self.election_timeout = tuple(election_timeout)
         self.window = window
+        self.max_batch = max_batch
         self.bugs = frozenset(bugs)
 
     # ------------------------------------------------------------------ lifecycle
@@ -172,6 +187,8 @@ class MultiPaxosNode(DurableReplies, sim.Node):
         self.next_slot = 0
         self.queue = deque()         # client commands waiting for a window slot
         self.pending = set()         # op_ids queued or in flight
+        self.round_of = {}           # batching: slot in flight -> first slot of its round
+        self.rounds = {}             # batching: first slot of a round -> slots undecided
         ctx.set_timer("election", self.election_timeout)
 
     def on_timer(self, ctx, name):
@@ -180,6 +197,8 @@ class MultiPaxosNode(DurableReplies, sim.Node):
                 self._start_phase1(ctx)
         elif name == "heartbeat" and self.role == "leader":
             self._heartbeat(ctx)
+        elif name == "flush":
+            self._fill_window(ctx)
 
     def on_message(self, ctx, src, msg):
         cls = msg.__class__
@@ -192,9 +211,16 @@ class MultiPaxosNode(DurableReplies, sim.Node):
                 self._reply(ctx, src, reply)
             self._check_deposed(ctx)
         elif cls is Accepted:
-            self._on_accepted(ctx, src, msg)
+            self._on_accepted(ctx, src, msg.ballot, (msg.slot,))
         elif cls is Decided:
             self._learn(ctx, msg.slot, msg.value)
+        elif cls is AcceptBatch:
+            self._on_accept_batch(ctx, src, msg)
+        elif cls is AcceptedBatch:
+            self._on_accepted(ctx, src, msg.ballot, range(msg.slot, msg.slot + msg.count))
+        elif cls is DecidedBatch:
+            for i, value in enumerate(msg.values):
+                self._learn(ctx, msg.slot + i, value)
         elif cls is Heartbeat:
             self._on_heartbeat(ctx, src, msg)
         elif cls is Request:
@@ -274,35 +300,96 @@ class MultiPaxosNode(DurableReplies, sim.Node):
         elif msg.op_id not in self.pending:
             self.pending.add(msg.op_id)
             self.queue.append(sim.Command(src, msg.op_id, msg.f, msg.key, msg.value))
-            self._fill_window(ctx)
+            if self.max_batch is None or len(self.queue) >= self.max_batch:
+                self._fill_window(ctx)
+            elif not ctx.timer_set("flush"):
+                # a zero-delay timer queues behind the work already waiting at a busy
+                # leader, so every command that arrives meanwhile goes out in its round
+                ctx.set_timer("flush", 0.0)
 
     def _fill_window(self, ctx):
-        while self.queue and len(self.proposals) < self.window and self.role == "leader":
-            slot = self.next_slot
-            self.next_slot += 1
-            self._propose(ctx, slot, self.queue.popleft())
+        batch = self.max_batch
+        if batch is None:
+            while self.queue and len(self.proposals) < self.window and self.role == "leader":
+                slot = self.next_slot
+                self.next_slot += 1
+                self._propose(ctx, slot, self.queue.popleft())
+            return
+        ctx.cancel_timer("flush")
+        queue = self.queue
+        while queue and len(self.rounds) < self.window and self.role == "leader":
+            cmds = tuple(queue.popleft() for _ in range(min(batch, len(queue))))
+            first = self.next_slot
+            self.next_slot += len(cmds)
+            now = ctx.now
+            for i, cmd in enumerate(cmds):
+                slot = first + i
+                self.proposals[slot] = cmd
+                self.votes[slot] = set()
+                self.sent_at[slot] = now
+                self.round_of[slot] = first
+            self.rounds[first] = len(cmds)
+            self._to_all(ctx, AcceptBatch(self.ballot, first, cmds))
 
     def _propose(self, ctx, slot, cmd):
         self.proposals[slot] = cmd
         self.votes[slot] = set()
         self.sent_at[slot] = ctx.now
+        if self.max_batch is not None:   # a round of its own (leader recovery)
+            self.round_of[slot] = slot
+            self.rounds[slot] = 1
         self._to_all(ctx, Accept(self.ballot, slot, cmd))
 
-    def _on_accepted(self, ctx, src, msg):
-        if self.role != "leader" or msg.ballot != self.ballot:
+    def _on_accept_batch(self, ctx, src, msg):
+        """An acceptor's part of a batched round: all of its proposals share the ballot,
+        so they are accepted together (one sync, one reply) or refused together."""
+        acceptor = self.acceptor
+        if msg.ballot < acceptor.promised:
+            self._reply(ctx, src, Nack(msg.ballot, acceptor.promised))
+        else:
+            for i, value in enumerate(msg.values):
+                acceptor.on_accept(Accept(msg.ballot, msg.slot + i, value))
+            self._durable_reply(ctx, src, AcceptedBatch(msg.ballot, msg.slot,
+                                                        len(msg.values)), msg)
+        self._check_deposed(ctx)
+
+    def _on_accepted(self, ctx, src, ballot, slots):
+        if self.role != "leader" or ballot != self.ballot:
             return
-        votes = self.votes.get(msg.slot)
-        if votes is None:
+        chosen = []
+        for slot in slots:
+            votes = self.votes.get(slot)
+            if votes is None:
+                continue
+            votes.add(src)
+            if self.quorums.is_write_quorum(votes):
+                cmd = self.proposals.pop(slot)
+                del self.votes[slot], self.sent_at[slot]
+                chosen.append((slot, cmd))
+                first = self.round_of.pop(slot, None)
+                if first is not None:
+                    left = self.rounds[first] - 1
+                    if left:
+                        self.rounds[first] = left
+                    else:
+                        del self.rounds[first]
+        if not chosen:
             return
-        votes.add(src)
-        if self.quorums.is_write_quorum(votes):
-            cmd = self.proposals.pop(msg.slot)
-            del self.votes[msg.slot], self.sent_at[msg.slot]
-            decided = Decided(msg.slot, cmd)
-            for dst in self.others:
+        if len(chosen) == 1:
+            decided = Decided(*chosen[0])
+        elif chosen[-1][0] - chosen[0][0] == len(chosen) - 1:   # consecutive slots
+            decided = DecidedBatch(chosen[0][0], tuple(cmd for _s, cmd in chosen))
+        else:
+            decided = None
+        for dst in self.others:
+            if decided is not None:
                 ctx.send(dst, decided)
-            self._learn(ctx, msg.slot, cmd)
-            self._fill_window(ctx)
+            else:
+                for slot, cmd in chosen:
+                    ctx.send(dst, Decided(slot, cmd))
+        for slot, cmd in chosen:
+            self._learn(ctx, slot, cmd)
+        self._fill_window(ctx)
 
     # ------------------------------------------------------------------ leadership
     def _heartbeat(self, ctx):
@@ -364,6 +451,8 @@ class MultiPaxosNode(DurableReplies, sim.Node):
         self.sent_at.clear()
         self.queue.clear()
         self.pending.clear()
+        self.round_of.clear()
+        self.rounds.clear()
 
     # ------------------------------------------------------------------ replica
     def _learn(self, ctx, slot, cmd):
@@ -400,7 +489,11 @@ class MultiPaxosNode(DurableReplies, sim.Node):
             ctx.send(dst, msg)
 
     def _record_accept(self, ctx, msg):
-        if msg is not None:
-            # emitted on every acceptance, retransmissions included (see Acceptor)
+        # emitted on every acceptance, retransmissions included (see Acceptor)
+        if msg.__class__ is AcceptBatch:
+            for i, value in enumerate(msg.values):
+                ctx.emit("accepted", slot=msg.slot + i, ballot=msg.ballot,
+                         value=_op_id(value))
+        elif msg is not None:
             ctx.emit("accepted", slot=msg.slot, ballot=msg.ballot, value=_op_id(msg.value))
 

@@ -24,6 +24,20 @@ recorded by another Raft implementation that emits the same kinds), replaying th
 - **State Machine Safety**: no two ``apply`` events at one index apply different
   entries (digests).
 
+Two properties of the election itself (§5.2, Figure 2), from the ``vote`` events (a
+server records a ``vote`` with the ``candidate`` when the vote is cast: its own as a
+candidate once durable, another's when the reply granting it leaves):
+
+- **Leader vote majority** (``leader_vote_majority``): the leader of term T had, when
+  elected, votes *of term T* from a majority of the configuration (``run.params["n"]``;
+  for a bare events table, the servers that record a ``role``).  A vote of an earlier
+  term does not count.
+- **One vote per term** (``one_vote_per_term``): no server votes for two candidates in
+  one term.
+
+A table without any ``vote`` event (recorded by an implementation that does not emit
+them) is not judged on these two; ``info["votes"]`` says how many there were.
+
 Each violation is reported once per term, index or key, with the time it became visible.
 
 What clients observed (a run with a ``history``; the code is shared with Multi-Paxos,
@@ -62,12 +76,13 @@ from .config import majority
 __all__ = ["CLIENT_PROPERTIES", "PROGRESS", "PROPERTIES", "check", "recovery_times"]
 
 PROPERTIES = ["election_safety", "leader_append_only", "log_matching", "leader_completeness",
-              "state_machine_safety"]
+              "state_machine_safety", "leader_vote_majority", "one_vote_per_term"]
 #: The progress property, checked under the fairness condition.
 PROGRESS = "leader_and_commit"
 
-_KINDS = ["leader_elected", "role", "crash", "append", "truncate", "commit", "apply"]
-_COLS = ["seq", "time", "node", "kind", "term", "role", "log_index", "entry_term", "digest"]
+_KINDS = ["leader_elected", "role", "crash", "append", "truncate", "commit", "apply", "vote"]
+_COLS = ["seq", "time", "node", "kind", "term", "role", "log_index", "entry_term", "digest",
+         "candidate"]
 
 
 def _events(run) -> pd.DataFrame:
@@ -90,14 +105,15 @@ def _i(x):
 
 def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -> Verdict:
     """Check Election Safety, Leader Append-Only, Log Matching, Leader Completeness and
-    State Machine Safety on a Raft run; on a run with a history also exactly-once
+    State Machine Safety on a Raft run, and that every leader had a vote majority of its
+    term and no server voted twice in a term; on a run with a history also exactly-once
     application and linearizability of what clients saw, and progress after faults heal.
 
     Parameters
     ----------
     run : dsalgo.sim.Run or DataFrame
-        A run of :func:`dsalgo.raft.simulate` (or its ``events`` table: then only the five
-        log properties are checked).
+        A run of :func:`dsalgo.raft.simulate` (or its ``events`` table: then only the log
+        and election properties are checked).
     grace : float, optional
         Seconds the fairness condition must last and within which progress is due
         (default: 2.5 maximal election timeouts, from ``run.params``).
@@ -107,9 +123,11 @@ def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -
     Returns
     -------
     dsalgo.check.Verdict
-        Truthy when all five hold; ``violations`` has one row per violation.  ``info``
+        Truthy when all hold; ``violations`` has one row per violation.  ``info``
         counts what happened: ``leaders_elected``, ``terms``, ``leader_changes``,
-        ``max_commit_index``, ``applied``, ``duplicate_executions``, ``reads``;
+        ``max_commit_index``, ``applied``, ``votes`` (``vote`` events), ``contested_terms``
+        (terms in which two or more servers campaigned), ``contested_won`` (those of them
+        that elected a leader), ``duplicate_executions``, ``reads``;
         ``recovery`` is the row of :func:`recovery_times`.  ``leader_and_commit`` is a
         progress property (``verdict.progress``); the others are safety properties.
 
@@ -122,6 +140,9 @@ def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -
     >>> bad = raft.scenarios.figure8(bug=True)
     >>> sorted(set(raft.check(bad).violations["property"]))
     ['leader_completeness', 'state_machine_safety']
+    >>> v = raft.check(raft.scenarios.stale_vote_scenario(bug=True))
+    >>> list(v.violations["property"]), v.violations["detail"].iloc[0]
+    (['leader_vote_majority'], 'n1 led term 2 with votes of term 2 from n1 only: 1 of the 2 needed')
 
     A deliberately stale read path fails linearizability, and says so:
 
@@ -134,6 +155,7 @@ def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -
     (False, True)
     """
     ev = _events(run)
+    need = _vote_majority(run, ev)
     out: list[dict] = []
     reported: set = set()
 
@@ -151,6 +173,9 @@ def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -
     committed: dict = {}    # index -> {digest: (term, node, time)}
     applied: dict = {}      # index -> (digest, node)
     elected = changes = applies = max_commit = 0
+    voted: dict = {}        # (voter, term) -> (candidate, time) of its first vote
+    tally: dict = {}        # (term, candidate) -> voters
+    campaigns: dict = {}    # term -> servers that campaigned
 
     def completeness(term, leader, log, index, digest, first):
         """Leader Completeness for the leader of ``term`` (its ``log`` when elected) and
@@ -162,8 +187,8 @@ def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -
                       [leader, who], f"leader of term {term} lacks index {index} committed "
                       f"by {who} in term {t_commit} at t={when:.6g}s")
     last_leader = None
-    for _seq, time, node, kind, term, role, index, entry_term, digest in ev.itertuples(
-            index=False, name=None):
+    for _seq, time, node, kind, term, role, index, entry_term, digest, candidate in \
+            ev.itertuples(index=False, name=None):
         if kind == "append":
             index, entry_term, digest = int(index), int(entry_term), int(digest)
             log = logs.setdefault(node, [])
@@ -207,9 +232,26 @@ def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -
                 violation("state_machine_safety", index, time, [first[1], node],
                           f"index {index} applied as different entries on {first[1]} and "
                           f"{node}")
+        elif kind == "vote":
+            term = int(term)
+            tally.setdefault((term, candidate), set()).add(node)
+            first = voted.setdefault((node, term), (candidate, time))
+            if first[0] != candidate:
+                violation("one_vote_per_term", (node, term), time, [node],
+                          f"{node} voted twice in term {term}: for {first[0]} at "
+                          f"t={first[1]:.6g}s and for {candidate}")
         elif kind == "leader_elected":
             term = int(term)
             elected += 1
+            if need is not None:
+                voters = tally.get((term, node), set())
+                if len(voters) < need:
+                    names = ", ".join(sorted(map(str, voters))) or "nobody"
+                    violation("leader_vote_majority", term, time,
+                              [node, *sorted(voters - {node})],
+                              f"{node} led term {term} with votes of term {term} from "
+                              f"{names}{' only' if voters else ''}: {len(voters)} of the "
+                              f"{need} needed")
             if node != last_leader:
                 changes += last_leader is not None
                 last_leader = node
@@ -226,13 +268,30 @@ def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -
                         completeness(term, node, log, index, digest, first)
         elif kind == "crash" or (kind == "role" and role != "leader"):
             leading.pop(node, None)
+            if role == "candidate":
+                campaigns.setdefault(int(term), set()).add(node)
+    contested = [t for t, who in campaigns.items() if len(who) > 1]
     info = {"leaders_elected": elected, "terms": len(leader_of), "leader_changes": changes,
-            "max_commit_index": max_commit, "applied": applies}
+            "max_commit_index": max_commit, "applied": applies,
+            "votes": sum(len(v) for v in tally.values()), "contested_terms": len(contested),
+            "contested_won": sum(t in leader_of for t in contested)}
     verdict = Verdict(PROPERTIES, out, info=info)
     if isinstance(run, pd.DataFrame) or not isinstance(getattr(run, "history", None),
                                                        pd.DataFrame):
         return verdict
     return verdict.merge(_clients(run, time_limit)).merge(_progress(run, grace))
+
+
+def _vote_majority(run, ev):
+    """Votes a leader needs: a majority of the configuration (``run.params["n"]``, or the
+    servers recording a ``role`` in a bare table); ``None`` when no vote was recorded."""
+    if not (ev["kind"] == "vote").any():
+        return None
+    n = getattr(run, "params", {}).get("n") if not isinstance(run, pd.DataFrame) else None
+    if n is None:
+        roles = ev.loc[ev["kind"] == "role", "node"]
+        n = roles.nunique() if len(roles) else ev["node"].nunique()
+    return majority(int(n))
 
 
 def _clients(run, time_limit) -> Verdict:

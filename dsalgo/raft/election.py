@@ -56,11 +56,17 @@ class Elections:
         else:
             ctx.set_timer("election", cfg.election_timeout)  # a split vote: try again
         if len(self.votes) >= self.majority:
+            ctx.emit("vote", term=self.current_term, candidate=ctx.id)
             self._become_leader(ctx)
             return
         # the new term and our own vote are durable before anyone is asked (Figure 2)
         term = self.current_term
-        ctx.sync(then=lambda: self.current_term == term and self._request_votes(ctx))
+        ctx.sync(then=lambda: self.current_term == term and self._own_vote_durable(ctx))
+
+    def _own_vote_durable(self, ctx):
+        """Our vote for ourselves is on disk (a ``vote`` event): now ask the others."""
+        ctx.emit("vote", term=self.current_term, candidate=ctx.id)
+        self._request_votes(ctx)
 
     def _request_votes(self, ctx):
         """Send RequestVote to every peer that has not answered, and retry in a heartbeat
@@ -98,13 +104,27 @@ class Elections:
         # Safety: one vote per term, durable before the reply leaves (voted_for is on
         # disk), and only for an up-to-date log, so every elected leader holds every
         # committed entry (Leader Completeness, §5.4.3)
-        grant = (msg.term == self.current_term and self.voted_for in (None, msg.candidate_id)
-                 and up_to_date)
+        free = self.voted_for in (None, msg.candidate_id)
+        if not free and "revote_for_newer_log" in cfg.bugs:
+            # BUG: a second vote in this term, for a log more up-to-date than ours
+            my_term = self.log[-1].term
+            free = (msg.last_log_term > my_term or (msg.last_log_term == my_term and
+                                                    msg.last_log_index > self.last_log_index))
+        grant = msg.term == self.current_term and free and up_to_date
+        voted = None
         if grant:
             self._vote(msg.candidate_id)
-            ctx.emit("vote", term=self.current_term, candidate=msg.candidate_id)
+            # the ``vote`` event marks the vote as cast: when the reply granting it leaves
+            # (at once without a storage model, else once the vote is durable)
+            term, candidate = self.current_term, msg.candidate_id
+            if self.instant or self.reply_early:
+                ctx.emit("vote", term=term, candidate=candidate)
+            else:
+                def voted():
+                    ctx.emit("vote", term=term, candidate=candidate)
             ctx.set_timer("election", cfg.election_timeout)
-        self._reply(ctx, src, RequestVoteReply(self.current_term, grant), wrote or grant)
+        self._reply(ctx, src, RequestVoteReply(self.current_term, grant), wrote or grant,
+                    on_send=voted)
 
     def _on_request_vote_reply(self, ctx, src, msg: RequestVoteReply):
         if msg.prevote:
@@ -119,8 +139,9 @@ class Elections:
         if msg.term > self.current_term:
             self._become_follower(ctx, msg.term)
             return
-        if self.role != CANDIDATE or msg.term != self.current_term:
-            return
+        if self.role != CANDIDATE or (msg.term != self.current_term
+                                      and "count_stale_votes" not in self.config.bugs):
+            return  # (the bug counts a vote granted in an earlier term of ours)
         self.answered.add(src)
         if msg.vote_granted:
             self.votes.add(src)

@@ -100,7 +100,7 @@ class RaftNode(Elections, Replication, sim.Node):
     >>> ctx = sim.RecordingContext("n1")
     >>> node.on_start(ctx)
     >>> [e.kind for e in ctx.fire(node, "election") if isinstance(e, sim.Emit)]
-    ['role', 'role', 'leader_elected']
+    ['role', 'vote', 'role', 'leader_elected']
     >>> node.role, ctx.disk["current_term"], ctx.disk["voted_for"]
     ('leader', 1, 'n1')
     """
@@ -168,11 +168,12 @@ class RaftNode(Elections, Replication, sim.Node):
         self.disk["voted_for"] = candidate
         self.vote_memory = candidate
 
-    def _reply(self, ctx, dst, msg, wrote: bool):
+    def _reply(self, ctx, dst, msg, wrote: bool, on_send=None):
         """Send ``msg``, once the writes it reports on are durable if ``wrote``.
 
         A reply that waited is dropped if the term moved on meanwhile (the sender retries);
-        without a storage model it leaves at once, as it always did.
+        without a storage model it leaves at once, as it always did.  ``on_send`` (no
+        arguments) is called just before a reply that waited leaves.
         """
         if not wrote or self.instant:
             ctx.send(dst, msg)
@@ -181,7 +182,13 @@ class RaftNode(Elections, Replication, sim.Node):
             ctx.sync()
         else:
             term = self.current_term
-            ctx.sync(then=lambda: self.current_term == term and ctx.send(dst, msg))
+
+            def send():
+                if self.current_term == term:
+                    if on_send is not None:
+                        on_send()
+                    ctx.send(dst, msg)
+            ctx.sync(then=send)
 
     def _own_log_durable(self, ctx):
         """Ask for our log to be made durable; the leader counts itself in a majority only

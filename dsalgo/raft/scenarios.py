@@ -26,7 +26,9 @@ __all__ = [
     "duplicate_scenario",
     "figure8",
     "scripted",
+    "revote_scenario",
     "split_vote_scenario",
+    "stale_vote_scenario",
     "sync_scenario",
     "truncate_scenario",
     "up_to_date_scenario",
@@ -64,7 +66,7 @@ def _put(op_id, value):
 
 
 def scripted(n, script, faults, *, until, bug=None, seed=0,
-             election_timeout=(100.0, 100.0), storage=None) -> sim.Run:
+             election_timeout=(100.0, 100.0), storage=None, network=None) -> sim.Run:
     """Run ``n`` servers under a director's ``script`` and fixed ``faults``.
 
     Parameters
@@ -87,6 +89,9 @@ def scripted(n, script, faults, *, until, bug=None, seed=0,
         campaigning by themselves.
     storage : dsalgo.sim.Storage, optional
         The servers' storage model (default: writes durable at once).
+    network : dsalgo.sim.Network, optional
+        The network (default: constant 10 ms links, so the script alone decides the order
+        of events).
 
     Examples
     --------
@@ -101,8 +106,9 @@ def scripted(n, script, faults, *, until, bug=None, seed=0,
         if not (isinstance(item, (tuple, list)) and len(item) == 3):
             raise ValueError(f"script items must be (at, dst, msg) triples; got {item!r}")
         check_number("script time", item[0], low=0.0)
-    cluster = sim.Cluster("raft", n, config, seed=seed,
-                          network=sim.Network(latency=sim.Constant(LATENCY)), storage=storage)
+    if network is None:
+        network = sim.Network(latency=sim.Constant(LATENCY))
+    cluster = sim.Cluster("raft", n, config, seed=seed, network=network, storage=storage)
     servers = cluster.servers
     cluster.add_servers(lambda sid: RaftNode(servers, config))
     cluster.add_clients(1, lambda cid: Director(script))
@@ -306,6 +312,54 @@ def sync_scenario(bug: bool = False, *, storage: bool = True) -> sim.Run:
                     storage=sim.Storage(sync=sim.Constant(0.02)) if storage else None)
 
 
+def stale_vote_scenario(bug: bool = False) -> sim.Run:
+    """Figure 2: a candidate counts only votes of its current term.
+
+    ``n1`` is told to campaign at 0.10 s (term 1, its request reaches ``n2`` at 0.12 s;
+    ``n3`` does not hear it) and again at 0.115 s, before ``n2``'s grant for term 1 is
+    back: it starts term 2 and its requests are cut off from then on.  The grant of
+    term 1 arrives at 0.13 s.  Correctly ``n1`` ignores it and wins nothing; with
+    ``count_stale_votes`` it counts it and leads term 2 with one vote of term 2, its own.
+    Election Safety holds (nobody else leads term 2); the vote-majority property fails.
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> bool(raft.check(stale_vote_scenario())), bool(raft.check(stale_vote_scenario(bug=True)))
+    (True, False)
+    """
+    check_bool("bug", bug)
+    script = [(0.10, "n1", TimeoutNow()), (0.115, "n1", TimeoutNow())]
+    faults = [_cut("n1", ["n3"], at=0.0, until=1.0), _cut("n1", ["n2"], at=0.121, until=1.0)]
+    return scripted(3, script, faults, until=0.5, bug="count_stale_votes" if bug else None)
+
+
+def revote_scenario(bug: bool = False) -> sim.Run:
+    """Figure 2: at most one vote per term.
+
+    ``n1`` leads term 1 and takes entry 1, which reaches nobody (its links are cut while
+    it is sent); ``n1`` and ``n3`` cannot hear each other from then on.  At 0.30 s ``n3``
+    and, 5 ms later, ``n1`` are told to campaign: both are candidates of term 2.  ``n2``
+    hears ``n3`` first and votes for it (its log is as up-to-date as ``n2``'s): ``n3``
+    leads term 2.  ``n1``'s request comes next; correctly ``n2`` refuses a second vote.
+    With ``revote_for_newer_log`` it votes again, for the more up-to-date log of ``n1``:
+    two leaders of term 2.
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> v = raft.check(revote_scenario(bug=True))
+    >>> bool(raft.check(revote_scenario())), sorted(set(v.violations["property"]))
+    (True, ['election_safety', 'one_vote_per_term'])
+    """
+    check_bool("bug", bug)
+    script = [(0.10, "n1", TimeoutNow()), (0.20, "n1", _put(1, "a")),
+              (0.30, "n3", TimeoutNow()), (0.305, "n1", TimeoutNow())]
+    faults = [_cut("n1", ["n2"], at=0.15, until=0.29),
+              sim.Partition([["n1"], ["n3"]], at=0.15, until=1.0)]
+    return scripted(3, script, faults, until=0.6, bug="revote_for_newer_log" if bug else None)
+
+
 SCENARIOS = {
     "commit_prior_term": figure8,
     "no_up_to_date_check": up_to_date_scenario,
@@ -314,6 +368,8 @@ SCENARIOS = {
     "dedup_off_by_one": duplicate_scenario,
     "no_election_retry": split_vote_scenario,
     "reply_before_sync": sync_scenario,
+    "count_stale_votes": stale_vote_scenario,
+    "revote_for_newer_log": revote_scenario,
 }
 """Bug name (a key of :data:`dsalgo.raft.BUGS`) → its scenario: ``SCENARIOS[bug](bug=True)``
 breaks the rule, ``bug=False`` runs the same script under the correct algorithm."""

@@ -181,11 +181,13 @@ def test_figure8_branch_e_keeps_the_entry_either_way():
 def test_every_bug_is_caught_in_its_scenario_and_not_without_it():
     expected = {"commit_prior_term": {"leader_completeness", "state_machine_safety"},
                 "no_up_to_date_check": {"leader_completeness", "state_machine_safety"},
-                "forget_vote_on_restart": {"election_safety"},
+                "forget_vote_on_restart": {"election_safety", "one_vote_per_term"},
                 "no_truncate_on_conflict": {"state_machine_safety"},
                 "dedup_off_by_one": {"exactly_once"},
                 "no_election_retry": {"leader_and_commit"},
-                "reply_before_sync": {"election_safety"}}
+                "reply_before_sync": {"election_safety", "one_vote_per_term"},
+                "count_stale_votes": {"leader_vote_majority"},
+                "revote_for_newer_log": {"election_safety", "one_vote_per_term"}}
     for bug, scenario in raft.scenarios.SCENARIOS.items():
         assert raft.check(scenario(bug=False)), bug
         verdict = raft.check(scenario(bug=True))

@@ -56,6 +56,7 @@ def test_election_timeout_starts_an_election_with_exact_effects():
     assert ctx.fire(node, "election") == [
         Emit("role", {"role": "candidate", "term": 2}),
         SetTimer("election", ET),
+        Emit("vote", {"term": 2, "candidate": "n1"}),
         Send("n2", rv), Send("n3", rv),
         SetTimer("vote_retry", 0.05),
     ]

@@ -35,7 +35,8 @@ INSTANT = sim.Network(latency=sim.Constant(0.0))
 
 def simulate(n: int = 4, *legacy, seed: int = 0, duration: float | None = None,
              network: sim.Network | None = None, faults=(), bugs=(),
-             record_messages: bool = False, progress: bool = False, **knobs) -> sim.Run:
+             record_messages: bool = False, progress: bool = False, cpu=None, storage=None,
+             **knobs) -> sim.Run:
     """Simulate a load-balanced serving cluster under open-loop Poisson load.
 
     Parameters
@@ -62,6 +63,12 @@ def simulate(n: int = 4, *legacy, seed: int = 0, duration: float | None = None,
         request and makes a run about 2.5 times slower.
     progress : bool
         Show a progress bar (``tqdm``) over simulated time while it runs.
+    cpu : latency model or dict, optional
+        The backends' processing time per message and timer, besides the request's own
+        ``service`` (see :meth:`dsalgo.sim.Simulation.add_node`); default: none.
+    storage : dsalgo.sim.Storage, optional
+        The backends' storage model; default: writes durable at once (the backends of
+        this family keep no durable state, so it only shows in ``run.params``).
     **knobs
         The fields of :class:`~dsalgo.balance.Config` (``policy``, ``d``, ``vnodes``,
         ``epsilon``, ``weights``, ``speeds``, ``balancers``, ``info_delay``,
@@ -117,7 +124,7 @@ def simulate(n: int = 4, *legacy, seed: int = 0, duration: float | None = None,
             + 10.0 * (net.latency.mean + config.info_delay) + (config.timeout or 0.0)
 
     cluster = sim.Cluster("balance", n, config, workload=workload, seed=seed, network=net,
-                          record_messages=record_messages)
+                          record_messages=record_messages, cpu=cpu, storage=storage)
     backends = cluster.servers
     lbs = [f"lb{i}" for i in range(1, config.balancers + 1)]
     speed_of = dict(zip(backends, speeds))

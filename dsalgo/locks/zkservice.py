@@ -57,7 +57,12 @@ LEADER = "n1"
 
 
 class Connect(NamedTuple):
+    """Open a session, or (``session`` given, ensemble only) resume it on this server;
+    ``last_zxid`` is the last zxid the client saw: a server that has applied less must not
+    take the client (it would see the past)."""
     session_timeout: float
+    session: int | None = None
+    last_zxid: int = 0
 
 
 class Connected(NamedTuple):
@@ -80,6 +85,7 @@ class Create(NamedTuple):
     path: str
     ephemeral: bool = False
     sequential: bool = False
+    data: object = None
 
 
 class CreateReply(NamedTuple):

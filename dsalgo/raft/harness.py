@@ -16,7 +16,7 @@ from .config import Config
 from .kv import RaftClient
 from .node import RaftNode
 
-__all__ = ["simulate"]
+__all__ = ["build", "simulate"]
 
 
 def simulate(n: int = 5, *, seed: int = 0, duration: float = 10.0, network=None, faults=(),
@@ -82,6 +82,28 @@ def simulate(n: int = 5, *, seed: int = 0, duration: float = 10.0, network=None,
     >>> bool(raft.check(opened)), len(opened.history) > 20
     (True, True)
     """
+    cluster = build(n, seed=seed, network=network, bugs=bugs,
+                    record_messages=record_messages, cpu=cpu, storage=storage, **knobs)
+    return cluster.run(duration, faults, progress=progress)
+
+
+def build(n: int = 5, *, seed: int = 0, network=None, bugs=(), record_messages: bool = True,
+          cpu=None, storage=None, **knobs) -> sim.Cluster:
+    """The cluster :func:`simulate` runs, built but not run: for a harness that watches
+    the run as it goes (``cluster.sim.add_observer``) before ``cluster.run(duration,
+    faults)``.  The parameters are :func:`simulate`'s.
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> cluster = raft.harness.build(3, seed=1, clients=1)
+    >>> seen = []
+    >>> cluster.sim.add_observer(lambda s, t, node, kind, f: kind == "leader_elected"
+    ...                          and seen.append(node))
+    >>> run = cluster.run(1.0)
+    >>> seen == list(run.events.query("kind == 'leader_elected'")["node"])
+    True
+    """
     cfg, wl = sim.split_knobs(knobs, Config, sim.KVWorkloadConfig)
     config = Config(bugs=bugs, **cfg)
     workload_config = sim.KVWorkloadConfig(**wl)
@@ -94,4 +116,4 @@ def simulate(n: int = 5, *, seed: int = 0, duration: float = 10.0, network=None,
     options = workload_config.client_options()
     cluster.add_clients(workload_config.clients, lambda cid: RaftClient(
         servers, workload, retry_interval=workload_config.retry_interval, **options))
-    return cluster.run(duration, faults, progress=progress)
+    return cluster

@@ -27,7 +27,8 @@ from .. import raft, sim
 from ..check import Verdict
 from . import Soak
 
-__all__ = ["HARD_HUNT", "SOAKS", "director_run", "hunt", "nemesis_run", "progress_counts"]
+__all__ = ["HARD_HUNT", "SOAKS", "director_run", "heavy_tailed", "hunt", "nemesis_run",
+           "progress_counts", "read_run"]
 
 
 def _network():
@@ -35,8 +36,22 @@ def _network():
                        duplicate_rate=0.01)
 
 
-def nemesis_run(seed: int, *, bugs=(), duration: float = 3.0):
-    """One soak run: returns ``(run, verdict)``.
+def heavy_tailed() -> sim.Network:
+    """Heavy-tailed, reordering links: log-normal delays, median 4 ms and shape 1.2 (one
+    message in a hundred takes over 65 ms, one in a thousand over 160 ms), no FIFO order,
+    so a reply of an old election or an old AppendEntries often arrives after newer ones.
+
+    Examples
+    --------
+    >>> heavy_tailed().fifo, round(heavy_tailed().latency.mean, 4)
+    (False, 0.0082)
+    """
+    return sim.Network(latency=sim.LogNormal(median=0.004, sigma=1.2), fifo=False)
+
+
+def nemesis_run(seed: int, *, bugs=(), duration: float = 3.0, n: int | None = None):
+    """One soak run: returns ``(run, verdict)``; ``n`` servers (default 3, 5 or 7 by
+    ``seed``).
 
     Examples
     --------
@@ -44,7 +59,7 @@ def nemesis_run(seed: int, *, bugs=(), duration: float = 3.0):
     >>> bool(verdict), len(run.faults) > 0
     (True, True)
     """
-    n = (3, 5, 7)[seed % 3]
+    n = (3, 5, 7)[seed % 3] if n is None else n
     nemesis = sim.Nemesis(crash=1.5, partition=0.7, pause=0.5, clock_jump=0.2,
                           mean_duration=0.3, end=duration - 0.8)
     run = raft.simulate(n, seed=seed, duration=duration, network=_network(), faults=[nemesis],
@@ -88,7 +103,7 @@ def progress_counts(run, verdict) -> dict:
 def _happened(run, verdict) -> dict:
     faults = run.faults["kind"].value_counts()
     ops = run.history["status"].value_counts()
-    return {**progress_counts(run, verdict),
+    return {**progress_counts(run, verdict), **_votes(verdict),
             "leader_elected": verdict.info["leaders_elected"],
             "leader_changed": verdict.info["leader_changes"],
             "committed": verdict.info["max_commit_index"],
@@ -98,13 +113,96 @@ def _happened(run, verdict) -> dict:
             "pause": int(faults.get("pause", 0))}
 
 
+def _votes(verdict) -> dict:
+    """What the two vote properties judged: terms two or more servers campaigned in, and
+    how many of them elected a leader anyway."""
+    return {"contested_terms": verdict.info.get("contested_terms", 0),
+            "contested_won": verdict.info.get("contested_won", 0)}
+
+
 def _trial(seed: int) -> tuple[Verdict, dict]:
     run, verdict = nemesis_run(seed)
     return verdict, _happened(run, verdict)
 
 
+def _even_trial(seed: int) -> tuple[Verdict, dict]:
+    run, verdict = nemesis_run(seed, n=(4, 6)[seed % 2])
+    return verdict, _happened(run, verdict)
+
+
+def read_run(seed: int, *, bugs=(), reads: str | None = None, n: int | None = None,
+             duration: float = 3.0):
+    """A read-stress run: returns ``(run, verdict)``.
+
+    ``n`` servers (default 3, 4, 5 or 6 by ``seed``) serve four clients whose operations
+    are mostly reads (get 6 : put 2 : cas 1 on two keys) through the read path ``reads``
+    (default ``"log"`` or ``"read_index"`` by seed; ``"local"`` is unsafe by design),
+    with PreVote and CheckQuorum varied by seed, on a lossy, duplicating network.  The
+    faults aim at the leader: each time a leader is elected (before the last 0.8 s), with
+    probability 0.7 it is cut off, 0–150 ms later, for 150–600 ms, together with a random
+    minority of the others that still leaves it short of a majority, while the clients
+    reach both sides; a deposed leader that still believes it leads is then asked to read.
+    Checked for linearizability (a stale read fails it), exactly-once, the election and
+    log properties, and progress once the cuts heal.
+
+    Examples
+    --------
+    >>> run, verdict = read_run(5)
+    >>> bool(verdict), run.params["reads"], int((run.faults["kind"] == "partition").sum()) > 0
+    (True, 'read_index', True)
+    """
+    n = (3, 4, 5, 6)[seed % 4] if n is None else n
+    reads = ("log", "read_index")[(seed // 4) % 2] if reads is None else reads
+    cluster = raft.harness.build(n, seed=seed, network=_network(), bugs=bugs, clients=4,
+                                 keys=2, mix={"get": 6, "put": 2, "cas": 1}, think=0.005,
+                                 client_timeout=0.5, reads=reads, record_messages=False,
+                                 prevote=(seed // 8) % 2 == 1,
+                                 check_quorum=(seed // 16) % 2 == 1)
+    rng = random.Random(f"raft-reads:{seed}")
+    end = duration - 0.8
+    busy = {"until": 0.0}
+
+    def isolate(s, time, node, kind, fields):
+        if kind != "leader_elected" or time < busy["until"] or time >= end - 0.15:
+            return
+        if rng.random() >= 0.7:
+            return
+        others = [x for x in cluster.servers if x != node]
+        # the leader's side is short of a majority, the rest holds one
+        with_leader = [node, *rng.sample(others, rng.randint(0, (n - 1) // 2 - 1))]
+        rest = [x for x in cluster.servers if x not in with_leader]
+        at = time + rng.uniform(0.0, 0.15)
+        until = min(at + rng.uniform(0.15, 0.6), end)
+        busy["until"] = until
+        s.add_faults([sim.Partition([with_leader, rest], at=at, until=until)])
+
+    cluster.sim.add_observer(isolate)
+    run = cluster.run(duration)
+    return run, raft.check(run)
+
+
+def _reads_happened(run, verdict) -> dict:
+    h = run.history
+    gets = h[h["f"] == "get"]
+    cuts = run.faults[run.faults["kind"] == "partition"]
+    during = 0
+    for t0, t1 in zip(cuts["t_start"], cuts["t_end"]):
+        during += int(((gets["status"] == "ok") & (gets["t_complete"] > t0)
+                       & (gets["t_invoke"] < t1)).sum())
+    return {**_happened(run, verdict),
+            "reads_ok": int((gets["status"] == "ok").sum()),
+            "reads_during_cut": during,
+            "read_index_runs": int(run.params["reads"] == "read_index"),
+            "even_n": int(run.params["n"] % 2 == 0)}
+
+
+def _read_trial(seed: int) -> tuple[Verdict, dict]:
+    run, verdict = read_run(seed)
+    return verdict, _reads_happened(run, verdict)
+
+
 def director_run(seed: int, *, bugs=(), n: int = 5, duration: float = 3.0,
-                 command_interval: float = 0.01, step=(0.02, 0.08)):
+                 command_interval: float = 0.01, step=(0.02, 0.08), network=None):
     """A run under an *election-forcing* nemesis, drawn from ``seed``: servers never time
     out by themselves (election timeouts far beyond the run); instead, every 20–80 ms the
     nemesis does one of: tell a random server to campaign (``TimeoutNow``), cut a random
@@ -112,7 +210,8 @@ def director_run(seed: int, *, bugs=(), n: int = 5, duration: float = 3.0,
     crash a random server and restart it 20–300 ms later.  A client command goes to a
     random server every 10 ms (only the leader takes it).  Leaders change every few tens
     of milliseconds and their entries reach arbitrary subsets of the cluster, the raw
-    material of Figure 8.  Returns ``(run, verdict)``.
+    material of Figure 8.  ``network`` replaces the constant, FIFO 10 ms links (say, by
+    :func:`heavy_tailed`).  Returns ``(run, verdict)``.
 
     Examples
     --------
@@ -151,7 +250,7 @@ def director_run(seed: int, *, bugs=(), n: int = 5, duration: float = 3.0,
                          f"run takes one); got {bugs!r}")
     bug = bugs[0] if bugs else None
     run = raft.scenarios.scripted(n, sorted(script, key=lambda x: x[0]), faults,
-                                  until=duration, bug=bug, seed=seed)
+                                  until=duration, bug=bug, seed=seed, network=network)
     return run, raft.check(run)
 
 
@@ -195,6 +294,30 @@ def _director_trial(seed: int) -> tuple[Verdict, dict]:
                                 step=(0.01, 0.05))
     return verdict, _happened(run, verdict)
 
+
+#: The heavy-tailed director: reordering log-normal links, n in {3, 4, 5, 6}.
+HEAVY = {"command_interval": 0.02, "step": (0.01, 0.05)}
+
+
+def heavy_director_run(seed: int, *, bugs=(), n: int | None = None):
+    """:func:`director_run` on :func:`heavy_tailed` links with ``n`` servers (default 3,
+    4, 5 or 6 by ``seed``): late replies of old elections and old AppendEntries overtaken
+    by newer ones.  Returns ``(run, verdict)``.
+
+    Examples
+    --------
+    >>> run, verdict = heavy_director_run(1)
+    >>> bool(verdict), run.params["n"], verdict.info["contested_terms"] > 0
+    (True, 4, True)
+    """
+    n = (3, 4, 5, 6)[seed % 4] if n is None else n
+    return director_run(seed, bugs=bugs, n=n, network=heavy_tailed(), **HEAVY)
+
+
+def _heavy_trial(seed: int) -> tuple[Verdict, dict]:
+    run, verdict = heavy_director_run(seed)
+    return verdict, {**_happened(run, verdict), "even_n": int(run.params["n"] % 2 == 0)}
+
 SOAKS = {
     "raft": Soak(trial=_trial, runs=1000,
                  sometimes=("leader_elected", "leader_changed", "committed", "ops_ok",
@@ -211,4 +334,27 @@ SOAKS = {
                           description="Raft under the election-forcing director nemesis "
                                       "(a campaign, a one-way cut or a crash every "
                                       "10-50 ms), n in {3, 5}: the five safety properties"),
+    "raft-director-heavy": Soak(
+        trial=_heavy_trial, runs=1000,
+        sometimes=("leader_elected", "leader_changed", "committed", "crash", "partition",
+                   "contested_terms", "contested_won", "even_n"),
+        description="The director nemesis on heavy-tailed, reordering links (log-normal, "
+                    "median 4 ms, sigma 1.2), n in {3, 4, 5, 6}: the log and election "
+                    "properties, the vote majority and one vote per term"),
+    "raft-reads": Soak(
+        trial=_read_trial, runs=1000,
+        sometimes=("leader_elected", "leader_changed", "committed", "partition", "reads_ok",
+                   "reads_during_cut", "read_index_runs", "even_n", "progress_judged",
+                   "recovered_after_fault", "contested_terms"),
+        description="Read stress (get 6 : put 2 : cas 1, two keys, reads by log entry or "
+                    "ReadIndex) with the leader cut off into a minority after elections, "
+                    "n in {3, 4, 5, 6}: linearizability (no stale read), exactly-once, "
+                    "safety and progress"),
+    "raft-even": Soak(
+        trial=_even_trial, runs=1000,
+        sometimes=("leader_elected", "leader_changed", "committed", "ops_ok", "crash",
+                   "partition", "pause", "progress_judged", "recovered_after_fault",
+                   "contested_terms"),
+        description="The raft soak with even cluster sizes, n in {4, 6} (a majority is "
+                    "n/2 + 1): safety, exactly-once, linearizability and progress"),
 }

@@ -100,6 +100,10 @@ class LockRecipeClient(LockClient):
     bugs : collection of str
         Names from :data:`BUGS`: ``herd`` watches the parent instead of the next-lower
         znode; ``no_fencing`` sends no fencing token to the storage.
+    servers : list of str, optional
+        The servers of an ensemble (:mod:`dsalgo.zk`): the client connects to one (chosen
+        from its id) and, when it loses its session, to the next; default: the single
+        server's leader ``n1``.
     **loop
         Passed to :class:`~dsalgo.locks.worker.LockClient` (``key``, ``critical_section``,
         ``think``, ``storage_timeout``, ``start``).
@@ -116,8 +120,11 @@ class LockRecipeClient(LockClient):
     [CancelTimer(name='request'), Send(dst='n1', msg=Exists(session=7, req=3, path='/lock/lock-0000000003', watch=True)), SetTimer(name='request', delay=0.6666666666666666)]
     """
 
-    def __init__(self, *, session_timeout=1.0, bugs=frozenset(), **loop):
+    def __init__(self, *, session_timeout=1.0, bugs=frozenset(), servers=None, **loop):
         bugs = frozenset(bugs)
+        # the single server's leader, or (an ensemble) every server, tried in turn
+        self.servers = list(servers) if servers else [LEADER]
+        self.server = self.servers[0]
         super().__init__(fencing="no_fencing" not in bugs, **loop)
         self.session_timeout = session_timeout
         self.naive = "herd" in bugs
@@ -139,7 +146,7 @@ class LockRecipeClient(LockClient):
         self.session = None
         self.confirmed = -math.inf  # a new session: nothing confirmed yet
         self.connect_sent = ctx.now
-        ctx.send(LEADER, Connect(self.session_timeout))
+        ctx.send(self.server, Connect(self.session_timeout))
         ctx.set_timer("connect", self.read_timeout)
 
     def _confirm(self, ctx, sent_at):
@@ -161,12 +168,17 @@ class LockRecipeClient(LockClient):
         self.want = not ctx.timer_set("next")
         if self.want:          # it goes on wanting the lock once reconnected
             self.start_wanting(ctx)
+        self._next_server()
         self._connect(ctx)
+
+    def _next_server(self):
+        i = self.servers.index(self.server)
+        self.server = self.servers[(i + 1) % len(self.servers)]
 
     def _request(self, ctx, make):
         self.req += 1
         self.outstanding[self.req] = ctx.now
-        ctx.send(LEADER, make(self.req))
+        ctx.send(self.server, make(self.req))
         ctx.set_timer("request", self.read_timeout)
 
     def _answered(self, ctx, req) -> bool:
@@ -225,6 +237,8 @@ class LockRecipeClient(LockClient):
     # ------------------------------------------------------------ handlers
     def on_start(self, ctx):
         super().on_start(ctx)
+        if len(self.servers) > 1:  # spread the clients over the ensemble
+            self.server = self.servers[sum(map(ord, ctx.id)) % len(self.servers)]
         self._connect(ctx)
 
     def on_message(self, ctx, src, msg):
@@ -277,7 +291,7 @@ class LockRecipeClient(LockClient):
     def on_timer(self, ctx, name):
         if name == "ping":
             if self.session is not None:
-                ctx.send(LEADER, Ping(self.session, ctx.now))
+                ctx.send(self.server, Ping(self.session, ctx.now))
                 ctx.set_timer("ping", self.session_timeout / 3)
         elif name == "session":
             if self.session is not None:
@@ -287,6 +301,7 @@ class LockRecipeClient(LockClient):
                 self._session_lost(ctx, "connection_loss")
         elif name == "connect":
             if self.session is None:
+                self._next_server()
                 self._connect(ctx)
         else:
             self.on_loop_timer(ctx, name)
@@ -322,6 +337,10 @@ class Config(LoopConfig):
                                   checks.positive)
     tick: float = knob(0.05, "How often the leader looks for expired sessions, seconds.",
                        checks.positive)
+    ensemble: bool = knob(False, "Run the lock on the replicated ensemble of dsalgo.zk "
+                          "(leader election, follower reads, sessions expired by the "
+                          "leader) instead of the single server with a fixed leader.",
+                          checks.boolean)
     bugs: frozenset = knob(frozenset(), "Planted bugs, names of zookeeper.BUGS.",
                            checks.bugs(BUGS))
 
@@ -360,11 +379,19 @@ def _cluster(n=3, *, seed=0, network=None, bugs=(), record_messages=True,
     return lock_cluster(
         "zookeeper", n, config, LockWorkload(**work), seed=seed, network=network,
         record_messages=record_messages,
-        server=lambda sid, servers: ZooKeeperServer(servers, tick=config.tick,
-                                                     bugs=config.bugs),
+        server=_ensemble_server(config) if config.ensemble else
+        lambda sid, servers: ZooKeeperServer(servers, tick=config.tick, bugs=config.bugs),
         client=lambda servers, start: LockRecipeClient(
             session_timeout=config.session_timeout, bugs=config.bugs, start=start,
-            **config.loop_options()))
+            servers=servers if config.ensemble else None, **config.loop_options()))
+
+
+def _ensemble_server(config):
+    """``server(sid, servers)`` of the replicated ensemble with the lock's session knobs."""
+    from .. import zk   # the ensemble is built on the Raft kernel: imported when asked for
+    zk_config = zk.Config(session_timeout=config.session_timeout, tick=config.tick,
+                          bugs=config.bugs & frozenset(zk.BUGS))
+    return lambda sid, servers: zk.ensemble_server(servers, zk_config)
 
 
 def simulate(n=3, *, seed=0, duration=5.0, network=None, faults=(), bugs=(),

@@ -28,7 +28,19 @@ from .cluster import Cluster, KVWorkloadConfig, server_ids
 from .config import Config, checks, knob, split_knobs
 from .context import Context
 from .engine import Simulation
-from .faults import ClockDrift, ClockJump, Crash, Fault, Heal, Nemesis, Partition, Pause, Restart
+from .faults import (
+    ClockDrift,
+    ClockJump,
+    Crash,
+    CrashPoint,
+    DelayedDuplicate,
+    Fault,
+    Heal,
+    Nemesis,
+    Partition,
+    Pause,
+    Restart,
+)
 from .kv import Command, KVStore
 from .latency import Constant, Empirical, Exponential, Latency, LogNormal, Uniform
 from .network import Network
@@ -49,6 +61,8 @@ __all__ = [
     "Constant",
     "Context",
     "Crash",
+    "CrashPoint",
+    "DelayedDuplicate",
     "Emit",
     "Empirical",
     "Exponential",

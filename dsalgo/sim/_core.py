@@ -16,7 +16,7 @@ from collections import deque
 from heapq import heappush
 from itertools import count
 
-__all__ = ["NodeState", "Recorder", "Scheduler"]
+__all__ = ["CrashPointHit", "NodeState", "Recorder", "Scheduler"]
 
 NaN = math.nan
 
@@ -26,6 +26,16 @@ DELIVER, TIMER, CALL, RESUME, STOP, ARRIVE, DONE = 0, 1, 2, 3, 4, 5, 6
 # a message row's fate (status, reason) is one small code, turned into the status and
 # reason columns when the run's tables are built (run._FATE_STATUS, run._FATE_REASON)
 IN_FLIGHT, DELIVERED, LOSS, PARTITION, NODE_DOWN = 0, 1, 2, 3, 4
+
+
+class CrashPointHit(BaseException):
+    """Raised at an effect boundary inside a handler when a crash point strikes there; the
+    engine's loop catches it and crashes the node (a ``BaseException``, so a kernel's
+    ``except Exception`` cannot swallow the crash)."""
+
+    def __init__(self, state):
+        super().__init__(state.id)
+        self.state = state
 
 
 class Scheduler:
@@ -54,6 +64,7 @@ class NodeState:
         "code",
         "cpu",
         "ctx",
+        "cut",
         "disk",
         "durable",
         "factor",
@@ -99,6 +110,8 @@ class NodeState:
         self.durable: dict | None = None
         self.syncing = False
         self.sync_next: list = []
+        # an armed crash point (dsalgo.sim.engine's _Cut), None almost always
+        self.cut = None
 
     def local(self, t: float) -> float:
         """The node's local clock at real time ``t``."""

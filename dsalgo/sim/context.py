@@ -214,8 +214,13 @@ class Context:
         waiting, st.sync_next = st.sync_next, []
         if waiting:  # group commit: everything asked for meanwhile shares one sync
             self._start_sync(waiting)
+        cut = st.cut
+        if cut is not None:  # an armed crash point: the continuations are one handler
+            cut.begin("sync")
         for send, then in requests:
             for dst, msg in send:
                 self.send(dst, msg)
             if then is not None:
                 then()
+        if cut is not None:
+            cut.end()

@@ -33,12 +33,27 @@ from ._core import (
     RESUME,
     STOP,
     TIMER,
+    CrashPointHit,
     NodeState,
     Recorder,
     Scheduler,
 )
+from ._rng import stream
 from .context import Context
-from .faults import ClockDrift, ClockJump, Crash, Fault, Heal, Nemesis, Partition, Pause, Restart
+from .faults import (
+    ClockDrift,
+    ClockJump,
+    Crash,
+    CrashPoint,
+    DelayedDuplicate,
+    Fault,
+    Heal,
+    Nemesis,
+    Partition,
+    Pause,
+    Restart,
+)
+from .latency import Latency
 from .network import Network
 from .node import Node
 from .resources import check_cpu, check_storage, cpu_sampler, snapshot, storage_sampler
@@ -100,6 +115,7 @@ class Simulation:
         self._pending_faults: list[Fault] = []
         self._scheduled_faults: list[Fault] = []
         self._nemesis_count = 0
+        self._duplicate_count = 0     # delayed duplicates applied: each draws from its own stream
         self._partitions: dict[int, Partition] = {}
         self._partition_rows: dict[int, list] = {}
         self._started = False
@@ -183,8 +199,8 @@ class Simulation:
         for f in faults:
             if not isinstance(f, Fault):
                 raise TypeError(f"faults must hold dsalgo.sim fault objects (Crash, Restart, "
-                                f"Partition, Heal, Pause, ClockJump, ClockDrift, Nemesis); "
-                                f"got {f!r}")
+                                f"Partition, Heal, Pause, ClockJump, ClockDrift, "
+                                f"DelayedDuplicate, CrashPoint, Nemesis); got {f!r}")
             if f.at < self._clock.now:
                 raise ValueError(f"fault {f!r} is scheduled at t={f.at!r}, in the past "
                                  f"(the simulation is at t={self._clock.now!r})")
@@ -313,7 +329,16 @@ class Simulation:
                     break
 
     def _loop(self, until):
-        """The event loop.  Kept flat on purpose: it is where the time goes."""
+        """The event loop; a crash point that strikes inside a handler unwinds it to here
+        (:class:`~dsalgo.sim._core.CrashPointHit`), the node crashes and the loop goes on."""
+        while True:
+            try:
+                return self._events(until)
+            except CrashPointHit as hit:
+                self._strike(hit.state)
+
+    def _events(self, until):
+        """The event loop proper.  Kept flat on purpose: it is where the time goes."""
         clock = self._clock
         heap = clock.heap
         log = self._wire.log
@@ -381,9 +406,16 @@ class Simulation:
             st.handle_message, st.handle_timer = st.on_message, st.on_timer
             st.on_timer = lambda ctx, name, st=st: self._timer_fired(st, name)
         st.running = True
+        cut = st.cut
+        if cut is None:
+            node.on_start(st.ctx)
+            return
+        self._hook(st)
+        cut.begin("start")
         node.on_start(st.ctx)
+        cut.end()
 
-    def _crash(self, st: NodeState, lenient=False):
+    def _crash(self, st: NodeState, lenient=False, fields=None):
         if not st.alive:
             if lenient:
                 return False
@@ -397,7 +429,7 @@ class Simulation:
             if (ev[2] == DELIVER or ev[2] == ARRIVE) and ev[3] >= 0:
                 log.set_fate(ev[3], NODE_DOWN)
         st.queue = []
-        fields = {}
+        fields = {} if fields is None else fields
         if st.cpu is not None:  # work waiting or in service is lost
             for item in st.work:
                 if item[0] >= 0:
@@ -583,11 +615,12 @@ class Simulation:
                 rows.append(["crash", f.node, self._clock.now, NaN, ""])
         elif isinstance(f, Restart):
             st = self._states[f.node]
-            if self._restart(st, lenient):
+            if not st.alive:  # the row closes first: on_start may strike a crash point
                 for row in reversed(rows):
                     if row[0] == "crash" and row[1] == f.node and math.isnan(row[3]):
                         row[3] = self._clock.now
                         break
+            self._restart(st, lenient)
         elif isinstance(f, Partition):
             key = next(self._clock.seq)
             self._partitions[key] = f
@@ -616,8 +649,83 @@ class Simulation:
             self._set_clock(st, rate=f.rate)
             rows.append(["clock_drift", f.node, self._clock.now, NaN, f"rate={f.rate:+.6g}"])
             self._emit(f.node, "clock_drift", {"rate": f.rate})
+        elif isinstance(f, DelayedDuplicate):
+            self._catch(f)
+        elif isinstance(f, CrashPoint):
+            self._arm(f)
         else:  # pragma: no cover - guarded by add_faults
             raise TypeError(f"unknown fault {f!r}")
+
+    # ------------------------------------------------------------------ delayed duplicates
+    def _catch(self, f: DelayedDuplicate):
+        """Start catching messages for ``f`` (until its ``count`` or ``until``)."""
+        rng = stream(self.seed, "delayed_duplicate", str(self._duplicate_count))
+        self._duplicate_count += 1
+        draw = f.delay.sampler(rng) if isinstance(f.delay, Latency) else (lambda d=f.delay: d)
+
+        def caught(link, name, t_send, t_deliver):
+            self._fault_rows.append(["delayed_duplicate", f"{link.src} -> {link.dst}",
+                                     t_send, t_deliver, f"{name} +{t_deliver - t_send:.6g}s"])
+            self._emit(None, "delayed_duplicate", {"src": link.src, "dst": link.dst,
+                                                   "type": name, "deliver_at": t_deliver})
+
+        catch = [f, f.count, draw, caught]
+        self._wire.add_catch(catch)
+        if f.until is not None:
+            self._push(f.until, CALL, self._wire.remove_catch, catch)
+
+    # ------------------------------------------------------------------ crash points
+    def _arm(self, f: CrashPoint):
+        """Arm crash point ``f`` on its node (replacing one armed there before)."""
+        st = self._states[f.node]
+        if st.cut is not None:
+            self._unhook(st)
+        st.cut = _Cut(f, st)
+        if st.node is not None:
+            self._hook(st)
+        if f.until is not None:
+            self._push(f.until, CALL, self._lapse, (st, st.cut))
+
+    def _hook(self, st: NodeState):
+        """Route the node's sends and handlers through its armed crash point."""
+        cut = st.cut
+        st.ctx.send = cut.send
+        if st.cpu is None:
+            st.on_message = cut.guard_message(st.on_message)
+            st.on_timer = cut.guard_timer(st.on_timer)
+        else:
+            st.handle_message = cut.guard_message(st.handle_message)
+            st.handle_timer = cut.guard_timer(st.handle_timer)
+
+    def _unhook(self, st: NodeState):
+        st.ctx.send = st.cut.plain_send
+        node = st.node
+        if node is None:
+            return
+        if st.cpu is None:
+            st.on_message, st.on_timer = node.on_message, node.on_timer
+        else:
+            st.handle_message, st.handle_timer = node.on_message, node.on_timer
+
+    def _lapse(self, args):
+        st, cut = args
+        if st.cut is cut:  # it never struck
+            self._unhook(st)
+            st.cut = None
+
+    def _strike(self, st: NodeState):
+        """The crash point of ``st`` struck inside a handler: crash the node now."""
+        cut = st.cut
+        self._unhook(st)
+        st.cut = None
+        f = cut.fault
+        effects = "effect" if f.after == 1 else "effects"
+        self._crash(st, lenient=True, fields={"crash_point": True, "after": f.after,
+                                              "handling": cut.what})
+        self._fault_rows.append(["crash", st.id, self._clock.now, NaN,
+                                 f"crash point: after {f.after} {effects}, handling {cut.what}"])
+        if f.until is not None:
+            self._push(f.until, CALL, self._apply_fault, (Restart(st.id, at=f.until), True))
 
     def _end_partition(self, key):
         if self._partitions.pop(key, None) is None:
@@ -662,6 +770,76 @@ class Simulation:
             faults=[list(row) for row in self._fault_rows],
             params=dict(self.params), seed=self.seed, nodes=list(self._states),
             until=self._clock.now)
+
+
+class _Cut:
+    """An armed crash point on one node: counts the effects of the handler under way and
+    raises :class:`~dsalgo.sim._core.CrashPointHit` where the cut falls.
+
+    An effect is a send through ``ctx.send`` and, without a storage model, a change of
+    ``ctx.disk`` since the last boundary (seen when the next send begins or the handler
+    ends).  The cut falls just before effect ``after + 1``: a send is then never made,
+    a disk change is undone.  A handler with at most ``after`` effects is left alone.
+    """
+
+    __slots__ = ("active", "done", "fault", "plain_send", "snap", "st", "track_disk", "what")
+
+    def __init__(self, fault: CrashPoint, st: NodeState):
+        self.fault = fault
+        self.st = st
+        self.track_disk = st.storage is None
+        self.active = False
+        self.done = 0
+        self.snap = None
+        self.what = ""
+        self.plain_send = st.ctx.send
+
+    def begin(self, what: str):
+        self.active = True
+        self.done = 0
+        self.what = what
+        if self.track_disk:
+            self.snap = snapshot(self.st.disk)
+
+    def _boundary(self):
+        """An effect is about to happen: count a disk change made since the last one."""
+        if self.track_disk:
+            disk = self.st.disk
+            if disk != self.snap:
+                if self.done == self.fault.after:  # the change is past the cut: undo it
+                    disk.clear()
+                    disk.update(self.snap)
+                    raise CrashPointHit(self.st)
+                self.done += 1
+                self.snap = snapshot(disk)
+
+    def end(self):
+        if self.active:
+            self._boundary()
+            self.active = False
+
+    def send(self, dst, msg):
+        if not self.active:
+            return self.plain_send(dst, msg)
+        self._boundary()
+        if self.done == self.fault.after:
+            raise CrashPointHit(self.st)
+        self.plain_send(dst, msg)
+        self.done += 1
+
+    def guard_message(self, handler):
+        def on_message(ctx, src, msg):
+            self.begin(f"{type_name(msg)} from {src}")
+            handler(ctx, src, msg)
+            self.end()
+        return on_message
+
+    def guard_timer(self, handler):
+        def on_timer(ctx, name):
+            self.begin(f"timer {name!r}")
+            handler(ctx, name)
+            self.end()
+        return on_timer
 
 
 # A threshold the oldest generation's counter never reaches in a run (a C int).

@@ -19,19 +19,41 @@ Pause      a stop-the-world pause (a GC): nothing is handled, messages and timer
 ClockJump  the node's local clock (``ctx.now``) jumps by ``delta`` seconds; timers armed
            in local time fire accordingly (a forward jump can fire them at once).
 ClockDrift from ``at`` on, the local clock runs at ``1 + rate`` times real time.
+DelayedDuplicate
+           from ``at`` on, the next ``count`` messages that match its filters (type names,
+           senders, receivers) are each delivered a second time, ``delay`` seconds after
+           they were sent: an old message (of an earlier term or ballot, say) arrives late.
+           The original goes its usual way (it may still be lost); a message a partition
+           cuts at its sending is no candidate.  The copy is a ``duplicate`` row of
+           ``run.messages``, a ``delayed_duplicate`` row of ``run.faults`` (from the
+           sending to the late delivery) and a ``delayed_duplicate`` event.
+CrashPoint the node crashes *inside* a handler, between two of its effects: in the first
+           handler (message, timer, start, or sync continuation) it runs at or after
+           ``at`` that has more than ``after`` effects, just after the ``after``-th.  An
+           effect is a message sent through ``ctx.send`` (a broadcast is one per copy)
+           and, for a node without a storage model, a change of ``ctx.disk`` (the writes
+           made between two sends, or after the last, count as one effect; with a storage
+           model only a completed sync makes writes durable, so they are no effect).  What
+           the handler would have done after the cut never happens; the crash is a
+           ``crash`` row of ``run.faults`` and a ``crash`` event with ``crash_point=True``
+           and ``after``.  If it struck, the node restarts at ``until``; if it has not
+           struck by ``until`` it lapses.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .._validate import check_bool, check_number
+from .._validate import check_bool, check_int, check_number
 from ._rng import stream
+from .latency import Latency
 
 __all__ = [
     "ClockDrift",
     "ClockJump",
     "Crash",
+    "CrashPoint",
+    "DelayedDuplicate",
     "Fault",
     "Heal",
     "Nemesis",
@@ -237,6 +259,198 @@ class ClockDrift(Fault):
         return (self.node,)
 
 
+def _ids(name, value):
+    """``None``, or node ids as a sorted tuple (one id may be given as a str)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    if not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a node id or a list of node ids (or None); "
+                        f"got {value!r}")
+    out = tuple(sorted({_node(f"{name}[...]", x) for x in value}))
+    if not out:
+        raise ValueError(f"{name} must name at least one node (or be None for any); "
+                         f"got {value!r}")
+    return out
+
+
+@dataclass(frozen=True)
+class DelayedDuplicate(Fault):
+    """Deliver the next ``count`` matching messages sent from ``at`` on a second time,
+    ``delay`` seconds after they were sent: old messages arriving late.
+
+    Parameters
+    ----------
+    at : float
+        From when messages are caught (seconds).
+    delay : float or Latency
+        Seconds from a caught message's sending to its late copy's delivery: a number
+        (> 0), or a latency model drawn per copy from the fault's own random stream.
+    kinds : str or list of str, optional
+        Message type names to catch (as in ``run.messages["type"]``: a dict's ``"type"``
+        entry, else the class name); default any.
+    src, dst : str or list of str, optional
+        Only messages from these senders, to these receivers; default any.
+    count : int
+        How many messages to catch (each once).
+    until : float, optional
+        Stop catching at this time even if fewer than ``count`` were caught.
+
+    The original message goes its usual way (delivered, lost or duplicated as the link
+    decides); a message a partition cuts at its sending is never caught.  The late copy
+    is delivered whatever partitions are in force then (it is already on the wire), and
+    dropped if its receiver is down, like any message.  Same seed, same messages caught,
+    same delays.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> class Tick(sim.Node):
+    ...     def on_start(self, ctx):
+    ...         ctx.set_timer("t", 0.25)
+    ...     def on_timer(self, ctx, name):
+    ...         ctx.send("n2", {"type": "Ping", "at": ctx.now})
+    ...         ctx.set_timer("t", 0.25)
+    ...     def on_message(self, ctx, src, msg):
+    ...         ctx.emit("got", sent=msg["at"])
+    >>> s = sim.Simulation(seed=0, network=sim.Network(latency=sim.Constant(0.01)))
+    >>> s.add_node("n1", Tick); s.add_node("n2", Tick)
+    >>> s.add_faults(sim.DelayedDuplicate(at=0.3, delay=0.6, kinds="Ping", src="n1"))
+    >>> run = s.run(until=1.2)
+    >>> run.faults.to_dict("records")
+    [{'kind': 'delayed_duplicate', 'target': 'n1 -> n2', 't_start': 0.5, 't_end': 1.1, 'detail': 'Ping +0.6s'}]
+    >>> ev = run.events[run.events.kind == "got"]
+    >>> ev.loc[ev.time == 1.1, "sent"].tolist()   # the Ping of t=0.5 arrives again at 1.1
+    [0.5]
+    """
+
+    at: float
+    delay: object
+    kinds: tuple | None = None
+    src: tuple | None = None
+    dst: tuple | None = None
+    count: int = 1
+    until: float | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "at", _time("at", self.at))
+        if not isinstance(self.delay, Latency):
+            object.__setattr__(self, "delay",
+                               _positive("delay", self.delay,
+                                         "a number of seconds > 0 or a latency model such "
+                                         "as sim.Exponential(mean=0.5)"))
+        kinds = self.kinds
+        if kinds is not None:
+            if isinstance(kinds, str):
+                kinds = (kinds,)
+            if not hasattr(kinds, "__iter__") or not all(isinstance(k, str) and k
+                                                         for k in kinds):
+                raise TypeError(f"kinds must be a message type name or a list of them "
+                                f"(or None for any); got {self.kinds!r}")
+            kinds = tuple(sorted(set(kinds)))
+            if not kinds:
+                raise ValueError(f"kinds must name at least one message type (or be None "
+                                 f"for any); got {self.kinds!r}")
+            object.__setattr__(self, "kinds", kinds)
+        object.__setattr__(self, "src", _ids("src", self.src))
+        object.__setattr__(self, "dst", _ids("dst", self.dst))
+        object.__setattr__(self, "count", check_int("count", self.count, low=1))
+        if self.until is not None:
+            until = _time("until", self.until)
+            if until <= self.at:
+                raise ValueError(f"until must be later than at={self.at!r}; got {self.until!r}")
+            object.__setattr__(self, "until", until)
+
+    def nodes(self):
+        return tuple(self.src or ()) + tuple(self.dst or ())
+
+    def matches(self, src: str, dst: str, type_name: str) -> bool:
+        """Whether a message of ``type_name`` from ``src`` to ``dst`` is one to catch."""
+        return ((self.kinds is None or type_name in self.kinds)
+                and (self.src is None or src in self.src)
+                and (self.dst is None or dst in self.dst))
+
+
+@dataclass(frozen=True)
+class CrashPoint(Fault):
+    """Crash ``node`` inside a handler, just after its ``after``-th effect.
+
+    Parameters
+    ----------
+    node : str
+        The node to crash.
+    at : float
+        From when the crash point is armed (seconds).
+    after : int
+        How many effects of the handler happen before the crash (``0``: none of them).
+        The crash strikes in the first handler, at or after ``at``, that has more than
+        ``after`` effects, so at least one of its effects never happens.
+    until : float, optional
+        If the crash point struck, the node restarts at ``until``; if it has not struck
+        by then, it lapses.  Default: armed for good, and a struck node stays down.
+
+    An effect is a message sent through ``ctx.send`` (a broadcast is one per copy), or,
+    on a node without a storage model, a change of ``ctx.disk``: the writes made between
+    two sends (or after the last) are one effect, and a cut before it leaves the disk as
+    it was.  On a node with a storage model only sends count: a write there is durable
+    once a sync completes, and the sync's continuation is a handler of its own.  So
+    "write, then reply" cut after one effect has written and not replied, and "reply,
+    then write" has replied and not written: which order a protocol chose is something
+    a run can now get wrong.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> class ReplyThenWrite(sim.Node):
+    ...     def on_start(self, ctx):
+    ...         ctx.emit("boot", seen=ctx.disk.get("seen", False))
+    ...         if ctx.id == "n1":
+    ...             ctx.send("n2", "hello")
+    ...     def on_message(self, ctx, src, msg):
+    ...         if msg == "hello":
+    ...             ctx.send(src, "ack")          # effect 1: the reply
+    ...             ctx.disk["seen"] = True       # effect 2: the write it promised
+    >>> s = sim.Simulation(seed=0, network=sim.Network(latency=sim.Constant(0.01)))
+    >>> s.add_node("n1", ReplyThenWrite); s.add_node("n2", ReplyThenWrite)
+    >>> s.add_faults(sim.CrashPoint("n2", at=0.0, after=1, until=0.5))
+    >>> run = s.run(until=1.0)
+    >>> run.faults.to_dict("records")
+    [{'kind': 'crash', 'target': 'n2', 't_start': 0.01, 't_end': 0.5, 'detail': 'crash point: after 1 effect, handling str from n1'}]
+
+    n2 acknowledged (the ack reached n1) but restarted without the write:
+
+    >>> run.messages[["src", "dst", "status"]].values.tolist()
+    [['n1', 'n2', 'delivered'], ['n2', 'n1', 'delivered']]
+    >>> run.events.loc[run.events.kind == "boot", ["time", "node", "seen"]].to_dict("records")[-1]
+    {'time': 0.5, 'node': 'n2', 'seen': False}
+    """
+
+    node: str
+    at: float
+    after: int = 1
+    until: float | None = None
+
+    def __post_init__(self):
+        _node("node", self.node)
+        object.__setattr__(self, "at", _time("at", self.at))
+        object.__setattr__(self, "after", check_int("after", self.after, low=0))
+        if self.until is not None:
+            until = _time("until", self.until)
+            if until <= self.at:
+                raise ValueError(f"until must be later than at={self.at!r}; got {self.until!r}")
+            object.__setattr__(self, "until", until)
+
+    def nodes(self):
+        return (self.node,)
+
+
+def _positive(name, value, accepted):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be {accepted}; got {value!r}")
+    return check_number(name, value, low=0.0, low_open=True)
+
+
 @dataclass(frozen=True)
 class Nemesis(Fault):
     """A random fault schedule drawn from Poisson rates (events per simulated second).
@@ -261,11 +475,28 @@ class Nemesis(Fault):
         Without it the horizon is the run's ``until``.
     max_crashed : int, optional
         At most this many targets down at once (e.g. a minority, to keep liveness).
+    delayed_duplicate : float
+        Rate of :class:`DelayedDuplicate` faults: each catches the next message sent
+        (of ``duplicate_kinds``, between any nodes) and delivers it again after a delay
+        drawn from an exponential of mean ``mean_duration["delayed_duplicate"]``; with
+        ``end`` given, the copy arrives by ``end``.
+    duplicate_kinds : list of str, optional
+        The message type names delayed duplicates catch (default any).
+    crash_point : float
+        Rate of :class:`CrashPoint` faults: a target crashes inside its next handler
+        with more than ``after`` effects, ``after`` drawn uniformly from ``1 …
+        crash_point_after``, and restarts after a crash's duration from when the crash
+        point was armed (it lapses if it has not struck by then).  Counted as a crash
+        for ``max_crashed`` from then.
+    crash_point_after : int
+        The largest ``after`` a crash point is drawn with.
 
     Examples
     --------
     >>> Nemesis(crash=0.5, partition=0.2, end=8.0, max_crashed=1).rates()
     {'crash': 0.5, 'partition': 0.2, 'pause': 0.0, 'clock_jump': 0.0}
+    >>> Nemesis(crash_point=2.0, delayed_duplicate=1.0).rates()["crash_point"]
+    2.0
     """
 
     crash: float = 0.0
@@ -279,18 +510,47 @@ class Nemesis(Fault):
     end: float | None = None
     max_crashed: int | None = None
     at: float = field(default=0.0, repr=False)
+    delayed_duplicate: float = 0.0
+    duplicate_kinds: tuple | None = None
+    crash_point: float = 0.0
+    crash_point_after: int = 3
 
     KINDS = ("crash", "partition", "pause", "clock_jump")
+    #: kinds added later: :meth:`rates` and ``repr`` show them only when they are set, so
+    #: what a schedule of the first four looked like is unchanged
+    MORE_KINDS = ("delayed_duplicate", "crash_point")
+
+    def __repr__(self):
+        names = ("crash", "partition", "pause", "clock_jump", "mean_duration",
+                 "clock_jump_scale", "targets", "start", "end", "max_crashed")
+        parts = [f"{k}={getattr(self, k)!r}" for k in names]
+        if self.delayed_duplicate or self.crash_point:
+            parts += [f"{k}={getattr(self, k)!r}" for k in
+                      ("delayed_duplicate", "duplicate_kinds", "crash_point",
+                       "crash_point_after")]
+        return f"Nemesis({', '.join(parts)})"
 
     def __post_init__(self):
-        for k in self.KINDS:
+        for k in self.KINDS + self.MORE_KINDS:
             object.__setattr__(self, k, check_number(k, getattr(self, k), low=0.0))
+        check_int("crash_point_after", self.crash_point_after, low=1)
+        if self.duplicate_kinds is not None:
+            kinds = self.duplicate_kinds
+            if isinstance(kinds, str):
+                kinds = (kinds,)
+            # DelayedDuplicate's check, with this parameter's name
+            try:
+                kinds = DelayedDuplicate(at=0.0, delay=1.0, kinds=kinds).kinds
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(str(exc).replace("kinds must", "duplicate_kinds must")
+                                .replace(f"{kinds!r}", f"{self.duplicate_kinds!r}")) from None
+            object.__setattr__(self, "duplicate_kinds", kinds)
         md = self.mean_duration
         if isinstance(md, dict):
             for k, v in md.items():
-                if k not in ("crash", "partition", "pause"):
-                    raise ValueError(f"mean_duration keys must be 'crash', 'partition' or "
-                                     f"'pause'; got {k!r}")
+                if k not in ("crash", "partition", "pause", "delayed_duplicate"):
+                    raise ValueError(f"mean_duration keys must be 'crash', 'partition', "
+                                     f"'pause' or 'delayed_duplicate'; got {k!r}")
                 check_number(f"mean_duration[{k!r}]", v, low=0.0, low_open=True)
             object.__setattr__(self, "mean_duration", dict(md))
         else:
@@ -313,11 +573,14 @@ class Nemesis(Fault):
                 targets = tuple(sorted(targets))
             object.__setattr__(self, "targets", targets)
         if self.max_crashed is not None:
-            from .._validate import check_int
             check_int("max_crashed", self.max_crashed, low=0)
 
     def rates(self) -> dict:
-        return {k: getattr(self, k) for k in self.KINDS}
+        """Kind -> rate per second: the four classic kinds always, ``delayed_duplicate``
+        and ``crash_point`` when set."""
+        out = {k: getattr(self, k) for k in self.KINDS}
+        out.update({k: getattr(self, k) for k in self.MORE_KINDS if getattr(self, k)})
+        return out
 
     def nodes(self):
         return self.targets or ()
@@ -352,14 +615,14 @@ class Nemesis(Fault):
         paused_until = {t: -1.0 for t in targets}
         partition_until = -1.0
         t = self.start
-        kinds = [k for k in self.KINDS if getattr(self, k) > 0]
+        kinds = [k for k in self.KINDS + self.MORE_KINDS if getattr(self, k) > 0]
         weights = [getattr(self, k) for k in kinds]
         while True:
             t += rng.expovariate(total)
             if t >= end:
                 break
             kind = rng.choices(kinds, weights)[0]
-            if kind == "crash":
+            if kind == "crash" or kind == "crash_point":
                 up = [n for n in targets if down_until[n] < t and paused_until[n] < t]
                 down = len(targets) - sum(1 for n in targets if down_until[n] < t)
                 if not up or (self.max_crashed is not None and down >= self.max_crashed):
@@ -369,7 +632,18 @@ class Nemesis(Fault):
                 if back <= t:
                     continue
                 down_until[node] = back
-                out += [Crash(node, at=t), Restart(node, at=back)]
+                if kind == "crash":
+                    out += [Crash(node, at=t), Restart(node, at=back)]
+                else:
+                    out.append(CrashPoint(node, at=t, until=back,
+                                          after=rng.randint(1, self.crash_point_after)))
+            elif kind == "delayed_duplicate":
+                delay = rng.expovariate(1 / self._duration("delayed_duplicate"))
+                last = end - delay            # the copy arrives by the horizon
+                if delay <= 0 or last <= t:
+                    continue
+                out.append(DelayedDuplicate(at=t, delay=delay, kinds=self.duplicate_kinds,
+                                            until=last))
             elif kind == "partition":
                 if partition_until >= t or len(targets) < 2:
                     continue

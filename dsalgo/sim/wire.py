@@ -141,6 +141,9 @@ class Wire:
         self.type_codes: dict = {}    # message class -> type code << TYPE_SHIFT
         self.type_names: dict = {}    # type name -> type code
         self.blocked: set = set()     # (src, dst) pairs a partition cuts now
+        # delayed duplicates catching now: [fault, left to catch, draw delay, on_catch]
+        # (while any is active every link takes the general path, which looks for them)
+        self.catches: list = []
 
     # ------------------------------------------------------------------ links
     def link(self, src: str, dst: str) -> Link:
@@ -175,7 +178,7 @@ class Wire:
         link.fifo = cfg["fifo"]
         link.last = 0.0
         link.blocked = (src, dst) in self.blocked
-        link.refresh(self.fast)
+        link.refresh(self.fast and not self.catches)
         self.links[(src, dst)] = link
         return link
 
@@ -199,9 +202,29 @@ class Wire:
     def set_blocked(self, pairs: set) -> None:
         """Cut exactly the ``(src, dst)`` pairs in ``pairs`` (the partitions in force)."""
         self.blocked = pairs
+        fast = self.fast and not self.catches
         for pair, link in self.links.items():
             link.blocked = pair in pairs
-            link.refresh(self.fast)
+            link.refresh(fast)
+
+    def add_catch(self, catch: list) -> None:
+        """Start catching messages for a delayed duplicate: ``catch`` is ``[fault, count,
+        draw, on_catch]`` (``fault.matches(src, dst, type)`` picks the messages,
+        ``draw()`` gives each copy's delay and ``on_catch(link, type, t_send, t_deliver)``
+        is told of each copy)."""
+        self.catches.append(catch)
+        self._refresh_all()
+
+    def remove_catch(self, catch: list) -> None:
+        """Stop catching for ``catch`` (no effect if it already stopped)."""
+        if catch in self.catches:
+            self.catches.remove(catch)
+            self._refresh_all()
+
+    def _refresh_all(self):
+        fast = self.fast and not self.catches
+        for link in self.links.values():
+            link.refresh(fast)
 
     # ------------------------------------------------------------------ sending
     def type_code(self, msg) -> int:
@@ -299,6 +322,28 @@ class Wire:
             if record:
                 log_.dup_rows.append(len(log_))
             self._put_on_wire(link, code, msg, now)
+        if self.catches:
+            self._catch(link, code, msg, now)
+
+    def _catch(self, link, code, msg, now):
+        """Delayed duplicates: a late copy of ``msg`` for each catch it matches."""
+        name = type_name(msg)
+        for catch in list(self.catches):
+            if not catch[0].matches(link.src, link.dst, name):
+                continue
+            catch[1] -= 1
+            if catch[1] <= 0:
+                self.remove_catch(catch)
+            t = now + catch[2]()
+            i = -1
+            if self.record:
+                log_ = self.log
+                log_.dup_rows.append(len(log_))
+                i = log_.append(link.key, code, DELIVERED, now, t)
+            clock = self.clock
+            kind = DELIVER if link.dst_state.cpu is None else ARRIVE
+            heappush(clock.heap, (t, next(clock.seq), kind, i, msg, link))
+            catch[3](link, name, now, t)
 
     def _put_on_wire(self, link, code, msg, now):
         if link.rate:  # the same draw as the fast path

@@ -67,7 +67,7 @@ class KVClient(sim.Client):
     >>> from dsalgo import sim
     >>> c = KVClient(["n1", "n2"], sim.KVWorkload(keys=1, mix={"get": 1}), first=1)
     >>> ctx = sim.RecordingContext("c2")
-    >>> c.on_start(ctx); ctx.sent()
+    >>> c.on_start(ctx); c.on_timer(ctx, "open"); ctx.sent()
     [Send(dst='n2', msg=Connect(session_timeout=1.0, session=None, last_zxid=0))]
     """
 
@@ -91,7 +91,7 @@ class KVClient(sim.Client):
         self.inflight: dict[int, tuple] = {}  # req -> (op_id, stage)
         self.waiting: list[int] = []          # operations issued while not connected
         self.heard = ctx.now
-        self._connect(ctx)
+        ctx.set_timer("open", max(0.0, self.start - ctx.now))  # connect at its start time
         ctx.set_timer("ping", self.session_timeout / 3)
 
     def _connect(self, ctx):
@@ -112,7 +112,9 @@ class KVClient(sim.Client):
         self._connect(ctx)
 
     def on_client_timer(self, ctx, name):
-        if name == "connect":
+        if name == "open":
+            self._connect(ctx)
+        elif name == "connect":
             if not self.connected:
                 self._connection_lost(ctx)   # try the next server
             return

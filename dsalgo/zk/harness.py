@@ -48,6 +48,7 @@ _RAFT_BUGS = ("forget_vote_on_restart", "no_up_to_date_check", "no_truncate_on_c
 PROPERTIES = ("one_leader_per_epoch", "zxid_order", "no_lost_commit", "linearizability")
 _FROM_RAFT = {"election_safety": "one_leader_per_epoch",
               "leader_vote_majority": "one_leader_per_epoch",
+              "one_vote_per_term": "one_leader_per_epoch",
               "leader_append_only": "zxid_order", "log_matching": "zxid_order",
               "state_machine_safety": "zxid_order", "leader_completeness": "no_lost_commit"}
 

@@ -139,9 +139,11 @@ class Elections:
         if msg.term > self.current_term:
             self._become_follower(ctx, msg.term)
             return
-        if self.role != CANDIDATE or (msg.term != self.current_term
-                                      and "count_stale_votes" not in self.config.bugs):
-            return  # (the bug counts a vote granted in an earlier term of ours)
+        if "count_stale_votes" in self.config.bugs and self.role == CANDIDATE:
+            # BUG: a grant of an earlier term of ours is taken for one of this term
+            msg = RequestVoteReply(self.current_term, msg.vote_granted)
+        if self.role != CANDIDATE or msg.term != self.current_term:
+            return
         self.answered.add(src)
         if msg.vote_granted:
             self.votes.add(src)

@@ -57,12 +57,15 @@ the same set, exactly, in a few bytes when few processes run at once.
 from __future__ import annotations
 
 import math
+import operator
 
 from .models import _register_step
 
 __all__ = ["Result", "search"]
 
-_CALL, _RETURN, _OPEN_RETURN = 0, 1, 2
+_CALL, _RETURN, _OPEN_RETURN, _MORE = 0, 1, 2, 3
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
+_LAZY = 48             # list entries described before the search starts (then doubled)
 _SLICE = 2048          # steps between yields
 _COMPACT = 2048        # operations beyond which configurations are stored compactly
 
@@ -95,8 +98,8 @@ def _order(ops):
     gives exactly that when the calls are listed before the returns (a float key sorts far
     faster than ``(time, kind, index)`` tuples).
     """
-    times = [op[0] for op in ops]
-    times += [op[1] for op in ops]
+    times = list(map(_FIRST, ops))
+    times += map(_SECOND, ops)
     return sorted(range(len(times)), key=times.__getitem__)
 
 
@@ -117,7 +120,7 @@ def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
         ops = [ops[i] for i in perm]
     events = _order(ops)
     # no two operations overlap: every call is followed by its own return
-    if all(events[j + 1] - events[j] == n_ops for j in range(0, 2 * n_ops, 2)) and (
+    if all(map(n_ops.__eq__, map(operator.sub, events[1::2], events[::2]))) and (
             not n_ops or ops[events[-2]][1] != math.inf):
         result = _sequential(ops, events[::2], model)
     else:
@@ -155,63 +158,78 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
     n_ops = len(ops)
     n_entries = len(events)
     tail = n_entries + 1
-    kind = [_CALL] * (n_entries + 2)
-    opidx = [-1] * (n_entries + 2)
-    match = [0] * (n_entries + 2)
+    size = n_entries + 2
     inf = math.inf
-    kind[tail] = _OPEN_RETURN          # reaching the end of the list is success too
-    nxt = list(range(1, n_entries + 3))
-    prv = list(range(-1, n_entries + 1))
-    step = model.step
-    inline = getattr(model, "step", None) is _register_step
     # Per entry (list position) rather than per op, so the hot loop indexes once:
+    # kind[pos] — call, return, open return, or _MORE: not described yet (below);
     # stop[phase][pos] — the scan stops here (a return, or a call tried in this phase);
     # obs[pos] — 1/2 an inlined observer (get / failed cas), 3 another observer, 0 a call
     # that is no observer, -1 a return (the forced scan ends there); e_code[pos] — how
     # the step is applied (see _CODES; -1: model.step is called with e_data[pos]).
-    size = n_entries + 2
+    kind = [_MORE] * size
+    kind[0] = _RETURN                  # entry 0: "no candidate" (backtrack)
+    kind[tail] = _OPEN_RETURN          # reaching the end of the list is success too
+    opidx = [-1] * size
+    match = [0] * size
+    nxt = list(range(1, size + 1))
+    prv = list(range(-1, size - 1))
+    step = model.step
+    inline = getattr(model, "step", None) is _register_step
     stop0, stop1 = [True] * size, [True] * size
     obs = [-1] * size
     e_code, e_arg, e_arg2 = [-1] * size, [None] * size, [None] * size
     e_data = [None] * size
-    call_of = [0] * n_ops
+    # where each entry sits in the list: match[call] is its return's position
+    where = sorted(range(n_entries), key=events.__getitem__)
     desc = {}                           # (f, status) -> (code, observer?), asked once each
-    for pos, ev in enumerate(events, start=1):
-        if ev >= n_ops:
-            i = ev - n_ops
-            opidx[pos] = i
-            kind[pos] = _OPEN_RETURN if ops[i][1] == inf else _RETURN
-            match[call_of[i]] = pos
-            continue
-        opidx[pos] = ev
-        call_of[ev] = pos
-        _t, t_ret, f, value, result, status = ops[ev]
-        d = desc.get((f, status))
-        if d is None:
-            d = desc[f, status] = (_CODES.get((f, status), -1) if inline else -1,
-                                   greedy and not model.changes_state(f, status))
-        c, observer = d
-        if c == 0:
-            e_arg[pos] = result
-        elif c == 1:
-            e_arg[pos] = value
-        elif c > 1:
-            if type(value) is tuple and len(value) == 2:
-                e_arg[pos], e_arg2[pos] = value
+
+    def describe(upto):
+        """Describe the entries up to ``upto`` (at least): the search reads the list only
+        up to the first return it cannot pass, so on a history that is not linearizable
+        early the entries after its violation are never described (lazily, in chunks
+        that double)."""
+        lo = done[0]
+        hi = done[0] = min(n_entries, max(upto, 2 * lo, _LAZY))
+        for pos in range(lo + 1, hi + 1):
+            ev = events[pos - 1]
+            if ev >= n_ops:
+                i = ev - n_ops
+                opidx[pos] = i
+                kind[pos] = _OPEN_RETURN if ops[i][1] == inf else _RETURN
+                continue
+            opidx[pos] = ev
+            kind[pos] = _CALL
+            match[pos] = where[ev + n_ops] + 1
+            _t, t_ret, f, value, result, status = ops[ev]
+            d = desc.get((f, status))
+            if d is None:
+                d = desc[f, status] = (_CODES.get((f, status), -1) if inline else -1,
+                                       greedy and not model.changes_state(f, status))
+            c, observer = d
+            if c == 0:
+                e_arg[pos] = result
+            elif c == 1:
+                e_arg[pos] = value
+            elif c > 1:
+                if type(value) is tuple and len(value) == 2:
+                    e_arg[pos], e_arg2[pos] = value
+                else:
+                    c = -1
+            e_code[pos] = c
+            if observer:
+                o = obs[pos] = 1 if c == 0 else 2 if c == 3 else 3
+                stop0[pos] = stop1[pos] = False   # observers are placed by the forced scan
             else:
-                c = -1
-        e_code[pos] = c
-        if observer:
-            o = obs[pos] = 1 if c == 0 else 2 if c == 3 else 3
-            stop0[pos] = stop1[pos] = False   # observers are placed by the forced scan
-        else:
-            o = obs[pos] = 0
-            if t_ret == inf:
-                stop0[pos] = False
-            else:
-                stop1[pos] = False
-        if c < 0 or o == 3:
-            e_data[pos] = (f, value, result, status)
+                o = obs[pos] = 0
+                if t_ret == inf:
+                    stop0[pos] = False
+                else:
+                    stop1[pos] = False
+            if c < 0 or o == 3:
+                e_data[pos] = (f, value, result, status)
+
+    done = [0]                          # entries 1..done[0] are described
+    describe(_LAZY)
 
     state = model.init()
     lin = 0
@@ -240,6 +258,9 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
                               if o == 2 else step(state, *e_data[f_e])[0]):
                     break
                 if o < 0:
+                    if kind[f_e] == _MORE:
+                        describe(f_e)
+                        continue
                     f_e = 0
                     break
                 f_e = nxt[f_e]
@@ -268,7 +289,7 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
                     continue
         while not stops[e]:             # skip calls not tried in this phase
             e = nxt[e]
-        k = kind[e] if e else _RETURN
+        k = kind[e]
         if k == _CALL:
             c = e_code[e]
             if c == 0:
@@ -306,6 +327,9 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
                     e = nxt[0]
                     continue
             e = nxt[e]
+            continue
+        if k == _MORE:
+            describe(e)
             continue
         if k == _OPEN_RETURN:
             return Result(True, linearization=[opidx[s[0]] for s in stack], steps=steps,

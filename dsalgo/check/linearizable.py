@@ -67,6 +67,7 @@ _FREE_S_PER_CONFIG = 2.5e-7     # cost of freeing one stored configuration (meas
 _ARROW = "\u2192"
 _STATUSES = frozenset(("ok", "fail", "info"))
 _ATOMIC = frozenset((int, str, bool, type(None)))     # freeze() leaves these as they are
+_ATOMIC_OR_LIST = _ATOMIC | {list}
 _FLOAT64 = np.dtype("float64")
 _FINITE = math.isfinite
 _LE = operator.le
@@ -79,33 +80,40 @@ _NAMED = {name: {None: cls()} for name, cls in MODELS.items()}
 _CATEGORIES: dict = {}                 # id(dtype) -> (dtype, its categories as a list)
 
 
-def _categories(dtype) -> list:
-    """The categories of a categorical dtype as a list ending in None (code -1), cached.
+def _categories(dtype) -> np.ndarray:
+    """The categories of a categorical dtype as an object array ending in None (code -1),
+    cached.
 
     A ``CategoricalDtype`` is immutable (changing a column's categories gives it a new
-    dtype), so the list is cached on the dtype's identity: checking the same table again
+    dtype), so the array is cached on the dtype's identity: checking the same table again
     does not convert its categories again (from Arrow strings that costs more than the
     rest of a small column).
     """
     hit = _CATEGORIES.get(id(dtype))
     if hit is not None and hit[0] is dtype:
         return hit[1]
-    cats = dtype.categories.tolist() + [None]
+    cats = np.empty(len(dtype.categories) + 1, dtype=object)
+    for i, c in enumerate(dtype.categories.tolist()):   # one by one: a tuple stays whole
+        cats[i] = c
     if len(_CATEGORIES) >= 256:
         _CATEGORIES.clear()
     _CATEGORIES[id(dtype)] = (dtype, cats)
     return cats
 
 
-def _column(history, name) -> list:
-    """One column as a Python list, without the per-access cost of ``history[name]``."""
+def _array(history, name):
+    """One column's array, without the per-access cost of ``history[name]``."""
     try:
-        arr = history._get_column_array(history.columns.get_loc(name))
+        return history._get_column_array(history.columns.get_loc(name))
     except (AttributeError, TypeError, KeyError):
-        arr = history[name].array
+        return history[name].array
+
+
+def _column(history, name) -> list:
+    """One column as a Python list (a categorical one decoded by a C-level take)."""
+    arr = _array(history, name)
     if isinstance(arr, pd.Categorical):
-        cats = _categories(arr.dtype)
-        return [cats[c] for c in arr.codes.tolist()]
+        return _categories(arr.dtype).take(arr.codes).tolist()
     return arr.tolist()
 
 
@@ -124,7 +132,9 @@ def _semantics_of(semantics, model, history):
 
 
 def _prepare(history, model: Model):
-    """Validate the table and split it into independent partitions of search ops."""
+    """Validate the table and split it into independent partitions of search ops.
+
+    Returns ``(partitions, their op ids, the op_id column as a list)``."""
     if not isinstance(history, pd.DataFrame):
         raise TypeError(f"history must be a pandas DataFrame with columns {_REQUIRED}; got "
                         f"{type(history).__name__}")
@@ -135,7 +145,7 @@ def _prepare(history, model: Model):
         raise ValueError(f"history is missing columns {missing}; a history table has "
                          f"{_REQUIRED + ['process', 'key']}")
     if not len(history):
-        return {}, {}
+        return {}, {}, []
     op_col = _column(history, "op_id")
     if len(set(op_col)) != len(op_col):
         seen, dup = set(), set()
@@ -149,7 +159,8 @@ def _prepare(history, model: Model):
             _column(history, "result"), _column(history, "t_invoke"),
             _column(history, "t_complete"), _column(history, "status"), keys)
     fast = _prepare_fast(model, *cols) if _float_times(history) else None
-    return fast if fast is not None else _prepare_rows(model, *cols)
+    parts, rows = fast if fast is not None else _prepare_rows(model, *cols)
+    return parts, rows, op_col
 
 
 def _frozen(column: list) -> list:
@@ -157,12 +168,14 @@ def _frozen(column: list) -> list:
     lists (a cas's ``[old, new]``): ``tuple(v)`` is ``freeze(v)`` when every item is an
     int, str, bool or None, which one check over all of them confirms."""
     atomic = _ATOMIC
-    out = [v if type(v) in atomic else tuple(v) if type(v) is list else freeze(v)
-           for v in column]
-    lists = [v for v, w in zip(column, out) if type(v) is list]
-    if lists and not atomic.issuperset(map(type, itertools.chain.from_iterable(lists))):
-        out = [v if type(v) in atomic else freeze(v) for v in column]
-    return out
+    types = set(map(type, column))
+    if atomic.issuperset(types):
+        return column                    # nothing to freeze (the common case)
+    if _ATOMIC_OR_LIST.issuperset(types):
+        lists = [v for v in column if type(v) is list]
+        if atomic.issuperset(map(type, itertools.chain.from_iterable(lists))):
+            return [tuple(v) if type(v) is list else v for v in column]
+    return [v if type(v) in atomic else freeze(v) for v in column]
 
 
 def _float_times(history) -> bool:
@@ -201,7 +214,7 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
     values = _frozen(values)
     results = _frozen(results)
     if "cas" in names.values():
-        cas = [v for f, v in zip(f_col, values) if f == "cas"]
+        cas = list(itertools.compress(values, map("cas".__eq__, f_col)))
         if not ({tuple}.issuperset(map(type, cas)) and {2}.issuperset(map(len, cas))):
             return None
     knossos = model.semantics == "knossos"
@@ -353,15 +366,21 @@ def _describe_op(op_id, op, process):
     return f"op {op_id} {what}{who}"
 
 
-def _processes(history, ids) -> dict:
-    """The ``process`` of the operations ``ids`` (those an explanation names)."""
+def _processes(history, op_col, ids) -> dict:
+    """The ``process`` of the operations ``ids`` (those an explanation names); ``op_col``
+    is the table's ``op_id`` column as a list."""
     if "process" not in history.columns:
         return {}
-    op_col, procs = _column(history, "op_id"), _column(history, "process")
     if len(ids) * len(op_col) > 1_000_000:        # many to find: one pass over the table
         wanted = set(ids)
-        return {i: p for i, p in zip(op_col, procs) if i in wanted}
-    return {i: procs[op_col.index(i)] for i in ids}   # a few: C-speed scans
+        return {i: p for i, p in zip(op_col, _column(history, "process")) if i in wanted}
+    rows = [op_col.index(i) for i in ids]         # a few: C-speed scans, and only their rows
+    arr = _array(history, "process")
+    if isinstance(arr, pd.Categorical):
+        procs = _categories(arr.dtype).take(arr.codes.take(rows)).tolist()
+    else:
+        procs = arr.take(rows).tolist()           # a numpy or pandas extension array
+    return dict(zip(ids, procs))
 
 
 def _explain(key, ops, op_ids, res, model, processes, partition_by):
@@ -480,7 +499,7 @@ def linearizable(history, model="cas-register", *, semantics: str | None = None,
     else:
         sem = _semantics_of(semantics, model, history)
         model = model.with_semantics(sem)
-    parts, op_ids = _prepare(history, model)
+    parts, op_ids, op_col = _prepare(history, model)
     deadline = math.inf if time_limit is None else start + time_limit
     # smallest partitions first: they finish fast, and round-robin keeps hard ones fair
     order = sorted(parts, key=lambda k: (len(parts[k]), repr(k))) if len(parts) > 1 \
@@ -526,7 +545,8 @@ def linearizable(history, model="cas-register", *, semantics: str | None = None,
             witness[key] = [op_ids[key][i] for i in res.linearization]
         else:
             row, info = _explain(key, parts[key], op_ids[key], res, model,
-                                 lambda ids: _processes(history, ids), model.partition_by)
+                                 lambda ids: _processes(history, op_col, ids),
+                                 model.partition_by)
             rows.append(row)
             explanations.append(info)
     explanations.sort(key=lambda x: x["prefix_end"])

@@ -42,6 +42,7 @@ __all__ = [
     "CreateReply",
     "Delete",
     "DeleteReply",
+    "Disconnect",
     "Exists",
     "ExistsReply",
     "GetChildren",
@@ -136,6 +137,13 @@ class WatchedEvent(NamedTuple):
 
 class SessionExpired(NamedTuple):
     session: int
+
+
+class Disconnect(NamedTuple):
+    """(Ensemble only.)  A server that lost its leader, or stopped leading, drops its
+    clients, as a ZooKeeper server going back to leader election closes every client
+    connection; a client reconnects, elsewhere if need be."""
+    reason: str
 
 
 class Proposal(NamedTuple):

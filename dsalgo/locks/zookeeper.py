@@ -56,6 +56,7 @@ from .zkservice import (
     CreateReply,
     Delete,
     DeleteReply,
+    Disconnect,
     Exists,
     ExistsReply,
     GetChildren,
@@ -256,6 +257,9 @@ class LockRecipeClient(LockClient):
         elif isinstance(msg, SessionExpired):
             if msg.session == self.session:
                 self._session_lost(ctx, "session_expired")
+        elif isinstance(msg, Disconnect):   # (an ensemble server lost its leader)
+            if self.session is not None and src == self.server:
+                self._session_lost(ctx, "connection_loss")
         elif isinstance(msg, WatchedEvent):
             if self.state == "wait" and self.enter_on_watch:  # the bug: no step 2
                 self.state = "hold"

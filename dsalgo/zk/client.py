@@ -12,8 +12,9 @@ guide): it pings its server every third of the session timeout; when it hears no
 two thirds of it (the read timeout) it declares the connection lost, gives up the
 operation it had outstanding as ``info`` (its fate is unknown), and connects to the next
 server with its session id and the last zxid it saw, giving each server
-``session_timeout / n`` to take it.  A server that knows the session
-resumes it (``Connected``); one that closed it says ``SessionExpired`` and the client opens
+``session_timeout / n`` to take it.  A server that loses its leader
+drops its clients (``Disconnect``), which reconnect the same way.  A server that knows the
+session resumes it (``Connected``); one that closed it says ``SessionExpired`` and the client opens
 a new session.  Client events: ``connected`` (``server``, ``session``, ``resumed``),
 ``connection_loss`` (``server``), ``session_expired`` (``session``).
 """
@@ -27,6 +28,7 @@ from .messages import (
     Create,
     CreateReply,
     DataReply,
+    Disconnect,
     GetData,
     Ping,
     Pong,
@@ -192,6 +194,10 @@ class KVClient(sim.Client):
                 self._connect(ctx)
             return
         if kind is Pong:
+            return
+        if kind is Disconnect:
+            if self.connected:
+                self._connection_lost(ctx)
             return
         got = self.inflight.pop(msg.req, None) if hasattr(msg, "req") else None
         if got is None:

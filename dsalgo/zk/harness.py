@@ -197,6 +197,10 @@ def check(run, *, time_limit: float | None = 20.0) -> Verdict:
       With ``reads="local"`` ZooKeeper does not promise it: the verdict does not judge it
       and ``info["linearizable"]`` says whether the history happened to be.
 
+    The first three apply to any run of ensemble servers: a lock run of
+    ``dsalgo.locks.zookeeper.simulate(ensemble=True)`` too (its history, critical sections
+    on the storage, is the lock checker's business).
+
     Examples
     --------
     >>> from dsalgo import zk
@@ -218,7 +222,7 @@ def check(run, *, time_limit: float | None = 20.0) -> Verdict:
                                           "max_commit_index", "applied")}
     reads = run.params.get("reads", "local")
     status = None
-    if len(run.history):
+    if len(run.history) and run.params.get("family") == "zk":  # (a lock run's are incr)
         lin = linearizable(run.history, "kv", time_limit=time_limit)
         info["linearizable"] = None if lin.status == "unknown" else bool(lin)
         if reads == "sync":

@@ -22,6 +22,7 @@ from ..locks.zkservice import (
     CreateReply,
     Delete,
     DeleteReply,
+    Disconnect,
     Exists,
     ExistsReply,
     GetChildren,
@@ -32,7 +33,7 @@ from ..locks.zkservice import (
 )
 
 __all__ = [
-    "ChildrenReply", "Connect", "Connected", "Create", "CreateReply", "DataReply", "Delete",
+    "ChildrenReply", "Connect", "Connected", "Create", "CreateReply", "DataReply", "Delete", "Disconnect",
     "DeleteReply", "Exists", "ExistsReply", "Forward", "GetChildren", "GetData", "Ping",
     "Pong", "SessionExpired", "SetData", "SetReply", "Sync", "SyncReply", "Touch",
     "WatchedEvent",

@@ -29,7 +29,9 @@ Client requests, as in Hunt et al. (2010), §4:
 - a server that is not in contact with a leader (a follower that has not heard one for
   the longest election timeout, or a candidate) serves no client: it does not answer, and
   the client reconnects elsewhere, carrying its session and the last zxid it saw; a
-  server that has applied less than that zxid does not take it.
+  server that has applied less than that zxid does not take it.  A server whose leader
+  changes (or that stops leading) drops its clients (``Disconnect``), as a ZooKeeper
+  server going back to leader election does; they reconnect with their sessions.
 
 Planted bug (of :data:`dsalgo.zk.BUGS`): ``sync_served_locally`` answers ``sync`` at once
 from the connected server, so sync-then-read is as stale as a plain read.
@@ -49,6 +51,7 @@ from .messages import (
     DataReply,
     Delete,
     DeleteReply,
+    Disconnect,
     Exists,
     ExistsReply,
     Forward,
@@ -122,7 +125,23 @@ class EnsembleServer(RaftNode):
         self.lead_start = 0.0
         self.data_watches: dict[str, set] = {}
         self.child_watches: dict[str, set] = {}
+        self.following = None                  # the leader we serve under (ourselves)
         ctx.set_timer("zk_tick", self.tick)
+
+    def _leader_changed(self, ctx):
+        """After any handler: if the leader we served under is gone (we stepped down, or
+        follow another), drop every client, as a ZooKeeper server going back to leader
+        election does; they reconnect, to us or elsewhere, with their sessions."""
+        now = self.leader_id
+        if now == self.following:
+            return
+        if self.following is not None and self.clients:
+            for sid, client in sorted(self.clients.items()):
+                ctx.send(client, Disconnect("leader_lost"))
+            self.clients = {}
+            self.opening = {}
+            self.data_watches, self.child_watches = {}, {}
+        self.following = now
 
     def serving(self, ctx) -> bool:
         """Whether this server answers clients: it leads, or follows a leader it heard
@@ -165,6 +184,7 @@ class EnsembleServer(RaftNode):
         me = ctx.id
         for zxid, txn, result, triggers in out:
             op = txn.op
+            expired = op == "close" and txn.session in self.closing
             if op == "open":
                 if self.role == LEADER:
                     self.last_heard[result] = ctx.now
@@ -195,23 +215,23 @@ class EnsembleServer(RaftNode):
                     elif op == "sync":
                         ctx.send(client, SyncReply(txn.req, zxid))
             for kind, path in triggers:
-                self._trigger(ctx, kind, path, txn)
+                self._trigger(ctx, kind, path, txn, expired)
 
-    def _trigger(self, ctx, kind, path, txn):
-        mine = txn.origin == ctx.id  # the server that took the request reports it
+    def _trigger(self, ctx, kind, path, txn, expired):
+        # the server that took the request reports it (not one replaying its log after
+        # a restart: its client is no longer connected to it); the leader that closed a
+        # session reports its ephemeral znodes' deletion
+        client = self.clients.get(txn.session) if txn.origin == ctx.id else None
         if kind == "children":
             self._fire(ctx, self.child_watches.pop(path, ()), "children", path)
         elif kind == "created":
-            if mine:
-                ctx.emit("znode_created", path=path, client=self.clients.get(txn.session),
-                         session=txn.session)
+            if client is not None:
+                ctx.emit("znode_created", path=path, client=client, session=txn.session)
         else:   # deleted or changed
             self._fire(ctx, self.data_watches.pop(path, ()), kind, path)
-            if kind == "deleted" and mine:
-                closing = txn.op == "close"
-                ctx.emit("znode_deleted", path=path,
-                         client=txn.data if closing else self.clients.get(txn.session),
-                         reason="session_expired" if closing else "release",
+            if kind == "deleted" and (client is not None or expired):
+                ctx.emit("znode_deleted", path=path, client=txn.data if expired else client,
+                         reason="session_expired" if expired else "release",
                          children_left=len(self.store.children.get(parent_of(path), {})))
 
     def _fire(self, ctx, watchers, kind, path):
@@ -222,12 +242,16 @@ class EnsembleServer(RaftNode):
 
     # ------------------------------------------------------------ clients
     def _session(self, ctx, src, sid) -> bool:
-        """A request of session ``sid`` from ``src``: is it open here?  (Else the client
-        learns its session expired.)"""
+        """A request of session ``sid`` from ``src``: is the session open, and is the
+        client connected to us?  A closed session is told it expired; a client that never
+        connected to this server (in this life: a restart forgets its connections, and the
+        watches set through them) is told to reconnect, as a broken TCP connection would."""
         if sid not in self.store.sessions:
             ctx.send(src, SessionExpired(sid))
             return False
-        self.clients[sid] = src
+        if self.clients.get(sid) != src:
+            ctx.send(src, Disconnect("not_connected"))
+            return False
         self.touched.add(sid)
         return True
 
@@ -239,7 +263,11 @@ class EnsembleServer(RaftNode):
             self.opening[self.opened] = src
             self._submit(ctx, Txn(ctx.id, 0, self.opened, "open",
                                   data=(src, msg.session_timeout)))
-        elif self._session(ctx, src, msg.session):
+        elif msg.session not in self.store.sessions:
+            ctx.send(src, SessionExpired(msg.session))
+        else:
+            self.clients[msg.session] = src
+            self.touched.add(msg.session)
             ctx.send(src, Connected(msg.session))
 
     def _on_request(self, ctx, src, msg):
@@ -310,6 +338,8 @@ class EnsembleServer(RaftNode):
         handler = _DISPATCH.get(type(msg))
         if handler is None:
             super().on_message(ctx, src, msg)
+            if self.leader_id != self.following:
+                self._leader_changed(ctx)
         else:
             handler(self, ctx, src, msg)
 
@@ -318,6 +348,8 @@ class EnsembleServer(RaftNode):
             self._on_zk_tick(ctx)
         else:
             super().on_timer(ctx, name)
+            if self.leader_id != self.following:
+                self._leader_changed(ctx)
 
 
 _DISPATCH = {

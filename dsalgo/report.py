@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import re
 import string
@@ -39,6 +40,7 @@ import pandas as pd
 from ._validate import check_bool, check_int, check_number
 
 __all__ = ["Conclusion", "build_report", "latex_to_mathml", "notebook_question",
+           "notebook_typed_numbers", "typed_numbers",
            "notebook_title", "quoted_numbers", "run_notebook",
            "unsupported_numbers"]
 
@@ -95,6 +97,189 @@ def unsupported_numbers(markdown: str, numbers) -> list[str]:
         else:
             missing.append(number)
     return missing
+
+
+# a cell's own list of numbers that are not results: <!-- inputs: … --> or <!-- given: … -->
+_ALLOWED = re.compile(r"<!--\s*((?:inputs|given)\s*:.*?)-->", re.DOTALL | re.IGNORECASE)
+_KIND = re.compile(r"\b(inputs|given)\s*:", re.IGNORECASE)
+# digits that are not quoted results: "## 2." section numbers, "(2016)" / "et al. 2021)"
+# years of a citation, and digits that end a name after a letter ("phase-1", "M/M/1")
+_NOT_RESULTS = re.compile(r"(?m)^\s{0,3}#+\s*\d+(?:\.\d+)*\.?(?=\s)"
+                          r"|\(\s*(?:19|20)\d\d[a-z]?(?=\W)|(?:19|20)\d\d[a-z]?\s*\)"
+                          r"|(?<=[A-Za-z][-/])\d+")
+
+
+def _value(number: str) -> float:
+    return abs(float(number.replace(",", "").replace("−", "-")))
+
+
+def _matches_code(value: float, unit: str, code_numbers) -> bool:
+    # the code holds seconds and fractions where prose says "ms" and "%"
+    scale = {"%": 100, "ms": 1000}.get(unit, 1)
+    return any(math.isclose(value, c * scale, rel_tol=1e-9, abs_tol=1e-12)
+               for c in code_numbers)
+
+
+def typed_numbers(markdown: str, code_numbers=None) -> list[str]:
+    """Return what is wrong with the numbers typed into one Markdown cell.
+
+    A number written in prose reads as a result of the run; results must be rendered from
+    the run's variables (``display(Markdown(f"…"))`` or a :class:`Conclusion`), so that
+    they cannot drift from what the run produced.  A number that is not a result is
+    declared in the cell itself, in an HTML comment the report does not show:
+
+    * ``<!-- inputs: 1.0, 1.5 s, 5 ms -->`` — parameters of the run described in prose;
+      each must occur in the notebook's code (``code_numbers``; in the prose ``5 ms``
+      matches a ``0.005`` and ``1 %`` a ``0.01``), so prose that outlives a parameter
+      change fails;
+    * ``<!-- given: 287 ms (Figure 16 of the paper), 3/8 -->`` — citations, definitions
+      and worked arithmetic of the text, not checked against anything.
+
+    One comment may hold both lists: ``<!-- inputs: 50 ms; given: 287 ms (the paper) -->``;
+    notes in parentheses are not read.
+    Numbers in code spans and ``$…$`` formulas, section numbers of headings, citation
+    years (``(2016)``, ``et al. 2021)``) and digits ending a name (``phase-1``, ``M/M/1``)
+    are not results.  An allowed number that the cell no longer quotes is reported too,
+    so the lists stay short and true.
+
+    Parameters
+    ----------
+    markdown : str
+        The cell's Markdown.
+    code_numbers : iterable of float, optional
+        Numbers written in the notebook's code (see :func:`notebook_typed_numbers`); when
+        omitted, ``inputs`` entries are not checked against code.
+
+    Returns
+    -------
+    list of str
+        One message per problem; empty when the cell is fine.
+
+    Examples
+    --------
+    >>> [m.split(": ")[0] for m in typed_numbers("The failover took 287 ms.")]
+    ["'287' is typed in prose (…The failover took 287 ms.…)"]
+    >>> typed_numbers("## 2. Latency (Ongaro 2014)\\n\\nMean 5 ms. <!-- inputs: 5 ms -->",
+    ...               code_numbers=[0.005])
+    []
+    >>> typed_numbers("Mean 5 ms. <!-- inputs: 5 -->", code_numbers=[0.002])
+    ["'5' is listed in <!-- inputs: --> but the notebook's code has no such number (in seconds or as a fraction where the prose says ms or %): the prose no longer matches the code"]
+    """
+    if not isinstance(markdown, str):
+        raise TypeError(f"markdown must be a str; got {type(markdown).__name__}")
+    codes = None if code_numbers is None else [abs(float(c)) for c in code_numbers]
+    allowed = {"inputs": {}, "given": {}}
+    for body in _ALLOWED.findall(markdown):
+        parts = _KIND.split(body)     # ["", "inputs", " 1.0, 5 ms; ", "given", " 3/8"]
+        for kind, listed in zip(parts[1::2], parts[2::2]):
+            for number in quoted_numbers(re.sub(r"\([^)]*\)", " ", listed)):  # notes
+                allowed[kind.lower()][_value(number)] = number
+    prose = _ALLOWED.sub(" ", markdown)
+    prose = _NOT_RESULTS.sub(lambda m: " " * len(m.group(0)), _CODE_OR_MATH.sub(
+        lambda m: " " * len(m.group(0)), prose))
+    problems, used = [], {}
+    for m in _NUMBER.finditer(prose):
+        value = _value(m.group(0))
+        if value in allowed["inputs"] or value in allowed["given"]:
+            unit = re.match(r"\s*(%|ms\b)?", prose[m.end():]).group(1) or ""
+            used.setdefault(value, set()).add(unit)
+            continue
+        around = " ".join(prose[max(0, m.start() - 25):m.end() + 25].split())
+        problems.append(f"{m.group(0)!r} is typed in prose (…{around}…): render a result "
+                        f"from the run's variables (display(Markdown(f\"…\"))); if it is a "
+                        f"parameter, list it in the cell's <!-- inputs: … --> comment, if a "
+                        f"citation, definition or arithmetic of the text in <!-- given: … -->")
+    for kind, numbers in allowed.items():
+        for value, number in numbers.items():
+            if value not in used:
+                problems.append(f"{number!r} is listed in <!-- {kind}: --> but the cell does "
+                                f"not quote it: remove it from the list")
+            elif kind == "inputs" and codes is not None and not all(
+                    _matches_code(value, unit, codes) for unit in used[value]):
+                problems.append(f"{number!r} is listed in <!-- inputs: --> but the notebook's "
+                                f"code has no such number (in seconds or as a fraction where "
+                                f"the prose says ms or %): the prose no longer matches the "
+                                f"code")
+    return problems
+
+
+def _code_numbers(source: str) -> list[float]:
+    """Numeric literals of a code cell, and numbers written inside its string literals."""
+    import ast
+
+    text = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return [_value(n) for n in quoted_numbers(text)]
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and not isinstance(node.value, bool):
+            if isinstance(node.value, (int, float)):
+                out.append(abs(float(node.value)))
+            elif isinstance(node.value, str):
+                out.extend(_value(n) for n in _NUMBER.findall(node.value))
+    return out
+
+
+def _constant_markdown(source: str) -> list[str]:
+    """The plain (not f-) strings a code cell passes to ``Markdown(…)``."""
+    import ast
+
+    try:
+        tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                   for line in source.splitlines()))
+    except SyntaxError:
+        return []
+    return [node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and node.args
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Markdown"
+            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)]
+
+
+def notebook_typed_numbers(path) -> list[tuple[int, str]]:
+    """Return the numbers a notebook types into Markdown that read as results.
+
+    Applies :func:`typed_numbers` to every Markdown cell (with the numbers of the
+    notebook's code cells for ``<!-- inputs: … -->``) and to every plain string a code cell
+    passes to ``Markdown(…)`` (an f-string is rendered from variables and is not checked).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.ipynb`` file (outputs are not read).
+
+    Returns
+    -------
+    list of (int, str)
+        ``(cell index, message)`` pairs; empty when every number is rendered or declared.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> cells = [{"cell_type": "markdown", "metadata": {},
+    ...           "source": "Latency has a 5 ms mean. <!-- inputs: 5 ms -->"},
+    ...          {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+    ...           "source": "mean = 0.005\\nMarkdown('It took 41 ms.')"}]
+    >>> _ = (d / "n.ipynb").write_text(json.dumps({"cells": cells, "metadata": {},
+    ...                                             "nbformat": 4, "nbformat_minor": 5}))
+    >>> [(i, m.split(" (")[0]) for i, m in notebook_typed_numbers(d / "n.ipynb")]
+    [(1, "'41' is typed in prose")]
+    """
+    with open(path, encoding="utf-8") as fh:
+        nb = json.load(fh)
+    cells = [(c.get("cell_type"), "".join(c["source"]) if isinstance(c.get("source"), list)
+              else c.get("source", "")) for c in nb.get("cells", [])]
+    code = [n for kind, src in cells if kind == "code" for n in _code_numbers(src)]
+    problems = []
+    for i, (kind, src) in enumerate(cells):
+        texts = [src] if kind == "markdown" else (_constant_markdown(src) if kind == "code"
+                                                  else [])
+        for text in texts:
+            problems.extend((i, msg) for msg in typed_numbers(text, code))
+    return problems
 
 
 class Conclusion:

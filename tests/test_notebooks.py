@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from dsalgo.report import Conclusion, unsupported_numbers
+from dsalgo.report import (Conclusion, notebook_typed_numbers, typed_numbers,
+                           unsupported_numbers)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -84,6 +85,72 @@ def test_conclusion_is_rendered_from_the_run(path):
         f"from the run's variables and displays it")
     assert not re.search(r"(?m)^# ## What the charts showed", source), (
         f"{path.stem}.py still has a hand-written conclusion (Markdown)")
+
+
+# Notebooks being rewritten elsewhere; their Markdown still types results (see the
+# failure list this test prints). Remove a name once its notebook passes.
+TYPED_NUMBERS_PENDING = {"02_paxos", "03_raft", "04_locks", "07_linearizability",
+                         "08_real_systems"}
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(
+        p.stem in TYPED_NUMBERS_PENDING, strict=False,
+        reason="Markdown still types results; being rewritten")) for p in NOTEBOOKS],
+    ids=[p.name for p in NOTEBOOKS])
+def test_markdown_types_no_results(path):
+    """A number in a Markdown cell is a result of the run unless the cell declares it an
+    input (``<!-- inputs: … -->``, checked against the code) or a citation, definition or
+    arithmetic of the text (``<!-- given: … -->``); results are rendered from variables."""
+    problems = notebook_typed_numbers(path)
+    assert not problems, f"{path.name}:\n" + "\n".join(f"  cell {i}: {m}" for i, m in problems)
+
+
+def test_typed_result_check_catches_a_planted_result(tmp_path):
+    import nbformat
+
+    nb = nbformat.read(str(ROOT / "notebooks" / "00_quickstart.ipynb"), as_version=4)
+    target = nbformat.write(nb, str(tmp_path / "ok.ipynb")) or tmp_path / "ok.ipynb"
+    assert notebook_typed_numbers(target) == []
+    md = next(i for i, c in enumerate(nb.cells) if "<!-- inputs:" in c.source)
+    cases = {
+        # a result typed into prose
+        "result": nb.cells[md].source + "\n\nThe partition dropped 37 messages.",
+        # an input whose parameter is not in the code (the prose outlived a change)
+        "stale input": nb.cells[md].source.replace("250 ms", "270 ms").replace(
+            "inputs: 5 ms", "inputs: 270 ms, 5 ms"),
+        # an allowed number the text no longer quotes
+        "unused": nb.cells[md].source.replace("-->", ", 42 -->", 1),
+    }
+    for name, source in cases.items():
+        nb.cells[md].source = source
+        nbformat.write(nb, str(tmp_path / "bad.ipynb"))
+        problems = notebook_typed_numbers(tmp_path / "bad.ipynb")
+        assert [i for i, _ in problems] == [md], name
+    # a plain string shown as Markdown from code is prose too; an f-string is not
+    code = nbformat.v4.new_code_cell('display(Markdown("It took 41 ms."))\n'
+                                     'display(Markdown(f"It took {t} ms."))')
+    nb.cells[md].source = cases["result"].replace("\n\nThe partition dropped 37 messages.", "")
+    nb.cells.append(code)
+    nbformat.write(nb, str(tmp_path / "code.ipynb"))
+    assert [(i, m.split(" (")[0]) for i, m in notebook_typed_numbers(tmp_path / "code.ipynb")] \
+        == [(len(nb.cells) - 1, "'41' is typed in prose")]
+
+
+@pytest.mark.parametrize("text, problems", [
+    ("The failover took 287 ms.", ["'287'"]),
+    ("The failover took 287 ms. <!-- given: 287 ms (Figure 16 of the paper) -->", []),
+    ("## 3. Flexible Paxos (Howard et al. 2016)\n\nphase-1 and M/M/1, $n = 10$, `x = 3`", []),
+    ("Between 1.0 and 1.5 s. <!-- inputs: 1.0, 1.5; given: 7 -->", ["'7'"]),
+    ("Between 1.0 and 1.5 s. <!-- inputs: 1.0 --> <!-- given: 1.5 -->", []),
+    ("A 5 ms mean, 1 % lost. <!-- inputs: 5 ms, 1 % -->", []),
+    ("A 6 ms mean. <!-- inputs: 6 ms -->", ["'6'"]),
+    ("A 1 ms mean. <!-- inputs: 1 -->", ["'1'"]),    # ms: 0.001 is not in the code
+    ("Over 1.5 % of them. <!-- inputs: 1.5 -->", ["'1.5'"]),
+])
+def test_typed_numbers_rules(text, problems):
+    found = [m.split(" ")[0] for m in typed_numbers(text, code_numbers=[0.005, 0.01, 1.0, 1.5])]
+    assert found == problems
 
 
 def _executed(text, numbers):

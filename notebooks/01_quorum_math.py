@@ -26,6 +26,7 @@
 # trade-off and correlated zone failures, and close by correcting three formulas seen in
 # circulation, each checked against a simulation. Everything comes from `dsalgo.quorum`
 # (exact math) and is cross-checked by Monte Carlo or by a run of `dsalgo.sim`.
+# <!-- inputs: 3, 15 (cluster sizes) -->
 
 # %% tags=["parameters"]
 quick = False  # papermill parameter: smaller samples for the test suite
@@ -41,7 +42,8 @@ import pandas as pd
 from dsalgo import plot, quorum, sim
 
 MC_SAMPLES = 20_000 if quick else 200_000     # Monte Carlo draws per cross-check
-SIM_SECONDS = 150.0 if quick else 1000.0      # simulated seconds per replication run
+SIM_SECONDS = 150.0 if quick else 500.0       # simulated seconds per replication run
+SIM_SEEDS = range(2) if quick else range(8)   # replication runs per cluster size
 SIM_SIZES = [3, 5] if quick else [3, 4, 5, 6, 7]
 pd.set_option("display.precision", 4)
 pd.set_option("display.max_colwidth", None)    # tables here are narrow: no "…" in cells
@@ -116,22 +118,30 @@ brute.T
 # nodes multiply it by $p\,\binom{n+2}{f+2}/\binom{n}{f+1} = 2p\,(2f+3)/(f+2)$, between
 # $10p/3$ and $4p$. So they add $\log_{10}(1/p)$ nines *less* about half a nine: about 1.5
 # at $p = 0.01$ and 2.5 at $p = 0.001$, not one nine per decade of $p$.
+# <!-- inputs: 3, 15 (cluster sizes); given: 1.5, 2.5 (the arithmetic above) -->
 
 # %%
 ps = np.logspace(-4, np.log10(0.4), 40)
-majorities = {f"n = {n}": quorum.majority(n) for n in range(3, 16, 2)}
+majorities = {f"n = {n}": quorum.majority(n) for n in range(3, 15 + 1, 2)}
 nines = quorum.availability_table(majorities, ps)
 ax = plot.availability_nines(nines)
 ax.figure.set_size_inches(8, 5)
 ax.set_title("Availability of a live majority vs per-node failure probability");
 
 # %%
+from IPython.display import Markdown, display
+
 at = quorum.availability_table(majorities, [0.001, 0.01, 0.05, 0.1])
-at.pivot(index="system", columns="p", values="nines").loc[list(majorities)].round(2)
+display(at.pivot(index="system", columns="p", values="nines").loc[list(majorities)].round(2))
+step = at.sort_values("n").groupby("p")["nines"].diff().groupby(at["p"]).agg(["min", "max"])
+display(Markdown("Two more nodes added " + "; ".join(
+    f"{r['min']:.2f}–{r['max']:.2f} nines at $p = {p:g}$ (the estimate above: "
+    f"{-np.log10(p) - 0.5:.1f})" for p, r in step.loc[[0.01, 0.001]].iterrows()) + "."))
 
 # %% [markdown]
 # Monte Carlo cross-check: the exact availability lies inside the 99.9 % Wilson
 # interval of a sampled estimate for each size.
+# <!-- inputs: 99.9 % -->
 
 # %%
 checks = []
@@ -210,20 +220,30 @@ for label, qs in systems.items():
 pd.DataFrame(rows)
 
 # %% [markdown]
-# The optimal strategy spreads the load evenly: for the 2x3 grid of quoracle's README
-# (read fraction 25 %) every node carries 3/8 of the operations.
+# The optimal strategy spreads the load evenly, here for the 2x3 grid of quoracle's README
+# with a read fraction of 25 %:
+# <!-- inputs: 25 % -->
 
 # %%
+from fractions import Fraction
+
 g23 = quorum.grid(2, 3)
-ax = plot.node_load_bars(g23.node_loads(0.25))
-ax.set_title("2x3 grid, 25% reads: per-node load under the optimal strategy");
+loads23 = g23.node_loads(0.25)
+ax = plot.node_load_bars(loads23)
+ax.set_title("2x3 grid, 25% reads: per-node load under the optimal strategy")
+plt.show()
+share = Fraction(float(loads23["load"].max())).limit_denominator(100)
+display(Markdown(f"The loads range from {loads23['load'].min():.4f} to "
+                 f"{loads23['load'].max():.4f}: "
+                 + (f"every node carries {share} of the operations."
+                    if np.ptp(loads23["load"]) < 1e-9 else "the spread is uneven.")))
 
 # %% [markdown]
 # ## 5. Flexible Paxos: trading phase-1 for phase-2 quorums
 #
 # Howard, Malkhi and Spiegelman (2016) observed that Paxos only needs every **phase-1**
-# quorum to meet every **phase-2** quorum: $|Q_1| + |Q_2| > n$. Phase 2 runs for every
-# command, phase 1 only on leader change, so shrinking $Q_2$ speeds up the common case and
+# quorum to meet every **phase-2** quorum: $|Q_1| + |Q_2| > n$. Phase-2 runs for every
+# command, phase-1 only on leader change, so shrinking $Q_2$ speeds up the common case and
 # makes leader election harder. In `dsalgo.quorum.flexible` phase-1 quorums are the *read*
 # quorums and phase-2 quorums the *write* quorums (Whittaker et al.'s mapping).
 # With $n = 10$ and $q_1 = n + 1 - q_2$:
@@ -272,6 +292,7 @@ print(quorum.flexible(10, q1=7, q2=3, unsafe=True).is_valid())
 # losing the big zone loses the majority; 4-4-1 also survives any single zone outage
 # (5 of 9 remain), but after losing a 4-node zone one more node failure is fatal. The markers
 # are Monte Carlo estimates of the same quantities.
+# <!-- inputs: 3, 5, 2, 4, 1, 9 (the layouts) -->
 
 # %%
 qs9 = quorum.majority(9)
@@ -282,6 +303,12 @@ layouts = {
     "4-4-1": [N[0:4], N[4:8], N[8:9]],
 }
 zone_q = np.logspace(-4, -1, 13)
+majority9 = quorum.quorum_size(9)
+for label, zones in layouts.items():   # the arithmetic of the text above, checked
+    biggest = max(len(z) for z in zones)
+    survives = 9 - biggest >= majority9
+    assert survives == (label != "5-2-2"), label
+    assert (9 - biggest - 1 >= majority9) == (label == "3-3-3"), label  # one more failure
 fig, ax = plt.subplots(figsize=(8, 4.5))
 mc_rows = []
 for i, (label, zones) in enumerate(layouts.items()):
@@ -341,7 +368,7 @@ lat
 # | claim seen | what is right | why |
 # |---|---|---|
 # | "$f = n/(2n-1)$" | $f = \lfloor (n-1)/2 \rfloor$ (crash) | $n/(2n-1)$ is not even an integer: it lies in $(1/2, 1]$ for every $n$. From $n \ge 2f+1$. |
-# | "$n = (2f+1)/f$" | $n = 2f+1$ (crash), $n = 3f+1$ (Byzantine) | $(2f+1)/f = 2 + 1/f$ is below 3 for every $f \ge 2$; it only coincides with $2f+1$ at $f = 1$. |
+# | "$n = (2f+1)/f$" | $n = 2f+1$ (crash), $n = 3f+1$ (Byzantine) | $(2f+1)/f = 2 + 1/f$ is below $3$ for every $f \ge 2$; it only coincides with $2f+1$ at $f = 1$. |
 # | "$L = n/k$" (RedLock locks needed) | $\lfloor N/2 \rfloor + 1$ of $N$ independent servers | mutual exclusion needs any two lock sets to intersect: $2L > N$. |
 #
 # Below, each correct formula is checked against an experiment rather than algebra.
@@ -363,6 +390,7 @@ display(by_f.set_index("f").T.round(3))
 # %% [markdown]
 # ### A replication run on `dsalgo.sim`
 #
+# <!-- inputs: 50 ms -->
 # A writer `c1` sends each round's write to all $n$ replicas every 50 ms and the round
 # *commits* when the replicas that acknowledged form a majority (`is_write_quorum`).
 # A `Nemesis` crashes a random live replica at rate $\lambda$ (per cluster) and each crash
@@ -375,6 +403,10 @@ display(by_f.set_index("f").T.round(3))
 #   nodes. With crashes arriving at constant rate $\lambda$ and each down node restarting at
 #   rate $1/\mu$, that number is a birth–death chain whose stationary law is a Poisson law
 #   truncated to $0..n$: $\pi_j \propto (\lambda\mu)^j / j!$.
+#
+# Each size runs with several seeds; the fractions are means over the seeds with a 95 %
+# Student-t interval.
+# <!-- inputs: 95 % -->
 
 # %%
 from dataclasses import dataclass
@@ -434,27 +466,43 @@ def replicate(n, crash_rate, mean_down, seed, until, period=0.05):
 
 
 # %%
-rows = []
+from dsalgo.analysis import summarize
+
+rows, per_n = [], []
 for n in SIM_SIZES:
     lam = 0.3 * n           # crashes per second (cluster-wide), mean outage 1 s
-    run = replicate(n, lam, 1.0, seed=n, until=SIM_SECONDS)
-    rounds = run.events[run.events["kind"] == "round_end"].copy()
-    # the state a round saw: crashed replicas when its write went out (one period earlier)
-    rounds["down"] = down_at(run.faults, rounds["time"] - 0.05)
+    seen = []
+    for seed in SIM_SEEDS:
+        run = replicate(n, lam, 1.0, seed=100 * n + seed, until=SIM_SECONDS)
+        rounds = run.events[run.events["kind"] == "round_end"].copy()
+        # the state a round saw: crashed replicas when its write went out (one period earlier)
+        rounds["down"] = down_at(run.faults, rounds["time"] - 0.05)
+        rounds["steady"] = unchanged_between(run.faults, rounds["time"] - 0.05, rounds["time"])
+        seen.append(rounds)
+        grid_t = np.linspace(0, SIM_SECONDS, 100_001)[:-1]
+        rows.append({"n": n, "seed": seed,
+                     "rounds committed": rounds["committed"].astype(bool).mean(),
+                     "time with majority up":
+                         (down_at(run.faults, grid_t) <= n - quorum.quorum_size(n)).mean()})
+    rounds = pd.concat(seen)
     committed = rounds["committed"].astype(bool)
-    steady = unchanged_between(run.faults, rounds["time"] - 0.05, rounds["time"])
-    grid_t = np.linspace(0, SIM_SECONDS, 200_001)[:-1]
-    rows.append({
-        "n": n,
-        "rounds": len(rounds),
-        "most down, still committed": int(rounds.loc[committed & steady, "down"].max()),
-        "fewest down, stalled": int(rounds.loc[~committed & steady, "down"].min()),
+    per_n.append({
+        "n": n, "runs": len(SIM_SEEDS), "rounds": len(rounds),
+        "most down, still committed": int(rounds.loc[committed & rounds["steady"], "down"].max()),
+        "fewest down, stalled": int(rounds.loc[~committed & rounds["steady"], "down"].min()),
         "f = floor((n-1)/2)": quorum.max_faults(n),
-        "rounds committed": committed.mean(),
-        "time with majority up": (down_at(run.faults, grid_t) <= n - quorum.quorum_size(n)).mean(),
-        "birth-death prediction": stationary_up_fraction(n, lam, 1.0),
-    })
-simres = pd.DataFrame(rows)
+        "birth-death prediction": stationary_up_fraction(n, lam, 1.0)})
+per_seed = pd.DataFrame(rows)
+ci = summarize(per_seed, by="n", metrics=["rounds committed", "time with majority up"], ci=0.95)
+ci = ci.pivot(index="n", columns="metric", values=["mean", "ci_low", "ci_high"])
+simres = pd.DataFrame(per_n).set_index("n")
+for metric in ("rounds committed", "time with majority up"):
+    simres[metric] = ci[("mean", metric)]
+    simres[f"{metric}, 95% CI"] = [f"{lo:.4f}–{hi:.4f}" for lo, hi in
+                                   zip(ci[("ci_low", metric)], ci[("ci_high", metric)])]
+simres["prediction inside CI"] = ((ci[("ci_low", "rounds committed")] <= simres["birth-death prediction"])
+                                  & (simres["birth-death prediction"] <= ci[("ci_high", "rounds committed")]))
+simres = simres.reset_index()
 assert (simres["most down, still committed"] == simres["f = floor((n-1)/2)"]).all()
 assert (simres["fewest down, stalled"] == simres["f = floor((n-1)/2)"] + 1).all()
 simres
@@ -462,11 +510,14 @@ simres
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.plot(simres["n"], simres["birth-death prediction"], "o-", label="exact (birth-death chain)")
-ax.plot(simres["n"], simres["rounds committed"], "x", ms=10, label="simulated: rounds committed")
-ax.plot(simres["n"], simres["time with majority up"], "+", ms=12,
-        label="simulated: time with a majority up")
+for metric, marker, shift in (("rounds committed", "x", -0.08),
+                              ("time with majority up", "+", 0.08)):
+    mean = ci[("mean", metric)].to_numpy()
+    err = [mean - ci[("ci_low", metric)].to_numpy(), ci[("ci_high", metric)].to_numpy() - mean]
+    ax.errorbar(simres["n"] + shift, mean, yerr=err, fmt=marker, ms=9, capsize=3,
+                label=f"simulated: {metric.replace('majority', 'a majority')}")
 ax.set_xlabel("replicas n (crash rate 0.3 n per s, mean outage 1 s)")
-ax.set_ylabel("fraction of time / rounds")
+ax.set_ylabel(f"fraction of time / rounds\n(mean, 95% CI over {len(SIM_SEEDS)} runs)")
 ax.set_title("Majority replication under a crash nemesis: simulation vs formula")
 ax.set_xticks(simres["n"])
 ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False);
@@ -579,20 +630,25 @@ c.add("**Zones.** At a per-zone failure probability of {q:g}, a majority of nine
       q=mc["zone q"].iloc[0], u_spread=mc["exact unavailability"].iloc[0],
       u_packed=mc["exact unavailability"].iloc[1], u_mid=mc["exact unavailability"].iloc[2],
       inside=int(mc["inside 99.9% CI"].sum()), layouts=len(mc))
-c.add("**Latency.** The median wait for a majority equals the median reply ({p50:.1f} ms) for "
-      "every $n$, while the p99 falls from {p99a:.1f} ms at $n$ = {na} to {p99b:.1f} ms at "
-      "$n$ = {nb}.", p50=lat["p50 (ms)"].median(), p99a=lat["p99 (ms)"].iloc[0],
+same = np.allclose(lat["p50 (ms)"], 1e3 * reply.median(), rtol=1e-6)
+c.add("**Latency.** The median wait for a majority {same} the median reply ({p50:.1f} ms) "
+      "for every $n$, while the p99 falls from {p99a:.1f} ms at $n$ = {na} to {p99b:.1f} ms "
+      "at $n$ = {nb}.", same="equals" if same else "does NOT always equal",
+      p50=1e3 * reply.median(), p99a=lat["p99 (ms)"].iloc[0],
       na=int(lat["n"].iloc[0]), p99b=lat["p99 (ms)"].iloc[-1], nb=int(lat["n"].iloc[-1]))
 gap = (simres["rounds committed"] - simres["birth-death prediction"]).abs()
 held = (simres["most down, still committed"] == simres["f = floor((n-1)/2)"]).all()
-c.add("**Misstatements, against simulation.** In the replication runs a round {held} with "
-      "$f$ replicas down for every $n$ tried ({sizes}), and the fraction of committed rounds "
-      "was within {gap:.3f} of the birth–death formula. In the RedLock race a majority let two "
-      "clients hold the lock in {maj:.1%} of races at most, $L = N/2$ with even $N$ in up to "
-      "{half:.0%} and $L = \\lceil N/3 \\rceil$ in {third_lo:.0%} to {third_hi:.0%}.",
-      held="still committed" if held else "did NOT always commit",
+third = redlock[redlock["rule"].str.contains("N/3")]["both hold the lock"]
+c.add("**Misstatements, against simulation.** In the replication runs ({runs} per size) a "
+      "round {held} with $f$ replicas down for every $n$ tried ({sizes}). The mean fraction "
+      "of committed rounds was within {gap:.3f} of the birth–death formula, which lay inside "
+      "the {level:.0%} interval for {inside} of {n_sizes} sizes. In the RedLock race a majority let "
+      "two clients hold the lock in {maj:.1%} of races at most, $L = N/2$ with even $N$ in up "
+      "to {half:.0%} and $L = \\lceil N/3 \\rceil$ in {third_lo:.0%} to {third_hi:.0%}.",
+      runs=len(SIM_SEEDS), level=0.95, held="still committed" if held else "did NOT always commit",
       sizes=", ".join(str(int(x)) for x in simres["n"]), gap=gap.max(),
+      inside=int(simres["prediction inside CI"].sum()), n_sizes=len(simres),
       maj=safe["both hold the lock"].max(),
       half=redlock[redlock["rule"].str.contains("N/2")]["both hold the lock"].max(),
-      third_lo=part["both hold the lock"].min(), third_hi=part["both hold the lock"].max())
+      third_lo=third.min(), third_hi=third.max())
 c

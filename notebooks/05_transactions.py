@@ -41,7 +41,7 @@ from dsalgo.sweep import sweep
 
 pd.set_option("display.max_colwidth", None)   # whole cells in the report, no "…"
 
-SEEDS = range(1) if quick else range(3)           # seeds per point of every sweep
+SEEDS = range(1) if quick else range(6)           # seeds per point of every sweep
 LOAD = 0.2 if quick else 0.6                      # seconds of client load per run
 RECOVERY = [0.1, 0.4] if quick else [0.05, 0.1, 0.2, 0.4, 0.8]   # coordinator downtime, s
 SIZES = [2, 4] if quick else [2, 3, 4, 6]         # participants (2PC) = steps (sagas)
@@ -59,6 +59,7 @@ pd.set_option("display.precision", 4)
 # then a fault-free tail so that every in-doubt transaction resolves. `txn.check` verifies
 # atomicity, commit validity and conservation of money at quiescence, and reports what it
 # measured.
+# <!-- inputs: 2 s, 5 % -->
 
 # %%
 net = sim.Network(latency=sim.Exponential(mean=0.002), drop_rate=0.05, duplicate_rate=0.05)
@@ -100,6 +101,7 @@ ax.set_title("2PC on the wire: the first transfers of one client");
 # prepared at the crash on a transaction `tm` had not yet decided, how long it stayed
 # blocked (`txn.metrics.blocking_times`: from its yes vote to learning the outcome). The
 # network loses 10 % of messages, so some `Prepare`s never arrive.
+# <!-- inputs: 10 % -->
 #
 # With `termination="cooperative"` a blocked participant also asks the other participants.
 # One that aborted (it refused the prepare), or that has not voted yet because its `Prepare`
@@ -123,7 +125,9 @@ def outage(recovery_time, termination, seed):
     b = b[(b["t_prepared"] < 0.5) & (b["t_prepared"] + b["blocked"] > 0.5)
           & ~b["txn"].isin(decided)].copy()
     b["everyone_voted_yes"] = b["txn"].map(yes).fillna(0).to_numpy() == 3
-    return b[["txn", "node", "blocked", "everyone_voted_yes"]]
+    # blocked until tm was back (its restart), or freed earlier by a peer
+    b["until_restart"] = b["t_prepared"] + b["blocked"] >= 0.5 + recovery_time - 1e-9
+    return b[["txn", "node", "blocked", "everyone_voted_yes", "until_restart"]]
 
 
 blocking = sweep(outage, {"recovery_time": RECOVERY, "termination": ["wait", "cooperative"]},
@@ -151,16 +155,23 @@ ax = plot.blocking_time(blocking)
 # (no-wait locking: no deadlocks, but aborts under contention), so 2PC aborts even at failure
 # rate 0; a saga locks nothing across steps and fails only when a step fails or would
 # overdraw.
+# <!-- inputs: 1 ms, 50, 0 -->
 
 # %%
+LAN = sim.Network(latency=sim.Exponential(mean=0.001))
+
+
 def bank(algorithm, size, failure, seed):
-    common = dict(seed=seed, duration=LOAD, drain=0.5, clients=4, concurrency=2, accounts=50)
+    common = dict(seed=seed, duration=LOAD, drain=0.5, clients=4, concurrency=2, accounts=50,
+                  network=LAN)
     if algorithm == "2PC":
         run = txn.twopc.simulate(size, vote_no=failure, **common)
     else:
         form = "choreographed" if "choreographed" in algorithm else "orchestrated"
         run = txn.saga.simulate(size, step_failure=failure, form=form, **common)
-    return txn.metrics.summary(run)
+    status = txn.metrics.transfers(run)["status"]
+    return {**txn.metrics.summary(run), "answered": int(status.isin(["ok", "fail"]).sum()),
+            "aborted": int((status == "fail").sum())}
 
 
 perf = sweep(bank, {"algorithm": ["2PC", "saga", "saga choreographed"], "size": SIZES,
@@ -198,23 +209,32 @@ fig.tight_layout()
 # with probability $p$, a transfer goes through only if all $n$ accept: it aborts with
 # probability $1-(1-p)^n$ — for 2PC (any no vote aborts) and for sagas alike (any failed
 # step compensates). Lock conflicts (2PC) and overdrafts add to it, so the measured rate should
-# sit near the formula for sagas (up to sampling noise) and above it for 2PC:
+# sit near the formula for sagas (up to sampling noise) and above it for 2PC. The measured
+# rate pools every answered transfer of the point's seeds, with a 95 % Wilson interval:
+# <!-- inputs: 95 % -->
 
 # %%
-rates = perf[perf["failure"] > 0].groupby(["algorithm", "failure", "size"])["abort_rate"].mean()
-rates = rates.rename("measured").reset_index()
+from dsalgo.analysis import wilson
+
+rates = (perf[perf["failure"] > 0].groupby(["algorithm", "failure", "size"])
+         [["aborted", "answered"]].sum().reset_index())
+rates["measured"] = rates["aborted"] / rates["answered"]
+rates["ci_low"], rates["ci_high"] = wilson(rates["aborted"], rates["answered"], ci=0.95)
 rates["1-(1-p)^n"] = 1 - (1 - rates["failure"]) ** rates["size"]
+rates["formula inside CI"] = rates["1-(1-p)^n"].between(rates["ci_low"], rates["ci_high"])
+rates["measured above formula"] = rates["ci_low"] > rates["1-(1-p)^n"]
 rates
 
 
 # %% [markdown]
-# Why 2PC transfers abort, by the reason the refusing participant gave (all runs
-# the same runs as in the sweep above, 2PC with 4 participants; quick mode uses its largest size):
+# Why 2PC transfers abort, by the reason the refusing participant gave (the same runs as in
+# the sweep above, 2PC with 4 participants; quick mode uses its largest size):
+# <!-- inputs: 4 -->
 
 # %%
 def refusals(size, failure, seed):
     run = txn.twopc.simulate(size, vote_no=failure, seed=seed, duration=LOAD, drain=0.5,
-                             clients=4, concurrency=2, accounts=50)
+                             clients=4, concurrency=2, accounts=50, network=LAN)
     votes = run.events[(run.events["kind"] == "vote") & (run.events["yes"] == False)]
     return votes["reason"].value_counts().to_dict()
 
@@ -241,6 +261,7 @@ why.drop(columns=["seed", "wall_time", "error"]).groupby(["size", "failure"]).su
 # not isolation for unlocked reads — but its window is the commit round, not the whole
 # saga. Failure rate 0.1 for both; two clients, each with `concurrency` transfers
 # outstanding, 3 shards of 2 accounts.
+# <!-- inputs: 0.1, 3, 2 -->
 
 # %%
 def anomalies(algorithm, concurrency, seed):
@@ -327,6 +348,7 @@ plt.show()
 # %% [markdown]
 # ## 5. Always, and sometimes
 #
+# <!-- given: 1,000 (the soaks' own run count, not this notebook's) -->
 # The soaks (`python -m dsalgo.soak twopc saga`) run 1,000 faulty runs of each; here a
 # sample. Every run must pass `txn.check`, and the counts show the interesting things did
 # happen: transactions aborted, `tm` crashed while participants were prepared, compensations
@@ -347,18 +369,34 @@ b = blocking.groupby(["termination", "recovery_time"])["blocked"].mean()
 wait_excess = (b["wait"] - b["wait"].index.to_numpy()).mean() * 1000
 coop = blocking[blocking["termination"] == "cooperative"]
 split = coop.groupby("everyone_voted_yes")["blocked"].mean() * 1000
-c.add("**2PC blocks.** With `termination=\"wait\"` every participant prepared when `tm` "
-      "crashed stayed blocked for the whole outage: on average {excess:.0f} ms longer than "
-      "the outage itself, across outages of {lo:g}–{hi:g} s.",
+wait = blocking[blocking["termination"] == "wait"]
+c.add("**2PC blocks.** With `termination=\"wait\"`, {whole} of {prepared} participants "
+      "prepared when `tm` crashed stayed blocked until it restarted, on average {excess:.0f} ms "
+      "longer than the outage itself, across outages of {lo:g}–{hi:g} s.",
+      whole=int(wait["until_restart"].sum()), prepared=len(wait),
       excess=wait_excess, lo=min(RECOVERY), hi=max(RECOVERY))
 if True in split.index and False in split.index:
+    from scipy import stats
+
+    def mean_ci(values):
+        values = values.to_numpy() * 1000
+        half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / len(values) ** 0.5
+        return values.mean(), half
+
+    (no, no_h), (yes, yes_h) = mean_ci(coop.loc[~coop["everyone_voted_yes"], "blocked"]), \
+        mean_ci(coop.loc[coop["everyone_voted_yes"], "blocked"])
+    w_yes, w_yes_h = mean_ci(wait.loc[wait["everyone_voted_yes"], "blocked"])
     c.add("**Cooperative termination helps only part of the time:** participants whose "
-          "transaction had a vote other than yes were blocked {no:.0f} ms on average (they "
-          "learnt the outcome from that peer), those whose every vote was yes {yes:.0f} ms, "
-          "as long as with `wait`.", no=split[False], yes=split[True])
+          "transaction had a vote other than yes were blocked {no:.0f} ± {no_h:.0f} ms on "
+          "average (they learnt the outcome from that peer; {n_no} participants), those whose "
+          "every vote was yes {yes:.0f} ± {yes_h:.0f} ms ({n_yes}), against {w:.0f} ± {w_h:.0f} "
+          "ms for the same kind with `wait` (means with {level:.0%} t intervals).",
+          no=no, no_h=no_h, yes=yes, yes_h=yes_h, w=w_yes, w_h=w_yes_h, level=0.95,
+          n_no=int((~coop["everyone_voted_yes"]).sum()),
+          n_yes=int(coop["everyone_voted_yes"].sum()))
 else:
-    c.skipped("Cooperative termination split", "this run had no transaction of one of the "
-              "two kinds (every vote yes / some vote not yes)")
+    c.skipped("Cooperative termination split", "the sample held participants of one kind "
+              "only: every vote yes, or some vote not yes")
 p50 = perf[perf["failure"] == 0].groupby(["algorithm", "size"])["latency_p50_ms"].median()
 c.add("**Participants: 2PC asks in parallel, a saga in sequence.** Without failures the "
       "median latency went {lines}.",
@@ -367,17 +405,23 @@ c.add("**Participants: 2PC asks in parallel, a saga in sequence.** Without failu
                       for alg, g in p50.groupby(level=0)))
 gap = (rates["measured"] - rates["1-(1-p)^n"])
 sg = rates[rates["algorithm"].str.startswith("saga")]
-c.add("**Failure rate.** Sagas' abort rate was within {saga_gap:.2f} of $1-(1-p)^n$; 2PC "
-      "aborted up to {tpc_gap:.2f} more than that, since participants also refuse a prepare "
-      "on a locked account ({locked:.0f} `locked` refusals per run at failure rate {fr:g}).",
-      saga_gap=(sg["measured"] - sg["1-(1-p)^n"]).abs().max(),
-      tpc_gap=gap[rates["algorithm"] == "2PC"].max(), locked=why["locked"].mean(),
-      fr=why["failure"].iloc[0])
+tp = rates[rates["algorithm"] == "2PC"]
+c.add("**Failure rate.** Sagas' abort rate was within {saga_gap:.2f} of $1-(1-p)^n$, the "
+      "formula inside the {level:.0%} Wilson interval at {inside} of {points} points; 2PC "
+      "aborted up to {tpc_gap:.2f} more than that (significantly above the formula at {above} "
+      "of {tpc_points} points), since participants also refuse a prepare on a locked account "
+      "({locked:.0f} `locked` refusals per run at failure rate {fr:g}).",
+      saga_gap=(sg["measured"] - sg["1-(1-p)^n"]).abs().max(), level=0.95,
+      inside=int(sg["formula inside CI"].sum()), points=len(sg),
+      tpc_gap=gap[rates["algorithm"] == "2PC"].max(),
+      above=int(tp["measured above formula"].sum()), tpc_points=len(tp),
+      locked=why["locked"].mean(), fr=why["failure"].iloc[0])
 sa = anom[anom["algorithm"] == "saga"].groupby("concurrency")[
     ["intermediate_read_rate", "dirty_reads_per_saga"]].mean()
-c.add("**Anomalies grow with concurrency for sagas:** the share of reads that saw money in "
+c.add("**Anomalies {trend} with concurrency for sagas:** the share of reads that saw money in "
       "flight went from {r0:.0%} at {c0} transfer(s) outstanding per client to {r1:.0%} at "
       "{c1}, and dirty reads from {d0:.2f} to {d1:.2f} per saga.",
+      trend="grow" if (sa.iloc[-1] > sa.iloc[0]).all() else "do not clearly grow",
       r0=sa["intermediate_read_rate"].iloc[0], c0=sa.index[0],
       r1=sa["intermediate_read_rate"].iloc[-1], c1=sa.index[-1],
       d0=sa["dirty_reads_per_saga"].iloc[0], d1=sa["dirty_reads_per_saga"].iloc[-1])

@@ -29,6 +29,7 @@
 #
 # All times are seconds; with a mean service time of 1 s, a latency of 5 s means "five
 # service times".
+# <!-- inputs: 1 s; given: 5 s (an example) -->
 
 # %% tags=["parameters"]
 quick = False
@@ -37,6 +38,8 @@ quick = False
 import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
 from dsalgo import balance, plot
 
 pd.set_option("display.max_colwidth", None)   # whole cells in the report, no "…"
@@ -61,18 +64,19 @@ SERVERS = 10
 #
 # Error bars are 99% confidence intervals by batch means (consecutive response times are
 # correlated, so a naive interval would be too narrow).
+# <!-- inputs: 99% -->
 
 # %%
 rhos = [0.3, 0.5, 0.7, 0.85]
 rows = []
 for rho in rhos:
     r = balance.simulate(4, policy="random", utilization=rho, requests=N_THEORY, seed=0)
-    m, h = balance.batch_means(balance.response_times(r, warmup=WARMUP).to_numpy())
+    m, h = balance.batch_means(balance.response_times(r, warmup=WARMUP).to_numpy(), level=0.99)
     rows.append(dict(rho=rho, quantity="random: mean response (s)", measured=m, low=m - h,
                      high=m + h, theory=float(balance.mm1_mean_response(rho))))
     r = balance.simulate(4, policy="central_queue", utilization=rho, requests=N_THEORY, seed=0)
     w = balance.waits(r, warmup=WARMUP).to_numpy()
-    m, h = balance.batch_means((w > 0).astype(float))
+    m, h = balance.batch_means((w > 0).astype(float), level=0.99)
     rows.append(dict(rho=rho, quantity="central queue: P(wait)", measured=m, low=m - h,
                      high=m + h, theory=float(balance.erlang_c(4, rho))))
 check = pd.DataFrame(rows)
@@ -127,7 +131,9 @@ ax.figure.set_size_inches(9, 5.5)
 # 1, 1, 1, 1, 2, 2, 4, 4 (total 16) at ρ = 0.7: random and round robin send each server an
 # eighth of the traffic, 0.7 × 16 / 8 = 1.4 units of work per second, which the speed-1
 # servers cannot keep up with. Weighted round robin (weights = speeds) offers each server
-# 0.7 of its capacity; least-outstanding and JSQ adapt without being told the speeds.
+# 0.7 of its capacity; least-outstanding and power of two choices can adapt without being
+# told the speeds, since a slow server's queue grows.
+# <!-- inputs: 1, 2, 4, 0.7; given: 16, 8, 1.4 (the arithmetic of the text) -->
 
 # %%
 speeds = [1, 1, 1, 1, 2, 2, 4, 4]
@@ -141,7 +147,16 @@ for policy in ["random", "round_robin", "weighted_round_robin", "power_of_d", "l
 ax = plot.load_spread(pd.DataFrame(rows), ylabel="fraction of time busy (1 = saturated)",
                       title="backend utilisation, speeds 1,1,1,1,2,2,4,4 at ρ = 0.7")
 ax.figure.set_size_inches(9, 4.5)
-pd.DataFrame(summary).round(2)
+plt.show()
+speed_summary = pd.DataFrame(summary).set_index("policy")
+display(speed_summary.round(2))
+busy = speed_summary["busiest"]
+display(Markdown(
+    "Busiest server's share of time busy: " + ", ".join(
+        f"`{p}` {b:.2f}" for p, b in busy.items())
+    + f"; p99 response time from {speed_summary['p99'].min():.1f} s "
+      f"(`{speed_summary['p99'].idxmin()}`) to {speed_summary['p99'].max():.0f} s "
+      f"(`{speed_summary['p99'].idxmax()}`)."))
 
 # %% [markdown]
 # ## 3. The power of two choices
@@ -150,6 +165,7 @@ pd.DataFrame(summary).round(2)
 # shorter of `d` random queues, the fraction of queues holding at least `i` requests is
 # `ρ^((dⁱ − 1)/(d − 1))` — doubly exponential in `i` for `d ≥ 2`, against `ρⁱ` for random
 # (`d = 1`). We run 100 servers at ρ = 0.9.
+# <!-- inputs: 100, 0.9 -->
 #
 # A caveat for `d = 1`: an M/M/1 queue at ρ = 0.9 started empty approaches steady state
 # only over its relaxation time, about `1 / (μ (1 − √ρ)²) ≈ 380` service times, so a run
@@ -192,15 +208,18 @@ for policy in ["jsq", "power_of_d", "least_outstanding", "random"]:
         r = balance.simulate(SERVERS, policy=policy, utilization=0.8, requests=N_REQ, seed=3,
                              info_delay=delay)
         rt = balance.response_times(r, warmup=WARMUP)
-        rows.append(dict(policy=policy, info_delay=delay, mean=rt.mean(), p99=rt.quantile(0.99)))
+        m, h = balance.batch_means(rt.to_numpy(), level=0.95)
+        rows.append(dict(policy=policy, info_delay=delay, mean=m, low=m - h, high=m + h,
+                         p99=rt.quantile(0.99)))
 stale = pd.DataFrame(rows)
 fig, ax = plt.subplots(figsize=(8, 4.5))
 for policy, g in stale.groupby("policy", sort=False):
-    ax.plot(g["info_delay"], g["mean"], marker="o", label=policy)
+    ax.errorbar(g["info_delay"], g["mean"], yerr=[g["mean"] - g["low"], g["high"] - g["mean"]],
+                marker="o", capsize=3, label=policy)
 ax.set_xscale("symlog", linthresh=0.25)
 ax.set_xticks(delays, [f"{d:g}" for d in delays])
 ax.set_xlabel("age of load information, info_delay (s = service times)")
-ax.set_ylabel("mean response time (s)")
+ax.set_ylabel("mean response time (s)\n(95% CI by batch means)")
 ax.set_title(f"stale load information, {SERVERS} servers at ρ = 0.8")
 ax.legend(title="policy", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 ax.grid(alpha=0.3, which="both")
@@ -209,10 +228,12 @@ stale.pivot(index="info_delay", columns="policy", values="mean").round(2)
 # %% [markdown]
 # ## 5. Consistent hashing: keys that move, and load spread
 #
-# Requests carry keys (1000 keys). Consistent hashing (Karger et al. 1997) keeps each key
-# on the same backend, and when a backend joins only about `1/(n+1)` of keys move — all of
-# them to the newcomer. Virtual nodes make each backend's share of the ring even; with one
-# point per backend the shares are very uneven, but the *expected* movement is the same.
+# Requests carry keys. Consistent hashing (Karger et al. 1997) keeps each key on the same
+# backend, and when a backend joins only about `1/(n+1)` of keys move — all of them to the
+# newcomer. Virtual nodes make each backend's share of the ring even; with one point per
+# backend the shares are very uneven, but the *expected* movement is the same. Below, the
+# share of 3,000 keys that move, over many rings with different seeds.
+# <!-- inputs: 3,000 -->
 
 # %%
 from scipy import stats
@@ -227,7 +248,7 @@ for vnodes in (1, 100):
             grown = ring.copy(); grown.add(f"n{n + 1}")
             moved.append(balance.key_movement(ring, grown, keys))
         m = np.mean(moved); h = stats.t.ppf(0.975, len(moved) - 1) * np.std(moved, ddof=1) / np.sqrt(len(moved))
-        rows.append(dict(n=n, vnodes=f"{vnodes} vnode(s) per backend", moved=m, low=m - h, high=m + h))
+        rows.append(dict(n=n, vnodes=f"{vnodes} vnode{'' if vnodes == 1 else 's'} per backend", moved=m, low=m - h, high=m + h))
 movement = pd.DataFrame(rows)
 n_line = np.arange(2, 33)
 ax = plot.key_movement(movement, hue="vnodes", theory={"1/(n+1)": (n_line, balance.expected_key_movement(n_line))},
@@ -242,6 +263,7 @@ movement.round(3)
 # every backend at `⌈(1 + ε) × mean⌉` outstanding requests and send the overflow clockwise
 # to the next backend with room. Below: the requests each backend served, relative to the
 # mean, with uniform and Zipf-skewed keys (ε = 0.25, ρ = 0.7).
+# <!-- inputs: 0.25, 0.7 -->
 
 # %%
 rows, summary = [], []
@@ -267,9 +289,10 @@ with pd.option_context("display.max_colwidth", 80):
 from dsalgo.report import Conclusion
 
 c = Conclusion("What the charts showed")
-c.add("**The simulator agrees with theory:** {inside} of {checks} theoretical values (the `M/M/1` "
+c.add("**The simulator {agrees} theory:** {inside} of {checks} theoretical values (the `M/M/1` "
       "mean response, Erlang C waiting probability, at ρ from {lo:g} to {hi:g}) fell inside "
       "the simulated confidence intervals.",
+      agrees="agrees with" if check["inside CI"].all() else "mostly agrees with",
       inside=int(check["inside CI"].sum()), checks=len(check), lo=check["rho"].min(),
       hi=check["rho"].max())
 p99 = tails[tails["quantile"] == 0.99].pivot(index="utilization", columns="policy",
@@ -282,13 +305,17 @@ c.add("**The policy matters more the fuller the cluster.** At ρ = {r0:g} the p9
       r1=p99.index[-1], l1=high.min(), h1=high.max(), f1=high.max() / high.min(),
       best=high.idxmin(), worst=high.idxmax())
 st = stale.pivot(index="info_delay", columns="policy", values="mean")
-rand = st["random"].iloc[0] if "random" in st else float("nan")
-worse = st.index[st["jsq"] > rand] if "random" in st else []
-if len(worse):
-    c.add("**Stale information turns JSQ into the worst policy:** its mean response time "
+lo = stale.pivot(index="info_delay", columns="policy", values="low")
+hi = stale.pivot(index="info_delay", columns="policy", values="high")
+worse = st.index[lo["jsq"] > hi["random"]] if "random" in st else []
+worst = st.iloc[-1].idxmax()
+if len(worse) and (lo["jsq"] > hi["random"]).loc[worse[0]:].all():
+    c.add("**Stale information {turns} JSQ into the worst policy:** its mean response time "
           "rose from {j0:.2f} s with fresh reports to {j1:.2f} s with reports {d1:g} service "
-          "times old, and was worse than random ({r:.2f} s) from {d:g} service times on.",
-          j0=st["jsq"].iloc[0], j1=st["jsq"].iloc[-1], d1=st.index[-1], r=rand, d=worse[0])
+          "times old, and was worse than random ({r:.2f} s; {level:.0%} intervals apart) from "
+          "{d:g} service times on.", turns="turns" if worst == "jsq" else "does NOT turn",
+          j0=st["jsq"].iloc[0], j1=st["jsq"].iloc[-1], d1=st.index[-1],
+          r=st["random"].iloc[-1], level=0.95, d=worse[0])
 else:
     c.add("**Stale information.** JSQ's mean response time rose from {j0:.2f} s with fresh "
           "reports to {j1:.2f} s with reports {d1:g} service times old.",

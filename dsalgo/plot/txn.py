@@ -71,5 +71,6 @@ def blocking_time(data: pd.DataFrame, *, x: str = "recovery_time", y: str = "blo
     ax.set_xlabel("coordinator recovery time (ms)")
     ax.set_ylabel(f"blocking time, mean and {ci:.0%} CI (ms)")
     ax.set_title("2PC: how long a prepared participant holds its locks")
-    ax.legend()
+    ax.set_ylim(bottom=0)
+    ax.legend(title=hue, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax

@@ -17,7 +17,9 @@ build their runs through :mod:`~dsalgo.locks.harness`.
 
 :func:`check` judges a run from its tables: ``mutual_exclusion`` (no two clients believe
 they hold the lock at the same real time) and ``storage_safety`` (fenced writes in token
-order, no lost update).  :mod:`~dsalgo.locks.scenarios` scripts the failures Kleppmann
+order, no lost update) and, in a fenced run, ``fenced_exclusion`` (mutual exclusion except
+where the older holder was paused or its lease expired: the overlaps fencing is for;
+:func:`overlaps` lists every overlap and its excuse).  :mod:`~dsalgo.locks.scenarios` scripts the failures Kleppmann
 (2016) describes.
 
 Examples
@@ -25,7 +27,7 @@ Examples
 >>> from dsalgo import locks
 >>> run = locks.zookeeper.simulate(n=3, clients=3, seed=2, duration=1.0)
 >>> print(locks.check(run))
-All 3 properties hold: mutual_exclusion, storage_safety, lock_progress.
+All 4 properties hold: mutual_exclusion, storage_safety, fenced_exclusion, lock_progress.
 """
 
 from . import harness, redlock, scenarios, storage, zkservice, zookeeper
@@ -35,6 +37,7 @@ from .checker import (
     handovers,
     herd,
     holding_intervals,
+    overlaps,
     recovery_times,
 )
 from .storage import StorageServer
@@ -47,6 +50,7 @@ __all__ = [
     "harness",
     "herd",
     "holding_intervals",
+    "overlaps",
     "recovery_times",
     "redlock",
     "scenarios",

@@ -12,6 +12,16 @@ works on a loaded run and does not care which lock produced it.
     accepted write carries a fencing token older than one accepted before, and no accepted
     write was computed from a version older than the current one (a *lost update*: it
     overwrote a write it never saw).
+``fenced_exclusion`` (fenced runs only: the acquisitions carry tokens and the storage
+    requests carry them)
+    Mutual exclusion, excusing only the overlaps fencing is there for: an overlap counts
+    as *excused* when the older holder was paused during its belief before the newer one
+    acquired (a ``pause`` event), or when the lock service recorded the expiry of the older
+    holder's lease before the newer one acquired (a ``znode_deleted`` event of its lock
+    node with a reason other than ``release``: its session expired).  Every other overlap
+    is a violation: a lock that lets two clients in while neither was paused nor expired
+    is broken, fencing or not.  ``info["overlaps"]`` counts the overlaps in every run,
+    excused and unexcused (and the excuses); :func:`overlaps` lists them.
 ``lock_progress`` (a *progress* property)
     Under the fairness condition — every fault over and a majority of the lock servers up
     (:func:`dsalgo.check.verdict.fair_from`; a client that crashed for good does not spoil
@@ -32,14 +42,18 @@ import pandas as pd
 from ..check import Verdict
 from ..check.verdict import fair_from, plain
 
-__all__ = ["PROGRESS", "PROPERTIES", "acquisition_waits", "check", "handovers", "herd",
-           "holding_intervals", "recovery_times"]
+__all__ = ["FENCED", "PROGRESS", "PROPERTIES", "acquisition_waits", "check", "handovers",
+           "herd", "holding_intervals", "overlaps", "recovery_times"]
 
 PROPERTIES = ("mutual_exclusion", "storage_safety")
+#: The safety property judged in fenced runs besides :data:`PROPERTIES`.
+FENCED = "fenced_exclusion"
 #: The progress property, checked under the fairness condition.
 PROGRESS = "lock_progress"
 
-_INTERVAL_COLUMNS = ["client", "lock", "token", "t_acquire", "t_end", "end"]
+_INTERVAL_COLUMNS = ["client", "lock", "token", "t_acquire", "t_end", "end", "znode"]
+_OVERLAP_COLUMNS = ["lock", "older", "newer", "t_start", "t_end", "older_acquire", "excuse",
+                    "t_excuse"]
 
 
 def _tables(run):
@@ -66,9 +80,10 @@ def holding_intervals(run) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``client, lock, token, t_acquire, t_end, end`` where ``end`` says what ended the
-        belief (``release``, ``expire``, ``crash`` or ``open`` when the run ended first,
-        with ``t_end`` NaN).
+        ``client, lock, token, t_acquire, t_end, end, znode`` where ``end`` says what ended
+        the belief (``release``, ``expire``, ``crash`` or ``open`` when the run ended first,
+        with ``t_end`` NaN) and ``znode`` is the lock node a ZooKeeper client held (None
+        for other locks).
 
     Examples
     --------
@@ -81,25 +96,31 @@ def holding_intervals(run) -> pd.DataFrame:
     if not len(ev):
         return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in
                              zip(_INTERVAL_COLUMNS, [object, object, object, float, float,
-                                                     object])})
+                                                     object, object])})
     kinds = ev["kind"].astype(str)
     holders = set(ev.loc[kinds == "acquire", "node"].astype(str))
     sel = ev[kinds.isin(["acquire", "release", "expire", "crash"])
              & ev["node"].astype(str).isin(holders)].sort_values("seq")
-    lock, token = _col(sel, "lock"), _col(sel, "token")
+    lock, token, znode = _col(sel, "lock"), _col(sel, "token"), _col(sel, "znode")
     rows, open_ = [], {}
-    for t, node, kind, lk, tok in zip(sel["time"], sel["node"].astype(str),
-                                      sel["kind"].astype(str), lock, token):
+    for t, node, kind, lk, tok, zn in zip(sel["time"], sel["node"].astype(str),
+                                          sel["kind"].astype(str), lock, token, znode):
         if kind == "acquire":
             if node in open_:  # defensive: a new belief ends any previous one
-                rows.append(open_.pop(node) + [t, "acquire"])
-            open_[node] = [node, lk, None if _missing(tok) else tok, t]
+                rows.append(_closed(open_.pop(node), t, "acquire"))
+            open_[node] = [node, lk, None if _missing(tok) else tok, t,
+                           None if _missing(zn) else str(zn)]
         elif node in open_:
-            rows.append(open_.pop(node) + [t, kind])
+            rows.append(_closed(open_.pop(node), t, kind))
     for row in open_.values():
-        rows.append(row + [math.nan, "open"])
+        rows.append(_closed(row, math.nan, "open"))
     out = pd.DataFrame(rows, columns=_INTERVAL_COLUMNS)
     return out.sort_values(["t_acquire", "client"], kind="stable").reset_index(drop=True)
+
+
+def _closed(row, t_end, end) -> list:
+    """An open belief ``[client, lock, token, t_acquire, znode]`` as a finished row."""
+    return row[:4] + [t_end, end, row[4]]
 
 
 def _missing(v) -> bool:
@@ -110,27 +131,146 @@ def _fmt_end(t):
     return "the end of the run" if math.isnan(t) else f"{t:.6g}s"
 
 
-def _mutual_exclusion(intervals: pd.DataFrame) -> list[dict]:
-    out = []
+def _pairs(intervals: pd.DataFrame):
+    """Every overlap of two clients' beliefs in one lock: ``(lock, older, newer, until)``
+    with ``older``/``newer`` the interval rows (named tuples) and ``until`` the end of the
+    overlap (``inf`` while both are open)."""
     for lk, grp in intervals.groupby("lock", sort=True, dropna=False):
-        active: list = []  # (end, client, start, t_end) of beliefs not yet known to be over
-        for start, end, client in zip(grp["t_acquire"], grp["t_end"], grp["client"]):
-            end_key = math.inf if math.isnan(end) else end
+        active: list = []  # (end, row) of beliefs not yet known to be over
+        for row in grp.itertuples(index=False):
+            start = row.t_acquire
+            end_key = math.inf if math.isnan(row.t_end) else row.t_end
             active = [a for a in active if a[0] > start]
-            for a_end, a_client, a_start, a_t_end in active:
-                if a_client == client:
-                    continue
-                until = min(a_end, end_key)
-                out.append({
-                    "property": "mutual_exclusion", "time": start,
-                    "nodes": (a_client, client), "t_start": start,
-                    "t_end": math.nan if math.isinf(until) else until,
-                    "detail": (f"{a_client} believed it held {lk!r} from {a_start:.6g}s to "
-                               f"{_fmt_end(a_t_end)} and {client} from {start:.6g}s to "
-                               f"{_fmt_end(end)}; both held it from {start:.6g}s to "
-                               f"{_fmt_end(math.nan if math.isinf(until) else until)}")})
-            active.append((end_key, client, start, end))
+            for a_end, a_row in active:
+                if a_row.client != row.client:
+                    yield lk, a_row, row, min(a_end, end_key)
+            active.append((end_key, row))
+
+
+def _mutual_exclusion(pairs) -> list[dict]:
+    out = []
+    for lk, old, new, until in pairs:
+        until = math.nan if math.isinf(until) else until
+        out.append({
+            "property": "mutual_exclusion", "time": new.t_acquire,
+            "nodes": (old.client, new.client), "t_start": new.t_acquire, "t_end": until,
+            "detail": (f"{old.client} believed it held {lk!r} from {old.t_acquire:.6g}s to "
+                       f"{_fmt_end(old.t_end)} and {new.client} from {new.t_acquire:.6g}s "
+                       f"to {_fmt_end(new.t_end)}; both held it from {new.t_acquire:.6g}s "
+                       f"to {_fmt_end(until)}")})
     return out
+
+
+def _excuses(ev: pd.DataFrame):
+    """``excuse(older, newer) -> (reason, time)`` or ``None``: why the older holder's
+    belief may outlive its lock (see :func:`overlaps`)."""
+    kinds = ev["kind"].astype(str) if len(ev) else pd.Series([], dtype=object)
+    pauses: dict = {}  # client -> [(start, end)] of its pauses
+    p = ev[kinds == "pause"]
+    for node, t, d in zip(p["node"].astype(str), p["time"], _col(p, "duration")):
+        pauses.setdefault(node, []).append((float(t), float(t) + float(d)))
+    deleted: dict = {}  # lock node -> when the service deleted it other than by a release
+    d = ev[kinds == "znode_deleted"]
+    for path, reason, t in zip(_col(d, "path"), _col(d, "reason"), d["time"]):
+        if not _missing(path) and str(reason) != "release":
+            deleted.setdefault(str(path), float(t))
+
+    def excuse(old, new, start):
+        for t, t_resume in pauses.get(old.client, ()):
+            # paused during its belief before the overlap, or its acquisition completed
+            # only when it woke (on a reply that had waited out the pause)
+            if t <= start and t_resume >= old.t_acquire:
+                return "pause", t
+        t = deleted.get(old.znode) if old.znode is not None else None
+        if t is not None and t <= start:
+            return "lease_expired", t
+        return None
+    return excuse
+
+
+def overlaps(run) -> pd.DataFrame:
+    """Every overlap of two clients' beliefs in a lock, and whether it is excused.
+
+    The *older* holder is the one granted the lock first: the lower fencing token when
+    both have one, else the earlier acquisition (a client paused during its acquisition
+    may believe, on waking, in a grant older than the current holder's).  An overlap is
+    *excused* when the older holder's belief outlived its lock for a reason recorded in
+    the tables before the overlap began: the older holder was paused during its belief, or
+    its acquisition completed only as it woke (``excuse="pause"``: it could not notice that
+    its lock lapsed), or the lock service expired its lease (``excuse="lease_expired"``:
+    the ZooKeeper service deleted its lock node because its session expired).  Those are
+    the overlaps a fencing token exists for; any other overlap means that the lock itself
+    let two clients in.
+
+    Parameters
+    ----------
+    run : dsalgo.sim.Run
+        A lock run (live or loaded).
+
+    Returns
+    -------
+    DataFrame
+        ``lock, older, newer, t_start, t_end, older_acquire, excuse, t_excuse``: one row per
+        overlap (the same overlaps as the ``mutual_exclusion`` violations of
+        :func:`check`); ``t_end`` is NaN when both beliefs were still open at the end,
+        ``excuse`` None when none applies.
+
+    Examples
+    --------
+    >>> from dsalgo import locks
+    >>> locks.overlaps(locks.scenarios.zookeeper_session_expiry())[
+    ...     ["older", "newer", "excuse"]].values.tolist()
+    [['c1', 'c2', 'pause']]
+    """
+    ev = _tables(run)
+    return _overlap_table(_pairs(holding_intervals(run)), _excuses(ev))
+
+
+def _overlap_table(pairs, excuse) -> pd.DataFrame:
+    rows = []
+    for lk, old, new, until in pairs:
+        start = new.t_acquire
+        if old.token is not None and new.token is not None and new.token < old.token:
+            old, new = new, old                         # the older grant is the lower token
+        why = excuse(old, new, start)
+        rows.append([lk, old.client, new.client, start,
+                     math.nan if math.isinf(until) else until, old.t_acquire,
+                     None if why is None else why[0], math.nan if why is None else why[1]])
+    df = pd.DataFrame(rows, columns=_OVERLAP_COLUMNS)
+    for c in ("t_start", "t_end", "older_acquire", "t_excuse"):
+        df[c] = df[c].astype(float)
+    return df
+
+
+def _fenced(run, ev: pd.DataFrame, iv: pd.DataFrame) -> bool:
+    """Whether the run is fenced: acquisitions carry tokens, and so do the storage's
+    writes (every one of them; with no write at all, the run has no ``no_fencing`` bug)."""
+    if not len(iv) or iv["token"].isna().all():
+        return False
+    w = ev[ev["kind"].astype(str) == "write"] if len(ev) else ev
+    if len(w):
+        return not _col(w, "token").isna().any()
+    return "no_fencing" not in (run.params.get("bugs") or ())
+
+
+def _fenced_exclusion(table: pd.DataFrame) -> list[dict]:
+    out = []
+    for r in table[table["excuse"].isna()].itertuples(index=False):
+        out.append({"property": FENCED, "time": r.t_start, "nodes": (r.older, r.newer),
+                    "t_start": r.t_start, "t_end": r.t_end,
+                    "detail": (f"{r.older} (holder since {r.older_acquire:.6g}s) and "
+                               f"{r.newer} both believed they held {r.lock!r} from "
+                               f"{r.t_start:.6g}s, and {r.older}, the older grant, was "
+                               f"neither paused nor expired by the lock service before: no "
+                               f"excuse for the overlap")})
+    return out
+
+
+def _overlap_info(table: pd.DataFrame) -> dict:
+    by = table["excuse"].value_counts().to_dict()
+    return {"overlaps": len(table), "overlaps_excused": int(table["excuse"].notna().sum()),
+            "overlaps_unexcused": int(table["excuse"].isna().sum()),
+            "overlap_excuses": {str(k): int(v) for k, v in sorted(by.items())}}
 
 
 def _storage_safety(ev: pd.DataFrame) -> tuple[list[dict], dict]:
@@ -212,13 +352,17 @@ def check(run, *, grace: float | None = None) -> Verdict:
     Returns
     -------
     dsalgo.check.Verdict
-        Properties ``mutual_exclusion`` and ``storage_safety`` (safety) and
+        Properties ``mutual_exclusion`` and ``storage_safety`` (safety), in a fenced run
+        also ``fenced_exclusion`` (safety: every overlap excused, see the module
+        docstring; ``info["fenced_exclusion"]`` says how many were excused and why), and
         ``lock_progress`` (progress; ``info["recovery"]`` is the row of
         :func:`recovery_times`, ``info["progress"]`` says when it was not judged).  A
         mutual-exclusion
         violation names both clients and has the overlap in columns ``t_start, t_end``.
         ``info`` counts ``acquisitions``, ``handovers``, ``contended`` (failed attempts or
-        waits), ``expired``, ``writes_accepted`` and ``writes_rejected``.
+        waits), ``expired``, ``writes_accepted``, ``writes_rejected``, ``overlaps``,
+        ``overlaps_excused``, ``overlaps_unexcused`` and ``overlap_excuses`` (excuse →
+        count), and says whether the run is ``fenced``.
 
     Examples
     --------
@@ -226,21 +370,38 @@ def check(run, *, grace: float | None = None) -> Verdict:
     >>> v = locks.check(locks.scenarios.redlock_pause())
     >>> v.holds("mutual_exclusion"), v.violations.loc[0, "nodes"]
     (False, ('c1', 'c2'))
+
+    A fenced run judges mutual exclusion too, excusing the paused holder:
+
+    >>> v = locks.check(locks.scenarios.zookeeper_session_expiry())
+    >>> v.holds("mutual_exclusion"), v.holds("fenced_exclusion"), v.info["overlaps_excused"]
+    (False, True, 1)
     """
     ev = _tables(run)
     iv = holding_intervals(run)
-    violations = _mutual_exclusion(iv)
+    pairs = list(_pairs(iv))
+    violations = _mutual_exclusion(pairs)
     store, stats = _storage_safety(ev)
     violations += store
+    table = _overlap_table(pairs, _excuses(ev))
+    fenced = _fenced(run, ev, iv)
+    if fenced:
+        violations += _fenced_exclusion(table)
     kinds = ev["kind"].astype(str) if len(ev) else pd.Series([], dtype=object)
     info = dict(acquisitions=len(iv), handovers=_handovers(iv),
                 contended=int(kinds.isin(["acquire_failed", "wait"]).sum()),
-                expired=int((iv["end"] == "expire").sum()), **stats)
+                expired=int((iv["end"] == "expire").sum()), **stats, fenced=fenced,
+                **_overlap_info(table))
+    if fenced:
+        info[FENCED] = (f"{info['overlaps']} overlap(s) of beliefs: "
+                        f"{info['overlaps_excused']} excused (the older holder paused or "
+                        f"its lease expired: {info['overlap_excuses'] or 'none'}), "
+                        f"{info['overlaps_unexcused']} unexcused")
     df = pd.DataFrame(violations, columns=["property", "time", "nodes", "detail", "t_start",
                                            "t_end"])
     df["t_start"] = df["t_start"].astype(float)
     df["t_end"] = df["t_end"].astype(float)
-    safety = Verdict(PROPERTIES, df, info=info)
+    safety = Verdict(PROPERTIES + ((FENCED,) if fenced else ()), df, info=info)
     r = recovery_times(run, grace=grace).iloc[0]
     info = {"recovery": plain(r)}
     rows = []

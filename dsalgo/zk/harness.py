@@ -19,7 +19,7 @@ from .server import EnsembleServer
 __all__ = ["BUGS", "PROPERTIES", "Config", "check", "ensemble_server", "failover_trials",
            "leader_changes", "simulate"]
 
-#: Planted bugs: name -> the rule it breaks.  The first four are the Raft kernel's own
+#: Planted bugs: name -> the rule it breaks.  The first three are the Raft kernel's own
 #: (:data:`dsalgo.raft.BUGS`), passed to the broadcast; the others are ZooKeeper's.
 BUGS = {
     "forget_vote_on_restart": "A server forgets its vote when it restarts, so it can vote "
@@ -31,18 +31,13 @@ BUGS = {
     "no_truncate_on_conflict": "A follower keeps a transaction the new leader does not have "
                                "(Zab's recovery truncates it), so two servers apply different "
                                "transactions at one zxid.",
-    "commit_prior_term": "A new leader commits an earlier epoch's transaction by counting its "
-                         "replicas; Zab commits the earlier epoch's history only through the "
-                         "new epoch's NEWLEADER acknowledgement, Raft only with an entry of "
-                         "its own term.",
     "sync_served_locally": "A server answers sync at once from its own state instead of "
                            "sending it through the leader, so sync-then-read is as stale as "
                            "a plain read.",
     "ephemeral_survives_expiry": "Closing a session keeps its ephemeral znodes (they must go "
                                  "with their session).",
 }
-_RAFT_BUGS = ("forget_vote_on_restart", "no_up_to_date_check", "no_truncate_on_conflict",
-              "commit_prior_term")
+_RAFT_BUGS = ("forget_vote_on_restart", "no_up_to_date_check", "no_truncate_on_conflict")
 
 #: The ensemble's safety properties, and what the Raft checker's names map to.
 PROPERTIES = ("one_leader_per_epoch", "zxid_order", "no_lost_commit", "linearizability")

@@ -18,6 +18,10 @@ heartbeat, so its timer runs from the last heartbeat it heard.  (If the network 
 heartbeat, the follower's timer runs from t = 0 instead of from the heartbeat before,
 which is slightly optimistic.)  Each trial stops as soon as its measurement is complete,
 with message recording off.
+
+The default setup (:func:`failover_setup`) splits the paper's broadcast time between the
+wire, processing and vote persistence, as in a real cluster; see :func:`failover_trials`
+for the numbers and the reasoning.
 """
 
 from __future__ import annotations
@@ -34,20 +38,50 @@ from .config import Config
 from .messages import AppendEntries, Entry, chain_digest
 from .node import RaftNode
 
-__all__ = ["failover_network", "failover_trials"]
+__all__ = ["failover_network", "failover_setup", "failover_trials"]
+
+#: What ``cpu=`` and ``storage=`` default to: the study's setup (:func:`failover_setup`).
+PAPER = "paper"
 
 
-def failover_network() -> sim.Network:
-    """The default network of the study: one-way latency uniform on 5.5–8.5 ms, so a
-    heartbeat round to four followers and back (the paper's "broadcast time") takes about
-    15 ms.
+def failover_network(wire_only: bool = False) -> sim.Network:
+    """The network of the study.
+
+    By default the wire of :func:`failover_setup`: one-way latency uniform on 0.5–1.5 ms
+    (a LAN and an RPC stack).  With ``wire_only=True`` the network of earlier releases,
+    which put the whole broadcast time on the wire: one-way latency uniform on
+    5.5–8.5 ms, so a round to four followers and back takes about 15 ms.
 
     Examples
     --------
     >>> failover_network().latency
+    Uniform(low=0.0005, high=0.0015)
+    >>> failover_network(wire_only=True).latency
     Uniform(low=0.0055, high=0.0085)
     """
-    return sim.Network(latency=sim.Uniform(low=0.0055, high=0.0085))
+    if wire_only:
+        return sim.Network(latency=sim.Uniform(low=0.0055, high=0.0085))
+    return sim.Network(latency=sim.Uniform(low=0.0005, high=0.0015))
+
+
+def failover_setup() -> dict:
+    """The default ``network``, ``cpu`` and ``storage`` of :func:`failover_trials`.
+
+    - **wire**: one-way latency uniform on 0.5–1.5 ms;
+    - **processing**: 50 µs per message and timer;
+    - **vote persistence**: a sync of log-normal latency, median 3 ms, σ = 0.9 (mean
+      4.5 ms, 99th percentile about 25 ms), the shape measured for a real replicated
+      store's durable write on loopback (an etcd put: p50 2.6 ms, p99 20 ms, dominated
+      by the disk sync).
+
+    Examples
+    --------
+    >>> s = failover_setup()
+    >>> sorted(s), s["storage"]
+    (['cpu', 'network', 'storage'], Storage(sync=LogNormal(median=0.003, sigma=0.9)))
+    """
+    return {"network": failover_network(), "cpu": sim.Constant(0.00005),
+            "storage": sim.Storage(sync=sim.LogNormal(median=0.003, sigma=0.9))}
 
 
 class _OldLeader(sim.Node):
@@ -162,9 +196,24 @@ def _batch(seed, trial_ids, n, config, network, ineligible, max_time, cpu=None,
 def failover_trials(trials: int = 1000, *, n: int = 5, election_timeout=(0.150, 0.300),
                     heartbeat_interval: float | None = None, network=None, ineligible: int = 2,
                     seed: int = 0, prevote: bool = False, check_quorum: bool = False,
-                    max_time: float = 10.0, batch: int = 250, cpu=None,
-                    storage=None) -> pd.DataFrame:
+                    max_time: float = 10.0, batch: int = 250, cpu=PAPER,
+                    storage=PAPER) -> pd.DataFrame:
     """Measure leader-failover downtime over ``trials`` crashes, as in §9.3 (Figure 16).
+
+    **The default setup** (:func:`failover_setup`) models the paper's five servers with
+    a broadcast time of about 15 ms, split the way a real cluster spends it: a vote
+    round is the candidate persisting its new term and vote (a sync, median 3 ms, mean
+    4.5 ms, long-tailed), the ``RequestVote`` on the wire (0.5–1.5 ms one way), 50 µs of
+    processing, the voter persisting its vote (another sync) and the reply on the wire:
+    about 11 ms on average from the candidate's timeout to a vote, and 15 ms or more one
+    round in five, from the tail of the syncs.  Why not all on the wire: on loopback a
+    durable write to a real store costs milliseconds, dominated by the sync, while the
+    wire costs tens of microseconds; and the split matters, because what decides a split
+    vote is whether a candidate's ``RequestVote`` reaches the others before their own
+    timers fire -- the candidate's sync plus one wire trip against the randomness of the
+    timeout (5 ms for 150–155 ms).  A long-tailed sync also spreads the candidates apart,
+    which constant delays do not.  Notebook 03 puts the results beside the paper's and
+    shows how they move with the split.
 
     Parameters
     ----------
@@ -179,7 +228,7 @@ def failover_trials(trials: int = 1000, *, n: int = 5, election_timeout=(0.150, 
         The leader's heartbeat interval; default half the minimum election timeout, as in
         the paper.  The crash moment is uniform on ``[0, heartbeat_interval)``.
     network : dsalgo.sim.Network, optional
-        Default :func:`failover_network` (broadcast time about 15 ms).
+        Default :func:`failover_network` (the wire of the default setup).
     ineligible : int
         How many of the ``n - 1`` survivors hold a shorter log: they campaign but cannot
         win (at most ``n - 2``: someone must be able to win).
@@ -193,13 +242,15 @@ def failover_trials(trials: int = 1000, *, n: int = 5, election_timeout=(0.150, 
     batch : int
         Trials run side by side in one simulation (a speed knob; results do not depend
         on it).
-    cpu : latency model or dict, optional
-        The survivors' processing time per message and timer (default: none).
-    storage : dsalgo.sim.Storage, optional
+    cpu : latency model, dict or None
+        The survivors' processing time per message and timer; default ``"paper"``, that
+        of :func:`failover_setup`; None: none.
+    storage : dsalgo.sim.Storage or None
         The survivors' storage model: a candidate asks for votes, and a voter answers,
         only once the new term and vote are durable, so a vote round costs a sync or two
-        besides the wire (default: instant).  With ``cpu`` and ``storage`` a broadcast
-        time can be split between the wire, processing and vote persistence.
+        besides the wire; default ``"paper"``, that of :func:`failover_setup`; None:
+        instant.  ``network=failover_network(wire_only=True), cpu=None, storage=None``
+        is the setup of earlier releases, all of the broadcast time on the wire.
 
     Returns
     -------
@@ -230,7 +281,10 @@ def failover_trials(trials: int = 1000, *, n: int = 5, election_timeout=(0.150, 
     check_int("seed", seed)
     max_time = check_number("max_time", max_time, low=0.0, low_open=True)
     batch = check_int("batch", batch, low=1)
-    network = failover_network() if network is None else network
+    setup = failover_setup()
+    network = setup["network"] if network is None else network
+    cpu = setup["cpu"] if isinstance(cpu, str) and cpu == PAPER else cpu
+    storage = setup["storage"] if isinstance(storage, str) and storage == PAPER else storage
     if not isinstance(network, sim.Network):
         raise TypeError(f"network must be a dsalgo.sim.Network; got {network!r}")
     rows = []

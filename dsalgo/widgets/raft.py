@@ -91,7 +91,7 @@ def failover_explorer(n: int = 5, election_timeout=(0.150, 0.300), latency: floa
         df = raft.failover_trials(trials, n=v["n"], election_timeout=(lo_ms / 1000,
                                                                       hi_ms / 1000),
                                   network=net, ineligible=min(2, v["n"] - 2), seed=seed,
-                                  max_time=5.0)
+                                  max_time=5.0, cpu=None, storage=None)  # all on the wire
         df["timeouts"] = f"{lo_ms}–{hi_ms} ms"
         # a trial without a leader after max_time lasted longer than every measured one:
         # it must count in the percentiles (as in the CDF), not be dropped as NaN

@@ -9,6 +9,15 @@ properties included (every prepared participant learns the outcome, every saga e
 within grace of the last fault's heal).  Odd seeds run
 2PC with cooperative termination, and choreographed sagas.  The counts say what happened: transactions aborted,
 the coordinator crashed while participants were prepared, compensations ran.
+
+``twopc-low-funds`` is the same faulty 2PC setting with balances that run low: every
+account opens with 10, transfers move up to 10 from one account, and four clients keep
+three transfers each outstanding on two accounts per shard.  Prepares are refused for
+insufficient funds as well as for held locks, and accounts reach zero; a participant
+that prepared without locking (the ``no_locks_at_prepare`` bug) lets two transfers check
+their funds against the same balance and overdraws it (``no_negative_balance``,
+``serializability``).  Conservation is the exact per-account replay of the committed
+transactions (:func:`dsalgo.txn.check`).
 """
 
 from __future__ import annotations
@@ -52,10 +61,49 @@ def twopc_trial(seed: int):
 
 
 def _refused_locked(run) -> int:
+    return _refused(run, "locked")
+
+
+def _refused(run, reason) -> int:
     ev = run.events
     if "reason" not in ev.columns:
         return 0
-    return int(((ev["kind"] == "vote") & (ev["reason"] == "locked")).sum())
+    return int(((ev["kind"] == "vote") & (ev["reason"] == reason)).sum())
+
+
+#: The low-funds setting: opening balance, clients, transfers outstanding per client.
+LOW_FUNDS = {"initial_balance": 10, "clients": 4, "concurrency": 3, "accounts": 2}
+
+
+def low_funds_run(seed: int, bugs=()):
+    """One run of the ``twopc-low-funds`` soak (``bugs``: names of twopc.BUGS).
+
+    Examples
+    --------
+    >>> from dsalgo import txn
+    >>> bool(txn.check(low_funds_run(0)))
+    True
+    >>> txn.check(low_funds_run(0, bugs={"no_locks_at_prepare"})).holds("no_negative_balance")
+    False
+    """
+    kw = _setting()
+    kw.update(seed=seed, **LOW_FUNDS)
+    return twopc.simulate(n=3, termination="cooperative" if seed % 2 else "wait", bugs=bugs,
+                          **kw)
+
+
+def low_funds_trial(seed: int):
+    """One low-funds 2PC run, checked; returns ``(verdict, counts)``."""
+    run = low_funds_run(seed)
+    v = check(run)
+    bal = run.events["balances"].dropna() if "balances" in run.events.columns else []
+    return v, {"committed": v.info["committed"], "aborted": v.info["aborted"],
+               "refused_insufficient_funds": _refused(run, "insufficient_funds"),
+               "refused_locked": _refused(run, "locked"),
+               # funds ran out: an account committed down to less than one transfer's worth
+               "account_below_5": int(any(b < 5 for d in bal for b in d.values())),
+               "tm_crashed_while_prepared": metrics.crashes_while_prepared(run, "tm"),
+               "replayed_commits": int((run.events["kind"] == "commit").sum())}
 
 
 def saga_trial(seed: int):
@@ -91,6 +139,15 @@ SOAKS = {
                               "negative balance; every prepared participant decides once "
                               "faults heal",
                   family="twopc"),
+    "twopc-low-funds": Soak(trial=low_funds_trial, runs=1000,
+                            sometimes=("committed", "aborted", "refused_insufficient_funds",
+                                       "refused_locked", "account_below_5",
+                                       "tm_crashed_while_prepared", "replayed_commits"),
+                            description="2PC with balances that run low (open at 10) under "
+                                        "crashes, partitions, loss and duplication: exact "
+                                        "per-account replay, no negative balance, "
+                                        "serializability, atomicity",
+                            family="twopc"),
     "saga": Soak(trial=saga_trial, runs=1000,
                  sometimes=("sagas_done", "sagas_compensated", "compensations",
                             "orch_crashed_mid_saga", "service_crashes", "partitions",

@@ -25,9 +25,18 @@ alone, so it also checks a run loaded with :func:`dsalgo.sim.load_run`.
   else); no step or compensation is applied twice; clients were told the truth.
 - ``compensation_order``: compensations ran in reverse order of the steps.
 
-**Both**: ``conservation``: at quiescence the bank holds the money it opened with.  The
-final balance of each account is the last one a shard reported (events carry the new
-balances of every account they change).
+**Both**: ``conservation``.  For sagas: at quiescence the bank holds the money it opened
+with (the final balance of each account is the last one a shard reported; events carry
+the new balances of every account they change).  For 2PC it is an exact per-account
+replay of the committed transactions (their legs are the ``value`` of the ``transfer``
+operations in ``run.history``, transaction ``t<op_id>``): every ``commit`` event of a
+participant must report, for each account it changed, the balance the replay gives (the
+previous reported balance plus the transaction's leg), and at quiescence every account
+must hold its opening balance plus the legs of exactly the transactions ``tm`` decided
+to commit.  A total can balance while accounts are wrong (a leg applied to the wrong
+account, one transaction's loss hiding another's gain); the replay cannot.  Where the
+history lacks the legs of a committed transaction, the replay judges what it can and the
+total is checked as well (``info["replay_unknown"]`` counts what it could not replay).
 
 **Quiescence** means that at the end of the run nothing is in flight: no participant
 holds a prepared transaction (one it voted yes on, has not learnt the outcome of, and —
@@ -138,8 +147,60 @@ def _rows(ev: dict, kind: str, cols) -> list:
     return list(zip(*out))
 
 
-def _bank(run, ev: dict, quiescent: bool, violations: list) -> dict:
-    """Conservation and intermediate reads; returns the info entries."""
+def _legs_of(run) -> dict:
+    """``txn -> legs`` of every transfer in ``run.history`` (2PC names it ``t<op_id>``)."""
+    h = run.history
+    t = h[h["f"] == "transfer"]
+    return {f"t{op}": tuple((a, int(d)) for a, d in legs)
+            for op, legs in zip(t["op_id"], t["value"]) if legs is not None}
+
+
+def _replay(run, ev: dict, committed: set, quiescent: bool, violations: list) -> dict:
+    """2PC's conservation: the exact per-account replay (module docstring); returns info."""
+    from .bank import shard_of
+    legs_of = _legs_of(run)
+    opening, state = {}, {}
+    for _, _, _, bal in _rows(ev, "init", ["balances"]):
+        opening.update(bal)
+        state.update(bal)
+    mismatched = unknown = 0
+    for _, t, node, txn, bal in _rows(ev, "commit", ["txn", "balances"]):
+        legs = legs_of.get(txn)
+        if legs is None or not isinstance(bal, dict):
+            unknown += 1
+            continue
+        mine = [(a, d) for a, d in legs if shard_of(a) == node]
+        for a, d in mine:
+            want = state.get(a, 0) + d
+            if bal.get(a) != want:
+                mismatched += 1
+                violations.append(_v("conservation", t, (node,),
+                                     f"{txn}: {node} reported {a} = {bal.get(a)} after "
+                                     f"committing its leg {d:+d}; replaying the committed "
+                                     f"transactions gives {want}"))
+        for a, b in bal.items():          # follow what was reported: each error once
+            state[a] = b
+    unknown += sum(1 for txn in committed if txn not in legs_of)
+    if quiescent and not unknown:
+        expected = dict(opening)
+        for txn in committed:
+            for a, d in legs_of.get(txn, ()):
+                expected[a] = expected.get(a, 0) + d
+        for a in sorted(set(expected) | set(state)):
+            if expected.get(a, 0) != state.get(a, 0):
+                mismatched += 1
+                violations.append(_v("conservation", run.until, (shard_of(a),),
+                                     f"account {a} holds {state.get(a, 0)} at quiescence; "
+                                     f"its opening balance plus the legs of the transactions "
+                                     f"tm committed gives {expected.get(a, 0)} "
+                                     f"({state.get(a, 0) - expected.get(a, 0):+d})"))
+    return {"replay_mismatches": mismatched, "replay_unknown": unknown}
+
+
+
+def _bank(run, ev: dict, quiescent: bool, violations: list, replayed: bool = False) -> dict:
+    """Conservation (the total, unless ``replayed``: 2PC judges it by :func:`_replay`) and
+    intermediate reads; returns the info entries."""
     total, final = 0, {}
     for _, _, _, bal in _rows(ev, "init", ["balances"]):
         final.update(bal)
@@ -149,7 +210,7 @@ def _bank(run, ev: dict, quiescent: bool, violations: list) -> dict:
         for bal in changed["balances"]:
             final.update(bal)
     final_total = sum(final.values())
-    if quiescent and final_total != total:
+    if quiescent and final_total != total and not replayed:
         violations.append(dict(property="conservation", time=run.until, nodes=(),
                                detail=f"the bank opened with {total} and holds {final_total} "
                                       f"at quiescence ({final_total - total:+d})"))
@@ -415,7 +476,13 @@ def _check_twopc(run) -> Verdict:
             "in_doubt": len(in_doubt),
             "blocking_mean": sum(blocked) / len(blocked) if blocked else 0.0,
             "blocking_max": max(blocked, default=0.0)}
-    info.update(_bank(run, ev, not pending, violations))
+    committed_txns = {txn for txn, decs in decided.items()
+                      if any(d[2] == "commit" for d in decs)}
+    info.update(_replay(run, ev, committed_txns, not pending, violations))
+    # without the legs of every committed transaction (a run without its history), the
+    # replay is partial: the total is judged as well
+    info.update(_bank(run, ev, not pending, violations,
+                      replayed=info["replay_unknown"] == 0))
     _isolation(run, violations)
     return _verdict(TWOPC_PROPERTIES, violations, info, pending, run, "twopc")
 

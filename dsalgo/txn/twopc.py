@@ -38,7 +38,8 @@ Paxos Commit removes it by replicating the coordinator's decision on acceptors).
 **Safety properties** (checked by :func:`dsalgo.txn.check`): *atomicity*: every
 participant of a transaction ends committed or every one ends aborted; *commit
 validity*: ``tm`` decides commit only after every participant voted yes; and
-*conservation* of the bank's money at quiescence.
+*conservation* of the bank's money, judged as an exact per-account replay of the committed
+transactions.
 
 **Simplifications.**  Disk writes are instantaneous and atomic with the handler that
 makes them (there is no write latency, so "forced" versus "lazy" is about *what* is

@@ -120,7 +120,7 @@ def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
         ops = [ops[i] for i in perm]
     events = _order(ops)
     # no two operations overlap: every call is followed by its own return
-    if all(map(n_ops.__eq__, map(operator.sub, events[1::2], events[::2]))) and (
+    if all(events[j + 1] - events[j] == n_ops for j in range(0, 2 * n_ops, 2)) and (
             not n_ops or ops[events[-2]][1] != math.inf):
         result = _sequential(ops, events[::2], model)
     else:
@@ -179,8 +179,7 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
     obs = [-1] * size
     e_code, e_arg, e_arg2 = [-1] * size, [None] * size, [None] * size
     e_data = [None] * size
-    # where each entry sits in the list: match[call] is its return's position
-    where = sorted(range(n_entries), key=events.__getitem__)
+    call_of = [0] * n_ops               # op -> the position of its call
     desc = {}                           # (f, status) -> (code, observer?), asked once each
 
     def describe(upto):
@@ -196,10 +195,11 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
                 i = ev - n_ops
                 opidx[pos] = i
                 kind[pos] = _OPEN_RETURN if ops[i][1] == inf else _RETURN
+                match[call_of[i]] = pos         # match[call]: the position of its return
                 continue
             opidx[pos] = ev
             kind[pos] = _CALL
-            match[pos] = where[ev + n_ops] + 1
+            call_of[ev] = pos
             _t, t_ret, f, value, result, status = ops[ev]
             d = desc.get((f, status))
             if d is None:
@@ -278,6 +278,9 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
                     stack.append((f_e, state, True, 0))
                     lin = nl
                     r = match[f_e]           # lift the call and its return out
+                    while not r:             # its return is not described yet
+                        describe(done[0] + 1)
+                        r = match[f_e]
                     p, q = prv[f_e], nxt[f_e]
                     nxt[p] = q
                     prv[q] = p
@@ -316,6 +319,9 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
                     stack.append((e, state, False, phase))
                     lin, state = nl, new
                     r = match[e]             # lift the call and its return out
+                    while not r:             # its return is not described yet
+                        describe(done[0] + 1)
+                        r = match[e]
                     p, q = prv[e], nxt[e]
                     nxt[p] = q
                     prv[q] = p

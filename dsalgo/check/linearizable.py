@@ -111,7 +111,10 @@ def _array(history, name):
 
 def _column(history, name) -> list:
     """One column as a Python list (a categorical one decoded by a C-level take)."""
-    arr = _array(history, name)
+    return _tolist(_array(history, name))
+
+
+def _tolist(arr) -> list:
     if isinstance(arr, pd.Categorical):
         return _categories(arr.dtype).take(arr.codes).tolist()
     return arr.tolist()
@@ -138,15 +141,16 @@ def _prepare(history, model: Model):
     if not isinstance(history, pd.DataFrame):
         raise TypeError(f"history must be a pandas DataFrame with columns {_REQUIRED}; got "
                         f"{type(history).__name__}")
-    missing = [c for c in _REQUIRED if c not in history.columns]
-    if model.partition_by and model.partition_by not in history.columns:
+    columns = history.columns
+    missing = [c for c in _REQUIRED if c not in columns]
+    if model.partition_by and model.partition_by not in columns:
         missing.append(model.partition_by)
     if missing:
         raise ValueError(f"history is missing columns {missing}; a history table has "
                          f"{_REQUIRED + ['process', 'key']}")
-    if not len(history):
-        return {}, {}, []
     op_col = _column(history, "op_id")
+    if not op_col:
+        return {}, {}, []
     if len(set(op_col)) != len(op_col):
         seen, dup = set(), set()
         for o in op_col:
@@ -155,10 +159,12 @@ def _prepare(history, model: Model):
                          f"operation needs its own op_id")
     keys = (_column(history, model.partition_by) if model.partition_by
             else [None] * len(op_col))
+    t_inv, t_comp = _array(history, "t_invoke"), _array(history, "t_complete")
     cols = (op_col, _column(history, "f"), _column(history, "value"),
-            _column(history, "result"), _column(history, "t_invoke"),
-            _column(history, "t_complete"), _column(history, "status"), keys)
-    fast = _prepare_fast(model, *cols) if _float_times(history) else None
+            _column(history, "result"), t_inv.tolist(), t_comp.tolist(),
+            _column(history, "status"), keys)
+    fast = (_prepare_fast(model, *cols) if t_inv.dtype == _FLOAT64 == t_comp.dtype
+            and type(t_inv) is np.ndarray is type(t_comp) else None)
     parts, rows = fast if fast is not None else _prepare_rows(model, *cols)
     return parts, rows, op_col
 
@@ -176,15 +182,6 @@ def _frozen(column: list) -> list:
         if atomic.issuperset(map(type, itertools.chain.from_iterable(lists))):
             return [tuple(v) if type(v) is list else v for v in column]
     return [v if type(v) in atomic else freeze(v) for v in column]
-
-
-def _float_times(history) -> bool:
-    try:
-        dtypes = [history._get_column_array(history.columns.get_loc(c)).dtype
-                  for c in ("t_invoke", "t_complete")]
-    except (AttributeError, TypeError, KeyError):
-        return False
-    return all(d == _FLOAT64 for d in dtypes)
 
 
 def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses, keys):
@@ -366,36 +363,40 @@ def _describe_op(op_id, op, process):
     return f"op {op_id} {what}{who}"
 
 
-def _processes(history, op_col, ids) -> dict:
+def _processes(history, op_col, ids, rows=None) -> dict:
     """The ``process`` of the operations ``ids`` (those an explanation names); ``op_col``
-    is the table's ``op_id`` column as a list."""
+    is the table's ``op_id`` column as a list, ``rows`` the ids' rows if known."""
     if "process" not in history.columns:
         return {}
-    if len(ids) * len(op_col) > 1_000_000:        # many to find: one pass over the table
-        wanted = set(ids)
-        return {i: p for i, p in zip(op_col, _column(history, "process")) if i in wanted}
-    rows = [op_col.index(i) for i in ids]         # a few: C-speed scans, and only their rows
+    if rows is None:
+        if len(ids) * len(op_col) > 1_000_000:    # many to find: one pass over the table
+            wanted = set(ids)
+            return {i: p for i, p in zip(op_col, _column(history, "process")) if i in wanted}
+        rows = [op_col.index(i) for i in ids]     # a few: C-speed scans
     arr = _array(history, "process")
     if isinstance(arr, pd.Categorical):
-        procs = _categories(arr.dtype).take(arr.codes.take(rows)).tolist()
+        cats, codes = _categories(arr.dtype), arr.codes
+        procs = [cats[codes[r]] for r in rows]
     else:
         procs = arr.take(rows).tolist()           # a numpy or pandas extension array
     return dict(zip(ids, procs))
 
 
 def _explain(key, ops, op_ids, res, model, processes, partition_by):
-    """One violation row and its explanation dict for a non-linearizable partition."""
+    """One violation row and its explanation dict for a non-linearizable partition;
+    ``processes(indices)`` gives ``{op id: process}`` for ops of the partition."""
     b = res.blocked
     t_call, t_end = ops[b][0], ops[b][1]
-    involved = [op_ids[i] for i, op in enumerate(ops)
-                if i != b and op[0] <= t_end and op[1] >= t_call]
-    prefix_ops = len([0 for op in ops if op[0] <= t_end])
+    prefix = [i for i, op in enumerate(ops) if op[0] <= t_end]    # invoked by t_end
+    near = [i for i in prefix if ops[i][1] >= t_call and i != b]  # overlapping [t_call, t_end]
+    involved = [op_ids[i] for i in near]
+    prefix_ops = len(prefix)
     states = ", ".join(_short(model.describe(s)) for s in res.states[:3])
     if len(res.states) > 3:
         states += ", …"
     where = f"{partition_by} {key!r}: " if partition_by else ""
     blocked_id = op_ids[b]
-    processes = processes([blocked_id, *involved])
+    processes = processes([b, *near])
     detail = (f"{where}{_describe_op(blocked_id, ops[b], processes.get(blocked_id))} cannot "
               f"be linearized; the smallest non-linearizable prefix ends at its completion "
               f"(t={t_end:g}, {_plural(prefix_ops, 'operation')}); the linearizations of the "
@@ -544,8 +545,11 @@ def linearizable(history, model="cas-register", *, semantics: str | None = None,
         if res.linearizable:
             witness[key] = [op_ids[key][i] for i in res.linearization]
         else:
-            row, info = _explain(key, parts[key], op_ids[key], res, model,
-                                 lambda ids: _processes(history, op_col, ids),
+            ids = op_ids[key]
+            row, info = _explain(key, parts[key], ids, res, model,
+                                 lambda idx, ids=ids: _processes(   # all rows kept: known
+                                     history, op_col, [ids[i] for i in idx],
+                                     idx if ids is op_col else None),
                                  model.partition_by)
             rows.append(row)
             explanations.append(info)

@@ -348,3 +348,49 @@ def test_an_empty_table_is_linearizable_and_still_needs_its_columns():
     assert linearizable(h()).status == "ok"
     with pytest.raises(ValueError, match="missing columns"):
         linearizable(h().drop(columns=["status"]))
+
+
+# ------------------------------------------- the collector: off during the search only
+
+
+class _GCWatch(Model):
+    """A register that records whether the collector was on at each step, and can fail."""
+    name, operations, read_only = "gc-watch", ("put", "get"), ("get",)
+
+    def __init__(self, fail=False):
+        self.seen, self.fail = [], fail
+
+    def init(self):
+        return None
+
+    def step(self, state, f, value, result, status):
+        import gc
+
+        self.seen.append(gc.isenabled())
+        if self.fail:
+            raise RuntimeError("model failed")
+        return (True, value) if f == "put" else (result == state, state)
+
+    def with_semantics(self, semantics):
+        return self                      # keep the one instance that records
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["gc_on", "gc_off"])
+def test_the_callers_collector_state_is_restored(enabled):
+    import gc
+
+    concurrent = h(("c1", "put", None, 1, None, 0.0, 2.0, "ok"),
+                   ("c2", "get", None, None, 1, 1.0, 3.0, "ok"))
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        watch = _GCWatch()
+        assert bool(linearizable(concurrent, watch))
+        assert watch.seen and not any(watch.seen)   # it did happen: off during the search
+        assert gc.isenabled() is enabled
+        failing = _GCWatch(fail=True)
+        with pytest.raises(RuntimeError, match="model failed"):
+            linearizable(concurrent, failing)
+        assert failing.seen == [False] and gc.isenabled() is enabled   # also on an error
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -18,7 +18,7 @@ def test_processing_time_delays_every_backend_start():
               network=sim.Network(latency=sim.Constant(0.001)))
     plain = balance.simulate(4, **kw)
     slow = balance.simulate(4, cpu=sim.Constant(0.05), **kw)
-    wait = lambda run: (run.history["t_start"] - run.history["t_invoke"]).mean()  # noqa: E731
+    wait = lambda run: (run.history["t_start"] - run.history["t_invoke"]).mean()
     # every request costs its backend 50 ms of handling before its service can start
     assert wait(slow) >= wait(plain) + 0.05
     assert slow.params["cpu"] == "Constant(delay=0.05)"

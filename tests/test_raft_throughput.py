@@ -55,3 +55,19 @@ def test_raft_and_multi_paxos_under_the_same_workload():
     assert (t["p50"] <= t["p99"]).all() and (t["latency"] > 4 * 0.0005).all()
     with pytest.raises(ValueError, match="families"):
         throughput.same_workload(families=("zab",))
+
+
+def test_load_point_runs_either_family_beside_the_model():
+    for family in ("raft", "paxos"):
+        p = throughput.load_point(family, 3, 0.6, duration=2.0, warmup=0.8, seed=1)
+        assert p["model_utilisation"] == pytest.approx(0.6)
+        assert p["throughput"] == pytest.approx(p["model_throughput"], rel=0.07)
+        assert p["latency"] == pytest.approx(p["model_latency"], rel=0.15)
+        assert np.isnan(p["capacity_batched"])
+    b = throughput.load_point("raft", 3, 1.3, max_batch=16, duration=2.0, warmup=0.8)
+    assert np.isnan(b["model_latency"]) and b["capacity_batched"] > 1.3 * b["capacity"]
+    assert b["throughput"] == pytest.approx(b["offered"], rel=0.07)   # batching keeps up
+    with pytest.raises(ValueError, match="family"):
+        throughput.load_point("zab")
+    with pytest.raises(ValueError, match="utilisation"):
+        throughput.load_point("raft", 3, 0.0)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._validate import check_number
 
-__all__ = ["heatmap", "rate_lines", "sweep_lines", "throughput"]
+__all__ = ["heatmap", "rate_lines", "sweep_lines", "sweep_xy", "throughput"]
 
 
 def _axes(ax):
@@ -92,6 +92,83 @@ def sweep_lines(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *, ci:
         (line,) = ax.plot(part[x], part["mean"], marker="o", label=label)
         ax.fill_between(part[x], part["ci_low"], part["ci_high"], color=line.get_color(),
                         alpha=0.2, linewidth=0)
+    ax.set_xlabel(x)
+    ax.set_ylabel(f"{y} (mean, {ci:.0%} CI)")
+    if hue is not None:
+        ax.legend(title=hue_label, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  fontsize="small", frameon=False)
+    return ax
+
+
+def _err(wide, metric, mean):
+    """Error-bar lengths (below, above) of ``metric`` from a pivoted summary."""
+    low = mean - wide[("ci_low", metric)].to_numpy()
+    high = wide[("ci_high", metric)].to_numpy() - mean
+    return np.nan_to_num(np.vstack([low, high]), nan=0.0)
+
+
+def sweep_xy(df: pd.DataFrame, x: str, y: str, point: str, hue: str | None = None, *,
+             ci: float = 0.95, ax=None, hue_label: str | None = None,
+             hue_format: str = "{}", **line_kw):
+    """Two measured metrics against each other, one line per ``hue`` value: at each
+    ``point`` of the sweep the mean of ``x`` and of ``y`` over seeds, with confidence
+    intervals as error bars in both directions.
+
+    For curves whose abscissa is itself measured, e.g. latency against *achieved*
+    throughput over a sweep of offered load (``point="offered"``).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy results with several rows (seeds) per point.
+    x, y : str
+        The two metrics.
+    point : str
+        The swept column that identifies a point of a line.
+    hue : str, optional
+        Column whose values get one line each.
+    ci : float
+        Confidence level of the error bars (Student t, :func:`dsalgo.analysis.summarize`).
+    ax : matplotlib.axes.Axes, optional
+    hue_label, hue_format : str
+        As in :func:`sweep_lines`.
+    **line_kw
+        Passed to ``Axes.errorbar`` (e.g. ``ls="--"``, ``color=…``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"rate": [1, 1, 2, 2], "seed": [0, 1, 0, 1],
+    ...                    "tput": [0.9, 1.1, 1.8, 2.0], "lat": [1.0, 1.2, 2.0, 2.6]})
+    >>> ax = sweep_xy(df, x="tput", y="lat", point="rate")
+    >>> [round(float(v), 2) for v in ax.get_lines()[0].get_xdata()]
+    [1.0, 1.9]
+    """
+    from ..analysis import summarize
+
+    for name, col in (("x", x), ("y", y), ("point", point)) + (
+            (("hue", hue),) if hue is not None else ()):
+        _need(df, name, col)
+    ax = _axes(ax)
+    by = [point] if hue is None else [hue, point]
+    summary = summarize(df, by=by, metrics=[x, y], ci=ci)
+    wide = summary.pivot_table(index=by, columns="metric",
+                               values=["mean", "ci_low", "ci_high"], sort=True)
+    groups = [(None, wide)] if hue is None else wide.groupby(level=0, sort=True)
+    for value, part in groups:
+        if hue is None:
+            label = None
+        elif hue_label is not None:
+            label = hue_format.format(value)
+        else:
+            label = f"{hue}={value}"
+        mx, my = part[("mean", x)].to_numpy(), part[("mean", y)].to_numpy()
+
+        ax.errorbar(mx, my, xerr=_err(part, x, mx), yerr=_err(part, y, my), marker="o", ms=3,
+                    capsize=2, label=label, **line_kw)
     ax.set_xlabel(x)
     ax.set_ylabel(f"{y} (mean, {ci:.0%} CI)")
     if hue is not None:

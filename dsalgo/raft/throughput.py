@@ -19,6 +19,12 @@ request at the leader, of the AppendEntries at a follower and of the ``⌊n/2⌋
 the leader needs for a majority (they arrive together and are handled one after the
 other), and, with a storage model, one sync at the follower before it answers.
 
+The Multi-Paxos leader of :mod:`dsalgo.paxos` does the same work per command -- a
+client ``Request``, and one ``Accepted`` (or, batched, one ``AcceptedBatch``) from each
+other acceptor per round, its own acceptor answering locally -- and its followers
+answer after the same one wire trip and one sync, so the same model applies to both
+families (:func:`load_point` runs either).
+
 This is a model of the leader alone: the followers must be far from saturation (each
 handles one AppendEntries per round, ``λ c`` of its time without batching), clients must
 not pile retries onto a slow leader, and heartbeats are neglected.  Below about 80 % of
@@ -37,7 +43,7 @@ import pandas as pd
 from .._validate import check_int, check_number
 from ..sim.latency import Latency
 
-__all__ = ["leader_model", "leader_service", "measured", "same_workload"]
+__all__ = ["leader_model", "leader_service", "load_point", "measured", "same_workload"]
 
 
 def _check_model(name, model):
@@ -202,3 +208,88 @@ def same_workload(n: int = 3, rate: float = 500.0, *, cpu: Latency | None = None
             rows.append({"family": f, "seed": seed, "offered": rate,
                          **measured(run, warmup=warmup)})
     return pd.DataFrame(rows)
+
+
+def load_point(family: str = "raft", n: int = 3, utilisation: float = 0.5, *,
+               max_batch: int | None = None, seed: int = 0, cpu: Latency | None = None,
+               wire: Latency | None = None, storage=None, clients: int = 20,
+               duration: float = 3.0, warmup: float = 1.0,
+               retry_interval: float = 1.0) -> dict:
+    """One point of an offered-load sweep: run ``family`` under open-loop Poisson load and
+    put the measurement beside :func:`leader_model`'s prediction.
+
+    The offered load is ``utilisation`` times the capacity of a leader that runs a round
+    per command (``1 / S`` with ``S = c·n``), so one value means the same relative load
+    for every ``n``; with ``max_batch`` the same rates are offered, and the leader's
+    capacity grows with the batch.
+
+    Parameters
+    ----------
+    family : {"raft", "paxos"}
+        Raft or Multi-Paxos.
+    n : int
+        Servers.
+    utilisation : float
+        Offered load as a fraction of the unbatched leader's capacity (> 0).
+    max_batch : int, optional
+        The kernel's batching knob (None: a round per command).
+    seed : int
+        Seed of the run.
+    cpu, wire : Latency, optional
+        Processing time per message (default ``sim.Constant(0.0002)``) and one-way
+        latency (default ``sim.Constant(0.0005)``).
+    storage : dsalgo.sim.Storage, optional
+        The servers' storage model (default: instant).
+    clients : int
+        Open-loop clients sharing the load.
+    duration, warmup : float
+        Simulated seconds, and the start of the measurement (after the first election).
+    retry_interval : float
+        The clients' resend interval.  The default, 1 s (the client timeout), keeps
+        resends out of the measurement: with the kernels' 0.1 s a backlog older than
+        0.1 s is sent again, to the next server, and the leader pays for every copy (the
+        collapse notebook 03 explains).
+
+    Returns
+    -------
+    dict
+        ``offered`` (commands/s), the measured ``throughput``, ``latency`` (mean),
+        ``p50`` and ``p99`` (seconds, see :func:`measured`), and the model's
+        ``model_utilisation``, ``model_throughput``, ``model_latency`` (a round per
+        command; NaN at or past the knee), ``capacity`` (a round per command) and
+        ``capacity_batched`` (full batches of ``max_batch``; NaN without batching).
+
+    Examples
+    --------
+    >>> p = load_point("paxos", 3, 0.5, duration=2.0, warmup=0.8)
+    >>> round(p["offered"]), round(p["model_utilisation"], 2)
+    (833, 0.5)
+    >>> abs(p["latency"] / p["model_latency"] - 1) < 0.15
+    True
+    """
+    from dsalgo import paxos, sim
+    from dsalgo import raft as raft_family
+
+    simulate = {"raft": raft_family.simulate, "paxos": paxos.simulate}
+    if family not in simulate:
+        raise ValueError(f"family must be 'raft' or 'paxos'; got {family!r}")
+    utilisation = check_number("utilisation", utilisation, low=0.0, low_open=True)
+    clients = check_int("clients", clients, low=1)
+    cpu = sim.Constant(0.0002) if cpu is None else _check_model("cpu", cpu)
+    wire = sim.Constant(0.0005) if wire is None else _check_model("wire", wire)
+    s_mean, _ = leader_service(n, cpu)
+    offered = utilisation / s_mean
+    run = simulate[family](n, seed=seed, duration=duration, clients=clients, mode="open",
+                           rate=offered / clients, keys=1000, cpu=cpu, storage=storage,
+                           network=sim.Network(latency=wire), max_batch=max_batch,
+                           retry_interval=retry_interval, record_messages=False)
+    got = measured(run, warmup=warmup)
+    sync = storage.sync if storage is not None else None
+    model = leader_model(n, offered, cpu=cpu, wire=wire, sync=sync).iloc[0]
+    batched = (leader_model(n, offered, cpu=cpu, wire=wire, sync=sync,
+                            batch=max_batch)["capacity"].iloc[0]
+               if max_batch is not None else math.nan)
+    return {"offered": offered, **got, "model_utilisation": float(model["utilisation"]),
+            "model_throughput": float(model["throughput"]),
+            "model_latency": float(model["latency"]), "capacity": float(model["capacity"]),
+            "capacity_batched": float(batched)}

@@ -244,7 +244,7 @@ class LockRecipeClient(LockClient):
 
     def on_message(self, ctx, src, msg):
         if isinstance(msg, Connected):
-            if self.session is None:
+            if self.session is None and src == self.server:
                 self.session = msg.session
                 ctx.cancel_timer("connect")
                 self._confirm(ctx, self.connect_sent)

@@ -126,6 +126,7 @@ class EnsembleServer(RaftNode):
         self.data_watches: dict[str, set] = {}
         self.child_watches: dict[str, set] = {}
         self.following = None                  # the leader we serve under (ourselves)
+        self.waiting: dict[str, Connect] = {}  # connects that came while no leader was known
         ctx.set_timer("zk_tick", self.tick)
 
     def _leader_changed(self, ctx):
@@ -142,6 +143,10 @@ class EnsembleServer(RaftNode):
             self.opening = {}
             self.data_watches, self.child_watches = {}, {}
         self.following = now
+        if now is not None and self.waiting:   # a leader again: take the waiting clients
+            waiting, self.waiting = self.waiting, {}
+            for src, msg in sorted(waiting.items()):
+                self._on_connect(ctx, src, msg)
 
     def serving(self, ctx) -> bool:
         """Whether this server answers clients: it leads, or follows a leader it heard
@@ -256,8 +261,13 @@ class EnsembleServer(RaftNode):
         return True
 
     def _on_connect(self, ctx, src, msg: Connect):
-        if not self.serving(ctx) or self.store.zxid < msg.last_zxid:
-            return  # not in contact with a leader, or behind what the client has seen
+        if not self.serving(ctx):
+            # not in contact with a leader: the connection waits until one is known (a
+            # real server in leader election accepts it once the election is over)
+            self.waiting[src] = msg
+            return
+        if self.store.zxid < msg.last_zxid:
+            return  # behind what the client has seen: it must go elsewhere
         if msg.session is None:
             self.opened += 1
             self.opening[self.opened] = src

@@ -46,6 +46,10 @@ BUGS = {
     "revote_for_newer_log": "A server that already voted in a term grants a second vote to "
                             "a candidate whose log is more up-to-date than its own; Figure 2 "
                             "grants at most one vote per term.",
+    "read_index_without_quorum": "A leader answers a ReadIndex read once it has applied the "
+                                 "read index, without a majority acknowledging a heartbeat "
+                                 "sent after the read arrived; thesis §6.4 confirms "
+                                 "leadership first, so a deposed leader serves stale reads.",
 }
 
 #: How ``get`` is served: as a log entry, by ReadIndex, or from the local state machine.

@@ -408,16 +408,28 @@ def notebook_question(path) -> str | None:
 _MATH = re.compile(r"(`[^`]*`)|\$\$(.+?)\$\$|(?<![\\$])\$([^$\n]+?)\$", re.DOTALL)
 
 
-def latex_to_mathml(markdown: str) -> str:
+def latex_to_mathml(markdown: str, fragments: list | None = None) -> str:
     """Replace ``$…$`` and ``$$…$$`` formulas in Markdown by MathML (code spans untouched).
 
     Browsers render MathML natively, so a page needs no MathJax download to show formulas.
+
+    Parameters
+    ----------
+    markdown : str
+    fragments : list, optional
+        When given, each formula is replaced by a placeholder word instead and
+        ``(mathml, tex)`` is appended here; :func:`_restore_math` puts the MathML into the
+        HTML afterwards.  (A Markdown renderer sees MathML tag by tag, and nbconvert's
+        image embedding re-parses each tag alone, which empties every ``<math>``.)
 
     Examples
     --------
     >>> out = latex_to_mathml("a majority $f = n - 1$ and `$x$` stays")
     >>> out.startswith("a majority <math") and "`$x$` stays" in out and "$f" not in out
     True
+    >>> found = []
+    >>> latex_to_mathml("so $x^2$ holds", found), found[0][1]
+    ('so DSALGOMATH0Z holds', 'x^2')
     """
     from latex2mathml.converter import convert
 
@@ -427,11 +439,29 @@ def latex_to_mathml(markdown: str) -> str:
         display = m.group(2) is not None
         tex = (m.group(2) if display else m.group(3)).strip()
         try:
-            return convert(tex, display="block" if display else "inline")
+            mathml = convert(tex, display="block" if display else "inline")
         except Exception:  # noqa: BLE001 - leave what cannot be converted as written
             return m.group(0)
+        if fragments is None:
+            return mathml
+        fragments.append((mathml, tex))
+        return f"DSALGOMATH{len(fragments) - 1}Z"
 
     return _MATH.sub(repl, markdown)
+
+
+_PLACEHOLDER = re.compile(r"DSALGOMATH(\d+)Z")
+
+
+def _restore_math(page: str, fragments) -> str:
+    """Put the MathML of :func:`latex_to_mathml`'s placeholders into rendered HTML: in text
+    the element, inside a tag (a heading's anchor id) the bare TeX letters."""
+    def in_tag(m):
+        return _PLACEHOLDER.sub(
+            lambda p: re.sub(r"\W+", "-", fragments[int(p.group(1))][1]).strip("-"), m.group(0))
+
+    page = re.sub(r"<[^<>]*DSALGOMATH\d+Z[^<>]*>", in_tag, page)
+    return _PLACEHOLDER.sub(lambda p: fragments[int(p.group(1))][0], page)
 
 
 _PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -454,8 +484,10 @@ math{font-size:1.05em}</style>
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
-def _standalone(nb, quick: bool) -> None:
-    """Make an executed notebook render offline (see the module docstring); in place."""
+def _standalone(nb, quick: bool) -> list:
+    """Make an executed notebook render offline (see the module docstring); in place.
+    Returns the formulas, each replaced by a placeholder (see :func:`latex_to_mathml`)."""
+    fragments: list = []
     nb.metadata.pop("widgets", None)   # no widget state: no widget manager from a CDN
     injected = [i for i, c in enumerate(nb.cells)
                 if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
@@ -477,18 +509,19 @@ def _standalone(nb, quick: bool) -> None:
             cell.source = re.sub(r"(?m)^(\w+)\s*=\s*([^#\n]*?)\s*(?:#.*)?$", this_run,
                                  cell.source)
         if cell.cell_type == "markdown":
-            cell.source = latex_to_mathml(cell.source)
+            cell.source = latex_to_mathml(cell.source, fragments)
             continue
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if "text/markdown" in data:
-                data["text/markdown"] = latex_to_mathml(data["text/markdown"])
+                data["text/markdown"] = latex_to_mathml(data["text/markdown"], fragments)
             if WIDGET_MIME in data:
                 data.pop(WIDGET_MIME)
                 if "text/html" not in data:
                     data["text/html"] = ("<div class='dsalgo-static-widget'><p class='note'>"
                                          "An interactive widget: run this notebook in "
                                          "<code>make lab</code> to use it.</p></div>")
+    return fragments
 
 
 def _nav(neighbours) -> tuple[str, str]:
@@ -635,7 +668,7 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
         nb = nbformat.read(str(source), as_version=4)
         figures = sum(1 for cell in nb.cells for out in cell.get("outputs", [])
                       if any(k.startswith("image/") for k in out.get("data", {})))
-        _standalone(nb, quick)
+        fragments = _standalone(nb, quick)
         top, bottom = _nav(neighbours)
         exporter = HTMLExporter(embed_images=True, template_file="dsalgo_page.html.j2",
                                 extra_loaders=[DictLoader({"dsalgo_page.html.j2":
@@ -645,7 +678,7 @@ def run_notebook(path, out_dir, *, quick: bool = False, cwd=None, timeout: float
             nb, resources={"metadata": {"path": str(path.parent), "name": f"{title} · dsalgo"},
                            "dsalgo_nav_top": top, "dsalgo_nav_bottom": bottom})
     target = out_dir / f"{path.stem}.html"
-    _atomic_write(target, body)
+    _atomic_write(target, _restore_math(body, fragments))
     return {"notebook": path.name, "title": title, "status": "failed" if error else "ok",
             "figures": figures,
             "seconds": seconds, "html": str(target), "error": error}

@@ -64,7 +64,8 @@ def page(tmp_path_factory):
     cells = [
         _cell("markdown", "# Offline page\n\n**Question:** does it render offline?\n\n"
                           "A majority tolerates $f = \\lfloor (n-1)/2 \\rfloor$ crashes, and\n\n"
-                          "$$\\sum_{k=0}^{f} \\binom{n}{k} p^k (1-p)^{n-k}$$\n\nis the availability."),
+                          "$$\\sum_{k=0}^{f} \\binom{n}{k} p^k (1-p)^{n-k}$$\n\nis the availability.\n\n"
+                          "## Why $n \\ge 2f+1$\n\nA heading with a formula."),
         _cell("code", "quick = False", tags=["parameters"]),
         _cell("code", "from dsalgo.widgets import quorum_explorer\nquorum_explorer(n=5)"),
         _cell("code", "from dsalgo.report import Conclusion\nc = Conclusion()\n"
@@ -96,6 +97,12 @@ def test_report_page_renders_offline_in_chromium(page, tmp_path):
     raw = re.findall(r"\$[^$\n]{1,80}\$", visible)
     assert not raw, f"raw LaTeX left on the page: {raw[:3]}"
     assert html.count("<math") >= 3        # two formulas in the text, one in the conclusion
+    # whole elements, not tags emptied one by one (as a per-tag HTML re-parse leaves them)
+    assert not re.search(r"<math[^>]*>\s*</math>", html), "empty <math> elements"
+    assert "<munderover>" in html and "<msup>" in html and "<mfrac" in html
+    heading = re.search(r"(?s)<h2[^>]*>.*?</h2>", html).group(0)
+    assert "DSALGOMATH" not in html and "<math" in heading      # the formula, rendered
+    assert not re.search(r'(id|href)="[^"]*<', heading)          # and plain text in its anchor
     assert "interactive widget" not in html          # no placeholder: a real picture
     assert "make lab" in html and "data:image/png;base64," in html   # the static widget
     empty = re.findall(r'<div class="[^"]*jp-OutputArea-output[^"]*"[^>]*>\s*</div>', html)

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dsalgo.report import (Conclusion, notebook_typed_numbers, typed_numbers,
-                           unsupported_numbers)
+from dsalgo.report import Conclusion, notebook_typed_numbers, typed_numbers, unsupported_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -257,6 +257,8 @@ class Replication:
         if not self.reads or self.role != LEADER:
             return
         need = self.majority
+        if "read_index_without_quorum" in self.config.bugs:
+            need = 1  # BUG: our own say-so confirms that we still lead
         keep = []
         for read in self.reads:
             read_index, seq, client, op_id, key = read

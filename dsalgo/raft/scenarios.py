@@ -17,7 +17,7 @@ from dsalgo import sim
 
 from .._validate import check_bool, check_choice, check_number
 from .config import Config
-from .messages import ClientRequest, TimeoutNow
+from .messages import ClientReply, ClientRequest, TimeoutNow
 from .node import RaftNode
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "figure8",
     "scripted",
     "revote_scenario",
+    "stale_read_scenario",
     "split_vote_scenario",
     "stale_vote_scenario",
     "sync_scenario",
@@ -41,6 +42,10 @@ LATENCY = 0.010
 class Director(sim.Node):
     """Sends each ``(at, dst, msg)`` of ``script`` at local time ``at``.
 
+    With ``record=True`` each client command it sends is an operation of ``run.history``
+    (its process, f, key and value), completed by the first ``ok`` or ``fail`` reply; one
+    never answered stays ``info``.
+
     Examples
     --------
     >>> d = Director([(0.5, "n1", TimeoutNow())])
@@ -49,8 +54,10 @@ class Director(sim.Node):
     [Send(dst='n1', msg=TimeoutNow(term=0))]
     """
 
-    def __init__(self, script):
+    def __init__(self, script, record: bool = False):
         self.script = list(script)
+        self.record = record
+        self.ops: dict = {}  # the command's op_id -> its op_id in run.history
 
     def on_start(self, ctx):
         for i, (at, _, _) in enumerate(self.script):
@@ -58,7 +65,15 @@ class Director(sim.Node):
 
     def on_timer(self, ctx, name):
         _, dst, msg = self.script[int(name[5:])]
+        if self.record and isinstance(msg, ClientRequest) and msg.op_id not in self.ops:
+            self.ops[msg.op_id] = ctx.invoke(msg.f, msg.key, msg.value, process=msg.process)
         ctx.send(dst, msg)
+
+    def on_message(self, ctx, src, msg):
+        if isinstance(msg, ClientReply) and msg.status in ("ok", "fail"):
+            op = self.ops.pop(msg.op_id, None)
+            if op is not None:
+                ctx.complete(op, msg.status, msg.result)
 
 
 def _put(op_id, value):
@@ -66,7 +81,8 @@ def _put(op_id, value):
 
 
 def scripted(n, script, faults, *, until, bug=None, seed=0,
-             election_timeout=(100.0, 100.0), storage=None, network=None) -> sim.Run:
+             election_timeout=(100.0, 100.0), storage=None, network=None, reads="log",
+             record=False) -> sim.Run:
     """Run ``n`` servers under a director's ``script`` and fixed ``faults``.
 
     Parameters
@@ -92,6 +108,11 @@ def scripted(n, script, faults, *, until, bug=None, seed=0,
     network : dsalgo.sim.Network, optional
         The network (default: constant 10 ms links, so the script alone decides the order
         of events).
+    reads : str
+        The read path (:data:`dsalgo.raft.READS`).
+    record : bool
+        The director records the client commands it sends in ``run.history`` (see
+        :class:`Director`), so that :func:`dsalgo.raft.check` judges what it saw.
 
     Examples
     --------
@@ -100,7 +121,7 @@ def scripted(n, script, faults, *, until, bug=None, seed=0,
     [{'node': 'n1', 'term': 1}]
     """
     config = Config(election_timeout=election_timeout, heartbeat_interval=0.05, noop=False,
-                    bugs=() if bug is None else (bug,))
+                    reads=reads, bugs=() if bug is None else (bug,))
     script = list(script)
     for item in script:
         if not (isinstance(item, (tuple, list)) and len(item) == 3):
@@ -111,7 +132,7 @@ def scripted(n, script, faults, *, until, bug=None, seed=0,
     cluster = sim.Cluster("raft", n, config, seed=seed, network=network, storage=storage)
     servers = cluster.servers
     cluster.add_servers(lambda sid: RaftNode(servers, config))
-    cluster.add_clients(1, lambda cid: Director(script))
+    cluster.add_clients(1, lambda cid: Director(script, record=record))
     cluster.params["scenario"] = True
     return cluster.run(until, faults)
 
@@ -360,6 +381,34 @@ def revote_scenario(bug: bool = False) -> sim.Run:
     return scripted(3, script, faults, until=0.6, bug="revote_for_newer_log" if bug else None)
 
 
+def stale_read_scenario(bug: bool = False) -> sim.Run:
+    """Thesis §6.4: a ReadIndex read is answered once a majority confirms the leader.
+
+    Reads take the ReadIndex path, and the director records what it asked and heard.
+    ``n1`` leads term 1; ``put x a`` commits and ``get x`` reads ``a``.  From 0.30 s
+    ``n1`` is cut off from ``n2`` and ``n3`` (the director still reaches everyone);
+    ``n2`` wins term 2 and ``put x b`` commits there by 0.53 s.  At 0.60 s ``get x`` goes
+    to ``n1``, which still believes it leads.  Correctly its heartbeat round is never
+    acknowledged and the read is never answered; with ``read_index_without_quorum`` it
+    answers ``a``, a value overwritten before the read began: linearizability fails.
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> v = raft.check(stale_read_scenario(bug=True))
+    >>> bool(raft.check(stale_read_scenario())), list(v.violations["property"])
+    (True, ['linearizability'])
+    """
+    check_bool("bug", bug)
+    script = [(0.10, "n1", TimeoutNow()), (0.20, "n1", _put(1, "a")),
+              (0.25, "n1", ClientRequest("c1", 2, "get", "x", None)),
+              (0.40, "n2", TimeoutNow()), (0.50, "n2", _put(3, "b")),
+              (0.60, "n1", ClientRequest("c1", 4, "get", "x", None))]
+    faults = [sim.Partition([["n1"], ["n2", "n3"]], at=0.30, until=1.0)]
+    return scripted(3, script, faults, until=0.9, reads="read_index", record=True,
+                    bug="read_index_without_quorum" if bug else None)
+
+
 SCENARIOS = {
     "commit_prior_term": figure8,
     "no_up_to_date_check": up_to_date_scenario,
@@ -370,6 +419,7 @@ SCENARIOS = {
     "reply_before_sync": sync_scenario,
     "count_stale_votes": stale_vote_scenario,
     "revote_for_newer_log": revote_scenario,
+    "read_index_without_quorum": stale_read_scenario,
 }
 """Bug name (a key of :data:`dsalgo.raft.BUGS`) → its scenario: ``SCENARIOS[bug](bug=True)``
 breaks the rule, ``bug=False`` runs the same script under the correct algorithm."""

@@ -187,7 +187,8 @@ def test_every_bug_is_caught_in_its_scenario_and_not_without_it():
                 "no_election_retry": {"leader_and_commit"},
                 "reply_before_sync": {"election_safety", "one_vote_per_term"},
                 "count_stale_votes": {"leader_vote_majority"},
-                "revote_for_newer_log": {"election_safety", "one_vote_per_term"}}
+                "revote_for_newer_log": {"election_safety", "one_vote_per_term"},
+                "read_index_without_quorum": {"linearizability"}}
     for bug, scenario in raft.scenarios.SCENARIOS.items():
         assert raft.check(scenario(bug=False)), bug
         verdict = raft.check(scenario(bug=True))

@@ -19,7 +19,8 @@ def test_bugs_describe_a_rule_each_and_every_bug_has_its_scenario():
     assert list(raft.BUGS) == ["commit_prior_term", "no_up_to_date_check",
                                "forget_vote_on_restart", "no_truncate_on_conflict",
                                "dedup_off_by_one", "no_election_retry", "reply_before_sync",
-                               "count_stale_votes", "revote_for_newer_log"]
+                               "count_stale_votes", "revote_for_newer_log",
+                               "read_index_without_quorum"]
     for name, rule in raft.BUGS.items():
         assert rule and "\n" not in rule, name
     assert set(raft.SCENARIOS) == set(raft.BUGS)

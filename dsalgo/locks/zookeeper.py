@@ -29,9 +29,11 @@ order, so tokens increase with every grant.  The ``no_fencing`` bug leaves the t
 of the storage requests.
 
 Simplified: the service is :class:`~dsalgo.locks.zkservice.ZooKeeperServer` with a fixed
-leader; a client that loses its connection does not try to resume its session but opens a
-new one (its old znode goes with the old session); znode names carry no GUID, since a
-create is never retried.
+leader, or with ``ensemble=True`` the replicated ensemble of :mod:`dsalgo.zk` (an elected
+leader, writes forwarded to it, reads and watches at the client's own server, sessions
+expired by the leader); a client that loses its connection does not try to resume its
+session but opens a new one, on the next server of the ensemble (its old znode goes with
+the old session); znode names carry no GUID, since a create is never retried.
 """
 
 from __future__ import annotations
@@ -392,7 +394,7 @@ def _cluster(n=3, *, seed=0, network=None, bugs=(), record_messages=True,
 
 def _ensemble_server(config):
     """``server(sid, servers)`` of the replicated ensemble with the lock's session knobs."""
-    from .. import zk   # the ensemble is built on the Raft kernel: imported when asked for
+    from .. import zk  # the ensemble is built on the Raft kernel: imported when asked for
     zk_config = zk.Config(session_timeout=config.session_timeout, tick=config.tick,
                           bugs=config.bugs & frozenset(zk.BUGS))
     return lambda sid, servers: zk.ensemble_server(servers, zk_config)

@@ -202,7 +202,7 @@ class KVClient(sim.Client):
         got = self.inflight.pop(msg.req, None) if hasattr(msg, "req") else None
         if got is None:
             return
-        op_id, stage = got
+        op_id, _stage = got
         if op_id not in self.outstanding:
             return
         zxid = getattr(msg, "zxid", None)

@@ -343,5 +343,5 @@ def failover_trials(trials: int = 10, n: int = 3, *, seed: int = 0, warmup: floa
                      "recovery": float(writes["t_complete"].min()) - at if len(writes)
                      else math.nan,
                      "sessions": int(opened["session"].nunique()),
-                     "resumed": resumed, "expired": int(len(expired))})
+                     "resumed": resumed, "expired": len(expired)})
     return pd.DataFrame(rows)

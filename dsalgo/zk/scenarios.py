@@ -218,7 +218,7 @@ def paused_lock_holder(pause: float | None = None, *, session_timeout: float = 1
     >>> run.events.query("kind == 'znode_deleted'")["reason"].tolist()[:1]
     ['session_expired']
     """
-    from ..locks import scenarios as lock_scenarios   # the lock family's scripting
+    from ..locks import scenarios as lock_scenarios  # the lock family's scripting
 
     session_timeout = check_number("session_timeout", session_timeout, low=0.0,
                                    low_open=True)

@@ -137,7 +137,7 @@ class EnsembleServer(RaftNode):
         if now == self.following:
             return
         if self.following is not None and self.clients:
-            for sid, client in sorted(self.clients.items()):
+            for _sid, client in sorted(self.clients.items()):
                 ctx.send(client, Disconnect("leader_lost"))
             self.clients = {}
             self.opening = {}

@@ -230,20 +230,21 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
             return {}, {}
         part, ids = map(list, zip(*kept))
         return {None: part}, {None: ids}
-    parts: dict = {}
-    rows: dict = {}
-    for op, op_id, key in zip(ops, op_col, keys):
-        if not keep[op[2], op[5]]:
-            continue
-        if type(key) not in atomic:
-            key = freeze(key)
-        part = parts.get(key)
-        if part is None:
-            part, ids = parts[key], rows[key] = [], []
+    ops = list(ops)
+    if not all(keep.values()):
+        kept = [keep[pair] for pair in zip(f_col, statuses)]
+        ops, op_col, keys = (list(itertools.compress(c, kept)) for c in (ops, op_col, keys))
+    if not atomic.issuperset(map(type, keys)):
+        keys = [k if type(k) in atomic else freeze(k) for k in keys]
+    groups: dict = {}                    # key -> its rows, keys in order of appearance
+    for i, key in enumerate(keys):
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [i]
         else:
-            ids = rows[key]
-        part.append(op)
-        ids.append(op_id)
+            group.append(i)
+    parts = {key: [ops[i] for i in group] for key, group in groups.items()}
+    rows = {key: [op_col[i] for i in group] for key, group in groups.items()}
     return parts, rows
 
 

@@ -27,8 +27,8 @@ from .. import raft, sim
 from ..check import Verdict
 from . import Soak
 
-__all__ = ["HARD_HUNT", "SOAKS", "director_run", "heavy_tailed", "hunt", "nemesis_run",
-           "progress_counts", "read_run"]
+__all__ = ["DIRECTOR_BUGS", "HARD_HUNT", "PROFILES", "SOAKS", "director_run", "heavy_director_run",
+           "heavy_tailed", "hunt", "late_run", "nemesis_run", "progress_counts", "read_run"]
 
 
 def _network():
@@ -126,8 +126,65 @@ def _trial(seed: int) -> tuple[Verdict, dict]:
 
 
 def _even_trial(seed: int) -> tuple[Verdict, dict]:
-    run, verdict = nemesis_run(seed, n=(4, 6)[seed % 2])
+    run, verdict = _even_run(seed)
     return verdict, _happened(run, verdict)
+
+
+#: The Raft messages a late duplicate may be a copy of.
+RAFT_MESSAGES = ("RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply")
+
+
+def late_run(seed: int, *, bugs=(), n: int | None = None, duration: float = 3.0):
+    """A run with old messages arriving late: returns ``(run, verdict)``.
+
+    ``n`` servers (default 3, 4, 5 or 6 by ``seed``), elections quicker than the
+    defaults (timeouts 50–100 ms, heartbeats every 20 ms) so terms pass quickly, two
+    clients, PreVote and CheckQuorum varied by seed, on the lossy network of the ``raft``
+    soak.  The nemesis crashes, partitions and pauses servers, crashes them *inside* a
+    handler (a :class:`dsalgo.sim.CrashPoint`: after the first, second or third effect,
+    the rest never happens) and, 25 times a second, catches the next Raft message sent
+    and delivers it again 0.3 s later on average (exponential): a vote, a vote reply, an
+    AppendEntries or its reply from an earlier term arriving after newer ones (a
+    :class:`dsalgo.sim.DelayedDuplicate`).  Every fault is over 0.8 s before the end;
+    checked like the ``raft`` soak (safety, the vote properties, exactly-once,
+    linearizability, progress).
+
+    Examples
+    --------
+    >>> run, verdict = late_run(0)
+    >>> bool(verdict), int((run.faults["kind"] == "delayed_duplicate").sum()) > 10
+    (True, True)
+    """
+    n = (3, 4, 5, 6)[seed % 4] if n is None else n
+    nemesis = sim.Nemesis(crash=0.7, partition=0.7, pause=0.3, crash_point=1.0,
+                          delayed_duplicate=25.0, duplicate_kinds=RAFT_MESSAGES,
+                          mean_duration={"crash": 0.2, "partition": 0.3, "pause": 0.1,
+                                         "delayed_duplicate": 0.3},
+                          end=duration - 0.8)
+    # and the votes of each election a second time, 30-200 ms later: in the voter's or the
+    # candidate's next term, as often as not
+    rng = random.Random(f"raft-late:{seed}")
+    votes, t = [], 0.05
+    while t < duration - 1.0:
+        votes.append(sim.DelayedDuplicate(at=t, delay=sim.Uniform(0.03, 0.2), count=2,
+                                          kinds=("RequestVote", "RequestVoteReply"),
+                                          until=duration - 1.0))
+        t += rng.uniform(0.05, 0.15)
+    run = raft.simulate(n, seed=seed, duration=duration, network=_network(),
+                        faults=[nemesis, *votes], clients=2, think=0.02, client_timeout=0.5,
+                        bugs=bugs, election_timeout=(0.05, 0.1), heartbeat_interval=0.02,
+                        prevote=(seed // 4) % 2 == 1, check_quorum=(seed // 8) % 2 == 1,
+                        record_messages=False)
+    return run, raft.check(run)
+
+
+def _late_trial(seed: int) -> tuple[Verdict, dict]:
+    run, verdict = late_run(seed)
+    ev = run.events
+    late = int((ev["kind"] == "delayed_duplicate").sum())
+    points = int(ev["crash_point"].eq(True).sum()) if "crash_point" in ev.columns else 0
+    return verdict, {**_happened(run, verdict), "late_copies": late,
+                     "crash_points": points, "even_n": int(run.params["n"] % 2 == 0)}
 
 
 def read_run(seed: int, *, bugs=(), reads: str | None = None, n: int | None = None,
@@ -139,7 +196,7 @@ def read_run(seed: int, *, bugs=(), reads: str | None = None, n: int | None = No
     (default ``"log"`` or ``"read_index"`` by seed; ``"local"`` is unsafe by design),
     with PreVote and CheckQuorum varied by seed, on a lossy, duplicating network.  The
     faults aim at the leader: each time a leader is elected (before the last 0.8 s), with
-    probability 0.7 it is cut off, 0–150 ms later, for 150–600 ms, together with a random
+    probability 0.8 it is cut off, 0–100 ms later, for 0.3–1 s, together with a random
     minority of the others that still leaves it short of a majority, while the clients
     reach both sides; a deposed leader that still believes it leads is then asked to read.
     Checked for linearizability (a stale read fails it), exactly-once, the election and
@@ -165,14 +222,14 @@ def read_run(seed: int, *, bugs=(), reads: str | None = None, n: int | None = No
     def isolate(s, time, node, kind, fields):
         if kind != "leader_elected" or time < busy["until"] or time >= end - 0.15:
             return
-        if rng.random() >= 0.7:
+        if rng.random() >= 0.8:
             return
         others = [x for x in cluster.servers if x != node]
         # the leader's side is short of a majority, the rest holds one
         with_leader = [node, *rng.sample(others, rng.randint(0, (n - 1) // 2 - 1))]
         rest = [x for x in cluster.servers if x not in with_leader]
-        at = time + rng.uniform(0.0, 0.15)
-        until = min(at + rng.uniform(0.15, 0.6), end)
+        at = time + rng.uniform(0.0, 0.1)
+        until = min(at + rng.uniform(0.3, 1.0), end)
         busy["until"] = until
         s.add_faults([sim.Partition([with_leader, rest], at=at, until=until)])
 
@@ -202,7 +259,8 @@ def _read_trial(seed: int) -> tuple[Verdict, dict]:
 
 
 def director_run(seed: int, *, bugs=(), n: int = 5, duration: float = 3.0,
-                 command_interval: float = 0.01, step=(0.02, 0.08), network=None):
+                 command_interval: float = 0.01, step=(0.02, 0.08), network=None,
+                 faults=()):
     """A run under an *election-forcing* nemesis, drawn from ``seed``: servers never time
     out by themselves (election timeouts far beyond the run); instead, every 20–80 ms the
     nemesis does one of: tell a random server to campaign (``TimeoutNow``), cut a random
@@ -211,7 +269,8 @@ def director_run(seed: int, *, bugs=(), n: int = 5, duration: float = 3.0,
     random server every 10 ms (only the leader takes it).  Leaders change every few tens
     of milliseconds and their entries reach arbitrary subsets of the cluster, the raw
     material of Figure 8.  ``network`` replaces the constant, FIFO 10 ms links (say, by
-    :func:`heavy_tailed`).  Returns ``(run, verdict)``.
+    :func:`heavy_tailed`); ``faults`` are added to the director's.  Returns ``(run,
+    verdict)``.
 
     Examples
     --------
@@ -221,7 +280,7 @@ def director_run(seed: int, *, bugs=(), n: int = 5, duration: float = 3.0,
     """
     rng = random.Random(f"raft-director:{seed}")
     servers = sim.server_ids(n)
-    script, faults = [], []
+    script, extra, faults = [], list(faults), []
     down_until = {s: -1.0 for s in servers}
     t = 0.05
     while t < duration - 0.5:
@@ -249,37 +308,52 @@ def director_run(seed: int, *, bugs=(), n: int = 5, duration: float = 3.0,
         raise ValueError(f"bugs must name at most one bug for a director run (a scripted "
                          f"run takes one); got {bugs!r}")
     bug = bugs[0] if bugs else None
-    run = raft.scenarios.scripted(n, sorted(script, key=lambda x: x[0]), faults,
+    run = raft.scenarios.scripted(n, sorted(script, key=lambda x: x[0]), faults + extra,
                                   until=duration, bug=bug, seed=seed, network=network)
     return run, raft.check(run)
 
 
-def hunt(bug: str, seeds) -> dict:
+def hunt(bug: str, seeds, profile: str | None = None) -> dict:
     """Run the bug's hunt over ``seeds``: which seeds the checker caught it in.
 
-    Returns ``{"bug", "runs", "caught", "first", "properties"}`` (``first`` is the first
-    catching seed or ``None``; ``properties`` counts the violated properties).
+    ``profile`` names the soak whose runs hunt (a key of :data:`PROFILES`); by default
+    the ``raft`` soak's runs, for the bugs of elections in quick succession
+    (:data:`DIRECTOR_BUGS`) the director at :data:`HARD_HUNT` settings, and for
+    ``read_index_without_quorum`` the ``raft-reads`` runs with ReadIndex reads.
+
+    Returns ``{"bug", "profile", "runs", "caught", "first", "properties"}`` (``first`` is
+    the first catching seed or ``None``; ``properties`` counts the violated properties).
 
     Examples
     --------
     >>> hunt("no_truncate_on_conflict", range(9, 10))["caught"]
     1
+    >>> hunt("read_index_without_quorum", range(4, 8), profile="raft-reads")["caught"] > 0
+    True
     """
     if bug not in raft.BUGS:
         raise ValueError(f"bug must be one of {', '.join(map(repr, raft.BUGS))}; got {bug!r}")
+    if profile is not None and profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(map(repr, PROFILES))} or None; "
+                         f"got {profile!r}")
     caught = []
     props: dict = {}
     seeds = list(seeds)
     for seed in seeds:
-        if bug in ("commit_prior_term", "forget_vote_on_restart"):
+        if profile is not None:
+            _, verdict = PROFILES[profile](seed, bugs=(bug,))
+        elif bug in DIRECTOR_BUGS:
             _, verdict = director_run(seed, bugs=(bug,), **HARD_HUNT)
+        elif bug == "read_index_without_quorum":
+            _, verdict = read_run(seed, bugs=(bug,), reads="read_index")
         else:
             _, verdict = nemesis_run(seed, bugs=(bug,))
         if not verdict:
             caught.append(seed)
             for p in sorted(set(verdict.violations["property"])):  # not hash order
                 props[p] = props.get(p, 0) + 1
-    return {"bug": bug, "runs": len(seeds), "caught": len(caught),
+    return {"bug": bug, "profile": profile or "default", "runs": len(seeds),
+            "caught": len(caught),
             "first": caught[0] if caught else None, "properties": props}
 
 
@@ -287,11 +361,13 @@ def hunt(bug: str, seeds) -> dict:
 # servers, an action every 10-40 ms, a client command every 30 ms (so that a new leader
 # often has no entry of its own term yet when an older entry reaches a majority)
 HARD_HUNT = {"n": 3, "command_interval": 0.03, "step": (0.01, 0.04)}
+#: The bugs :func:`hunt` looks for with the director by default.
+DIRECTOR_BUGS = ("commit_prior_term", "forget_vote_on_restart", "count_stale_votes",
+                 "revote_for_newer_log")
 
 
 def _director_trial(seed: int) -> tuple[Verdict, dict]:
-    run, verdict = director_run(seed, n=(3, 5)[seed % 2], command_interval=0.02,
-                                step=(0.01, 0.05))
+    run, verdict = _soak_director_run(seed)
     return verdict, _happened(run, verdict)
 
 
@@ -317,6 +393,22 @@ def heavy_director_run(seed: int, *, bugs=(), n: int | None = None):
 def _heavy_trial(seed: int) -> tuple[Verdict, dict]:
     run, verdict = heavy_director_run(seed)
     return verdict, {**_happened(run, verdict), "even_n": int(run.params["n"] % 2 == 0)}
+
+def _soak_director_run(seed: int, *, bugs=()):
+    return director_run(seed, bugs=bugs, n=(3, 5)[seed % 2], command_interval=0.02,
+                        step=(0.01, 0.05))
+
+
+def _even_run(seed: int, *, bugs=()):
+    return nemesis_run(seed, bugs=bugs, n=(4, 6)[seed % 2])
+
+
+#: Soak name -> ``run(seed, bugs=...) -> (run, verdict)``: the runs each soak checks, for
+#: :func:`hunt` with a broken variant.
+PROFILES = {"raft": nemesis_run, "raft-director": _soak_director_run,
+            "raft-director-heavy": heavy_director_run, "raft-reads": read_run,
+            "raft-late": late_run, "raft-even": _even_run}
+
 
 SOAKS = {
     "raft": Soak(trial=_trial, runs=1000,
@@ -350,6 +442,16 @@ SOAKS = {
                     "ReadIndex) with the leader cut off into a minority after elections, "
                     "n in {3, 4, 5, 6}: linearizability (no stale read), exactly-once, "
                     "safety and progress"),
+    "raft-late": Soak(
+        trial=_late_trial, runs=1000,
+        sometimes=("leader_elected", "leader_changed", "committed", "ops_ok", "crash",
+                   "partition", "late_copies", "crash_points", "progress_judged",
+                   "recovered_after_fault", "contested_terms", "even_n"),
+        description="Old messages late: delayed duplicates of votes, vote replies and "
+                    "AppendEntries (25 a second, 0.3 s late on average) with crashes inside "
+                    "handlers, crashes, partitions and pauses, n in {3, 4, 5, 6}, quick "
+                    "elections: safety, the vote properties, exactly-once, "
+                    "linearizability and progress"),
     "raft-even": Soak(
         trial=_even_trial, runs=1000,
         sometimes=("leader_elected", "leader_changed", "committed", "ops_ok", "crash",

@@ -223,6 +223,7 @@ def test_same_seed_same_tables():
 @pytest.mark.parametrize("knobs, error, message", [
     ({"mix": {"cas": 1}}, ValueError, "mix must weigh only 'put' and 'get'"),
     ({"concurrency": 2}, ValueError, "concurrency must be 1"),
+    ({"mode": "open", "rate": 10.0}, ValueError, "mode must be 'closed'"),
     ({"reads": "linear"}, ValueError, "reads must be one of 'local', 'sync'"),
     ({"bugs": {"nope"}}, ValueError, "sync_served_locally"),
     ({"no_such": 1}, TypeError, "unknown parameter 'no_such'"),

@@ -108,6 +108,9 @@ def _cluster(n=3, *, seed=0, network=None, bugs=(), record_messages=True, **knob
     if workload_config.concurrency != 1:
         raise ValueError(f"concurrency must be 1 (a session answers in order, one request "
                          f"at a time); got {workload_config.concurrency!r}")
+    if workload_config.mode != "closed":
+        raise ValueError(f"mode must be 'closed' (the servers keep a session's order only "
+                         f"for one request at a time); got {workload_config.mode!r}")
     cluster = sim.Cluster("zk", n, config, workload=workload_config, seed=seed,
                           network=network, record_messages=record_messages,
                           default_network=sim.Network(latency=sim.Exponential(mean=0.005)))
@@ -152,8 +155,8 @@ def simulate(n=3, *, seed=0, duration=3.0, network=None, faults=(), bugs=(),
         Fields of :class:`Config` (``reads``, ``session_timeout``, ``tick``,
         ``election_timeout``, ``heartbeat_interval``) and of
         :class:`dsalgo.sim.KVWorkloadConfig` (``clients``, ``keys``, ``mix`` — put and get
-        only, default even —, ``mode``, ``rate``, ``think``, ``client_timeout``,
-        ``max_ops``).
+        only, default even —, ``think``, ``client_timeout``, ``max_ops``; closed loop
+        only, one operation at a time per client).
 
     Returns
     -------

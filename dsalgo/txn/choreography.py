@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .bank import Read, Transfer, TransferDone, check_timeout, shard_of
-from .local import SagaShard
+from .local import Durably, SagaShard
 
 __all__ = ["Hop", "HopAck", "ChoreographedService"]
 
@@ -94,13 +94,16 @@ class ChoreographedService(SagaShard):
         self.keys = ctx.disk.setdefault("keys", {})        # idempotency key -> outcome
         self.outbox = ctx.disk.setdefault("outbox", {})    # (saga, step, forward) -> Hop
         self.begun = ctx.disk.setdefault("begun", {})      # sagas this service began
+        self.unsynced: set = set()                         # outbox entries not yet durable
         if self.outbox:
             self._flush(ctx)
 
     def on_message(self, ctx, src, msg):
         if isinstance(msg, Hop):
-            ctx.send(src, HopAck(msg.saga, msg.step, msg.forward))
-            self._hop(ctx, msg)
+            d = Durably(ctx)          # acked, recorded and passed on once it is durable
+            d.send(src, HopAck(msg.saga, msg.step, msg.forward))
+            self._hop(d, msg)
+            d.release()
         elif isinstance(msg, HopAck):
             self.outbox.pop((msg.saga, msg.step, msg.forward), None)
         elif isinstance(msg, Transfer):
@@ -109,8 +112,10 @@ class ChoreographedService(SagaShard):
                 return                                     # a duplicated request
             plan = tuple(sorted(msg.legs, key=lambda leg: int(shard_of(leg[0])[1:])))
             self.begun[sid] = True
-            ctx.emit("saga_begin", saga=sid, steps=len(plan))
-            self._hop(ctx, Hop(sid, 0, True, plan, src, msg.op_id))
+            d = Durably(ctx)
+            d.emit("saga_begin", saga=sid, steps=len(plan))
+            self._hop(d, Hop(sid, 0, True, plan, src, msg.op_id))
+            d.release()
         elif isinstance(msg, Read):
             self.answer_read(ctx, src, msg)
 
@@ -146,14 +151,18 @@ class ChoreographedService(SagaShard):
             self._send(ctx, Hop(hop.saga, step, False, hop.plan, hop.client, hop.op_id))
 
     def _send(self, ctx, hop):
-        self.outbox[(hop.saga, hop.step, hop.forward)] = hop     # durable before it leaves
+        key = (hop.saga, hop.step, hop.forward)
+        self.outbox[key] = hop                             # durable before it leaves
+        self.unsynced.add(key)
         ctx.send(shard_of(hop.plan[hop.step][0]), hop)
+        ctx.later(lambda: self.unsynced.discard(key))
         if not ctx.timer_set("retry"):
             ctx.set_timer("retry", self.retry_interval)
 
     def _flush(self, ctx):
-        for hop in self.outbox.values():
-            ctx.send(shard_of(hop.plan[hop.step][0]), hop)
+        for key, hop in self.outbox.items():
+            if key not in self.unsynced:                   # its send is waiting for a sync
+                ctx.send(shard_of(hop.plan[hop.step][0]), hop)
         if self.outbox:
             ctx.set_timer("retry", self.retry_interval)
 

@@ -19,9 +19,60 @@ from __future__ import annotations
 from .._validate import check_choice, check_probability
 from .bank import Shard
 
-__all__ = ["SagaShard", "COMPENSATIONS"]
+__all__ = ["SagaShard", "COMPENSATIONS", "Durably"]
 
 COMPENSATIONS = ("inverse", "restore")
+
+
+class Durably:
+    """A handler's context whose emits and sends wait until its disk writes are durable.
+
+    With a storage model (``simulate(storage=…)``) a saga node must not tell anyone about
+    a local transaction (nor record it as an event) before the transaction is durable:
+    a crash would lose it while its news went on.  A handler runs on a ``Durably(ctx)``
+    instead of ``ctx``; everything else (``disk``, ``rng``, timers) goes to ``ctx`` at
+    once, and :meth:`release` hands the held emits, sends and callbacks, in order, to one
+    ``ctx.sync``.  Without a storage model they happen at once, at the release.
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> ctx = sim.RecordingContext("n1")
+    >>> d = Durably(ctx)
+    >>> d.disk["x"] = 1; d.send("n2", "hello"); ctx.sent()
+    []
+    >>> d.release(); ctx.sent()
+    [Send(dst='n2', msg='hello')]
+    """
+
+    __slots__ = ("ctx", "effects")
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.effects: list = []
+
+    def emit(self, kind, **fields):
+        self.effects.append((self.ctx.emit, (kind,), fields))
+
+    def send(self, dst, msg):
+        self.effects.append((self.ctx.send, (dst, msg), {}))
+
+    def later(self, fn):
+        """Call ``fn()`` once durable, after the effects held before it."""
+        self.effects.append((fn, (), {}))
+
+    def __getattr__(self, name):
+        return getattr(self.ctx, name)
+
+    def release(self):
+        """Ask for a sync; then perform the held effects in order."""
+        effects = self.effects
+
+        def durable():
+            for fn, args, kwargs in effects:
+                fn(*args, **kwargs)
+
+        self.ctx.sync(then=durable)
 
 
 class SagaShard(Shard):

@@ -62,7 +62,7 @@ from .bank import (
 )
 from .checker import check
 from .choreography import ChoreographedService
-from .local import COMPENSATIONS, SagaShard
+from .local import COMPENSATIONS, Durably, SagaShard
 from .scenarios import SAGA_SCENARIOS as SCENARIOS
 
 __all__ = ["Step", "StepReply", "Compensate", "Compensated", "Orchestrator", "Service",
@@ -146,6 +146,7 @@ class Orchestrator(sim.Node):
 
     def on_start(self, ctx):
         self.sagas = ctx.disk.setdefault("sagas", {})      # the saga log
+        self.unsynced = set()                              # begin records not yet durable
         resumed = [sid for sid, rec in self.sagas.items() if rec["state"] in ("forward", "back")]
         if "orchestrator_does_not_resume" in self.bugs:
             resumed = []
@@ -164,19 +165,27 @@ class Orchestrator(sim.Node):
             # never leave a step applied by a saga that orch has no memory of.
             self.sagas[sid] = {"client": src, "op_id": msg.op_id, "steps": steps,
                                "state": "forward", "at": 0}
-            ctx.emit("saga_begin", saga=sid, steps=len(steps))
-            self._request(ctx, sid)
+            self.unsynced.add(sid)
+
+            def durable():                                 # at once without a storage model
+                self.unsynced.discard(sid)
+                ctx.emit("saga_begin", saga=sid, steps=len(steps))
+                self._request(ctx, sid)
+
+            ctx.sync(then=durable)
         elif isinstance(msg, StepReply):
             rec = self.sagas.get(msg.saga)
             if rec is None or rec["state"] != "forward" or rec["at"] != msg.step:
                 return                                     # stale or duplicated reply
+            # records are replaced, never changed in place: a sync makes the log durable
+            # as it was when the sync began
             if msg.ok:
-                rec["at"] += 1
+                rec = self.sagas[msg.saga] = {**rec, "at": rec["at"] + 1}
                 if rec["at"] == len(rec["steps"]):
                     self._end(ctx, msg.saga, "done")
                     return
             else:
-                rec["state"], rec["at"] = "back", msg.step - 1
+                rec = self.sagas[msg.saga] = {**rec, "state": "back", "at": msg.step - 1}
                 ctx.emit("saga_abort", saga=msg.saga, step=msg.step)
                 if rec["at"] < 0:
                     self._end(ctx, msg.saga, "compensated")
@@ -186,7 +195,7 @@ class Orchestrator(sim.Node):
             rec = self.sagas.get(msg.saga)
             if rec is None or rec["state"] != "back" or rec["at"] != msg.step:
                 return
-            rec["at"] -= 1                                 # reverse order: C_j, then C_(j-1)
+            rec = self.sagas[msg.saga] = {**rec, "at": rec["at"] - 1}   # C_j, then C_(j-1)
             if rec["at"] < 0:
                 self._end(ctx, msg.saga, "compensated")
             else:
@@ -210,11 +219,12 @@ class Orchestrator(sim.Node):
         ctx.set_timer(f"retry:{sid}", self.retry_interval)
 
     def _end(self, ctx, sid, outcome):
-        rec = self.sagas[sid]
-        rec["state"] = outcome
+        rec = self.sagas[sid] = {**self.sagas[sid], "state": outcome}
         ctx.cancel_timer(f"retry:{sid}")
-        ctx.emit("saga_end", saga=sid, outcome=outcome)
-        ctx.send(rec["client"], TransferDone(rec["op_id"], outcome == "done"))
+        d = Durably(ctx)                                   # the end record first
+        d.emit("saga_end", saga=sid, outcome=outcome)
+        d.send(rec["client"], TransferDone(rec["op_id"], outcome == "done"))
+        d.release()
 
 
 def _service_index(account: str) -> int:
@@ -253,11 +263,15 @@ class Service(SagaShard):
 
     def on_message(self, ctx, src, msg):
         if isinstance(msg, Step):
-            ok = self._once(ctx, msg, self.run_step)
-            ctx.send(src, StepReply(msg.saga, msg.step, ok))
+            d = Durably(ctx)          # answered (and recorded) once the local txn is durable
+            ok = self._once(d, msg, self.run_step)
+            d.send(src, StepReply(msg.saga, msg.step, ok))
+            d.release()
         elif isinstance(msg, Compensate):
-            self._once(ctx, msg, self.run_compensation)
-            ctx.send(src, Compensated(msg.saga, msg.step))
+            d = Durably(ctx)
+            self._once(d, msg, self.run_compensation)
+            d.send(src, Compensated(msg.saga, msg.step))
+            d.release()
         elif isinstance(msg, Read):
             self.answer_read(ctx, src, msg)
 
@@ -300,8 +314,8 @@ class Config(sim.Config):
 
 
 def simulate(n: int = 3, *, seed: int = 0, duration: float = 4.0, network=None, faults=(),
-             bugs=(), record_messages: bool = True, progress: bool = False,
-             **knobs) -> sim.Run:
+             bugs=(), record_messages: bool = True, progress: bool = False, cpu=None,
+             storage=None, **knobs) -> sim.Run:
     """Run a bank on sagas: ``orch`` (orchestrated form), services ``n1…nN``, clients ``c1…``.
 
     Every transfer is a saga of ``n`` steps, one leg on each service in order.  In the
@@ -331,6 +345,14 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 4.0, network=None, 
         Keep ``run.messages`` (turn off for speed).
     progress : bool
         Show a progress bar (``tqdm``) over simulated time while it runs.
+    cpu : latency model or dict, optional
+        The processing time of ``orch`` and the services per message and timer (see
+        :meth:`dsalgo.sim.Simulation.add_node`); default: none.  Clients take no time.
+    storage : dsalgo.sim.Storage, optional
+        The storage model of ``orch`` and the services: a node answers (and records) a
+        local transaction once it is durable, ``orch`` sends a saga's first step once its
+        begin record is durable and ends it once the end record is, and a crash loses
+        what was not synced; default: writes durable at once.
     **knobs
         The sagas' knobs, fields of :class:`Config` (``step_failure``, ``retry_interval``,
         ``form``, ``compensation``), and the workload's, fields of
@@ -360,7 +382,7 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 4.0, network=None, 
     config, workload = Config(bugs=bugs, **cfg), WorkloadConfig(**wl)
     cluster = sim.Cluster("saga", n, config, workload=workload, seed=seed, network=network,
                           record_messages=record_messages, default_network=default_network(),
-                          min_n=2)
+                          min_n=2, cpu=cpu, storage=storage)
     shard = dict(accounts=workload.accounts, initial_balance=workload.initial_balance,
                  step_failure=config.step_failure, compensation=config.compensation,
                  bugs=config.bugs)

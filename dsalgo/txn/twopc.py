@@ -41,9 +41,16 @@ validity*: ``tm`` decides commit only after every participant voted yes; and
 *conservation* of the bank's money, judged as an exact per-account replay of the committed
 transactions.
 
-**Simplifications.**  Disk writes are instantaneous and atomic with the handler that
-makes them (there is no write latency, so "forced" versus "lazy" is about *what* is
-written, not when).  A participant refuses a prepare on a locked account instead of
+**Forced writes.**  Without a storage model disk writes are instantaneous and atomic with
+the handler that makes them, so "forced" versus "lazy" is about *what* is written, not
+when.  With one (``simulate(storage=…)``) a forced write is a sync that the message it
+guards waits for: a participant votes yes once its prepared record is durable, acks a
+commit (and records it as the ``commit`` event) once the commit is durable, and answers
+a peer's inquiry with a unilateral abort once that abort is durable; ``tm`` records and
+sends its commit decision once the commit record is durable, and meanwhile answers no
+inquiry about it.  A crash loses what was not synced.
+
+**Simplifications.**  A participant refuses a prepare on a locked account instead of
 waiting for it (no-wait locking: no deadlocks, more aborts).  ``tm`` remembers which
 client requests it has begun (``disk["requests"]``, the request table a real TM keeps)
 so that a duplicated request is not run twice; it is not part of the commit protocol.
@@ -172,6 +179,7 @@ class Coordinator(sim.Node):
 
     def on_start(self, ctx):
         self.active = {}                                   # volatile: lost on a crash
+        self.unsynced = set()                              # commit records not yet durable
         self.log = ctx.disk.setdefault("log", {})          # txn -> commit record (until end)
         self.requests = ctx.disk.setdefault("requests", {})
         if self.log:
@@ -191,6 +199,8 @@ class Coordinator(sim.Node):
                     del self.log[msg.txn]                  # the end record: forget it
                     ctx.emit("end", txn=msg.txn)
         elif isinstance(msg, Inquire):
+            if msg.txn in self.unsynced:
+                return                                     # the commit record is on its way
             if msg.txn in self.log:
                 ctx.send(src, Commit(msg.txn))
             elif msg.txn not in self.active:
@@ -242,6 +252,12 @@ class Coordinator(sim.Node):
         # yes, and before anyone hears Commit: from here the transaction commits whatever
         # crashes follow (recovery resends Commit); before it, a crash means abort.
         self.log[txn] = {"participants": a["participants"], "acked": []}
+        self.unsynced.add(txn)
+        ctx.sync(then=lambda: self._decided(ctx, txn, a))  # forced: at once without storage
+
+    def _decided(self, ctx, txn, a):
+        """The commit record is durable: the decision stands; tell everyone."""
+        self.unsynced.discard(txn)
         # ``votes``: the yes votes tm had received, so the checker can tell a commit
         # decided before every vote arrived (commit validity) from the tables.
         ctx.emit("decide", txn=txn, outcome="commit", votes=tuple(sorted(a["yes"])))
@@ -261,6 +277,8 @@ class Coordinator(sim.Node):
 
     def _resend(self, ctx):
         for txn, rec in self.log.items():
+            if txn in self.unsynced:
+                continue
             for p in rec["participants"]:
                 if p not in rec["acked"]:
                     ctx.send(p, Commit(txn))
@@ -320,6 +338,7 @@ class Participant(Shard):
         else:
             self.prepared = ctx.disk.setdefault("prepared", {})
         self.locks = {}                                    # account -> txn, rebuilt from the log
+        self.voting = set()                                # yes votes waiting for a sync
         for txn, rec in self.prepared.items():             # recovery: still in doubt
             if "no_locks_at_prepare" not in self.bugs:
                 for account, _ in rec["legs"]:
@@ -332,12 +351,12 @@ class Participant(Shard):
         if isinstance(msg, Prepare):
             self._prepare(ctx, msg)
         elif isinstance(msg, Commit):
-            if msg.txn in self.prepared:
+            if msg.txn in self.prepared and msg.txn not in self.voting:
                 self._finish(ctx, msg.txn, "commit")
             if src == self.tm:
-                ctx.send(src, Ack(msg.txn))
+                ctx.sync(send=[(src, Ack(msg.txn))])       # once the commit is durable
         elif isinstance(msg, Abort):
-            if msg.txn in self.prepared:
+            if msg.txn in self.prepared and msg.txn not in self.voting:
                 self._finish(ctx, msg.txn, "abort")
             elif msg.txn not in self.done:                 # abort overtook the prepare
                 self.done[msg.txn] = "abort"
@@ -361,7 +380,8 @@ class Participant(Shard):
     def _prepare(self, ctx, msg):
         txn = msg.txn
         if txn in self.prepared:
-            ctx.send(self.tm, Vote(txn, True))             # our vote was lost: say it again
+            if txn not in self.voting:
+                ctx.send(self.tm, Vote(txn, True))         # our vote was lost: say it again
             return
         if txn in self.done:
             if self.done[txn] == "abort":
@@ -390,9 +410,16 @@ class Participant(Shard):
             for a, _ in msg.legs:
                 self.locks[a] = txn
         # what the funds check read: the version each account was at (for isolation)
-        ctx.emit("vote", txn=txn, yes=True, read={a: bal[a] for a, _ in msg.legs})
-        ctx.send(self.tm, Vote(txn, True))
-        self._wait(ctx, txn)
+        read = {a: bal[a] for a, _ in msg.legs}
+        self.voting.add(txn)
+
+        def durable():                                     # at once without a storage model
+            self.voting.discard(txn)
+            ctx.emit("vote", txn=txn, yes=True, read=read)
+            ctx.send(self.tm, Vote(txn, True))
+            self._wait(ctx, txn)
+
+        ctx.sync(then=durable)
 
     def _wait(self, ctx, txn):
         """Ask for the outcome of ``txn`` every ``inquire_interval`` until it is known."""
@@ -407,7 +434,10 @@ class Participant(Shard):
                 del self.locks[a]
         ctx.cancel_timer(f"inquire:{txn}")
         if outcome == "commit":
-            ctx.emit("commit", txn=txn, balances=self.apply(ctx, rec["legs"]))
+            new = self.apply(ctx, rec["legs"])
+            # recorded once durable: a crash before that loses the commit, which the
+            # participant (prepared again after the restart) learns and applies anew
+            ctx.sync(then=lambda: ctx.emit("commit", txn=txn, balances=new))
         else:
             ctx.emit("abort", txn=txn, reason="told")
 
@@ -418,6 +448,8 @@ class Participant(Shard):
             # (a later Prepare gets a no vote).
             outcome = self.done[txn] = "abort"
             ctx.emit("abort", txn=txn, reason="peer_inquiry")
+            ctx.sync(send=[(src, Abort(txn))])             # forced: it must never vote yes
+            return
         if outcome is not None:
             ctx.send(src, Commit(txn) if outcome == "commit" else Abort(txn))
         # prepared ourselves: as uncertain as the asker; say nothing
@@ -456,8 +488,8 @@ class Config(sim.Config):
 
 
 def simulate(n: int = 3, *, seed: int = 0, duration: float = 4.0, network=None, faults=(),
-             bugs=(), record_messages: bool = True, progress: bool = False,
-             **knobs) -> sim.Run:
+             bugs=(), record_messages: bool = True, progress: bool = False, cpu=None,
+             storage=None, **knobs) -> sim.Run:
     """Run a bank on two-phase commit: ``tm``, participants ``n1…nN``, clients ``c1…``.
 
     Clients issue transfers and reads for ``duration`` seconds; the run then goes on for
@@ -485,6 +517,13 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 4.0, network=None, 
         Keep ``run.messages`` (turn off for speed).
     progress : bool
         Show a progress bar (``tqdm``) over simulated time while it runs.
+    cpu : latency model or dict, optional
+        The processing time of ``tm`` and the participants per message and timer (see
+        :meth:`dsalgo.sim.Simulation.add_node`); default: none.  Clients take no time.
+    storage : dsalgo.sim.Storage, optional
+        The storage model of ``tm`` and the participants: forced writes (prepared,
+        commit) are syncs that the messages they guard wait for, and a crash loses what
+        was not synced; default: writes durable at once.
     **knobs
         The protocol's knobs, fields of :class:`Config` (``vote_no``, ``vote_timeout``,
         ``resend_interval``, ``inquire_interval``, ``termination``, ``span``), and the
@@ -516,7 +555,7 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 4.0, network=None, 
     config, workload = Config(bugs=bugs, **cfg), WorkloadConfig(**wl)
     cluster = sim.Cluster("twopc", n, config, workload=workload, seed=seed, network=network,
                           record_messages=record_messages, default_network=default_network(),
-                          min_n=2)
+                          min_n=2, cpu=cpu, storage=storage)
     cluster.add_node("tm", lambda: Coordinator(vote_timeout=config.vote_timeout,
                                                resend_interval=config.resend_interval,
                                                bugs=config.bugs), role="coordinator")

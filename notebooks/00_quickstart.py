@@ -181,12 +181,15 @@ rtt = run.events[run.events["kind"] == "rtt"]
 for node, g in rtt.groupby("node", observed=True):
     axes[1].plot(g["time"], g["rtt"] * 1000, ".", ms=3, label=str(node),
                  color=plot.node_color(node))       # the node's colour in every chart
+shade = {"partition": dict(color="tab:red", alpha=0.08), "crash": dict(color="0.35", alpha=0.35),
+         "pause": dict(color="tab:orange", alpha=0.35)}     # as in the space-time diagrams
 for f in run.faults.itertuples():
-    axes[1].axvspan(f.t_start, f.t_end, alpha=0.12, color="tab:red" if f.kind == "partition" else "0.4")
+    axes[1].axvspan(f.t_start, f.t_end, lw=0, label=f"{f.kind}: {f.target}",
+                    **shade.get(f.kind, dict(color="0.6", alpha=0.2)))
 axes[1].set_yscale("log")
 axes[1].set(title="Round-trip time seen by each node (faults shaded)", xlabel="time (s)",
             ylabel="round-trip time (ms)")
-axes[1].legend(title="measured at", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+axes[1].legend(title="measured at; faults", loc="upper left", bbox_to_anchor=(1.01, 1.0),
                frameon=False, markerscale=3)
 fig.tight_layout()
 summary = rtt.groupby("node", observed=True)["rtt"].describe(percentiles=[0.5, 0.99])
@@ -242,9 +245,11 @@ rtt_ms = rtt["rtt"] * 1000
 c = Conclusion("What the charts showed")
 c.add("**Partition.** Of the {n_cross} messages sent across the cut while it lasted, "
       "{n_cross_drop} were dropped with reason `partition`; `n2` and `n3` kept talking "
-      "({n_inside_ok} of {n_inside} of their messages delivered, the rest lost at random).",
+      "({n_inside_ok} of {n_inside} of their messages delivered, {n_inside_lost} lost at "
+      "random).",
       n_cross=len(cross), n_cross_drop=int((cross["reason"] == "partition").sum()),
-      n_inside=len(inside), n_inside_ok=int((inside["status"] == "delivered").sum()))
+      n_inside=len(inside), n_inside_ok=int((inside["status"] == "delivered").sum()),
+      n_inside_lost=int((inside["reason"] == "loss").sum()))
 c.add("**Crash and pause.** The crash of `n3` dropped {n_down} messages addressed to it "
       "(reason `node_down`); of the {n_paused} messages sent to the paused `n2`, "
       "{n_paused_lost} were dropped by anything but random loss and {n_at_resume} were "

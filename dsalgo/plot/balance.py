@@ -2,7 +2,7 @@
 
 Every function takes tidy long-form DataFrames (as :mod:`dsalgo.balance` metrics and
 sweeps produce them) and ``ax=None``, and returns the Axes.  Latencies are seconds in the
-tables; ``unit="ms"`` shows them in milliseconds.
+tables; ``unit="ms"`` shows them in milliseconds.  Legends sit beside the axes, off the data.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def latency_vs_utilization(data, *, x="utilization", y="latency", hue="policy", 
     ax.set_xlabel("utilization ρ" if x == "utilization" else x)
     ax.set_ylabel(f"{y} ({unit})")
     ax.set_title(title or f"{y} against {x}")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(alpha=0.3, which="both")
     return ax
 
@@ -156,7 +156,7 @@ def queue_length_tail(data, *, hue=None, theory=None, ax=None, title=None):
     ax.set_xlabel("queue length i (requests)")
     ax.set_ylabel("fraction of queues with ≥ i")
     ax.set_title(title or "queue-length tail")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(alpha=0.3, which="both")
     return ax
 
@@ -194,7 +194,7 @@ def key_movement(data, *, x="n", y="moved", hue=None, theory=None, ax=None, titl
     ax.set_xlabel("backends before the change" if x == "n" else x)
     ax.set_ylabel("fraction of keys moved")
     ax.set_title(title or "keys moved when the cluster changes")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(alpha=0.3)
     return ax
 
@@ -232,7 +232,7 @@ def load_spread(data, *, x="label", y="load", ax=None, title=None, ylabel=None):
     ax.set_xlabel("configuration")
     ax.set_ylabel(ylabel or y)
     ax.set_title(title or "load per backend")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(alpha=0.3, axis="y")
     return ax
 
@@ -274,6 +274,6 @@ def theory_check(data, *, x, measured="measured", theory="theory", hue=None, ax=
     ax.set_xlabel(xlabel or x)
     ax.set_ylabel(ylabel or measured)
     ax.set_title(title or "simulation against theory")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(alpha=0.3)
     return ax

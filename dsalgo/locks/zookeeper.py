@@ -377,14 +377,18 @@ def _legacy(knobs: dict, bugs, caller: str = "zookeeper.simulate",
     return bugs
 
 
-def _cluster(n=3, *, seed=0, network=None, bugs=(), record_messages=True,
-             **knobs) -> sim.Cluster:
+def _cluster(n=3, *, seed=0, network=None, bugs=(), record_messages=True, cpu=None,
+             storage=None, **knobs) -> sim.Cluster:
     """The cluster of a ZooKeeper lock run, before it runs (scenarios add observers)."""
     cfg, work = sim.split_knobs(knobs, Config, LockWorkload)
     config = Config(bugs=bugs, **cfg)
+    if storage is not None and not config.ensemble:
+        raise ValueError(f"storage must be None with the single-server service, whose log "
+                         f"is not synced (pass ensemble=True for a storage model); got "
+                         f"{storage!r}")
     return lock_cluster(
         "zookeeper", n, config, LockWorkload(**work), seed=seed, network=network,
-        record_messages=record_messages,
+        record_messages=record_messages, cpu=cpu, storage=storage,
         server=_ensemble_server(config) if config.ensemble else
         lambda sid, servers: ZooKeeperServer(servers, tick=config.tick, bugs=config.bugs),
         client=lambda servers, start: LockRecipeClient(
@@ -401,7 +405,8 @@ def _ensemble_server(config):
 
 
 def simulate(n=3, *, seed=0, duration=5.0, network=None, faults=(), bugs=(),
-             record_messages=True, progress=False, **knobs) -> sim.Run:
+             record_messages=True, progress=False, cpu=None, storage=None,
+             **knobs) -> sim.Run:
     """Run the ZooKeeper lock: servers ``n1…`` (leader ``n1``), clients ``c1…``, storage.
 
     Each client loops: take the lock with the recipe, read the counter on the storage
@@ -428,6 +433,14 @@ def simulate(n=3, *, seed=0, duration=5.0, network=None, faults=(), bugs=(),
         Keep ``run.messages`` (turn off for speed; :func:`~dsalgo.locks.herd` needs them).
     progress : bool
         Show a progress bar (``tqdm``) over simulated time while it runs.
+    cpu : latency model or dict, optional
+        The servers' processing time per message and timer (see
+        :meth:`dsalgo.sim.Simulation.add_node`); default: none.  Clients and the storage
+        service take no time.
+    storage : dsalgo.sim.Storage, optional
+        The servers' storage model, with ``ensemble=True`` only (the ensemble's servers
+        persist through syncs; the single server's log is not synced, so it is refused
+        there); default: writes durable at once.
     **knobs
         Fields of :class:`Config` (``session_timeout``, ``tick``, ``critical_section``,
         ``think``, ``storage_timeout``, default 0.5, ``key``; ``Config.describe()``
@@ -453,7 +466,7 @@ def simulate(n=3, *, seed=0, duration=5.0, network=None, faults=(), bugs=(),
     """
     bugs = _legacy(knobs, bugs)
     cluster = _cluster(n, seed=seed, network=network, bugs=bugs,
-                       record_messages=record_messages, **knobs)
+                       record_messages=record_messages, cpu=cpu, storage=storage, **knobs)
     return cluster.run(duration, faults, progress=progress)
 
 

@@ -109,7 +109,10 @@ def lock_cluster(family: str, n: int, config: LoopConfig, workload: LockWorkload
     client : callable
         ``client(servers, start=…)`` builds one lock client.
     **options
-        ``seed``, ``network``, ``record_messages`` for :class:`~dsalgo.sim.Cluster`.
+        ``seed``, ``network``, ``record_messages``, ``cpu`` and ``storage`` for
+        :class:`~dsalgo.sim.Cluster`: the processing-time and storage models apply to the
+        lock servers ``n1…`` only (not to the clients, nor to the protected storage
+        service, which stays instant and durable so that its checks read as before).
 
     Returns
     -------
@@ -120,7 +123,7 @@ def lock_cluster(family: str, n: int, config: LoopConfig, workload: LockWorkload
     cluster = sim.Cluster(family, n, config, workload=workload, **options)
     servers = cluster.servers
     cluster.add_servers(lambda sid: server(sid, servers))
-    cluster.add_node(STORAGE, StorageServer, role="storage")
+    cluster.add_node(STORAGE, StorageServer, role="storage", resources=False)
     cluster.add_clients(workload.clients,
                         lambda cid: client(servers, start=workload.start(cid)))
     return cluster

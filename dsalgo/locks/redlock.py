@@ -128,7 +128,8 @@ class RedisServer(sim.Node):
     Parameters
     ----------
     persistence : {"none", "fsync"}
-        Whether keys survive a crash.
+        Whether keys survive a crash.  With ``"fsync"`` and a storage model
+        (``simulate(storage=…)``) a grant or an extension is answered once it is durable.
     restart_delay : float
         After a restart, ignore every request for this many seconds.
 
@@ -153,7 +154,17 @@ class RedisServer(sim.Node):
             self.data = ctx.disk.setdefault("data", {})
         else:
             self.data = {}
+        if not ctx.durable_at_once:
+            ctx.sync()  # the boot count, so that the next restart is delayed too
         self.available_at = ctx.now + self.restart_delay if boots > 1 else -math.inf
+
+    def _answer(self, ctx, dst, reply):
+        """Answer a request that changed a key: with ``fsync`` persistence only once the
+        change is durable (``appendfsync always``); at once without a storage model."""
+        if self.persistence == "fsync":
+            ctx.sync(send=[(dst, reply)])
+        else:
+            ctx.send(dst, reply)
 
     def on_message(self, ctx, src, msg):
         now = ctx.now
@@ -165,7 +176,7 @@ class RedisServer(sim.Node):
             # the one a clock jump or a drifting clock breaks.
             if entry is None or entry[1] <= now:
                 self.data[msg.key] = (msg.value, now + msg.ttl)
-                ctx.send(src, SetReply(msg.key, msg.value, True))
+                self._answer(ctx, src, SetReply(msg.key, msg.value, True))
             else:
                 ctx.send(src, SetReply(msg.key, msg.value, False))
         elif isinstance(msg, Extend):
@@ -173,7 +184,9 @@ class RedisServer(sim.Node):
             ok = entry is not None and entry[0] == msg.value and entry[1] > now
             if ok:
                 self.data[msg.key] = (msg.value, now + msg.ttl)
-            ctx.send(src, ExtendReply(msg.key, msg.value, ok))
+                self._answer(ctx, src, ExtendReply(msg.key, msg.value, ok))
+            else:
+                ctx.send(src, ExtendReply(msg.key, msg.value, ok))
         elif isinstance(msg, Del):
             entry = self.data.get(msg.key)
             if entry is not None and (msg.value is None or entry[0] == msg.value):
@@ -388,14 +401,14 @@ class Config(LoopConfig):
                              f"got {self.server_timeout!r}")
 
 
-def _cluster(n=5, *, seed=0, network=None, bugs=(), record_messages=True,
-             **knobs) -> sim.Cluster:
+def _cluster(n=5, *, seed=0, network=None, bugs=(), record_messages=True, cpu=None,
+             storage=None, **knobs) -> sim.Cluster:
     """The cluster of a RedLock run, before it runs (scenarios add observers to it)."""
     cfg, work = sim.split_knobs(knobs, Config, LockWorkload)
     config = Config(bugs=bugs, **cfg)
     return lock_cluster(
         "redlock", n, config, LockWorkload(**work), seed=seed, network=network,
-        record_messages=record_messages,
+        record_messages=record_messages, cpu=cpu, storage=storage,
         server=lambda sid, servers: RedisServer(config.persistence, config.restart_delay),
         client=lambda servers, start: RedLockClient(
             servers, ttl=config.ttl, drift_factor=config.drift_factor,
@@ -404,7 +417,8 @@ def _cluster(n=5, *, seed=0, network=None, bugs=(), record_messages=True,
 
 
 def simulate(n=5, *, seed=0, duration=5.0, network=None, faults=(), bugs=(),
-             record_messages=True, progress=False, **knobs) -> sim.Run:
+             record_messages=True, progress=False, cpu=None, storage=None,
+             **knobs) -> sim.Run:
     """Run RedLock: ``n`` Redis servers ``n1…``, clients ``c1…``, one storage service.
 
     Each client loops: acquire the lock, read the counter on the storage service, work for
@@ -428,6 +442,14 @@ def simulate(n=5, *, seed=0, duration=5.0, network=None, faults=(), bugs=(),
         Keep ``run.messages`` (turn off for speed).
     progress : bool
         Show a progress bar (``tqdm``) over simulated time while it runs.
+    cpu : latency model or dict, optional
+        The Redis servers' processing time per message and timer (see
+        :meth:`dsalgo.sim.Simulation.add_node`); default: none.  Clients and the storage
+        service take no time.
+    storage : dsalgo.sim.Storage, optional
+        The Redis servers' storage model: with ``persistence="fsync"`` a grant is answered
+        once the key is durable, and a crash loses what was not synced; default: writes
+        durable at once.
     **knobs
         Fields of :class:`Config` (``ttl``, ``drift_factor``, ``server_timeout``,
         ``retry_delay``, ``persistence``, ``restart_delay``, ``extend``,
@@ -456,7 +478,7 @@ def simulate(n=5, *, seed=0, duration=5.0, network=None, faults=(), bugs=(),
     False
     """
     cluster = _cluster(n, seed=seed, network=network, bugs=bugs,
-                       record_messages=record_messages, **knobs)
+                       record_messages=record_messages, cpu=cpu, storage=storage, **knobs)
     return cluster.run(duration, faults, progress=progress)
 
 

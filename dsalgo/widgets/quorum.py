@@ -70,9 +70,10 @@ def quorum_explorer(n: int = 5, p: float = 0.01, read_fraction: float = 0.5):
     summary = widgets.HTML()
     image = widgets.Image(format="png")
     # a bare Figure (not pyplot) so that nothing is shown twice or leaks between redraws
-    fig = Figure(figsize=(11, 4))
+    fig = Figure(figsize=(12, 4))
     ax_a, ax_l = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.92, wspace=0.25)
+    # room beside each chart for its legend (dsalgo.plot puts legends off the data)
+    fig.subplots_adjust(left=0.06, right=0.86, bottom=0.13, top=0.92, wspace=0.6)
     tables = {}   # n -> (availability table, load table): only n changes them
 
     def tables_for(size):

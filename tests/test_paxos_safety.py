@@ -151,10 +151,16 @@ def search(variant, bug, tries=60):
     return None
 
 
+# searched elsewhere: reply_before_sync needs a storage model (tests/test_paxos_storage.py),
+# reply_before_write crash points inside handlers and stale_votes even clusters with late
+# votes (tests/test_paxos_properties.py)
+SEARCHED_ELSEWHERE = {"reply_before_sync", "reply_before_write", "stale_votes"}
+
+
 @pytest.mark.parametrize("variant, bug", [
     (variant, bug) for bug in paxos.BUGS for variant in ("single", "multi")
-    if (bug in paxos.scenarios.AGREEMENT_BUGS or variant == "multi")
-    and bug != "reply_before_sync"])  # needs a storage model: tests/test_paxos_storage.py
+    if (bug in paxos.scenarios.AGREEMENT_BUGS or bug == "accept_below_promise"
+        or variant == "multi") and bug not in SEARCHED_ELSEWHERE])
 def test_broken_variant_is_found_by_a_randomized_search(variant, bug):
     assert search(variant, bug) is not None
 

@@ -70,6 +70,7 @@ def proposer(value="v1", bugs=(), disk=None, ident="n1"):
 def test_proposer_starts_phase_one_with_a_fresh_ballot():
     _node, ctx = proposer()
     assert ctx.take() == [Emit("propose", {"value": "v1"}), SetTimer("retry", 0.1),
+                          Emit("promise", {"ballot": B1}),   # its own acceptor's promise
                           Send("n2", Prepare(B1, 0)), Send("n3", Prepare(B1, 0))]
     assert ctx.disk["round"] == 1 and ctx.disk["promised"] == B1
 

@@ -64,13 +64,21 @@ class Acceptor:
         Maps an accepted value to what the ``accepted`` event records, so that it matches
         the ``value`` of the node's ``decided`` events (Multi-Paxos records a command's
         ``op_id``).  Default: the value itself.
+    bugs : set of str
+        Deliberate defects of :data:`dsalgo.paxos.BUGS` the acceptor plays:
+        ``"accept_below_promise"`` (an Accept is compared with the highest ballot
+        accepted instead of the promise) and ``"reply_before_write"`` (writes wait in
+        ``pending`` until :meth:`flush`, which the node calls after replying).
     """
 
-    __slots__ = ("label", "store")
+    __slots__ = ("bugs", "label", "pending", "store")
 
-    def __init__(self, store: dict, label=None):
+    def __init__(self, store: dict, label=None, bugs=frozenset()):
         self.store = store
         self.label = label
+        self.bugs = frozenset(bugs)
+        # BUG reply_before_write: writes wait here until the node has replied (flush)
+        self.pending = [] if "reply_before_write" in self.bugs else None
         store.setdefault("promised", ZERO_BALLOT)
         store.setdefault("accepted", {})  # slot -> (ballot, value)
 
@@ -83,18 +91,22 @@ class Acceptor:
         if msg.ballot >= store["promised"]:
             # The promise must be durable before it is sent: it is what stops an older
             # proposer from getting a value chosen behind the new one's back.
-            store["promised"] = msg.ballot
             accepted = store["accepted"]
             entries = tuple((s, b, v) for s, (b, v) in accepted.items() if s >= msg.slot)
+            self._write(msg.ballot, None, None)
             return Promise(msg.ballot, entries)
         return Nack(msg.ballot, store["promised"])
 
     def on_accept(self, msg, ctx=None):
         """Accept ``msg`` unless a higher ballot was promised; emit ``accepted`` on ``ctx``."""
         store = self.store
-        if msg.ballot >= store["promised"]:
-            store["promised"] = msg.ballot
-            store["accepted"][msg.slot] = (msg.ballot, msg.value)
+        promised = store["promised"]
+        bar = promised
+        if "accept_below_promise" in self.bugs:
+            # BUG: compare with the highest ballot accepted, not with the promise
+            bar = max((b for b, _v in store["accepted"].values()), default=ZERO_BALLOT)
+        if msg.ballot >= bar:
+            self._write(max(promised, msg.ballot), msg.slot, (msg.ballot, msg.value))
             if ctx is not None:
                 # Emitted on every acceptance, retransmissions included: the checker
                 # takes the set of acceptors per (slot, ballot, value), so repeats are
@@ -102,33 +114,70 @@ class Acceptor:
                 value = msg.value if self.label is None else self.label(msg.value)
                 ctx.emit("accepted", slot=msg.slot, ballot=msg.ballot, value=value)
             return Accepted(msg.ballot, msg.slot)
-        return Nack(msg.ballot, store["promised"])
+        return Nack(msg.ballot, promised)
+
+    def _write(self, promised, slot, entry):
+        if self.pending is not None:
+            self.pending.append((promised, slot, entry))
+            return
+        store = self.store
+        store["promised"] = promised
+        if slot is not None:
+            store["accepted"][slot] = entry
+
+    def flush(self) -> None:
+        """Make the writes of the ``reply_before_write`` bug (no effect otherwise)."""
+        pending, self.pending = self.pending, []
+        store = self.store
+        for promised, slot, entry in pending or ():
+            store["promised"] = max(store["promised"], promised)
+            if slot is not None:
+                store["accepted"][slot] = entry
+        if pending is None:
+            self.pending = None
 
 
 class DurableReplies:
     """What both Paxos nodes share about answering as an acceptor: a promise or an
     acceptance goes out only once the acceptor state it reports on is durable (Lamport's
     acceptors "remember" before they answer), and a message to oneself is handled without a
-    network hop.  The node provides ``instant`` (no storage model), ``bugs`` and
-    ``_record_accept(ctx, msg)``.
+    network hop.  The node provides ``instant`` (no storage model), ``bugs``, ``acceptor``
+    and ``_record_accept(ctx, msg)``.
+
+    Each answer is recorded as it goes out: ``accepted`` events (by ``_record_accept``)
+    and ``promise`` events (``ballot``), so the checker can follow every acceptor's
+    ballots.
     """
 
     def _durable_reply(self, ctx, dst, reply, accept=None):
         """Answer ``dst`` once durable (and record the acceptance ``accept`` then); at once
         without a storage model — or, with the ``reply_before_sync`` bug, before the write
-        is durable."""
+        is durable; with the ``reply_before_write`` bug, before the write is even made."""
+        if "reply_before_write" in self.bugs:
+            self._record(ctx, reply, accept)
+            self._reply(ctx, dst, reply)
+            self.acceptor.flush()    # the write comes after the answer (the bug)
+            if not self.instant:
+                ctx.sync()
+            return
         if self.instant or "reply_before_sync" in self.bugs:
-            self._record_accept(ctx, accept)
+            self._record(ctx, reply, accept)
             self._reply(ctx, dst, reply)
             if not self.instant:
                 ctx.sync()   # the write still happens, after the answer (the bug)
             return
 
         def durable():
-            self._record_accept(ctx, accept)
+            self._record(ctx, reply, accept)
             self._reply(ctx, dst, reply)
 
         ctx.sync(then=durable)
+
+    def _record(self, ctx, reply, accept):
+        if reply.__class__ is Promise:
+            ctx.emit("promise", ballot=reply.ballot)
+        else:
+            self._record_accept(ctx, accept)
 
     def _reply(self, ctx, dst, msg):
         if dst == ctx.id:

@@ -20,6 +20,18 @@ or one loaded from disk -- and never looks inside the nodes.
   ``(slot, ballot)``: a ballot belongs to one proposer, which proposes one value per slot
   (Lamport 2001, §2.2).  Cheap, and it catches two proposers sharing a ballot at the root,
   before any learner is confused.  Checked when the run has ``accepted`` events.
+* **ballots_never_decrease** -- every acceptor's ballots only grow: each promise it
+  answers (``promise`` events) and each proposal it accepts (``accepted`` events) carries
+  a ballot at least as high as every ballot it promised or accepted before, across its
+  crashes and restarts (Lamport 2001, §2.2: an acceptor that promised ``n`` never accepts
+  a proposal numbered below ``n``; the promise is durable).  Checked when the run has
+  ``accepted`` events (runs saved before ``promise`` events existed are judged on their
+  acceptances alone).
+* **decided_by_quorum** -- every value a learner decided was accepted, before that, by a
+  phase-2 quorum in one ballot (``run.params["q2_spec"]``, so flexible and grid quorums
+  count as the run used them): a decision resting on votes of two ballots, or on votes
+  for another value, is caught here even when no second value is ever chosen.  Checked
+  with ``accepted`` events and ``q2_spec``.
 * **validity** -- a decided value was proposed: single-decree, one of the values in a
   ``propose`` event; Multi-Paxos, the ``op_id`` of an operation some client invoked, or
   ``-1`` for a leader's no-op.
@@ -123,7 +135,7 @@ def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -
     >>> bad = paxos.simulate(4, variant="single", seed=2, q1=2, q2=2, unsafe=True,
     ...                      faults=[sim.Partition([["n1", "n3"], ["n2", "n4"]], at=0.0)])
     >>> print(paxos.check(bad))  # doctest: +ELLIPSIS
-    1 violation of agreement (3 properties checked): agreement at t=0.0...s on n1, n2, n3, n4: slot 0 decided 'v...' (by n...) and 'v...' (by n...).
+    1 violation of agreement (5 properties checked): agreement at t=0.0...s on n1, n2, n3, n4: slot 0 decided 'v...' (by n...) and 'v...' (by n...).
 
     Multi-Paxos runs are judged on what clients saw and on progress too:
 
@@ -142,18 +154,21 @@ def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -
     has_accepted = len(acc) > 0 or _emits_accepted(ev)
     props = ["agreement", "validity"]
     if has_accepted:
-        props.append("one_value_per_ballot")
+        props += ["one_value_per_ballot", "ballots_never_decrease"]
+    spec = params.get("q2_spec")
+    if has_accepted and spec:
+        props.append("decided_by_quorum")
     if variant == "multi":
         props.append("state_machine_safety")
     rows = []
     rows += _agreement(dec)
     info = {"slots_decided": int(dec["slot"].nunique()), "decisions": len(dec)}
-    spec = params.get("q2_spec")
     if has_accepted and spec:
         is_q2 = _phase2_test(spec)
         chosen = _chosen(acc, is_q2)
         # A slot the learners already show split is reported once, as before.
         rows += _chosen_agreement(chosen, dec, skip=_split_slots(dec))
+        rows += _decided_by_quorum(chosen, dec)
         info["slots_chosen"] = len({c[0] for c in chosen})
         info["chosen"] = "derived from accepted events and the phase-2 quorums in q2_spec"
     else:
@@ -164,6 +179,8 @@ def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -
                           f"decided events only")
     if has_accepted:
         rows += _one_value_per_ballot(acc)
+        found, info["acceptor_ballots"] = _ballots_never_decrease(ev)
+        rows += found
     rows += _validity(dec, ev, run.history, variant)
     if variant == "multi":
         found, checked = _state_machine(dec, run.history)
@@ -462,6 +479,66 @@ def _one_value_per_ballot(acc):
                          "detail": f"slot {slot}, ballot {_ballot(ballot)}: {first[1]} "
                                    f"accepted {_py(first[0])!r} and {node} accepted "
                                    f"{_py(value)!r}"})
+    return rows
+
+
+def _as_ballot(b):
+    """A ballot as a tuple (a run loaded from disk may hold lists or arrays)."""
+    return b if isinstance(b, tuple) else tuple(_py(x) for x in b)
+
+
+def _ballots_never_decrease(ev):
+    """Each acceptor's ``promise`` and ``accepted`` ballots, in event order, never go
+    below the highest it promised or accepted before.  One row per acceptor (its first
+    decrease, with how many there were); also how many ballots were judged."""
+    sel = ev.loc[ev["kind"].isin(["promise", "accepted"]), ["seq", "time", "node", "kind",
+                                                             "ballot"]]
+    sel = sel.sort_values("seq", kind="stable")
+    top, first, count = {}, {}, {}
+    for t, node, kind, ballot in zip(sel["time"].tolist(), sel["node"].tolist(),
+                                     sel["kind"].tolist(), sel["ballot"].tolist()):
+        ballot = _as_ballot(ballot)
+        best = top.get(node)
+        if best is None or ballot >= best[0]:
+            top[node] = (ballot, kind, t)
+        else:
+            count[node] = count.get(node, 0) + 1
+            first.setdefault(node, (t, kind, ballot, best))
+    rows = []
+    for node in sorted(first, key=str):
+        t, kind, ballot, (hi, hi_kind, hi_t) = first[node]
+        what = "accepted a proposal at" if kind == "accepted" else "promised"
+        before = "promised" if hi_kind == "promise" else "accepted"
+        more = f" ({count[node]} decreases in all)" if count[node] > 1 else ""
+        rows.append({"property": "ballots_never_decrease", "time": float(t),
+                     "nodes": (node,),
+                     "detail": f"acceptor {node} {what} ballot {_ballot(ballot)} after it "
+                               f"had {before} ballot {_ballot(hi)} at t={hi_t:.6g}s{more}"})
+    return rows, len(sel)
+
+
+def _decided_by_quorum(chosen, dec):
+    """A decided ``(slot, value)`` that no phase-2 quorum had accepted in one ballot by the
+    time it was first decided."""
+    when = {}
+    for c in chosen:                         # the first time each (slot, value) was chosen
+        key = (c[0], c[2])
+        if key not in when or c[3] < when[key]:
+            when[key] = c[3]
+    rows, seen = [], set()
+    for t, node, slot, value in zip(dec["time"].tolist(), dec["node"].tolist(),
+                                    dec["slot"].tolist(), dec["value"].tolist()):
+        key = (slot, value)
+        if key in seen:
+            continue
+        seen.add(key)
+        at = when.get(key)
+        if at is None or at > t:
+            why = ("no phase-2 quorum ever accepted it in one ballot" if at is None else
+                   f"a phase-2 quorum accepted it in one ballot only at t={at:.6g}s")
+            rows.append({"property": "decided_by_quorum", "time": float(t), "nodes": (node,),
+                         "detail": f"slot {slot}: {node} decided {_py(value)!r} at "
+                                   f"t={t:.6g}s, but {why}"})
     return rows
 
 

@@ -52,6 +52,18 @@ BUGS = {
                          "wait), so a crash can take back a promise or an acceptance a "
                          "proposer counted (both must be on stable storage before the "
                          "reply; harmless when storage is instant).",
+    "accept_below_promise": "An acceptor compares an Accept with the highest ballot it "
+                            "has accepted instead of the ballot it promised, so after "
+                            "promising a higher ballot it still accepts a lower one "
+                            "(acceptor ballots must never decrease).",
+    "reply_before_write": "An acceptor sends its promise or its accepted reply first and "
+                          "writes its state after, in the same handler: a crash between "
+                          "the two (a crash point inside the handler) takes back what it "
+                          "answered (the write must come before the reply; harmless when "
+                          "handlers are atomic).",
+    "stale_votes": "Single-decree: a proposer keeps counting the Accepted votes of its "
+                   "earlier ballots, so a mix of votes from two ballots can make it decide "
+                   "a value no phase-2 quorum accepted in one ballot.",
 }
 
 VARIANTS = ("single", "multi")

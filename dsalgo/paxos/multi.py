@@ -145,7 +145,7 @@ class MultiPaxosNode(DurableReplies, sim.Node):
     >>> node.on_start(ctx); ctx.take()
     [SetTimer(name='election', delay=(0.15, 0.3))]
     >>> ctx.fire(node, "election")
-    [SetTimer(name='election', delay=(0.15, 0.3)), Send(dst='n2', msg=Prepare(ballot=(1, 'n1'), slot=0)), Send(dst='n3', msg=Prepare(ballot=(1, 'n1'), slot=0))]
+    [SetTimer(name='election', delay=(0.15, 0.3)), Emit(kind='promise', fields={'ballot': (1, 'n1')}), Send(dst='n2', msg=Prepare(ballot=(1, 'n1'), slot=0)), Send(dst='n3', msg=Prepare(ballot=(1, 'n1'), slot=0))]
     """
 
     def __init__(self, nodes, quorums, *, heartbeat_interval=0.05, election_timeout=(0.15, 0.3),
@@ -163,7 +163,7 @@ class MultiPaxosNode(DurableReplies, sim.Node):
         forgetful = "acceptor_forgets_promise" in self.bugs
         # ``accepted`` events carry the op_id, like ``decided`` ones, so the checker can
         # compare what a quorum chose with what learners recorded.
-        self.acceptor = Acceptor({} if forgetful else ctx.disk, label=_op_id)
+        self.acceptor = Acceptor({} if forgetful else ctx.disk, label=_op_id, bugs=self.bugs)
         self.instant = ctx.durable_at_once     # no storage model: syncs take no time
         self.others = [d for d in self.nodes if d != ctx.id]
         # replica / learner

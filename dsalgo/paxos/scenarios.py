@@ -20,7 +20,7 @@ from .config import VARIANTS
 from .harness import simulate
 
 __all__ = ["AGREEMENT_BUGS", "SCENARIOS", "acceptor_forgets_promise", "dedup_at_leader_only",
-           "reply_before_sync",
+           "reply_before_sync", "accept_below_promise", "reply_before_write", "stale_votes",
            "duplicate_ballots", "ignore_accepted_value", "no_accept_retransmit"]
 
 #: Multi-Paxos scenarios run with this seed; its first leader is ``n2``, elected at
@@ -225,10 +225,126 @@ def reply_before_sync(bug: bool = False, *, variant: str = "multi",
                 election_timeout=(0.05, 0.1), heartbeat_interval=0.02)
 
 
+def _lossy_nemesis(**rates):
+    """The randomized search's setting: a lossy network and a crash-and-partition nemesis
+    of 50 ms faults on three servers (at most two down), plus ``rates``."""
+    return dict(network=sim.Network(latency=sim.Exponential(mean=0.005), drop_rate=0.05,
+                                    duplicate_rate=0.05),
+                faults=[sim.Nemesis(crash=8.0, partition=2.0, mean_duration=0.05,
+                                    max_crashed=2, **rates)])
+
+
+def accept_below_promise(bug: bool = False, *, variant: str = "single") -> sim.Run:
+    """An acceptor that promised a ballot never accepts a lower one.
+
+    Both variants: a seeded run under the randomized search's faults (a lossy network,
+    crashes and partitions of 50 ms on three servers).  With the bug an acceptor compares
+    an ``Accept`` with the highest ballot it has accepted rather than the one it promised,
+    so a late ``Accept`` of a preempted proposer is accepted after a higher promise;
+    ``ballots_never_decrease`` sees it in the acceptor's own ``promise`` and ``accepted``
+    events, whether or not a second value ends up chosen.
+
+    Examples
+    --------
+    >>> from dsalgo import paxos
+    >>> v = paxos.check(accept_below_promise(bug=True))
+    >>> bool(paxos.check(accept_below_promise())), v.holds("ballots_never_decrease")
+    (True, False)
+    >>> v.violations.query("property == 'ballots_never_decrease'")["detail"].iloc[0]
+    "acceptor n2 accepted a proposal at ballot (6, 'n3') after it had promised ballot (7, 'n2') at t=0.509466s"
+    >>> paxos.check(accept_below_promise(bug=True, variant="multi")).holds("ballots_never_decrease")
+    False
+    """
+    variant = check_choice("variant", variant, VARIANTS)
+    if variant == "multi":
+        return _run("accept_below_promise", bug, variant, 27, 1.0, **_lossy_nemesis())
+    return _run("accept_below_promise", bug, variant, 1, 1.0, proposers=3,
+                **_lossy_nemesis())
+
+
+def reply_before_write(bug: bool = False, *, variant: str = "single",
+                       crash_points: bool = True) -> sim.Run:
+    """An acceptor writes its promise or acceptance before it answers.
+
+    Without a storage model a handler's effects happen in the order it makes them; with
+    handlers atomic that order cannot matter, but a crash point inside the handler
+    (:class:`dsalgo.sim.CrashPoint`) can strike between the answer and the write.
+    Single-decree: the randomized search's faults plus crash points (8 a second, each
+    after one effect).  Multi-Paxos: three clients, short timeouts, crash points (6 a
+    second) and delayed duplicates.  With the bug an acceptor's promise goes out and the
+    crash takes the write back: the restarted acceptor accepts below what it promised
+    (``ballots_never_decrease``) or a counted acceptance is forgotten and a second value
+    chosen (``agreement``).  Without crash points (``crash_points=False``) the bug
+    changes nothing.
+
+    Examples
+    --------
+    >>> from dsalgo import paxos
+    >>> bool(paxos.check(reply_before_write())), bool(paxos.check(reply_before_write(bug=True)))
+    (True, False)
+    >>> bool(paxos.check(reply_before_write(bug=True, crash_points=False)))
+    True
+    >>> bool(paxos.check(reply_before_write(bug=True, variant="multi")).safety)
+    False
+    """
+    variant = check_choice("variant", variant, VARIANTS)
+    check_bool("crash_points", crash_points)
+    rate = 6.0 if variant == "multi" else 8.0
+    points = dict(crash_point=rate, crash_point_after=1) if crash_points else {}
+    if variant == "multi":
+        return _run("reply_before_write", bug, variant, 3, 3.0, clients=3,
+                    election_timeout=(0.05, 0.1), heartbeat_interval=0.02,
+                    network=sim.Network(latency=sim.Exponential(mean=0.005),
+                                        drop_rate=0.02, duplicate_rate=0.02),
+                    faults=[sim.Nemesis(partition=1.0, max_crashed=1,
+                                        delayed_duplicate=10.0,
+                                        mean_duration={"crash": 0.05, "partition": 0.1,
+                                                       "delayed_duplicate": 0.2},
+                                        **points)])
+    return _run("reply_before_write", bug, variant, 1, 1.0, proposers=3,
+                **_lossy_nemesis(**points))
+
+
+def stale_votes(bug: bool = False, *, variant: str = "single") -> sim.Run:
+    """A proposer counts only the votes of its current ballot.
+
+    Single-decree only, six servers all proposing, a lossy network, crashes, partitions
+    and pauses, and delayed duplicates of ``Accepted`` replies (old votes arriving
+    late).  With the bug a proposer keeps the votes of its earlier ballots, so votes of
+    two ballots make up its "quorum": it decides a value no phase-2 quorum accepted in
+    one ballot, which ``decided_by_quorum`` names.
+
+    Examples
+    --------
+    >>> from dsalgo import paxos
+    >>> v = paxos.check(stale_votes(bug=True))
+    >>> bool(paxos.check(stale_votes())), v.holds("decided_by_quorum")
+    (True, False)
+    """
+    variant = check_choice("variant", variant, VARIANTS)
+    if variant != "single":
+        raise ValueError("variant must be 'single' for stale_votes (a Multi-Paxos leader "
+                         "counts votes per slot and ballot); got 'multi'")
+    check_bool("bug", bug)
+    run = simulate(6, variant="single", seed=0, duration=1.0, proposers=6,
+                   bugs={"stale_votes"} if bug else (), backoff=(0.0, 0.01),
+                   retry_timeout=0.05,
+                   network=sim.Network(latency=sim.Exponential(mean=0.005), drop_rate=0.05,
+                                       duplicate_rate=0.05),
+                   faults=[sim.Nemesis(crash=4.0, partition=2.0, pause=2.0, max_crashed=5,
+                                       delayed_duplicate=20.0, duplicate_kinds=["Accepted"],
+                                       mean_duration={"crash": 0.05, "partition": 0.05,
+                                                      "pause": 0.05,
+                                                      "delayed_duplicate": 0.05})])
+    run.params["scenario"] = "stale_votes"
+    return run
+
+
 #: The bugs that break agreement (each scenario runs in both variants).
 AGREEMENT_BUGS = ("acceptor_forgets_promise", "ignore_accepted_value", "duplicate_ballots")
 
 SCENARIOS = {f.__name__: f for f in (acceptor_forgets_promise, ignore_accepted_value,
                                      duplicate_ballots, dedup_at_leader_only,
-                                     no_accept_retransmit, reply_before_sync)}
+                                     no_accept_retransmit, reply_before_sync,
+                                     accept_below_promise, reply_before_write, stale_votes)}
 """Every scenario by the name of the bug it shows."""

@@ -32,8 +32,9 @@ handled at once rather than sent over the network; a learner's knowledge is vola
 (a restarted learner relearns from a proposer); a proposer retries on a timer until it
 learns a decision.
 
-Events emitted: ``propose`` (value), ``preempted`` (round, by_round), ``accepted``
-(slot, ballot, value: an acceptor accepted a proposal; slot 0), ``decided`` (slot, value).
+Events emitted: ``propose`` (value), ``preempted`` (round, by_round), ``promise``
+(ballot: an acceptor promised it), ``accepted`` (slot, ballot, value: an acceptor accepted
+a proposal; slot 0), ``decided`` (slot, value).
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ class SingleDecreeNode(DurableReplies, sim.Node):
         Seconds a proposer waits for a quorum before trying a higher ballot.
     bugs : set of str
         Deliberate defects: ``"acceptor_forgets_promise"``, ``"ignore_accepted_value"``,
-        ``"duplicate_ballots"``.
+        ``"duplicate_ballots"``, ``"stale_votes"``, and the acceptor's
+        ``"accept_below_promise"``, ``"reply_before_write"`` and ``"reply_before_sync"``
+        (see :data:`dsalgo.paxos.BUGS`).
 
     Examples
     --------
@@ -93,7 +96,7 @@ class SingleDecreeNode(DurableReplies, sim.Node):
     # ------------------------------------------------------------------ lifecycle
     def on_start(self, ctx):
         forgetful = "acceptor_forgets_promise" in self.bugs
-        self.acceptor = Acceptor({} if forgetful else ctx.disk)
+        self.acceptor = Acceptor({} if forgetful else ctx.disk, bugs=self.bugs)
         self.instant = ctx.durable_at_once     # no storage model: syncs take no time
         self.learned = None          # the value this learner knows is chosen
         self.phase = None            # proposer: None, "prepare", "accept", "wait", "done"
@@ -171,7 +174,8 @@ class SingleDecreeNode(DurableReplies, sim.Node):
         self.phase = "accept"
         self.proposal = value
         self.proposal_ballot = self.ballot
-        self.voters = set()
+        if "stale_votes" not in self.bugs:   # (BUG stale_votes: earlier ballots' votes stay)
+            self.voters = set()
         ctx.set_timer("retry", self.retry_timeout)
         self._to_all(ctx, Accept(self.ballot, 0, value))
 
@@ -180,8 +184,9 @@ class SingleDecreeNode(DurableReplies, sim.Node):
         # (phase "done"): if they make a quorum, our value is chosen too, which correct
         # Paxos rules out -- but a broken variant does not, and the checker can only see
         # a second chosen value if its proposer records it.
-        if (self.phase not in ("accept", "done") or msg.ballot != self.ballot
-                or self.proposal_ballot != self.ballot):
+        # (BUG stale_votes: an Accepted of an earlier ballot of ours counts too)
+        if (self.phase not in ("accept", "done") or self.proposal_ballot != self.ballot
+                or (msg.ballot != self.ballot and "stale_votes" not in self.bugs)):
             return
         self.voters.add(src)
         if self.quorums.is_write_quorum(self.voters):

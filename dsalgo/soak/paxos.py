@@ -6,6 +6,15 @@
   partitions, pauses, clock jumps, loss and duplication;
 * ``paxos-flexible`` -- the same store with Flexible Paxos quorums, in turn
   ``q1=4, q2=2`` and ``q1=2, q2=4`` over five nodes and a 2 x 3 grid over six.
+* ``paxos-crash-points`` -- both variants on even clusters (four and six servers)
+  under crash points inside handlers (:class:`dsalgo.sim.CrashPoint`: a crash between
+  an acceptor's write and its reply, or part-way through a broadcast), partitions and
+  delayed duplicates, a third of the runs with a storage model; judged by every property,
+  ``ballots_never_decrease`` and ``decided_by_quorum`` included;
+* ``paxos-late-messages`` -- the Multi-Paxos store on four and six servers (majorities,
+  or flexible ``q2=2``) with heavy-tailed, reordering latency, crashes and partitions,
+  and many delayed duplicates (:class:`dsalgo.sim.DelayedDuplicate`): promises,
+  acceptances and their replies of earlier ballots delivered late.
 
 Each trial returns :func:`dsalgo.paxos.check`'s verdict and what happened: values
 decided, ballots preempted, leaders replaced, operations acknowledged; for Multi-Paxos
@@ -84,6 +93,66 @@ def flexible_trial(seed: int):
     return _multi(seed, 6, q1=quorum.grid(2, 3))
 
 
+def _struck(run, verdict, happened):
+    """What the new faults did: crash points that struck, late copies delivered, and the
+    ballots and decisions the new properties judged."""
+    f = run.faults
+    return {**happened,
+            "crash_points": int(f["detail"].astype(str).str.startswith("crash point").sum()),
+            "late_copies": int((f["kind"] == "delayed_duplicate").sum()),
+            "ballots_judged": int(verdict.info.get("acceptor_ballots", 0)),
+            "decisions_judged": int(verdict.info.get("decisions", 0))}
+
+
+def crash_point_trial(seed: int, bugs=()):
+    """Single-decree (every server proposing) or Multi-Paxos on 4 or 6 servers, crash
+    points inside handlers (after 1-3 effects), partitions and delayed duplicates; every
+    third run with a storage model (2 ms syncs).  ``bugs`` plants defects (to count
+    catches)."""
+    n = (4, 6)[seed % 2]
+    storage = sim.Storage(sync=sim.Constant(0.002)) if seed % 3 == 0 else None
+    if seed % 4 < 2:
+        nemesis = sim.Nemesis(crash_point=8.0, crash=2.0, partition=2.0, pause=1.0,
+                              delayed_duplicate=20.0, mean_duration=0.05,
+                              max_crashed=n - 1)
+        run = paxos.simulate(n, variant="single", seed=seed, duration=1.0,
+                             network=_network(), faults=[nemesis], proposers=n,
+                             backoff=(0.0, 0.01), retry_timeout=0.05, storage=storage,
+                             bugs=bugs)
+    else:
+        nemesis = sim.Nemesis(crash_point=3.0, partition=0.7, pause=0.5,
+                              delayed_duplicate=10.0,
+                              mean_duration={"crash": 0.2, "partition": 0.2, "pause": 0.1,
+                                             "delayed_duplicate": 0.3},
+                              max_crashed=(n - 1) // 2, end=1.6)
+        run = paxos.simulate(n, variant="multi", seed=seed, duration=2.6,
+                             network=_network(), faults=[nemesis], clients=3, keys=2,
+                             storage=storage, bugs=bugs)
+    v = paxos.check(run)
+    return v, _struck(run, v, _happened(run, v))
+
+
+def late_message_trial(seed: int, bugs=()):
+    """Multi-Paxos on 4 or 6 servers (majorities, or q2=2 every other pair of runs),
+    log-normal latency (heavy tail, links reorder), crashes, partitions and a delayed
+    duplicate every 50 ms on average, of any message or of the acceptor exchanges.
+    ``bugs`` plants defects (to count catches)."""
+    n = (4, 6)[seed % 2]
+    kinds = None if seed % 3 else ["Prepare", "Promise", "Accept", "Accepted", "Nack"]
+    nemesis = sim.Nemesis(crash=1.0, partition=0.7, delayed_duplicate=20.0,
+                          duplicate_kinds=kinds,
+                          mean_duration={"crash": 0.2, "partition": 0.2,
+                                         "delayed_duplicate": 0.4},
+                          max_crashed=(n - 1) // 2, end=1.6)
+    network = sim.Network(latency=sim.LogNormal(median=0.004, sigma=1.0), drop_rate=0.02,
+                          duplicate_rate=0.02)
+    quorums = {"q2": 2} if seed % 4 >= 2 else {}
+    run = paxos.simulate(n, variant="multi", seed=seed, duration=2.6, network=network,
+                         faults=[nemesis], clients=3, keys=2, bugs=bugs, **quorums)
+    v = paxos.check(run)
+    return v, _struck(run, v, _happened(run, v))
+
+
 def hunt(bug: str, seeds) -> dict:
     """The ``paxos-multi`` soak's runs with one bug switched on: which seeds the checker
     caught it in.
@@ -130,4 +199,20 @@ SOAKS = {
                            description="Multi-Paxos with flexible and grid quorums, nemesis: "
                                        "safety, exactly-once, linearizability, progress",
                            family="paxos"),
+    "paxos-crash-points": Soak(trial=crash_point_trial, runs=1000,
+                               sometimes=("crash_points", "late_copies", "decided",
+                                          "preempted", "leaders_replaced", "ops_ok",
+                                          "ballots_judged", "decisions_judged"),
+                               description="single-decree and Multi-Paxos on 4 and 6 "
+                                           "servers, crash points inside handlers, "
+                                           "delayed duplicates, storage in a third",
+                               family="paxos"),
+    "paxos-late-messages": Soak(trial=late_message_trial, runs=1000,
+                                sometimes=("late_copies", "decided", "preempted",
+                                           "leaders_replaced", "ops_ok", "progress_judged",
+                                           "recovered_after_fault", "ballots_judged"),
+                                description="Multi-Paxos on 4 and 6 servers, heavy-tailed "
+                                            "reordering latency, old messages delivered "
+                                            "late, flexible q2=2 in half",
+                                family="paxos"),
 }

@@ -73,6 +73,15 @@ def _time(name, value):
     return check_number(name, value, low=0.0)
 
 
+def _set_until(fault):
+    """Validate ``fault.until``: ``None`` or a time later than ``fault.at``."""
+    if fault.until is not None:
+        until = _time("until", fault.until)
+        if until <= fault.at:
+            raise ValueError(f"until must be later than at={fault.at!r}; got {fault.until!r}")
+        object.__setattr__(fault, "until", until)
+
+
 class Fault:
     """Base class of scheduled faults."""
 
@@ -159,11 +168,7 @@ class Partition(Fault):
                 seen[x] = i
         object.__setattr__(self, "groups", tuple(norm))
         object.__setattr__(self, "at", _time("at", self.at))
-        if self.until is not None:
-            until = _time("until", self.until)
-            if until <= self.at:
-                raise ValueError(f"until must be later than at={self.at!r}; got {self.until!r}")
-            object.__setattr__(self, "until", until)
+        _set_until(self)
         check_bool("one_way", self.one_way)
 
     def nodes(self):
@@ -356,11 +361,7 @@ class DelayedDuplicate(Fault):
         object.__setattr__(self, "src", _ids("src", self.src))
         object.__setattr__(self, "dst", _ids("dst", self.dst))
         object.__setattr__(self, "count", check_int("count", self.count, low=1))
-        if self.until is not None:
-            until = _time("until", self.until)
-            if until <= self.at:
-                raise ValueError(f"until must be later than at={self.at!r}; got {self.until!r}")
-            object.__setattr__(self, "until", until)
+        _set_until(self)
 
     def nodes(self):
         return tuple(self.src or ()) + tuple(self.dst or ())
@@ -435,11 +436,7 @@ class CrashPoint(Fault):
         _node("node", self.node)
         object.__setattr__(self, "at", _time("at", self.at))
         object.__setattr__(self, "after", check_int("after", self.after, low=0))
-        if self.until is not None:
-            until = _time("until", self.until)
-            if until <= self.at:
-                raise ValueError(f"until must be later than at={self.at!r}; got {self.until!r}")
-            object.__setattr__(self, "until", until)
+        _set_until(self)
 
     def nodes(self):
         return (self.node,)

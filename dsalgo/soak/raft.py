@@ -134,10 +134,17 @@ def _even_trial(seed: int) -> tuple[Verdict, dict]:
 RAFT_MESSAGES = ("RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply")
 
 
-def late_run(seed: int, *, bugs=(), n: int | None = None, duration: float = 3.0):
+def late_run(seed: int, *, bugs=(), n: int | None = None, duration: float = 3.0,
+             director: bool | None = None):
     """A run with old messages arriving late: returns ``(run, verdict)``.
 
-    ``n`` servers (default 3, 4, 5 or 6 by ``seed``), elections quicker than the
+    With ``director`` (default: odd seeds) it is a :func:`director_run` (n 3, 4, 5 or 6
+    by ``seed``) whose constant, FIFO links also deliver, 30 times a second, a copy of the
+    next Raft message sent 0.2 s later on average (exponential): late votes, vote replies
+    and AppendEntries of terms long gone, amid elections every 10–50 ms (the director's
+    own crashes; no crash points, which would strike servers it then crashes again).
+
+    Otherwise ``n`` servers (default 3, 4, 5 or 6 by ``seed``), elections quicker than the
     defaults (timeouts 50–100 ms, heartbeats every 20 ms) so terms pass quickly, two
     clients, PreVote and CheckQuorum varied by seed, on the lossy network of the ``raft``
     soak.  The nemesis crashes, partitions and pauses servers, crashes them *inside* a
@@ -154,8 +161,16 @@ def late_run(seed: int, *, bugs=(), n: int | None = None, duration: float = 3.0)
     >>> run, verdict = late_run(0)
     >>> bool(verdict), int((run.faults["kind"] == "delayed_duplicate").sum()) > 10
     (True, True)
+    >>> run, verdict = late_run(1)
+    >>> bool(verdict), run.params["scenario"], verdict.info["contested_terms"] > 0
+    (True, True, True)
     """
     n = (3, 4, 5, 6)[seed % 4] if n is None else n
+    if (seed % 2 == 1) if director is None else director:
+        late = sim.Nemesis(delayed_duplicate=30.0, duplicate_kinds=RAFT_MESSAGES,
+                           mean_duration={"delayed_duplicate": 0.2}, end=duration - 0.2)
+        return director_run(seed, bugs=bugs, n=n, duration=duration, faults=[late],
+                            command_interval=0.02, step=(0.01, 0.05))
     nemesis = sim.Nemesis(crash=0.7, partition=0.7, pause=0.3, crash_point=1.0,
                           delayed_duplicate=25.0, duplicate_kinds=RAFT_MESSAGES,
                           mean_duration={"crash": 0.2, "partition": 0.3, "pause": 0.1,

@@ -15,9 +15,10 @@ works on a loaded run and does not care which lock produced it.
 ``fenced_exclusion`` (fenced runs only: the acquisitions carry tokens and the storage
     requests carry them)
     Mutual exclusion, excusing only the overlaps fencing is there for: an overlap counts
-    as *excused* when the older holder was paused during its belief before the newer one
-    acquired (a ``pause`` event), or when the lock service recorded the expiry of the older
-    holder's lease before the newer one acquired (a ``znode_deleted`` event of its lock
+    as *excused* when the older holder was paused as the newer one acquired, or acquired
+    as it woke from a pause (``pause`` events), or when the lock service recorded the
+    expiry of the older holder's lease before the newer one acquired (a ``znode_deleted``
+    event of its lock
     node with a reason other than ``release``: its session expired).  Every other overlap
     is a violation: a lock that lets two clients in while neither was paused nor expired
     is broken, fencing or not.  ``info["overlaps"]`` counts the overlaps in every run,
@@ -177,9 +178,10 @@ def _excuses(ev: pd.DataFrame):
 
     def excuse(old, new, start):
         for t, t_resume in pauses.get(old.client, ()):
-            # paused during its belief before the overlap, or its acquisition completed
-            # only when it woke (on a reply that had waited out the pause)
-            if t <= start and t_resume >= old.t_acquire:
+            # paused when the newer grant began (it could not notice that its own had
+            # lapsed), or its acquisition completed as it woke (on a reply that had waited
+            # out the pause, about a lock it no longer had)
+            if t <= start <= t_resume or t_resume == old.t_acquire:
                 return "pause", t
         t = deleted.get(old.znode) if old.znode is not None else None
         if t is not None and t <= start:
@@ -195,9 +197,10 @@ def overlaps(run) -> pd.DataFrame:
     both have one, else the earlier acquisition (a client paused during its acquisition
     may believe, on waking, in a grant older than the current holder's).  An overlap is
     *excused* when the older holder's belief outlived its lock for a reason recorded in
-    the tables before the overlap began: the older holder was paused during its belief, or
-    its acquisition completed only as it woke (``excuse="pause"``: it could not notice that
-    its lock lapsed), or the lock service expired its lease (``excuse="lease_expired"``:
+    the tables: the older holder was paused when the overlap began, or its acquisition
+    completed only as it woke from a pause (``excuse="pause"``: it could not notice that
+    its lock had lapsed), or the lock service expired its lease before the overlap began
+    (``excuse="lease_expired"``:
     the ZooKeeper service deleted its lock node because its session expired).  Those are
     the overlaps a fencing token exists for; any other overlap means that the lock itself
     let two clients in.

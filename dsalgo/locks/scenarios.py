@@ -16,7 +16,10 @@ scenario                        mutual_exclusion        storage_safety
 :func:`zookeeper_write_delay`   holds                   holds with fencing (write rejected)
 ==============================  =====================  ===================================
 
-With ``bugs={"no_fencing"}`` the ZooKeeper scenarios lose the update too.  Every scenario
+The ZooKeeper runs are fenced, so their verdicts also judge ``fenced_exclusion``: it
+holds in both, the overlap of ``zookeeper_session_expiry`` being excused by ``c1``'s pause
+(:func:`dsalgo.locks.overlaps`).  With ``bugs={"no_fencing"}`` the ZooKeeper scenarios
+lose the update too.  Every scenario
 takes ``bugs`` (names of the family's ``BUGS``) and builds its run the way the family's
 ``simulate`` does; ``redlock.SCENARIOS`` and ``zookeeper.SCENARIOS`` list them per family.
 """

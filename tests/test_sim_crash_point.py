@@ -255,3 +255,28 @@ def test_exactly_the_effects_before_the_cut_happen(script, after):
     assert outcome(s, run) == (sorted(i for op, i in done if op == "send"),
                                sorted(k for op, k in done if op == "write"))
     assert len(run.faults) == int(struck)
+
+
+def test_an_event_never_reports_a_write_the_crash_takes_back():
+    class WriteEmitSend(sim.Node):
+        def on_start(self, ctx):
+            if ctx.id == "n1":
+                ctx.send("n2", "go")
+
+        def on_message(self, ctx, src, msg):
+            if msg == "go":
+                ctx.disk["promise"] = 2
+                ctx.emit("promised", ballot=2)      # written before: accounted here
+                ctx.send(src, "ok")
+
+    for after, expect in ((0, ([], {})), (1, ([2], {"promise": 2})),
+                          (2, ([2], {"promise": 2}))):
+        s = sim.Simulation(seed=0, network=sim.Network(latency=sim.Constant(0.01)))
+        s.add_node("n1", WriteEmitSend)
+        s.add_node("n2", WriteEmitSend)
+        s.add_faults(sim.CrashPoint("n2", at=0.0, after=after))
+        run = s.run(until=1.0)
+        ev = run.events
+        got = ev.loc[ev["kind"] == "promised", "ballot"].tolist() if "ballot" in ev else []
+        assert (got, s._states["n2"].disk) == expect
+        assert len(run.faults) == (after < 2)

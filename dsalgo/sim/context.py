@@ -116,7 +116,14 @@ class Context:
         return name in self._st.timers
 
     def emit(self, kind: str, **fields) -> None:
-        """Record a protocol event ``kind`` with ``fields`` in ``run.events``."""
+        """Record a protocol event ``kind`` with ``fields`` in ``run.events``.
+
+        Under an armed :class:`~dsalgo.sim.CrashPoint` an event is no effect, but the
+        disk writes made before it are accounted first, so a recorded event never
+        reports a write that a crash point then takes back."""
+        cut = self._st.cut
+        if cut is not None and cut.active:
+            cut.boundary()
         self._rec.emit(self.id, kind, fields)
 
     @property

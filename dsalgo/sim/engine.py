@@ -777,8 +777,8 @@ class _Cut:
     raises :class:`~dsalgo.sim._core.CrashPointHit` where the cut falls.
 
     An effect is a send through ``ctx.send`` and, without a storage model, a change of
-    ``ctx.disk`` since the last boundary (seen when the next send begins or the handler
-    ends).  The cut falls just before effect ``after + 1``: a send is then never made,
+    ``ctx.disk`` since the last boundary (seen when the next send begins, an event is
+    emitted or the handler ends).  The cut falls just before effect ``after + 1``: a send is then never made,
     a disk change is undone.  A handler with at most ``after`` effects is left alone.
     """
 
@@ -801,7 +801,7 @@ class _Cut:
         if self.track_disk:
             self.snap = snapshot(self.st.disk)
 
-    def _boundary(self):
+    def boundary(self):
         """An effect is about to happen: count a disk change made since the last one."""
         if self.track_disk:
             disk = self.st.disk
@@ -815,13 +815,13 @@ class _Cut:
 
     def end(self):
         if self.active:
-            self._boundary()
+            self.boundary()
             self.active = False
 
     def send(self, dst, msg):
         if not self.active:
             return self.plain_send(dst, msg)
-        self._boundary()
+        self.boundary()
         if self.done == self.fault.after:
             raise CrashPointHit(self.st)
         self.plain_send(dst, msg)

@@ -394,7 +394,8 @@ class CrashPoint(Fault):
     An effect is a message sent through ``ctx.send`` (a broadcast is one per copy), or,
     on a node without a storage model, a change of ``ctx.disk``: the writes made between
     two sends (or after the last) are one effect, and a cut before it leaves the disk as
-    it was.  On a node with a storage model only sends count: a write there is durable
+    it was.  An event (``ctx.emit``) is no effect, but writes before it count as made
+    before it, so no recorded event reports a write the crash takes back.  On a node with a storage model only sends count: a write there is durable
     once a sync completes, and the sync's continuation is a handler of its own.  So
     "write, then reply" cut after one effect has written and not replied, and "reply,
     then write" has replied and not written: which order a protocol chose is something

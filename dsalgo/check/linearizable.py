@@ -211,7 +211,7 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
     values = _frozen(values)
     results = _frozen(results)
     if "cas" in names.values():
-        cas = list(itertools.compress(values, map("cas".__eq__, f_col)))
+        cas = [v for f, v in zip(f_col, values) if f == "cas"]
         if not ({tuple}.issuperset(map(type, cas)) and {2}.issuperset(map(len, cas))):
             return None
     knossos = model.semantics == "knossos"

@@ -16,7 +16,28 @@ votes reaching chosen subsets of the servers, which a random crash-and-partition
 almost never produces (0 catches of ``commit_prior_term`` in 1,050 such seeds), so their
 hunts use :func:`director_run`: an election-forcing nemesis that tells random servers to
 campaign (``TimeoutNow``), cuts random one-way links and crashes random servers every few
-tens of milliseconds.  The correct algorithm passes it too (soak ``raft-director``).
+tens of milliseconds.  The correct algorithm passes it too (soak ``raft-director``);
+``count_stale_votes`` and ``revote_for_newer_log`` are hunted there as well.
+
+Four more profiles give the faults that matter (:data:`PROFILES` lists each soak's runs,
+for ``hunt(bug, seeds, profile=...)``):
+
+- ``raft-director-heavy`` (:func:`heavy_director_run`): the director on heavy-tailed,
+  reordering links (:func:`heavy_tailed`), n ∈ {3, 4, 5, 6}: an AppendEntries overtaken
+  by a later one, a vote reply of an old election arriving late.  Log-truncation mutants
+  that constant FIFO links never trigger fall here.
+- ``raft-reads`` (:func:`read_run`): read stress through the log and ReadIndex with the
+  leader cut into a minority after elections, n ∈ {3, 4, 5, 6}; a read path that does not
+  confirm leadership (``read_index_without_quorum``, or ``reads="local"``) serves stale
+  reads and fails linearizability.
+- ``raft-late`` (:func:`late_run`): delayed duplicates of Raft messages, old terms'
+  votes, replies and AppendEntries delivered late, with the director (odd seeds) or the
+  nemesis with clients and crashes inside handlers (even seeds), n ∈ {3, 4, 5, 6}.
+- ``raft-even``: the ``raft`` soak with n ∈ {4, 6}.
+
+Every trial also counts contested elections (``contested_terms``: two or more servers
+campaigned in one term; ``contested_won``: such a term still elected a leader), which
+the vote properties of :func:`dsalgo.raft.check` judge.
 """
 
 from __future__ import annotations

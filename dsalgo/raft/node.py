@@ -32,7 +32,8 @@ holds the server's state, its persistence and the message dispatch.
 
 Safety properties (§5.2–5.4, Figure 3), checked from the run tables by
 :func:`dsalgo.raft.check`: Election Safety, Leader Append-Only, Log Matching, Leader
-Completeness, State Machine Safety.
+Completeness, State Machine Safety; and, from the ``vote`` events, that every leader had
+votes of its term from a majority and no server voted twice in a term.
 
 What it simplifies
 ------------------
@@ -52,7 +53,10 @@ one-line departure from Figure 2: ``commit_prior_term`` (count replicas of entri
 earlier terms: Figure 8), ``no_up_to_date_check`` (vote for any candidate),
 ``forget_vote_on_restart`` (keep ``voted_for`` in memory only) and
 ``no_truncate_on_conflict`` (keep a conflicting entry and report success),
-``reply_before_sync`` (grant a vote or acknowledge entries before the write is durable).
+``reply_before_sync`` (grant a vote or acknowledge entries before the write is durable),
+``count_stale_votes`` (count a grant of an earlier term), ``revote_for_newer_log`` (vote a
+second time in a term for a more up-to-date log) and ``read_index_without_quorum``
+(answer a ReadIndex read without confirming leadership).
 """
 
 from __future__ import annotations
@@ -84,7 +88,9 @@ class RaftNode(Elections, Replication, sim.Node):
     :mod:`.replication`.
 
     Protocol events in ``run.events`` (every one carries ``term``, the server's current
-    term): ``role`` (``role``), ``vote`` (``candidate``), ``leader_elected``
+    term): ``role`` (``role``), ``vote`` (``candidate``: recorded when the vote is cast,
+    a candidate's own once durable, another's as the reply granting it leaves),
+    ``leader_elected``
     (``last_log_index``), ``follow`` (``leader``: the first time a server learns the
     leader of a term), ``append`` / ``truncate`` / ``commit`` / ``apply`` (``log_index``,
     and for all but truncate ``entry_term`` and ``digest``; ``apply`` adds ``op_id``,

@@ -135,9 +135,9 @@ SOAKS = {
                              "in_doubt_at_heal", "refused_locked"),
                   description="2PC (presumed abort; wait and cooperative termination) under "
                               "crashes, partitions, loss and duplication: atomicity, commit "
-                              "validity, conservation at quiescence, serializability, no "
-                              "negative balance; every prepared participant decides once "
-                              "faults heal",
+                              "validity, conservation (an exact per-account replay), "
+                              "serializability, no negative balance; every prepared "
+                              "participant decides once faults heal",
                   family="twopc"),
     "twopc-low-funds": Soak(trial=low_funds_trial, runs=1000,
                             sometimes=("committed", "aborted", "refused_insufficient_funds",

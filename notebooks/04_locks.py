@@ -129,7 +129,7 @@ fig.tight_layout()
 #
 # **Pauses.** Three clients contend; one of them (drawn per seed) is paused at a random moment
 # for a given time.  RedLock's lease is `ttl = 1 s`; the ZooKeeper lock's session timeout is
-# also 1 s (on a 3-server ensemble).  A holder paused longer than that wakes up still believing it holds the lock.
+# also 1 s (on an ensemble of three servers).  A holder paused longer than that wakes up still believing it holds the lock.
 # We count the fraction of runs that violate each property, with the ZooKeeper lock both with
 # fencing tokens and without.
 
@@ -286,7 +286,7 @@ for name in ("zookeeper_session_expiry", "zookeeper_write_delay"):
 # applied it).  ZooKeeper promises linearizable writes, not linearizable plain reads.
 #
 # **Scripted.** `n1` leads; the link from `n1` to the follower `n3` is slow (`lag`), so `n3`
-# applies every commit late but still follows.  `c2`, on `n1`, writes key 0 over and over;
+# applies every commit late but still follows.  `c2`, on `n1`, writes one key over and over;
 # `c3`, on `n3`, reads it.  A read is *stale* when it returned a value overwritten before the
 # read began (`dsalgo.live.stale_reads`, the same measure as on the real servers).
 

@@ -342,10 +342,11 @@ partition_table
 # `dsalgo.zk` simulates a replicated ZooKeeper ensemble: a leader elected among three
 # servers, writes committed on a majority, reads answered by the server each client is
 # connected to, `sync`, sessions expired by the leader, ephemeral znodes.  Each real
-# ZooKeeper finding of sections 1 and 2 is set beside its simulated twin: the same read
-# modes with a follower paused (the real nemesis), the same number of runs, and the lock
-# holder paused past its session timeout (`zk.scenarios.paused_lock_holder`).  A real
-# column reads "not run" where ZooKeeper is not installed.
+# ZooKeeper finding of the read-mode and paused-holder sections is set beside its
+# simulated twin: the same read modes with a follower paused (the real nemesis), over
+# `trials` seeds (the real servers ran each mode once), and the lock holder paused past
+# its session timeout (`zk.scenarios.paused_lock_holder`).  The real column reads "not
+# run" where ZooKeeper is not installed.
 
 # %%
 from dsalgo import zk

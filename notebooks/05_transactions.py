@@ -414,7 +414,8 @@ sg = rates[rates["algorithm"].str.startswith("saga")]
 tp = rates[rates["algorithm"] == "2PC"]
 c.add("**Failure rate.** Sagas' abort rate was within {saga_gap:.2f} of $1-(1-p)^n$, the "
       "formula inside the {level:.0%} Wilson interval at {inside} of {points} points "
-      "({below} of the others above the interval, i.e. fewer aborts than the formula); 2PC "
+      "(at {below} of the others the formula lay above the interval: fewer aborts than it "
+      "predicts); 2PC "
       "aborted up to {tpc_gap:.2f} more than that (significantly above the formula at {above} "
       "of {tpc_points} points), since participants also refuse a prepare on a locked account "
       "({locked:.0f} `locked` refusals per run at failure rate {fr:g}).",

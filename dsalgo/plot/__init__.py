@@ -4,7 +4,7 @@ Each family's charts live in their own module; this package re-exports them.
 
 - any run: :func:`spacetime`, :func:`latency_hist`, :func:`latency_cdf`, :func:`latencies`
 - histories: :func:`history_timeline`
-- sweeps: :func:`sweep_lines`, :func:`sweep_xy`, :func:`heatmap`, :func:`throughput`
+- sweeps: :func:`sweep_lines`, :func:`sweep_xy`, :func:`load_sweep`, :func:`heatmap`, :func:`throughput`
 - quorums: :func:`availability_nines`, :func:`load_curves`, :func:`node_load_bars`,
   :func:`quorum_intersection`
 - Raft: :func:`downtime_cdf`, :func:`raft_logs`; locks: :func:`lock_timeline`;
@@ -32,7 +32,7 @@ from .isolation import anomaly_cycle
 from .locks import lock_timeline
 from .quorum import availability_nines, load_curves, node_load_bars, quorum_intersection
 from .raft import downtime_cdf, raft_logs
-from .sweep import heatmap, rate_lines, sweep_lines, sweep_xy, throughput
+from .sweep import heatmap, load_sweep, rate_lines, sweep_lines, sweep_xy, throughput
 from .timeline import history_timeline
 from .txn import blocking_time
 
@@ -42,5 +42,5 @@ __all__ = [
     "load_curves", "load_spread", "lock_timeline", "message_color", "message_family",
     "node_color", "node_load_bars", "queue_length_tail",
     "quorum_intersection", "raft_logs", "rate_lines", "spacetime", "sweep_lines", "theory_check",
-    "sweep_xy", "throughput",
+    "sweep_xy", "throughput", "load_sweep",
 ]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._validate import check_number
 
-__all__ = ["heatmap", "rate_lines", "sweep_lines", "sweep_xy", "throughput"]
+__all__ = ["heatmap", "rate_lines", "load_sweep", "sweep_lines", "sweep_xy", "throughput"]
 
 
 def _axes(ax):
@@ -156,7 +156,8 @@ def sweep_xy(df: pd.DataFrame, x: str, y: str, point: str, hue: str | None = Non
     by = [point] if hue is None else [hue, point]
     summary = summarize(df, by=by, metrics=[x, y], ci=ci)
     wide = summary.pivot_table(index=by, columns="metric",
-                               values=["mean", "ci_low", "ci_high"], sort=True)
+                               values=["mean", "ci_low", "ci_high"], sort=True,
+                               dropna=False)
     groups = [(None, wide)] if hue is None else wide.groupby(level=0, sort=True)
     for value, part in groups:
         if hue is None:
@@ -167,14 +168,88 @@ def sweep_xy(df: pd.DataFrame, x: str, y: str, point: str, hue: str | None = Non
             label = f"{hue}={value}"
         mx, my = part[("mean", x)].to_numpy(), part[("mean", y)].to_numpy()
 
-        ax.errorbar(mx, my, xerr=_err(part, x, mx), yerr=_err(part, y, my), marker="o", ms=3,
-                    capsize=2, label=label, **line_kw)
+        kw = {"marker": "o", "ms": 3, "capsize": 2, "label": label, **line_kw}
+        ax.errorbar(mx, my, xerr=_err(part, x, mx), yerr=_err(part, y, my), **kw)
     ax.set_xlabel(x)
     ax.set_ylabel(f"{y} (mean, {ci:.0%} CI)")
     if hue is not None:
         ax.legend(title=hue_label, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                   fontsize="small", frameon=False)
     return ax
+
+
+def load_sweep(df: pd.DataFrame, *, axes=None, hue: str = "n", ci: float = 0.95,
+               title: str = ""):
+    """An offered-load sweep of :func:`dsalgo.raft.throughput.load_point` rows on four
+    panels: a row without batching and a row with it (``max_batch``); on the left
+    achieved against offered throughput, on the right mean and 99th-percentile latency
+    against achieved throughput (the "hockey stick"); means over seeds with ``ci``
+    intervals, and the leader model dashed (its capacity, and without batching its mean
+    latency below the knee).
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+        The 2 × 2 panels (one row when the sweep has no batched or no unbatched points).
+
+    Examples
+    --------
+    >>> from dsalgo.raft import throughput
+    >>> rows = [{"n": 3, "max_batch": b, "utilisation": u, "seed": 0,
+    ...          **throughput.load_point("raft", 3, u, max_batch=b, duration=1.2,
+    ...                                  warmup=0.6)}
+    ...         for b in (None, 8) for u in (0.3, 0.6)]
+    >>> load_sweep(pd.DataFrame(rows)).shape
+    (2, 2)
+    """
+    import matplotlib.pyplot as plt
+
+    for col in ("max_batch", "utilisation", "offered", "throughput", "latency", "p99",
+                "model_throughput", "model_latency", "capacity", hue):
+        _need(df, "df", col)
+    batched = df["max_batch"].notna()
+    parts = [(label, part) for label, part in (("a round per command", df[~batched]),
+                                                ("batching", df[batched])) if len(part)]
+    if axes is None:
+        _, axes = plt.subplots(len(parts), 2, figsize=(13, 4.2 * len(parts)), squeeze=False)
+    axes = np.atleast_2d(axes)
+    ms = 1000.0
+    for (label, part), (a_tput, a_lat) in zip(parts, axes):
+        part = part.assign(latency_ms=part["latency"] * ms, p99_ms=part["p99"] * ms)
+        sizes = sorted(part[hue].unique())
+        colors = {v: f"C{i}" for i, v in enumerate(sizes)}
+        for v in sizes:
+            one = part[part[hue] == v]
+            c = colors[v]
+            sweep_xy(one, x="offered", y="throughput", point="utilisation", ax=a_tput,
+                     ci=ci, color=c, label=f"{hue} = {v}")
+            sweep_xy(one, x="throughput", y="latency_ms", point="utilisation", ax=a_lat,
+                     ci=ci, color=c, label=f"{hue} = {v}, mean")
+            sweep_xy(one, x="throughput", y="p99_ms", point="utilisation", ax=a_lat,
+                     ci=ci, color=c, ls=":", alpha=0.7, label=f"{hue} = {v}, p99")
+            model = one.groupby("utilisation", sort=True)[
+                ["offered", "model_throughput", "model_latency", "capacity"]].first()
+            cap = "capacity_batched" if label == "batching" else "capacity"
+            a_tput.axhline(one[cap].iloc[0], color=c, ls="--", lw=1, alpha=0.6)
+            if label != "batching":
+                a_tput.plot(model["offered"], model["model_throughput"], color=c, ls="--",
+                            lw=1)
+                ok = model["model_latency"].notna()
+                a_lat.plot(model.loc[ok, "model_throughput"],
+                           model.loc[ok, "model_latency"] * ms, color=c, ls="--", lw=1.5,
+                           label=f"{hue} = {v}, model (M/G/1)")
+        a_tput.set(xlabel="offered load (commands/s)", ylabel="achieved (commands/s)",
+                   title=f"{title}{label}: achieved against offered (dashed: model "
+                         f"capacity)")
+        a_lat.set(xlabel="achieved throughput (commands/s)", yscale="log",
+                  ylabel="commit latency (ms, log)",
+                  title=f"{title}{label}: latency against throughput")
+        for a in (a_tput, a_lat):
+            a.grid(alpha=0.3)
+        a_tput.legend(fontsize="small", frameon=False, loc="upper left")
+        a_lat.legend(fontsize="x-small", frameon=False, loc="upper left",
+                     bbox_to_anchor=(1.01, 1.0))
+    return axes
 
 
 def heatmap(df: pd.DataFrame, x: str, y: str, value: str, *, ax=None, cmap="viridis",

@@ -11,9 +11,19 @@ time per command is therefore
     S = c · (b + (n - 1) + 1) / b              (rounds of b commands)
 
 so the most it can commit is ``1 / S`` commands a second.  Offered Poisson load ``λ``
-keeps it busy a fraction ``ρ = λ S`` of the time, and a command waits, on average, the
-M/G/1 (Pollaczek–Khinchine) time ``W = λ E[S²] / (2 (1 - ρ))`` (M/D/1 when the service
-is constant).  The rest of a command's latency does not queue at the leader: four
+keeps it busy a fraction ``ρ = λ S`` of the time.
+
+A command's work does not reach the leader in one piece, though: the request comes
+first, and the ``n - 1`` replies come together a round trip later.  Both streams are
+Poisson (a Poisson stream delayed by independent amounts is Poisson), so the leader is an
+M/G/1 server fed by two job types -- requests of service ``c`` at rate ``λ``, and bursts
+of ``n - 1`` replies at rate ``λ / b`` (with ``b = 1`` without batching; batched rounds
+also bring a flush timer, ``c`` at rate ``λ / b``) -- and, by PASTA, each piece waits the
+Pollaczek–Khinchine mean ``V = Σ rate · E[X²] / (2 (1 - ρ))``.  A command queues once for
+its request and once for its replies (batched, once more for the flush timer), so it
+waits ``W = 2 V`` (``3 V``).  Counting the whole of ``S`` as one job arriving with the
+request would put ``W`` at ``λ E[S²] / (2 (1 - ρ))``, about half as much for
+``n = 7``.  The rest of a command's latency does not queue at the leader: four
 one-way trips (client → leader → follower → leader → client), the services of the
 request at the leader, of the AppendEntries at a follower and of the ``⌊n/2⌋`` replies
 the leader needs for a majority (they arrive together and are handled one after the
@@ -43,7 +53,8 @@ import pandas as pd
 from .._validate import check_int, check_number
 from ..sim.latency import Latency
 
-__all__ = ["leader_model", "leader_service", "load_point", "measured", "same_workload"]
+__all__ = ["leader_model", "leader_service", "load_point", "measured", "model_error",
+           "same_workload"]
 
 
 def _check_model(name, model):
@@ -110,7 +121,8 @@ def leader_model(n: int, offered, *, cpu: Latency, wire: Latency,
     pandas.DataFrame
         One row per offered load: ``offered``, ``utilisation`` (``ρ``, may exceed 1),
         ``throughput`` (``min(offered, capacity)``), ``capacity`` (``1 / S``),
-        ``wait`` (M/G/1 mean queueing delay at the leader; NaN at ``ρ >= 1``) and
+        ``wait`` (mean queueing delay at the leader, its request's and its replies'
+        M/G/1 waits; NaN at ``ρ >= 1``) and
         ``latency`` (mean commit latency; NaN at ``ρ >= 1``), in seconds.
 
     Examples
@@ -121,7 +133,7 @@ def leader_model(n: int, offered, *, cpu: Latency, wire: Latency,
     >>> m[["utilisation", "throughput"]].round(3).values.tolist()
     [[0.3, 500.0], [0.6, 1000.0], [1.2, 1666.667]]
     >>> round(float(m["latency"][1]) * 1e3, 3), bool(m["latency"].isna()[2])
-    (3.05, True)
+    (3.1, True)
     """
     _check_model("wire", wire)
     if sync is not None:
@@ -130,12 +142,17 @@ def leader_model(n: int, offered, *, cpu: Latency, wire: Latency,
     if not (lam > 0).all() or not np.isfinite(lam).all():
         raise ValueError(f"offered must be positive finite rates (commands per second); "
                          f"got {offered!r}")
-    s_mean, s_var = leader_service(n, cpu, batch=batch)
-    c, _ = _moments(cpu)
+    s_mean, _s_var = leader_service(n, cpu, batch=batch)
+    c, var = _moments(cpu)
     rho = lam * s_mean
-    second = s_var + s_mean ** 2
+    b = 1 if batch is None else batch
+    one = var + c ** 2                                     # E[X²] of one message
+    burst = (n - 1) * var + ((n - 1) * c) ** 2             # E[X²] of n - 1 replies
+    # rate-weighted second moments of the job streams, per unit of offered load
+    moments = one + burst / b + (one / b if batch is not None else 0.0)
+    visits = 2 if batch is None else 3
     with np.errstate(divide="ignore", invalid="ignore"):
-        wait = np.where(rho < 1, lam * second / (2 * (1 - rho)), math.nan)
+        wait = np.where(rho < 1, visits * lam * moments / (2 * (1 - rho)), math.nan)
     fixed = 4 * wire.mean + (2 + n // 2) * c + (sync.mean if sync is not None else 0.0)
     return pd.DataFrame({
         "offered": lam,
@@ -213,8 +230,8 @@ def same_workload(n: int = 3, rate: float = 500.0, *, cpu: Latency | None = None
 def load_point(family: str = "raft", n: int = 3, utilisation: float = 0.5, *,
                max_batch: int | None = None, seed: int = 0, cpu: Latency | None = None,
                wire: Latency | None = None, storage=None, clients: int = 20,
-               duration: float = 3.0, warmup: float = 1.0,
-               retry_interval: float = 1.0) -> dict:
+               duration: float = 3.0, warmup: float = 1.0, retry_interval: float = 10.0,
+               client_timeout: float = 10.0) -> dict:
     """One point of an offered-load sweep: run ``family`` under open-loop Poisson load and
     put the measurement beside :func:`leader_model`'s prediction.
 
@@ -244,11 +261,13 @@ def load_point(family: str = "raft", n: int = 3, utilisation: float = 0.5, *,
         Open-loop clients sharing the load.
     duration, warmup : float
         Simulated seconds, and the start of the measurement (after the first election).
-    retry_interval : float
-        The clients' resend interval.  The default, 1 s (the client timeout), keeps
-        resends out of the measurement: with the kernels' 0.1 s a backlog older than
-        0.1 s is sent again, to the next server, and the leader pays for every copy (the
-        collapse notebook 03 explains).
+    retry_interval, client_timeout : float
+        The clients' resend interval and give-up time.  The defaults, 10 s, longer than
+        a run, keep the clients' retry policy out of the measurement of the leader:
+        with the kernels' 0.1 s resend interval a command older than 0.1 s is sent
+        again, to the next server, and the leader pays for every copy (the collapse
+        notebook 03 explains); with a 1 s timeout every command past the knee, whose
+        wait grows without bound, is given up and counts as not achieved.
 
     Returns
     -------
@@ -282,7 +301,8 @@ def load_point(family: str = "raft", n: int = 3, utilisation: float = 0.5, *,
     run = simulate[family](n, seed=seed, duration=duration, clients=clients, mode="open",
                            rate=offered / clients, keys=1000, cpu=cpu, storage=storage,
                            network=sim.Network(latency=wire), max_batch=max_batch,
-                           retry_interval=retry_interval, record_messages=False)
+                           retry_interval=retry_interval, client_timeout=client_timeout,
+                           record_messages=False)
     got = measured(run, warmup=warmup)
     sync = storage.sync if storage is not None else None
     model = leader_model(n, offered, cpu=cpu, wire=wire, sync=sync).iloc[0]
@@ -293,3 +313,45 @@ def load_point(family: str = "raft", n: int = 3, utilisation: float = 0.5, *,
             "model_throughput": float(model["throughput"]),
             "model_latency": float(model["latency"]), "capacity": float(model["capacity"]),
             "capacity_batched": float(batched)}
+
+
+def model_error(sweep: pd.DataFrame, *, below: float = 0.8,
+                by=("family", "n")) -> pd.DataFrame:
+    """How far :func:`leader_model` is from the simulation, from a sweep of
+    :func:`load_point` rows without batching: over the points offered below ``below`` of
+    the leader's capacity, the largest relative error of the seed-mean throughput and
+    mean latency.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group of ``by`` (the columns of ``by`` present in ``sweep``):
+        ``points``, ``max_throughput_error`` and ``max_latency_error`` (fractions).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"n": [3, 3, 3], "seed": [0, 1, 0],
+    ...                    "model_utilisation": [0.5, 0.5, 0.9],
+    ...                    "throughput": [98.0, 102.0, 170.0], "model_throughput": 100.0,
+    ...                    "latency": [0.011, 0.013, 0.05], "model_latency": 0.010})
+    >>> model_error(df).round(3).to_dict("records")
+    [{'n': 3, 'points': 1, 'max_throughput_error': 0.0, 'max_latency_error': 0.2}]
+    """
+    below = check_number("below", below, low=0.0, low_open=True)
+    if "max_batch" in sweep.columns:
+        sweep = sweep[sweep["max_batch"].isna()]
+    keys = [c for c in by if c in sweep.columns]
+    point = keys + ["model_utilisation"]
+    under = sweep[sweep["model_utilisation"] < below]
+    means = under.groupby(point, sort=True)[["throughput", "model_throughput", "latency",
+                                             "model_latency"]].mean().reset_index()
+    means["tput_err"] = (means["throughput"] / means["model_throughput"] - 1).abs()
+    means["lat_err"] = (means["latency"] / means["model_latency"] - 1).abs()
+    if not keys:
+        means["_all"] = 0
+        keys = ["_all"]
+    out = means.groupby(keys, sort=True).agg(
+        points=("tput_err", "size"), max_throughput_error=("tput_err", "max"),
+        max_latency_error=("lat_err", "max")).reset_index()
+    return out.drop(columns=["_all"], errors="ignore")

@@ -56,6 +56,7 @@ the same set, exactly, in a few bytes when few processes run at once.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 
@@ -118,10 +119,14 @@ def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
     if compact:                          # completed operations first, in call order
         perm = sorted(range(n_ops), key=lambda i: (math.isinf(ops[i][1]), ops[i][0], i))
         ops = [ops[i] for i in perm]
-    events = _order(ops)
-    # no two operations overlap: every call is followed by its own return
-    if all(events[j + 1] - events[j] == n_ops for j in range(0, 2 * n_ops, 2)) and (
+    if n_ops and ops[-1][1] != math.inf and all(
+            a[1] < b[0] for a, b in zip(ops, itertools.islice(ops, 1, None))):
+        # listed in call order, each op returning before the next is called (one client):
+        # no two operations overlap, without sorting the calls and returns
+        result = _sequential(ops, list(range(n_ops)), model)
+    elif _alternate(events := _order(ops), n_ops) and (
             not n_ops or ops[events[-2]][1] != math.inf):
+        # no two operations overlap: every call is followed by its own return
         result = _sequential(ops, events[::2], model)
     else:
         result = yield from _search(ops, events, model, max_states, greedy, progress,
@@ -132,6 +137,11 @@ def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
         if result.blocked is not None:
             result.blocked = perm[result.blocked]
     return result
+
+
+def _alternate(events, n_ops) -> bool:
+    """Whether every call in ``events`` is followed by its own return."""
+    return all(events[j + 1] - events[j] == n_ops for j in range(0, 2 * n_ops, 2))
 
 
 def _sequential(ops, order, model):

@@ -78,6 +78,7 @@ _INF = math.inf
 #: no state, so one instance per name and semantics serves every call.
 _NAMED = {name: {None: cls()} for name, cls in MODELS.items()}
 _CATEGORIES: dict = {}                 # id(dtype) -> (dtype, its categories as a list)
+_LOCS: dict = {}                       # id(columns) -> (columns, {name: position})
 
 
 def _categories(dtype) -> np.ndarray:
@@ -101,12 +102,34 @@ def _categories(dtype) -> np.ndarray:
     return cats
 
 
+def _locs(history) -> dict:
+    """Column name -> position (None for a name that is not unique), cached.
+
+    An ``Index`` is immutable (adding or renaming a column gives the frame a new one), so
+    the map is cached on the column index's identity, like :func:`_categories`.
+    """
+    columns = history.columns
+    hit = _LOCS.get(id(columns))
+    if hit is not None and hit[0] is columns:
+        return hit[1]
+    locs: dict = {}
+    for i, c in enumerate(columns):
+        locs[c] = None if c in locs else i
+    if len(_LOCS) >= 256:
+        _LOCS.clear()
+    _LOCS[id(columns)] = (columns, locs)
+    return locs
+
+
 def _array(history, name):
     """One column's array, without the per-access cost of ``history[name]``."""
-    try:
-        return history._get_column_array(history.columns.get_loc(name))
-    except (AttributeError, TypeError, KeyError):
-        return history[name].array
+    loc = _locs(history).get(name)
+    if loc is not None:
+        try:
+            return history._get_column_array(loc)
+        except (AttributeError, TypeError):
+            pass
+    return history[name].array
 
 
 def _column(history, name) -> list:
@@ -141,7 +164,7 @@ def _prepare(history, model: Model):
     if not isinstance(history, pd.DataFrame):
         raise TypeError(f"history must be a pandas DataFrame with columns {_REQUIRED}; got "
                         f"{type(history).__name__}")
-    columns = history.columns
+    columns = _locs(history)
     missing = [c for c in _REQUIRED if c not in columns]
     if model.partition_by and model.partition_by not in columns:
         missing.append(model.partition_by)
@@ -367,7 +390,7 @@ def _describe_op(op_id, op, process):
 def _processes(history, op_col, ids, rows=None) -> dict:
     """The ``process`` of the operations ``ids`` (those an explanation names); ``op_col``
     is the table's ``op_id`` column as a list, ``rows`` the ids' rows if known."""
-    if "process" not in history.columns:
+    if "process" not in _locs(history):
         return {}
     if rows is None:
         if len(ids) * len(op_col) > 1_000_000:    # many to find: one pass over the table

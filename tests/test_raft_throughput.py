@@ -71,3 +71,17 @@ def test_load_point_runs_either_family_beside_the_model():
         throughput.load_point("zab")
     with pytest.raises(ValueError, match="utilisation"):
         throughput.load_point("raft", 3, 0.0)
+
+
+def test_same_workload_takes_knobs_per_family():
+    s_mean, _ = throughput.leader_service(3, CPU)
+    storage = sim.Storage(sync=sim.Constant(0.002))
+    kw = dict(cpu=CPU, storage=storage, network=sim.Network(latency=WIRE), duration=2.0,
+              warmup=0.8, families=("paxos",))
+    # one slot in flight, a round trip and two syncs each: far below the offered load
+    default = throughput.same_workload(3, 0.7 / s_mean, **kw)
+    one = throughput.same_workload(3, 0.7 / s_mean, knobs={"paxos": {"window": 1}}, **kw)
+    assert one["throughput"][0] < 0.5 * default["throughput"][0]
+    assert default["throughput"][0] == pytest.approx(0.7 / s_mean, rel=0.07)
+    with pytest.raises(ValueError, match="knobs"):
+        throughput.same_workload(knobs={"zab": {}})

@@ -191,13 +191,20 @@ def measured(run, *, warmup: float = 1.0) -> dict:
 def same_workload(n: int = 3, rate: float = 500.0, *, cpu: Latency | None = None,
                   storage=None, network=None, clients: int = 10, keys: int = 1000,
                   duration: float = 3.0, warmup: float = 1.0, seeds=(0,),
-                  families=("raft", "paxos")) -> pd.DataFrame:
+                  families=("raft", "paxos"), retry_interval: float = 10.0,
+                  client_timeout: float = 10.0, knobs=None) -> pd.DataFrame:
     """Raft and Multi-Paxos under the same open-loop workload, processing and storage
     models and network, measured with the same statistics (one row per family and seed).
 
     ``rate`` is the total offered load (commands per second, Poisson, shared by
     ``clients``); the columns are ``family``, ``seed``, ``offered``, ``throughput``,
     ``latency`` (mean), ``p50`` and ``p99`` (seconds), from :func:`measured`.
+
+    The clients resend and give up after ``retry_interval`` and ``client_timeout``
+    (default 10 s, longer than a run, as in :func:`load_point`: the leaders are measured,
+    not the clients' retry policy).  ``knobs`` maps a family to extra knobs of its own,
+    e.g. ``{"paxos": {"window": 64}}`` (Multi-Paxos keeps at most ``window`` slots in
+    flight, 8 by default; Raft has no such limit unless ``pipeline`` is set).
 
     Examples
     --------
@@ -216,12 +223,19 @@ def same_workload(n: int = 3, rate: float = 500.0, *, cpu: Latency | None = None
     for f in families:
         if f not in simulate:
             raise ValueError(f"families must name 'raft' or 'paxos'; got {f!r}")
+    knobs = {} if knobs is None else dict(knobs)
+    for f in knobs:
+        if f not in families:
+            raise ValueError(f"knobs must be keyed by one of the families {families!r}; "
+                             f"got {f!r}")
     rows = []
     for seed in seeds:
         for f in families:
             run = simulate[f](n, seed=seed, duration=duration, clients=clients,
                               mode="open", rate=rate / clients, keys=keys, cpu=cpu,
-                              storage=storage, network=network)
+                              storage=storage, network=network, record_messages=False,
+                              retry_interval=retry_interval, client_timeout=client_timeout,
+                              **knobs.get(f, {}))
             rows.append({"family": f, "seed": seed, "offered": rate,
                          **measured(run, warmup=warmup)})
     return pd.DataFrame(rows)

@@ -148,14 +148,17 @@ def test_a_chosen_value_that_differs_from_the_decided_one_is_a_violation():
     rows = TWO_CHOSEN[:4] + [(0.07, "n3", "decided", {"slot": 0, "value": "v2"})]
     v = paxos.check(single_run(rows))
     assert not v.holds("agreement")
-    assert v.violations.detail.tolist() == [
+    assert v.violations.query("property == 'agreement'").detail.tolist() == [
         "slot 0: 'v1' chosen at ballot (1, 'n1') (accepted by n1, n2), but n3 decided 'v2'"]
+    assert not v.holds("decided_by_quorum")     # and n3's 'v2' rests on no quorum at all
 
 
 def test_votes_short_of_a_quorum_choose_nothing():
     rows = TWO_CHOSEN[:3] + TWO_CHOSEN[5:]          # v1 has n1 only, v2 has n3 only
     v = paxos.check(single_run(rows))
-    assert v and v.info["slots_chosen"] == 0
+    assert v.holds("agreement") and v.info["slots_chosen"] == 0
+    # n3's decision of 'v2' rests on its own vote alone: no quorum, which is a violation
+    assert v.violations.property.tolist() == ["decided_by_quorum"]
 
 
 def test_two_values_at_one_ballot_break_one_value_per_ballot():

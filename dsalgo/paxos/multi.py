@@ -344,11 +344,12 @@ class MultiPaxosNode(DurableReplies, sim.Node):
         """An acceptor's part of a batched round: all of its proposals share the ballot,
         so they are accepted together (one sync, one reply) or refused together."""
         acceptor = self.acceptor
-        if msg.ballot < acceptor.promised:
-            self._reply(ctx, src, Nack(msg.ballot, acceptor.promised))
+        first = acceptor.on_accept(Accept(msg.ballot, msg.slot, msg.values[0]))
+        if first.__class__ is not Accepted:
+            self._reply(ctx, src, first)          # a Nack: a higher ballot was promised
         else:
-            for i, value in enumerate(msg.values):
-                acceptor.on_accept(Accept(msg.ballot, msg.slot + i, value))
+            for i in range(1, len(msg.values)):
+                acceptor.on_accept(Accept(msg.ballot, msg.slot + i, msg.values[i]))
             self._durable_reply(ctx, src, AcceptedBatch(msg.ballot, msg.slot,
                                                         len(msg.values)), msg)
         self._check_deposed(ctx)

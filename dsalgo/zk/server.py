@@ -118,7 +118,7 @@ class EnsembleServer(RaftNode):
             ephemeral_survives_expiry="ephemeral_survives_expiry" in self.zk_bugs)
         self.clients: dict[int, str] = {}      # session -> client connected here
         self.opening: dict[int, str] = {}      # our open request number -> client
-        self.opened = 0
+        self.asked: dict[tuple, str] = {}      # (session, req) we submitted -> client
         self.touched: set = set()              # sessions heard from since the last tick
         self.last_heard: dict[int, float] = {}  # leader: session -> local time
         self.closing: set = set()
@@ -141,6 +141,7 @@ class EnsembleServer(RaftNode):
                 ctx.send(client, Disconnect("leader_lost"))
             self.clients = {}
             self.opening = {}
+            self.asked = {}
             self.data_watches, self.child_watches = {}, {}
         self.following = now
         if now is not None and self.waiting:   # a leader again: take the waiting clients
@@ -159,6 +160,10 @@ class EnsembleServer(RaftNode):
     # ------------------------------------------------------------ the broadcast
     def _submit(self, ctx, txn):
         """Hand a write to the leader (or append it, if we lead)."""
+        if txn.op not in ("open", "close"):
+            # answered when applied, if asked in this life (a restarted server re-applies
+            # its log: those transactions are no one's to answer)
+            self.asked[txn.session, txn.req] = self.clients.get(txn.session)
         if self.role == LEADER:
             self._append(ctx, Entry(self.current_term, txn, 0))
             for p in self.peers:
@@ -190,6 +195,7 @@ class EnsembleServer(RaftNode):
         for zxid, txn, result, triggers in out:
             op = txn.op
             expired = op == "close" and txn.session in self.closing
+            asker = None
             if op == "open":
                 if self.role == LEADER:
                     self.last_heard[result] = ctx.now
@@ -208,9 +214,10 @@ class EnsembleServer(RaftNode):
                     self.last_heard.pop(sid, None)
                     ctx.emit("session_expired", session=sid, client=txn.data,
                              removed=len(result))
-            elif txn.origin == me:
-                client = self.clients.get(txn.session)
-                if client is not None:
+            elif txn.origin == me and (txn.session, txn.req) in self.asked:
+                client = self.asked.pop((txn.session, txn.req))
+                if client is not None and self.clients.get(txn.session) == client:
+                    asker = client
                     if op == "create":
                         ctx.send(client, CreateReply(txn.req, result))
                     elif op == "delete":
@@ -220,13 +227,11 @@ class EnsembleServer(RaftNode):
                     elif op == "sync":
                         ctx.send(client, SyncReply(txn.req, zxid))
             for kind, path in triggers:
-                self._trigger(ctx, kind, path, txn, expired)
+                self._trigger(ctx, kind, path, txn, expired, asker)
 
-    def _trigger(self, ctx, kind, path, txn, expired):
-        # the server that took the request reports it (not one replaying its log after
-        # a restart: its client is no longer connected to it); the leader that closed a
-        # session reports its ephemeral znodes' deletion
-        client = self.clients.get(txn.session) if txn.origin == ctx.id else None
+    def _trigger(self, ctx, kind, path, txn, expired, client):
+        # the server that took the request (``client``: who asked, in this life) reports
+        # it; the leader that closed a session reports its ephemeral znodes' deletion
         if kind == "children":
             self._fire(ctx, self.child_watches.pop(path, ()), "children", path)
         elif kind == "created":
@@ -269,9 +274,11 @@ class EnsembleServer(RaftNode):
         if self.store.zxid < msg.last_zxid:
             return  # behind what the client has seen: it must go elsewhere
         if msg.session is None:
-            self.opened += 1
-            self.opening[self.opened] = src
-            self._submit(ctx, Txn(ctx.id, 0, self.opened, "open",
+            # numbered on disk, so that a restarted server does not take an open request
+            # of its earlier life for one of this life
+            opened = ctx.disk["opened"] = ctx.disk.get("opened", 0) + 1
+            self.opening[opened] = src
+            self._submit(ctx, Txn(ctx.id, 0, opened, "open",
                                   data=(src, msg.session_timeout)))
         elif msg.session not in self.store.sessions:
             ctx.send(src, SessionExpired(msg.session))

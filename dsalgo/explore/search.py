@@ -1,19 +1,35 @@
 """``search``: swarm fault profiles with coverage feedback, until a property breaks.
 
 Each run is a :class:`~dsalgo.explore.scenario.Scenario` whose faults a random
-:class:`~dsalgo.explore.profiles.Profile` drew (swarm testing).  A run that reaches an
-abstract situation no earlier run reached -- a new event kind, a new transition between
-two consecutive events of one node, a new (operation, outcome) pair, a new order of
-magnitude of a count the checker reports, a new highest term -- joins the *corpus*; later
-runs are often mutations of a corpus entry (another seed, a fault added, removed or
-moved, a fault kind switched on or off, rates doubled), so the search digs where it
-already found something new, as coverage-guided fuzzers do.
+:class:`~dsalgo.explore.profiles.Profile` drew (swarm testing), among the fault kinds of
+the family's fault model (:data:`~dsalgo.explore.profiles.FAULT_MODELS`: the faults its
+safety claims assume; ``kinds="all"`` lifts it), and whose knobs are drawn from the
+family's :data:`~dsalgo.explore.profiles.KNOB_SPACES` (swarm over configurations and
+workloads too).  A run that reaches an abstract situation no earlier run reached -- a new
+event kind, a new order of magnitude of an event count, a new transition between two
+consecutive events of one node, a new (operation, outcome) pair, a new order of
+magnitude of a count the checker reports, a new highest term -- joins the *corpus*;
+later runs are often mutations of a corpus entry (another seed, a fault added, removed
+or moved, a fault kind switched on or off, rates doubled, other knobs), so the search
+digs where it already found something new, as coverage-guided fuzzers do.
+
+Some mutations aim a fault at an *event* of the parent run (term-aware faults): the
+node that was just elected, voted, took a lock or decided is cut off from the other
+servers, crashed or paused right then or a little later; a *chain* of them aims each
+fault at the next turning point (:data:`~dsalgo.explore.profiles.FOCUS`) the previous
+one brought about -- the new leader is cut off, then the next new leader, ... -- which is
+how a run reaches Raft's Figure 8 without a script.
+
+Progress properties (those a verdict marks ``"progress"``, judged once every fault has
+healed) are not judged on a scenario whose network stays lossy or slow for the whole run:
+those faults never heal and the checker's fairness condition cannot see them.
 """
 
 from __future__ import annotations
 
 import builtins
 import dataclasses
+import json
 import math
 import os
 import random
@@ -21,10 +37,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from .._validate import check_int, check_number
-from .profiles import Profile, base_settings
+from .profiles import FOCUS, Profile, _consistent, _loguniform, base_settings, draw_knobs, fault_model
 from .scenario import Scenario
 
-__all__ = ["SearchResult", "coverage", "evaluate", "search"]
+__all__ = ["SearchResult", "coverage", "evaluate", "sample", "search"]
 
 BACKENDS = ("serial", "processes")
 
@@ -49,6 +65,7 @@ def coverage(run, verdict=None) -> frozenset:
     if len(ev):
         kinds = ev["kind"].astype(str)
         feats.update(("event", k) for k in kinds.unique())
+        feats.update(("count", k, _bucket(c)) for k, c in kinds.value_counts().items() if c)
         if "role" in ev.columns:
             roles = ev["role"].dropna().astype(str).unique()
             feats.update(("role", r) for r in roles)
@@ -79,24 +96,85 @@ def evaluate(scenario: Scenario):
     """Run and check ``scenario``: ``(coverage, violated properties, first violation)``.
 
     The first violation is a dict ``property, time, detail`` or None.
+
+    Examples
+    --------
+    >>> s = Scenario("paxos", 3, seed=1, duration=0.5, knobs={"variant": "single"})
+    >>> feats, props, first = evaluate(s)
+    >>> props, first, ("event", "accepted") in feats
+    ((), None, True)
     """
+    return _evaluate(scenario)[:3]
+
+
+def _anchors(run, per_kind: int = 24) -> tuple:
+    """Events of ``run`` a later mutation may aim a fault at: ``(time, node, kind)``, at
+    most ``per_kind`` of each kind, spread evenly over the run."""
+    ev = run.events
+    if not len(ev):
+        return ()
+    import numpy as np
+    out = []
+    times = ev["time"].to_numpy()
+    nodes = ev["node"].astype(str).to_numpy()
+    kinds = ev["kind"].astype(str).to_numpy()
+    for k in np.unique(kinds):
+        idx = np.flatnonzero(kinds == k)
+        if len(idx) > per_kind:
+            idx = idx[(np.arange(per_kind) * len(idx)) // per_kind]
+        out.extend(zip(times[idx].tolist(), nodes[idx].tolist(), [str(k)] * len(idx),
+                       strict=True))
+    return tuple(out)
+
+
+def _evaluate(scenario: Scenario):
+    """:func:`evaluate` plus the run's anchors (:func:`_anchors`).  A run whose kernel
+    raises is a failure too, of the pseudo-property ``"exception"``."""
+    import warnings
+
     from ..families import family
     fam = family(scenario.family)
-    run = scenario.run(record_messages=False)
-    verdict = fam.check(run)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            run = scenario.run(record_messages=False)
+        verdict = fam.check(run)
+    except Exception as e:  # noqa: BLE001 - a crash of the code under test is a finding
+        detail = f"{type(e).__name__}: {e}"[:300]
+        return (frozenset({("violated", "exception")}), ("exception",),
+                {"property": "exception", "time": float("nan"), "detail": detail}, ())
     props: tuple = ()
     first = None
-    if verdict.status == "violated" and len(verdict.violations):
-        v = verdict.violations.sort_values("time", kind="stable")
+    v = _judged(scenario, verdict)
+    if len(v):
+        v = v.sort_values("time", kind="stable")
         props = tuple(sorted(set(v["property"])))
         row = v.iloc[0]
         first = {"property": str(row["property"]), "time": float(row["time"]),
                  "detail": str(row["detail"])}
-    return coverage(run, verdict), props, first
+    return coverage(run, verdict), props, first, _anchors(run)
+
+
+#: Network faults a scenario keeps for the whole run (they never heal).
+_PERMANENT = ("loss", "slow_link")
+
+
+def _judged(scenario: Scenario, verdict):
+    """The verdict's violations that count: all of them, except that progress properties
+    (judged under fairness: every fault healed) are not judged when the scenario
+    degrades the network for the whole run (loss, slow links), since their fairness
+    condition cannot see those faults and they never heal."""
+    v = verdict.violations
+    if verdict.status != "violated" or not len(v):
+        return v.iloc[:0]
+    if any(f["kind"] in _PERMANENT for f in scenario.faults):
+        kinds = getattr(verdict, "kinds", {}) or {}
+        v = v[[kinds.get(p, "safety") != "progress" for p in v["property"]]]
+    return v
 
 
 def _evaluate_json(text: str):
-    return evaluate(Scenario.from_json(text))
+    return _evaluate(Scenario.from_json(text))
 
 
 @dataclasses.dataclass
@@ -174,9 +252,26 @@ def _layout(family, n, duration, knobs):
     return servers, clients, horizon
 
 
+def sample(family: str, k: int, *, seed: int = 0, bugs=(), kinds=None) -> list:
+    """``k`` scenarios as :func:`search` draws them first (swarm profile and knobs under
+    the family's fault model), without running them: the common ground on which a
+    variant's runs are compared with the original's (a differential run).
+
+    Examples
+    --------
+    >>> runs = sample("twopc", 2, seed=1)
+    >>> len(runs), runs[0].family, runs[0] == sample("twopc", 2, seed=1)[0]
+    (2, 'twopc', True)
+    """
+    check_int("k", k, low=0)
+    return search(family, bugs=bugs, budget=k, seed=seed, kinds=kinds, feedback=False,
+                  stop=False, _dry=True)
+
+
 def search(family: str, *, bugs=(), budget=200, seed: int = 0, n=None, duration=None,
            knobs=None, backend: str = "serial", workers=None, feedback: bool = True,
-           stop: bool = True) -> SearchResult:
+           stop: bool = True, kinds=None, swarm_knobs: bool = True,
+           _dry: bool = False) -> SearchResult:
     """Search fault schedules of ``family`` for a run that breaks a property.
 
     Parameters
@@ -229,7 +324,12 @@ def search(family: str, *, bugs=(), budget=200, seed: int = 0, n=None, duration=
     if unknown:
         raise ValueError(f"bugs must be names of {family}.BUGS ({', '.join(fam.BUGS)}); "
                          f"got {unknown}")
-    settings = base_settings(family, n, duration, knobs)
+    model = fault_model(family, kinds)
+    kinds = model.kinds
+    if knobs is not None and not isinstance(knobs, dict):
+        raise TypeError(f"knobs must be a dict of the family's knobs; got {knobs!r}")
+    keep = set(model.knobs) | set(knobs or {})      # knobs the search does not vary
+    settings = base_settings(family, n, duration, {**model.knobs, **(knobs or {})})
     n, duration, knobs = settings["n"], settings["duration"], settings["knobs"]
     servers, clients, horizon = _layout(family, n, duration, knobs)
     rng = random.Random(f"explore.search:{family}:{seed}")
@@ -238,27 +338,130 @@ def search(family: str, *, bugs=(), budget=200, seed: int = 0, n=None, duration=
         check_number("budget", budget, low=0.0)
     workers = workers or os.cpu_count() or 1
     batch = 1 if backend == "serial" else max(1, 2 * workers)
+    fixed = dict(knobs)
 
     seen: set = set()
-    corpus: list = []   # (scenario, profile, weight)
+    corpus: list = []   # (scenario, profile, weight, anchors)
     curve: list = []
     runs = 0
     t0 = time.perf_counter()
     pool = ProcessPoolExecutor(workers) if backend == "processes" else None
 
+    layouts: dict = {}
+
+    def fit(scen):
+        """``scen`` without the faults that name nodes its knobs do not create (another
+        number of clients, or single-decree Paxos without any)."""
+        key = json.dumps(scen.knobs, sort_keys=True, default=repr)
+        if key not in layouts:
+            srv, cli, _h = _layout(family, n, duration, scen.knobs)
+            layouts[key] = set(srv) | set(cli)
+        nodes = layouts[key]
+        out = []
+        for f in scen.faults:
+            if "node" in f and f["node"] not in nodes:
+                continue
+            if f["kind"] == "slow_link" and not {f["src"], f["dst"]} <= nodes:
+                continue
+            if f["kind"] == "partition":
+                groups = [[x for x in g if x in nodes] for g in f["groups"]]
+                if sum(1 for g in groups if g) < 2:
+                    continue
+                f = {**f, "groups": [g for g in groups if g]}
+            out.append(f)
+        return scen if len(out) == len(scen.faults) and out == list(scen.faults) else \
+            scen.replace(faults=tuple(out))
+
+    def bounded(prof):
+        if model.drift is not None and prof.drift > model.drift:
+            prof = dataclasses.replace(prof, drift=model.drift)
+        return prof
+
+    def drawn_knobs():
+        if not swarm_knobs:
+            return fixed
+        return draw_knobs(family, rng, fixed, keep=keep)
+
     def fresh():
-        prof = Profile.draw(rng)
+        prof = bounded(Profile.draw(rng, kinds=kinds))
         faults = prof.faults(rng, servers, clients, horizon=horizon)
         return prof, Scenario(family, n, seed=rng.randrange(2**31), duration=duration,
-                              knobs=knobs, bugs=tuple(sorted(bugs)), faults=faults,
+                              knobs=drawn_knobs(), bugs=tuple(sorted(bugs)), faults=faults,
                               latency=None)
 
+    focus = set(FOCUS.get(family, ()))
+    last_action = [None]
+    chain: list = []      # (scenario, profile, steps left, action) of a chain in progress
+
+    def anchored(scen, prof, anchors, action=None, chained=False):
+        """A fault aimed at an event of the parent run: the node that just did something
+        rare (was elected, voted, committed, took a lock) crashes, is cut off from the
+        other servers, or pauses, right then or a little later.  ``chained``: at the
+        next turning point after the faults already aimed."""
+        actions = [a for a, k in (("isolate", "partition"), ("isolate", "partition"),
+                                  ("crash", "crash"), ("pause", "pause")) if k in kinds]
+        if action is not None:
+            actions = [action] if action in actions else []
+        targets = set(servers) | (set(clients) if "hit_clients" in kinds else set())
+        cands = [a for a in anchors if a[1] in targets]
+        if not actions or not cands:
+            return None
+        faults = list(scen.faults)
+        last = max((f["at"] for f in faults if f["kind"] in ("crash", "partition", "pause")),
+                   default=-1.0)
+        later = [a for a in cands if a[0] > last]
+        turning = [a for a in later if a[2] in focus]
+        if turning and (chained or rng.random() < 0.5):
+            # the next turning point after the faults already aimed: fault after fault,
+            # each at the situation the previous one brought about
+            cands = [min(turning)]
+        elif later and rng.random() < 0.8:
+            cands = later
+        counts: dict = {}
+        for a in cands:
+            counts[a[2]] = counts.get(a[2], 0) + 1
+        # rare kinds first (a kind's weight is inversely proportional to its count), and
+        # the kinds the family names as turning points ten times more
+        weights = [(10.0 if a[2] in focus else 1.0) / counts[a[2]] ** 2 for a in cands]
+        t, node, _k = rng.choices(cands, weights)[0]
+        at = round(t + (1e-6 if rng.random() < 0.5 else rng.uniform(0.0, 0.05)), 6)
+        if at >= horizon:
+            return None
+        dur = round(_loguniform(rng, 0.05, 1.5), 6) + 1e-6
+        action = rng.choice(actions)
+        last_action[0] = action
+        if action == "isolate":
+            others = [x for x in servers if x != node]
+            if not others:
+                return None
+            f = {"kind": "partition", "groups": [[node], others], "at": at,
+                 "until": round(at + dur, 6), "one_way": False}
+            ok = _consistent(faults + [f], prof.max_down + 1, servers, overlap=True)
+        elif action == "crash":
+            until = round(at + dur, 6) if "restart" in kinds or rng.random() < 0.5 else None
+            f = {"kind": "crash", "node": node, "at": at, "until": until}
+            ok = _consistent(faults + [f], max(prof.max_down, 1), servers, overlap=True)
+        else:
+            f = {"kind": "pause", "node": node, "at": at, "duration": dur}
+            ok = _consistent(faults + [f], prof.max_down + 1, servers, overlap=True)
+        if not ok:
+            return None
+        return scen.replace(faults=tuple(sorted(faults + [f],
+                                                key=lambda g: (g.get("at", -1.0), g["kind"]))))
+
     def mutate():
-        weights = [w for _s, _p, w in corpus]
-        scen, prof, _w = rng.choices(corpus, weights)[0]
-        op = rng.randrange(6)
+        weights = [w for _s, _p, w, _a in corpus]
+        scen, prof, _w, anchors = rng.choices(corpus, weights)[0]
+        op = rng.randrange(9)
         faults = list(scen.faults)
         new_seed = scen.seed
+        if op >= 6:                                # a fault aimed at an event of the run
+            aimed = anchored(scen, prof, anchors, chained=op == 8)
+            if aimed is not None:
+                if op == 8:   # and then at the turning points it brings about, in turn
+                    return prof, aimed, (rng.randint(1, 3), last_action[0])
+                return prof, aimed
+            op = 0
         if op == 0 or not faults:                  # another seed, same faults
             new_seed = rng.randrange(2**31)
             if not faults:
@@ -277,22 +480,20 @@ def search(family: str, *, bugs=(), budget=200, seed: int = 0, n=None, duration=
                 if f.get("until") is not None:
                     f["until"] = round(f["until"] - f["at"] + at, 6)
                 f["at"] = round(at, 6)
-                from .profiles import _consistent
                 trial = faults[:i] + [f] + faults[i + 1:]
-                if _consistent(trial, prof.max_down + 1, servers):
+                if _consistent(trial, prof.max_down + 1, servers, overlap=True):
                     faults = trial
             new_seed = rng.randrange(2**31)
         elif op == 4:                              # a kind switched on or off
-            prof = prof.toggled(rng)
+            prof = bounded(prof.toggled(rng, kinds))
             faults = prof.faults(rng, servers, clients, horizon=horizon)
             new_seed = rng.randrange(2**31)
-        else:                                      # the same profile, twice the rates
-            prof = prof.scaled(2.0)
-            faults = prof.faults(rng, servers, clients, horizon=horizon)
-            new_seed = rng.randrange(2**31)
+        else:                                      # other knobs, the same faults
+            return prof, scen.replace(knobs=drawn_knobs())
         return prof, scen.replace(seed=new_seed, faults=tuple(faults))
 
     result = SearchResult(family, tuple(sorted(bugs)), False, 0, 0.0)
+    drawn: list = []
     try:
         while True:
             if by_runs:
@@ -303,22 +504,38 @@ def search(family: str, *, bugs=(), budget=200, seed: int = 0, n=None, duration=
                 break
             todo = []
             for _ in range(min(batch, left)):
-                if feedback and corpus and rng.random() < 0.7:
-                    todo.append(mutate())
-                else:
-                    todo.append(fresh())
+                item = None
+                if chain:
+                    c_scen, c_prof, c_anchors, c_left, c_action = chain.pop()
+                    aimed = anchored(c_scen, c_prof, c_anchors, c_action, chained=True)
+                    if aimed is not None:
+                        item = (c_prof, aimed, (c_left - 1, c_action) if c_left > 1 else None)
+                if item is None and feedback and corpus and rng.random() < 0.7:
+                    item = mutate()
+                if item is None:
+                    item = fresh()
+                todo.append(item)
+            follow = [t[2] if len(t) > 2 else None for t in todo]
+            todo = [(t[0], fit(t[1])) for t in todo]
+            if _dry:
+                drawn.extend(s for _p, s in todo)
+                runs += len(todo)
+                continue
             if pool is None:
-                outs = [evaluate(s) for _p, s in todo]
+                outs = [_evaluate(s) for _p, s in todo]
             else:
                 outs = list(pool.map(_evaluate_json, [s.to_json() for _p, s in todo]))
-            for (prof, scen), (feats, props, first) in zip(todo, outs, strict=True):
+            for (prof, scen), nxt, (feats, props, first, anchors) in zip(todo, follow, outs,
+                                                                        strict=True):
                 runs += 1
+                if nxt is not None and first is None and feedback:
+                    chain[:] = [(scen, prof, anchors, *nxt)]
                 new = feats - seen
                 if new:
                     seen |= new
                     curve.append((runs, len(seen)))
                     if feedback:
-                        corpus.append((scen, prof, len(new)))
+                        corpus.append((scen, prof, len(new), anchors))
                 if first is not None and not result.found:
                     result = SearchResult(family, tuple(sorted(bugs)), True, runs,
                                           time.perf_counter() - t0, first["property"], props,
@@ -330,6 +547,8 @@ def search(family: str, *, bugs=(), budget=200, seed: int = 0, n=None, duration=
     finally:
         if pool is not None:
             pool.shutdown()
+    if _dry:
+        return drawn
     if not result.found:
         result.runs, result.seconds = runs, time.perf_counter() - t0
     result.coverage, result.corpus, result.curve = len(seen), len(corpus), curve

@@ -86,10 +86,8 @@ def _fails(scenario: Scenario, prop: str):
         run = scenario.run(record_messages=False)
     except ValueError:  # a fault names a client the smaller workload no longer has
         return False, None, ""
-    verdict = fam.check(run)
-    if verdict.status != "violated":
-        return False, None, ""
-    v = verdict.violations
+    from .search import _judged
+    v = _judged(scenario, fam.check(run))
     v = v[v["property"] == prop].sort_values("time", kind="stable")
     if not len(v):
         return False, None, ""

@@ -91,10 +91,16 @@ MUTANTS = [
     Mutant("raft", "vote_twice_per_term", f"{R}.election:Elections._on_request_vote",
            "self.voted_for in (None, msg.candidate_id)", "True",
            "§5.2: at most one vote per term."),
-    Mutant("raft", "stale_vote_replies_count", f"{R}.election:Elections._on_request_vote_reply",
-           "if self.role != CANDIDATE or msg.term != self.current_term:",
-           "if self.role != CANDIDATE:",
-           "§5.1: a reply from an older term is ignored (here: a stale grant counts)."),
+    Mutant("raft", "accept_stale_leader", f"{R}.replication:Replication._on_append_entries",
+           "if msg.term < term or (msg.term == term and self.role == LEADER):",
+           "if msg.term == term and self.role == LEADER:",
+           "§5.1: a server refuses AppendEntries of an older term (here: a deposed "
+           "leader's entries are taken)."),
+    Mutant("raft", "truncate_without_conflict",
+           f"{R}.replication:Replication._on_append_entries",
+           "if log[index].term == e.term:", "if False:",
+           "§5.3: a follower deletes entries only from a conflict on (same index, other "
+           "term); a late copy of an AppendEntries must not cut entries it acknowledged."),
     Mutant("raft", "up_to_date_by_length_only", f"{R}.election:Elections._log_ok",
            "return (msg.last_log_term > my_term", "return (False",
            "§5.4.1: a log with a later last term is more up-to-date (here: only lengths of "
@@ -116,9 +122,11 @@ MUTANTS = [
     Mutant("paxos", "promise_lower_ballot", f"{P}.acceptor:Acceptor.on_prepare",
            "if msg.ballot >= store[\"promised\"]:", "if True:",
            "P1b: promise only ballots at least as high as any promised."),
-    Mutant("paxos", "accept_below_promise", f"{P}.acceptor:Acceptor.on_accept",
-           "if msg.ballot >= store[\"promised\"]:", "if True:",
-           "P2b: accept only if no higher ballot was promised."),
+    Mutant("paxos", "accept_keeps_old_promise", f"{P}.acceptor:Acceptor.on_accept",
+           "self._write(max(promised, msg.ballot), msg.slot, (msg.ballot, msg.value))",
+           "self._write(promised, msg.slot, (msg.ballot, msg.value))",
+           "P2b/P1b: accepting ballot b is also a promise of b; the acceptor must not "
+           "promise a lower ballot afterwards (here: the promise stays where it was)."),
     Mutant("paxos", "promise_forgets_accepted", f"{P}.acceptor:Acceptor.on_prepare",
            "return Promise(msg.ballot, entries)", "return Promise(msg.ballot, ())",
            "P1b: a promise reports the highest-ballot proposal the acceptor accepted."),
@@ -146,12 +154,14 @@ MUTANTS = [
            "if validity > 0:",
            "An extension holds only if a majority extended the keys."),
     # ---------------------------------------------------------------- zookeeper
-    Mutant("zookeeper", "enter_on_any_watch", f"{L}.zookeeper:LockRecipeClient.on_message",
-           "if self.state == \"wait\":\n            self._list(ctx)",
-           "if self.state == \"wait\":\n            self.state = \"hold\"\n"
-           "            self.enter(ctx, None, znode=self.my_node)",
-           "Lock recipe: after a watch fires, list the children again; hold only when "
-           "lowest."),
+    Mutant("zookeeper", "lost_early_watch", f"{L}.zookeeper:LockRecipeClient.on_message",
+           "self.recheck = True", "pass",
+           "Lock recipe: a watch that fires before the answer that set it still means "
+           "'list the children again' (here it is lost and the client may wait for ever)."),
+    Mutant("zookeeper", "children_in_listing_order", f"{L}.zookeeper:LockRecipeClient._children",
+           "ordered = sorted(children)", "ordered = list(children)",
+           "Lock recipe: rank by sequence number (here: by the order the server lists the "
+           "children in)."),
     Mutant("zookeeper", "highest_holds", f"{L}.zookeeper:LockRecipeClient._children",
            "if i == 0:", "if i == len(ordered) - 1:",
            "Lock recipe: the client with the lowest sequence number holds the lock."),

@@ -1,9 +1,17 @@
-"""``python tests/mutants [NAME ...] [--runs N] [--budget B] [--processes P]``.
+"""``python tests/mutants [NAME ...] [--runs N] [--budget B] [--diff D] [--processes P]``.
 
-For every mutant (or those named): does the family's checker catch it under the soak
-settings (``--runs`` seeds of each of the family's soaks), and does ``explore.search``
-with its default budget (``--budget``: runs, or seconds if it has a point) find a
-violation?  Prints one line per mutant and the scores per family.
+For every mutant (or those named):
+
+1. a *differential run*: ``--diff`` scenarios drawn as ``explore.search`` draws them, run
+   with and without the mutant; a mutant whose tables are identical in all of them (and
+   that search does not catch) is reported as ``equivalent`` -- it changes nothing these
+   runs show;
+2. the family's soaks, ``--runs`` seeds each (0 skips them);
+3. ``explore.search`` with ``--budget`` (runs, or seconds if it has a point); a catch
+   counts only if the failing scenario passes on the original kernel.
+
+Prints one line per mutant and, per family, the mutants, those that change behaviour and
+how many of those the soaks and the search caught.
 """
 
 from __future__ import annotations
@@ -19,51 +27,83 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from mutants import BY_NAME, EQUIVALENT, MUTANTS, applied
 
 
-def judge(name: str, runs: int, budget) -> dict:
-    """Run one mutant: checker under the soak settings, then explore.search.
+def _digest(scenario) -> str:
+    """A fingerprint of a scenario's run: its history and events, or the exception it
+    raised."""
+    import hashlib
+    import warnings
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            run = scenario.run(record_messages=False)
+        text = run.history.to_csv() + run.events.to_csv()
+    except Exception as e:  # noqa: BLE001 - a mutant that raises changed behaviour
+        text = f"raised {type(e).__name__}: {e}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
-    A search catch counts only if the failing run passes without the mutant (the same
-    scenario replayed on the original kernel); a mutant whose snippet no longer matches
-    the kernel is "stale", not caught.
+
+def judge(name: str, runs: int, budget, diff: int = 12) -> dict:
+    """Run one mutant.
+
+    1. *Differential run*: ``diff`` scenarios drawn as ``explore.search`` draws them, run
+       with and without the mutant; if every table is identical the mutant changed
+       nothing there (``changed`` False: equivalent as far as these runs show).
+    2. The family's soaks (``runs`` seeds each; 0 skips them).
+    3. ``explore.search`` with ``budget``.  A catch counts only if the failing run passes
+       without the mutant (the same scenario replayed on the original kernel).
+
+    A mutant whose snippet no longer matches the kernel is "stale", not caught.
     """
     from dsalgo import explore
+    from dsalgo.explore.search import sample
     from dsalgo.families import family
     from dsalgo.soak import by_family, soak
     from mutants import _mutated
     m = BY_NAME[name]
     t0 = time.perf_counter()
-    out = {"name": name, "family": m.family, "soak": None, "search": None, "why": ""}
+    out = {"name": name, "family": m.family, "soak": None, "search": None, "why": "",
+           "changed": None, "planted": name in family(m.family).BUGS}
     try:
         _mutated(m)
     except (LookupError, SyntaxError, OSError) as e:
         out.update(soak="stale", search="stale", why=str(e)[:100], seconds=0.0)
         return out
+    scenarios = sample(m.family, diff, seed=0)
+    clean = [_digest(s) for s in scenarios]
     res = None
-    try:
-        with applied(m):
+    with applied(m):
+        mutated = [_digest(s) for s in scenarios]
+        out["changed"] = clean != mutated
+        if runs:
             soaks = [s for s in by_family().get(m.family, []) if not s.endswith("-explore")]
             failed = 0
             for s in soaks:
-                r = soak(s, runs)
+                try:
+                    r = soak(s, runs)
+                except Exception as e:  # noqa: BLE001 - the mutated kernel raised
+                    failed += 1
+                    out["why"] = out["why"] or f"soak {s} raised {type(e).__name__}"[:100]
+                    continue
                 failed += r.runs - r.passed
                 if r.failures and not out["why"]:
                     out["why"] = str(r.failures[0][1])[:100]
             out["soak"] = failed > 0 if soaks else None
-            res = explore.search(m.family, budget=budget, seed=0)
-    except Exception as e:  # noqa: BLE001 - a crash of the mutated kernel is a catch
-        out["soak"] = out["soak"] if out["soak"] is not None else True
-        out["search"] = True if out["search"] is None else out["search"]
-        out["why"] = f"crashed: {type(e).__name__}: {e}"[:100]
-    if res is not None:
-        out["search"] = res.found
-        if res.found:
-            clean = family(m.family).check(explore.replay(res.scenario))
-            if clean.status == "violated":
-                out["search"] = False
-                out["why"] = (out["why"] or "") + (f" [search's failing run fails without "
-                                                   f"the mutant too: {res.property}]")
-            elif not out["why"]:
-                out["why"] = f"{res.property}: {res.detail}"[:100]
+        res = explore.search(m.family, budget=budget, seed=0)
+    out["search"] = res.found
+    out["runs"] = res.runs
+    if res.found:
+        try:
+            clean_run = explore.replay(res.scenario)
+            clean_bad = family(m.family).check(clean_run).status == "violated"
+        except Exception:  # noqa: BLE001
+            clean_bad = True
+        if clean_bad:
+            out["search"] = False
+            out["why"] = (out["why"] or "") + (f" [search's failing run fails without "
+                                               f"the mutant too: {res.property}]")
+        else:
+            out["changed"] = True        # a judged difference is a change of behaviour
+            out["why"] = f"{res.property} after {res.runs} runs: {res.detail}"[:110]
     out["seconds"] = time.perf_counter() - t0
     return out
 
@@ -71,9 +111,12 @@ def judge(name: str, runs: int, budget) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python tests/mutants")
     p.add_argument("names", nargs="*", help="mutants (default: all)")
-    p.add_argument("--runs", type=int, default=50, help="seeds per soak (default 50)")
-    p.add_argument("--budget", default="200",
-                   help="explore.search budget: runs, or seconds with a point (default 200)")
+    p.add_argument("--runs", type=int, default=50,
+                   help="seeds per soak (default 50; 0 skips the soaks)")
+    p.add_argument("--budget", default="120.0",
+                   help="explore.search budget: runs, or seconds with a point (default 120.0)")
+    p.add_argument("--diff", type=int, default=12,
+                   help="scenarios of the differential run (default 12)")
     p.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     a = p.parse_args(argv)
     budget = float(a.budget) if "." in a.budget else int(a.budget)
@@ -82,25 +125,36 @@ def main(argv=None) -> int:
     if unknown:
         p.error(f"unknown mutants {unknown}; choose from {', '.join(BY_NAME)}")
     with ProcessPoolExecutor(a.processes) as pool:
-        results = list(pool.map(judge, names, [a.runs] * len(names), [budget] * len(names)))
+        results = list(pool.map(judge, names, [a.runs] * len(names), [budget] * len(names),
+                                [a.diff] * len(names)))
     fams: dict = {}
+    mark = lambda v: "-" if v is None else (v if isinstance(v, str) else  # noqa: E731
+                                            ("caught" if v else "MISSED"))
     for r in results:
-        mark = lambda v: "-" if v is None else (v if isinstance(v, str) else
-                                                ("caught" if v else "MISSED"))
-        eq = f"  [equivalent: {EQUIVALENT[r['name']]}]" if r["name"] in EQUIVALENT else ""
-        print(f"{r['family']:10} {r['name']:28} soak {mark(r['soak']):7} search "
-              f"{mark(r['search']):7} {r['seconds']:6.1f}s  {r['why']}{eq}", flush=True)
-        f = fams.setdefault(r["family"], [0, 0, 0])
+        if r["changed"] is False and r["search"] is not True:
+            kind = "equivalent"
+        elif r["search"] == "stale":
+            kind = "stale"
+        else:
+            kind = "changes"
+        eq = f"  [argued: {EQUIVALENT[r['name']]}]" if r["name"] in EQUIVALENT else ""
+        planted = " (now a planted bug)" if r.get("planted") else ""
+        print(f"{r['family']:10} {r['name']:28} {kind:10} soak {mark(r['soak']):7} search "
+              f"{mark(r['search']):7} {r['seconds']:6.1f}s  {r['why']}{planted}{eq}",
+              flush=True)
+        f = fams.setdefault(r["family"], [0, 0, 0, 0])
         f[0] += 1
-        f[1] += r["soak"] is True
-        f[2] += r["search"] is True
-    print("\nfamily      mutants  checker(soak)  explore.search")
-    tot = [0, 0, 0]
-    for fam, (n, s, e) in fams.items():
-        print(f"{fam:10} {n:8} {s:8}/{n:<4} {e:8}/{n:<4}")
-        tot = [tot[0] + n, tot[1] + s, tot[2] + e]
-    print(f"{'all':10} {tot[0]:8} {tot[1]:8}/{tot[0]:<4} {tot[2]:8}/{tot[0]:<4}"
-          f"  (search: {100 * tot[2] / max(tot[0], 1):.0f} %)")
+        f[1] += kind == "changes"
+        f[2] += r["soak"] is True and kind == "changes"
+        f[3] += r["search"] is True
+    print("\nfamily      mutants  changing  checker(soak)  explore.search")
+    tot = [0, 0, 0, 0]
+    for fam, (n, c, s_, e) in fams.items():
+        print(f"{fam:10} {n:8} {c:9} {s_:8}/{c:<4} {e:8}/{c:<4}")
+        tot = [x + y for x, y in zip(tot, (n, c, s_, e), strict=True)]
+    print(f"{'all':10} {tot[0]:8} {tot[1]:9} {tot[2]:8}/{tot[1]:<4} {tot[3]:8}/{tot[1]:<4}"
+          f"  (search: {100 * tot[3] / max(tot[1], 1):.0f} % of the mutants that change "
+          f"behaviour)")
     return 0
 
 

@@ -245,7 +245,7 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
     lin = 0
     stack = []                          # (call entry, state before, forced, phase)
     cache = set()
-    steps = 0
+    steps, due = 0, _SLICE              # steps taken; the step at which to yield next
     best_ret, best_states = 0, []
 
     fresh = greedy                      # a new configuration: look for a forced no-op
@@ -254,7 +254,8 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
     e = nxt[0]
     while True:
         steps += 1
-        if not steps % _SLICE:
+        if steps == due:
+            due += _SLICE
             if progress is not None:
                 progress[0], progress[1] = len(cache), steps
             yield None

@@ -530,7 +530,7 @@ def linearizable(history, model="cas-register", *, semantics: str | None = None,
     order = sorted(parts, key=lambda k: (len(parts[k]), repr(k))) if len(parts) > 1 \
         else list(parts)
     progress = {k: [0, 0] for k in order}
-    running = {k: search(parts[k], model, progress=progress[k]) for k in order}
+    running = dict.fromkeys(order)      # the searches, started when the round reaches them
     results = {}
     limit = None
     gc_was = gc.isenabled()
@@ -538,8 +538,11 @@ def linearizable(history, model="cas-register", *, semantics: str | None = None,
     try:
         while running and limit is None:
             for key in list(running):
+                run = running[key]
+                if run is None:
+                    run = running[key] = search(parts[key], model, progress=progress[key])
                 try:
-                    next(running[key])
+                    next(run)
                 except StopIteration as done:
                     results[key] = done.value
                     del running[key]

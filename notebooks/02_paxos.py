@@ -278,10 +278,11 @@ display(Markdown(
     f"mean latency are within {worst_model_error:.1%} of the simulation. Past the knee "
     f"without batching the achieved throughput was "
     + ", ".join(f"{r:.0%} at n = {n}" for n, r in past_ratio.items())
-    + " of the leader's capacity: its queue grows without bound, and a slot whose `Accept` "
-    "has waited longer than the smallest election timeout is sent again at the next "
-    "heartbeat, so the overloaded leader also spends time on retransmissions and their "
-    "replies. "
+    + " of the leader's capacity. The leader still spends a service time on every "
+    "`Request` that arrives, whether or not it can propose it yet, so past the knee the "
+    "time left for the `Accepted` replies that decide earlier slots shrinks as the offered "
+    "load grows (receive livelock), and the replies wait behind a queue that grows "
+    "without bound. ")
     + ("With batching the leader kept up (90 % or more) with every load offered: "
        if kept_up else "With batching, at the highest loads offered: ")
     + ", ".join(f"{r.throughput:,.0f} of {r.offered:,.0f} commands/s at n = {n}"

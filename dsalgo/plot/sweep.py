@@ -239,11 +239,10 @@ def load_sweep(df: pd.DataFrame, *, axes=None, hue: str = "n", ci: float = 0.95,
                            model.loc[ok, "model_latency"] * ms, color=c, ls="--", lw=1.5,
                            label=f"{hue} = {v}, model (M/G/1)")
         a_tput.set(xlabel="offered load (commands/s)", ylabel="achieved (commands/s)",
-                   title=f"{title}{label}: achieved against offered (dashed: model "
-                         f"capacity)")
+                   title=f"{title}{label}:\nachieved against offered (dashed: model)")
         a_lat.set(xlabel="achieved throughput (commands/s)", yscale="log",
                   ylabel="commit latency (ms, log)",
-                  title=f"{title}{label}: latency against throughput")
+                  title=f"{title}{label}:\nlatency against throughput")
         for a in (a_tput, a_lat):
             a.grid(alpha=0.3)
         a_tput.legend(fontsize="small", frameon=False, loc="upper left")

@@ -188,8 +188,8 @@ MUTANTS = [
            "A prepared participant holds its locks until the outcome (isolation)."),
     # ---------------------------------------------------------------- saga
     Mutant("saga", "forward_only_recovery", f"{T}.saga:Orchestrator.on_message",
-           "rec[\"state\"], rec[\"at\"] = \"back\", msg.step - 1",
-           "rec[\"state\"], rec[\"at\"] = \"back\", -1",
+           "\"state\": \"back\", \"at\": msg.step - 1}",
+           "\"state\": \"back\", \"at\": -1}",
            "A failed saga compensates every step it completed (here: none)."),
     Mutant("saga", "compensate_twice_delta", f"{T}.local:SagaShard.run_compensation",
            "new = self.apply(ctx, [(account, delta)])",

@@ -282,7 +282,7 @@ display(Markdown(
     "`Request` that arrives, whether or not it can propose it yet, so past the knee the "
     "time left for the `Accepted` replies that decide earlier slots shrinks as the offered "
     "load grows (receive livelock), and the replies wait behind a queue that grows "
-    "without bound. ")
+    "without bound. "
     + ("With batching the leader kept up (90 % or more) with every load offered: "
        if kept_up else "With batching, at the highest loads offered: ")
     + ", ".join(f"{r.throughput:,.0f} of {r.offered:,.0f} commands/s at n = {n}"

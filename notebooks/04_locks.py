@@ -33,6 +33,7 @@
 # answered by the server each client is connected to, sessions expired by the leader.
 # Section 5 looks at the ensemble itself: stale follower reads against `sync`, a paused
 # client losing its ephemeral znode, and a leader crash.
+# <!-- given: 5 (a section number) -->
 
 # %% tags=["parameters"]
 quick = False
@@ -72,6 +73,7 @@ def swept(fn, grid, seeds):
 # completed critical sections (50 ms of work each) per second.  Links: exponential, mean 5 ms,
 # FIFO like the TCP connections real clients use (without FIFO a client's next `SET` can
 # overtake its own release on the wire, be refused, and wait for a retry).
+# <!-- inputs: 50 ms, 5 ms -->
 
 # %%
 ns = [1, 5] if quick else [1, 3, 5, 7, 9]
@@ -82,7 +84,8 @@ LOCKS = {"RedLock": locks.redlock.simulate,
 
 def lock_cost(algorithm, n, clients, seed):
     run = LOCKS[algorithm](n=n, clients=clients, seed=seed, duration=duration,
-                           network=sim.Network(fifo=True))
+                           critical_section=0.05,
+                           network=sim.Network(latency=sim.Exponential(mean=0.005), fifo=True))
     v = locks.check(run)
     assert v, v
     w = locks.acquisition_waits(run)
@@ -130,6 +133,7 @@ fig.tight_layout()
 # **Pauses.** Three clients contend; one of them (drawn per seed) is paused at a random moment
 # for a given time.  RedLock's lease is `ttl = 1 s`; the ZooKeeper lock's session timeout is
 # also 1 s (on an ensemble of three servers).  A holder paused longer than that wakes up still believing it holds the lock.
+# <!-- inputs: 1 s -->
 # We count the fraction of runs that violate each property, with the ZooKeeper lock both with
 # fencing tokens and without.
 
@@ -259,9 +263,11 @@ herd.round(2)
 # network makes the story easy to read).  Thick bars: when each client *believed* it held the
 # lock; hatched red: both did; dots on the storage row: writes accepted (green) or rejected by
 # fencing (red cross); dotted red line: a storage-safety violation.
+# <!-- inputs: 5 ms -->
 
 # %%
 scenarios = locks.scenarios.SCENARIOS
+assert locks.scenarios.LATENCY == 0.005, locks.scenarios.LATENCY   # the 5 ms the text quotes
 fig, axes = plt.subplots(len(scenarios), 1, figsize=(13, 4.2 * len(scenarios)))
 scenario_verdicts = {}
 for ax, (name, make) in zip(axes, scenarios.items()):

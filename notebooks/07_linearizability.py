@@ -77,6 +77,8 @@ def swept(fn, grid, seeds):
 #   Ongaro's thesis);
 # - `"local"`: the server that believes it leads answers from its own state machine —
 #   fast, and deliberately unsafe.
+#
+# <!-- inputs: 1 s, 2 s; given: 8, 6.4 (sections of the paper and of the thesis) -->
 
 # %%
 def leader_at(seed, t, **kw):
@@ -194,6 +196,7 @@ if bad:
 # point by a random amount up to `spread` (mean gap between operations: 1 time unit) — and
 # time the checker as they grow longer and more concurrent (each check limited to a few
 # seconds; a check that hits the limit answers "unknown", marked with a cross).
+# <!-- given: 1 (the generator's unit of time, a definition) -->
 
 # %%
 lengths = [50, 100, 200, 400] if quick else [50, 100, 200, 400, 800]
@@ -320,6 +323,7 @@ if corpus_results is not None:
 # faults it needs and drawn as a space-time diagram with the violation marked, to be read
 # next to Figure 8: an entry of an old term reaches a majority under a new leader, is
 # committed by counting, and is overwritten by a leader elected with a log of a later term.
+# <!-- given: 8 (Figure 8 and section 8 of the Raft paper), 1, 2 (section numbers) -->
 
 # %%
 from IPython.display import Markdown, display

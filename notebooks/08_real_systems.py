@@ -18,7 +18,7 @@
 #
 # **Question.** Every other notebook measures the toolkit's own models.  Here the same
 # workloads and the same checkers run against real servers from Debian (Redis 7.0, etcd 3.4,
-# ZooKeeper 3.8) started on 127.0.0.1 by `dsalgo.live`, each finding beside its simulated
+# ZooKeeper 3.8) started on `127.0.0.1` by `dsalgo.live`, each finding beside its simulated
 # twin: (1) which read modes are linearizable; (2) RedLock and the ZooKeeper lock with a
 # paused holder, with and without fencing; (3) etcd's leader failover against
 # `raft.failover_trials` with etcd's own timeouts; (4) real latencies fed to the simulator;
@@ -27,6 +27,7 @@
 # The servers come from `make live-deps` (root).  Where one is missing, its section says so
 # and is skipped; the conclusion reports only what ran.  Every load is bounded in
 # operations and seconds; nothing listens beyond loopback.
+# <!-- given: 7.0, 3.4, 3.8 (Debian's versions), 1, 2, 3, 4, 5 (list numbers) -->
 
 # %% tags=["parameters"]
 quick = False
@@ -77,11 +78,12 @@ def lin(run):
 # ## 1 · Which read modes are linearizable, real and simulated
 #
 # Six clients, spread over the members, issue gets, puts and compare-and-sets at 100 per
-# second each.  etcd: a follower is killed (-9) and restarted twice; reads are
+# second each.  etcd: a follower is killed (`kill -9`) and restarted twice; reads are
 # *linearizable* (through the leader's ReadIndex) or *serializable* (whatever the member has
 # applied).  ZooKeeper: a follower is paused for a second; reads are *plain* (the connected
 # server's state) or *sync* (`sync()` first).  The simulated twin is `raft.simulate` with
 # `reads="read_index"` or `"local"`, the leader cut off for a second.
+# <!-- inputs: 100 -->
 
 # %%
 rows = []
@@ -158,6 +160,7 @@ notes.add("**Simulated twin.** Raft with local reads and the leader cut off pass
 # between its read and its write too.  `live.lock_pause` takes the other points of
 # `live.PAUSE_POINTS` as well: paused right after acquiring, `c1` reads only after waking and
 # no update is lost even without fencing (both clients still believed they held the lock).
+# <!-- inputs: 3, 0.5 s, 1 s -->
 
 # %%
 rows = []
@@ -215,10 +218,12 @@ if len(real):
 # ## 3 · etcd failover against the Raft model
 #
 # The leader of a 3-member etcd cluster (heartbeat 100 ms, election timeout 1 s, etcd's
-# defaults) is killed -9; the downtime is the time until a survivor reports itself leader of
-# a later term (polled every 5 ms).  etcd counts timeouts in ticks of the heartbeat and draws
-# each follower's election timeout from `[T, 2T)`; the model gets the same range,
-# `election_timeout=(1.0, 2.0)`, `heartbeat_interval=0.1`, and no stale survivors.
+# defaults) is killed (`kill -9`); the downtime is the time until a survivor reports itself
+# leader of a later term (polled every 5 ms).  etcd counts timeouts in ticks of the
+# heartbeat and draws each follower's election timeout from `[T, 2T)`; the model gets the
+# same range, `election_timeout=(1.0, 2.0)`, `heartbeat_interval=0.1`, and no stale
+# survivors.
+# <!-- inputs: 3, 100 ms, 1 s, 5 ms -->
 
 # %%
 model = raft.failover_trials(200 if quick else 1000, n=3, election_timeout=(1.0, 2.0),
@@ -228,13 +233,13 @@ if "etcd" in missing:
     failover = None
 else:
     with live.etcd(n=3, heartbeat_interval=0.1, election_timeout=1.0) as c:
-        failover = live.failover_trials(c, trials, seed=1)
+        failover = live.failover_trials(c, trials, seed=1, poll=0.005)
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.hist(model["downtime"], bins=30, density=True, alpha=0.5, label="model")
-    for x in failover["downtime"]:
-        ax.axvline(x, color="C1", lw=1)
+    for i, x in enumerate(failover["downtime"]):
+        ax.axvline(x, color="C1", lw=1, label="etcd trials" if i == 0 else None)
     ax.set_xlabel("downtime after a leader crash (s)")
-    ax.legend(["etcd trials", "model"])
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     notes.add("**Failover.** etcd's median downtime was {real:.2f} s over {k} crashes "
                    "(range {lo:.2f}–{hi:.2f} s); the model with etcd's timeouts gives "
                    "{sim:.2f} s.  The model draws a new timeout per election as etcd does; "
@@ -250,15 +255,18 @@ failover
 # The linearizable etcd run of section 1 gives the put latencies of a real loopback
 # cluster; halved (a request and a reply), they become the simulator's one-way delay
 # (`sim.Empirical`).  What changes in the failover model?
+# <!-- given: 1 (a section number) -->
 
 # %%
 if ("etcd", "linearizable") in real_runs:
     run = real_runs["etcd", "linearizable"]
     lat = live.latencies(run)
     emp = live.empirical(run, "put")
+    # cpu=None, storage=None: a measured etcd put already includes etcd's processing and
+    # its WAL fsync, so the default "paper" cpu and storage models would count them twice
     fed = raft.failover_trials(200 if quick else 1000, n=3, election_timeout=(1.0, 2.0),
                                heartbeat_interval=0.1, ineligible=0, seed=1,
-                               network=sim.Network(latency=emp))
+                               network=sim.Network(latency=emp), cpu=None, storage=None)
     summary = lat.groupby("f")["latency"].describe(percentiles=[0.5, 0.99])[
         ["count", "50%", "99%"]]
     notes.add("**Latency.** A real put took {p50:.2f} ms at the median and {p99:.2f} ms "
@@ -284,6 +292,7 @@ else:
 # 0.5 s); its clients stay connected to it.  `live.stale_reads` counts reads that returned
 # a value already overwritten *before the read began*, and by how much.  The simulated twin
 # is section 1's Raft run with local reads and a member cut off.
+# <!-- inputs: 3 s, 50 ms, 0.5 s; given: 1 (a section number) -->
 
 # %%
 netns_missing = None

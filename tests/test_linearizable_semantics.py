@@ -185,7 +185,9 @@ def test_time_limit_bounds_the_whole_call():
         v = linearizable(h, "cas-register", time_limit=limit, max_configs=None)
         took = time.perf_counter() - start
         assert v.status == "unknown", v
-        assert took <= limit * 1.1, (limit, took)
+        # the search looks at the clock every few thousand steps; the allowance covers one
+        # such stretch on a machine whose other core is busy (the suite runs two workers)
+        assert took <= limit * 1.1 + 0.25, (limit, took)
         assert "time limit" in v.info["reason"]
         explored = v.info["explored"][None]
         assert explored["configs"] > 0 and explored["steps"] > 0

@@ -284,4 +284,4 @@ def test_notebook_01_zone_prose_names_the_layouts_its_code_uses():
     # the closing section is computed in the run (dsalgo.report.Conclusion), so it quotes
     # the RedLock race from the run's table, not typed-in percentages
     conclusions = cells[-1]
-    assert "Conclusion(" in conclusions and 'part["both hold the lock"]' in conclusions
+    assert "Conclusion(" in conclusions and '["both hold the lock"]' in conclusions

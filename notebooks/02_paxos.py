@@ -69,7 +69,7 @@ def swept(fn, grid, seeds):
 # `Prepare` → `Promise` from a majority; phase 2: `Accept` → `Accepted` from a majority;
 # then `Decided` to the learners. A node's messages to itself are handled locally, so
 # `n1`'s own acceptor does not appear as an arrow. The star marks when each node learned
-# the value.
+# the value. <!-- inputs: 10 ms; given: 1, 2 (the phases) -->
 
 # %%
 lan = sim.Network(latency=sim.Constant(0.010))
@@ -80,10 +80,10 @@ plt.show()
 run.events[["time", "node", "kind", "value"]]
 
 # %% [markdown]
-# Two proposers that start at once, with no back-off, on links of 10 ± 2 ms: each
+# Two proposers that start at once, with no back-off, on links uniform in 8–12 ms: each
 # `Prepare` overtakes the other's ballot, the loser is preempted (`Nack`) and retries with
 # a higher round, until one proposer finishes both phases before the other's next
-# `Prepare` lands.
+# `Prepare` lands. <!-- inputs: 8 ms, 12 ms -->
 
 # %%
 jitter = sim.Network(latency=sim.Uniform(0.008, 0.012))
@@ -102,7 +102,7 @@ print(f"decided after {paxos.decision_time(duel_run) * 1000:.1f} ms, "
 # Five acceptors, exponential links (mean 5 ms), 2, 3 or 5 proposers all starting at
 # t = 0. A preempted proposer waits a uniform random time in `[0, backoff_max]` before a
 # higher ballot. We measure the time until the first node learns the decision, and the
-# number of preemptions.
+# number of preemptions. <!-- inputs: 5 ms, 2, 3, 5, 0 -->
 
 # %%
 backoffs_ms = [0, 2, 10, 50] if quick else [0, 1, 2, 5, 10, 20, 50, 100]
@@ -142,7 +142,7 @@ duels.groupby(["proposers", "backoff_max_ms"])[["decide_ms", "preemptions"]].mea
 # $R_{(q-1:n-1)}$ is the $(q-1)$-th smallest of the $n-1$ followers' round trips (the
 # leader's own vote is free). The dashed lines are this model, computed exactly
 # (`dsalgo.paxos.latency_model.commit_latency`). Five
-# closed-loop clients; measured after the first election.
+# closed-loop clients; measured after the first election. <!-- given: 1 (phase 1), 2 (Gamma shape) -->
 
 # %%
 sizes = [3, 5] if quick else [3, 5, 7, 9]
@@ -201,7 +201,7 @@ plt.show()
 # answers a command only after every earlier slot is decided too (commands are applied in
 # log order), so a slot whose quorum answered fast can wait for a slower slot before it.
 # With a single client there is never an earlier slot in flight; the table compares both
-# with the model for $n = 5$, 5 ms links.
+# with the model for $n = 5$, 5 ms links. <!-- inputs: 5 ms -->
 
 # %%
 rows = []
@@ -294,7 +294,7 @@ display(Markdown(
 # Flexible Paxos (Howard, Malkhi & Spiegelman 2016) needs only that every phase-1 quorum
 # meets every phase-2 quorum: with counting quorums, $|Q_1| + |Q_2| > n$. The leader waits
 # for $|Q_2|$ acceptors on *every* command, but for $|Q_1| = n - |Q_2| + 1$ only at an
-# election. Here $n = 5$ and $n = 8$, exponential 5 ms links, five clients.
+# election. Here $n = 5$ and $n = 8$, exponential 5 ms links, five clients. <!-- inputs: 5 ms -->
 
 # %%
 def flexible(n, q2, seed):
@@ -328,7 +328,7 @@ flex.groupby(["n", "q2"])[["commit_ms", "throughput"]].mean().unstack(0).round(1
 # `read_resilience`); a new leader must run both phases, so it commits only while $f$ is
 # within both. The heatmaps test this in simulation on $n = 5$: at t = 0.5 s we crash
 # $f$ servers — either followers only, or the leader and $f-1$ followers — and count the
-# operations acknowledged after t = 1.5 s.
+# operations acknowledged after t = 1.5 s. <!-- inputs: 0.5 s, 1.5 s -->
 
 # %%
 rows = []
@@ -418,7 +418,7 @@ pd.DataFrame({name: {"ok": int((r.history.status == "ok").sum()),
 # Where the messages go, per acknowledged operation (the same runs). This Multi-Paxos
 # tells every learner of each decision with its own `Decided` message; Raft's followers
 # learn the commit index from the next `AppendEntries`. And the same comparison on
-# constant 5 ms links without faults, where every hop takes exactly 5 ms.
+# constant 5 ms links without faults, where every hop takes exactly 5 ms. <!-- inputs: 5 ms -->
 
 # %%
 per_op = pd.DataFrame({name: r.messages.type.value_counts() / (r.history.status == "ok").sum()

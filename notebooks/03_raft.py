@@ -24,7 +24,7 @@
 # wrong when one rule of the paper's Figure 2 is dropped?
 #
 # Everything here runs on the deterministic simulator: same seed, same tables.  Times are
-# seconds in the tables and milliseconds on the charts.
+# seconds in the tables and milliseconds on the charts. <!-- given: 9.3, 16 (the paper's section and figure), 2 (its Figure 2) -->
 
 # %% tags=["parameters"]
 quick = False
@@ -41,7 +41,7 @@ from dsalgo import plot, raft, sim, sweep
 from dsalgo.analysis import summarize, wilson
 from dsalgo.raft import throughput
 from dsalgo.raft.failover import failover_network, failover_setup
-from dsalgo.soak.raft import hunt
+from dsalgo.soak.raft import DIRECTOR_BUGS, HARD_HUNT, hunt
 
 trials = 15 if quick else 1000         # failover trials per timeout range (the paper: 1,000)
 ops_per_client = 8 if quick else 40    # commands per client in the cost study
@@ -58,7 +58,7 @@ print(f"{trials} failover trials per range; {ops_per_client} commands per client
 # 50 ms.  We let the cluster elect a leader, crash the
 # leader at t = 1 s, and draw every message of the next half second: the followers' election
 # timers run out, a candidate's `RequestVote` gathers a majority, and the new leader's first
-# `AppendEntries` ends the downtime.
+# `AppendEntries` ends the downtime. <!-- inputs: 150 ms, 300 ms, 50 ms, 1 s; given: 2 (the study's section) -->
 
 # %%
 setup = failover_setup()
@@ -88,7 +88,7 @@ plt.show()
 # has received the new leader's first heartbeat; a trial gives up after 10 s.  The top chart
 # varies the randomness of the timeout (150–150 ms … 150–300 ms), the bottom one scales the
 # whole range (12–24 ms … 150–300 ms).  In the tables a trial still without a leader when
-# it gave up counts as longer than every other (`inf`), as on the charts.
+# it gave up counts as longer than every other (`inf`), as on the charts. <!-- inputs: 10 s, 150 ms, 300 ms, 12 ms, 24 ms; given: 9.3, 16 (the paper) -->
 
 # %%
 randomness = [(0.150, 0.150), (0.150, 0.151), (0.150, 0.155), (0.150, 0.175),
@@ -150,7 +150,7 @@ display(summary(bottom))
 #
 # The paper's figures (§9.3 and Figure 16, LogCabin, five servers) and ours, from the tables
 # above.  "Worst" is the longest of all trials of that range; the paper's worst figures are
-# over 1,000 trials. <!-- given: 1,000 (the paper's trials per range) -->
+# over 1,000 trials. <!-- given: 1,000 (the paper's trials per range) --> <!-- given: 9.3, 16 (the paper) -->
 
 # %%
 def beside_paper(top, bottom):
@@ -263,7 +263,7 @@ display(Markdown(
 # a message in no time.  A command's latency is from invocation to the client's answer:
 # client → leader, one `AppendEntries` round to a majority, leader → client.  (The
 # throughput of closed-loop clients on such nodes is only their number over this latency;
-# section 3.1 offers load instead, to servers that spend time on every message.)
+# section 3.1 offers load instead, to servers that spend time on every message.) <!-- inputs: 0.5 ms, 10 ms; given: 3.1 (a section) -->
 
 # %%
 sizes = [3, 5] if quick else [1, 3, 5, 7, 9]
@@ -308,7 +308,7 @@ display(cost.groupby(["latency (ms)", "n"])[["ops", "median commit latency (ms)"
 # four wire trips and a few services (`raft.throughput.leader_model`, dashed).  Each point
 # is `raft.throughput.load_point`, run through `dsalgo.sweep` over seeds; the clients'
 # resend interval is longer than a run, so the chart measures the leader, not the clients'
-# retry policy (3.2 shows what retries do).
+# retry policy (3.2 shows what retries do). <!-- given: 3.2 (a section) -->
 
 # %%
 load_seeds = range(3) if quick else range(4)
@@ -400,7 +400,7 @@ collapse
 # every acknowledgement) and network for both, measured with the same statistics
 # (`raft.throughput.same_workload`), at a moderate and a high share of the unbatched
 # leader's capacity, over seeds.  The clients resend only after 10 s, as in 3.1, so the
-# table compares the leaders, not the clients' resends (3.2). <!-- inputs: 10 s -->
+# table compares the leaders, not the clients' resends (3.2). <!-- inputs: 10 s; given: 3.1, 3.2 (sections) -->
 
 # %%
 same_seeds = range(3) if quick else range(6)
@@ -439,6 +439,8 @@ same_table
 # | `no_up_to_date_check` | §5.4.1: vote only for a candidate whose log is at least as up-to-date |
 # | `forget_vote_on_restart` | Figure 2: `voted_for` is persistent state |
 # | `no_truncate_on_conflict` | §5.3: a conflicting entry and all that follow it are deleted |
+#
+# <!-- inputs: 10 ms; given: 2, 8 (the paper's figures), 5.4, 5.3 (its sections) -->
 
 # %%
 rows = []
@@ -462,6 +464,7 @@ scenario_table
 # A cell is outlined when that server knows the entry is committed (its own commit index; a
 # crash resets it).  Under the bug `n1` committed entry 2 in (c); in (d) it is gone from
 # every live server.  Under the correct rule nobody had committed it, so (d) is legal.
+# <!-- given: 8 (the paper's figure), 2, 3, 4, 5 (the terms and log indexes of Figure 8, which the script replays) -->
 
 # %%
 moments = [(1.10, "(a) t = 1.10 s"), (1.40, "(b) t = 1.40 s"), (1.85, "(c) t = 1.85 s"),
@@ -484,18 +487,30 @@ ev8[ev8["kind"].isin(["commit", "truncate", "leader_elected"]) & (ev8["time"] > 
 # ### Random search
 #
 # The same bugs under a nemesis: `hunt(bug, seeds)` runs one faulty run per seed with the bug
-# on and counts the seeds whose run `raft.check` rejects.  The two log bugs run the soak's
-# nemesis (crashes, partitions, pauses, clock jumps, 2 % loss, n ∈ {3, 5, 7}).  Figure 8 and
-# a forgotten vote need several elections in quick succession with entries or votes
-# reaching chosen servers, which random crashes and partitions almost never arrange, so those
-# two hunts run three servers under an *election-forcing* nemesis (`director_run`): every
-# 10–40 ms it tells a random server to campaign, cuts a random server's outgoing links for
-# a while, or crashes one.  The correct algorithm passes both nemeses (soaks `raft` and
-# `raft-director`).
+# on and counts the seeds whose run `raft.check` rejects.  Bugs such as Figure 8 or a
+# forgotten vote need several elections in quick succession with entries or votes reaching
+# chosen servers, which random crashes and partitions almost never arrange, so their hunts
+# run an *election-forcing* nemesis (`director_run`): at short random intervals it tells a
+# random server to campaign, cuts a random server's outgoing links for a while, or crashes
+# one.  The read-path bug runs the read-stress nemesis (`read_run`), which cuts off each new
+# leader with a minority; the others run the soak's nemesis (`nemesis_run`: crashes,
+# partitions, pauses, clock jumps on a lossy, duplicating network).  Which bug gets which is
+# listed under the table, from `dsalgo.soak.raft`.  The correct algorithm passes all three
+# (soaks `raft`, `raft-director` and `raft-reads`). <!-- given: 8 (the paper's figure) -->
 
 # %%
 hunts = pd.DataFrame([hunt(bug, range(hunt_seeds)) for bug in raft.BUGS])
-hunts
+display(hunts)
+_read_bugs = [b for b in raft.BUGS if b == "read_index_without_quorum"]
+_plain_bugs = [b for b in raft.BUGS if b not in DIRECTOR_BUGS and b not in _read_bugs]
+display(Markdown(
+    f"Under the election-forcing nemesis ({HARD_HUNT['n']} servers, an action every "
+    f"{HARD_HUNT['step'][0] * 1e3:g}–{HARD_HUNT['step'][1] * 1e3:g} ms, a client command "
+    f"every {HARD_HUNT['command_interval'] * 1e3:g} ms): {len(DIRECTOR_BUGS)} bugs, "
+    + ", ".join(f"`{b}`" for b in DIRECTOR_BUGS)
+    + ". Under the read-stress nemesis: " + (", ".join(f"`{b}`" for b in _read_bugs) or "none")
+    + f". Under the soak's nemesis: {len(_plain_bugs)} bugs, "
+    + ", ".join(f"`{b}`" for b in _plain_bugs) + "."))
 
 # %% [markdown]
 # ## 5 · Explore

@@ -88,7 +88,7 @@ def test_conclusion_is_rendered_from_the_run(path):
 
 # Notebooks being rewritten elsewhere; their Markdown still types results (see the
 # failure list this test prints). Remove a name once its notebook passes.
-TYPED_NUMBERS_PENDING = {"02_paxos", "03_raft"}
+TYPED_NUMBERS_PENDING: set = set()
 
 
 @pytest.mark.parametrize("path", [

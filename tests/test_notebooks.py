@@ -86,16 +86,7 @@ def test_conclusion_is_rendered_from_the_run(path):
         f"{path.stem}.py still has a hand-written conclusion (Markdown)")
 
 
-# Notebooks being rewritten elsewhere; their Markdown still types results (see the
-# failure list this test prints). Remove a name once its notebook passes.
-TYPED_NUMBERS_PENDING: set = set()
-
-
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(
-        p.stem in TYPED_NUMBERS_PENDING, strict=False,
-        reason="Markdown still types results; being rewritten")) for p in NOTEBOOKS],
-    ids=[p.name for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_markdown_types_no_results(path):
     """A number in a Markdown cell is a result of the run unless the cell declares it an
     input (``<!-- inputs: … -->``, checked against the code) or a citation, definition or

@@ -20,7 +20,7 @@ from dsalgo.soak.raft import (
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mutants import Mutant, applied  # noqa: E402
+from mutants import Mutant, applied
 
 R = "dsalgo.raft"
 RETRUNCATE = Mutant(

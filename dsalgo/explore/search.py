@@ -37,7 +37,15 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from .._validate import check_int, check_number
-from .profiles import FOCUS, Profile, _consistent, _loguniform, base_settings, draw_knobs, fault_model
+from .profiles import (
+    FOCUS,
+    Profile,
+    _consistent,
+    _loguniform,
+    base_settings,
+    draw_knobs,
+    fault_model,
+)
 from .scenario import Scenario
 
 __all__ = ["SearchResult", "coverage", "evaluate", "sample", "search"]

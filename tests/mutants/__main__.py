@@ -128,7 +128,7 @@ def main(argv=None) -> int:
         results = list(pool.map(judge, names, [a.runs] * len(names), [budget] * len(names),
                                 [a.diff] * len(names)))
     fams: dict = {}
-    mark = lambda v: "-" if v is None else (v if isinstance(v, str) else  # noqa: E731
+    mark = lambda v: "-" if v is None else (v if isinstance(v, str) else
                                             ("caught" if v else "MISSED"))
     for r in results:
         if r["changed"] is False and r["search"] is not True:

@@ -329,16 +329,10 @@ agreement = throughput.model_error(load)
 agreement
 
 # %%
-ok_points = load[load["max_batch"].isna() & (load["model_utilisation"] < 0.8)]
-worst_model_error = float(agreement[["max_throughput_error", "max_latency_error"]].max().max())
-past = load[load["max_batch"].isna() & (load["model_utilisation"] > 1.0)]
-past_ratio = (past.groupby("n")["throughput"].mean() / past.groupby("n")["capacity"].first())
-batched_top = load[load["max_batch"].notna()].groupby("n")[["offered", "throughput",
-                                                             "capacity"]].max()
-batched = load[load["max_batch"].notna()]
-kept_up = bool((batched["throughput"] >= 0.9 * batched["offered"]).all())
+runs_below, worst_model_error, past_ratio, batched_top, kept_up = throughput.load_findings(
+    load, agreement)
 display(Markdown(
-    f"Below 80 % of the leader's capacity ({len(ok_points)} runs) the model's throughput "
+    f"Below 80 % of the leader's capacity ({runs_below} runs) the model's throughput "
     f"and mean latency are within {worst_model_error:.1%} of the simulation. Past the knee "
     f"without batching the leader "
     + ("does not hold its capacity" if past_ratio.max() < 0.9 else "holds its capacity")

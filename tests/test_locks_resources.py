@@ -1,23 +1,12 @@
 """cpu= and storage= for the lock families: defaults leave the tables as they were, bad
 models are refused, and the models reach the lock servers only."""
 
-import hashlib
-
 import pytest
 
 from dsalgo import locks, sim
-from dsalgo.sim import run as run_module
+from dsalgo.sim.testing import run_digests as digest
 
 SERVERS = [f"n{i}" for i in range(1, 6)]
-
-
-def digest(run):
-    out = []
-    for t in run_module.TABLES:
-        df = getattr(run, t)
-        text = str(list(df.dtypes.astype(str).items())) + df.to_csv(float_format=repr)
-        out.append(hashlib.sha256(text.encode()).hexdigest()[:16])
-    return tuple(out)
 
 
 def redlock_run(**kw):

@@ -1,7 +1,6 @@
 """Column-wise recording and lazily built tables: the frames are those of an eager build,
 on every family, and a run's tables are frozen when it ends even if the simulation goes on."""
 
-import hashlib
 import pickle
 
 import numpy as np
@@ -11,6 +10,7 @@ from conftest import assert_same_tables
 from dsalgo import sim
 from dsalgo.families import FAMILIES
 from dsalgo.sim import run as run_module
+from dsalgo.sim.testing import table_digest
 
 NEMESIS = sim.Nemesis(crash=2.0, partition=2.0, pause=2.0, mean_duration=0.2, end=1.8)
 LOSSY = sim.Network(drop_rate=0.05, duplicate_rate=0.05, fifo=True)
@@ -129,11 +129,6 @@ NETWORKS = {
 }
 
 
-def _digest(df):
-    text = str(list(df.dtypes.astype(str).items())) + df.to_csv(float_format=repr)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def digests() -> dict:
     """Digests of the four tables of a run per network, with faults and a nemesis."""
     out = {}
@@ -151,7 +146,7 @@ def digests() -> dict:
         m = tables["messages"]
         assert m["t_handle"].equals(m["t_deliver"])
         tables["messages"] = m.drop(columns="t_handle")
-        out[name] = tuple(_digest(tables[t]) for t in run_module.TABLES)
+        out[name] = tuple(table_digest(tables[t]) for t in run_module.TABLES)
     return out
 
 

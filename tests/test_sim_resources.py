@@ -1,7 +1,6 @@
 """Processing time and storage: FIFO service, queueing delay in run.messages, group
 commit, loss of unsynced writes on a crash, determinism with the models on, bad input."""
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 
 from dsalgo import sim
-from dsalgo.sim import run as run_module
+from dsalgo.sim.testing import run_digests
 
 
 class Burst(sim.Node):
@@ -185,11 +184,6 @@ class Chatty(sim.Node):
         ctx.emit("got", src=src)
 
 
-def _digest(df):
-    text = str(list(df.dtypes.astype(str).items())) + df.to_csv(float_format=repr)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def models_run(seed):
     s = sim.Simulation(seed=seed, network=sim.Network(latency=sim.LogNormal(0.002, 0.5)))
     for p in Chatty.PEERS:
@@ -197,7 +191,7 @@ def models_run(seed):
                    storage=sim.Storage(sync=sim.LogNormal(median=0.004, sigma=0.5)))
     s.add_faults([sim.Nemesis(crash=2.0, pause=2.0, mean_duration=0.05, start=0.1, end=0.8)])
     run = s.run(until=1.0)
-    return tuple(_digest(getattr(run, t)) for t in run_module.TABLES)
+    return run_digests(run, length=None)
 
 
 def test_same_seed_same_tables_with_the_models_on():

@@ -2,24 +2,13 @@
 bad models are refused, and with storage the protocols stay correct under crashes that
 lose unsynced writes."""
 
-import hashlib
-
 import pytest
 
 from dsalgo import sim, txn
-from dsalgo.sim import run as run_module
+from dsalgo.sim.testing import run_digests as digest
 from dsalgo.soak.txn import _setting
 
 STORAGE = sim.Storage(sync=sim.LogNormal(median=0.003, sigma=0.5))
-
-
-def digest(run):
-    out = []
-    for t in run_module.TABLES:
-        df = getattr(run, t)
-        text = str(list(df.dtypes.astype(str).items())) + df.to_csv(float_format=repr)
-        out.append(hashlib.sha256(text.encode()).hexdigest()[:16])
-    return tuple(out)
 
 
 def nemesis():

@@ -46,6 +46,7 @@ answer.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -53,8 +54,8 @@ import pandas as pd
 from .._validate import check_int, check_number
 from ..sim.latency import Latency
 
-__all__ = ["leader_model", "leader_service", "load_point", "measured", "model_error",
-           "same_workload"]
+__all__ = ["LoadFindings", "leader_model", "leader_service", "load_findings", "load_point",
+           "measured", "model_error", "same_workload"]
 
 
 def _check_model(name, model):
@@ -369,3 +370,59 @@ def model_error(sweep: pd.DataFrame, *, below: float = 0.8,
         points=("tput_err", "size"), max_throughput_error=("tput_err", "max"),
         max_latency_error=("lat_err", "max")).reset_index()
     return out.drop(columns=["_all"], errors="ignore")
+
+
+class LoadFindings(NamedTuple):
+    """What an offered-load sweep showed (see :func:`load_findings`)."""
+
+    runs_below: int            # runs without batching offered below ``below`` of capacity
+    worst_error: float         # largest model error (throughput or latency) among them
+    past_ratio: pd.Series      # per n: mean achieved / capacity past the knee, unbatched
+    batched_top: pd.DataFrame  # per n: highest offered, achieved and capacity, batched
+    kept_up: bool              # batched runs achieved 90 % or more of every offered load
+
+
+def load_findings(sweep: pd.DataFrame, agreement: pd.DataFrame | None = None, *,
+                  below: float = 0.8) -> LoadFindings:
+    """The findings of a sweep of :func:`load_point` rows, as notebooks 02 and 03 state
+    them: how many runs the model was judged on and its worst error, the share of capacity
+    held past the knee without batching, and how far batching kept up.
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        Rows of :func:`load_point` (columns ``n``, ``max_batch``, ``model_utilisation``,
+        ``throughput``, ``offered``, ``capacity``, …), one per seed.
+    agreement : pandas.DataFrame, optional
+        :func:`model_error` of ``sweep`` (computed when omitted).
+    below : float
+        The utilisation under which the model is judged.
+
+    Returns
+    -------
+    LoadFindings
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"n": 3, "seed": 0, "max_batch": [None, None, 8.0],
+    ...                    "model_utilisation": [0.5, 1.2, 1.2], "offered": [50, 120, 120],
+    ...                    "throughput": [49.0, 60.0, 119.0], "capacity": 100.0,
+    ...                    "model_throughput": [50.0, None, None],
+    ...                    "latency": 0.01, "model_latency": [0.01, None, None]})
+    >>> f = load_findings(df)
+    >>> f.runs_below, round(f.worst_error, 2), float(f.past_ratio[3]), f.kept_up
+    (1, 0.02, 0.6, True)
+    """
+    below = check_number("below", below, low=0.0, low_open=True)
+    if agreement is None:
+        agreement = model_error(sweep, below=below)
+    unbatched = sweep[sweep["max_batch"].isna()]
+    past = unbatched[unbatched["model_utilisation"] > 1.0].groupby("n")
+    batched = sweep[sweep["max_batch"].notna()]
+    return LoadFindings(
+        runs_below=int((unbatched["model_utilisation"] < below).sum()),
+        worst_error=float(agreement[["max_throughput_error", "max_latency_error"]].max().max()),
+        past_ratio=past["throughput"].mean() / past["capacity"].first(),
+        batched_top=batched.groupby("n")[["offered", "throughput", "capacity"]].max(),
+        kept_up=bool((batched["throughput"] >= 0.9 * batched["offered"]).all()))

@@ -9,12 +9,14 @@ records, in order, ``Send``, ``SetTimer``, ``CancelTimer``, ``Emit``, ``Invoke``
 
 from __future__ import annotations
 
+import hashlib
 import random
 from typing import Any, NamedTuple
 
 from .._validate import check_int, check_number, check_range
 
-__all__ = ["RecordingContext", "Send", "SetTimer", "CancelTimer", "Emit", "Invoke", "Complete"]
+__all__ = ["RecordingContext", "Send", "SetTimer", "CancelTimer", "Emit", "Invoke", "Complete",
+           "table_digest", "run_digests"]
 
 
 class Send(NamedTuple):
@@ -160,3 +162,43 @@ class RecordingContext:
         self.take()
         node.on_timer(self, name)
         return self.take()
+
+
+def table_digest(df, length: int | None = 16) -> str:
+    """A hash of one table's dtypes and values (floats written exactly), for pinning.
+
+    Two tables have the same digest exactly when their columns, dtypes and values print the
+    same; a changed random stream, dtype or column changes it.  Tests pin a run's tables with
+    it ("same seed, same tables"; "defaults leave the tables as they were").
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    length : int or None
+        Hex digits kept (``None``: the whole SHA-256).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table_digest(pd.DataFrame({"t": [0.1]})) == table_digest(pd.DataFrame({"t": [0.1]}))
+    True
+    >>> table_digest(pd.DataFrame({"t": [0.1]})) == table_digest(pd.DataFrame({"t": [0.2]}))
+    False
+    """
+    text = str(list(df.dtypes.astype(str).items())) + df.to_csv(float_format=repr)
+    h = hashlib.sha256(text.encode()).hexdigest()
+    return h if length is None else h[:length]
+
+
+def run_digests(run, length: int | None = 16) -> tuple:
+    """:func:`table_digest` of a run's four tables (messages, events, history, faults).
+
+    Examples
+    --------
+    >>> from dsalgo import raft
+    >>> a, b = (raft.simulate(3, seed=1, duration=0.5) for _ in range(2))
+    >>> run_digests(a) == run_digests(b)
+    True
+    """
+    from .run import TABLES
+    return tuple(table_digest(getattr(run, t), length) for t in TABLES)

@@ -188,6 +188,8 @@ def parse_nemesis(text: str):
     Traceback (most recent call last):
     ...
     dsalgo.cli.UsageError: --nemesis crash=lots: the value must be a number
+    >>> parse_nemesis("crash_point=2,crash_point_after=2").crash_point_after
+    2
     """
     import dataclasses
     import json
@@ -206,15 +208,23 @@ def parse_nemesis(text: str):
         raise UsageError(f"--nemesis file {text!r} does not exist")
     else:
         spec = {}
+        types = {f.name: str(f.type) for f in dataclasses.fields(sim.Nemesis)}
         for item in filter(None, text.split(",")):
             key, eq, value = item.partition("=")
+            key = key.strip()
             if not eq:
                 raise UsageError(f"--nemesis takes KIND=RATE pairs (crash=0.5,partition=0.3) "
                                  f"or a .toml/.json file; got {item!r}")
+            kind = types.get(key, "float")
+            if kind.startswith("tuple"):
+                raise UsageError(f"--nemesis {item}: {key} takes a list; give it in a "
+                                 f".toml/.json file")
+            whole = kind.startswith("int")         # max_crashed, crash_point_after
             try:
-                spec[key.strip()] = float(value) if key.strip() != "max_crashed" else int(value)
+                spec[key] = int(value) if whole else float(value)
             except ValueError:
-                raise UsageError(f"--nemesis {item}: the value must be a number") from None
+                what = "a whole number" if whole else "a number"
+                raise UsageError(f"--nemesis {item}: the value must be {what}") from None
     fields = [f.name for f in dataclasses.fields(sim.Nemesis)]
     unknown = [k for k in spec if k not in fields]
     if unknown:

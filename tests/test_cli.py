@@ -255,9 +255,19 @@ def test_nemesis_spec_file(tmp_path):
                                                  "clock_jump": 0.0}
 
 
+def test_nemesis_whole_number_keys_stay_integers():
+    from dsalgo.cli import parse_nemesis
+
+    nem = parse_nemesis("crash_point=2,crash_point_after=2,max_crashed=1")
+    assert nem.crash_point_after == 2 and isinstance(nem.crash_point_after, int)
+    assert nem.max_crashed == 1 and nem.crash_point == 2.0
+
+
 @pytest.mark.parametrize("args, message", [
     (["--nemesis", "crash"], "--nemesis takes KIND=RATE pairs"),
     (["--nemesis", "crash=lots"], "the value must be a number"),
+    (["--nemesis", "crash_point=1,crash_point_after=1.5"], "must be a whole number"),
+    (["--nemesis", "targets=n1"], "targets takes a list"),
     (["--nemesis", "meteor=1"], "--nemesis has no key 'meteor'"),
     (["--nemesis", "missing.toml"], "does not exist"),
     (["--latency", "gauss:3"], "--latency must be KIND:MS"),

@@ -17,7 +17,8 @@ def redlock_run(**kw):
 
 def test_without_the_models_the_tables_are_what_they_were():
     # (messages, events, history, faults), computed with the code before the keywords
-    before = ('c859468831490cef', '7c99bf2a425410b9', '0b9faab29fd415a0', 'e1763daa0546ece8')
+    # (re-derived when links moved to counter-based random streams)
+    before = ('f3e25a3b7c6eda28', '2ea1236a373dd44f', '220e821898a047c1', 'e1763daa0546ece8')
     assert digest(redlock_run()) == before
     assert digest(redlock_run(cpu=None, storage=None)) == before
     zk = dict(clients=3, seed=2, duration=1.5)

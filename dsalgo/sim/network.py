@@ -1,8 +1,9 @@
 """The network: latency, loss, duplication, ordering, and per-link overrides.
 
 A :class:`Network` is configuration only.  The simulator turns it into one link per
-ordered pair of nodes, each with its own random stream, so the draws on one link never
-depend on traffic elsewhere.
+ordered pair of nodes, each with its own random stream (a function of the seed and the
+pair, see :mod:`dsalgo.sim._rng`), so the draws on one link never depend on traffic
+elsewhere.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class Network:
         self.duplicate_rate = check_probability("duplicate_rate", duplicate_rate)
         self.fifo = check_bool("fifo", fifo)
         self._overrides: dict[tuple[str, str], dict] = {}
+
+    def __setattr__(self, name, value):
+        # the simulator caches the default links' settings; a changed default invalidates it
+        object.__setattr__(self, name, value)
+        object.__setattr__(self, "_version", getattr(self, "_version", -1) + 1)
 
     def set_link(self, src: str, dst: str, *, latency=_UNSET, drop_rate=_UNSET,
                  duplicate_rate=_UNSET, fifo=_UNSET, symmetric: bool = True) -> None:

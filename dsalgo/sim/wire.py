@@ -1,8 +1,11 @@
 """The message path: links between nodes, latency draws, loss, duplication, FIFO order,
 partitions, and one recorded row per message copy.
 
-Each directed link ``src → dst`` draws from its own random stream, derived from (seed,
-src, dst), so traffic on one link never reshuffles another.
+Each directed link ``src → dst`` draws from its own random stream, a pure function of
+(seed, src, dst) and the draw's index, so traffic on one link never reshuffles another
+(:mod:`dsalgo.sim._rng` gives the derivation).  A link is cheap to build: its first
+``COUNTER_DRAWS`` draws are hashed from a counter and only a link that draws more seeds a
+generator, so a thousand nodes talking all to all do not build a million generators.
 
 Message rows are recorded column-wise (:class:`MessageLog`): three typed arrays, 24 bytes
 a message and no Python object per row, so recording feeds the garbage collector nothing.
@@ -18,13 +21,23 @@ give identical tables.
 
 from __future__ import annotations
 
+import _random
 import math
 from array import array
 from heapq import heappush
 from math import log
 
 from ._core import ARRIVE, DELIVER, DELIVERED, LOSS, PARTITION, Scheduler
-from ._rng import bare_stream, full_stream
+from ._rng import (
+    COUNTER_DRAWS,
+    GAMMA,
+    MASK,
+    MIX1,
+    MIX2,
+    UNIT,
+    LinkStream,
+    derive_seed,
+)
 from .latency import Constant, Empirical, Exponential, Uniform
 
 __all__ = ["Link", "MessageLog", "Wire"]
@@ -72,32 +85,94 @@ class MessageLog:
         codes[i] = (codes[i] & ~FATE_MASK) | (fate << FATE_SHIFT)
 
 
+class Profile:
+    """The settings links share (those of the network's defaults, or of one override):
+    latency model, loss, duplication, FIFO order, and how a link draws its delays."""
+
+    __slots__ = ("draw", "drop", "dup", "fifo", "full", "lat", "rate", "special", "version")
+
+    def __init__(self, cfg: dict, version: int = -1):
+        lat = self.lat = cfg["latency"]
+        self.drop, self.dup, self.fifo = cfg["drop_rate"], cfg["duplicate_rate"], cfg["fifo"]
+        self.special = bool(self.drop or self.dup or self.fifo)
+        # exponential delays are drawn inline by both send paths; a constant one draws
+        # nothing (one sampler serves every link); the rest take a sampler per link
+        self.rate = 1.0 / lat.mean if type(lat) is Exponential else 0.0
+        self.draw = lat.sampler(None) if type(lat) is Constant else None
+        # a latency model that needs more than random() draws through a LinkStream
+        self.full = type(lat) not in _BARE_OK
+        self.version = version
+
+
 class Link:
-    """One directed link's settings, random stream and state."""
+    """One directed link's settings, random stream and state.
+
+    While the link is new its stream is its own :meth:`random`, counter-based (``k``
+    draws taken, key ``x``); at draw ``COUNTER_DRAWS`` it seeds its generator ``mt`` and
+    the send paths draw from that directly.  A link whose latency model needs more than
+    ``random()`` draws through a :class:`~dsalgo.sim._rng.LinkStream` instead.  ``rng``
+    is whichever of the three draws now, ``rand`` its ``random``.
+    """
 
     __slots__ = (
         "blocked",
         "draw",
-        "drop",
         "dst",
-        "dst_code",
         "dst_state",
-        "dup",
-        "fifo",
+        "k",
         "key",
         "last",
+        "mt",
         "plain",
+        "prof",
         "rand",
         "rate",
         "rng",
         "src",
-        "src_code",
+        "x",
     )
+
+    def random(self) -> float:
+        """The link's next draw (the arithmetic of :func:`~dsalgo.sim._rng.counter_random`,
+        inlined)."""
+        k = self.k
+        if k < COUNTER_DRAWS:
+            self.k = k + 1
+            z = (self.x + (k + 1) * GAMMA) & MASK
+            z = ((z ^ (z >> 30)) * MIX1) & MASK
+            z = ((z ^ (z >> 27)) * MIX2) & MASK
+            return ((z ^ (z >> 31)) >> 11) * UNIT
+        mt = self.mt
+        if mt is None:  # the first draw past the counter: seed the generator, draw from it
+            mt = self.mt = _random.Random(self.x)
+            if self.rng is self:
+                self.bind(mt)
+        return mt.random()
+
+    def bind(self, rng) -> None:
+        """Draw from ``rng`` from now on (``rand`` and the latency sampler)."""
+        self.rng, self.rand = rng, rng.random
+        prof = self.prof
+        if prof.rate or prof.draw is not None:
+            self.draw = prof.draw
+        else:
+            self.draw = prof.lat.sampler(rng)
+
+    def stream(self):
+        """The link's stream as a ``random.Random`` at its current position (the link
+        draws from it from now on)."""
+        rng = self.rng
+        if isinstance(rng, LinkStream):
+            return rng
+        mt = self.mt
+        full = LinkStream(self.x, self.k, None if mt is None else mt.getstate())
+        self.bind(full)
+        return full
 
     def refresh(self, fast: bool = True) -> None:
         """Whether the fast path applies: nothing special on the link, and no processing
         model at its destination."""
-        self.plain = fast and not (self.blocked or self.drop or self.dup or self.fifo
+        self.plain = fast and not (self.blocked or self.prof.special
                                    or self.dst_state.cpu is not None)
 
 
@@ -137,6 +212,9 @@ class Wire:
         self.record = record
         self.fast = fast
         self.links: dict[tuple[str, str], Link] = {}
+        self._srcs: dict = {}         # node id -> (link-src key, node code)
+        self._dsts: dict = {}         # node id -> (state, link-dst key, packed dst code)
+        self._default: Profile | None = None   # the profile of links with no override
         self.log = MessageLog()       # one row per message copy
         self.type_codes: dict = {}    # message class -> type code << TYPE_SHIFT
         self.type_names: dict = {}    # type name -> type code
@@ -148,53 +226,73 @@ class Wire:
     # ------------------------------------------------------------------ links
     def link(self, src: str, dst: str) -> Link:
         """The link ``src → dst``, built on first use."""
-        link = self.links.get((src, dst))
+        pair = (src, dst)
+        link = self.links.get(pair)
         if link is not None:
             return link
-        dst_state = self.states.get(dst)
-        if dst_state is None:
+        d = self._dsts.get(dst)
+        if d is None:
+            d = self._node_dst(dst)
+        dst_state, kd, dst_bits = d
+        s = self._srcs.get(src)
+        if s is None:
+            s = self._node_src(src)
+        net = self.network
+        if pair in net._overrides:
+            prof = Profile(net.link_config(src, dst))
+        else:
+            prof = self._default
+            if prof is None or prof.version != net._version:
+                prof = self._default = Profile(net.link_config(src, dst), net._version)
+        link = Link()
+        link.src, link.dst, link.dst_state, link.prof = src, dst, dst_state, prof
+        link.key = s[1] | dst_bits
+        link.x, link.k, link.mt, link.last, link.rate = s[0] ^ kd, 0, None, 0.0, prof.rate
+        if prof.full:
+            link.bind(LinkStream(link.x))
+        else:  # the link is its own stream while it draws from the counter
+            link.rng, link.rand = link, link.random
+            link.draw = prof.draw if prof.rate or prof.draw is not None else \
+                prof.lat.sampler(link)
+        blocked = link.blocked = pair in self.blocked
+        link.plain = self.fast and not (blocked or prof.special or self.catches
+                                        or dst_state.cpu is not None)
+        self.links[pair] = link
+        return link
+
+    def _node_src(self, src):
+        st = self.states[src]
+        if st.code >= CODE_LIMIT:
+            raise ValueError(f"a simulation records at most {CODE_LIMIT:,} nodes")
+        s = self._srcs[src] = (derive_seed(self.seed, "link-src", src), st.code)
+        return s
+
+    def _node_dst(self, dst):
+        st = self.states.get(dst)
+        if st is None:
             raise ValueError(f"dst {dst!r} is not a node of this simulation; nodes are "
                              f"{', '.join(self.states)}")
-        cfg = self.network.link_config(src, dst)
-        link = Link()
-        link.src, link.dst, link.dst_state = src, dst, dst_state
-        link.src_code, link.dst_code = self.states[src].code, dst_state.code
-        if link.src_code >= CODE_LIMIT or link.dst_code >= CODE_LIMIT:
+        if st.code >= CODE_LIMIT:
             raise ValueError(f"a simulation records at most {CODE_LIMIT:,} nodes")
-        link.key = link.src_code | link.dst_code << DST_SHIFT | DELIVERED << FATE_SHIFT
-        lat = cfg["latency"]
-        # the (seed, src, dst) stream; the bare generator unless the latency model needs
-        # more than random() (the same draws either way)
-        link.rng = bare_stream(self.seed, "link", src, dst)
-        if type(lat) is Exponential:
-            link.rate, link.draw = 1.0 / lat.mean, None   # drawn inline by both paths
-        else:
-            if type(lat) not in _BARE_OK:
-                link.rng = full_stream(link.rng)
-            link.rate, link.draw = 0.0, lat.sampler(link.rng)
-        link.rand = link.rng.random
-        link.drop = cfg["drop_rate"]
-        link.dup = cfg["duplicate_rate"]
-        link.fifo = cfg["fifo"]
-        link.last = 0.0
-        link.blocked = (src, dst) in self.blocked
-        link.refresh(self.fast and not self.catches)
-        self.links[(src, dst)] = link
-        return link
+        d = self._dsts[dst] = (st, derive_seed(self.seed, "link-dst", dst),
+                               st.code << DST_SHIFT | DELIVERED << FATE_SHIFT)
+        return d
 
     def reconfigure(self, src: str, dst: str) -> Link | None:
         """Rebuild link ``src → dst`` after its settings changed, keeping its random stream
-        and FIFO bound; returns the new link (``None`` if it was never used)."""
+        (at its position) and FIFO bound; returns the new link (``None`` if it was never
+        used)."""
         old = self.links.pop((src, dst), None)
         if old is None:
             return None
         new = self.link(src, dst)
-        lat = self.network.link_config(src, dst)["latency"]
-        new.rng, new.last = old.rng, old.last
-        if type(lat) not in _BARE_OK:
-            new.rng = full_stream(old.rng)
-        new.draw = None if type(lat) is Exponential else lat.sampler(new.rng)
-        new.rand = new.rng.random
+        new.last, new.k, new.mt = old.last, old.k, old.mt
+        if new.prof.full or isinstance(old.rng, LinkStream):
+            new.bind(old.stream())
+        elif old.mt is not None:
+            new.bind(old.mt)
+        else:
+            new.bind(new)
         # entries already in the heap still point at the old link object: it keeps src and
         # dst_state, which is all a delivery needs
         return new
@@ -312,13 +410,13 @@ class Wire:
             if record:
                 log_.append(link.key, code, PARTITION, now, NaN)
             return
-        rng = link.rng
-        if link.drop and rng.random() < link.drop:
+        prof = link.prof
+        if prof.drop and link.rand() < prof.drop:
             if record:
                 log_.append(link.key, code, LOSS, now, NaN)
         else:
             self._put_on_wire(link, code, msg, now)
-        if link.dup and rng.random() < link.dup:
+        if prof.dup and link.rand() < prof.dup:
             if record:
                 log_.dup_rows.append(len(log_))
             self._put_on_wire(link, code, msg, now)
@@ -350,7 +448,7 @@ class Wire:
             t = now - log(1.0 - link.rand()) / link.rate
         else:
             t = now + link.draw()
-        if link.fifo:
+        if link.prof.fifo:
             t = max(t, link.last)
             link.last = t
         # the heap entry carries the row index, -1 when nothing is recorded

@@ -190,6 +190,14 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
     e_code, e_arg, e_arg2 = [-1] * size, [None] * size, [None] * size
     e_data = [None] * size
     call_of = [0] * n_ops               # op -> the position of its call
+    # An open return (at +inf) sorts last, open ops in index order: its position is
+    # known before it is described, so linearizing an open op does not describe the
+    # whole list to find it.
+    ret_of = [0] * n_ops                # op -> the position of its return, if known
+    pos = n_entries
+    while pos and events[pos - 1] >= n_ops and ops[events[pos - 1] - n_ops][1] == inf:
+        ret_of[events[pos - 1] - n_ops] = pos
+        pos -= 1
     desc = {}                           # (f, status) -> (code, observer?), asked once each
 
     def describe(upto):
@@ -210,6 +218,7 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
             opidx[pos] = ev
             kind[pos] = _CALL
             call_of[ev] = pos
+            match[pos] = ret_of[ev]             # known already for an open return
             _t, t_ret, f, value, result, status = ops[ev]
             d = desc.get((f, status))
             if d is None:

@@ -506,6 +506,17 @@ def linearizable(history, model="cas-register", *, semantics: str | None = None,
     True
     """
     start = time.perf_counter()
+    gc_was = gc.isenabled()
+    gc.disable()        # the search stores many tuples, and a small history's
+    try:                # temporaries die before the call ends: no collector passes
+        return _linearizable(history, model, semantics, time_limit, stop_at_first,
+                             max_configs, start)
+    finally:
+        if gc_was:
+            gc.enable()
+
+
+def _linearizable(history, model, semantics, time_limit, stop_at_first, max_configs, start):
     named = _NAMED.get(model) if type(model) is str else None
     if named is None:
         model = get_model(model)
@@ -533,37 +544,31 @@ def linearizable(history, model="cas-register", *, semantics: str | None = None,
     running = dict.fromkeys(order)      # the searches, started when the round reaches them
     results = {}
     limit = None
-    gc_was = gc.isenabled()
-    gc.disable()           # the cache holds millions of tuples: no collector passes
-    try:
-        while running and limit is None:
-            for key in list(running):
-                run = running[key]
-                if run is None:
-                    run = running[key] = search(parts[key], model, progress=progress[key])
-                try:
-                    next(run)
-                except StopIteration as done:
-                    results[key] = done.value
-                    del running[key]
-                    if stop_at_first and not done.value.linearizable:
-                        limit = "stop"
-                        break
-                    continue
-                stored = sum(progress[k][0] for k in running)
-                if max_configs is not None and stored >= max_configs:
-                    limit = "memory"
+    while running and limit is None:
+        for key in list(running):
+            run = running[key]
+            if run is None:
+                run = running[key] = search(parts[key], model, progress=progress[key])
+            try:
+                next(run)
+            except StopIteration as done:
+                results[key] = done.value
+                del running[key]
+                if stop_at_first and not done.value.linearizable:
+                    limit = "stop"
                     break
-                # leave time to free what is stored: the limit bounds the whole call
-                if time.perf_counter() + stored * _FREE_S_PER_CONFIG > deadline:
-                    limit = "time"
-                    break
-        explored = {k: {"configs": progress[k][0], "steps": progress[k][1]}
-                    for k in running}
-        running.clear()                  # frees the caches of the keys cut short
-    finally:
-        if gc_was:
-            gc.enable()
+                continue
+            stored = sum(progress[k][0] for k in running)
+            if max_configs is not None and stored >= max_configs:
+                limit = "memory"
+                break
+            # leave time to free what is stored: the limit bounds the whole call
+            if time.perf_counter() + stored * _FREE_S_PER_CONFIG > deadline:
+                limit = "time"
+                break
+    explored = {k: {"configs": progress[k][0], "steps": progress[k][1]}
+                for k in running}
+    running.clear()                  # frees the caches of the keys cut short
     rows, explanations, witness = [], [], {}
     for key in order:
         res = results.get(key)

@@ -59,24 +59,35 @@ class Verdict:
     def __init__(self, properties: Iterable[str], violations=None, *, status: str | None = None,
                  info: Mapping | None = None, kinds: Mapping | None = None):
         self.properties = list(properties)
-        self.kinds = _kinds(self.properties, kinds)
-        if violations is not None and not isinstance(violations, pd.DataFrame):
-            violations = list(violations)
-            if not violations:
-                violations = None
-            elif all(isinstance(r, Mapping) for r in violations):
-                unknown = {r.get("property") for r in violations} - set(self.properties)
-                if unknown:
-                    raise ValueError(f"violations name properties that were not checked: "
-                                     f"{sorted(unknown)}")
-        if violations is None:
-            self._rows, self._df, n = [], None, 0     # the table is built on first use
-        elif isinstance(violations, list) and all(isinstance(r, Mapping) for r in violations):
-            self._rows, self._df, n = violations, None, len(violations)
+        self.kinds = (dict.fromkeys(self.properties, "safety") if not kinds
+                      else _kinds(self.properties, kinds))
+        if type(violations) is list and all(type(r) is dict for r in violations):
+            # the common case (a checker's rows as plain dicts), without the
+            # abstract-class checks
+            unknown = {r.get("property") for r in violations}.difference(self.properties)
+            if unknown:
+                raise ValueError(f"violations name properties that were not checked: "
+                                 f"{sorted(unknown)}")
+            self._rows, self._df, n = list(violations), None, len(violations)
         else:
-            df = (violations.reset_index(drop=True) if isinstance(violations, pd.DataFrame)
-                  else pd.DataFrame(violations, columns=VIOLATION_COLUMNS))
-            self._rows, self._df, n = None, self._table(df), len(df)
+            if violations is not None and not isinstance(violations, pd.DataFrame):
+                violations = list(violations)
+                if not violations:
+                    violations = None
+                elif all(isinstance(r, Mapping) for r in violations):
+                    unknown = {r.get("property") for r in violations} - set(self.properties)
+                    if unknown:
+                        raise ValueError(f"violations name properties that were not checked: "
+                                         f"{sorted(unknown)}")
+            if violations is None:
+                self._rows, self._df, n = [], None, 0     # the table is built on first use
+            elif isinstance(violations, list) and all(isinstance(r, Mapping)
+                                                      for r in violations):
+                self._rows, self._df, n = violations, None, len(violations)
+            else:
+                df = (violations.reset_index(drop=True) if isinstance(violations, pd.DataFrame)
+                      else pd.DataFrame(violations, columns=VIOLATION_COLUMNS))
+                self._rows, self._df, n = None, self._table(df), len(df)
         if status is None:
             status = "violated" if n else "ok"
         if status not in ("ok", "violated", "unknown"):

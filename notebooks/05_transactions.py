@@ -374,14 +374,18 @@ c = Conclusion("What the charts showed")
 b = blocking.groupby(["termination", "recovery_time"])["blocked"].mean()
 wait_excess = (b["wait"] - b["wait"].index.to_numpy()).mean() * 1000
 coop = blocking[blocking["termination"] == "cooperative"]
-split = coop.groupby("everyone_voted_yes")["blocked"].mean() * 1000
 wait = blocking[blocking["termination"] == "wait"]
 c.add("**2PC blocks.** With `termination=\"wait\"`, {whole} of {prepared} participants "
       "prepared when `tm` crashed stayed blocked until it restarted, on average {excess:.0f} ms "
       "longer than the outage itself, across outages of {lo:g}–{hi:g} s.",
       whole=int(wait["until_restart"].sum()), prepared=len(wait),
       excess=wait_excess, lo=min(RECOVERY), hi=max(RECOVERY))
-if True in split.index and False in split.index:
+# a t interval needs at least two participants in each sample compared
+samples = {"a vote not yes, cooperative": coop.loc[~coop["everyone_voted_yes"], "blocked"],
+           "every vote yes, cooperative": coop.loc[coop["everyone_voted_yes"], "blocked"],
+           "every vote yes, wait": wait.loc[wait["everyone_voted_yes"], "blocked"]}
+too_few = [k for k, v in samples.items() if len(v) < 2]
+if not too_few:
     from scipy import stats
 
     def mean_ci(values):
@@ -389,9 +393,7 @@ if True in split.index and False in split.index:
         half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / len(values) ** 0.5
         return values.mean(), half
 
-    (no, no_h), (yes, yes_h) = mean_ci(coop.loc[~coop["everyone_voted_yes"], "blocked"]), \
-        mean_ci(coop.loc[coop["everyone_voted_yes"], "blocked"])
-    w_yes, w_yes_h = mean_ci(wait.loc[wait["everyone_voted_yes"], "blocked"])
+    (no, no_h), (yes, yes_h), (w_yes, w_yes_h) = map(mean_ci, samples.values())
     c.add("**Cooperative termination helps only part of the time:** participants whose "
           "transaction had a vote other than yes were blocked {no:.0f} ± {no_h:.0f} ms on "
           "average (they learnt the outcome from that peer; {n_no} participants), those whose "
@@ -401,8 +403,8 @@ if True in split.index and False in split.index:
           n_no=int((~coop["everyone_voted_yes"]).sum()),
           n_yes=int(coop["everyone_voted_yes"].sum()))
 else:
-    c.skipped("Cooperative termination split", "the sample held participants of one kind "
-              "only: every vote yes, or some vote not yes")
+    c.skipped("Cooperative termination split", "fewer than two participants, too few for "
+              "a t interval, in the sample of: " + "; ".join(too_few))
 p50 = perf[perf["failure"] == 0].groupby(["algorithm", "size"])["latency_p50_ms"].median()
 c.add("**Participants: 2PC asks in parallel, a saga in sequence.** Without failures the "
       "median latency went {lines}.",

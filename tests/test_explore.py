@@ -172,13 +172,20 @@ def test_fault_models_name_a_reason_for_every_kind_left_out():
 
 def test_redlock_known_flaw_is_found_only_when_its_assumption_is_lifted():
     # the docs' claim assumes persistence (or a delayed restart): under the family's fault
-    # model a crash and restart keeps the key, and no run breaks mutual exclusion ...
-    kept = explore.search("redlock", budget=12, seed=0, kinds=None)
-    assert not kept.found, kept
+    # model a crash and restart keeps the key, and no run breaks mutual exclusion (a slow
+    # link may still cost an unfenced write: storage_safety, RedLock's other known flaw)
+    for seed in range(4):
+        kept = explore.search("redlock", budget=12, seed=seed, kinds=None)
+        assert "mutual_exclusion" not in kept.properties, kept
     # ... asked explicitly (crash and restart of servers that forget their keys), the
-    # known flaw is found, and it is the lock's safety that breaks
-    flaw = explore.search("redlock", budget=40, seed=0, kinds={"crash", "restart"},
-                          knobs={"persistence": "none"})
+    # known flaw is found (within a few searches: a crash must hit a key's holder), and
+    # it is the lock's safety that breaks
+    flaw = None
+    for seed in range(10):
+        flaw = explore.search("redlock", budget=40, seed=seed, kinds={"crash", "restart"},
+                              knobs={"persistence": "none"})
+        if flaw.found:
+            break
     assert flaw.found and flaw.property == "mutual_exclusion"
     assert any(f["kind"] == "crash" and f["until"] is not None for f in flaw.scenario.faults)
     assert flaw.scenario.knobs["persistence"] == "none"
@@ -228,10 +235,17 @@ def test_sample_is_what_search_draws_and_knobs_vary():
 
 @pytest.mark.slow
 def test_search_finds_figure_8_commit_prior_term_without_a_script():
-    # leaders without the no-op of their term (with it the mistake never shows); the
-    # search aims a chain of isolations at successive new leaders
-    res = explore.search("raft", bugs={"commit_prior_term"}, budget=200, seed=2,
-                         knobs={"noop": False})
+    # leaders without the no-op of their term (with it the mistake never shows) and one
+    # entry per AppendEntries (so a commit can stop short of the leader's own entries);
+    # the search aims a chain of isolations and crashes at successive new leaders.  Figure
+    # 8 is rare even so (benchmarks/RESULTS.md, B7): about one search in three finds it
+    # within 300 runs, so search with successive seeds, at most six
+    for seed in range(6):
+        res = explore.search("raft", bugs={"commit_prior_term"}, budget=300, seed=seed,
+                             kinds={"partition", "crash", "restart"},
+                             knobs={"noop": False, "max_entries": 1})
+        if res.found:
+            break
     assert res.found and res.property in ("leader_completeness", "state_machine_safety")
     aimed = [f for f in res.scenario.faults if f["kind"] == "partition"]
     assert len(aimed) >= 2                       # faults at more than one turning point

@@ -131,6 +131,18 @@ def test_the_jump_soak_fails_an_overlap_no_jump_explains():
     paused = locks.scenarios.redlock_pause()
     unexplained, explained = jump_explained(paused)
     assert len(unexplained) == len(locks.overlaps(paused)) > 0 and explained == 0
-    run = redlock_jump_run(4)
-    assert not locks.check(run).holds("mutual_exclusion")
-    assert jump_explained(run) == ([], 1)
+    # the jump soak breaks mutual exclusion on some seeds only (a forward jump must
+    # strike while a key is held); on every seed up to the first two that do, each
+    # overlap is explained by a forward jump
+    broken = []
+    for seed in range(40):
+        run = redlock_jump_run(seed)
+        unexplained, explained = jump_explained(run)
+        assert unexplained == [], seed
+        assert explained == len(locks.overlaps(run))
+        if not locks.check(run).holds("mutual_exclusion"):
+            assert explained >= 1
+            broken.append(seed)
+            if len(broken) == 2:
+                break
+    assert len(broken) == 2, broken

@@ -230,3 +230,32 @@ def test_multi_paxos_holds_under_crash_points_and_delayed_duplicates():
 def test_new_soak_samples_pass_and_their_faults_strike(name):
     result = soak(name, runs=6)
     assert result.ok, result.report()
+
+
+# ---------------------------------------------------------------- scenarios' searched seeds
+SEARCHED = [("dedup_at_leader_only", "multi"), ("reply_before_sync", "multi"),
+            ("accept_below_promise", "single"), ("accept_below_promise", "multi"),
+            ("reply_before_write", "single"), ("reply_before_write", "multi")]
+
+
+@pytest.mark.parametrize("name, variant", SEARCHED)
+def test_a_searched_scenario_runs_both_kernels_on_the_seed_that_shows_the_bug(name, variant):
+    scenario = paxos.SCENARIOS[name]
+    bad, good = scenario(bug=True, variant=variant), scenario(variant=variant)
+    assert bad.seed == good.seed and bad.params["scenario"] == name
+    assert not paxos.check(bad) and paxos.check(good).safety
+    # the seed lies in the range searched from the scenario's start
+    starts = {"dedup_at_leader_only": 1, "reply_before_sync": 1,
+              "accept_below_promise": 27 if variant == "multi" else 1,
+              "reply_before_write": 3 if variant == "multi" else 1}
+    assert starts[name] <= bad.seed < starts[name] + paxos.scenarios.SEARCH
+
+
+def test_a_scenario_search_that_finds_nothing_says_so(monkeypatch):
+    from dsalgo.paxos import scenarios
+    monkeypatch.setattr(scenarios, "SEARCH", 2)
+    monkeypatch.setattr(scenarios, "_FOUND", {})
+    with pytest.raises(RuntimeError, match=r"no seed in \[5, 7\) shows the bug of scenario"):
+        scenarios._searched(("never", "multi"), 5,
+                            lambda seed: paxos.simulate(3, seed=seed, duration=0.2),
+                            lambda v: False)

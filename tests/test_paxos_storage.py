@@ -16,13 +16,24 @@ def crashy(seed, **kw):
                           election_timeout=(0.05, 0.1), heartbeat_interval=0.02, **kw)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_reply_before_sync_is_caught_under_a_crash_nemesis_with_storage(seed):
+def test_reply_before_sync_is_caught_under_a_crash_nemesis_with_storage():
+    # a crash must strike inside a sync window after a counted reply: not every seed
+    # does that, so look for the first two that do
     bug = {"reply_before_sync"}
-    v = paxos.check(crashy(seed, bugs=bug, storage=STORAGE))
-    assert "agreement" in set(v.violations["property"])
-    # the same runs with instant storage: nothing is caught
-    assert paxos.check(crashy(seed, bugs=bug)).safety
+    caught = []
+    for seed in range(40):
+        v = paxos.check(crashy(seed, bugs=bug, storage=STORAGE))
+        if not v.safety:
+            assert "agreement" in set(v.violations["property"]), seed
+            caught.append(seed)
+            if len(caught) == 2:
+                break
+    assert len(caught) == 2, caught
+    for seed in caught:
+        # the same runs with instant storage: nothing is caught
+        assert paxos.check(crashy(seed, bugs=bug)).safety
+        # and the correct kernel survives the very crashes that caught the bug
+        assert paxos.check(crashy(seed, storage=STORAGE)).safety
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -55,14 +55,19 @@ def test_every_raft_soak_has_a_profile_for_hunts():
         hunt("count_stale_votes", range(1), profile="nope")
 
 
-@pytest.mark.parametrize("mutant, seed", [(RETRUNCATE, 2), (TRUNCATE_TAIL, 24)])
-def test_heavy_tailed_reordering_catches_log_truncation_the_fifo_director_misses(mutant,
-                                                                                 seed):
-    n = heavy_director_run(seed)[0].params["n"]
+@pytest.mark.parametrize("mutant", [RETRUNCATE, TRUNCATE_TAIL], ids=lambda m: m.name)
+def test_heavy_tailed_reordering_catches_log_truncation_the_fifo_director_misses(mutant):
+    # an AppendEntries must be overtaken at the wrong moment: one run in a few tens does
+    # that, so look for the first seed that catches the mutant
     with applied(mutant):
-        _, heavy = heavy_director_run(seed)
-        _, fifo = director_run(seed, n=n, command_interval=0.02, step=(0.01, 0.05))
-    assert not heavy.safety and {"leader_completeness"} <= set(heavy.violations["property"])
+        for seed in range(100):
+            run, heavy = heavy_director_run(seed)
+            if not heavy.safety:
+                break
+        assert not heavy.safety, "no seed in 0..99 caught the mutant"
+        assert {"leader_completeness"} <= set(heavy.violations["property"])
+        _, fifo = director_run(seed, n=run.params["n"], command_interval=0.02,
+                               step=(0.01, 0.05))
     assert fifo.safety   # the same script on constant FIFO links
 
 

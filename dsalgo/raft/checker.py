@@ -144,13 +144,18 @@ def check(run, *, grace: float | None = None, time_limit: float | None = 20.0) -
     >>> list(v.violations["property"]), v.violations["detail"].iloc[0]
     (['leader_vote_majority'], 'n1 led term 2 with votes of term 2 from n1 only: 1 of the 2 needed')
 
-    A deliberately stale read path fails linearizability, and says so:
+    A deliberately stale read path fails linearizability, and says so: ``n1`` leads and
+    commits ``put x a``, is cut off, ``n2`` takes over and commits ``put x b``, then a
+    ``get x`` sent to ``n1`` (which still believes it leads) is answered from its state:
 
     >>> from dsalgo import sim
-    >>> cut = [sim.Partition([["n2"], ["n1", "n3"]], at=0.5, until=1.5)]   # cut the leader off
-    >>> v = raft.check(raft.simulate(3, seed=0, duration=3.0, clients=4, reads="local",
-    ...                              faults=cut, client_timeout=0.3, keys=1,
-    ...                              mix={"get": 3, "put": 1}))
+    >>> from dsalgo.raft.messages import ClientRequest, TimeoutNow
+    >>> script = [(0.1, "n1", TimeoutNow()), (0.2, "n1", ClientRequest("c1", 1, "put", "x", "a")),
+    ...           (0.4, "n2", TimeoutNow()), (0.5, "n2", ClientRequest("c1", 2, "put", "x", "b")),
+    ...           (0.6, "n1", ClientRequest("c1", 3, "get", "x", None))]
+    >>> cut = [sim.Partition([["n1"], ["n2", "n3"]], at=0.3, until=1.0)]
+    >>> v = raft.check(raft.scenarios.scripted(3, script, cut, until=0.9, reads="local",
+    ...                                        record=True))
     >>> v.holds("linearizability"), "reads='local'" in v.violations["detail"].iloc[0]
     (False, True)
     """

@@ -180,11 +180,15 @@ def redlock_jump_run(seed: int, bugs=()) -> sim.Run:
 
     Examples
     --------
+    Not every seed makes a jump strike while a key is held; the first that breaks mutual
+    exclusion does so through a forward jump:
+
     >>> from dsalgo import locks
-    >>> run = redlock_jump_run(4)
+    >>> run = next(r for r in map(redlock_jump_run, range(40))
+    ...            if not locks.check(r).holds("mutual_exclusion"))
     >>> unexplained, explained = jump_explained(run)
-    >>> locks.check(run).holds("mutual_exclusion"), len(unexplained), explained
-    (False, 0, 1)
+    >>> len(unexplained), explained >= 1
+    (0, True)
     """
     ttl = 1.0
     nemesis = sim.Nemesis(clock_jump=1.5, clock_jump_scale=1.5 * ttl,
@@ -259,12 +263,15 @@ def zookeeper_drift_run(seed: int, bugs=()) -> sim.Run:
 
     Examples
     --------
+    A seed on which ``enter_on_watch`` breaks fenced exclusion (not every seed brings
+    the session expiry it needs), and the correct recipe on the very same faults:
+
     >>> from dsalgo import locks
-    >>> v = locks.check(zookeeper_drift_run(0))
+    >>> seed = next(s for s in range(40) if not locks.check(
+    ...     zookeeper_drift_run(s, bugs={"enter_on_watch"})).holds("fenced_exclusion"))
+    >>> v = locks.check(zookeeper_drift_run(seed))
     >>> v.holds("fenced_exclusion"), v.holds("storage_safety")
     (True, True)
-    >>> locks.check(zookeeper_drift_run(0, bugs={"enter_on_watch"})).holds("fenced_exclusion")
-    False
     """
     rng = random.Random(seed)
     p = ZOOKEEPER_DRIFT

@@ -327,11 +327,14 @@ def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
                             for rt, rn, d in recovered)]
         servers = ["tm"] + shards
     else:
-        begun = ev[kinds == "saga_begin"]
-        ends = ev[kinds == "saga_end"].drop_duplicates("saga")
-        end_at = dict(zip(ends["saga"], ends["time"]))
-        items = [(str(sid), str(node), float(t), end_at.get(sid, nan))
-                 for sid, node, t in zip(begun["saga"], begun["node"], begun["time"])]
+        # a run in which no saga began (every request lost) has no "saga" column
+        items = []
+        if "saga" in ev.columns:
+            begun = ev[kinds == "saga_begin"]
+            ends = ev[kinds == "saga_end"].drop_duplicates("saga")
+            end_at = dict(zip(ends["saga"], ends["time"]))
+            items = [(str(sid), str(node), float(t), end_at.get(sid, nan))
+                     for sid, node, t in zip(begun["saga"], begun["node"], begun["time"])]
         servers = (["orch"] if "orch" in set(ev["node"].astype(str)) else []) + shards
     late = []
     t_heal = fair_from(run.faults, servers, len(servers), run.until)

@@ -319,7 +319,10 @@ if corpus_results is not None:
 # it aims faults at turning points of earlier runs: the server just elected leader is cut
 # off from the others, crashed or paused, then the next new leader, and so on. Leaders
 # here append no no-op entry of their term (`noop=False`): with the no-op of the paper's
-# section 8 the mistake never shows. The failing run is shrunk by delta debugging to the
+# section 8 the mistake is far harder to reach, because the new leader's no-op commits the
+# old entries with it; only a leader that sends one entry per message (`max_entries=1`) and
+# is lost between the bad commit and its next round leaves a window, and a search rarely
+# arranges that (`benchmarks/RESULTS.md`, B7, has the figures). The failing run is shrunk by delta debugging to the
 # faults it needs and drawn as a space-time diagram with the violation marked, to be read
 # next to Figure 8: an entry of an old term reaches a majority under a new leader, is
 # committed by counting, and is overwritten by a leader elected with a log of a later term.

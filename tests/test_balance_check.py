@@ -52,6 +52,31 @@ def test_fifo_violation_is_caught():
     assert not v.holds("fifo") and "fifo" in str(v)
 
 
+def test_fifo_allows_any_order_among_requests_a_paused_backend_takes_in_at_its_resume():
+    # a slow client-balancer link reorders requests; n1, paused, takes in all that reached
+    # it during the pause at its resume, in the order they reached it (not op_id order),
+    # each with t_enqueue = the resume time: a FIFO backend, not a violation
+    net = sim.Network(latency=sim.Exponential(mean=0.005))
+    net.set_link("c1", "lb1", latency=sim.Exponential(mean=1.0))
+    run = B.simulate(2, policy="random", utilization=0.9, requests=60, seed=5, network=net,
+                     faults=[sim.Pause("n1", at=5.0, duration=4.0)])
+    h = run.history
+    resumed = h[(h["backend"] == "n1") & ((h["t_enqueue"] - 9.0).abs() < 1e-9)]
+    in_op_order = resumed.sort_values("op_id")["t_start"].to_numpy()
+    assert len(resumed) > 2 and (in_op_order[1:] < in_op_order[:-1]).any()   # reordered
+    v = B.check(run)
+    assert v.holds("fifo"), str(v)
+    # but no request of the group may start after one that reached n1 later
+    after = h[(h["backend"] == "n1") & (h["t_enqueue"] > 9.0 + 1e-6)]
+    later = after.sort_values("t_enqueue").iloc[0]
+    last = resumed["t_start"].idxmax()
+    h.loc[last, "t_start"] = later["t_start"] + 1e-3
+    bad = B.check(run)
+    assert not bad.holds("fifo")
+    assert (f"request {later['op_id']} started before request {h.loc[last, 'op_id']}, "
+            f"which reached n1 earlier") in str(bad)
+
+
 def test_causality_violation_is_caught():
     run = B.simulate(2, policy="jsq", utilization=0.5, requests=200, seed=1)
     run.history.loc[10, "t_start"] = run.history.loc[10, "t_invoke"] - 1.0

@@ -17,7 +17,10 @@ CASES = [
     (R, {"drift_factor": -0.01}, ValueError, r"drift_factor must be >= 0; got -0.01"),
     (R, {"server_timeout": 0}, ValueError, r"server_timeout must be > 0; got 0.0"),
     (R, {"server_timeout": 2.0, "ttl": 1.0}, ValueError,
-     r"server_timeout must be much smaller than ttl=1.0; got 2.0"),
+     r"server_timeout must leave validity to an attempt decided at the timeout: "
+     r"server_timeout < ttl - drift_factor\*ttl - 0.002 = 0.988; got 2.0"),
+    (R, {"server_timeout": 0.05, "ttl": 0.052}, ValueError,
+     r"server_timeout < ttl - drift_factor\*ttl - 0.002 = 0.04948; got 0.05"),
     (R, {"retry_delay": -1}, ValueError, r"retry_delay must be >= 0; got -1.0"),
     (R, {"critical_section": -0.1}, ValueError, r"critical_section must be >= 0; got -0.1"),
     (R, {"think": (0.5, 0.1)}, ValueError, r"think must be a \(low, high\) range"),

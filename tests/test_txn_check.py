@@ -510,3 +510,35 @@ def test_recorded_votes_count_whatever_sequence_type_a_loader_gives():
                          (1.3, "n1", "commit", {"txn": "t1", "balances": {"n1:0": 90}}),
                          (1.3, "n2", "commit", {"txn": "t1", "balances": {"n2:0": 110}})]
     assert list(txn.check(make_twopc_run(ev)).violations["property"]) == ["commit_validity"]
+
+
+def test_saga_step_that_overdraws_breaks_no_negative_balance_a_compensation_does_not():
+    import copy
+    run = txn.saga.simulate(seed=2, duration=1.0, drain=1.5, step_failure=0.4)
+    v = txn.check(run)
+    assert v.holds("no_negative_balance") and "no_negative_balance" in v.properties
+    ev = run.events
+    # it did happen: a debit step rewritten to leave its account negative is caught
+    debits = [i for i, (k, ok, acct, bal) in enumerate(zip(ev["kind"], ev["ok"], ev["account"],
+                                                           ev["balances"]))
+              if k == "step" and ok is True and bal[acct] < 100]
+    assert debits
+    bad = copy.copy(run)
+    rows = ev.copy()
+    i = debits[0]
+    acct = rows.iloc[i]["account"]
+    rows.at[rows.index[i], "balances"] = {acct: -7}
+    bad.events = rows
+    v = txn.check(bad)
+    assert not v.holds("no_negative_balance")
+    assert "to -7" in v.violations.query("property == 'no_negative_balance'")["detail"].iloc[0]
+    # a compensation that leaves an account negative is an anomaly sagas allow (counted)
+    comps = [i for i, k in enumerate(ev["kind"]) if k == "compensate"]
+    assert comps
+    odd = copy.copy(run)
+    rows = ev.copy()
+    acct = rows.iloc[comps[0]]["account"]
+    rows.at[rows.index[comps[0]], "balances"] = {acct: -3}
+    odd.events = rows
+    w = txn.check(odd)
+    assert w.holds("no_negative_balance") and w.info["overdrafts"] >= 1

@@ -234,3 +234,18 @@ def test_non_idempotent_retry_bug_applies_a_repeated_hop_twice():
     svc.on_message(ctx, "n1", hop(1))
     svc.on_message(ctx, "n1", hop(1))
     assert ctx.disk["balance"] == {"n2:0": 108}
+
+
+def test_progress_of_a_run_in_which_no_saga_began():
+    # found by explore.search: with every transfer request lost the events table has no
+    # "saga" column, and judging saga_progress raised KeyError
+    import copy
+
+    from dsalgo.families import family
+    from dsalgo.txn.checker import recovery_times
+    run = copy.copy(family("saga").simulate(3, seed=0, duration=0.5, record_messages=False))
+    ev = run.events
+    run.events = ev[ev["kind"] == "init"].dropna(axis=1, how="all")
+    assert "saga" not in run.events.columns
+    row = recovery_times(run).iloc[0]
+    assert row["pending"] == 0 and bool(row["judged"])

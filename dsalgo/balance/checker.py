@@ -8,7 +8,11 @@ that a bug would break, and they can be checked from ``run.history`` alone:
   at least ``hop`` after its service ended; an answered request names the backend that
   served it.  (``hop`` is the network's constant delay; 0 when delays vary.)
 - ``fifo`` — each backend is a single FIFO server: service intervals on one backend never
-  overlap, and requests start in the order they arrived.
+  overlap, and requests start in the order they arrived.  Requests that arrived at the
+  same instant may start in either order: a paused backend takes in everything sent to
+  it during the pause when it resumes, all at the resume time (``t_enqueue``), in the
+  order the messages reached it, which the history does not record (the network may
+  have reordered them, so it need not be the order of ``op_id``).
 - ``bounded_load`` (``consistent_hash_bounded``) — Mirrokni et al.'s invariant: when a
   request is placed, its backend is below the cap ``ceil((1 + epsilon) * (m + 1) / n)``,
   ``m`` being the requests outstanding at that moment (requests are not moved later, so
@@ -177,9 +181,19 @@ def _fifo(h, hop):
         g = g.sort_values(["t_enqueue", "op_id"], kind="stable")
         starts = g["t_start"].to_numpy()
         ops = g["op_id"].to_numpy()
-        for k in np.flatnonzero(np.diff(starts) < -_EPS):
-            out.append(_row("fifo", starts[k + 1], b,
-                            f"request {ops[k + 1]} started before request {ops[k]}, which "
+        # requests that reached the backend at one instant (within _EPS) form a group: a
+        # paused backend receives everything sent to it during the pause at its resume, in
+        # an order the history does not record, so FIFO orders only the groups
+        first = np.flatnonzero(np.r_[True, np.diff(g["t_enqueue"].to_numpy()) > _EPS])
+        latest = np.maximum.reduceat(starts, first)       # of each group
+        earliest = np.minimum.reduceat(starts, first)
+        for i in np.flatnonzero(earliest[1:] < latest[:-1] - _EPS):
+            lo, mid = first[i], first[i + 1]
+            hi = first[i + 2] if i + 2 < len(first) else len(starts)
+            k = lo + int(np.argmax(starts[lo:mid]))       # earlier arrival, started last
+            j = mid + int(np.argmin(starts[mid:hi]))      # later arrival, started first
+            out.append(_row("fifo", starts[j], b,
+                            f"request {ops[j]} started before request {ops[k]}, which "
                             f"reached {b} earlier"))
         done = g.dropna(subset=["_end"]).sort_values("t_start", kind="stable")
         s, e = done["t_start"].to_numpy(), done["_end"].to_numpy()

@@ -39,19 +39,24 @@ BASE = {
 class FaultModel:
     """The faults a family's safety claims assume can happen: ``kinds`` (of
     :data:`KINDS`), for each kind left out or bounded why (``notes``), the knobs the
-    claims assume (``knobs``, e.g. RedLock's persistence) and the largest clock drift
-    rate they tolerate (``drift``, None: any).
+    claims assume (``knobs``, e.g. RedLock's persistence), the largest clock drift
+    rate they tolerate (``drift``, None: any) and the nodes no fault touches
+    (``spared``: not crashed, paused, cut off or slowed; why in ``notes`` under the
+    node's name).
 
     Examples
     --------
     >>> FAULT_MODELS["balance"].notes["duplication"][:21]
     'a request has no id t'
+    >>> FAULT_MODELS["redlock"].spared
+    ('storage',)
     """
 
     kinds: tuple
     notes: dict = dataclasses.field(default_factory=dict)     # kind -> why left out or bounded
     knobs: dict = dataclasses.field(default_factory=dict)   # knobs the claims assume
     drift: float | None = None                              # most clock drift assumed
+    spared: tuple = ()                                      # nodes no fault touches
 
 
 _LOCK_PAUSE = ("a client paused, or whose clock jumped, past its lease still believes it "
@@ -60,6 +65,10 @@ _LOCK_PAUSE = ("a client paused, or whose clock jumped, past its lease still bel
 _STORAGE_DUP = ("the protected storage is a plain register reached over one connection "
                 "(exactly once): a duplicated Write is applied twice and shows as a lost "
                 "update of the client's own write")
+_LOCK_STORAGE = ("a write that reaches the storage after the writer's lease expired "
+                 "overwrites the next holder's (Kleppmann 2016: the lease assumes bounded "
+                 "network delay; the storage's links are kept fast and whole, and fencing "
+                 "tokens, not the lock, are what protects it from late writes)")
 _BALANCE_CLOCK = ("balance.simulate records a request's queueing and service as durations "
                   "of the backend's local clock added to real times, so under clock faults "
                   "the history's t_enqueue and t_end are not real times and the causality "
@@ -81,16 +90,18 @@ FAULT_MODELS: dict = {
          "clock_drift": "bounded by drift_factor (0.01 of the TTL's rate)",
          "hit_clients": _LOCK_PAUSE, "duplication": _STORAGE_DUP,
          "restart": "with persistence='fsync' (or the docs' delayed restart); without it a "
-                    "restarted server forgets the key (the known flaw)"},
-        knobs={"persistence": "fsync"}, drift=0.01),
+                    "restarted server forgets the key (the known flaw)",
+         "storage": _LOCK_STORAGE},
+        knobs={"persistence": "fsync"}, drift=0.01, spared=("storage",)),
     "zookeeper": FaultModel(
         tuple(k for k in KINDS if k not in ("clock_jump", "duplication", "hit_clients")),
         {"clock_jump": "sessions expire by the leader's clock; a forward jump expires a "
                        "live holder's session before it can know (a timing assumption of "
                        "every lease, ZooKeeper's sessions included)",
          "clock_drift": "bounded at 5 % of real time",
-         "hit_clients": _LOCK_PAUSE, "duplication": _STORAGE_DUP},
-        drift=0.05),
+         "hit_clients": _LOCK_PAUSE, "duplication": _STORAGE_DUP,
+         "storage": _LOCK_STORAGE},
+        drift=0.05, spared=("storage",)),
     "balance": FaultModel(
         tuple(k for k in KINDS if k not in ("clock_jump", "clock_drift", "duplication")),
         {"clock_jump": _BALANCE_CLOCK, "clock_drift": _BALANCE_CLOCK,

@@ -340,6 +340,7 @@ def search(family: str, *, bugs=(), budget=200, seed: int = 0, n=None, duration=
     settings = base_settings(family, n, duration, {**model.knobs, **(knobs or {})})
     n, duration, knobs = settings["n"], settings["duration"], settings["knobs"]
     servers, clients, horizon = _layout(family, n, duration, knobs)
+    clients = [c for c in clients if c not in model.spared]
     rng = random.Random(f"explore.search:{family}:{seed}")
     by_runs = isinstance(budget, int)
     if not by_runs:

@@ -26,8 +26,11 @@ works on a loaded run and does not care which lock produced it.
 ``lock_progress`` (a *progress* property)
     Under the fairness condition — every fault over and a majority of the lock servers up
     (:func:`dsalgo.check.verdict.fair_from`; a client that crashed for good does not spoil
-    it: that is the holder crash whose cost we measure) — a client waiting for the lock
-    acquires it within ``grace`` of the heal (or of its request, if later).
+    it: that is the holder crash whose cost we measure), and, for the single-server
+    ZooKeeper service (``ensemble=False``), whose leader ``n1`` is fixed and never
+    replaced, that leader up too (it is down while ``n1`` is, majority or not) — a client
+    waiting for the lock acquires it within ``grace`` of the heal (or of its request, if
+    later).
     :func:`recovery_times` gives how long the lock was unavailable after the last fault.
     Mutual exclusion does not promise fairness between clients, so the property asks that
     *some* waiting client acquire, not each.
@@ -433,6 +436,17 @@ def _grace(run, grace) -> float:
     return 3 * float(lease) + float(p.get("critical_section", 0.05) or 0.0) + think
 
 
+def _fixed_leader(run, servers) -> str | None:
+    """The server without which a run's lock service is down whatever the majority, or
+    None: the single-server ZooKeeper service (``ensemble=False``) has a fixed leader and
+    no leader election, so no client is served while that leader is down."""
+    p = getattr(run, "params", None) or {}
+    if p.get("family") != "zookeeper" or p.get("ensemble", False):
+        return None
+    from .zkservice import LEADER
+    return LEADER if LEADER in servers else None
+
+
 def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
     """How long the lock was unavailable after the last fault: from the instant the
     fairness condition holds and a client waits to the next acquisition.
@@ -447,7 +461,8 @@ def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row: ``t_heal`` (every fault over, a majority of servers up; NaN if never),
+        One row: ``t_heal`` (every fault over, a majority of servers up, and the fixed
+        leader of the single-server ZooKeeper service among them; NaN if never),
         ``t_wait`` (first instant from ``t_heal`` on with an up client waiting),
         ``t_acquire`` (the first acquisition from then on), ``unavailable``
         (``t_acquire - t_heal``: how long the lock could not be had after the fault),
@@ -483,6 +498,10 @@ def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
     if not servers:
         return pd.DataFrame([row])
     t_heal = fair_from(run.faults, servers, len(servers) // 2 + 1, run.until)
+    leader = _fixed_leader(run, servers)
+    if leader is not None and t_heal is not None:
+        # the fixed leader crashed for good: the service never comes back
+        t_heal = fair_from(run.faults, [leader], 1, run.until)
     if t_heal is None:
         return pd.DataFrame([row])
     row["t_heal"] = t_heal

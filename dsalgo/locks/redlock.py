@@ -373,17 +373,19 @@ class Config(LoopConfig):
     --------
     >>> Config(ttl=2.0).server_timeout
     0.05
-    >>> Config(ttl=0.04)
+    >>> Config(ttl=0.052)
     Traceback (most recent call last):
     ...
-    ValueError: server_timeout must be much smaller than ttl=0.04; got 0.05
+    ValueError: server_timeout must leave validity to an attempt decided at the timeout: server_timeout < ttl - drift_factor*ttl - 0.002 = 0.04948; got 0.05
     """
 
     ttl: float = knob(1.0, "Lock time to live, seconds.", checks.positive)
     drift_factor: float = knob(0.01, "Clock-drift allowance as a fraction of ttl (the docs "
                                "use 0.01).", checks.non_negative)
     server_timeout: float = knob(0.05, "How long an attempt waits for the servers (must be "
-                                 "< ttl).", checks.positive)
+                                 "< ttl - drift_factor*ttl - 2 ms, so that an attempt "
+                                 "decided at the timeout has validity left).",
+                                 checks.positive)
     retry_delay: float = knob(0.1, "Upper end of the uniform random delay before a retry.",
                               checks.non_negative)
     persistence: str = knob("none", "Whether a server's keys survive its crash: 'none' or "
@@ -396,9 +398,14 @@ class Config(LoopConfig):
                            checks.bugs(BUGS))
 
     def validate(self):
-        if self.server_timeout >= self.ttl:
-            raise ValueError(f"server_timeout must be much smaller than ttl={self.ttl!r}; "
-                             f"got {self.server_timeout!r}")
+        # An attempt is decided at the latest when server_timeout runs out (by the
+        # client's clock), so its validity is at least ttl - server_timeout - drift: with
+        # this bound every attempt a majority granted has a lease to use.
+        most = self.ttl - self.drift_factor * self.ttl - DRIFT_CONSTANT
+        if self.server_timeout >= most:
+            raise ValueError(f"server_timeout must leave validity to an attempt decided "
+                             f"at the timeout: server_timeout < ttl - drift_factor*ttl - "
+                             f"{DRIFT_CONSTANT:g} = {most:.6g}; got {self.server_timeout!r}")
 
 
 def _cluster(n=5, *, seed=0, network=None, bugs=(), record_messages=True, cpu=None,

@@ -19,10 +19,14 @@ children of a parent only ever grow.
 Simplified: the leader is fixed (``n1``) — there is no leader election (ZooKeeper's Zab
 recovery phase), so the service is down while ``n1`` is; a restarted leader rebuilds its
 tree from its durable log and gives every session a fresh timeout, as a new ZooKeeper
-leader does.  Followers only log and acknowledge (no reads are served by them); the
-leader resends unacknowledged proposals every tick, so a follower that was down catches
-up.  Clients
-talk to the leader only.  An ``exists`` watch is left only on a znode that exists.
+leader does.  A restart forgets the client connections, and the watches set through
+them, as a crashed ZooKeeper server does: a request of an open session whose client has
+not connected in this life is answered with ``Disconnect`` (a broken TCP connection),
+so the client learns that its watches are gone and reconnects, instead of waiting for
+ever for a notification the restarted leader no longer owes it.  Followers only log and
+acknowledge (no reads are served by them); the leader resends unacknowledged proposals
+every tick, so a follower that was down catches up.  Clients talk to the leader only.
+An ``exists`` watch is left only on a znode that exists.
 """
 
 from __future__ import annotations
@@ -140,9 +144,12 @@ class SessionExpired(NamedTuple):
 
 
 class Disconnect(NamedTuple):
-    """(Ensemble only.)  A server that lost its leader, or stopped leading, drops its
-    clients, as a ZooKeeper server going back to leader election closes every client
-    connection; a client reconnects, elsewhere if need be."""
+    """The connection is gone: a server that lost its leader, or stopped leading
+    (ensemble), drops its clients, as a ZooKeeper server going back to leader election
+    closes every client connection; a restarted server answers a request of a session
+    that has not connected in its new life with it (the TCP connection broke with the
+    crash, and the watches set through it are lost).  A client reconnects, elsewhere if
+    need be."""
     reason: str
 
 
@@ -197,6 +204,9 @@ class ZooKeeperServer(sim.Node):
         self.children: dict[str, dict[str, int | None]] = {}  # parent -> name -> owner
         self.cversion: dict[str, int] = {}       # parent -> next sequence number
         self.sessions: dict[int, tuple] = {}     # session -> (client, timeout)
+        # session -> client, for sessions opened in this life: a restart breaks every
+        # connection (and forgets the watches set through it), though not the sessions
+        self.connected: dict[int, str] = {}
         self.last_heard: dict[int, float] = {}   # session -> local time
         self.closing: set = set()
         self.next_session = ctx.disk.get("next_session", 1)
@@ -242,6 +252,7 @@ class ZooKeeperServer(sim.Node):
             self.last_heard[sid] = ctx.now
             self.next_session = max(self.next_session, sid + 1)
             if not replay:
+                self.connected[sid] = client
                 ctx.send(client, Connected(sid))
         elif op == "create":
             _, sid, req, path, ephemeral, sequential = txn
@@ -279,6 +290,7 @@ class ZooKeeperServer(sim.Node):
                     self._remove(ctx, f"{parent.rstrip('/')}/{name}", replay,
                                  "session_expired")
             self.sessions.pop(sid, None)
+            self.connected.pop(sid, None)
             self.last_heard.pop(sid, None)
             self.closing.discard(sid)
             if not replay:
@@ -325,6 +337,11 @@ class ZooKeeperServer(sim.Node):
         sid = msg.session
         if sid not in self.sessions or sid in self.closing:
             ctx.send(src, SessionExpired(sid))
+            return
+        if self.connected.get(sid) != src:
+            # the session outlived a restart, its connection did not: the watches it set
+            # are gone, so the client must know (it does not count as heard from)
+            ctx.send(src, Disconnect("not_connected"))
             return
         self.last_heard[sid] = ctx.now
         if isinstance(msg, Ping):

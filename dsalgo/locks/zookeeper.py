@@ -259,7 +259,7 @@ class LockRecipeClient(LockClient):
         elif isinstance(msg, SessionExpired):
             if msg.session == self.session:
                 self._session_lost(ctx, "session_expired")
-        elif isinstance(msg, Disconnect):   # (an ensemble server lost its leader)
+        elif isinstance(msg, Disconnect):   # its server lost its leader, or restarted
             if self.session is not None and src == self.server:
                 self._session_lost(ctx, "connection_loss")
         elif isinstance(msg, WatchedEvent):

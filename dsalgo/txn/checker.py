@@ -24,6 +24,9 @@ alone, so it also checks a run loaded with :func:`dsalgo.sim.load_run`.
   compensated) or all-compensated (each applied step compensated exactly once, nothing
   else); no step or compensation is applied twice; clients were told the truth.
 - ``compensation_order``: compensations ran in reverse order of the steps.
+- ``no_negative_balance``: no step that took money out of an account left it negative
+  (each shard checks its own account before it applies a step; a compensation may
+  overdraw, which is a measured anomaly of sagas, ``overdrafts``, not a violation).
 
 **Both**: ``conservation``.  For sagas: at quiescence the bank holds the money it opened
 with (the final balance of each account is the last one a shard reported; events carry
@@ -71,7 +74,7 @@ PROGRESS = {"twopc": "decision_progress", "saga": "saga_progress"}
 TWOPC_PROPERTIES = ["atomicity", "commit_validity", "conservation", "serializability",
                     "no_negative_balance", PROGRESS["twopc"]]
 SAGA_PROPERTIES = ["semantic_atomicity", "compensation_order", "conservation",
-                   PROGRESS["saga"]]
+                   "no_negative_balance", PROGRESS["saga"]]
 
 
 def check(run) -> Verdict:
@@ -327,11 +330,14 @@ def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
                             for rt, rn, d in recovered)]
         servers = ["tm"] + shards
     else:
-        begun = ev[kinds == "saga_begin"]
-        ends = ev[kinds == "saga_end"].drop_duplicates("saga")
-        end_at = dict(zip(ends["saga"], ends["time"]))
-        items = [(str(sid), str(node), float(t), end_at.get(sid, nan))
-                 for sid, node, t in zip(begun["saga"], begun["node"], begun["time"])]
+        # a run in which no saga began (every request lost) has no "saga" column
+        items = []
+        if "saga" in ev.columns:
+            begun = ev[kinds == "saga_begin"]
+            ends = ev[kinds == "saga_end"].drop_duplicates("saga")
+            end_at = dict(zip(ends["saga"], ends["time"]))
+            items = [(str(sid), str(node), float(t), end_at.get(sid, nan))
+                     for sid, node, t in zip(begun["saga"], begun["node"], begun["time"])]
         servers = (["orch"] if "orch" in set(ev["node"].astype(str)) else []) + shards
     late = []
     t_heal = fair_from(run.faults, servers, len(servers), run.until)
@@ -520,6 +526,7 @@ def _check_saga(run) -> Verdict:
         comps[(sid, int(step))].append((seq, t, node, acct))
         overdrafts += bal[acct] < 0
 
+    violations += _step_overdrafts(run.events)
     for what, table in (("applied", applied), ("compensated", comps)):
         for (sid, step), rows in table.items():
             if len(rows) > 1:
@@ -578,6 +585,30 @@ def _check_saga(run) -> Verdict:
             "overdrafts": int(overdrafts)}
     info.update(_bank(run, ev, not pending, violations))
     return _verdict(SAGA_PROPERTIES, violations, info, pending, run, "saga")
+
+
+def _step_overdrafts(events) -> list:
+    """``no_negative_balance`` violations of a saga run: a successful step that lowered
+    an account below zero (balances followed through every event that reports them, in
+    event order)."""
+    out = []
+    if not len(events) or "balances" not in events.columns:
+        return out
+    ev = events.sort_values("seq", kind="stable")
+    last: dict = {}
+    cols = [ev[c].tolist() if c in ev.columns else [None] * len(ev)
+            for c in ("time", "node", "kind", "balances", "saga", "step", "ok", "account")]
+    for t, node, kind, bal, sid, step, ok, acct in zip(*cols, strict=True):
+        if not isinstance(bal, dict):
+            continue
+        if str(kind) == "step" and ok is not None and ok == ok and bool(ok) and acct in bal:
+            new, before = bal[acct], last.get(acct)
+            if new < 0 and before is not None and new < before:
+                out.append(_v("no_negative_balance", t, (str(node),),
+                              f"{sid}: step {int(step)} took account {acct} from {before} "
+                              f"to {new}"))
+        last.update(bal)
+    return out
 
 
 def _lost_updates(run) -> int:

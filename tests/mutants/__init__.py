@@ -220,6 +220,13 @@ EQUIVALENT: dict = {
                              "last one, and an acceptor refuses any stale ballot, so only "
                              "the number of retries changes; the checker judges safety, "
                              "not how many rounds a decision takes",
+    "ignore_validity": "an attempt is decided at the latest when server_timeout runs out "
+                       "on the client's clock, and redlock.Config requires server_timeout "
+                       "< ttl - drift allowance, so validity is positive whenever a "
+                       "majority granted; only a paused client or one whose clock jumps "
+                       "(outside the fault model, as for every lease) decides later. "
+                       "tests/test_locks_kernels.py's majority-too-late test, which "
+                       "skips the timer, does tell it apart",
     "up_to_date_by_length_only": "the mutated vote rule is stricter than §5.4.1 (it grants "
                                  "only to logs with the voter's last term), so every leader "
                                  "it elects the correct rule would elect too; it can only "

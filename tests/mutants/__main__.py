@@ -11,7 +11,8 @@ reported and nothing else is lost):
    runs show;
 2. the family's soaks, ``--runs`` seeds each (0 skips them);
 3. ``explore.search`` with ``--budget`` (runs, or seconds if it has a point); a catch
-   counts only if the failing scenario passes on the original kernel.
+   counts only if the original kernel does not break the same property in the same
+   scenario.
 
 Prints one line per mutant as soon as it is judged and, at the end, per family, the mutants, those that change behaviour and
 how many of those the soaks and the search caught.
@@ -51,8 +52,9 @@ def judge(name: str, runs: int, budget, diff: int = 12) -> dict:
        with and without the mutant; if every table is identical the mutant changed
        nothing there (``changed`` False: equivalent as far as these runs show).
     2. The family's soaks (``runs`` seeds each; 0 skips them).
-    3. ``explore.search`` with ``budget``.  A catch counts only if the failing run passes
-       without the mutant (the same scenario replayed on the original kernel).
+    3. ``explore.search`` with ``budget``.  A catch counts only if the same scenario
+       replayed on the original kernel does not break the same property (judged as the
+       search judges).
 
     A mutant whose snippet no longer matches the kernel is "stale", not caught.
     """
@@ -94,11 +96,15 @@ def judge(name: str, runs: int, budget, diff: int = 12) -> dict:
     out["search"] = res.found
     out["runs"] = res.runs
     if res.found:
+        from dsalgo.explore.search import _judged
         try:
             clean_run = explore.replay(res.scenario)
-            clean_bad = family(m.family).check(clean_run).status == "violated"
-        except Exception:  # noqa: BLE001
-            clean_bad = True
+            v = family(m.family).check(clean_run)
+            # judged as the search judges (progress not on a network that never heals):
+            # the original breaking the same property means the run shows no mutant
+            clean_bad = res.property in set(_judged(res.scenario, v)["property"])
+        except Exception:  # noqa: BLE001 - the original raised on the same run
+            clean_bad = res.property == "exception"
         if clean_bad:
             out["search"] = False
             out["why"] = (out["why"] or "") + (f" [search's failing run fails without "
@@ -138,8 +144,11 @@ def _one(name: str, runs: int, budget: str, diff: int, memory_gb: float,
 def _kind(r: dict) -> str:
     if r["search"] == "stale":
         return "stale"
-    if r["changed"] is False and r["search"] is not True and r["soak"] is not True:
+    missed = r["search"] is not True and r["soak"] is not True
+    if r["changed"] is False and missed:
         return "equivalent"       # no run shows a difference and no check failed
+    if r["name"] in EQUIVALENT and missed:
+        return "argued"           # runs differ, but in nothing a checker judges (reason given)
     return "changes"
 
 
@@ -153,8 +162,11 @@ def _line(r: dict) -> str:
 
 
 def summary(results: list) -> str:
-    """The per-family table: mutants, those that change behaviour, and how many of those
-    the soaks (the family's checker under the soak settings) and the search caught."""
+    """The per-family table: mutants, those that change behaviour a checker can judge,
+    and how many of those the soaks (the family's checker under the soak settings) and
+    the search caught.  Mutants no run told apart from the original, and those argued in
+    ``EQUIVALENT`` to change only what no checker judges (and missed), are not counted
+    as changing."""
     fams: dict = {}
     for r in results:
         kind = _kind(r)

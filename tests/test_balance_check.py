@@ -56,16 +56,21 @@ def test_fifo_allows_any_order_among_requests_a_paused_backend_takes_in_at_its_r
     # a slow client-balancer link reorders requests; n1, paused, takes in all that reached
     # it during the pause at its resume, in the order they reached it (not op_id order),
     # each with t_enqueue = the resume time: a FIFO backend, not a violation
-    net = sim.Network(latency=sim.Exponential(mean=0.005))
-    net.set_link("c1", "lb1", latency=sim.Exponential(mean=1.0))
-    run = B.simulate(2, policy="random", utilization=0.9, requests=60, seed=5, network=net,
-                     faults=[sim.Pause("n1", at=5.0, duration=4.0)])
-    h = run.history
-    resumed = h[(h["backend"] == "n1") & ((h["t_enqueue"] - 9.0).abs() < 1e-9)]
-    in_op_order = resumed.sort_values("op_id")["t_start"].to_numpy()
-    assert len(resumed) > 2 and (in_op_order[1:] < in_op_order[:-1]).any()   # reordered
-    v = B.check(run)
-    assert v.holds("fifo"), str(v)
+    # (whether the link reorders the requests that reach n1 during the pause depends on
+    # the draws: the check must pass on every seed; look for the first that reorders)
+    for seed in range(40):
+        net = sim.Network(latency=sim.Exponential(mean=0.005))
+        net.set_link("c1", "lb1", latency=sim.Exponential(mean=1.0))
+        run = B.simulate(2, policy="random", utilization=0.9, requests=60, seed=seed,
+                         network=net, faults=[sim.Pause("n1", at=5.0, duration=4.0)])
+        v = B.check(run)
+        assert v.holds("fifo"), (seed, str(v))
+        h = run.history
+        resumed = h[(h["backend"] == "n1") & ((h["t_enqueue"] - 9.0).abs() < 1e-9)]
+        in_op_order = resumed.sort_values("op_id")["t_start"].to_numpy()
+        if len(resumed) > 2 and (in_op_order[1:] < in_op_order[:-1]).any():   # reordered
+            break
+    assert len(resumed) > 2 and (in_op_order[1:] < in_op_order[:-1]).any()
     # but no request of the group may start after one that reached n1 later
     after = h[(h["backend"] == "n1") & (h["t_enqueue"] > 9.0 + 1e-6)]
     later = after.sort_values("t_enqueue").iloc[0]

@@ -27,7 +27,7 @@ from .clients import Client, KVWorkload, Workload
 from .cluster import Cluster, KVWorkloadConfig, server_ids
 from .config import Config, checks, knob, split_knobs
 from .context import Context
-from .engine import Simulation
+from .engine import EventLimitExceeded, Simulation
 from .faults import (
     ClockDrift,
     ClockJump,
@@ -65,6 +65,7 @@ __all__ = [
     "DelayedDuplicate",
     "Emit",
     "Empirical",
+    "EventLimitExceeded",
     "Exponential",
     "Fault",
     "Heal",

@@ -60,12 +60,60 @@ from .resources import check_cpu, check_storage, cpu_sampler, snapshot, storage_
 from .run import Run
 from .wire import Wire, type_name
 
-__all__ = ["Simulation"]
+__all__ = ["EventLimitExceeded", "Simulation"]
 
 # the name rule Nemesis used before roles: kept only as a deprecation path of add_node
 _OLD_CLIENT_NAME = re.compile(r"c\d+")
 
 NaN = math.nan
+
+
+class EventLimitExceeded(RuntimeError):
+    """A run scheduled more events than its limit (:attr:`Simulation.max_events`): most
+    likely a livelock, handlers that beget messages or timers without end (a message
+    ping-pong that never settles, copies that multiply), which would otherwise run for
+    ever while simulated time crawls.
+
+    Attributes
+    ----------
+    limit : int
+        The limit the run had.
+    events : int
+        Events scheduled when it was passed.
+    time, until : float
+        The simulated time then, and the end of the run that was asked for.
+    pending : list of (str, int)
+        What was on the heap, most common first: ``"Type src->dst"`` for a message,
+        ``"timer name@node"`` for a timer, with counts (at most five).
+
+    Examples
+    --------
+    >>> from dsalgo import sim
+    >>> class Echo(sim.Node):  # every message answered twice: the copies double each hop
+    ...     def on_start(self, ctx):
+    ...         if ctx.id == "a":
+    ...             ctx.send("b", "x")
+    ...     def on_message(self, ctx, src, msg):
+    ...         ctx.send(src, msg); ctx.send(src, msg)
+    >>> s = sim.Simulation(seed=1, max_events=1000)
+    >>> s.add_node("a", Echo); s.add_node("b", Echo)
+    >>> try:
+    ...     s.run(until=10.0)
+    ... except sim.EventLimitExceeded as e:
+    ...     print(e.limit, e.events, e.time < 1.0, e.pending[0][0])
+    1000 1001 True str a->b
+    """
+
+    def __init__(self, limit: int, events: int, time: float, until: float, pending: list,
+                 rule: str):
+        self.limit, self.events, self.time, self.until = limit, events, time, until
+        self.pending = pending
+        what = ", ".join(f"{k} x{v}" for k, v in pending) or "nothing"
+        super().__init__(
+            f"the run scheduled more than max_events={limit:,} events ({rule}) by simulated "
+            f"time t={time:.6g}s of until={until:.6g}s: a livelock (handlers that send or "
+            f"schedule without end)?  Most common on the heap: {what}.  Pass "
+            f"Simulation(max_events=...) for a run that really needs more")
 
 
 class Simulation:
@@ -79,6 +127,15 @@ class Simulation:
         The message delivery model (default ``Network()``: exponential 5 ms, no loss).
     record_messages : bool
         Keep one row per message copy in ``run.messages`` (on by default).
+    max_events : int, optional
+        The livelock guard: a :meth:`run` that schedules more events than this in all
+        (message copies put on the wire, timers, calls, faults, counted from the start
+        of the simulation) raises :class:`EventLimitExceeded` instead of running on.
+        Default (None): ``EVENTS_BASE + EVENTS_PER_NODE_SECOND * nodes * until``, for
+        ``until`` of each :meth:`run` call: 500,000 plus 50,000 per node and simulated
+        second, several times what the busiest runs of the package schedule (a Raft
+        cluster at thousands of commands per simulated second schedules under 10,000 per
+        node and second), yet reached in seconds by a run whose messages multiply.
 
     Examples
     --------
@@ -96,9 +153,17 @@ class Simulation:
     [{'time': 0.01, 'node': 'n2', 'kind': 'got', 'msg': 'ping'}]
     """
 
+    #: the default livelock guard: events a run may schedule, plus ...
+    EVENTS_BASE = 500_000
+    #: ... this many per node and simulated second of ``until`` (see ``max_events``)
+    EVENTS_PER_NODE_SECOND = 50_000
+
     def __init__(self, seed: int = 0, network: Network | None = None, *,
-                 record_messages: bool = True, _fast_path: bool = True):
+                 record_messages: bool = True, max_events: int | None = None,
+                 _fast_path: bool = True):
         self.seed = check_int("seed", seed)
+        self.max_events = None if max_events is None else check_int("max_events", max_events,
+                                                                    low=1)
         if network is None:
             network = Network()
         elif not isinstance(network, Network):
@@ -121,6 +186,7 @@ class Simulation:
         self._started = False
         self._running = False
         self._until = 0.0
+        self._event_limit = 0
         self._halted = False
 
     # ------------------------------------------------------------------ set-up
@@ -303,6 +369,7 @@ class Simulation:
                 self._push(0.0, CALL, self._start_node, st)
         self._until = until
         self._schedule_faults(until)
+        self._event_limit = self._limit_for(until)
         self._running = self._clock.running = True
         try:
             with _full_collections_put_off():
@@ -316,6 +383,33 @@ class Simulation:
             self._clock.now = until
         self._halted = False
         return self._make_run()
+
+    def _limit_for(self, until: float) -> int:
+        """The sequence number past which :meth:`_events` raises (see ``max_events``)."""
+        if self.max_events is not None:
+            return self.max_events
+        return int(self.EVENTS_BASE + self.EVENTS_PER_NODE_SECOND * len(self._states) * until)
+
+    def _over_limit(self, limit: int, until: float):
+        """Raise :class:`EventLimitExceeded`, with what fills the heap."""
+        from collections import Counter
+        seen: Counter = Counter()
+        for ev in self._clock.heap:
+            kind = ev[2]
+            if kind in (DELIVER, ARRIVE):
+                link = ev[5]
+                seen[f"{type_name(ev[4])} {link.src}->{link.dst}"] += 1
+            elif kind == TIMER:
+                cur = ev[3].timers.get(ev[4])
+                if cur is not None and cur[0] == ev[5]:  # not a cancelled or re-armed one
+                    seen[f"timer {ev[4]}@{ev[3].id}"] += 1
+        if self.max_events is not None:
+            rule = "as given"
+        else:
+            rule = (f"the default, {self.EVENTS_BASE:,} + {self.EVENTS_PER_NODE_SECOND:,} x "
+                    f"{len(self._states)} nodes x {until:g} s")
+        raise EventLimitExceeded(limit, limit + 1, self._clock.now, until,
+                                 seen.most_common(5), rule)
 
     def _loop_with_progress(self, until):
         from tqdm.auto import tqdm
@@ -342,12 +436,17 @@ class Simulation:
         clock = self._clock
         heap = clock.heap
         log = self._wire.log
+        limit = self._event_limit
         while heap:
             ev = heappop(heap)
-            t, _, kind, a, b, c = ev  # one unpack is cheaper than four index operations
+            t, s, kind, a, b, c = ev  # one unpack is cheaper than four index operations
             if t > until:
                 heappush(heap, ev)  # same (time, seq): order is kept
                 break
+            if s >= limit:  # the livelock guard: the event numbered ``limit`` is one too many
+                heappush(heap, ev)
+                clock.now = t
+                self._over_limit(limit, self._until)
             clock.now = t
             if kind == 0:  # DELIVER: a = message row index (-1: not recorded), b = message,
                 st = c.dst_state  # c = link

@@ -114,7 +114,10 @@ MUTANTS = [
     Mutant("raft", "leader_ignores_higher_term",
            f"{R}.replication:Replication._on_append_entries_reply",
            "if msg.term > self.current_term:", "if False:",
-           "§5.1: a server that sees a higher term becomes a follower."),
+           "§5.1: a server that sees a higher term becomes a follower (here not on an "
+           "AppendEntries reply: a deposed leader that the new leader cannot reach keeps "
+           "leading its old term; with PreVote and without CheckQuorum it refuses every "
+           "pre-vote, and a cluster that needs its vote never elects again)."),
     # ---------------------------------------------------------------- paxos
     Mutant("paxos", "lowest_ballot_value", f"{P}.single:SingleDecreeNode._on_promise",
            "if b > best_ballot:", "if best_ballot == ZERO_BALLOT or b < best_ballot:",

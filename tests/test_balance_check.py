@@ -24,7 +24,9 @@ def test_checks_hold_with_hops_faults_and_several_balancers():
                      info_delay=0.05, health_interval=1.0,
                      timeout=30.0, faults=[sim.Crash("n3", at=50.0), sim.Restart("n3", at=90.0)])
     v = B.check(run)
-    assert v and v.properties == ["causality", "fifo"]
+    assert v and v.properties == ["causality", "fifo", "request_progress"]
+    assert v.kinds["request_progress"] == "progress"
+    assert v.info["request_progress"]["judged"]         # n3 restarted: the condition held
     assert "several balancers" in v.info["skipped"]["bounded_load"]
     assert v.info["answered"] < v.info["requests"]      # "sometimes": the crash lost requests
 
@@ -220,3 +222,159 @@ def test_balance_soak_catches_a_planted_bug():
                          seed=seed, bugs={"no_drain_on_done"})
         caught += not B.check(run).holds("work_conserving")
     assert caught >= 1
+
+
+def test_bounded_load_counts_a_request_the_client_gave_up_on_until_its_service_ends():
+    # the history's t_complete of a timed-out request is when the client gave up; the
+    # balancer hears of it only when its service ends (it used to count it gone at the
+    # timeout: false bounded_load alarms on the correct kernel)
+    run = B.simulate(3, policy="consistent_hash_bounded", requests=400, seed=0,
+                     utilization=0.9, timeout=5.0)
+    assert (run.history["status"] == "info").sum() > 10     # the client gave up on some
+    v = B.check(run)
+    assert v.holds("bounded_load"), str(v)
+
+
+# ---------------------------------------------------------------- progress and least_loaded
+def _mutant(name):
+    import os
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from mutants import BY_NAME, applied
+    return applied(BY_NAME[name])
+
+
+def _cut_off(**kw):
+    """The client and balancer cut off from every backend for 3 s (health checks see every
+    backend miss its probes, so the balancer's view is empty and it holds requests)."""
+    return B.simulate(4, requests=400, seed=3, health_interval=0.5,
+                      faults=[sim.Partition([["c1", "lb1"], ["n1", "n2", "n3", "n4"]],
+                                            at=10.0, until=13.0)], **kw)
+
+
+def _dead_backend(**kw):
+    kw.setdefault("health_interval", 0.5)
+    return B.simulate(4, requests=400, seed=3, faults=[sim.Crash("n2", at=10.0)], **kw)
+
+
+@pytest.mark.parametrize("timeout", [None, 20.0])
+@pytest.mark.parametrize("policy", ["random", "least_outstanding", "consistent_hash",
+                                    "central_queue"])
+def test_request_progress_holds_after_faults_heal(policy, timeout):
+    faults = [sim.Crash("n2", at=3.0), sim.Restart("n2", at=4.0),
+              sim.Pause("n3", at=5.0, duration=2.0),
+              sim.Partition([["c1", "lb1"], ["n1", "n2", "n3", "n4"]], at=10.0, until=13.0),
+              sim.Crash("lb1", at=15.0), sim.Restart("lb1", at=15.5),
+              sim.Crash("n4", at=20.0)]
+    if policy == "central_queue":          # judged only without lost completion notices
+        faults = [f for f in faults if getattr(f, "node", None) == "lb1"
+                  or isinstance(f, sim.Pause)]
+    run = B.simulate(4, policy=policy, requests=400, seed=3, health_interval=0.5,
+                     timeout=timeout, utilization=0.8, faults=faults)
+    v = B.check(run)
+    assert v, str(v)
+    r = v.info["request_progress"]
+    assert r["judged"] and r["requests_judged"] > 100, r
+
+
+def test_request_progress_judges_the_requests_held_through_the_heal():
+    v = B.check(_cut_off())
+    assert v.holds("request_progress")
+    # "sometimes": requests reached the balancer while its view was empty and were held
+    assert v.info["request_progress"]["held_judged"] > 0
+    assert v.info["request_progress"]["t_fair"] == 13.0
+
+
+def test_request_progress_catches_a_balancer_that_never_marks_a_backend_up():
+    with _mutant("never_mark_up"):
+        v = B.check(_cut_off())
+    assert not v.holds("request_progress") and v.holds("fifo")
+    assert not bool(v.progress) and bool(v.safety)
+    first = v.violations.iloc[0]["detail"]
+    assert "was never answered" in first and "every live backend stood idle" in first
+
+
+def test_request_progress_catches_held_requests_dropped():
+    with _mutant("drain_forgets_held"):
+        v = B.check(_cut_off())
+        # a central queue holds requests whenever every backend is busy: no fault needed
+        cq = B.check(B.simulate(3, policy="central_queue", utilization=0.9, requests=300,
+                                seed=1))
+    rows = v.violations
+    assert set(rows["property"]) == {"request_progress"}
+    assert rows["detail"].str.contains("while no backend was up in the balancer's view").all()
+    assert not cq.holds("request_progress")
+
+
+def test_request_progress_catches_a_dead_backend_kept_in_rotation():
+    assert B.check(_dead_backend())
+    with _mutant("never_mark_down"):
+        v = B.check(_dead_backend())
+    assert not v.holds("request_progress")
+    assert v.violations.iloc[0]["nodes"] == ("n1", "n3", "n4")    # the live backends
+
+
+@pytest.mark.parametrize("kw, why", [
+    ({"network": sim.Network(latency=sim.Constant(0.0), drop_rate=0.01)},
+     "drops messages"),
+    ({"health_interval": None}, "down for good without health checks"),
+    ({"network": sim.Network(latency=sim.Exponential(mean=0.005))}, "delays vary"),
+    ({"policy": "central_queue"}, "central_queue trusts completion notices"),
+])
+def test_request_progress_is_not_judged_outside_its_fairness_condition(kw, why):
+    v = B.check(_dead_backend(**kw))
+    assert not v.info["request_progress"]["judged"]
+    assert why in v.info["request_progress"]["why"] and why in v.info["progress"]
+    assert "request_progress" in v.properties and v.holds("request_progress")
+
+
+def test_request_progress_is_not_judged_when_the_balancer_is_gone_for_good():
+    run = B.simulate(4, requests=100, seed=1, timeout=5.0, health_interval=0.5,
+                     faults=[sim.Crash("lb1", at=10.0)])
+    v = B.check(run)
+    assert v.info["request_progress"]["why"] == "lb1 crashed for good"
+
+
+@pytest.mark.parametrize("policy", ["least_outstanding", "jsq"])
+def test_least_loaded_holds_on_real_runs_and_catches_forgotten_counts(policy):
+    for seed in range(3):
+        run = B.simulate(4, policy=policy, utilization=0.9, requests=800, seed=seed,
+                         timeout=8.0)         # timed-out requests still finish service
+        v = B.check(run)
+        assert v and "least_loaded" in v.properties, str(v)
+    assert (B.check(run).info["answered"] < 800)  # "sometimes": the client gave up on some
+    if policy == "least_outstanding":      # jsq reads the backends' reports, not the count
+        with _mutant("forget_outstanding"):
+            bad = B.check(B.simulate(4, policy=policy, utilization=0.9, requests=800,
+                                     seed=0))
+        assert not bad.holds("least_loaded") and bad.holds("request_progress")
+        assert "was placed on" in bad.violations.iloc[0]["detail"]
+
+
+def test_least_loaded_is_skipped_when_the_view_is_not_exact():
+    v = B.check(B.simulate(4, policy="jsq", requests=300, seed=1, info_delay=0.1))
+    assert "least_loaded" not in v.properties
+    assert "info_delay" in v.info["skipped"]["least_loaded"]
+
+
+def test_least_loaded_flags_a_request_placed_past_an_emptier_backend():
+    import copy
+    run = B.simulate(3, policy="least_outstanding", utilization=0.9, requests=400, seed=4)
+    assert B.check(run)
+    h = run.history.copy()
+    h["backend"] = h["backend"].astype(object)
+    # a request that found its backend idle, moved to a backend then serving another
+    for k in h.index[h["t_start"] == h["t_enqueue"]]:
+        t = h.loc[k, "t_enqueue"]
+        serving = h[(h["t_start"] < t) & (h["t_end"] > t) & (h["backend"] != h.loc[k, "backend"])]
+        if len(serving):
+            break
+    assert len(serving)
+    h.loc[k, "backend"] = serving["backend"].iloc[0]
+    tampered = copy.copy(run)
+    tampered.history = h
+    bad = B.check(tampered)
+    assert not bad.holds("least_loaded")
+    rows = bad.violations[bad.violations["property"] == "least_loaded"]
+    assert (f"request {h.loc[k, 'op_id']} was placed on {serving['backend'].iloc[0]}"
+            in rows["detail"].iloc[0])

@@ -98,7 +98,10 @@ def test_each_planted_bug_is_caught_and_absent_without_it(bug, policy, prop):
     good = B.check(B.simulate(3, **kw))
     bad = B.check(B.simulate(3, bugs={bug}, **kw))
     assert good, str(good)
-    assert not bad.holds(prop) and bad.violations["property"].eq(prop).all()
+    # the requests a balancer that drains only on arrivals holds after the last arrival
+    # are never placed: that bug breaks request_progress too
+    also = {"no_drain_on_done": {"request_progress"}}.get(bug, set())
+    assert not bad.holds(prop) and set(bad.violations["property"]) == {prop} | also
 
 
 def test_a_bug_for_another_policy_changes_nothing():

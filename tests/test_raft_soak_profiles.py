@@ -11,6 +11,7 @@ from dsalgo import raft
 from dsalgo.soak import soak
 from dsalgo.soak.raft import (
     PROFILES,
+    deposed_run,
     director_run,
     heavy_director_run,
     hunt,
@@ -40,7 +41,7 @@ HALF_UP = Mutant(
     "self.majority = majority(len(self.servers))",
     "self.majority = (len(self.servers) + 1) // 2",
     "A majority is n // 2 + 1 (here: half rounded up, the same for odd n, n / 2 for even n).")
-NEW = ["raft-director-heavy", "raft-reads", "raft-late", "raft-even"]
+NEW = ["raft-director-heavy", "raft-reads", "raft-late", "raft-even", "raft-deposed"]
 
 
 @pytest.mark.parametrize("name", NEW)
@@ -94,3 +95,19 @@ def test_the_default_hunt_of_each_new_bug_catches_it():
                        ("read_index_without_quorum", range(2))):
         assert hunt(bug, seeds)["caught"] >= 1, bug
         assert bug in raft.BUGS and bug in raft.SCENARIOS
+
+
+def test_the_deposed_profile_catches_a_leader_deaf_to_higher_terms_in_replies():
+    """The mutant leader_ignores_higher_term (tests/mutants), which the other profiles and
+    a 600 s explore.search miss: with PreVote and without CheckQuorum (seed 0, n = 3;
+    seed 1, n = 5) the deposed leader keeps leading and refuses the pre-votes a majority
+    needs; with CheckQuorum (seed 2) it steps down by itself."""
+    from mutants import BY_NAME, applied
+    for seed in (0, 1, 2):
+        assert deposed_run(seed)[1], seed
+    with applied(BY_NAME["leader_ignores_higher_term"]):
+        caught = {seed: deposed_run(seed)[1] for seed in (0, 1, 2)}
+        _, nemesis = nemesis_run(0)
+    for seed in (0, 1):
+        assert list(caught[seed].violations["property"]) == ["leader_and_commit"], seed
+    assert caught[2] and nemesis

@@ -23,7 +23,8 @@ Layout: :mod:`~dsalgo.balance.policies` (sans-I/O choice of a backend),
 :mod:`~dsalgo.balance.hashing` (rings), :mod:`~dsalgo.balance.cluster` (the nodes),
 :mod:`~dsalgo.balance.config` (:class:`Config`, :class:`WorkloadConfig`, :data:`BUGS`),
 :mod:`~dsalgo.balance.harness` (:func:`simulate`), :mod:`~dsalgo.balance.checker`
-(:func:`check`: causality, FIFO service, the bounded-load cap, work conservation),
+(:func:`check`: causality, FIFO service, the bounded-load cap, work conservation,
+least-loaded placement, and request progress once faults heal),
 :mod:`~dsalgo.balance.scenarios` (:data:`SCENARIOS`, each planted bug step by step),
 :mod:`~dsalgo.balance.metrics` (tables out of a run), :mod:`~dsalgo.balance.theory` (closed forms),
 :mod:`~dsalgo.balance.service` (:class:`Bimodal` service times).

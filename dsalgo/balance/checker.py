@@ -21,11 +21,47 @@ that a bug would break, and they can be checked from ``run.history`` alone:
   lose the consistency that makes the ring worth having).
 - ``work_conserving`` (``central_queue``) — no request waits while a backend is idle, at any
   instant of its wait (not only when it arrives).
+- ``least_loaded`` (``least_outstanding``, ``jsq``) — each request is placed on a backend
+  holding the fewest requests at that moment (placed there and not yet finished; a
+  completion at the very instant of the placement may count either way).
 
-The last two are properties of what the *balancer knows*; the history shows the truth, and
+These three are properties of what the *balancer knows*; the history shows the truth, and
 the two coincide only when the balancer's view is exact: one balancer, ``hop = 0``,
 ``info_delay = 0``, no faults or health checks.  Otherwise they are not checked (listed in
 ``verdict.info["skipped"]`` with the reason).
+
+And one progress property (kind ``"progress"``, judged under a fairness condition):
+
+- ``request_progress`` — once the faults are over, no request is lost.  The **fairness
+  condition** (from ``t_fair``, :func:`~dsalgo.check.verdict.fair_from` over the
+  backends): every partition has healed and every pause and every crash that ends in a
+  restart is over; the client and every balancer are up (none crashed for good); at least
+  one backend is up with health checks, every backend without them (a balancer without
+  health checks keeps sending to a dead backend); the network drops nothing for the whole
+  run and its delay is a constant ``hop``.  Judged requests: those issued at or after
+  ``t_fair + settle``, where ``settle = 2 health_interval + 2 hop + info_delay`` (0
+  without health checks) is the time the balancers need to take a backend crashed for
+  good out of rotation (it misses at most two probes) and to bring every live backend
+  back (it answers the next probe); and, with health checks, those that reached the
+  balancers while no backend was up in any balancer's view and were still held at
+  ``t_fair`` (the view stayed empty until then; the client was cut off from no balancer
+  when it sent them, no balancer was paused then or crashed while holding them, and the
+  client did not crash after sending them).  Requests lost earlier (a crash, a partition,
+  a balancer that sent to a backend it did not yet know was dead) are not judged.
+  Each judged request is answered, or starts service, or is provably still queued at a
+  backend: it is a violation when it never started service yet *every live backend*
+  (not crashed for good) stood idle at some instant after the request would have reached
+  one — a FIFO backend holding a request is busy until it starts it, so the request is
+  nowhere.  No latency bound is asserted (open-loop Poisson arrivals queue for unbounded
+  times, and a client ``timeout`` only stops the client waiting), so requests the client
+  gave up on count as answered once they started service.  For ``central_queue``, which
+  holds requests while it believes every backend busy, a request counts as placed a hop
+  and ``info_delay`` after some live backend went idle for longer than ``2 hop +
+  info_delay``; and the property is judged only when no backend crashed and no
+  partition cut a backend from a balancer, since the completion notices such a fault
+  loses leave the balancer believing the backend busy for ever (a limit of the model:
+  counts are reset only when health checks take the backend out of rotation).  When the
+  condition never holds, ``verdict.info["progress"]`` says why.
 
 Each planted bug of :data:`~dsalgo.balance.BUGS` breaks one of these properties.  Runs
 saved before ``run.params`` carried ``"family"`` (and before the history had ``t_end``,
@@ -40,8 +76,18 @@ import numpy as np
 
 from .. import sim
 from ..check import Verdict
+from ..check.verdict import fair_from
 
-__all__ = ["check"]
+__all__ = ["KINDS", "PROGRESS", "PROPERTIES", "check"]
+
+#: The progress property (judged under the fairness condition above).
+PROGRESS = "request_progress"
+#: Every property :func:`check` may judge, in the order it lists them (``bounded_load``,
+#: ``work_conserving`` and ``least_loaded`` only for their policies under an exact view).
+PROPERTIES = ["causality", "fifo", "bounded_load", "work_conserving", "least_loaded",
+              PROGRESS]
+#: Property -> ``"safety"`` or ``"progress"`` (:data:`dsalgo.check.KINDS`).
+KINDS = {p: "progress" if p == PROGRESS else "safety" for p in PROPERTIES}
 
 _EPS = 1e-9
 
@@ -72,24 +118,42 @@ def check(run) -> Verdict:
     -------
     Verdict
         Properties ``causality`` and ``fifo`` always; ``bounded_load`` for
-        ``consistent_hash_bounded`` and ``work_conserving`` for ``central_queue`` when the
-        balancer's view is exact.  ``verdict.info`` holds counts (``requests``, ``answered``,
-        ``redirected`` for bounded loads) and ``skipped``.
+        ``consistent_hash_bounded``, ``work_conserving`` for ``central_queue`` and
+        ``least_loaded`` for ``least_outstanding`` and ``jsq`` when the balancer's view
+        is exact; ``request_progress`` (kind ``"progress"``) always, judged when the
+        fairness condition holds.  ``verdict.info`` holds counts (``requests``,
+        ``answered``, ``redirected`` for bounded loads), ``skipped``,
+        ``request_progress`` (``judged``, ``t_fair``, ``settle``, ``requests_judged``,
+        ``held_judged``, ``why`` when not judged) and ``progress`` (why it was not judged).
 
     Examples
     --------
-    >>> from dsalgo import balance
+    >>> from dsalgo import balance, sim
     >>> run = balance.simulate(4, policy="consistent_hash_bounded", utilization=0.8,
     ...                        requests=2000, key_skew=1.2, seed=1)
     >>> v = balance.check(run)
     >>> print(v)
-    All 3 properties hold: causality, fifo, bounded_load.
+    All 4 properties hold: causality, fifo, bounded_load, request_progress.
     >>> v.info["redirected"] > 0          # "sometimes": the cap really did send keys elsewhere
     True
+    >>> v.kinds["request_progress"], v.info["request_progress"]["requests_judged"]
+    ('progress', 2000)
     >>> bad = balance.check(balance.simulate(4, policy="consistent_hash_bounded",
     ...     utilization=0.8, requests=2000, key_skew=1.2, seed=1, bugs={"ignore_cap"}))
     >>> bad.holds("bounded_load"), bad.holds("fifo")     # the planted bug ignore_cap
     (False, True)
+
+    A backend crashed for good while health checks run: requests issued once the
+    balancer has taken it out of rotation are all answered.
+
+    >>> run = balance.simulate(4, policy="least_outstanding", requests=400, seed=3,
+    ...                        health_interval=0.5, faults=[sim.Crash("n2", at=10.0)])
+    >>> v = balance.check(run)
+    >>> print(v)
+    All 3 properties hold: causality, fifo, request_progress.
+    >>> r = v.info["request_progress"]
+    >>> r["t_fair"], r["settle"], v.info["skipped"]["least_loaded"][:20]
+    (10.0, 1.0, 'faults or health che')
     """
     if not isinstance(run, sim.Run):
         raise TypeError(f"run must be a Run from balance.simulate; got {type(run).__name__}")
@@ -99,7 +163,9 @@ def check(run) -> Verdict:
         raise ValueError(f"run must come from balance.simulate (its history needs t_enqueue, "
                          f"t_start, backend and its params a policy); missing "
                          f"{', '.join(missing) or 'params[policy]'}")
-    hop = float(run.params.get("hop", 0.0) or 0.0)
+    hop_or_none = run.params.get("hop", 0.0)
+    hop = float(hop_or_none or 0.0)
+    hop_or_none = None if hop_or_none is None else hop
     policy = run.params["policy"]
     backends = _backends(run)
     props, rows, info = ["causality", "fifo"], [], {"requests": len(h), "skipped": {}}
@@ -117,10 +183,22 @@ def check(run) -> Verdict:
     if policy == "central_queue":
         if why is None:
             props.append("work_conserving")
-            rows += _work_conserving(h, backends)
+            rows += _work_conserving(run, h, backends)
         else:
             info["skipped"]["work_conserving"] = why
-    return Verdict(props, rows, info=info)
+    if policy in ("least_outstanding", "jsq"):
+        if why is None:
+            props.append("least_loaded")
+            rows += _least_loaded(run, h, backends)
+        else:
+            info["skipped"]["least_loaded"] = why
+    props.append("request_progress")
+    found, info["request_progress"] = _request_progress(run, h, hop_or_none, backends,
+                                                        policy)
+    rows += found
+    if not info["request_progress"]["judged"]:
+        info["progress"] = f"request_progress not judged: {info['request_progress']['why']}"
+    return Verdict(props, rows, info=info, kinds={"request_progress": "progress"})
 
 
 def _backends(run) -> list[str]:
@@ -205,19 +283,44 @@ def _fifo(h, hop):
     return out
 
 
-def _sweep(h):
+def _service_ends(run) -> dict:
+    """When each request's service ended, from its ``start`` event: ``t_start +
+    service`` (the history's ``t_end`` is missing for a request the client gave up on,
+    whose service still ran to its end).  Empty for runs whose events lack ``service``."""
+    ev = run.events
+    if not len(ev) or "service" not in ev.columns:
+        return {}
+    st = ev[ev["kind"].astype(str) == "start"].drop_duplicates("op")
+    return dict(zip(st["op"].astype(int), (st["time"] + st["service"]).astype(float)))
+
+
+def _unseen_from(h) -> float:
+    """From when placements may be missing from the history: the arrival of the first
+    request that never started service (it reached a backend the history does not name,
+    unless the balancer still held it); infinity if every request started."""
+    unstarted = h.loc[h["t_start"].isna(), "t_invoke"]
+    return float(unstarted.min()) if len(unstarted) else math.inf
+
+
+def _sweep(h, ends=None, horizon: float = math.inf):
     """Placement and completion events in time order: (time, kind, op, backend).
 
     ``kind`` 0 = a completion (the balancer hears ``Done``), 1 = a placement; at equal
-    times a completion is taken first, as an exact balancer would have counted it.
+    times a completion is taken first, as an exact balancer would have counted it.  A
+    completion is the end of the request's service (``ends``, see :func:`_service_ends`),
+    else, for a request without a ``start`` event's service, its answer (``t_complete``,
+    which for a request the client gave up on is the time it gave up, not the end of its
+    service).  Only placements before ``horizon`` are listed.
     """
+    ends = ends or {}
     ev = []
-    placed = h[h["backend"].notna()]
-    for op, t, b in zip(placed["op_id"], placed["t_enqueue"], placed["backend"].astype(str)):
+    placed = h[h["backend"].notna() & (h["t_enqueue"] < horizon)]
+    for op, t, b, tc in zip(placed["op_id"], placed["t_enqueue"],
+                            placed["backend"].astype(str), placed["t_complete"]):
         ev.append((float(t), 1, int(op), b))
-    done = placed[placed["t_complete"].notna()]
-    for op, t, b in zip(done["op_id"], done["t_complete"], done["backend"].astype(str)):
-        ev.append((float(t), 0, int(op), b))
+        end = ends.get(int(op), tc)
+        if end == end:                                   # not NaN
+            ev.append((float(end), 0, int(op), b))
     ev.sort()
     return ev
 
@@ -232,7 +335,7 @@ def _bounded_load(run, h, backends):
     key_of = dict(zip(h["op_id"], h["key"]))
     load = dict.fromkeys(backends, 0)
     total, out, redirected = 0, [], 0
-    for t, kind, op, b in _sweep(h):
+    for t, kind, op, b in _sweep(h, _service_ends(run), _unseen_from(h)):
         if kind == 0:
             load[b] -= 1
             total -= 1
@@ -257,7 +360,7 @@ def _bounded_load(run, h, backends):
     return out, redirected
 
 
-def _work_conserving(h, backends):
+def _work_conserving(run, h, backends):
     """No request waits while a backend is idle, at any instant of its wait.
 
     Sweeps arrivals, placements and completions in time order; after all events at one
@@ -267,7 +370,7 @@ def _work_conserving(h, backends):
     busy = dict.fromkeys(backends, 0)
     out = []
     placed = h[h["t_enqueue"].notna()]
-    ev = list(_sweep(h))
+    ev = list(_sweep(h, _service_ends(run)))
     ev += [(float(t), 2, int(op), None)
            for op, t in zip(placed["op_id"], placed["t_invoke"])]      # arrivals
     # at one instant: completions, then arrivals, then placements (an arrival placed at
@@ -300,4 +403,316 @@ def _work_conserving(h, backends):
                                     f"request {op} (arrived at {waiting[op]:.6g} s) was "
                                     f"still waiting at {t:.6g} s while {', '.join(idle)} "
                                     f"stood idle"))
+    return out
+
+
+# ------------------------------------------------------------------ request_progress
+def _network_why(run) -> str | None:
+    """Why the network is not fault-free for the whole run (None if it is)."""
+    import re
+    text = str(run.params.get("network", ""))
+    drops = [float(x) for x in re.findall(r"drop_rate=([0-9.eE+-]+)", text)]
+    if any(d > 0 for d in drops):
+        return "the network drops messages for the whole run (loss never heals)"
+    if "link overrides" in text:
+        return "links have settings of their own (slow or lossy links) the run does not record"
+    return None
+
+
+def _partition_groups(target: str):
+    """``(groups, one_way)`` of a partition's ``target`` (``"a,b | c"`` or ``"a -> b"``)."""
+    one_way = " -> " in target
+    parts = target.split(" -> " if one_way else " | ")
+    return [set(p.split(",")) for p in parts], one_way
+
+
+def _cut(faults, src: str, dst: str, t: float) -> bool:
+    """Whether a partition in force at ``t`` blocks ``src -> dst``."""
+    for kind, target, start, end in faults:
+        if kind != "partition" or not (start <= t and (math.isnan(end) or t < end)):
+            continue
+        groups, one_way = _partition_groups(str(target))
+        gi = [i for i, g in enumerate(groups) if src in g]
+        gj = [j for j, g in enumerate(groups) if dst in g]
+        if gi and gj and gi[0] != gj[0] and (not one_way or gi[0] < gj[0]):
+            return True
+    return False
+
+
+def _down_during(faults, node: str, lo: float, hi: float, kinds=("crash", "pause")) -> bool:
+    """Whether ``node`` was crashed or paused at some instant of ``[lo, hi]``."""
+    for kind, target, start, end in faults:
+        if kind in kinds and str(target) == node and start <= hi and (
+                math.isnan(end) or end > lo):
+            return True
+    return False
+
+
+def _busy(run, backends, faults):
+    """Per backend, the maximal intervals in which it was serving: the union of
+    ``[t_start, t_start + service]`` of its ``start`` events, each stretched by the
+    length of any pause of the backend that began before it ended (a paused service
+    resumes with the node).  A crash may have cut a service short, so this over-states
+    the busy time, never the idle time."""
+    ev = run.events
+    out = {b: [] for b in backends}
+    if not len(ev):
+        return out
+    pauses = {}
+    for kind, target, start, end in faults:
+        if kind == "pause":
+            pauses.setdefault(target, []).append((start, end))
+    st = ev[ev["kind"].astype(str) == "start"]
+    for b, g in st.groupby(st["node"].astype(str), sort=False):
+        if b not in out:
+            continue
+        s = g["time"].to_numpy(dtype=float)
+        e = s + g["service"].to_numpy(dtype=float)
+        for ps, pe in sorted(pauses.get(b, ())):
+            hit = (ps < e) & (pe > s)
+            e = np.where(hit, e + (pe - np.maximum(ps, s)), e)
+        order = np.argsort(s, kind="stable")
+        merged = []
+        for lo, hi in zip(s[order], e[order]):
+            if merged and lo <= merged[-1][1] + _EPS:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        out[b] = merged
+    return out
+
+
+def _idle_gaps(busy, until):
+    """The idle intervals ``(start, end)`` between ``0`` and ``until`` of one backend."""
+    gaps, t = [], 0.0
+    for lo, hi in busy:
+        if lo > t:
+            gaps.append((t, lo))
+        t = max(t, hi)
+    if until > t:
+        gaps.append((t, until))
+    return gaps
+
+
+def _first_idle(gaps, t: float, longer: float):
+    """The first instant ``x >= t`` from which the backend stays idle for more than
+    ``longer`` seconds (None if there is none before the run ends)."""
+    for lo, hi in gaps:
+        x = max(lo, t)
+        if hi - x > longer:
+            return x
+    return None
+
+
+def _request_progress(run, h, hop, backends, policy):
+    """``request_progress``: violations and the info dict (see :func:`check`)."""
+    p = run.params
+    hi = p.get("health_interval")
+    info_delay = float(p.get("info_delay", 0.0) or 0.0)
+    lbs = [f"lb{i}" for i in range(1, int(p.get("balancers", 1)) + 1)]
+    clients = sorted({str(c) for c in h["process"]}) if len(h) else ["c1"]
+    f = run.faults
+    faults = list(zip(f["kind"].astype(str), f["target"].astype(str),
+                      f["t_start"].astype(float), f["t_end"].astype(float)))
+    info = {"judged": False, "t_fair": None, "settle": None, "requests_judged": 0,
+            "held_judged": 0}
+    holding = policy == "central_queue"
+    why = None
+    if hop is None:
+        why = "network delays vary: no bound on when a request reaches a backend"
+    else:
+        why = _network_why(run)
+    gone = sorted({t for k, t, _s, e in faults if k == "crash" and math.isnan(e)})
+    if why is None and set(gone) & (set(lbs) | set(clients)):
+        why = f"{', '.join(sorted(set(gone) & (set(lbs) | set(clients))))} crashed for good"
+    need = 1 if hi is not None else len(backends)
+    t_fair = None
+    if why is None:
+        t_fair = fair_from(f, backends, need, run.until)
+        if t_fair is None:
+            why = ("the fairness condition never held (a fault that never ends, "
+                   + ("every backend down for good)" if hi is not None else
+                      "or a backend down for good without health checks to take it out)"))
+    if why is None and holding:
+        for k, target, _s, _e in faults:
+            if k == "crash" and target in backends:
+                why = (f"central_queue trusts completion notices, and the crash of {target} "
+                       f"lost some: the balancer may believe it busy for ever")
+                break
+            if k == "partition":
+                groups, _one = _partition_groups(target)
+                side = [i for i, g in enumerate(groups) for lb in lbs if lb in g]
+                if any(b in g and any(j != i for j in side)
+                       for i, g in enumerate(groups) for b in backends):
+                    why = ("central_queue trusts completion notices, and a partition "
+                           "between a backend and the balancer may have lost some: the "
+                           "balancer may believe the backend busy for ever")
+                    break
+    if why is not None:
+        info["why"] = why
+        return [], info
+    rtt = 2 * hop + info_delay
+    settle = 0.0 if hi is None else 2 * float(hi) + rtt
+    info.update(judged=True, t_fair=float(t_fair), settle=settle)
+    until = run.until
+    alive = [b for b in backends if b not in gone]
+    busy = _busy(run, backends, faults)
+    gaps = {b: _idle_gaps(busy[b], until) for b in alive}
+    lost = (h["status"] != "ok").to_numpy() & h["t_start"].isna().to_numpy()
+    t_inv = h["t_invoke"].to_numpy(dtype=float)
+    info["requests_judged"] = int((t_inv >= t_fair + settle).sum())
+    # held at fairness: the balancers' views of which backends are up
+    empty = _empty_views(run, lbs, backends, faults) if hi is not None else {}
+    rows = []
+    longer = 2 * hop + info_delay + 1e-6
+    for op, t, gone_ in zip(h["op_id"], t_inv, lost):
+        if not gone_ and (t >= t_fair + settle or not empty):
+            continue          # answered or started, and nothing to count
+        at_lb = t + hop
+        reach = None
+        if t >= t_fair + settle:
+            reach = at_lb
+            how = (f"issued at t={t:.6g}s, after every fault had healed at t={t_fair:.6g}s"
+                   + (f" and {settle:.6g}s of health checks" if settle else ""))
+        elif empty:
+            up_at, released = _held_until(empty, at_lb)
+            client = clients[0] if len(clients) == 1 else None
+            if (up_at is not None and up_at >= t_fair and client is not None
+                    and not any(_cut(faults, client, lb, t) or _cut(faults, client, lb, at_lb)
+                                for lb in lbs)
+                    and not _down_during(faults, client, t, until, ("crash",))
+                    and not _down_during(faults, client, t, t)
+                    and not any(_down_during(faults, lb, at_lb, at_lb)
+                                or _down_during(faults, lb, at_lb, up_at, ("crash",))
+                                for lb in lbs)):
+                info["held_judged"] += 1
+                if not gone_:
+                    continue
+                # the correct balancer gets a backend back within a probe and its round
+                # trip of the heal (settle covers it): it holds them no longer
+                reach = min(released, t_fair + settle)
+                back = (f"until one came back at t={released:.6g}s" if released < math.inf
+                        else "and none came back")
+                how = (f"issued at t={t:.6g}s while no backend was up in the balancer's "
+                       f"view, {back}, after every fault had healed at t={t_fair:.6g}s")
+        if reach is None:
+            continue
+        if holding:
+            # held while every backend is busy: placed at the latest a hop and the
+            # notice's delay after some backend goes idle for longer than that
+            after = max(reach, t_fair + settle)
+            firsts = [x for b in alive
+                      if (x := _first_idle(gaps[b], after, longer)) is not None]
+            if not firsts:
+                continue
+            placed = min(firsts) + rtt
+        else:
+            placed = reach + hop
+        idle = {b: _first_idle(gaps[b], placed, 1e-6) for b in alive}
+        if any(x is None for x in idle.values()):
+            continue      # a backend busy to the end of the run may still hold it
+        when = max(idle.values())
+        shown = ", ".join(f"{b} at t={x:.6g}s" for b, x in idle.items())
+        rows.append(_row("request_progress", when, tuple(alive),
+                         f"request {op} ({how}) was never answered: it never started "
+                         f"service, yet every live backend stood idle after it could have "
+                         f"reached one ({shown})"))
+    return rows, info
+
+
+def _empty_views(run, lbs, backends, faults):
+    """Per balancer, the intervals ``[lo, hi)`` in which its view had no backend up (from
+    its ``backend_down`` / ``backend_up`` events; a restart starts with every backend up,
+    a crash ends an interval)."""
+    ev = run.events
+    out = {lb: [] for lb in lbs}
+    if not len(ev):
+        return out
+    kinds = ev["kind"].astype(str)
+    sel = ev[kinds.isin(["backend_down", "backend_up", "crash", "restart"])
+             & ev["node"].astype(str).isin(lbs)]
+    for lb in lbs:
+        g = sel[sel["node"].astype(str) == lb]
+        named = g["backend"] if "backend" in g.columns else [None] * len(g)
+        up, since = set(backends), None
+        for t, kind, b in zip(g["time"].astype(float), g["kind"].astype(str), named):
+            if kind == "backend_down":
+                up.discard(str(b))
+            elif kind == "backend_up":
+                up.add(str(b))
+            elif kind == "crash":
+                if since is not None:
+                    out[lb].append((since, t))
+                up, since = set(), None
+                continue
+            else:                      # restart: a fresh view, every backend up
+                up = set(backends)
+            if not up and since is None:
+                since = t
+            elif up and since is not None:
+                out[lb].append((since, t))
+                since = None
+        if since is not None:
+            out[lb].append((since, math.inf))
+    return out
+
+
+def _held_until(empty, t: float):
+    """If every balancer's view was empty at ``t`` (strictly inside one of its intervals):
+    when the first and the last of them got a backend back; else ``(None, None)``."""
+    ends = []
+    for intervals in empty.values():
+        inside = [hi for lo, hi in intervals if lo + _EPS < t < hi - _EPS]
+        if not inside:
+            return None, None
+        ends.append(inside[0])
+    return min(ends), max(ends)
+
+
+# ------------------------------------------------------------------ least_loaded
+def _least_loaded(run, h, backends):
+    """Each request placed on a backend holding the fewest requests at that moment.
+
+    Under an exact view (one balancer, ``hop = 0``, no delays, faults or health checks)
+    a request reaches its backend the instant it is placed, and the balancer's count of a
+    backend's requests (``least_outstanding``: sent, not yet done; ``jsq``: the queue
+    length it reported) is the number placed there and not yet finished.  A service ends
+    at ``t_start + service`` (the ``start`` events; the history's ``t_end`` is missing for
+    requests the client gave up on).  A request that never started reached a backend the
+    history does not name, so placements are judged only before the first of those.
+    Completions at the very instant of a placement may count either way.
+    """
+    evs = _sweep(h, _service_ends(run), _unseen_from(h))
+    load = dict.fromkeys(backends, 0)
+    out = []
+    i = 0
+    while i < len(evs):
+        t, kind, op, b = evs[i]
+        if kind == 0:
+            load[b] -= 1
+            i += 1
+            continue
+        # completions within _EPS after t may have been heard first
+        soon = dict.fromkeys(backends, 0)
+        j = i + 1
+        while j < len(evs) and evs[j][0] <= t + _EPS:
+            if evs[j][1] == 0:
+                soon[evs[j][3]] += 1
+            j += 1
+        # completions within _EPS before t may not have been heard yet
+        late = dict.fromkeys(backends, 0)
+        k = i - 1
+        while k >= 0 and evs[k][0] >= t - _EPS:
+            if evs[k][1] == 0:
+                late[evs[k][3]] += 1
+            k -= 1
+        mine = load[b] - soon[b]
+        fewest, other = min(((load[c] + late[c], c) for c in backends if c != b),
+                            default=(math.inf, None))
+        if mine > fewest:
+            out.append(_row("least_loaded", t, (b, other),
+                            f"request {op} was placed on {b} holding {load[b]} requests "
+                            f"while {other} held {load[other]}"))
+        load[b] += 1
+        i += 1
     return out

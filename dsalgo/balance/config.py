@@ -27,7 +27,8 @@ BUGS = {
                     "(breaks fifo).",
     "no_drain_on_done": "The central-queue balancer places held requests only when a new one "
                         "arrives, not when a backend finishes, so requests wait while a "
-                        "backend is idle (breaks work_conserving).",
+                        "backend is idle (breaks work_conserving), and those held after the "
+                        "last arrival are never placed (breaks request_progress).",
 }
 
 #: The default service-time model: exponential with a mean of one second.

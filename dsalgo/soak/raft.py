@@ -19,7 +19,7 @@ campaign (``TimeoutNow``), cuts random one-way links and crashes random servers 
 tens of milliseconds.  The correct algorithm passes it too (soak ``raft-director``);
 ``count_stale_votes`` and ``revote_for_newer_log`` are hunted there as well.
 
-Four more profiles give the faults that matter (:data:`PROFILES` lists each soak's runs,
+Five more profiles give the faults that matter (:data:`PROFILES` lists each soak's runs,
 for ``hunt(bug, seeds, profile=...)``):
 
 - ``raft-director-heavy`` (:func:`heavy_director_run`): the director on heavy-tailed,
@@ -34,6 +34,10 @@ for ``hunt(bug, seeds, profile=...)``):
   votes, replies and AppendEntries delivered late, with the director (odd seeds) or the
   nemesis with clients and crashes inside handlers (even seeds), n ∈ {3, 4, 5, 6}.
 - ``raft-even``: the ``raft`` soak with n ∈ {4, 6}.
+- ``raft-deposed`` (:func:`deposed_run`): the leader cut off alone, its successor crashed
+  for good before the cut heals, so the old leader's vote is needed and only refusals of
+  its AppendEntries tell it of the newer term; a leader that ignores them and refuses
+  pre-votes leaves the cluster without a leader for good.
 
 Every trial also counts contested elections (``contested_terms``: two or more servers
 campaigned in one term; ``contested_won``: such a term still elected a leader), which
@@ -48,8 +52,8 @@ from .. import raft, sim
 from ..check import Verdict
 from . import Soak
 
-__all__ = ["DIRECTOR_BUGS", "HARD_HUNT", "PROFILES", "SOAKS", "director_run", "heavy_director_run",
-           "heavy_tailed", "hunt", "late_run", "nemesis_run", "progress_counts", "read_run"]
+__all__ = ["DIRECTOR_BUGS", "HARD_HUNT", "PROFILES", "SOAKS", "deposed_run", "director_run",
+           "heavy_director_run", "heavy_tailed", "hunt", "late_run", "nemesis_run", "progress_counts", "read_run"]
 
 
 def _network():
@@ -430,6 +434,62 @@ def _heavy_trial(seed: int) -> tuple[Verdict, dict]:
     run, verdict = heavy_director_run(seed)
     return verdict, {**_happened(run, verdict), "even_n": int(run.params["n"] % 2 == 0)}
 
+def deposed_run(seed: int, *, bugs=(), n: int | None = None, duration: float = 3.0):
+    """A leader deposed behind its back: returns ``(run, verdict)``.
+
+    ``n`` servers (default 3 or 5 by ``seed``), two clients.  0.2 s after the first
+    leader is elected it is cut off alone for 0.9 s; the others elect a new leader, which
+    crashes for good 50 ms after its election (with five servers one more of them
+    crashes with it), so that when the cut heals the old leader's vote is needed for a
+    majority, and the only news of the newer term it gets are the refusals of its own
+    AppendEntries (§5.1: it must step down on them).  PreVote and CheckQuorum by
+    ``seed``: PreVote alone, both, neither.  A leader that ignores those refusals keeps
+    leading its old term and, with PreVote and without CheckQuorum, refuses every
+    pre-vote: no leader is ever elected again.  Checked like the ``raft`` soak.
+
+    Examples
+    --------
+    >>> run, verdict = deposed_run(0)
+    >>> bool(verdict), sorted(run.faults["kind"]), run.params["prevote"]
+    (True, ['crash', 'partition'], True)
+    """
+    n = (3, 5)[seed % 2] if n is None else n
+    mode = (seed // 2) % 3
+    cluster = raft.harness.build(n, seed=seed, bugs=bugs, record_messages=False, clients=2,
+                                 think=0.02, client_timeout=0.5, prevote=mode != 2,
+                                 check_quorum=mode == 1)
+    s = cluster.sim
+    servers = cluster.servers
+    state: dict = {}
+
+    def watch(_sim, t, node, kind, _fields):
+        if kind != "leader_elected":
+            return
+        if "old" not in state:
+            state["old"], start = node, t + 0.2
+            state["cut"] = (start, start + 0.9)
+            rest = [x for x in servers if x != node] + cluster.clients
+            s.add_faults(sim.Partition([[node], rest], at=start, until=start + 0.9))
+        elif "new" not in state and node != state["old"] and t < state["cut"][1] - 0.1:
+            state["new"] = node
+            doomed = [node]
+            if n >= 5:
+                doomed.append(next(x for x in servers if x not in (node, state["old"])))
+            s.add_faults([sim.Crash(x, at=t + 0.05) for x in doomed])
+
+    s.add_observer(watch)
+    run = cluster.run(duration)
+    return run, raft.check(run)
+
+
+def _deposed_trial(seed: int) -> tuple[Verdict, dict]:
+    run, verdict = deposed_run(seed)
+    p = run.params
+    return verdict, {**_happened(run, verdict),
+                     "prevote_without_check_quorum": int(p["prevote"] and not p["check_quorum"]),
+                     "new_leader_crashed": int(len(run.faults.query("kind == 'crash'")) > 0)}
+
+
 def _soak_director_run(seed: int, *, bugs=()):
     return director_run(seed, bugs=bugs, n=(3, 5)[seed % 2], command_interval=0.02,
                         step=(0.01, 0.05))
@@ -443,7 +503,7 @@ def _even_run(seed: int, *, bugs=()):
 #: :func:`hunt` with a broken variant.
 PROFILES = {"raft": nemesis_run, "raft-director": _soak_director_run,
             "raft-director-heavy": heavy_director_run, "raft-reads": read_run,
-            "raft-late": late_run, "raft-even": _even_run}
+            "raft-late": late_run, "raft-even": _even_run, "raft-deposed": deposed_run}
 
 
 SOAKS = {
@@ -495,4 +555,14 @@ SOAKS = {
                    "contested_terms"),
         description="The raft soak with even cluster sizes, n in {4, 6} (a majority is "
                     "n/2 + 1): safety, exactly-once, linearizability and progress"),
+    "raft-deposed": Soak(
+        trial=_deposed_trial, runs=300,
+        sometimes=("leader_changed", "committed", "ops_ok", "crash", "partition",
+                   "progress_judged", "recovered_after_fault", "leaderless_at_heal",
+                   "prevote_without_check_quorum", "new_leader_crashed"),
+        description="A leader cut off alone while the others elect a new one, which "
+                    "crashes for good before the cut heals: the old leader's vote is "
+                    "needed and it hears of the newer term only from refusals of its "
+                    "AppendEntries; PreVote and CheckQuorum by seed, n in {3, 5}: safety, "
+                    "exactly-once, linearizability and progress"),
 }

@@ -42,3 +42,20 @@ def test_sample_of_mutants_is_caught_by_search_and_not_the_original(name, budget
     clean = explore.replay(res.scenario)          # the same run without the mutant passes
     from dsalgo.families import family
     assert family(m.family).check(clean).status != "violated"
+
+
+def test_lock_progress_catches_a_deadlock_after_the_first_acquisition():
+    # hold_if_exists_fails: a client whose next-lower znode vanished before its exists
+    # call waits on it for ever; the lock was had after the heal, then never again
+    from dsalgo.locks import recovery_times
+    fam = FAMILIES["zookeeper"]
+    kw = dict(duration=3.0, record_messages=False, clients=2, think=(0.0, 0.1),
+              session_timeout=0.3)
+    with applied(BY_NAME["hold_if_exists_fails"]):
+        runs = [(seed, fam.simulate(3, seed=seed, **kw)) for seed in range(10)]
+        bad = [(seed, run) for seed, run in runs if not fam.check(run).holds("lock_progress")]
+    assert bad                                                    # it did happen
+    seed, run = bad[0]
+    r = recovery_times(run).iloc[0]
+    assert r["unavailable"] <= r["grace"] < r["longest_stall"]  # had once, then stuck
+    assert fam.check(fam.simulate(3, seed=seed, **kw)).holds("lock_progress")

@@ -22,6 +22,7 @@ from dsalgo.locks.zkservice import (
     SessionExpired,
     WatchedEvent,
     ZooKeeperServer,
+    listing_order,
 )
 from dsalgo.locks.zookeeper import LockRecipeClient
 
@@ -306,7 +307,22 @@ def test_sequential_ephemeral_create_numbers_children_in_order():
     assert sent == [Send("c1", Connected(1)), Send("c2", Connected(2)),
                     Send("c1", CreateReply(1, "/lock/lock-0000000000")),
                     Send("c2", CreateReply(1, "/lock/lock-0000000001")),
-                    Send("c2", ChildrenReply(2, ("lock-0000000000", "lock-0000000001")))]
+                    Send("c2", ChildrenReply(2, listing_order(("lock-0000000000",
+                                                                "lock-0000000001"))))]
+
+
+def test_children_are_listed_in_no_particular_order():
+    # as ZooKeeper's getChildren: the recipe must rank by sequence number, not by the
+    # listing (the mutant children_in_listing_order relies on the order)
+    node, ctx = leader()
+    node.on_message(ctx, "c1", Connect(1.0))
+    for r in range(1, 7):
+        node.on_message(ctx, "c1", Create(1, r, "/lock/lock-", True, True))
+    node.on_message(ctx, "c1", GetChildren(1, 7, "/lock"))
+    listed = next(e.msg.children for e in ctx.take()
+              if isinstance(e, Send) and isinstance(e.msg, ChildrenReply))
+    assert sorted(listed) == [f"lock-{i:010d}" for i in range(6)]
+    assert list(listed) != sorted(listed)
 
 
 def test_writes_commit_only_after_a_majority_logged_them():

@@ -447,7 +447,10 @@ def search(family: str, *, bugs=(), budget=200, seed: int = 0, n=None, duration=
                  "until": round(at + dur, 6), "one_way": False}
             ok = _consistent(faults + [f], prof.max_down + 1, servers, overlap=True)
         elif action == "crash":
-            until = round(at + dur, 6) if "restart" in kinds or rng.random() < 0.5 else None
+            # now and then for good: a successor that never comes back is what leaves a
+            # deposed leader, cut off meanwhile, as the only way to a new majority
+            for_good = rng.random() < (0.25 if "restart" in kinds else 0.5)
+            until = None if for_good else round(at + dur, 6)
             f = {"kind": "crash", "node": node, "at": at, "until": until}
             ok = _consistent(faults + [f], max(prof.max_down, 1), servers, overlap=True)
         else:
@@ -516,9 +519,13 @@ def search(family: str, *, bugs=(), budget=200, seed: int = 0, n=None, duration=
                 item = None
                 if chain:
                     c_scen, c_prof, c_anchors, c_left, c_action = chain.pop()
-                    aimed = anchored(c_scen, c_prof, c_anchors, c_action, chained=True)
+                    # the same action at the next turning point, or (half the time) any:
+                    # isolate a leader, then crash the one elected meanwhile
+                    act = c_action if rng.random() < 0.5 else None
+                    aimed = anchored(c_scen, c_prof, c_anchors, act, chained=True)
                     if aimed is not None:
-                        item = (c_prof, aimed, (c_left - 1, c_action) if c_left > 1 else None)
+                        item = (c_prof, aimed,
+                                (c_left - 1, c_action) if c_left > 1 else None)
                 if item is None and feedback and corpus and rng.random() < 0.7:
                     item = mutate()
                 if item is None:

@@ -33,7 +33,9 @@ works on a loaded run and does not care which lock produced it.
     later).
     :func:`recovery_times` gives how long the lock was unavailable after the last fault.
     Mutual exclusion does not promise fairness between clients, so the property asks that
-    *some* waiting client acquire, not each.
+    *some* waiting client acquire, not each — and not only once: at no time from the
+    heal on may a client wait ``grace`` seconds with no acquisition (a lock had once
+    after the heal that then deadlocks breaks it too).
 """
 
 from __future__ import annotations
@@ -418,6 +420,14 @@ def check(run, *, grace: float | None = None) -> Verdict:
                      "detail": f"a client waited from t={r['t_wait']:.6g}s and none acquired "
                                f"within {r['grace']:.6g}s, though every fault had healed at "
                                f"t={r['t_heal']:.6g}s with a majority of servers up"})
+    elif r["judged"] and r["longest_stall"] > r["grace"]:
+        t0 = float(r["t_stall"])
+        rows.append({"property": PROGRESS, "time": t0 + float(r["grace"]), "nodes": (),
+                     "t_start": t0, "t_end": t0 + float(r["longest_stall"]),
+                     "detail": f"from t={t0:.6g}s a client waited and none acquired for "
+                               f"{r['longest_stall']:.6g}s (more than {r['grace']:.6g}s), "
+                               f"though every fault had healed at t={r['t_heal']:.6g}s "
+                               f"with a majority of servers up"})
     elif not r["judged"]:
         info["progress"] = ("not judged: the fairness condition (faults healed, a majority "
                             "of servers up, a client waiting) did not hold for grace seconds")
@@ -466,8 +476,11 @@ def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
         ``t_wait`` (first instant from ``t_heal`` on with an up client waiting),
         ``t_acquire`` (the first acquisition from then on), ``unavailable``
         (``t_acquire - t_heal``: how long the lock could not be had after the fault),
-        ``judged`` (the condition lasted ``grace`` seconds with a client waiting) and
-        ``grace``.
+        ``judged`` (the condition lasted ``grace`` seconds with a client waiting),
+        ``grace``, and ``longest_stall`` from ``t_stall`` (the longest stretch from
+        ``t_heal`` on in which a client waited and none acquired, to the next acquisition
+        or the end of the run: a lock that is had once after the heal and then deadlocks
+        shows here, not in ``unavailable``).
 
     Examples
     --------
@@ -489,7 +502,7 @@ def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
     ev = _tables(run)
     nan = float("nan")
     row = {"t_heal": nan, "t_wait": nan, "t_acquire": nan, "unavailable": nan,
-           "judged": False, "grace": grace}
+           "judged": False, "grace": grace, "longest_stall": 0.0, "t_stall": nan}
     kinds = ev["kind"].astype(str) if len(ev) else pd.Series([], dtype=object)
     clients = set(ev.loc[kinds.isin(["request", "acquire"]), "node"].astype(str))
     nodes = set(map(str, run.nodes)) if getattr(run, "nodes", None) else set(
@@ -509,7 +522,10 @@ def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
              ev["node"].astype(str).isin(clients)].sort_values("seq", kind="stable")
     waiting: set = set()
     t_wait = t_acq = None
+    stall = None                     # start of the stretch with a client waiting and no
+    worst = (0.0, nan)               # acquisition since (from t_heal on); the longest
     for time, node, kind in zip(sel["time"], sel["node"].astype(str), sel["kind"].astype(str)):
+        time = float(time)
         if t_wait is None and time > t_heal and waiting:
             t_wait = t_heal
         if kind == "request":
@@ -517,17 +533,26 @@ def recovery_times(run, *, grace: float | None = None) -> pd.DataFrame:
         elif kind in ("acquire", "crash", "restart"):
             waiting.discard(node)
             if kind == "acquire" and t_wait is not None and t_acq is None:
-                t_acq = float(time)
+                t_acq = time
+            if kind == "acquire" and stall is not None and time - stall > worst[0]:
+                worst = (time - stall, stall)
+            if kind == "acquire" or not waiting:
+                stall = None
+        if waiting and stall is None:
+            stall = max(time, t_heal)
         if t_wait is None and time >= t_heal and waiting:
-            t_wait = float(time)
+            t_wait = time
     if t_wait is None and waiting:
         t_wait = t_heal
+    if waiting and stall is not None and run.until - stall > worst[0]:
+        worst = (run.until - stall, stall)    # still waiting at the end
     if t_wait is not None:
         row["t_wait"] = t_wait
         row["judged"] = run.until - t_wait >= grace
     if t_acq is not None:
         row["t_acquire"] = t_acq
         row["unavailable"] = t_acq - t_heal
+    row["longest_stall"], row["t_stall"] = worst
     return pd.DataFrame([row])
 
 

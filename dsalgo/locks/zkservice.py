@@ -26,11 +26,16 @@ so the client learns that its watches are gone and reconnects, instead of waitin
 ever for a notification the restarted leader no longer owes it.  Followers only log and
 acknowledge (no reads are served by them); the leader resends unacknowledged proposals
 every tick, so a follower that was down catches up.  Clients talk to the leader only.
-An ``exists`` watch is left only on a znode that exists.
+An ``exists`` watch is left only on a znode that exists.  ``getChildren`` lists the
+children in no particular order, as ZooKeeper's does ("the list of children returned is
+not sorted and no guarantee is provided as to its natural or lexical order"): here by a
+hash of the name, so a recipe that ranks by the listing's order instead of the
+sequence number is wrong in these runs as it would be against a real server.
 """
 
 from __future__ import annotations
 
+import zlib
 from typing import NamedTuple
 
 from .. import sim
@@ -51,6 +56,7 @@ __all__ = [
     "ExistsReply",
     "GetChildren",
     "Ping",
+    "listing_order",
     "Pong",
     "Proposal",
     "SessionExpired",
@@ -59,6 +65,20 @@ __all__ = [
 ]
 
 LEADER = "n1"
+
+
+def listing_order(names) -> tuple:
+    """``names`` in the order a ``getChildren`` answer lists them: no particular order
+    (by a CRC-32 of each name, standing in for the hash set a ZooKeeper server keeps
+    children in), the same on every run.
+
+    Examples
+    --------
+    >>> names = [f"lock-{i:010d}" for i in range(4)]
+    >>> sorted(listing_order(names)) == names, listing_order(names) == tuple(names)
+    (True, False)
+    """
+    return tuple(sorted(names, key=lambda n: (zlib.crc32(n.encode()), n)))
 
 
 class Connect(NamedTuple):
@@ -355,7 +375,7 @@ class ZooKeeperServer(sim.Node):
             kids = self.children.get(msg.path, {})
             if msg.watch:
                 self.child_watches.setdefault(msg.path, set()).add(sid)
-            ctx.send(src, ChildrenReply(msg.req, tuple(sorted(kids))))
+            ctx.send(src, ChildrenReply(msg.req, listing_order(kids)))
         elif isinstance(msg, Exists):
             found = msg.path.rsplit("/", 1)[1] in self.children.get(_parent(msg.path), {})
             if found and msg.watch:

@@ -28,7 +28,9 @@ BASE = {
     "raft": {"n": 3, "duration": 3.0, "knobs": {"clients": 2}},
     "paxos": {"n": 3, "duration": 2.0, "knobs": {}},
     "redlock": {"n": 5, "duration": 3.0, "knobs": {"clients": 3}},
-    "zookeeper": {"n": 3, "duration": 3.0, "knobs": {"clients": 3}},
+    # sessions of 0.3 s: lock_progress allows 3 session timeouts plus the critical
+    # section, so with the default 1 s sessions a 3 s run could never judge progress
+    "zookeeper": {"n": 3, "duration": 3.0, "knobs": {"clients": 3, "session_timeout": 0.3}},
     "twopc": {"n": 3, "duration": 2.0, "knobs": {}},
     "saga": {"n": 3, "duration": 2.0, "knobs": {}},
     "balance": {"n": 4, "duration": None, "knobs": {"requests": 1500}},

@@ -230,6 +230,12 @@ EQUIVALENT: dict = {
                        "(outside the fault model, as for every lease) decides later. "
                        "tests/test_locks_kernels.py's majority-too-late test, which "
                        "skips the timer, does tell it apart",
+    "ignore_vanished_znode": "the service answers GetChildren only for an open session "
+                             "that is not being closed, and a session's ephemeral znodes "
+                             "are deleted only by its close, so every listing a client "
+                             "receives holds its own znode (a vanished znode reaches the "
+                             "client as SessionExpired instead); the test guards against a "
+                             "service without that guarantee",
     "up_to_date_by_length_only": "the mutated vote rule is stricter than §5.4.1 (it grants "
                                  "only to logs with the voter's last term), so every leader "
                                  "it elects the correct rule would elect too; it can only "

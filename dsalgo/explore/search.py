@@ -402,7 +402,7 @@ def search(family: str, *, bugs=(), budget=200, seed: int = 0, n=None, duration=
     last_action = [None]
     chain: list = []      # (scenario, profile, steps left, action) of a chain in progress
 
-    def anchored(scen, prof, anchors, action=None, chained=False):
+    def anchored(scen, prof, anchors, action=None, chained=False, for_good=None):
         """A fault aimed at an event of the parent run: the node that just did something
         rare (was elected, voted, committed, took a lock) crashes, is cut off from the
         other servers, or pauses, right then or a little later.  ``chained``: at the
@@ -449,8 +449,9 @@ def search(family: str, *, bugs=(), budget=200, seed: int = 0, n=None, duration=
         elif action == "crash":
             # now and then for good: a successor that never comes back is what leaves a
             # deposed leader, cut off meanwhile, as the only way to a new majority
-            for_good = rng.random() < (0.25 if "restart" in kinds else 0.5)
-            until = None if for_good else round(at + dur, 6)
+            p_good = for_good if for_good is not None else (0.25 if "restart" in kinds
+                                                              else 0.5)
+            until = None if rng.random() < p_good else round(at + dur, 6)
             f = {"kind": "crash", "node": node, "at": at, "until": until}
             ok = _consistent(faults + [f], max(prof.max_down, 1), servers, overlap=True)
         else:
@@ -519,10 +520,17 @@ def search(family: str, *, bugs=(), budget=200, seed: int = 0, n=None, duration=
                 item = None
                 if chain:
                     c_scen, c_prof, c_anchors, c_left, c_action = chain.pop()
-                    # the same action at the next turning point, or (half the time) any:
-                    # isolate a leader, then crash the one elected meanwhile
-                    act = c_action if rng.random() < 0.5 else None
-                    aimed = anchored(c_scen, c_prof, c_anchors, act, chained=True)
+                    # the same action at the next turning point, or (half the time) any;
+                    # after an isolation, half the time the successor crashes, for good
+                    # half of those times (the old leader, still cut off, is then the
+                    # only way back to a majority: Jepsen's "kill the new primary")
+                    good = None
+                    if c_action == "isolate" and rng.random() < 0.5:
+                        act, good = "crash", 0.5
+                    else:
+                        act = c_action if rng.random() < 0.5 else None
+                    aimed = anchored(c_scen, c_prof, c_anchors, act, chained=True,
+                                     for_good=good)
                     if aimed is not None:
                         item = (c_prof, aimed,
                                 (c_left - 1, c_action) if c_left > 1 else None)

@@ -8,8 +8,10 @@ each size: start-up (building the simulation and adding the nodes), CPU per deli
 message (the run: sends, link set-up, deliveries, and building ``run.messages``), the
 ratio of that cost at the large size to the small one (target <= 1.3), the bytes the
 message recording holds per message (target <= 40), and the whole run's traced memory
-per message (``tracemalloc``, so links and their random streams included).  "seeded" counts
-the links that drew past their counter-based draws and seeded a generator.
+per message (``tracemalloc``, so links and their random streams included).  "links" counts
+the links used, "built" those that became a ``Link`` object (the rest sent unbuilt: see
+:mod:`dsalgo.sim.wire`), "seeded" those that drew past their counter-based draws and
+seeded a generator.
 
 Run: ``python benchmarks/nodes.py [--nodes 10 1000] [--sends 50] [--rounds R]``.
 """
@@ -57,9 +59,11 @@ def one(n: int, sends: int, trace: bool = False) -> dict:
                                                              log.t_deliver, log.dup_rows))
     delivered = int((m["status"] == "delivered").sum())
     assert delivered == n * sends, delivered
-    seeded = sum(link.mt is not None for link in s._wire.links.values())
-    return {"start": t1 - t0, "per": (t2 - t1) / delivered, "links": len(s._wire.links),
-            "seeded": seeded,
+    wire = s._wire
+    seeded = sum(link.mt is not None for link in wire.links.values())
+    unbuilt = sum(map(len, wire.fresh.values()))
+    return {"start": t1 - t0, "per": (t2 - t1) / delivered,
+            "links": len(wire.links) + unbuilt, "built": len(wire.links), "seeded": seeded,
             "recorded": recorded / len(m), "traced": mem / len(m)}
 
 
@@ -80,7 +84,7 @@ def main(argv=None):
           f"{platform.python_implementation()} {platform.python_version()}; medians of "
           f"{a.rounds} interleaved rounds of CPU time; load average {load0:.2f} before, "
           f"{os.getloadavg()[0]:.2f} after")
-    print(f"{'nodes':>7}{'sends/node':>11}{'links':>9}{'seeded':>8}{'start s':>9}"
+    print(f"{'nodes':>7}{'sends/node':>11}{'links':>9}{'built':>8}{'seeded':>8}{'start s':>9}"
           f"{'us/delivery':>13}"
           f"{'x small':>9}{'B/msg recorded':>16}{'B/msg traced':>14}")
     base = statistics.median(r["per"] for r in res[small])
@@ -88,7 +92,7 @@ def main(argv=None):
         rs = res[n]
         per = statistics.median(r["per"] for r in rs)
         traced = one(n, sends[n], trace=True)["traced"]
-        print(f"{n:>7,}{sends[n]:>11,}{rs[0]['links']:>9,}{rs[0]['seeded']:>8,}"
+        print(f"{n:>7,}{sends[n]:>11,}{rs[0]['links']:>9,}{rs[0]['built']:>8,}{rs[0]['seeded']:>8,}"
               f"{statistics.median(r['start'] for r in rs):>9.3f}{per * 1e6:>13.2f}"
               f"{per / base:>9.2f}{rs[0]['recorded']:>16.1f}{traced:>14.0f}")
 

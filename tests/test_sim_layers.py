@@ -4,6 +4,7 @@ paths that agree, fault targets by role, and determinism under any PYTHONHASHSEE
 import ast
 import dataclasses
 import json
+import math
 import os
 import subprocess
 import sys
@@ -204,6 +205,88 @@ def test_the_fast_path_is_taken_without_recording_too():
     s.run(until=0.5)
     assert s._wire.links and all(link.plain for link in s._wire.links.values())
     assert len(s._wire.log) == 0
+
+
+# ---------------------------------------------------------------- links never built
+class Crowd(Gossip):
+    """Gossip among 30 nodes: most links carry a few messages, some more than the
+    counter's 8 draws, so unbuilt links, links built past the counter, and links built
+    when a fault stops the unbuilt path all occur in one run."""
+
+    PEERS = tuple(f"n{i}" for i in range(1, 31))
+
+
+CROWD_FAULTS = {
+    "none": [],
+    "crash": [sim.Crash("n2", at=0.2), sim.Restart("n2", at=0.5)],
+    "pause": [sim.Pause("n3", at=0.15, duration=0.3)],
+    "partition": [sim.Partition([[f"n{i}" for i in range(1, 16)],
+                                 [f"n{i}" for i in range(16, 31)]], at=0.25, until=0.6)],
+    "duplicate": [sim.DelayedDuplicate(at=0.2, count=30, delay=0.05)],
+    "nemesis": [sim.Nemesis(crash=3.0, partition=2.0, pause=3.0, mean_duration=0.1,
+                            end=0.9)],
+}
+
+
+def _crowd(seed, network, faults, *, fast=True, record=True):
+    s = sim.Simulation(seed=seed, network=network, record_messages=record, _fast_path=fast)
+    for n in Crowd.PEERS:
+        s.add_node(n, Crowd)
+    s.add_faults(faults)
+    return s, s.run(until=1.0)
+
+
+@pytest.mark.parametrize("latency", ["exponential", "constant", "uniform"])
+@pytest.mark.parametrize("faults", list(CROWD_FAULTS))
+def test_links_sending_unbuilt_give_the_tables_of_built_links(latency, faults):
+    network = sim.Network(latency=LATENCIES[latency])
+    s, fast = _crowd(6, network, CROWD_FAULTS[faults])
+    _, slow = _crowd(6, network, CROWD_FAULTS[faults], fast=False)
+    assert_same_tables(fast, slow)
+    assert len(fast.messages) > 1000 and (fast.history["status"] == "ok").sum() > 300
+    _, quiet = _crowd(6, network, CROWD_FAULTS[faults], record=False)
+    assert_same_tables(fast, quiet, ("events", "history", "faults"))
+    used = {(a, b) for a, fr in s._wire.fresh.items() for b in fr} | set(s._wire.links)
+    if latency == "exponential" and faults == "none":
+        # it did happen: most links never built, some built past the counter
+        assert len(s._wire.fresh) == 30 and sum(map(len, s._wire.fresh.values())) > 300
+        assert s._wire.links and all(link.k >= 8 for link in s._wire.links.values())
+        assert len(used) > 500
+    if latency == "uniform":  # a sampler that needs a stream: every link is built
+        assert not any(s._wire.fresh.values())
+
+
+def test_an_unbuilt_link_draws_the_reference_stream_and_is_built_at_the_ninth_draw():
+    mean = 0.005
+
+    class Burst(sim.Node):
+        def on_start(self, ctx):
+            if ctx.id == "a":
+                for i in range(12):
+                    ctx.send("b", i)
+
+    s = sim.Simulation(seed=8, network=sim.Network(latency=sim.Exponential(mean=mean)))
+    s.add_node("a", Burst)
+    s.add_node("b", Burst)
+    m = s.run(until=1.0).messages
+    wire = s._wire
+    link = wire.links[("a", "b")]   # built at the ninth draw, which seeded its generator
+    assert link.k == 8 and link.mt is not None
+    assert wire.fresh["a"] == {}   # the count moved into the link when it was built
+    from test_sim_rng import reference
+    want = [-math.log(1.0 - u) * mean for u in reference(8, "a", "b", 12)]
+    assert (m["t_deliver"] - m["t_send"]).tolist() == pytest.approx(want, rel=1e-12)
+
+
+def test_an_unknown_destination_is_refused_on_the_unbuilt_path_too():
+    class Stray(sim.Node):
+        def on_start(self, ctx):
+            ctx.send("ghost", 1)
+
+    s = sim.Simulation(seed=1)
+    s.add_node("a", Stray)
+    with pytest.raises(ValueError, match="dst 'ghost' is not a node"):
+        s.run(until=1.0)
 
 
 # ---------------------------------------------------------------- nemesis targets by role

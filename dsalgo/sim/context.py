@@ -60,7 +60,7 @@ class Context:
         self.disk = st.disk
         self._out: dict = {}
         # shadows the documented method below, same behaviour
-        self.send = wire.fast_sender(st.id, self._out)
+        self.send = wire.fast_sender(st.id, self._out, st)
 
     @property
     def now(self) -> float:

@@ -29,6 +29,8 @@ from ._core import (
     CALL,
     DELIVER,
     DONE,
+    LITE,
+    MESSAGE_KINDS,
     NODE_DOWN,
     RESUME,
     STOP,
@@ -399,6 +401,9 @@ class Simulation:
             if kind in (DELIVER, ARRIVE):
                 link = ev[5]
                 seen[f"{type_name(ev[4])} {link.src}->{link.dst}"] += 1
+            elif kind == LITE:
+                src, st = ev[5]
+                seen[f"{type_name(ev[4])} {src}->{st.id}"] += 1
             elif kind == TIMER:
                 cur = ev[3].timers.get(ev[4])
                 if cur is not None and cur[0] == ev[5]:  # not a cancelled or re-armed one
@@ -453,6 +458,14 @@ class Simulation:
                 if st.running:
                     st.on_message(st.ctx, c.src, b)
                 elif st.alive:  # paused: handled on resume, in arrival order
+                    st.queue.append(ev)
+                elif a >= 0:
+                    log.set_fate(a, NODE_DOWN)
+            elif kind == LITE:  # DELIVER on a link not built yet: c = (src, node state)
+                src, st = c
+                if st.running:
+                    st.on_message(st.ctx, src, b)
+                elif st.alive:
                     st.queue.append(ev)
                 elif a >= 0:
                     log.set_fate(a, NODE_DOWN)
@@ -525,7 +538,7 @@ class Simulation:
         st.timers = {}
         log = self._wire.log
         for ev in st.queue:  # never handled: messages queued during a pause are lost
-            if (ev[2] == DELIVER or ev[2] == ARRIVE) and ev[3] >= 0:
+            if ev[2] in MESSAGE_KINDS and ev[3] >= 0:
                 log.set_fate(ev[3], NODE_DOWN)
         st.queue = []
         fields = {} if fields is None else fields
@@ -575,7 +588,7 @@ class Simulation:
         t_deliver = self._wire.log.t_deliver
         for ev in queued:  # handled now, in arrival order
             kind = ev[2]
-            if kind in (DELIVER, ARRIVE) and ev[3] >= 0:
+            if kind in MESSAGE_KINDS and ev[3] >= 0:
                 t_deliver[ev[3]] = now
             if kind == DONE:  # a service the pause interrupted: ev[0] is what was left
                 heappush(clock.heap, (now + ev[0], next(clock.seq)) + ev[2:])
@@ -845,11 +858,11 @@ class Simulation:
         # is marked in flight in this snapshot only, as a later run() may deliver it.  The
         # run gets copies of the columns, so later runs leave its tables as they were.
         pending = [ev[3] for ev in self._clock.heap
-                   if (ev[2] == DELIVER or ev[2] == ARRIVE) and ev[3] >= 0]
+                   if ev[2] in MESSAGE_KINDS and ev[3] >= 0]
         cpu_nodes = []
         for st in self._states.values():
             pending += [ev[3] for ev in st.queue
-                        if (ev[2] == DELIVER or ev[2] == ARRIVE) and ev[3] >= 0]
+                        if ev[2] in MESSAGE_KINDS and ev[3] >= 0]
             if st.cpu is not None:
                 cpu_nodes.append(st.code)
         log, rec = self._wire.log, self._rec

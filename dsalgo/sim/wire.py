@@ -17,6 +17,17 @@ There are two send paths with the same behaviour: :meth:`Wire.fast_sender` build
 closure for the common case (no loss, duplication, FIFO bound or partition on the link),
 one with recording and one without, and :meth:`Wire.send` handles everything.  A test pins that both
 give identical tables.
+
+A link costs nothing until it needs state of its own.  While the network's defaults are
+plain (exponential or constant latency, no loss, duplication or FIFO bound, no partition
+and no delayed duplicate catching) and the link has no override, the fast path sends on a
+link that was never built from the link's key and a count of its draws alone (one entry
+in a dict per source, no object), and the heap entry (kind ``LITE``) carries
+``(src, destination state)`` instead of a :class:`Link`.  The link is built, at the same
+position in its stream, when it draws past its counter or anything above stops holding,
+so its draws are the ones a built link makes: a thousand nodes that each talk to
+hundreds of peers a few times pay a few dict operations per link, not an object the
+garbage collector walks.
 """
 
 from __future__ import annotations
@@ -27,7 +38,7 @@ from array import array
 from heapq import heappush
 from math import log
 
-from ._core import ARRIVE, DELIVER, DELIVERED, LOSS, PARTITION, Scheduler
+from ._core import ARRIVE, DELIVER, DELIVERED, LITE, LOSS, PARTITION, Scheduler
 from ._rng import (
     COUNTER_DRAWS,
     GAMMA,
@@ -212,6 +223,11 @@ class Wire:
         self.record = record
         self.fast = fast
         self.links: dict[tuple[str, str], Link] = {}
+        # source -> {destination: draws taken} for links not built yet (the fast path's
+        # unbuilt links, see the module's description); built links take their count
+        self.fresh: dict[str, dict[str, int]] = {}
+        # the network version under which unbuilt links may send (-2: they may not now)
+        self._lite_v = -2
         self._srcs: dict = {}         # node id -> (link-src key, node code)
         self._dsts: dict = {}         # node id -> (state, link-dst key, packed dst code)
         self._default: Profile | None = None   # the profile of links with no override
@@ -222,6 +238,7 @@ class Wire:
         # delayed duplicates catching now: [fault, left to catch, draw delay, on_catch]
         # (while any is active every link takes the general path, which looks for them)
         self.catches: list = []
+        self._lite_update()
 
     # ------------------------------------------------------------------ links
     def link(self, src: str, dst: str) -> Link:
@@ -244,10 +261,13 @@ class Wire:
             prof = self._default
             if prof is None or prof.version != net._version:
                 prof = self._default = Profile(net.link_config(src, dst), net._version)
+                self._lite_update()
         link = Link()
         link.src, link.dst, link.dst_state, link.prof = src, dst, dst_state, prof
         link.key = s[1] | dst_bits
-        link.x, link.k, link.mt, link.last, link.rate = s[0] ^ kd, 0, None, 0.0, prof.rate
+        fresh = self.fresh.get(src)
+        k = fresh.pop(dst, 0) if fresh else 0   # draws an unbuilt link already took
+        link.x, link.k, link.mt, link.last, link.rate = s[0] ^ kd, k, None, 0.0, prof.rate
         if prof.full:
             link.bind(LinkStream(link.x))
         else:  # the link is its own stream while it draws from the counter
@@ -260,8 +280,18 @@ class Wire:
         self.links[pair] = link
         return link
 
-    def _node_src(self, src):
-        st = self.states[src]
+    def _lite_update(self) -> None:
+        """Whether links may send unbuilt now (see the module's description)."""
+        net = self.network
+        prof = self._default
+        if prof is None or prof.version != net._version:
+            prof = self._default = Profile(net.link_config(None, None), net._version)
+        ok = (self.fast and not self.blocked and not self.catches and not prof.special
+              and not prof.full and (prof.rate > 0.0 or prof.draw is not None))
+        self._lite_v = net._version if ok else -2
+
+    def _node_src(self, src, st=None):
+        st = self.states[src] if st is None else st
         if st.code >= CODE_LIMIT:
             raise ValueError(f"a simulation records at most {CODE_LIMIT:,} nodes")
         s = self._srcs[src] = (derive_seed(self.seed, "link-src", src), st.code)
@@ -304,6 +334,7 @@ class Wire:
         for pair, link in self.links.items():
             link.blocked = pair in pairs
             link.refresh(fast)
+        self._lite_update()
 
     def add_catch(self, catch: list) -> None:
         """Start catching messages for a delayed duplicate: ``catch`` is ``[fault, count,
@@ -323,6 +354,7 @@ class Wire:
         fast = self.fast and not self.catches
         for link in self.links.values():
             link.refresh(fast)
+        self._lite_update()
 
     # ------------------------------------------------------------------ sending
     def type_code(self, msg) -> int:
@@ -338,11 +370,14 @@ class Wire:
             self.type_codes[msg.__class__] = code
         return code
 
-    def fast_sender(self, src: str, out: dict):
+    def fast_sender(self, src: str, out: dict, state=None):
         """``send(dst, msg)`` for node ``src``, as a closure over what it needs.
 
         The hot path of every simulation: its state lives in cells, which are cheaper to
-        read than attributes.  Behaviour is exactly :meth:`send`'s.
+        read than attributes.  Behaviour is exactly :meth:`send`'s.  ``out`` holds the
+        links ``src`` built (destination → :class:`Link`); a link not built yet sends
+        from its entry in ``self.fresh[src]`` while it may (see the module's description).
+        ``state`` is the node state of ``src`` (needed when it is not in ``states`` yet).
         """
         out_get = out.get
         clock = self.clock
@@ -350,10 +385,67 @@ class Wire:
         seq = clock.seq
         make_link = self.link
         slow = self.send
-        if not self.record:
+        wire = self
+        net = self.network
+        overrides = net._overrides
+        fresh = self.fresh.setdefault(src, {})
+        fresh_get = fresh.get
+        dsts_get = self._dsts.get
+        node_dst = self._node_dst
+        s = self._srcs.get(src)
+        if s is None:
+            s = self._node_src(src, state)
+        ks = s[0]
+
+        record = self.record
+        type_code = self.type_codes.get
+        slow_code = self.type_code
+        log_ = self.log
+        codes = log_.codes
+        codes_append = codes.append
+        sent_append = log_.t_send.append
+        due_append = log_.t_deliver.append
+        src_bits = s[1]
+
+        def unbuilt(dst, msg) -> bool:
+            """Send on the unbuilt link to ``dst`` if it may (True), else False."""
+            d = dsts_get(dst) or node_dst(dst)
+            st = d[0]
+            if st.cpu is not None or (overrides and (src, dst) in overrides):
+                return False
+            prof = wire._default
+            rate = prof.rate
+            now = clock.now
+            if rate:
+                k = fresh_get(dst, 0)
+                if k >= COUNTER_DRAWS:
+                    return False
+                fresh[dst] = k + 1  # Link.random's counter draw and the exponential, inlined
+                z = ((ks ^ d[1]) + (k + 1) * GAMMA) & MASK
+                z = ((z ^ (z >> 30)) * MIX1) & MASK
+                z = ((z ^ (z >> 27)) * MIX2) & MASK
+                t = now - log(1.0 - ((z ^ (z >> 31)) >> 11) * UNIT) / rate
+            else:  # constant latency: no draw, nothing to keep
+                t = now + prof.draw()
+            if record:
+                code = type_code(msg.__class__)
+                if code is None:
+                    code = slow_code(msg)
+                i = len(codes)
+                codes_append(src_bits | d[2] | code)
+                sent_append(now)
+                due_append(t)
+            else:
+                i = -1
+            heappush(heap, (t, next(seq), LITE, i, msg, (src, st)))
+            return True
+
+        if not record:
             def send_unrecorded(dst, msg):
                 link = out_get(dst)
                 if link is None:
+                    if net._version == wire._lite_v and unbuilt(dst, msg):
+                        return
                     link = out[dst] = make_link(src, dst)
                 if link.plain:
                     rate = link.rate
@@ -367,17 +459,11 @@ class Wire:
 
             return send_unrecorded
 
-        type_code = self.type_codes.get
-        slow_code = self.type_code
-        log_ = self.log
-        codes = log_.codes
-        codes_append = codes.append
-        sent_append = log_.t_send.append
-        due_append = log_.t_deliver.append
-
         def send(dst, msg):
             link = out_get(dst)
             if link is None:
+                if net._version == wire._lite_v and unbuilt(dst, msg):
+                    return
                 link = out[dst] = make_link(src, dst)
             if link.plain:
                 code = type_code(msg.__class__)

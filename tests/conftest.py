@@ -10,6 +10,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test made (a plotting function returns its figure open)."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 @pytest.fixture
 def shared_corpus():
     """The shared corpus folder; skipped where ../shared is absent (never in CI)."""

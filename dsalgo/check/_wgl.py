@@ -44,7 +44,8 @@ linearizable and *r* could not be placed, so the furthest such return ends the
 The search is a generator that yields ``None`` every few thousand steps, so the caller can
 interleave independent keys and stop at a time or memory limit (it writes the
 configurations stored and the steps taken into ``progress``); its return value is the
-result.
+result.  A history without overlapping operations needs no search: :func:`search` then
+returns the :class:`Result` itself, without the cost of a generator.
 
 **Memory on long histories.**  A configuration's set of linearized operations is a bitset
 of one bit per operation, so on a history of *n* operations a plain cache costs *n*/8
@@ -66,7 +67,8 @@ __all__ = ["Result", "search"]
 
 _CALL, _RETURN, _OPEN_RETURN, _MORE = 0, 1, 2, 3
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
-_LAZY = 48             # list entries described before the search starts (then doubled)
+_LAZY = 48             # list entries described before the search starts (then 1/4 more,
+                       # at least 16, at a time)
 _SLICE = 2048          # steps between yields
 _COMPACT = 2048        # operations beyond which configurations are stored compactly
 
@@ -105,13 +107,17 @@ def _order(ops):
 
 
 def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
-    """Search for a linearization of ``ops`` under ``model`` (a generator; see the essay).
+    """Search for a linearization of ``ops`` under ``model`` (see the essay).
 
     ``ops`` is a list of ``(t_call, t_return, f, value, result, status)`` with
     ``t_return = inf`` for operations whose outcome is unknown.  ``greedy=False`` turns
     off the greedy linearization of observers (plain Wing–Gong–Lowe; for benchmarks).
     ``progress``, a list of two numbers, receives ``[configurations stored, steps]`` at
     every yield.
+
+    Returns the :class:`Result` when no two operations overlap (there is one order, and
+    no search), else a generator that yields ``None`` every few thousand steps and
+    returns the :class:`Result`.
     """
     n_ops = len(ops)
     compact = n_ops > _COMPACT
@@ -123,14 +129,22 @@ def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
             a[1] < b[0] for a, b in zip(ops, itertools.islice(ops, 1, None))):
         # listed in call order, each op returning before the next is called (one client):
         # no two operations overlap, without sorting the calls and returns
-        result = _sequential(ops, list(range(n_ops)), model)
-    elif _alternate(events := _order(ops), n_ops) and (
-            not n_ops or ops[events[-2]][1] != math.inf):
+        return _permuted(_sequential(ops, None, model), perm)
+    events = _order(ops)
+    if _alternate(events, n_ops) and (not n_ops or ops[events[-2]][1] != math.inf):
         # no two operations overlap: every call is followed by its own return
-        result = _sequential(ops, events[::2], model)
-    else:
-        result = yield from _search(ops, events, model, max_states, greedy, progress,
-                                    compact)
+        return _permuted(_sequential(ops, events[::2], model), perm)
+    return _searching(ops, events, model, max_states, greedy, progress, compact, perm)
+
+
+def _searching(ops, events, model, max_states, greedy, progress, compact, perm):
+    """The search proper, as a generator (see :func:`search`)."""
+    result = yield from _search(ops, events, model, max_states, greedy, progress, compact)
+    return _permuted(result, perm)
+
+
+def _permuted(result, perm):
+    """``result`` with its op indices mapped back through ``perm`` (None: unchanged)."""
     if perm is not None:
         if result.linearization is not None:
             result.linearization = [perm[i] for i in result.linearization]
@@ -145,13 +159,22 @@ def _alternate(events, n_ops) -> bool:
 
 
 def _sequential(ops, order, model):
-    """No two operations overlap: the only order is the order of the calls."""
+    """No two operations overlap: the only order is the order of the calls (``order``:
+    op indices, or None for the order of ``ops``)."""
     state, step = model.init(), model.step
-    for j, i in enumerate(order):
-        ok, new = step(state, *ops[i][2:])
-        if not ok:
-            return Result(False, blocked=i, states=[state], steps=j + 1, configs=j)
-        state = new
+    if order is None:                    # ops listed in call order: no indexing
+        for i, (_t_call, _t_ret, f, value, result, status) in enumerate(ops):
+            ok, new = step(state, f, value, result, status)
+            if not ok:
+                return Result(False, blocked=i, states=[state], steps=i + 1, configs=i)
+            state = new
+        order = list(range(len(ops)))
+    else:
+        for j, i in enumerate(order):
+            ok, new = step(state, *ops[i][2:])
+            if not ok:
+                return Result(False, blocked=i, states=[state], steps=j + 1, configs=j)
+            state = new
     return Result(True, linearization=order, steps=len(order), configs=len(order))
 
 
@@ -204,9 +227,10 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
         """Describe the entries up to ``upto`` (at least): the search reads the list only
         up to the first return it cannot pass, so on a history that is not linearizable
         early the entries after its violation are never described (lazily, in chunks
-        that double)."""
+        that grow by a quarter: small ones, since on a short history describing the
+        entries is a good part of the search)."""
         lo = done[0]
-        hi = done[0] = min(n_entries, max(upto, 2 * lo, _LAZY))
+        hi = done[0] = min(n_entries, max(upto, lo + max(16, lo >> 2), _LAZY))
         for pos in range(lo + 1, hi + 1):
             ev = events[pos - 1]
             if ev >= n_ops:

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_choice, check_int, check_number
-from ._wgl import search
+from ._wgl import Result, search
 from .models import ALIASES, MODELS, SEMANTICS, Model, freeze, get_model
 from .verdict import Verdict
 
@@ -72,6 +72,7 @@ _FLOAT64 = np.dtype("float64")
 _FINITE = math.isfinite
 _LE = operator.le
 _INF = math.inf
+_UNSTARTED = (0, 0)               # the progress of a search not started
 
 
 #: Built-in models by name: {None: the default instance, semantics: its copy}; they hold
@@ -137,9 +138,16 @@ def _column(history, name) -> list:
     return _tolist(_array(history, name))
 
 
+def _codes(arr) -> np.ndarray:
+    """A categorical array's codes, without the read-only view ``arr.codes`` makes on
+    each access (the array is only read)."""
+    codes = getattr(arr, "_codes", None)
+    return codes if type(codes) is np.ndarray else arr.codes
+
+
 def _tolist(arr) -> list:
     if isinstance(arr, pd.Categorical):
-        return _categories(arr.dtype).take(arr.codes).tolist()
+        return _categories(arr.dtype).take(_codes(arr)).tolist()
     return arr.tolist()
 
 
@@ -253,21 +261,21 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
             return {}, {}
         part, ids = map(list, zip(*kept))
         return {None: part}, {None: ids}
-    ops = list(ops)
-    if not all(keep.values()):
-        kept = [keep[pair] for pair in zip(f_col, statuses)]
-        ops, op_col, keys = (list(itertools.compress(c, kept)) for c in (ops, op_col, keys))
     if not atomic.issuperset(map(type, keys)):
         keys = [k if type(k) in atomic else freeze(k) for k in keys]
-    groups: dict = {}                    # key -> its rows, keys in order of appearance
-    for i, key in enumerate(keys):
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [i]
+    rows_kept = zip(keys, ops, op_col)
+    if not all(keep.values()):
+        rows_kept = itertools.compress(rows_kept, [keep[pair] for pair in zip(f_col, statuses)])
+    parts: dict = {}                     # key -> its ops, keys in order of appearance
+    rows: dict = {}                      # key -> their op ids
+    for key, op, op_id in rows_kept:
+        part = parts.get(key)
+        if part is None:
+            parts[key] = [op]
+            rows[key] = [op_id]
         else:
-            group.append(i)
-    parts = {key: [ops[i] for i in group] for key, group in groups.items()}
-    rows = {key: [op_col[i] for i in group] for key, group in groups.items()}
+            part.append(op)
+            rows[key].append(op_id)
     return parts, rows
 
 
@@ -399,7 +407,7 @@ def _processes(history, op_col, ids, rows=None) -> dict:
         rows = [op_col.index(i) for i in ids]     # a few: C-speed scans
     arr = _array(history, "process")
     if isinstance(arr, pd.Categorical):
-        cats, codes = _categories(arr.dtype), arr.codes
+        cats, codes = _categories(arr.dtype), _codes(arr)
         procs = [cats[codes[r]] for r in rows]
     else:
         procs = arr.take(rows).tolist()           # a numpy or pandas extension array
@@ -540,7 +548,7 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
     # smallest partitions first: they finish fast, and round-robin keeps hard ones fair
     order = sorted(parts, key=lambda k: (len(parts[k]), repr(k))) if len(parts) > 1 \
         else list(parts)
-    progress = {k: [0, 0] for k in order}
+    progress = {}                      # key -> [configs stored, steps] once its search starts
     running = dict.fromkeys(order)      # the searches, started when the round reaches them
     results = {}
     limit = None
@@ -548,17 +556,24 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
         for key in list(running):
             run = running[key]
             if run is None:
-                run = running[key] = search(parts[key], model, progress=progress[key])
-            try:
-                next(run)
-            except StopIteration as done:
-                results[key] = done.value
+                run = running[key] = search(parts[key], model,
+                                            progress=progress.setdefault(key, [0, 0]))
+            if type(run) is Result:      # decided without a search (no overlap)
+                result = run
+            else:
+                try:
+                    next(run)
+                    result = None
+                except StopIteration as done:
+                    result = done.value
+            if result is not None:
+                results[key] = result
                 del running[key]
-                if stop_at_first and not done.value.linearizable:
+                if stop_at_first and not result.linearizable:
                     limit = "stop"
                     break
                 continue
-            stored = sum(progress[k][0] for k in running)
+            stored = sum(progress[k][0] for k in running if k in progress)
             if max_configs is not None and stored >= max_configs:
                 limit = "memory"
                 break
@@ -566,8 +581,8 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
             if time.perf_counter() + stored * _FREE_S_PER_CONFIG > deadline:
                 limit = "time"
                 break
-    explored = {k: {"configs": progress[k][0], "steps": progress[k][1]}
-                for k in running}
+    explored = {k: {"configs": p[0], "steps": p[1]}
+                for k in running for p in (progress.get(k, _UNSTARTED),)}
     running.clear()                  # frees the caches of the keys cut short
     rows, explanations, witness = [], [], {}
     for key in order:

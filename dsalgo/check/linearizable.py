@@ -56,7 +56,7 @@ import pandas as pd
 
 from .._validate import check_choice, check_int, check_number
 from ._wgl import Result, search
-from .models import ALIASES, MODELS, SEMANTICS, Model, freeze, get_model
+from .models import ALIASES, KV, MODELS, SEMANTICS, CASRegister, Model, Register, freeze, get_model
 from .verdict import Verdict
 
 __all__ = ["linearizable"]
@@ -200,6 +200,27 @@ def _prepare(history, model: Model):
     return parts, rows, op_col
 
 
+_BUILT_IN = frozenset((Register, CASRegister, KV))
+_KEEPS: dict = {}                      # (class, semantics, read_only) -> {(f, status): kept}
+
+
+def _known_keep(model) -> dict:
+    """Whether to keep an operation, by ``(f, status)``, as far as known: a dict shared by
+    every call on a built-in model with the same semantics and ``read_only`` (their
+    :meth:`~dsalgo.check.models.Model.keep` depends on nothing else), a new one for
+    any other model (whose ``keep`` may depend on anything)."""
+    cls, read_only = type(model), model.read_only
+    if cls not in _BUILT_IN or type(read_only) is not tuple or "keep" in model.__dict__:
+        return {}
+    key = (cls, model.semantics, read_only)
+    known = _KEEPS.get(key)
+    if known is None:
+        if len(_KEEPS) >= 256:
+            _KEEPS.clear()
+        known = _KEEPS[key] = {}
+    return known
+
+
 def _frozen(column: list) -> list:
     """:func:`~dsalgo.check.models.freeze` applied to a column, with a shortcut for flat
     lists (a cas's ``[old, new]``): ``tuple(v)`` is ``freeze(v)`` when every item is an
@@ -250,8 +271,13 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
         read_only = model.read_only
         statuses = ["info" if s == "ok" and r is None and f in read_only else s
                     for f, r, s in zip(f_col, results, statuses)]
-    keep = {pair: model.keep(*pair) and not (knossos and pair[1] == "fail")
-            for pair in set(zip(f_col, statuses))}
+    known = _known_keep(model)
+    keep = {}
+    for pair in set(zip(f_col, statuses)):
+        kept = known.get(pair)
+        if kept is None:
+            kept = known[pair] = bool(model.keep(*pair)) and not (knossos and pair[1] == "fail")
+        keep[pair] = kept
     ops = zip(t_inv, t_comp, f_col, values, results, statuses)
     if not model.partition_by:
         if all(keep.values()):

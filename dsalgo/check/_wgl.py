@@ -94,26 +94,29 @@ class Result:
         self.configs = configs
 
 
-def _order(ops):
+def _order(ops, times=None):
     """Entry numbers in time order: ``i < n`` is the call of op ``i``, ``n + i`` its return.
 
     Calls before returns at equal times, then by op index: a stable sort on the time alone
     gives exactly that when the calls are listed before the returns (a float key sorts far
     faster than ``(time, kind, index)`` tuples).
     """
-    times = list(map(_FIRST, ops))
-    times += map(_SECOND, ops)
+    if times is None:
+        times = list(map(_FIRST, ops))
+        times += map(_SECOND, ops)
     return sorted(range(len(times)), key=times.__getitem__)
 
 
-def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
+def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None,
+           times=None):
     """Search for a linearization of ``ops`` under ``model`` (see the essay).
 
     ``ops`` is a list of ``(t_call, t_return, f, value, result, status)`` with
     ``t_return = inf`` for operations whose outcome is unknown.  ``greedy=False`` turns
     off the greedy linearization of observers (plain Wing–Gong–Lowe; for benchmarks).
     ``progress``, a list of two numbers, receives ``[configurations stored, steps]`` at
-    every yield.
+    every yield.  ``times``, if given, is the list of the ops' call times followed by
+    their return times (saves building it).
 
     Returns the :class:`Result` when no two operations overlap (there is one order, and
     no search), else a generator that yields ``None`` every few thousand steps and
@@ -125,12 +128,13 @@ def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
     if compact:                          # completed operations first, in call order
         perm = sorted(range(n_ops), key=lambda i: (math.isinf(ops[i][1]), ops[i][0], i))
         ops = [ops[i] for i in perm]
+        times = None
     if n_ops and ops[-1][1] != math.inf and all(
             a[1] < b[0] for a, b in zip(ops, itertools.islice(ops, 1, None))):
         # listed in call order, each op returning before the next is called (one client):
         # no two operations overlap, without sorting the calls and returns
         return _permuted(_sequential(ops, None, model), perm)
-    events = _order(ops)
+    events = _order(ops, times)
     if _alternate(events, n_ops) and (not n_ops or ops[events[-2]][1] != math.inf):
         # no two operations overlap: every call is followed by its own return
         return _permuted(_sequential(ops, events[::2], model), perm)

@@ -122,9 +122,10 @@ def _locs(history) -> dict:
     return locs
 
 
-def _array(history, name):
-    """One column's array, without the per-access cost of ``history[name]``."""
-    loc = _locs(history).get(name)
+def _array(history, name, locs):
+    """One column's array, without the per-access cost of ``history[name]`` (``locs``:
+    :func:`_locs` of the table)."""
+    loc = locs.get(name)
     if loc is not None:
         try:
             return history._get_column_array(loc)
@@ -133,9 +134,9 @@ def _array(history, name):
     return history[name].array
 
 
-def _column(history, name) -> list:
+def _column(history, name, locs) -> list:
     """One column as a Python list (a categorical one decoded by a C-level take)."""
-    return _tolist(_array(history, name))
+    return _tolist(_array(history, name, locs))
 
 
 def _codes(arr) -> np.ndarray:
@@ -168,7 +169,9 @@ def _semantics_of(semantics, model, history):
 def _prepare(history, model: Model):
     """Validate the table and split it into independent partitions of search ops.
 
-    Returns ``(partitions, their op ids, the op_id column as a list)``."""
+    Returns ``(partitions, their op ids, the op_id column as a list, times)``: ``times``
+    maps some partitions to the call times of their ops followed by their return times
+    (what the search sorts; given when they are at hand)."""
     if not isinstance(history, pd.DataFrame):
         raise TypeError(f"history must be a pandas DataFrame with columns {_REQUIRED}; got "
                         f"{type(history).__name__}")
@@ -179,25 +182,27 @@ def _prepare(history, model: Model):
     if missing:
         raise ValueError(f"history is missing columns {missing}; a history table has "
                          f"{_REQUIRED + ['process', 'key']}")
-    op_col = _column(history, "op_id")
+    op_col = _column(history, "op_id", columns)
     if not op_col:
-        return {}, {}, []
+        return {}, {}, [], {}
     if len(set(op_col)) != len(op_col):
         seen, dup = set(), set()
         for o in op_col:
             (dup if o in seen else seen).add(o)
         raise ValueError(f"history has duplicate op_id values {sorted(dup)[:5]}; each "
                          f"operation needs its own op_id")
-    keys = (_column(history, model.partition_by) if model.partition_by
+    keys = (_column(history, model.partition_by, columns) if model.partition_by
             else [None] * len(op_col))
-    t_inv, t_comp = _array(history, "t_invoke"), _array(history, "t_complete")
-    cols = (op_col, _column(history, "f"), _column(history, "value"),
-            _column(history, "result"), t_inv.tolist(), t_comp.tolist(),
-            _column(history, "status"), keys)
+    t_inv, t_comp = _array(history, "t_invoke", columns), _array(history, "t_complete", columns)
+    cols = (op_col, _column(history, "f", columns), _column(history, "value", columns),
+            _column(history, "result", columns), t_inv.tolist(), t_comp.tolist(),
+            _column(history, "status", columns), keys)
     fast = (_prepare_fast(model, *cols) if t_inv.dtype == _FLOAT64 == t_comp.dtype
             and type(t_inv) is np.ndarray is type(t_comp) else None)
-    parts, rows = fast if fast is not None else _prepare_rows(model, *cols)
-    return parts, rows, op_col
+    if fast is None:
+        return (*_prepare_rows(model, *cols), op_col, {})
+    parts, rows, times = fast
+    return parts, rows, op_col, times
 
 
 _BUILT_IN = frozenset((Register, CASRegister, KV))
@@ -239,9 +244,10 @@ def _frozen(column: list) -> list:
 def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses, keys):
     """:func:`_prepare_rows` column by column, for a well-formed table with float times.
 
-    Returns None as soon as anything is unusual (a status or ``f`` to convert or
-    reject, a time to reject, a malformed cas): the row-by-row version then gives the
-    same answer, or the error naming the row.
+    Returns ``(parts, rows, times)`` (``times``: see :func:`_prepare`), or None as soon
+    as anything is unusual (a status or ``f`` to convert or reject, a time to reject, a
+    malformed cas): the row-by-row version then gives the same answer, or the error
+    naming the row.
     """
     if not _STATUSES.issuperset(statuses):
         return None
@@ -281,12 +287,13 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
     ops = zip(t_inv, t_comp, f_col, values, results, statuses)
     if not model.partition_by:
         if all(keep.values()):
-            return ({None: list(ops)}, {None: op_col}) if op_col else ({}, {})
+            return (({None: list(ops)}, {None: op_col}, {None: t_inv + t_comp}) if op_col
+                    else ({}, {}, {}))
         kept = [(op, i) for op, i in zip(ops, op_col) if keep[op[2], op[5]]]
         if not kept:
-            return {}, {}
+            return {}, {}, {}
         part, ids = map(list, zip(*kept))
-        return {None: part}, {None: ids}
+        return {None: part}, {None: ids}, {}
     if not atomic.issuperset(map(type, keys)):
         keys = [k if type(k) in atomic else freeze(k) for k in keys]
     rows_kept = zip(keys, ops, op_col)
@@ -302,7 +309,7 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
         else:
             part.append(op)
             rows[key].append(op_id)
-    return parts, rows
+    return parts, rows, {}
 
 
 def _prepare_rows(model, op_col, f_col, values, results, t_inv_col, t_comp_col, statuses,
@@ -424,14 +431,15 @@ def _describe_op(op_id, op, process):
 def _processes(history, op_col, ids, rows=None) -> dict:
     """The ``process`` of the operations ``ids`` (those an explanation names); ``op_col``
     is the table's ``op_id`` column as a list, ``rows`` the ids' rows if known."""
-    if "process" not in _locs(history):
+    locs = _locs(history)
+    if "process" not in locs:
         return {}
     if rows is None:
         if len(ids) * len(op_col) > 1_000_000:    # many to find: one pass over the table
             wanted = set(ids)
-            return {i: p for i, p in zip(op_col, _column(history, "process")) if i in wanted}
+            return {i: p for i, p in zip(op_col, _column(history, "process", locs)) if i in wanted}
         rows = [op_col.index(i) for i in ids]     # a few: C-speed scans
-    arr = _array(history, "process")
+    arr = _array(history, "process", locs)
     if isinstance(arr, pd.Categorical):
         cats, codes = _categories(arr.dtype), _codes(arr)
         procs = [cats[codes[r]] for r in rows]
@@ -569,7 +577,7 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
     else:
         sem = _semantics_of(semantics, model, history)
         model = model.with_semantics(sem)
-    parts, op_ids, op_col = _prepare(history, model)
+    parts, op_ids, op_col, times = _prepare(history, model)
     deadline = math.inf if time_limit is None else start + time_limit
     # smallest partitions first: they finish fast, and round-robin keeps hard ones fair
     order = sorted(parts, key=lambda k: (len(parts[k]), repr(k))) if len(parts) > 1 \
@@ -583,7 +591,8 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
             run = running[key]
             if run is None:
                 run = running[key] = search(parts[key], model,
-                                            progress=progress.setdefault(key, [0, 0]))
+                                            progress=progress.setdefault(key, [0, 0]),
+                                            times=times.get(key))
             if type(run) is Result:      # decided without a search (no overlap)
                 result = run
             else:

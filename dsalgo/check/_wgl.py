@@ -108,7 +108,7 @@ def _order(ops, times=None):
 
 
 def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None,
-           times=None):
+           times=None, in_order: bool = False):
     """Search for a linearization of ``ops`` under ``model`` (see the essay).
 
     ``ops`` is a list of ``(t_call, t_return, f, value, result, status)`` with
@@ -116,7 +116,8 @@ def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None,
     off the greedy linearization of observers (plain Wing–Gong–Lowe; for benchmarks).
     ``progress``, a list of two numbers, receives ``[configurations stored, steps]`` at
     every yield.  ``times``, if given, is the list of the ops' call times followed by
-    their return times (saves building it).
+    their return times (saves building it).  ``in_order=True`` says that the ops are
+    listed in call order and no two overlap (the caller knows it: saves checking it).
 
     Returns the :class:`Result` when no two operations overlap (there is one order, and
     no search), else a generator that yields ``None`` every few thousand steps and
@@ -129,8 +130,8 @@ def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None,
         perm = sorted(range(n_ops), key=lambda i: (math.isinf(ops[i][1]), ops[i][0], i))
         ops = [ops[i] for i in perm]
         times = None
-    if n_ops and ops[-1][1] != math.inf and all(
-            a[1] < b[0] for a, b in zip(ops, itertools.islice(ops, 1, None))):
+    if (in_order and n_ops and not compact) or (n_ops and ops[-1][1] != math.inf and all(
+            a[1] < b[0] for a, b in zip(ops, itertools.islice(ops, 1, None)))):
         # listed in call order, each op returning before the next is called (one client):
         # no two operations overlap, without sorting the calls and returns
         return _permuted(_sequential(ops, None, model), perm)

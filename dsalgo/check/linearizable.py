@@ -71,7 +71,9 @@ _ATOMIC_OR_LIST = _ATOMIC | {list}
 _FLOAT64 = np.dtype("float64")
 _FINITE = math.isfinite
 _LE = operator.le
+_LT = operator.lt
 _INF = math.inf
+_STR_ONLY = {str}
 _UNSTARTED = (0, 0)               # the progress of a search not started
 
 
@@ -169,9 +171,11 @@ def _semantics_of(semantics, model, history):
 def _prepare(history, model: Model):
     """Validate the table and split it into independent partitions of search ops.
 
-    Returns ``(partitions, their op ids, the op_id column as a list, times)``: ``times``
-    maps some partitions to the call times of their ops followed by their return times
-    (what the search sorts; given when they are at hand)."""
+    Returns ``(partitions, their op ids, the op_id column as a list, times, in_order)``:
+    ``times`` maps some partitions to the call times of their ops followed by their
+    return times (what the search sorts; given when they are at hand); ``in_order`` is
+    True when every operation returns before the next row is invoked, so that no two
+    operations of any partition overlap and each is listed in call order."""
     if not isinstance(history, pd.DataFrame):
         raise TypeError(f"history must be a pandas DataFrame with columns {_REQUIRED}; got "
                         f"{type(history).__name__}")
@@ -184,7 +188,7 @@ def _prepare(history, model: Model):
                          f"{_REQUIRED + ['process', 'key']}")
     op_col = _column(history, "op_id", columns)
     if not op_col:
-        return {}, {}, [], {}
+        return {}, {}, [], {}, False
     if len(set(op_col)) != len(op_col):
         seen, dup = set(), set()
         for o in op_col:
@@ -200,9 +204,9 @@ def _prepare(history, model: Model):
     fast = (_prepare_fast(model, *cols) if t_inv.dtype == _FLOAT64 == t_comp.dtype
             and type(t_inv) is np.ndarray is type(t_comp) else None)
     if fast is None:
-        return (*_prepare_rows(model, *cols), op_col, {})
-    parts, rows, times = fast
-    return parts, rows, op_col, times
+        return (*_prepare_rows(model, *cols), op_col, {}, False)
+    parts, rows, times, in_order = fast
+    return parts, rows, op_col, times, in_order
 
 
 _BUILT_IN = frozenset((Register, CASRegister, KV))
@@ -244,21 +248,24 @@ def _frozen(column: list) -> list:
 def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses, keys):
     """:func:`_prepare_rows` column by column, for a well-formed table with float times.
 
-    Returns ``(parts, rows, times)`` (``times``: see :func:`_prepare`), or None as soon
+    Returns ``(parts, rows, times, in_order)`` (see :func:`_prepare`), or None as soon
     as anything is unusual (a status or ``f`` to convert or reject, a time to reject, a
     malformed cas): the row-by-row version then gives the same answer, or the error
     naming the row.
     """
     if not _STATUSES.issuperset(statuses):
         return None
-    names = {}
-    for f in set(f_col):
-        name = ALIASES.get(f, f) if type(f) is str else None
-        if name not in model.operations:
-            return None
-        names[f] = name
-    if any(f != name for f, name in names.items()):
+    fs = set(f_col)
+    if not (set(map(type, fs)) == _STR_ONLY and fs.isdisjoint(ALIASES)
+            and fs.issubset(model.operations)):      # else some f to rename or reject
+        names = {}
+        for f in fs:
+            name = ALIASES.get(f, f) if type(f) is str else None
+            if name not in model.operations:
+                return None
+            names[f] = name
         f_col = [names[f] for f in f_col]
+        fs = set(names.values())
     n_info = statuses.count("info")
     if n_info:
         t_comp = [_INF if s == "info" else t for s, t in zip(statuses, t_comp)]
@@ -268,7 +275,7 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
     atomic = _ATOMIC
     values = _frozen(values)
     results = _frozen(results)
-    if "cas" in names.values():
+    if "cas" in fs:
         cas = [v for f, v in zip(f_col, values) if f == "cas"]
         if not ({tuple}.issuperset(map(type, cas)) and {2}.issuperset(map(len, cas))):
             return None
@@ -287,13 +294,13 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
     ops = zip(t_inv, t_comp, f_col, values, results, statuses)
     if not model.partition_by:
         if all(keep.values()):
-            return (({None: list(ops)}, {None: op_col}, {None: t_inv + t_comp}) if op_col
-                    else ({}, {}, {}))
+            return (({None: list(ops)}, {None: op_col}, {None: t_inv + t_comp}, False)
+                    if op_col else ({}, {}, {}, False))
         kept = [(op, i) for op, i in zip(ops, op_col) if keep[op[2], op[5]]]
         if not kept:
-            return {}, {}, {}
+            return {}, {}, {}, False
         part, ids = map(list, zip(*kept))
-        return {None: part}, {None: ids}, {}
+        return {None: part}, {None: ids}, {}, False
     if not atomic.issuperset(map(type, keys)):
         keys = [k if type(k) in atomic else freeze(k) for k in keys]
     rows_kept = zip(keys, ops, op_col)
@@ -309,7 +316,9 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
         else:
             part.append(op)
             rows[key].append(op_id)
-    return parts, rows, {}
+    # every row returns before the next is invoked (one client): so in every partition
+    in_order = not n_info and all(map(_LT, t_comp, itertools.islice(t_inv, 1, None)))
+    return parts, rows, {}, in_order
 
 
 def _prepare_rows(model, op_col, f_col, values, results, t_inv_col, t_comp_col, statuses,
@@ -577,7 +586,7 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
     else:
         sem = _semantics_of(semantics, model, history)
         model = model.with_semantics(sem)
-    parts, op_ids, op_col, times = _prepare(history, model)
+    parts, op_ids, op_col, times, in_order = _prepare(history, model)
     deadline = math.inf if time_limit is None else start + time_limit
     # smallest partitions first: they finish fast, and round-robin keeps hard ones fair
     order = sorted(parts, key=lambda k: (len(parts[k]), repr(k))) if len(parts) > 1 \
@@ -592,7 +601,7 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
             if run is None:
                 run = running[key] = search(parts[key], model,
                                             progress=progress.setdefault(key, [0, 0]),
-                                            times=times.get(key))
+                                            times=times.get(key), in_order=in_order)
             if type(run) is Result:      # decided without a search (no overlap)
                 result = run
             else:

@@ -226,7 +226,7 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
     while pos and events[pos - 1] >= n_ops and ops[events[pos - 1] - n_ops][1] == inf:
         ret_of[events[pos - 1] - n_ops] = pos
         pos -= 1
-    desc = {}                           # (f, status) -> (code, observer?), asked once each
+    desc = {}                           # (f, status) -> (code, obs kind), asked once each
 
     def describe(upto):
         """Describe the entries up to ``upto`` (at least): the search reads the list only
@@ -236,8 +236,7 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
         entries is a good part of the search)."""
         lo = done[0]
         hi = done[0] = min(n_entries, max(upto, lo + max(16, lo >> 2), _LAZY))
-        for pos in range(lo + 1, hi + 1):
-            ev = events[pos - 1]
+        for pos, ev in enumerate(events[lo:hi], lo + 1):
             if ev >= n_ops:
                 i = ev - n_ops
                 opidx[pos] = i
@@ -251,9 +250,10 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
             _t, t_ret, f, value, result, status = ops[ev]
             d = desc.get((f, status))
             if d is None:
-                d = desc[f, status] = (_CODES.get((f, status), -1) if inline else -1,
-                                       greedy and not model.changes_state(f, status))
-            c, observer = d
+                c = _CODES.get((f, status), -1) if inline else -1
+                d = desc[f, status] = (c, (1 if c == 0 else 2 if c == 3 else 3) if greedy
+                                       and not model.changes_state(f, status) else 0)
+            c, o = d
             if c == 0:
                 e_arg[pos] = result
             elif c == 1:
@@ -263,16 +263,16 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
                     e_arg[pos], e_arg2[pos] = value
                 else:
                     c = -1
+                    if o:
+                        o = 3
             e_code[pos] = c
-            if observer:
-                o = obs[pos] = 1 if c == 0 else 2 if c == 3 else 3
-                stop0[pos] = stop1[pos] = False   # observers are placed by the forced scan
+            obs[pos] = o
+            if o:                               # an observer, placed by the forced scan
+                stop0[pos] = stop1[pos] = False
+            elif t_ret == inf:
+                stop0[pos] = False
             else:
-                o = obs[pos] = 0
-                if t_ret == inf:
-                    stop0[pos] = False
-                else:
-                    stop1[pos] = False
+                stop1[pos] = False
             if c < 0 or o == 3:
                 e_data[pos] = (f, value, result, status)
 

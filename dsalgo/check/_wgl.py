@@ -287,6 +287,7 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
     best_ret, best_states = 0, []
 
     fresh = greedy                      # a new configuration: look for a forced no-op
+    scan_from = 0                       # where that look starts (0: the list's head)
     phase = 0                           # 0: try completed ops; 1: then open (info) ops
     stops = stop0
     e = nxt[0]
@@ -299,8 +300,11 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
             yield None
         if fresh:
             fresh = False
-            # a candidate that never changes the state and is consistent here
-            f_e = nxt[0]
+            # a candidate that never changes the state and is consistent here; after a
+            # forced no-op the state is the same, so the calls before it were rejected
+            # already: the look resumes after it
+            f_e = scan_from or nxt[0]
+            scan_from = 0
             while True:
                 o = obs[f_e]
                 if o > 0 and (state == e_arg[f_e] if o == 1 else state != e_arg[f_e]
@@ -333,6 +337,9 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
                     p, q = prv[f_e], nxt[f_e]
                     nxt[p] = q
                     prv[q] = p
+                    if q == r:               # its return came next: resume after that
+                        q = nxt[r]
+                    scan_from = q
                     p, q = prv[r], nxt[r]
                     nxt[p] = q
                     prv[q] = p

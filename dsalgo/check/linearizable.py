@@ -267,8 +267,12 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
         f_col = [names[f] for f in f_col]
         fs = set(names.values())
     n_info = statuses.count("info")
-    if n_info:
-        t_comp = [_INF if s == "info" else t for s, t in zip(statuses, t_comp)]
+    if n_info:                           # an info op may take effect at any later time
+        t_comp = t_comp.copy()
+        i = -1
+        for _ in range(n_info):
+            i = statuses.index("info", i + 1)
+            t_comp[i] = _INF
     if not (all(map(_FINITE, t_inv)) and all(map(_LE, t_inv, t_comp))
             and t_comp.count(_INF) == n_info):
         return None

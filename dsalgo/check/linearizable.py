@@ -72,6 +72,7 @@ _FLOAT64 = np.dtype("float64")
 _FINITE = math.isfinite
 _LE = operator.le
 _LT = operator.lt
+_CONFIGS = operator.attrgetter("configs")
 _INF = math.inf
 _STR_ONLY = {str}
 _UNSTARTED = (0, 0)               # the progress of a search not started
@@ -638,7 +639,7 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
         if res is None:
             continue
         if res.linearizable:
-            witness[key] = [op_ids[key][i] for i in res.linearization]
+            witness[key] = list(map(op_ids[key].__getitem__, res.linearization))
         else:
             ids = op_ids[key]
             row, info = _explain(key, parts[key], ids, res, model,
@@ -650,15 +651,15 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
             explanations.append(info)
     explanations.sort(key=lambda x: x["prefix_end"])
     undecided = [k for k in order if k not in results]
+    left = sum(e["configs"] for e in explored.values()) if explored else 0
     info = {"model": model.name, "semantics": sem, "ops": sum(map(len, parts.values())),
             "keys": len(parts), "explanations": explanations, "undecided": undecided,
             "explored": explored, "witness": witness,
-            "configs": sum(r.configs for r in results.values())
-            + sum(e["configs"] for e in explored.values())}
+            "configs": sum(map(_CONFIGS, results.values())) + left}
     status = None
     if undecided:
         what = (f"{len(undecided)} of {len(parts)} key(s) undecided after storing "
-                f"{sum(e['configs'] for e in explored.values()):,} configurations in "
+                f"{left:,} configurations in "
                 f"{sum(e['steps'] for e in explored.values()):,} steps")
         if limit == "memory":
             info["reason"] = (f"the bound of {max_configs:,} stored configurations "

@@ -470,3 +470,16 @@ def test_a_one_client_table_gives_the_verdict_of_the_same_rows_shuffled():
             assert a.info["explanations"] == b.info["explanations"]
             assert a.info["witness"] == b.info["witness"]
             assert a.info["undecided"] == b.info["undecided"]
+
+
+def test_the_verdict_is_the_one_the_public_constructor_makes():
+    bad = h(("c1", "put", "x", 1, None, 0.0, 1.0, "ok"),
+            ("c2", "get", "x", None, 2, 2.0, 3.0, "ok"),
+            ("c3", "get", "y", None, 5, 2.0, 3.0, "ok"))
+    for table, stop in ((bad, True), (bad, False), (bad.iloc[:1], True)):
+        v = linearizable(table, "kv", stop_at_first=stop)
+        rows = list(v._rows)
+        w = Verdict(["linearizability"], rows, status="unknown" if v.status == "unknown"
+                    else None, info=v.info)
+        assert vars(v) == vars(w)
+        assert v.violations.equals(w.violations) and str(v) == str(w)

@@ -671,4 +671,4 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
         if not rows:
             status = "unknown"
     info["seconds"] = time.perf_counter() - start
-    return Verdict([_PROPERTY], rows, status=status, info=info)
+    return Verdict._from_rows([_PROPERTY], rows, status, info)

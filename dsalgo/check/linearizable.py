@@ -211,7 +211,7 @@ def _prepare(history, model: Model):
 
 
 _BUILT_IN = frozenset((Register, CASRegister, KV))
-_KEEPS: dict = {}                      # (class, semantics, read_only) -> {(f, status): kept}
+_KEEPS: dict = {}      # (class, its keep, semantics, read_only) -> {(f, status): kept}
 
 
 def _known_keep(model) -> dict:
@@ -222,7 +222,7 @@ def _known_keep(model) -> dict:
     cls, read_only = type(model), model.read_only
     if cls not in _BUILT_IN or type(read_only) is not tuple or "keep" in model.__dict__:
         return {}
-    key = (cls, model.semantics, read_only)
+    key = (cls, cls.keep, Model.keep, model.semantics, read_only)   # a patched keep too
     known = _KEEPS.get(key)
     if known is None:
         if len(_KEEPS) >= 256:

@@ -305,10 +305,13 @@ def _prepared_both_ways(table, model):
 
     lin = sys.modules["dsalgo.check.linearizable"]
     m = get_model(model).with_semantics("porcupine")
-    keys = (lin._column(table, m.partition_by) if m.partition_by else [None] * len(table))
-    cols = [lin._column(table, c) for c in ("op_id", "f", "value", "result", "t_invoke",
-                                            "t_complete", "status")] + [keys]
-    return lin._prepare_fast(m, *cols), lambda: lin._prepare_rows(m, *cols), m, cols
+    locs = lin._locs(table)
+    keys = (lin._column(table, m.partition_by, locs) if m.partition_by
+            else [None] * len(table))
+    cols = [lin._column(table, c, locs) for c in ("op_id", "f", "value", "result",
+                                                  "t_invoke", "t_complete", "status")] + [keys]
+    fast = lin._prepare_fast(m, *cols)        # (parts, rows, times, in_order) or None
+    return (fast and fast[:2]), lambda: lin._prepare_rows(m, *cols), m, cols
 
 
 @pytest.mark.parametrize("model", ["cas-register", "kv"])
@@ -394,3 +397,89 @@ def test_the_callers_collector_state_is_restored(enabled):
         assert failing.seen == [False] and gc.isenabled() is enabled   # also on an error
     finally:
         (gc.enable if was else gc.disable)()
+
+
+# ------------------------------------------- what is remembered or skipped between calls
+
+
+def test_which_operations_are_kept_follows_each_model_instance():
+    # whether an (f, status) is kept is remembered across calls for the built-in models:
+    # it must follow the instance's read_only and semantics, and an instance's own keep
+    table = h(("c1", "put", "x", 1, None, 0.0, 1.0, "ok"),
+              ("c2", "get", "x", None, None, 2.0, 3.0, "info"),
+              ("c3", "cas", "x", [5, 6], None, 4.0, 5.0, "fail"))
+    assert linearizable(table, "kv").info["ops"] == 2           # the info get is dropped
+    writer = KV()
+    writer.read_only = ()                                       # a get may change the state
+    assert linearizable(table, writer).info["ops"] == 3
+    assert linearizable(table, "kv").info["ops"] == 2
+    assert linearizable(table, "kv", semantics="knossos").info["ops"] == 1   # fails dropped
+    only_ok = KV()
+    only_ok.keep = lambda f, status: status == "ok"
+    assert linearizable(table, only_ok).info["ops"] == 1
+
+
+def test_a_models_copy_for_other_semantics_keeps_its_attributes():
+    class Slotted(KV):
+        __slots__ = ("extra",)
+
+    class Copied(KV):
+        copies = 0
+
+        def __copy__(self):
+            type(self).copies += 1
+            other = Copied(initial=self.initial)
+            other.__dict__.update(self.__dict__)
+            return other
+
+    s = Slotted(initial="a")
+    s.extra = 5
+    t = s.with_semantics("knossos")
+    assert (t.extra, t.initial, t.semantics, s.semantics) == (5, "a", "knossos", None)
+    c = Copied(initial="b").with_semantics("knossos")
+    assert (Copied.copies, c.initial, c.semantics) == (1, "b", "knossos")
+    k = KV(initial="c")
+    k.note = "kept"
+    m = k.with_semantics("knossos")
+    assert type(m) is KV and vars(m) == {"initial": "c", "note": "kept", "semantics": "knossos"}
+
+
+def test_a_one_client_table_gives_the_verdict_of_the_same_rows_shuffled():
+    # rows in call order, each returning before the next is invoked: the search is told
+    # that no partition needs an overlap check; shuffled, it checks for itself
+    rng = random.Random(3)
+    for trial in range(40):
+        rows, state = [], {}
+        for i in range(rng.randint(1, 12)):
+            key = rng.choice("xyz")
+            f = rng.choice(["put", "get", "cas"])
+            value = (rng.randint(0, 2) if f == "put" else
+                     [rng.randint(0, 2), rng.randint(0, 2)] if f == "cas" else None)
+            result = state.get(key) if rng.random() < 0.8 else rng.randint(0, 2)
+            status = "ok" if f != "cas" or rng.random() < 0.5 else "fail"
+            if f == "put":
+                state[key] = value
+            rows.append(("c1", f, key, value, result if f == "get" else None,
+                         2.0 * i, 2.0 * i + 1, status))
+        ordered = h(*rows)
+        shuffled = ordered.sample(frac=1.0, random_state=trial).reset_index(drop=True)
+        for stop in (True, False):
+            a = linearizable(ordered, "kv", stop_at_first=stop)
+            b = linearizable(shuffled, "kv", stop_at_first=stop)
+            assert a.status == b.status
+            assert a.info["explanations"] == b.info["explanations"]
+            assert a.info["witness"] == b.info["witness"]
+            assert a.info["undecided"] == b.info["undecided"]
+
+
+def test_the_verdict_is_the_one_the_public_constructor_makes():
+    bad = h(("c1", "put", "x", 1, None, 0.0, 1.0, "ok"),
+            ("c2", "get", "x", None, 2, 2.0, 3.0, "ok"),
+            ("c3", "get", "y", None, 5, 2.0, 3.0, "ok"))
+    for table, stop in ((bad, True), (bad, False), (bad.iloc[:1], True)):
+        v = linearizable(table, "kv", stop_at_first=stop)
+        rows = list(v._rows)
+        w = Verdict(["linearizability"], rows, status="unknown" if v.status == "unknown"
+                    else None, info=v.info)
+        assert vars(v) == vars(w)
+        assert v.violations.equals(w.violations) and str(v) == str(w)

@@ -44,7 +44,8 @@ linearizable and *r* could not be placed, so the furthest such return ends the
 The search is a generator that yields ``None`` every few thousand steps, so the caller can
 interleave independent keys and stop at a time or memory limit (it writes the
 configurations stored and the steps taken into ``progress``); its return value is the
-result.
+result.  A history without overlapping operations needs no search: :func:`search` then
+returns the :class:`Result` itself, without the cost of a generator.
 
 **Memory on long histories.**  A configuration's set of linearized operations is a bitset
 of one bit per operation, so on a history of *n* operations a plain cache costs *n*/8
@@ -66,7 +67,8 @@ __all__ = ["Result", "search"]
 
 _CALL, _RETURN, _OPEN_RETURN, _MORE = 0, 1, 2, 3
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
-_LAZY = 48             # list entries described before the search starts (then doubled)
+_LAZY = 48             # list entries described before the search starts (then 1/4 more,
+                       # at least 16, at a time)
 _SLICE = 2048          # steps between yields
 _COMPACT = 2048        # operations beyond which configurations are stored compactly
 
@@ -92,26 +94,34 @@ class Result:
         self.configs = configs
 
 
-def _order(ops):
+def _order(ops, times=None):
     """Entry numbers in time order: ``i < n`` is the call of op ``i``, ``n + i`` its return.
 
     Calls before returns at equal times, then by op index: a stable sort on the time alone
     gives exactly that when the calls are listed before the returns (a float key sorts far
     faster than ``(time, kind, index)`` tuples).
     """
-    times = list(map(_FIRST, ops))
-    times += map(_SECOND, ops)
+    if times is None:
+        times = list(map(_FIRST, ops))
+        times += map(_SECOND, ops)
     return sorted(range(len(times)), key=times.__getitem__)
 
 
-def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
-    """Search for a linearization of ``ops`` under ``model`` (a generator; see the essay).
+def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None,
+           times=None, in_order: bool = False):
+    """Search for a linearization of ``ops`` under ``model`` (see the essay).
 
     ``ops`` is a list of ``(t_call, t_return, f, value, result, status)`` with
     ``t_return = inf`` for operations whose outcome is unknown.  ``greedy=False`` turns
     off the greedy linearization of observers (plain Wing–Gong–Lowe; for benchmarks).
     ``progress``, a list of two numbers, receives ``[configurations stored, steps]`` at
-    every yield.
+    every yield.  ``times``, if given, is the list of the ops' call times followed by
+    their return times (saves building it).  ``in_order=True`` says that the ops are
+    listed in call order and no two overlap (the caller knows it: saves checking it).
+
+    Returns the :class:`Result` when no two operations overlap (there is one order, and
+    no search), else a generator that yields ``None`` every few thousand steps and
+    returns the :class:`Result`.
     """
     n_ops = len(ops)
     compact = n_ops > _COMPACT
@@ -119,18 +129,27 @@ def search(ops, model, max_states: int = 6, greedy: bool = True, progress=None):
     if compact:                          # completed operations first, in call order
         perm = sorted(range(n_ops), key=lambda i: (math.isinf(ops[i][1]), ops[i][0], i))
         ops = [ops[i] for i in perm]
-    if n_ops and ops[-1][1] != math.inf and all(
-            a[1] < b[0] for a, b in zip(ops, itertools.islice(ops, 1, None))):
+        times = None
+    if (in_order and n_ops and not compact) or (n_ops and ops[-1][1] != math.inf and all(
+            a[1] < b[0] for a, b in zip(ops, itertools.islice(ops, 1, None)))):
         # listed in call order, each op returning before the next is called (one client):
         # no two operations overlap, without sorting the calls and returns
-        result = _sequential(ops, list(range(n_ops)), model)
-    elif _alternate(events := _order(ops), n_ops) and (
-            not n_ops or ops[events[-2]][1] != math.inf):
+        return _permuted(_sequential(ops, None, model), perm)
+    events = _order(ops, times)
+    if _alternate(events, n_ops) and (not n_ops or ops[events[-2]][1] != math.inf):
         # no two operations overlap: every call is followed by its own return
-        result = _sequential(ops, events[::2], model)
-    else:
-        result = yield from _search(ops, events, model, max_states, greedy, progress,
-                                    compact)
+        return _permuted(_sequential(ops, events[::2], model), perm)
+    return _searching(ops, events, model, max_states, greedy, progress, compact, perm)
+
+
+def _searching(ops, events, model, max_states, greedy, progress, compact, perm):
+    """The search proper, as a generator (see :func:`search`)."""
+    result = yield from _search(ops, events, model, max_states, greedy, progress, compact)
+    return _permuted(result, perm)
+
+
+def _permuted(result, perm):
+    """``result`` with its op indices mapped back through ``perm`` (None: unchanged)."""
     if perm is not None:
         if result.linearization is not None:
             result.linearization = [perm[i] for i in result.linearization]
@@ -145,13 +164,22 @@ def _alternate(events, n_ops) -> bool:
 
 
 def _sequential(ops, order, model):
-    """No two operations overlap: the only order is the order of the calls."""
+    """No two operations overlap: the only order is the order of the calls (``order``:
+    op indices, or None for the order of ``ops``)."""
     state, step = model.init(), model.step
-    for j, i in enumerate(order):
-        ok, new = step(state, *ops[i][2:])
-        if not ok:
-            return Result(False, blocked=i, states=[state], steps=j + 1, configs=j)
-        state = new
+    if order is None:                    # ops listed in call order: no indexing
+        for i, (_t_call, _t_ret, f, value, result, status) in enumerate(ops):
+            ok, new = step(state, f, value, result, status)
+            if not ok:
+                return Result(False, blocked=i, states=[state], steps=i + 1, configs=i)
+            state = new
+        order = list(range(len(ops)))
+    else:
+        for j, i in enumerate(order):
+            ok, new = step(state, *ops[i][2:])
+            if not ok:
+                return Result(False, blocked=i, states=[state], steps=j + 1, configs=j)
+            state = new
     return Result(True, linearization=order, steps=len(order), configs=len(order))
 
 
@@ -198,17 +226,17 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
     while pos and events[pos - 1] >= n_ops and ops[events[pos - 1] - n_ops][1] == inf:
         ret_of[events[pos - 1] - n_ops] = pos
         pos -= 1
-    desc = {}                           # (f, status) -> (code, observer?), asked once each
+    desc = {}                           # (f, status) -> (code, obs kind), asked once each
 
     def describe(upto):
         """Describe the entries up to ``upto`` (at least): the search reads the list only
         up to the first return it cannot pass, so on a history that is not linearizable
         early the entries after its violation are never described (lazily, in chunks
-        that double)."""
+        that grow by a quarter: small ones, since on a short history describing the
+        entries is a good part of the search)."""
         lo = done[0]
-        hi = done[0] = min(n_entries, max(upto, 2 * lo, _LAZY))
-        for pos in range(lo + 1, hi + 1):
-            ev = events[pos - 1]
+        hi = done[0] = min(n_entries, max(upto, lo + max(16, lo >> 2), _LAZY))
+        for pos, ev in enumerate(events[lo:hi], lo + 1):
             if ev >= n_ops:
                 i = ev - n_ops
                 opidx[pos] = i
@@ -222,9 +250,10 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
             _t, t_ret, f, value, result, status = ops[ev]
             d = desc.get((f, status))
             if d is None:
-                d = desc[f, status] = (_CODES.get((f, status), -1) if inline else -1,
-                                       greedy and not model.changes_state(f, status))
-            c, observer = d
+                c = _CODES.get((f, status), -1) if inline else -1
+                d = desc[f, status] = (c, (1 if c == 0 else 2 if c == 3 else 3) if greedy
+                                       and not model.changes_state(f, status) else 0)
+            c, o = d
             if c == 0:
                 e_arg[pos] = result
             elif c == 1:
@@ -234,16 +263,16 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
                     e_arg[pos], e_arg2[pos] = value
                 else:
                     c = -1
+                    if o:
+                        o = 3
             e_code[pos] = c
-            if observer:
-                o = obs[pos] = 1 if c == 0 else 2 if c == 3 else 3
-                stop0[pos] = stop1[pos] = False   # observers are placed by the forced scan
+            obs[pos] = o
+            if o:                               # an observer, placed by the forced scan
+                stop0[pos] = stop1[pos] = False
+            elif t_ret == inf:
+                stop0[pos] = False
             else:
-                o = obs[pos] = 0
-                if t_ret == inf:
-                    stop0[pos] = False
-                else:
-                    stop1[pos] = False
+                stop1[pos] = False
             if c < 0 or o == 3:
                 e_data[pos] = (f, value, result, status)
 
@@ -258,6 +287,7 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
     best_ret, best_states = 0, []
 
     fresh = greedy                      # a new configuration: look for a forced no-op
+    scan_from = 0                       # where that look starts (0: the list's head)
     phase = 0                           # 0: try completed ops; 1: then open (info) ops
     stops = stop0
     e = nxt[0]
@@ -270,8 +300,11 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
             yield None
         if fresh:
             fresh = False
-            # a candidate that never changes the state and is consistent here
-            f_e = nxt[0]
+            # a candidate that never changes the state and is consistent here; after a
+            # forced no-op the state is the same, so the calls before it were rejected
+            # already: the look resumes after it
+            f_e = scan_from or nxt[0]
+            scan_from = 0
             while True:
                 o = obs[f_e]
                 if o > 0 and (state == e_arg[f_e] if o == 1 else state != e_arg[f_e]
@@ -304,6 +337,9 @@ def _search(ops, events, model, max_states, greedy, progress, compact):
                     p, q = prv[f_e], nxt[f_e]
                     nxt[p] = q
                     prv[q] = p
+                    if q == r:               # its return came next: resume after that
+                        q = nxt[r]
+                    scan_from = q
                     p, q = prv[r], nxt[r]
                     nxt[p] = q
                     prv[q] = p

@@ -55,8 +55,8 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_choice, check_int, check_number
-from ._wgl import search
-from .models import ALIASES, MODELS, SEMANTICS, Model, freeze, get_model
+from ._wgl import Result, search
+from .models import ALIASES, KV, MODELS, SEMANTICS, CASRegister, Model, Register, freeze, get_model
 from .verdict import Verdict
 
 __all__ = ["linearizable"]
@@ -71,7 +71,11 @@ _ATOMIC_OR_LIST = _ATOMIC | {list}
 _FLOAT64 = np.dtype("float64")
 _FINITE = math.isfinite
 _LE = operator.le
+_LT = operator.lt
+_CONFIGS = operator.attrgetter("configs")
 _INF = math.inf
+_STR_ONLY = {str}
+_UNSTARTED = (0, 0)               # the progress of a search not started
 
 
 #: Built-in models by name: {None: the default instance, semantics: its copy}; they hold
@@ -121,9 +125,10 @@ def _locs(history) -> dict:
     return locs
 
 
-def _array(history, name):
-    """One column's array, without the per-access cost of ``history[name]``."""
-    loc = _locs(history).get(name)
+def _array(history, name, locs):
+    """One column's array, without the per-access cost of ``history[name]`` (``locs``:
+    :func:`_locs` of the table)."""
+    loc = locs.get(name)
     if loc is not None:
         try:
             return history._get_column_array(loc)
@@ -132,14 +137,21 @@ def _array(history, name):
     return history[name].array
 
 
-def _column(history, name) -> list:
+def _column(history, name, locs) -> list:
     """One column as a Python list (a categorical one decoded by a C-level take)."""
-    return _tolist(_array(history, name))
+    return _tolist(_array(history, name, locs))
+
+
+def _codes(arr) -> np.ndarray:
+    """A categorical array's codes, without the read-only view ``arr.codes`` makes on
+    each access (the array is only read)."""
+    codes = getattr(arr, "_codes", None)
+    return codes if type(codes) is np.ndarray else arr.codes
 
 
 def _tolist(arr) -> list:
     if isinstance(arr, pd.Categorical):
-        return _categories(arr.dtype).take(arr.codes).tolist()
+        return _categories(arr.dtype).take(_codes(arr)).tolist()
     return arr.tolist()
 
 
@@ -160,7 +172,11 @@ def _semantics_of(semantics, model, history):
 def _prepare(history, model: Model):
     """Validate the table and split it into independent partitions of search ops.
 
-    Returns ``(partitions, their op ids, the op_id column as a list)``."""
+    Returns ``(partitions, their op ids, the op_id column as a list, times, in_order)``:
+    ``times`` maps some partitions to the call times of their ops followed by their
+    return times (what the search sorts; given when they are at hand); ``in_order`` is
+    True when every operation returns before the next row is invoked, so that no two
+    operations of any partition overlap and each is listed in call order."""
     if not isinstance(history, pd.DataFrame):
         raise TypeError(f"history must be a pandas DataFrame with columns {_REQUIRED}; got "
                         f"{type(history).__name__}")
@@ -171,25 +187,48 @@ def _prepare(history, model: Model):
     if missing:
         raise ValueError(f"history is missing columns {missing}; a history table has "
                          f"{_REQUIRED + ['process', 'key']}")
-    op_col = _column(history, "op_id")
+    op_col = _column(history, "op_id", columns)
     if not op_col:
-        return {}, {}, []
+        return {}, {}, [], {}, False
     if len(set(op_col)) != len(op_col):
         seen, dup = set(), set()
         for o in op_col:
             (dup if o in seen else seen).add(o)
         raise ValueError(f"history has duplicate op_id values {sorted(dup)[:5]}; each "
                          f"operation needs its own op_id")
-    keys = (_column(history, model.partition_by) if model.partition_by
+    keys = (_column(history, model.partition_by, columns) if model.partition_by
             else [None] * len(op_col))
-    t_inv, t_comp = _array(history, "t_invoke"), _array(history, "t_complete")
-    cols = (op_col, _column(history, "f"), _column(history, "value"),
-            _column(history, "result"), t_inv.tolist(), t_comp.tolist(),
-            _column(history, "status"), keys)
+    t_inv, t_comp = _array(history, "t_invoke", columns), _array(history, "t_complete", columns)
+    cols = (op_col, _column(history, "f", columns), _column(history, "value", columns),
+            _column(history, "result", columns), t_inv.tolist(), t_comp.tolist(),
+            _column(history, "status", columns), keys)
     fast = (_prepare_fast(model, *cols) if t_inv.dtype == _FLOAT64 == t_comp.dtype
             and type(t_inv) is np.ndarray is type(t_comp) else None)
-    parts, rows = fast if fast is not None else _prepare_rows(model, *cols)
-    return parts, rows, op_col
+    if fast is None:
+        return (*_prepare_rows(model, *cols), op_col, {}, False)
+    parts, rows, times, in_order = fast
+    return parts, rows, op_col, times, in_order
+
+
+_BUILT_IN = frozenset((Register, CASRegister, KV))
+_KEEPS: dict = {}      # (class, its keep, semantics, read_only) -> {(f, status): kept}
+
+
+def _known_keep(model) -> dict:
+    """Whether to keep an operation, by ``(f, status)``, as far as known: a dict shared by
+    every call on a built-in model with the same semantics and ``read_only`` (their
+    :meth:`~dsalgo.check.models.Model.keep` depends on nothing else), a new one for
+    any other model (whose ``keep`` may depend on anything)."""
+    cls, read_only = type(model), model.read_only
+    if cls not in _BUILT_IN or type(read_only) is not tuple or "keep" in model.__dict__:
+        return {}
+    key = (cls, cls.keep, Model.keep, model.semantics, read_only)   # a patched keep too
+    known = _KEEPS.get(key)
+    if known is None:
+        if len(_KEEPS) >= 256:
+            _KEEPS.clear()
+        known = _KEEPS[key] = {}
+    return known
 
 
 def _frozen(column: list) -> list:
@@ -210,30 +249,38 @@ def _frozen(column: list) -> list:
 def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses, keys):
     """:func:`_prepare_rows` column by column, for a well-formed table with float times.
 
-    Returns None as soon as anything is unusual (a status or ``f`` to convert or
-    reject, a time to reject, a malformed cas): the row-by-row version then gives the
-    same answer, or the error naming the row.
+    Returns ``(parts, rows, times, in_order)`` (see :func:`_prepare`), or None as soon
+    as anything is unusual (a status or ``f`` to convert or reject, a time to reject, a
+    malformed cas): the row-by-row version then gives the same answer, or the error
+    naming the row.
     """
     if not _STATUSES.issuperset(statuses):
         return None
-    names = {}
-    for f in set(f_col):
-        name = ALIASES.get(f, f) if type(f) is str else None
-        if name not in model.operations:
-            return None
-        names[f] = name
-    if any(f != name for f, name in names.items()):
+    fs = set(f_col)
+    if not (set(map(type, fs)) == _STR_ONLY and fs.isdisjoint(ALIASES)
+            and fs.issubset(model.operations)):      # else some f to rename or reject
+        names = {}
+        for f in fs:
+            name = ALIASES.get(f, f) if type(f) is str else None
+            if name not in model.operations:
+                return None
+            names[f] = name
         f_col = [names[f] for f in f_col]
+        fs = set(names.values())
     n_info = statuses.count("info")
-    if n_info:
-        t_comp = [_INF if s == "info" else t for s, t in zip(statuses, t_comp)]
+    if n_info:                           # an info op may take effect at any later time
+        t_comp = t_comp.copy()
+        i = -1
+        for _ in range(n_info):
+            i = statuses.index("info", i + 1)
+            t_comp[i] = _INF
     if not (all(map(_FINITE, t_inv)) and all(map(_LE, t_inv, t_comp))
             and t_comp.count(_INF) == n_info):
         return None
     atomic = _ATOMIC
     values = _frozen(values)
     results = _frozen(results)
-    if "cas" in names.values():
+    if "cas" in fs:
         cas = [v for f, v in zip(f_col, values) if f == "cas"]
         if not ({tuple}.issuperset(map(type, cas)) and {2}.issuperset(map(len, cas))):
             return None
@@ -242,33 +289,41 @@ def _prepare_fast(model, op_col, f_col, values, results, t_inv, t_comp, statuses
         read_only = model.read_only
         statuses = ["info" if s == "ok" and r is None and f in read_only else s
                     for f, r, s in zip(f_col, results, statuses)]
-    keep = {pair: model.keep(*pair) and not (knossos and pair[1] == "fail")
-            for pair in set(zip(f_col, statuses))}
+    known = _known_keep(model)
+    keep = {}
+    for pair in set(zip(f_col, statuses)):
+        kept = known.get(pair)
+        if kept is None:
+            kept = known[pair] = bool(model.keep(*pair)) and not (knossos and pair[1] == "fail")
+        keep[pair] = kept
     ops = zip(t_inv, t_comp, f_col, values, results, statuses)
     if not model.partition_by:
         if all(keep.values()):
-            return ({None: list(ops)}, {None: op_col}) if op_col else ({}, {})
+            return (({None: list(ops)}, {None: op_col}, {None: t_inv + t_comp}, False)
+                    if op_col else ({}, {}, {}, False))
         kept = [(op, i) for op, i in zip(ops, op_col) if keep[op[2], op[5]]]
         if not kept:
-            return {}, {}
+            return {}, {}, {}, False
         part, ids = map(list, zip(*kept))
-        return {None: part}, {None: ids}
-    ops = list(ops)
-    if not all(keep.values()):
-        kept = [keep[pair] for pair in zip(f_col, statuses)]
-        ops, op_col, keys = (list(itertools.compress(c, kept)) for c in (ops, op_col, keys))
+        return {None: part}, {None: ids}, {}, False
     if not atomic.issuperset(map(type, keys)):
         keys = [k if type(k) in atomic else freeze(k) for k in keys]
-    groups: dict = {}                    # key -> its rows, keys in order of appearance
-    for i, key in enumerate(keys):
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [i]
+    rows_kept = zip(keys, ops, op_col)
+    if not all(keep.values()):
+        rows_kept = itertools.compress(rows_kept, [keep[pair] for pair in zip(f_col, statuses)])
+    parts: dict = {}                     # key -> its ops, keys in order of appearance
+    rows: dict = {}                      # key -> their op ids
+    for key, op, op_id in rows_kept:
+        part = parts.get(key)
+        if part is None:
+            parts[key] = [op]
+            rows[key] = [op_id]
         else:
-            group.append(i)
-    parts = {key: [ops[i] for i in group] for key, group in groups.items()}
-    rows = {key: [op_col[i] for i in group] for key, group in groups.items()}
-    return parts, rows
+            part.append(op)
+            rows[key].append(op_id)
+    # every row returns before the next is invoked (one client): so in every partition
+    in_order = not n_info and all(map(_LT, t_comp, itertools.islice(t_inv, 1, None)))
+    return parts, rows, {}, in_order
 
 
 def _prepare_rows(model, op_col, f_col, values, results, t_inv_col, t_comp_col, statuses,
@@ -390,16 +445,17 @@ def _describe_op(op_id, op, process):
 def _processes(history, op_col, ids, rows=None) -> dict:
     """The ``process`` of the operations ``ids`` (those an explanation names); ``op_col``
     is the table's ``op_id`` column as a list, ``rows`` the ids' rows if known."""
-    if "process" not in _locs(history):
+    locs = _locs(history)
+    if "process" not in locs:
         return {}
     if rows is None:
         if len(ids) * len(op_col) > 1_000_000:    # many to find: one pass over the table
             wanted = set(ids)
-            return {i: p for i, p in zip(op_col, _column(history, "process")) if i in wanted}
+            return {i: p for i, p in zip(op_col, _column(history, "process", locs)) if i in wanted}
         rows = [op_col.index(i) for i in ids]     # a few: C-speed scans
-    arr = _array(history, "process")
+    arr = _array(history, "process", locs)
     if isinstance(arr, pd.Categorical):
-        cats, codes = _categories(arr.dtype), arr.codes
+        cats, codes = _categories(arr.dtype), _codes(arr)
         procs = [cats[codes[r]] for r in rows]
     else:
         procs = arr.take(rows).tolist()           # a numpy or pandas extension array
@@ -535,12 +591,12 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
     else:
         sem = _semantics_of(semantics, model, history)
         model = model.with_semantics(sem)
-    parts, op_ids, op_col = _prepare(history, model)
+    parts, op_ids, op_col, times, in_order = _prepare(history, model)
     deadline = math.inf if time_limit is None else start + time_limit
     # smallest partitions first: they finish fast, and round-robin keeps hard ones fair
     order = sorted(parts, key=lambda k: (len(parts[k]), repr(k))) if len(parts) > 1 \
         else list(parts)
-    progress = {k: [0, 0] for k in order}
+    progress = {}                      # key -> [configs stored, steps] once its search starts
     running = dict.fromkeys(order)      # the searches, started when the round reaches them
     results = {}
     limit = None
@@ -548,17 +604,25 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
         for key in list(running):
             run = running[key]
             if run is None:
-                run = running[key] = search(parts[key], model, progress=progress[key])
-            try:
-                next(run)
-            except StopIteration as done:
-                results[key] = done.value
+                run = running[key] = search(parts[key], model,
+                                            progress=progress.setdefault(key, [0, 0]),
+                                            times=times.get(key), in_order=in_order)
+            if type(run) is Result:      # decided without a search (no overlap)
+                result = run
+            else:
+                try:
+                    next(run)
+                    result = None
+                except StopIteration as done:
+                    result = done.value
+            if result is not None:
+                results[key] = result
                 del running[key]
-                if stop_at_first and not done.value.linearizable:
+                if stop_at_first and not result.linearizable:
                     limit = "stop"
                     break
                 continue
-            stored = sum(progress[k][0] for k in running)
+            stored = sum(progress[k][0] for k in running if k in progress)
             if max_configs is not None and stored >= max_configs:
                 limit = "memory"
                 break
@@ -566,8 +630,8 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
             if time.perf_counter() + stored * _FREE_S_PER_CONFIG > deadline:
                 limit = "time"
                 break
-    explored = {k: {"configs": progress[k][0], "steps": progress[k][1]}
-                for k in running}
+    explored = {k: {"configs": p[0], "steps": p[1]}
+                for k in running for p in (progress.get(k, _UNSTARTED),)}
     running.clear()                  # frees the caches of the keys cut short
     rows, explanations, witness = [], [], {}
     for key in order:
@@ -575,7 +639,7 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
         if res is None:
             continue
         if res.linearizable:
-            witness[key] = [op_ids[key][i] for i in res.linearization]
+            witness[key] = list(map(op_ids[key].__getitem__, res.linearization))
         else:
             ids = op_ids[key]
             row, info = _explain(key, parts[key], ids, res, model,
@@ -587,15 +651,15 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
             explanations.append(info)
     explanations.sort(key=lambda x: x["prefix_end"])
     undecided = [k for k in order if k not in results]
+    left = sum(e["configs"] for e in explored.values()) if explored else 0
     info = {"model": model.name, "semantics": sem, "ops": sum(map(len, parts.values())),
             "keys": len(parts), "explanations": explanations, "undecided": undecided,
             "explored": explored, "witness": witness,
-            "configs": sum(r.configs for r in results.values())
-            + sum(e["configs"] for e in explored.values())}
+            "configs": sum(map(_CONFIGS, results.values())) + left}
     status = None
     if undecided:
         what = (f"{len(undecided)} of {len(parts)} key(s) undecided after storing "
-                f"{sum(e['configs'] for e in explored.values()):,} configurations in "
+                f"{left:,} configurations in "
                 f"{sum(e['steps'] for e in explored.values()):,} steps")
         if limit == "memory":
             info["reason"] = (f"the bound of {max_configs:,} stored configurations "
@@ -607,4 +671,4 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
         if not rows:
             status = "unknown"
     info["seconds"] = time.perf_counter() - start
-    return Verdict([_PROPERTY], rows, status=status, info=info)
+    return Verdict._from_rows([_PROPERTY], rows, status, info)

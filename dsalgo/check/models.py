@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import copy
 import math
+from copyreg import dispatch_table
 
 from .._validate import check_choice
 
@@ -168,7 +169,16 @@ class Model:
         semantics = check_choice("semantics", semantics, SEMANTICS)
         if semantics == self.semantics:
             return self
-        other = copy.copy(self)
+        cls = type(self)
+        if cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__ \
+                and cls.__getstate__ is object.__getstate__ and cls not in dispatch_table \
+                and not hasattr(cls, "__slots__") and not hasattr(cls, "__copy__") \
+                and not hasattr(cls, "__setstate__"):
+            # a plain instance: what copy.copy would do, without its dispatch
+            other = cls.__new__(cls)
+            other.__dict__.update(self.__dict__)
+        else:
+            other = copy.copy(self)
         other.semantics = semantics
         return other
 

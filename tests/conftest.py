@@ -5,6 +5,9 @@ import matplotlib
 import pytest
 
 matplotlib.use("Agg")
+# the docstring examples of dsalgo.plot (doctests, outside this folder's fixtures) leave
+# their figures open, a few each; the tests here close theirs after each test
+matplotlib.rcParams["figure.max_open_warning"] = 0
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

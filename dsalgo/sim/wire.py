@@ -19,10 +19,10 @@ one with recording and one without, and :meth:`Wire.send` handles everything.  A
 give identical tables.
 
 A link costs nothing until it needs state of its own.  While the network's defaults are
-plain (exponential or constant latency, no loss, duplication or FIFO bound, no partition
-and no delayed duplicate catching) and the link has no override, the fast path sends on a
-link that was never built from the link's key and a count of its draws alone (one entry
-in a dict per source, no object), and the heap entry (kind ``LITE``) carries
+plain (exponential latency, no loss, duplication or FIFO bound, no partition and no
+delayed duplicate catching) and the link has no override, the fast path sends on a link
+that was never built from the link's key and a count of its draws alone (one entry in a
+dict per source, no object), and the heap entry (kind ``LITE``) carries
 ``(src, destination state)`` instead of a :class:`Link`.  The link is built, at the same
 position in its stream, when it draws past its counter or anything above stops holding,
 so its draws are the ones a built link makes: a thousand nodes that each talk to
@@ -286,8 +286,10 @@ class Wire:
         prof = self._default
         if prof is None or prof.version != net._version:
             prof = self._default = Profile(net.link_config(None, None), net._version)
+        # exponential latency only: a link with a constant delay draws nothing, so it is
+        # built at its first message and every later one takes the built fast path
         ok = (self.fast and not self.blocked and not self.catches and not prof.special
-              and not prof.full and (prof.rate > 0.0 or prof.draw is not None))
+              and prof.rate > 0.0)
         self._lite_v = net._version if ok else -2
 
     def _node_src(self, src, st=None):
@@ -413,20 +415,15 @@ class Wire:
             st = d[0]
             if st.cpu is not None or (overrides and (src, dst) in overrides):
                 return False
-            prof = wire._default
-            rate = prof.rate
+            k = fresh_get(dst, 0)
+            if k >= COUNTER_DRAWS:
+                return False
+            fresh[dst] = k + 1  # Link.random's counter draw and the exponential, inlined
+            z = ((ks ^ d[1]) + (k + 1) * GAMMA) & MASK
+            z = ((z ^ (z >> 30)) * MIX1) & MASK
+            z = ((z ^ (z >> 27)) * MIX2) & MASK
             now = clock.now
-            if rate:
-                k = fresh_get(dst, 0)
-                if k >= COUNTER_DRAWS:
-                    return False
-                fresh[dst] = k + 1  # Link.random's counter draw and the exponential, inlined
-                z = ((ks ^ d[1]) + (k + 1) * GAMMA) & MASK
-                z = ((z ^ (z >> 30)) * MIX1) & MASK
-                z = ((z ^ (z >> 27)) * MIX2) & MASK
-                t = now - log(1.0 - ((z ^ (z >> 31)) >> 11) * UNIT) / rate
-            else:  # constant latency: no draw, nothing to keep
-                t = now + prof.draw()
+            t = now - log(1.0 - ((z ^ (z >> 31)) >> 11) * UNIT) / wire._default.rate
             if record:
                 code = type_code(msg.__class__)
                 if code is None:

@@ -278,6 +278,62 @@ def test_an_unbuilt_link_draws_the_reference_stream_and_is_built_at_the_ninth_dr
     assert (m["t_deliver"] - m["t_send"]).tolist() == pytest.approx(want, rel=1e-12)
 
 
+class Twice(sim.Node):
+    """``a`` sends three messages to ``b`` at start and three more at 0.5 s."""
+
+    def on_start(self, ctx):
+        if ctx.id == "a":
+            for i in range(3):
+                ctx.send("b", i)
+            ctx.set_timer("t", 0.5)
+
+    def on_timer(self, ctx, name):
+        for i in range(3):
+            ctx.send("b", i)
+
+
+def test_a_link_that_sent_unbuilt_keeps_its_stream_when_overridden_mid_run():
+    def run(fast):
+        s = sim.Simulation(seed=3, _fast_path=fast)
+        s.add_node("a", Twice)
+        s.add_node("b", Twice)
+        s.call_at(0.2, lambda: s.set_link("a", "b",
+                                          latency=sim.LogNormal(median=0.01, sigma=0.5)))
+        return s.run(until=1.0)
+
+    fast = run(True)
+    assert_same_tables(fast, run(False))
+    m = fast.messages
+    # the override's draws go on from draw 3 of the link's stream, not from draw 0
+    assert len(m) == 6 and (m["t_deliver"] - m["t_send"]).iloc[3:].nunique() == 3
+
+
+@pytest.mark.parametrize("change", ["latency", "drop_rate", "set_link"])
+def test_a_link_that_sent_unbuilt_keeps_its_settings_when_the_network_changes(change):
+    """A link counts as built at its first message: like a built link, it keeps the
+    settings it was built with when the network's defaults change between runs or an
+    override is set on the network directly (``Simulation.set_link`` rebuilds it)."""
+    def run(fast):
+        net = sim.Network()
+        s = sim.Simulation(seed=3, network=net, _fast_path=fast)
+        s.add_node("a", Twice)
+        s.add_node("b", Twice)
+        s.run(until=0.3)
+        if change == "latency":
+            net.latency = sim.Constant(0.2)
+        elif change == "drop_rate":
+            net.drop_rate = 0.99
+        else:
+            net.set_link("a", "b", latency=sim.Constant(0.2))
+        return s, s.run(until=1.0)
+
+    s, fast = run(True)
+    assert_same_tables(fast, run(False)[1])
+    m = fast.messages
+    assert (m["status"] == "delivered").all() and ((m["t_deliver"] - m["t_send"]) < 0.2).all()
+    assert ("a", "b") in s._wire.links and not s._wire.fresh["a"]   # built when it changed
+
+
 def test_an_unknown_destination_is_refused_on_the_unbuilt_path_too():
     class Stray(sim.Node):
         def on_start(self, ctx):

@@ -74,6 +74,8 @@ class Network:
         pairs = [(src, dst), (dst, src)] if symmetric else [(src, dst)]
         for pair in pairs:
             self._overrides.setdefault(pair, {}).update(cfg)
+        # a simulation using this network learns of the change by the version
+        object.__setattr__(self, "_version", self._version + 1)
 
     def link_config(self, src: str, dst: str) -> dict:
         """The effective settings of the link ``src → dst``."""

@@ -226,6 +226,7 @@ class Wire:
         # source -> {destination: draws taken} for links not built yet (the fast path's
         # unbuilt links, see the module's description); built links take their count
         self.fresh: dict[str, dict[str, int]] = {}
+        self.outs: dict[str, dict] = {}  # source -> its sender's map of built links
         # the network version under which unbuilt links may send (-2: they may not now)
         self._lite_v = -2
         self._srcs: dict = {}         # node id -> (link-src key, node code)
@@ -242,11 +243,29 @@ class Wire:
 
     # ------------------------------------------------------------------ links
     def link(self, src: str, dst: str) -> Link:
-        """The link ``src → dst``, built on first use."""
+        """The link ``src → dst``, built on first use.
+
+        Whoever calls this for a sender keeps the link in that sender's ``out`` map (as
+        :meth:`fast_sender`'s closures, ``Context.send`` and ``Simulation.set_link`` do):
+        the unbuilt path looks only there, so a built link missing from it would draw
+        its stream again from its first unbuilt position.
+        """
+        self._current_default()  # settle unbuilt links first if the network changed
         pair = (src, dst)
         link = self.links.get(pair)
         if link is not None:
             return link
+        net = self.network
+        if pair in net._overrides:
+            prof = Profile(net.link_config(src, dst))
+        else:
+            prof = self._default
+        fresh = self.fresh.get(src)
+        k = fresh.pop(dst, 0) if fresh else 0   # draws an unbuilt link already took
+        return self._build(src, dst, prof, k)
+
+    def _build(self, src: str, dst: str, prof: Profile, k: int) -> Link:
+        """Build link ``src → dst`` with settings ``prof``, ``k`` draws into its stream."""
         d = self._dsts.get(dst)
         if d is None:
             d = self._node_dst(dst)
@@ -254,38 +273,54 @@ class Wire:
         s = self._srcs.get(src)
         if s is None:
             s = self._node_src(src)
-        net = self.network
-        if pair in net._overrides:
-            prof = Profile(net.link_config(src, dst))
-        else:
-            prof = self._default
-            if prof is None or prof.version != net._version:
-                prof = self._default = Profile(net.link_config(src, dst), net._version)
-                self._lite_update()
         link = Link()
         link.src, link.dst, link.dst_state, link.prof = src, dst, dst_state, prof
         link.key = s[1] | dst_bits
-        fresh = self.fresh.get(src)
-        k = fresh.pop(dst, 0) if fresh else 0   # draws an unbuilt link already took
         link.x, link.k, link.mt, link.last, link.rate = s[0] ^ kd, k, None, 0.0, prof.rate
         if prof.full:
-            link.bind(LinkStream(link.x))
+            link.bind(LinkStream(link.x, k))
         else:  # the link is its own stream while it draws from the counter
             link.rng, link.rand = link, link.random
             link.draw = prof.draw if prof.rate or prof.draw is not None else \
                 prof.lat.sampler(link)
+        pair = (src, dst)
         blocked = link.blocked = pair in self.blocked
         link.plain = self.fast and not (blocked or prof.special or self.catches
                                         or dst_state.cpu is not None)
         self.links[pair] = link
         return link
 
+    def _current_default(self) -> Profile:
+        """The settings of links without an override, for the network as it is now.
+
+        When the network changed (a default set, or ``Network.set_link``) since links
+        last sent unbuilt, each of those links is first built with the settings it drew
+        under and put in its sender's ``out``: a built link keeps the settings it was
+        built with, and a link that sent unbuilt counts as built at its first message.
+        """
+        net = self.network
+        prof = self._default
+        if prof is not None and prof.version == net._version:
+            return prof
+        if prof is not None:
+            for src, fresh in self.fresh.items():
+                out = self.outs.get(src)
+                for dst, k in fresh.items():
+                    link = self._build(src, dst, prof, k)
+                    if out is not None:
+                        out[dst] = link
+                fresh.clear()
+        prof = self._default = Profile(net.link_config(None, None), net._version)
+        self._lite_update()
+        return prof
+
     def _lite_update(self) -> None:
         """Whether links may send unbuilt now (see the module's description)."""
         net = self.network
         prof = self._default
         if prof is None or prof.version != net._version:
-            prof = self._default = Profile(net.link_config(None, None), net._version)
+            self._current_default()  # calls back here with the new profile
+            return
         # exponential latency only: a link with a constant delay draws nothing, so it is
         # built at its first message and every later one takes the built fast path
         ok = (self.fast and not self.blocked and not self.catches and not prof.special
@@ -313,7 +348,9 @@ class Wire:
     def reconfigure(self, src: str, dst: str) -> Link | None:
         """Rebuild link ``src → dst`` after its settings changed, keeping its random stream
         (at its position) and FIFO bound; returns the new link (``None`` if it was never
-        used)."""
+        built: a link that has not sent, or one still sending unbuilt under unchanged
+        network settings, takes the new settings when it is next used)."""
+        self._current_default()  # a changed network first settles the unbuilt links
         old = self.links.pop((src, dst), None)
         if old is None:
             return None
@@ -390,6 +427,7 @@ class Wire:
         wire = self
         net = self.network
         overrides = net._overrides
+        self.outs[src] = out
         fresh = self.fresh.setdefault(src, {})
         fresh_get = fresh.get
         dsts_get = self._dsts.get

@@ -21,11 +21,11 @@ __all__ = ["CrashPointHit", "NodeState", "Recorder", "Scheduler"]
 NaN = math.nan
 
 # heap entry kinds; ARRIVE is a delivery to a node with a processing model (it joins the
-# node's work queue) and DONE the end of a service there; LITE is a delivery on a link not
+# node's work queue) and DONE the end of a service there; UNBUILT is a delivery on a link not
 # built yet (its entry carries ``(src, destination state)`` where DELIVER carries the link)
-DELIVER, TIMER, CALL, RESUME, STOP, ARRIVE, DONE, LITE = 0, 1, 2, 3, 4, 5, 6, 7
+DELIVER, TIMER, CALL, RESUME, STOP, ARRIVE, DONE, UNBUILT = 0, 1, 2, 3, 4, 5, 6, 7
 # the kinds that deliver a message (their entry's fourth item is the message row, -1 if none)
-MESSAGE_KINDS = (DELIVER, ARRIVE, LITE)
+MESSAGE_KINDS = (DELIVER, ARRIVE, UNBUILT)
 # a message row's fate (status, reason) is one small code, turned into the status and
 # reason columns when the run's tables are built (run._FATE_STATUS, run._FATE_REASON)
 IN_FLIGHT, DELIVERED, LOSS, PARTITION, NODE_DOWN = 0, 1, 2, 3, 4

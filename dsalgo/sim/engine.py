@@ -29,12 +29,12 @@ from ._core import (
     CALL,
     DELIVER,
     DONE,
-    LITE,
     MESSAGE_KINDS,
     NODE_DOWN,
     RESUME,
     STOP,
     TIMER,
+    UNBUILT,
     CrashPointHit,
     NodeState,
     Recorder,
@@ -401,7 +401,7 @@ class Simulation:
             if kind in (DELIVER, ARRIVE):
                 link = ev[5]
                 seen[f"{type_name(ev[4])} {link.src}->{link.dst}"] += 1
-            elif kind == LITE:
+            elif kind == UNBUILT:
                 src, st = ev[5]
                 seen[f"{type_name(ev[4])} {src}->{st.id}"] += 1
             elif kind == TIMER:
@@ -461,7 +461,7 @@ class Simulation:
                     st.queue.append(ev)
                 elif a >= 0:
                     log.set_fate(a, NODE_DOWN)
-            elif kind == LITE:  # DELIVER on a link not built yet: c = (src, node state)
+            elif kind == UNBUILT:  # DELIVER on a link not built yet: c = (src, node state)
                 src, st = c
                 if st.running:
                     st.on_message(st.ctx, src, b)

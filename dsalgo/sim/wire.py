@@ -22,7 +22,7 @@ A link costs nothing until it needs state of its own.  While the network's defau
 plain (exponential latency, no loss, duplication or FIFO bound, no partition and no
 delayed duplicate catching) and the link has no override, the fast path sends on a link
 that was never built from the link's key and a count of its draws alone (one entry in a
-dict per source, no object), and the heap entry (kind ``LITE``) carries
+dict per source, no object), and the heap entry (kind ``UNBUILT``) carries
 ``(src, destination state)`` instead of a :class:`Link`.  The link is built, at the same
 position in its stream, when it draws past its counter or anything above stops holding,
 so its draws are the ones a built link makes: a thousand nodes that each talk to
@@ -38,7 +38,7 @@ from array import array
 from heapq import heappush
 from math import log
 
-from ._core import ARRIVE, DELIVER, DELIVERED, LITE, LOSS, PARTITION, Scheduler
+from ._core import ARRIVE, DELIVER, DELIVERED, LOSS, PARTITION, UNBUILT, Scheduler
 from ._rng import (
     COUNTER_DRAWS,
     GAMMA,
@@ -228,7 +228,7 @@ class Wire:
         self.fresh: dict[str, dict[str, int]] = {}
         self.outs: dict[str, dict] = {}  # source -> its sender's map of built links
         # the network version under which unbuilt links may send (-2: they may not now)
-        self._lite_v = -2
+        self._unbuilt_version = -2
         self._srcs: dict = {}         # node id -> (link-src key, node code)
         self._dsts: dict = {}         # node id -> (state, link-dst key, packed dst code)
         self._default: Profile | None = None   # the profile of links with no override
@@ -239,7 +239,7 @@ class Wire:
         # delayed duplicates catching now: [fault, left to catch, draw delay, on_catch]
         # (while any is active every link takes the general path, which looks for them)
         self.catches: list = []
-        self._lite_update()
+        self._unbuilt_update()
 
     # ------------------------------------------------------------------ links
     def link(self, src: str, dst: str) -> Link:
@@ -311,10 +311,10 @@ class Wire:
                         out[dst] = link
                 fresh.clear()
         prof = self._default = Profile(net.link_config(None, None), net._version)
-        self._lite_update()
+        self._unbuilt_update()
         return prof
 
-    def _lite_update(self) -> None:
+    def _unbuilt_update(self) -> None:
         """Whether links may send unbuilt now (see the module's description)."""
         net = self.network
         prof = self._default
@@ -325,7 +325,7 @@ class Wire:
         # built at its first message and every later one takes the built fast path
         ok = (self.fast and not self.blocked and not self.catches and not prof.special
               and prof.rate > 0.0)
-        self._lite_v = net._version if ok else -2
+        self._unbuilt_version = net._version if ok else -2
 
     def _node_src(self, src, st=None):
         st = self.states[src] if st is None else st
@@ -373,7 +373,7 @@ class Wire:
         for pair, link in self.links.items():
             link.blocked = pair in pairs
             link.refresh(fast)
-        self._lite_update()
+        self._unbuilt_update()
 
     def add_catch(self, catch: list) -> None:
         """Start catching messages for a delayed duplicate: ``catch`` is ``[fault, count,
@@ -393,7 +393,7 @@ class Wire:
         fast = self.fast and not self.catches
         for link in self.links.values():
             link.refresh(fast)
-        self._lite_update()
+        self._unbuilt_update()
 
     # ------------------------------------------------------------------ sending
     def type_code(self, msg) -> int:
@@ -472,14 +472,14 @@ class Wire:
                 due_append(t)
             else:
                 i = -1
-            heappush(heap, (t, next(seq), LITE, i, msg, (src, st)))
+            heappush(heap, (t, next(seq), UNBUILT, i, msg, (src, st)))
             return True
 
         if not record:
             def send_unrecorded(dst, msg):
                 link = out_get(dst)
                 if link is None:
-                    if net._version == wire._lite_v and unbuilt(dst, msg):
+                    if net._version == wire._unbuilt_version and unbuilt(dst, msg):
                         return
                     link = out[dst] = make_link(src, dst)
                 if link.plain:
@@ -497,7 +497,7 @@ class Wire:
         def send(dst, msg):
             link = out_get(dst)
             if link is None:
-                if net._version == wire._lite_v and unbuilt(dst, msg):
+                if net._version == wire._unbuilt_version and unbuilt(dst, msg):
                     return
                 link = out[dst] = make_link(src, dst)
             if link.plain:

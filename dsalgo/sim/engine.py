@@ -321,9 +321,7 @@ class Simulation:
         self._state(dst, "dst")
         self.network.set_link(src, dst, **overrides)
         for a, b in ((src, dst), (dst, src)):
-            new = self._wire.reconfigure(a, b)
-            if new is not None:  # the sender's context caches its links: point it at the new one
-                self._states[a].ctx._out[b] = new
+            self._wire.reconfigure(a, b)   # also points the sender's map at the new link
 
     def add_observer(self, fn) -> None:
         """Call ``fn(sim, time, node, kind, fields)`` on every event (engine or protocol)."""

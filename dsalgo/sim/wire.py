@@ -315,17 +315,14 @@ class Wire:
         return prof
 
     def _unbuilt_update(self) -> None:
-        """Whether links may send unbuilt now (see the module's description)."""
-        net = self.network
-        prof = self._default
-        if prof is None or prof.version != net._version:
-            self._current_default()  # calls back here with the new profile
-            return
+        """Whether links may send unbuilt now (see the module's description); after
+        partitions or catches change, and each time the default settings are rebuilt."""
+        prof = self._current_default()   # (if it rebuilds them, it calls this first)
         # exponential latency only: a link with a constant delay draws nothing, so it is
         # built at its first message and every later one takes the built fast path
         ok = (self.fast and not self.blocked and not self.catches and not prof.special
               and prof.rate > 0.0)
-        self._unbuilt_version = net._version if ok else -2
+        self._unbuilt_version = prof.version if ok else -2
 
     def _node_src(self, src, st=None):
         st = self.states[src] if st is None else st
@@ -362,6 +359,9 @@ class Wire:
             new.bind(old.mt)
         else:
             new.bind(new)
+        out = self.outs.get(src)
+        if out is not None:   # the sender keeps its built links: point it at the new one
+            out[dst] = new
         # entries already in the heap still point at the old link object: it keeps src and
         # dst_state, which is all a delivery needs
         return new

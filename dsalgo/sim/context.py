@@ -9,6 +9,7 @@ their public attributes.
 from __future__ import annotations
 
 from heapq import heappush
+from math import nan as NaN
 
 from .._validate import check_number, check_range
 from ._core import CALL, TIMER, NodeState, Recorder, Scheduler
@@ -17,6 +18,59 @@ from .resources import snapshot
 from .wire import Wire
 
 __all__ = ["Context"]
+
+
+def _recording_closures(node: str, rec: Recorder, st: NodeState):
+    """``emit``, ``invoke`` and ``complete`` of :class:`Context` for node ``node``, writing
+    the recorder's columns directly: what :meth:`Context.emit` and the recorder's
+    :meth:`~dsalgo.sim._core.Recorder.invoke` and ``complete`` do, one Python call fewer
+    (they are on the hot path of every client)."""
+    clock = rec.clock
+    ev_time, ev_node = rec.ev_time.append, rec.ev_node.append
+    ev_kind, ev_fields = rec.ev_kind.append, rec.ev_fields.append
+    observers = rec.observers
+    owner = rec.owner
+    op_process, op_f, op_key = rec.op_process.append, rec.op_f, rec.op_key.append
+    op_f_append, op_value, op_result = op_f.append, rec.op_value.append, rec.op_result
+    op_result_append = op_result.append
+    op_t_invoke, op_t_complete = rec.op_t_invoke.append, rec.op_t_complete
+    op_t_complete_append = op_t_complete.append
+    op_status = rec.op_status
+    op_status_append = op_status.append
+
+    def emit(kind: str, **fields) -> None:
+        cut = st.cut
+        if cut is not None and cut.active:
+            cut.boundary()
+        now = clock.now
+        ev_time(now)
+        ev_node(node)
+        ev_kind(kind)
+        ev_fields(fields)
+        for fn in observers:
+            fn(owner, now, node, kind, fields)
+
+    def invoke(f: str, key=None, value=None, *, process: str | None = None) -> int:
+        op_id = len(op_f)
+        op_process(process or node)
+        op_f_append(f)
+        op_key(key)
+        op_value(value)
+        op_result_append(None)
+        op_t_invoke(clock.now)
+        op_t_complete_append(NaN)
+        op_status_append(None)
+        return op_id
+
+    def complete(op_id: int, status: str, result=None) -> None:
+        if status != "ok" or op_status[op_id] is not None:
+            rec.complete(op_id, status, result)  # the other statuses, and the error
+            return
+        op_result[op_id] = result
+        op_status[op_id] = status
+        op_t_complete[op_id] = clock.now
+
+    return emit, invoke, complete
 
 
 class Context:
@@ -59,8 +113,9 @@ class Context:
         self._timer_rng = stream(seed, "timer", st.id)
         self.disk = st.disk
         self._out: dict = {}
-        # shadows the documented method below, same behaviour
+        # these shadow the documented methods below, same behaviour, one call fewer each
         self.send = wire.fast_sender(st.id, self._out, st)
+        self.emit, self.invoke, self.complete = _recording_closures(self.id, recorder, st)
 
     @property
     def now(self) -> float:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+from array import array
 from itertools import accumulate
 from operator import itemgetter
 
@@ -232,7 +233,7 @@ class _Starts:
     __slots__ = ("fields", "nodes", "times")
 
     def __init__(self):
-        self.times, self.nodes, self.fields = [], [], []
+        self.times, self.nodes, self.fields = array("d"), [], []
 
     def observer(self):
         """``fn(sim, time, node, kind, fields)``: keep each ``start``; stop the run when the
@@ -262,17 +263,18 @@ def _with_service_columns(run, backends, starts: _Starts) -> pd.DataFrame:
     if n:
         fields = starts.fields
         ops = np.fromiter(map(itemgetter("op"), fields), dtype=np.int64, count=n)
-        idx, first = np.unique(ops, return_index=True)
-        t = np.array(starts.times, dtype=np.float64)[first]
+        t = np.frombuffer(starts.times, dtype=np.float64)
         queued = np.fromiter(map(itemgetter("queued"), fields), dtype=np.float64, count=n)
         service = np.fromiter(map(itemgetter("service"), fields), dtype=np.float64, count=n)
-        queued, service = queued[first], service[first]
         code_of = {b: i for i, b in enumerate(backends)}
         node = np.fromiter(map(code_of.__getitem__, starts.nodes), dtype=np.int64, count=n)
-        t_start[idx] = t
-        t_enqueue[idx] = t - queued
-        t_end[idx] = t + service
-        codes[idx] = node[first]
+        if n > 1 and not (ops[1:] > ops[:-1]).all():  # a request started twice (a crash)
+            idx, first = np.unique(ops, return_index=True)
+            ops, t, queued, service, node = idx, t[first], queued[first], service[first], node[first]
+        t_start[ops] = t
+        t_enqueue[ops] = t - queued
+        t_end[ops] = t + service
+        codes[ops] = node
     t_end[(h["status"] != "ok").to_numpy()] = math.nan
     h["t_enqueue"] = t_enqueue
     h["t_start"] = t_start

@@ -61,9 +61,36 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in _SCHEMAS[name].items()})
 
 
+def _categorical(values, none=None) -> pd.Categorical:
+    """``pd.Categorical(values)``, the same object, built faster for the tables' usual
+    columns (a few distinct strings, perhaps ``None``): sorted categories, each value's
+    code through a dict.  ``none``: what ``None`` stands for (missing, code -1, if None).
+    Anything else (another type among the values, more than 127 of them) goes to pandas."""
+    distinct = set(values)
+    has_none = None in distinct
+    if has_none:
+        distinct.discard(None)
+        if none is not None:
+            distinct.add(none)
+    if not distinct or len(distinct) > 127 or any(type(v) is not str for v in distinct):
+        if has_none and none is not None:
+            values = [none if v is None else v for v in values]
+        return pd.Categorical(values)
+    cats = sorted(distinct)
+    n = len(values)
+    if len(cats) == 1 and not has_none:
+        codes = np.zeros(n, dtype=np.int8)
+    else:
+        index = {c: i for i, c in enumerate(cats)}
+        if has_none:
+            index[None] = -1 if none is None else index[none]
+        codes = np.fromiter(map(index.__getitem__, values), dtype=np.int8, count=n)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(cats))
+
+
 def _column(values, dtype):
     if dtype == _CAT:
-        return pd.Categorical(values)
+        return _categorical(values)
     if dtype == _INT:
         return np.fromiter(values, dtype=np.int64, count=len(values))
     if dtype == _FLOAT:
@@ -147,8 +174,8 @@ def _events_frame(time, node, kind, fields) -> pd.DataFrame:
     base = pd.DataFrame({
         "seq": np.arange(n, dtype=np.int64),
         "time": time,
-        "node": pd.Categorical(node),
-        "kind": pd.Categorical(kind),
+        "node": _categorical(node),
+        "kind": _categorical(kind),
     })
     if any(fields):
         extra = pd.DataFrame.from_records(fields)
@@ -165,14 +192,14 @@ def _history_frame(process, f, key, value, result, t_invoke, t_complete,
         return empty_table("history")
     return pd.DataFrame({
         "op_id": np.arange(n, dtype=np.int64),
-        "process": pd.Categorical(process),
-        "f": pd.Categorical(f),
+        "process": _categorical(process),
+        "f": _categorical(f),
         "key": _objects(key),
         "value": _objects(value),
         "result": _objects(result),
         "t_invoke": t_invoke,
         "t_complete": t_complete,
-        "status": pd.Categorical(["info" if s is None else s for s in status]),
+        "status": _categorical(status, none="info"),
     })
 
 

@@ -42,18 +42,33 @@ class CrashPointHit(BaseException):
 
 
 class Scheduler:
-    """The event heap and the simulator's real time ``now`` (seconds)."""
+    """The event heap and the simulator's real time ``now`` (seconds).
 
-    __slots__ = ("heap", "now", "running", "seq")
+    An event is a tuple ``(time, seq, kind, a, b, c)``, handled in ``(time, seq)`` order.
+    Besides the heap there is ``nowq``, a FIFO of events due at ``now`` itself, pushed in
+    ``seq`` order (a message on a zero-delay link): the loop takes whichever of the two
+    fronts is first by ``(time, seq)``, the order the heap alone would give, without a
+    heap push and pop for each.  Outside the loop ``nowq`` is empty (:meth:`settle`), so
+    everything else sees the heap alone.
+    """
+
+    __slots__ = ("heap", "now", "nowq", "running", "seq")
 
     def __init__(self):
         self.now = 0.0
         self.running = False          # inside Simulation.run
         self.heap: list = []
+        self.nowq: deque = deque()
         self.seq = count()
 
     def push(self, t, kind, a, b=None, c=None) -> None:
         heappush(self.heap, (t, next(self.seq), kind, a, b, c))
+
+    def settle(self) -> None:
+        """Move the events of ``nowq`` to the heap (same entries, so the same order)."""
+        nowq, heap = self.nowq, self.heap
+        while nowq:
+            heappush(heap, nowq.popleft())
 
 
 class NodeState:

@@ -394,7 +394,7 @@ class Simulation:
         """Raise :class:`EventLimitExceeded`, with what fills the heap."""
         from collections import Counter
         seen: Counter = Counter()
-        for ev in self._clock.heap:
+        for ev in sorted(self._clock.heap):  # in the order due: ties listed soonest first
             kind = ev[2]
             if kind in (DELIVER, ARRIVE):
                 link = ev[5]
@@ -438,54 +438,66 @@ class Simulation:
         """The event loop proper.  Kept flat on purpose: it is where the time goes."""
         clock = self._clock
         heap = clock.heap
+        nowq = clock.nowq  # events due now, in seq order: taken when first by (time, seq)
+        popleft = nowq.popleft
         log = self._wire.log
         limit = self._event_limit
-        while heap:
-            ev = heappop(heap)
-            t, s, kind, a, b, c = ev  # one unpack is cheaper than four index operations
-            if t > until:
-                heappush(heap, ev)  # same (time, seq): order is kept
-                break
-            if s >= limit:  # the livelock guard: the event numbered ``limit`` is one too many
-                heappush(heap, ev)
+        try:
+            while True:
+                if nowq and (not heap or nowq[0] < heap[0]):
+                    ev = popleft()  # due now, so not past ``until``
+                    t, s, kind, a, b, c = ev
+                elif heap:
+                    ev = heappop(heap)
+                    t, s, kind, a, b, c = ev  # one unpack is cheaper than four index operations
+                    if t > until:
+                        heappush(heap, ev)  # same (time, seq): order is kept
+                        break
+                else:
+                    break
+                if s >= limit:  # the livelock guard: the event numbered ``limit`` is one too many
+                    heappush(heap, ev)
+                    clock.now = t
+                    clock.settle()
+                    self._over_limit(limit, self._until)
                 clock.now = t
-                self._over_limit(limit, self._until)
-            clock.now = t
-            if kind == 0:  # DELIVER: a = message row index (-1: not recorded), b = message,
-                st = c.dst_state  # c = link
-                if st.running:
-                    st.on_message(st.ctx, c.src, b)
-                elif st.alive:  # paused: handled on resume, in arrival order
-                    st.queue.append(ev)
-                elif a >= 0:
-                    log.set_fate(a, NODE_DOWN)
-            elif kind == UNBUILT:  # DELIVER on a link not built yet: c = (src, node state)
-                src, st = c
-                if st.running:
-                    st.on_message(st.ctx, src, b)
-                elif st.alive:
-                    st.queue.append(ev)
-                elif a >= 0:
-                    log.set_fate(a, NODE_DOWN)
-            elif kind == TIMER:  # a = node state, b = timer name, c = its sequence number
-                cur = a.timers.get(b)
-                if cur is None or cur[0] != c:
-                    continue  # cancelled, replaced, or lost in a crash
-                if not a.running:
-                    a.queue.append(ev)  # paused (a crashed node has no timers)
-                    continue
-                del a.timers[b]
-                a.on_timer(a.ctx, b)
-            elif kind == CALL:
-                a(b) if b is not None else a()
-            elif kind == RESUME:
-                self._resume(a, b)
-            elif kind == ARRIVE:  # a delivery to a node with a processing model
-                self._arrive(ev)
-            elif kind == DONE:  # a = node state, b = its incarnation, c = the work item
-                self._done(a, b, c)
-            else:  # STOP
-                break
+                if kind == 0:  # DELIVER: a = message row index (-1: not recorded), b = message,
+                    st = c.dst_state  # c = link
+                    if st.running:
+                        st.on_message(st.ctx, c.src, b)
+                    elif st.alive:  # paused: handled on resume, in arrival order
+                        st.queue.append(ev)
+                    elif a >= 0:
+                        log.set_fate(a, NODE_DOWN)
+                elif kind == UNBUILT:  # DELIVER on a link not built yet: c = (src, node state)
+                    src, st = c
+                    if st.running:
+                        st.on_message(st.ctx, src, b)
+                    elif st.alive:
+                        st.queue.append(ev)
+                    elif a >= 0:
+                        log.set_fate(a, NODE_DOWN)
+                elif kind == TIMER:  # a = node state, b = timer name, c = its sequence number
+                    cur = a.timers.get(b)
+                    if cur is None or cur[0] != c:
+                        continue  # cancelled, replaced, or lost in a crash
+                    if not a.running:
+                        a.queue.append(ev)  # paused (a crashed node has no timers)
+                        continue
+                    del a.timers[b]
+                    a.on_timer(a.ctx, b)
+                elif kind == CALL:
+                    a(b) if b is not None else a()
+                elif kind == RESUME:
+                    self._resume(a, b)
+                elif kind == ARRIVE:  # a delivery to a node with a processing model
+                    self._arrive(ev)
+                elif kind == DONE:  # a = node state, b = its incarnation, c = the work item
+                    self._done(a, b, c)
+                else:  # STOP
+                    break
+        finally:
+            clock.settle()  # what is left of nowq goes back on the heap, in order
 
     def _push(self, t, kind, a, b=None, c=None):
         self._clock.push(t, kind, a, b, c)
@@ -851,6 +863,7 @@ class Simulation:
 
     # ------------------------------------------------------------------ results
     def _make_run(self) -> Run:
+        self._clock.settle()  # a send made outside run() may wait in nowq
         # A message row is written "delivered" when sent, so the hot loop need not touch it;
         # drops rewrite their row.  What is still on the wire (or queued at a paused node)
         # is marked in flight in this snapshot only, as a later run() may deliver it.  The

@@ -421,6 +421,7 @@ class Wire:
         out_get = out.get
         clock = self.clock
         heap = clock.heap
+        nowq_append = clock.nowq.append
         seq = clock.seq
         make_link = self.link
         slow = self.send
@@ -485,10 +486,14 @@ class Wire:
                 if link.plain:
                     rate = link.rate
                     if rate:  # exponential latency, inlined: what random.expovariate computes
-                        t = clock.now - log(1.0 - link.rand()) / rate
+                        heappush(heap, (clock.now - log(1.0 - link.rand()) / rate, next(seq),
+                                        0, -1, msg, link))
                     else:
-                        t = clock.now + link.draw()
-                    heappush(heap, (t, next(seq), 0, -1, msg, link))
+                        d = link.draw()
+                        if d:
+                            heappush(heap, (clock.now + d, next(seq), 0, -1, msg, link))
+                        else:  # due now: the scheduler's FIFO of events due now
+                            nowq_append((clock.now, next(seq), 0, -1, msg, link))
                 else:
                     slow(link, msg)
 
@@ -506,16 +511,21 @@ class Wire:
                     code = slow_code(msg)
                 now = clock.now
                 rate = link.rate
-                if rate:  # exponential latency, inlined: what random.expovariate computes
-                    t = now - log(1.0 - link.rand()) / rate
-                else:
-                    t = now + link.draw()
-                # fate "delivered" (in link.key) unless something intervenes
+                # the row's fate is "delivered" (in link.key) unless something intervenes
                 i = len(codes)
                 codes_append(link.key | code)
                 sent_append(now)
-                due_append(t)
-                heappush(heap, (t, next(seq), 0, i, msg, link))
+                if rate:  # exponential latency, inlined: what random.expovariate computes
+                    t = now - log(1.0 - link.rand()) / rate
+                    due_append(t)
+                    heappush(heap, (t, next(seq), 0, i, msg, link))
+                else:
+                    t = now + link.draw()
+                    due_append(t)
+                    if t == now:  # due now: the scheduler's FIFO of events due now
+                        nowq_append((t, next(seq), 0, i, msg, link))
+                    else:
+                        heappush(heap, (t, next(seq), 0, i, msg, link))
             else:
                 slow(link, msg)
 

@@ -19,6 +19,7 @@ Run: ``python benchmarks/nodes.py [--nodes 10 1000] [--sends 50] [--rounds R]``.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import statistics
@@ -41,6 +42,7 @@ class Sender(sim.Node):
 def one(n: int, sends: int, trace: bool = False) -> dict:
     Sender.sends = sends
     Sender.peers = tuple(f"n{i}" for i in range(n))
+    gc.collect()  # the previous run's garbage is not this one's start-up
     if trace:
         tracemalloc.start()
     t0 = time.process_time()

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from conftest import assert_same_tables
 
 from dsalgo import sim
 from dsalgo.families import FAMILIES
 from dsalgo.sim import run as run_module
+from dsalgo.sim import wire as wire_module
 from dsalgo.sim.testing import table_digest
 
 NEMESIS = sim.Nemesis(crash=2.0, partition=2.0, pause=2.0, mean_duration=0.2, end=1.8)
@@ -112,7 +115,11 @@ def test_recording_keeps_no_python_object_per_message():
     # three typed arrays (8 bytes an entry each), nothing else per message
     assert {type(log.codes).__name__, type(log.t_send).__name__} == {"array"}
     assert log.codes.itemsize + log.t_send.itemsize + log.t_deliver.itemsize == 24
-    assert np.frombuffer(log.t_send, dtype=np.float64).size == len(log)
+    # room to spare, at most a quarter more than written (and at least 256 rows)
+    n = len(log)
+    assert n <= len(log.t_send) == len(log.codes) == len(log.t_deliver) <= max(256, 1.25 * n + 1)
+    run = s.run(until=3.0)  # nothing more to do: the table holds the n rows written
+    assert len(run.messages) == n
 
 
 def test_recording_off_writes_no_rows_and_drops_still_work():
@@ -180,3 +187,74 @@ def test_same_seed_same_digests_in_a_fresh_process_with_another_hash_seed():
     out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], env=env,
                          capture_output=True, text=True, check=True).stdout
     assert {k: tuple(v) for k, v in json.loads(out).items()} == PINNED
+
+
+# ------------------------------------------------ the row columns: room, counter, views
+class _Spray(sim.Node):
+    """Each tick, a burst of messages to random peers (some on lossy, duplicating links)."""
+
+    PEERS: tuple = ()
+
+    def on_start(self, ctx):
+        ctx.set_timer("tick", ctx.rng.uniform(0.0, 0.01))
+
+    def on_timer(self, ctx, name):
+        for _ in range(ctx.rng.randrange(1, 6)):
+            ctx.send(ctx.rng.choice(self.PEERS), ("spray", ctx.rng.random()))
+        ctx.set_timer("tick", ctx.rng.uniform(0.001, 0.01))
+
+    def on_message(self, ctx, src, msg):
+        if msg[1] < 0.3:
+            ctx.send(src, ("echo", msg[1]))
+
+
+def _spray(seed, n, lossy_links, pieces, count_between, fast):
+    _Spray.PEERS = tuple(f"n{i}" for i in range(n))
+    s = sim.Simulation(seed=seed, network=sim.Network(latency=sim.Exponential(mean=0.004)),
+                       _fast_path=fast)
+    for p in _Spray.PEERS:
+        s.add_node(p, _Spray)
+    for a, b in lossy_links:  # these links take the general path (MessageLog.append)
+        s.set_link(_Spray.PEERS[a % n], _Spray.PEERS[b % n], drop_rate=0.2, duplicate_rate=0.2,
+                   symmetric=False)
+    written = []
+    for k in range(1, pieces + 1):
+        run = s.run(until=0.3 * k / pieces)
+        if count_between:  # counting replaces the counter and releases every writer's views
+            written.append(len(s._wire.log))
+    return run, written, s._wire.log
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 12),
+       lossy_links=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=6),
+       pieces=st.integers(1, 5), count_between=st.booleans())
+def test_the_row_columns_lose_no_row_and_skip_none(seed, n, lossy_links, pieces,
+                                                  count_between):
+    fast, written, log = _spray(seed, n, lossy_links, pieces, count_between, True)
+    slow, _, _ = _spray(seed, n, lossy_links, pieces, count_between, False)
+    assert_same_tables(fast, slow, tables=["messages"])
+    m = fast.messages
+    # one row per copy, numbered 0..n-1 with none skipped, each written where it was sent
+    assert list(m["msg_id"]) == list(range(len(m))) == list(range(len(log)))
+    assert m["t_send"].notna().all() and (m["t_deliver"].dropna() >= 0).all()
+    assert written == sorted(written)
+    assert len(log) <= len(log.codes) <= max(256, 1.25 * len(log) + 1)
+
+
+def test_the_row_columns_grew_and_writers_were_sent_for_new_views(monkeypatch):
+    """The "it did happen" check: the columns grew past their first room several times,
+    and writers holding released views took the way back (the runs above would pass with
+    a log that never grows or never releases only if these paths were never taken)."""
+    calls = []
+    real = wire_module.MessageLog.row
+
+    def spy(self, i=None):
+        calls.append("grow" if i is not None else "released")
+        return real(self, i)
+
+    monkeypatch.setattr(wire_module.MessageLog, "row", spy)
+    run, written, log = _spray(1, 10, [(0, 1), (2, 3)], 4, True, True)
+    assert len(run.messages) > 2_000 and len(log.codes) > 2_000
+    assert calls.count("grow") >= 3 and calls.count("released") >= 10
+    assert written and written[-1] == len(run.messages)

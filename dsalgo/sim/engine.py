@@ -877,9 +877,11 @@ class Simulation:
             if st.cpu is not None:
                 cpu_nodes.append(st.code)
         log, rec = self._wire.log, self._rec
+        n = len(log)  # the message columns hold room to spare: the first n rows are written
         return Run.from_columns(
-            messages=(_numbers(log.codes, np.int64), _numbers(log.t_send, np.float64),
-                      _numbers(log.t_deliver, np.float64), _numbers(log.dup_rows, np.int64),
+            messages=(_numbers(log.codes, np.int64, n), _numbers(log.t_send, np.float64, n),
+                      _numbers(log.t_deliver, np.float64, n),
+                      _numbers(log.dup_rows, np.int64),
                       np.array(pending, dtype=np.int64), list(self._states),
                       list(self._wire.type_names), np.array(cpu_nodes, dtype=np.int64),
                       _numbers(log.handled_rows, np.int64),
@@ -988,6 +990,6 @@ def _full_collections_put_off():
         gc.set_threshold(young, middle, old)
 
 
-def _numbers(arr, dtype) -> np.ndarray:
-    """A numpy copy of a typed ``array.array``."""
-    return np.frombuffer(arr, dtype=dtype).copy()
+def _numbers(arr, dtype, n=None) -> np.ndarray:
+    """A numpy copy of a typed ``array.array`` (of its first ``n`` items if given)."""
+    return np.frombuffer(arr, dtype=dtype, count=-1 if n is None else n).copy()

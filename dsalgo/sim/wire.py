@@ -7,8 +7,9 @@ Each directed link ``src → dst`` draws from its own random stream, a pure func
 ``COUNTER_DRAWS`` draws are hashed from a counter and only a link that draws more seeds a
 generator, so a thousand nodes talking all to all do not build a million generators.
 
-Message rows are recorded column-wise (:class:`MessageLog`): three typed arrays, 24 bytes
-a message and no Python object per row, so recording feeds the garbage collector nothing.
+Message rows are recorded column-wise (:class:`MessageLog`): three typed arrays written
+through memoryviews, 24 bytes a message (at most 30 held, with the room the arrays keep
+ahead) and no Python object per row, so recording feeds the garbage collector nothing.
 A row is written "delivered" when the copy is put on the wire and the heap entry carries
 its index; the engine rewrites the fate of a copy dropped at a crashed node, and
 :mod:`dsalgo.sim.run` turns the columns into ``run.messages``.
@@ -36,6 +37,7 @@ import _random
 import math
 from array import array
 from heapq import heappush
+from itertools import count
 from math import log
 
 from ._core import ARRIVE, DELIVER, DELIVERED, LOSS, PARTITION, UNBUILT, Scheduler
@@ -68,27 +70,88 @@ FATE_MASK = 0b111 << FATE_SHIFT
 class MessageLog:
     """The message rows, column-wise: ``codes`` (int64, packed as above), ``t_send`` and
     ``t_deliver`` (float64), the row indices of duplicate copies, and for messages to
-    nodes with a processing model, the rows whose service began and when."""
+    nodes with a processing model, the rows whose service began and when.
 
-    __slots__ = ("codes", "dup_rows", "handled_rows", "handled_t", "t_deliver", "t_send")
+    The three row columns are typed arrays with room to spare (``cap`` rows, at most a
+    quarter more than written, so at most 30 bytes held per message), written through
+    memoryviews ``mq``, ``ms`` and ``md``: storing into a memoryview costs about half of
+    ``array.append``, which parses its argument on every call.  Row indices come from the
+    counter ``rows``; the counter and the views are only ever replaced together (the old
+    views released).  A writer holding them (the send closures keep them in cells) claims
+    ``i = next(rows)`` and stores; the store raises ``IndexError`` when its views are
+    current and row ``i`` is past ``cap`` (the writer asks :meth:`row` to grow the
+    columns, keeping its ``i``) and ``ValueError`` when its views were released because
+    the columns grew or were counted, so its ``i`` came from a counter no longer used (the
+    writer asks :meth:`row` for a row and the current counter and views).  So no row is
+    skipped or written twice, and the arrays themselves stay the same objects.
+    """
+
+    __slots__ = ("cap", "codes", "dup_rows", "handled_rows", "handled_t", "md", "mq", "ms",
+                 "rows", "t_deliver", "t_send")
 
     def __init__(self):
         self.codes = array("q")
         self.t_send = array("d")
         self.t_deliver = array("d")
+        self.cap = 0
+        self.rows = count()
+        self._views()
         self.dup_rows = array("q")
         self.handled_rows = array("q")
         self.handled_t = array("d")
 
+    def _views(self) -> None:
+        self.mq = memoryview(self.codes)
+        self.ms = memoryview(self.t_send)
+        self.md = memoryview(self.t_deliver)
+
+    def _release(self) -> None:
+        self.mq.release()
+        self.ms.release()
+        self.md.release()
+
+    def _grow(self, i: int) -> None:
+        """Room for row ``i``, taken from the counter: the columns grow by a quarter (at
+        least 256 rows), and the counter and views are replaced together, as always, so a
+        writer whose views fail holds a number from a counter no longer used."""
+        cap = max(i + 1 + (i + 1) // 4, 256)
+        self.rows = count(i + 1)
+        self._release()
+        extra = bytes(8 * (cap - self.cap))
+        self.codes.frombytes(extra)
+        self.t_send.frombytes(extra)
+        self.t_deliver.frombytes(extra)
+        self.cap = cap
+        self._views()
+
+    def row(self, i: int | None = None):
+        """For a writer whose store failed: ``i`` the row it claimed (the store raised
+        ``IndexError``) or None (``ValueError``: its views were released).  Returns
+        ``(i, rows, mq, ms, md)``, the row to write and the current counter and views."""
+        if i is None:
+            i = next(self.rows)
+        if i >= self.cap:
+            self._grow(i)
+        return i, self.rows, self.mq, self.ms, self.md
+
     def __len__(self):
-        return len(self.codes)
+        """The rows written.  Counting takes a row number from the counter, so the
+        counter is replaced (starting at that number) and the views released, which
+        sends every writer to :meth:`row` for its next row."""
+        n = next(self.rows)
+        self.rows = count(n)
+        self._release()
+        self._views()
+        return n
 
     def append(self, key: int, type_code: int, fate: int, t_send: float, t_deliver: float) -> int:
         """Record one row (``key`` = the link's packed src/dst); returns its index."""
-        i = len(self.codes)
-        self.codes.append((key & ~FATE_MASK) | type_code | (fate << FATE_SHIFT))
-        self.t_send.append(t_send)
-        self.t_deliver.append(t_deliver)
+        i = next(self.rows)
+        if i >= self.cap:
+            self._grow(i)
+        self.codes[i] = (key & ~FATE_MASK) | type_code | (fate << FATE_SHIFT)
+        self.t_send[i] = t_send
+        self.t_deliver[i] = t_deliver
         return i
 
     def set_fate(self, i: int, fate: int) -> None:
@@ -442,14 +505,14 @@ class Wire:
         type_code = self.type_codes.get
         slow_code = self.type_code
         log_ = self.log
-        codes = log_.codes
-        codes_append = codes.append
-        sent_append = log_.t_send.append
-        due_append = log_.t_deliver.append
+        row = log_.row
+        # the row columns' counter and views (see MessageLog): replaced when they grow
+        rows, mq, ms, md = log_.rows, log_.mq, log_.ms, log_.md
         src_bits = s[1]
 
         def unbuilt(dst, msg) -> bool:
             """Send on the unbuilt link to ``dst`` if it may (True), else False."""
+            nonlocal rows, mq, ms, md
             d = dsts_get(dst) or node_dst(dst)
             st = d[0]
             if st.cpu is not None or (overrides and (src, dst) in overrides):
@@ -467,10 +530,17 @@ class Wire:
                 code = type_code(msg.__class__)
                 if code is None:
                     code = slow_code(msg)
-                i = len(codes)
-                codes_append(src_bits | d[2] | code)
-                sent_append(now)
-                due_append(t)
+                i = next(rows)
+                try:
+                    mq[i] = src_bits | d[2] | code
+                except IndexError:  # the columns are full: they grow, row i is ours
+                    i, rows, mq, ms, md = row(i)
+                    mq[i] = src_bits | d[2] | code
+                except ValueError:  # the views were released: a row from the new ones
+                    i, rows, mq, ms, md = row()
+                    mq[i] = src_bits | d[2] | code
+                ms[i] = now
+                md[i] = t
             else:
                 i = -1
             heappush(heap, (t, next(seq), UNBUILT, i, msg, (src, st)))
@@ -500,6 +570,7 @@ class Wire:
             return send_unrecorded
 
         def send(dst, msg):
+            nonlocal rows, mq, ms, md
             link = out_get(dst)
             if link is None:
                 if net._version == wire._unbuilt_version and unbuilt(dst, msg):
@@ -512,16 +583,23 @@ class Wire:
                 now = clock.now
                 rate = link.rate
                 # the row's fate is "delivered" (in link.key) unless something intervenes
-                i = len(codes)
-                codes_append(link.key | code)
-                sent_append(now)
+                i = next(rows)
+                try:
+                    mq[i] = link.key | code
+                except IndexError:  # the columns are full: they grow, row i is ours
+                    i, rows, mq, ms, md = row(i)
+                    mq[i] = link.key | code
+                except ValueError:  # the views were released: a row from the new ones
+                    i, rows, mq, ms, md = row()
+                    mq[i] = link.key | code
+                ms[i] = now
                 if rate:  # exponential latency, inlined: what random.expovariate computes
                     t = now - log(1.0 - link.rand()) / rate
-                    due_append(t)
+                    md[i] = t
                     heappush(heap, (t, next(seq), 0, i, msg, link))
                 else:
                     t = now + link.draw()
-                    due_append(t)
+                    md[i] = t
                     if t == now:  # due now: the scheduler's FIFO of events due now
                         nowq_append((t, next(seq), 0, i, msg, link))
                     else:
@@ -548,9 +626,9 @@ class Wire:
         else:
             self._put_on_wire(link, code, msg, now)
         if prof.dup and link.rand() < prof.dup:
+            i = self._put_on_wire(link, code, msg, now)
             if record:
-                log_.dup_rows.append(len(log_))
-            self._put_on_wire(link, code, msg, now)
+                log_.dup_rows.append(i)
         if self.catches:
             self._catch(link, code, msg, now)
 
@@ -567,8 +645,8 @@ class Wire:
             i = -1
             if self.record:
                 log_ = self.log
-                log_.dup_rows.append(len(log_))
                 i = log_.append(link.key, code, DELIVERED, now, t)
+                log_.dup_rows.append(i)
             clock = self.clock
             kind = DELIVER if link.dst_state.cpu is None else ARRIVE
             heappush(clock.heap, (t, next(clock.seq), kind, i, msg, link))
@@ -587,3 +665,4 @@ class Wire:
         clock = self.clock
         kind = DELIVER if link.dst_state.cpu is None else ARRIVE
         heappush(clock.heap, (t, next(clock.seq), kind, i, msg, link))
+        return i

@@ -8,11 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
+from conftest import assert_same_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import assert_same_tables
 
 from dsalgo import sim
 from dsalgo.families import FAMILIES

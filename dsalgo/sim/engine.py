@@ -353,7 +353,11 @@ class Simulation:
         loop ends, when the collector's thresholds are put back as they were.  Nothing
         reachable is ever freed by it, so the objects in a node's state are never lost;
         cyclic garbage that outlives the young generations waits for the first full
-        collection after the run.
+        collection after the run.  A simulation's own objects refer to one another (nodes,
+        their contexts, the send paths), so a simulation that is dropped, with its nodes'
+        state, is freed by such a collection too, not at once: in a long sweep, call
+        ``gc.collect()`` between large runs to pay for it there (``run`` returns a
+        :class:`Run` that holds copies of the tables' columns, not the simulation).
         """
         until = check_number("until", until, low=0.0, low_open=True, allow_inf=False)
         check_bool("progress", progress)

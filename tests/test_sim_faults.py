@@ -271,6 +271,41 @@ def test_stop_ends_the_run_early_and_observers_see_events():
     assert run2.until == 2.0 and len(run2.events) > 5
 
 
+@pytest.mark.parametrize("how", ["twice", "then_raise"])
+def test_a_stop_the_loop_did_not_reach_does_not_end_the_next_run(how):
+    """stop() called twice in one handler, or a handler that raises after stop(): the
+    next run goes on as if stop() had been called once (found in review: a second STOP
+    stayed on the heap and ended the next run at once, jumping the clock past events)."""
+    def go(calls):
+        s, seen = chatter_sim(), []
+
+        def watch(simulation, time, node, kind, fields):
+            seen.append((time, node, kind))
+            if len(seen) == 5:
+                for _ in range(calls):
+                    simulation.stop()
+                if how == "then_raise" and calls:
+                    raise RuntimeError("after stop")
+
+        s.add_observer(watch)
+        try:
+            first = s.run(until=1.0)
+        except RuntimeError:
+            first = None
+        second = s.run(until=2.0)
+        return first, second, seen
+
+    first, second, seen = go(2 if how == "twice" else 1)
+    ref_first, ref_second, ref_seen = go(1 if how == "twice" else 0)
+    if how == "twice":  # the same as one stop(): the run stops at the fifth event
+        assert first.until == ref_first.until < 1.0
+        assert seen == ref_seen and second.until == 2.0
+    else:  # the raise ended the first run; the second runs on to 2.0 from there
+        assert first is None and second.until == 2.0 and len(seen) > 5
+        assert seen[:5] == ref_seen[:5] and seen[5][0] == seen[4][0] < 1.0  # nothing skipped
+    assert len(second.events) > 5
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["crash", "pause", "part", "jump"]),
                           st.sampled_from(NODES), st.floats(0, 4), st.floats(0.01, 1.0)),

@@ -329,7 +329,7 @@ class Simulation:
 
     def stop(self) -> None:
         """End the current :meth:`run` after the event being handled (no effect between runs)."""
-        if self._running:
+        if self._running and not self._halted:  # one STOP per run, however often called
             self._halted = True
             # a negative sequence number sorts before every event at the same time
             clock = self._clock
@@ -383,9 +383,13 @@ class Simulation:
                     self._loop(until)
         finally:
             self._running = self._clock.running = False
-        if not self._halted:
+            halted, self._halted = self._halted, False
+            if halted:  # a STOP the loop did not reach (a handler raised after stop()):
+                heap = self._clock.heap  # it sorts first, and must not end the next run
+                while heap and heap[0][2] == STOP:
+                    heappop(heap)
+        if not halted:
             self._clock.now = until
-        self._halted = False
         return self._make_run()
 
     def _limit_for(self, until: float) -> int:

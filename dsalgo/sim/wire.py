@@ -8,7 +8,7 @@ Each directed link ``src → dst`` draws from its own random stream, a pure func
 generator, so a thousand nodes talking all to all do not build a million generators.
 
 Message rows are recorded column-wise (:class:`MessageLog`): three typed arrays written
-through memoryviews, 24 bytes a message (at most 30 held, with the room the arrays keep
+through memoryviews, 24 bytes a message (about 32 at most held, with the room the arrays keep
 ahead) and no Python object per row, so recording feeds the garbage collector nothing.
 A row is written "delivered" when the copy is put on the wire and the heap entry carries
 its index; the engine rewrites the fate of a copy dropped at a crashed node, and
@@ -73,7 +73,8 @@ class MessageLog:
     nodes with a processing model, the rows whose service began and when.
 
     The three row columns are typed arrays with room to spare (``cap`` rows, at most a
-    quarter more than written, so at most 30 bytes held per message), written through
+    quarter more than written, about 32 bytes held per message at most, with what
+    ``array`` itself keeps ahead), written through
     memoryviews ``mq``, ``ms`` and ``md``: storing into a memoryview costs about half of
     ``array.append``, which parses its argument on every call.  Row indices come from the
     counter ``rows``; the counter and the views are only ever replaced together (the old

@@ -300,6 +300,7 @@ def test_a_stop_the_loop_did_not_reach_does_not_end_the_next_run(how):
     if how == "twice":  # the same as one stop(): the run stops at the fifth event
         assert first.until == ref_first.until < 1.0
         assert seen == ref_seen and second.until == 2.0
+        assert second.events.equals(ref_second.events)
     else:  # the raise ended the first run; the second runs on to 2.0 from there
         assert first is None and second.until == 2.0 and len(seen) > 5
         assert seen[:5] == ref_seen[:5] and seen[5][0] == seen[4][0] < 1.0  # nothing skipped

@@ -248,9 +248,9 @@ def test_the_row_columns_grew_and_writers_were_sent_for_new_views(monkeypatch):
     calls = []
     real = wire_module.MessageLog.row
 
-    def spy(self, i=None):
-        calls.append("grow" if i is not None else "released")
-        return real(self, i)
+    def spy(self, i, mq):
+        calls.append("grow" if mq is self.mq else "released")
+        return real(self, i, mq)
 
     monkeypatch.setattr(wire_module.MessageLog, "row", spy)
     run, written, log = _spray(1, 10, [(0, 1), (2, 3)], 4, True, True)

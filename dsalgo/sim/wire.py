@@ -79,12 +79,9 @@ class MessageLog:
     ``array.append``, which parses its argument on every call.  Row indices come from the
     counter ``rows``; the counter and the views are only ever replaced together (the old
     views released).  A writer holding them (the send closures keep them in cells) claims
-    ``i = next(rows)`` and stores; the store raises ``IndexError`` when its views are
-    current and row ``i`` is past ``cap`` (the writer asks :meth:`row` to grow the
-    columns, keeping its ``i``) and ``ValueError`` when its views were released because
-    the columns grew or were counted, so its ``i`` came from a counter no longer used (the
-    writer asks :meth:`row` for a row and the current counter and views).  So no row is
-    skipped or written twice, and the arrays themselves stay the same objects.
+    ``i = next(rows)`` and stores; when the store fails it asks :meth:`row` for the row to
+    write and the current counter and views.  So no row is skipped or written twice, and
+    the arrays themselves stay the same objects.
     """
 
     __slots__ = ("cap", "codes", "dup_rows", "handled_rows", "handled_t", "md", "mq", "ms",
@@ -125,11 +122,15 @@ class MessageLog:
         self.cap = cap
         self._views()
 
-    def row(self, i: int | None = None):
-        """For a writer whose store failed: ``i`` the row it claimed (the store raised
-        ``IndexError``) or None (``ValueError``: its views were released).  Returns
-        ``(i, rows, mq, ms, md)``, the row to write and the current counter and views."""
-        if i is None:
+    def row(self, i: int, mq: memoryview):
+        """For a writer whose store of row ``i`` through ``mq`` failed: returns
+        ``(i, rows, mq, ms, md)``, the row to write and the current counter and views.
+
+        If ``mq`` is the current view the store failed for room (``IndexError``): the
+        columns grow and row ``i`` stays the writer's.  Otherwise ``mq`` was released
+        (``ValueError``: the columns grew or were counted) and ``i`` came from a counter
+        no longer used: the writer takes a row from the current one."""
+        if mq is not self.mq:
             i = next(self.rows)
         if i >= self.cap:
             self._grow(i)
@@ -534,11 +535,8 @@ class Wire:
                 i = next(rows)
                 try:
                     mq[i] = src_bits | d[2] | code
-                except IndexError:  # the columns are full: they grow, row i is ours
-                    i, rows, mq, ms, md = row(i)
-                    mq[i] = src_bits | d[2] | code
-                except ValueError:  # the views were released: a row from the new ones
-                    i, rows, mq, ms, md = row()
+                except (IndexError, ValueError):  # no room, or views released: see row()
+                    i, rows, mq, ms, md = row(i, mq)
                     mq[i] = src_bits | d[2] | code
                 ms[i] = now
                 md[i] = t
@@ -587,11 +585,8 @@ class Wire:
                 i = next(rows)
                 try:
                     mq[i] = link.key | code
-                except IndexError:  # the columns are full: they grow, row i is ours
-                    i, rows, mq, ms, md = row(i)
-                    mq[i] = link.key | code
-                except ValueError:  # the views were released: a row from the new ones
-                    i, rows, mq, ms, md = row()
+                except (IndexError, ValueError):  # no room, or views released: see row()
+                    i, rows, mq, ms, md = row(i, mq)
                     mq[i] = link.key | code
                 ms[i] = now
                 if rate:  # exponential latency, inlined: what random.expovariate computes

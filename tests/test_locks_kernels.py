@@ -328,30 +328,47 @@ def test_children_are_listed_in_no_particular_order():
 def test_writes_commit_only_after_a_majority_logged_them():
     node, ctx = leader(("n1", "n2", "n3"))
     node.on_message(ctx, "c1", Connect(1.0))
-    assert ctx.take() == [Send("n2", Proposal(1, ("open", 1, "c1", 1.0))),
-                          Send("n3", Proposal(1, ("open", 1, "c1", 1.0)))]
-    node.on_message(ctx, "n3", Ack(1))
+    assert ctx.take() == [Send("n2", Proposal(1, ("open", 1, "c1", 1.0), 1)),
+                          Send("n3", Proposal(1, ("open", 1, "c1", 1.0), 1))]
+    node.on_message(ctx, "n3", Ack(1, 1))
     assert ctx.take() == [Send("c1", Connected(1))]
-    node.on_message(ctx, "n2", Ack(1))   # a late ack changes nothing
+    node.on_message(ctx, "n2", Ack(1, 1))   # a late ack changes nothing
     assert ctx.take() == []
+
+
+def test_an_ack_from_the_leaders_earlier_life_does_not_count():
+    # zxids restart from the committed log after a restart, so an ack of the earlier
+    # life's proposal at zxid 1 must not commit the new life's proposal at zxid 1
+    node, ctx = leader(("n1", "n2", "n3"))
+    node.on_message(ctx, "c1", Connect(1.0))
+    assert ctx.take()[0] == Send("n2", Proposal(1, ("open", 1, "c1", 1.0), 1))
+    node = ZooKeeperServer(["n1", "n2", "n3"])   # restarted: the same disk, nothing committed
+    node.on_start(ctx)
+    ctx.take()
+    node.on_message(ctx, "c2", Connect(1.0))
+    assert ctx.take()[0] == Send("n2", Proposal(1, ("open", 2, "c2", 1.0), 2))
+    node.on_message(ctx, "n2", Ack(1, 1))   # acknowledges the other transaction
+    assert ctx.take() == [] and node.committed == 0
+    node.on_message(ctx, "n3", Ack(1, 2))
+    assert ctx.take() == [Send("c2", Connected(2))] and node.committed == 1
 
 
 def test_follower_logs_then_acknowledges():
     node, ctx = ZooKeeperServer(["n1", "n2"]), sim.RecordingContext("n2")
     node.on_start(ctx)
-    node.on_message(ctx, "n1", Proposal(1, ("open", 1, "c1", 1.0)))
-    assert ctx.take() == [Send("n1", Ack(1))]
+    node.on_message(ctx, "n1", Proposal(1, ("open", 1, "c1", 1.0), 3))
+    assert ctx.take() == [Send("n1", Ack(1, 3))]
     assert ctx.disk["accepted"] == {1: ("open", 1, "c1", 1.0)}
 
 
 def test_leader_resends_unacknowledged_proposals_each_tick():
     node, ctx = leader(("n1", "n2", "n3"))
     node.on_message(ctx, "c1", Connect(1.0))
-    node.on_message(ctx, "n2", Ack(1))
+    node.on_message(ctx, "n2", Ack(1, 1))
     node.on_message(ctx, "c2", Connect(1.0))
     ctx.take()
-    assert ctx.fire(node, "tick") == [Send("n2", Proposal(2, ("open", 2, "c2", 1.0))),
-                                      Send("n3", Proposal(2, ("open", 2, "c2", 1.0))),
+    assert ctx.fire(node, "tick") == [Send("n2", Proposal(2, ("open", 2, "c2", 1.0), 1)),
+                                      Send("n3", Proposal(2, ("open", 2, "c2", 1.0), 1)),
                                       SetTimer("tick", 0.05)]
 
 

@@ -19,13 +19,15 @@ children of a parent only ever grow.
 Simplified: the leader is fixed (``n1``) — there is no leader election (ZooKeeper's Zab
 recovery phase), so the service is down while ``n1`` is; a restarted leader rebuilds its
 tree from its durable log and gives every session a fresh timeout, as a new ZooKeeper
-leader does.  A restart forgets the client connections, and the watches set through
-them, as a crashed ZooKeeper server does: a request of an open session whose client has
-not connected in this life is answered with ``Disconnect`` (a broken TCP connection),
-so the client learns that its watches are gone and reconnects, instead of waiting for
-ever for a notification the restarted leader no longer owes it.  Followers only log and
-acknowledge (no reads are served by them); the leader resends unacknowledged proposals
-every tick, so a follower that was down catches up.  Clients talk to the leader only.
+leader does, in a new epoch (acknowledgements of an earlier life's proposals do not
+count for the new proposals at the same zxids).  A restart forgets the client
+connections, and the watches set through them, as a crashed ZooKeeper server does: a
+request of an open session whose client has not connected in this life is answered with
+``Disconnect`` (a broken TCP connection), so the client learns that its watches are gone
+and reconnects, instead of waiting for ever for a notification the restarted leader no
+longer owes it.  Followers only log and acknowledge (no reads are served by them); the
+leader resends unacknowledged proposals every tick, so a follower that was down catches
+up.  Clients talk to the leader only.
 An ``exists`` watch is left only on a znode that exists.  ``getChildren`` lists the
 children in no particular order, as ZooKeeper's does ("the list of children returned is
 not sorted and no guarantee is provided as to its natural or lexical order"): here by a
@@ -174,12 +176,17 @@ class Disconnect(NamedTuple):
 
 
 class Proposal(NamedTuple):
+    """Transaction ``txn`` at ``zxid``, proposed in the leader's ``epoch`` (its life:
+    Zab's zxid carries the epoch in its high half, here a field of its own)."""
     zxid: int
     txn: tuple
+    epoch: int
 
 
 class Ack(NamedTuple):
+    """The follower logged the proposal at ``zxid`` of ``epoch``."""
     zxid: int
+    epoch: int
 
 
 def _parent(path: str) -> str:
@@ -232,6 +239,11 @@ class ZooKeeperServer(sim.Node):
         self.next_session = ctx.disk.get("next_session", 1)
         self.data_watches: dict[str, set] = {}   # path -> sessions
         self.child_watches: dict[str, set] = {}  # parent -> sessions
+        # a new epoch for each life: a restarted leader numbers its proposals from its
+        # committed log again, so an acknowledgement of a proposal from an earlier life
+        # (still in flight, or sent by a follower that was paused) must not count for the
+        # new proposal at the same zxid
+        self.epoch = ctx.disk["epoch"] = ctx.disk.get("epoch", 0) + 1
         self.zxid = len(log)
         self.committed = len(log)
         self.pending: dict[int, tuple] = {}
@@ -247,7 +259,7 @@ class ZooKeeperServer(sim.Node):
         self.zxid += 1
         self.pending[self.zxid] = txn
         self.acks[self.zxid] = {ctx.id}
-        ctx.broadcast(self.servers[1:], Proposal(self.zxid, txn))
+        ctx.broadcast(self.servers[1:], Proposal(self.zxid, txn, self.epoch))
         self._commit_ready(ctx)
 
     def _commit_ready(self, ctx):
@@ -341,10 +353,10 @@ class ZooKeeperServer(sim.Node):
             if isinstance(msg, Proposal):
                 # logged (idempotently: proposals are resent) before it is acknowledged
                 ctx.disk.setdefault("accepted", {})[msg.zxid] = msg.txn
-                ctx.send(src, Ack(msg.zxid))
+                ctx.send(src, Ack(msg.zxid, msg.epoch))
             return
         if isinstance(msg, Ack):
-            if msg.zxid in self.acks:
+            if msg.epoch == self.epoch and msg.zxid in self.acks:
                 self.acks[msg.zxid].add(src)
                 self._commit_ready(ctx)
             return
@@ -392,5 +404,5 @@ class ZooKeeperServer(sim.Node):
             for zxid in sorted(self.pending):  # resend what a follower may have missed
                 for f in self.servers[1:]:
                     if f not in self.acks[zxid]:
-                        ctx.send(f, Proposal(zxid, self.pending[zxid]))
+                        ctx.send(f, Proposal(zxid, self.pending[zxid], self.epoch))
             ctx.set_timer("tick", self.tick)

@@ -314,9 +314,16 @@ def test_request_progress_catches_a_dead_backend_kept_in_rotation():
     assert v.violations.iloc[0]["nodes"] == ("n1", "n3", "n4")    # the live backends
 
 
+def _slow_link():
+    net = sim.Network(latency=sim.Constant(0.0))
+    net.set_link("lb1", "n2", latency=sim.Constant(0.5))
+    return net
+
+
 @pytest.mark.parametrize("kw, why", [
     ({"network": sim.Network(latency=sim.Constant(0.0), drop_rate=0.01)},
      "drops messages"),
+    ({"network": _slow_link()}, "links have settings of their own"),
     ({"health_interval": None}, "down for good without health checks"),
     ({"network": sim.Network(latency=sim.Exponential(mean=0.005))}, "delays vary"),
     ({"policy": "central_queue"}, "central_queue trusts completion notices"),

@@ -279,3 +279,18 @@ def test_every_family_simulate_takes_progress_and_gives_the_same_run(name):
     assert simulate(seed=3, progress=True, **kwargs) == simulate(seed=3, **kwargs)
     with pytest.raises(TypeError, match="progress must be True or False"):
         simulate(seed=3, progress="yes", **kwargs)
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+def test_a_simulation_refuses_to_be_copied_or_pickled(how):
+    # its send paths are closures over its own heap and columns: a copy would send into
+    # the original (deepcopy keeps functions as they are) or fail half-way
+    import copy
+    import pickle
+    s = sim.Simulation(seed=1)
+    s.add_node("a", sim.Node)
+    s.run(until=0.1)
+    do = {"copy": copy.copy, "deepcopy": copy.deepcopy, "pickle": pickle.dumps}[how]
+    with pytest.raises(TypeError, match="cannot be copied or pickled.*same seed"):
+        do(s)
+    assert pickle.loads(pickle.dumps(s.run(until=0.2))).until == 0.2   # its Run pickles

@@ -191,6 +191,27 @@ class Simulation:
         self._event_limit = 0
         self._halted = False
 
+    def __reduce_ex__(self, protocol):
+        """A simulation is not copied or pickled: its nodes' send paths are closures over
+        this simulation's heap and message columns, so a copy would either fail part-way
+        or, worse, send into the original.  (``copy``, ``deepcopy``, ``pickle`` and
+        cloudpickle all ask here, and get a ``TypeError`` saying what to do instead.)
+
+        Examples
+        --------
+        >>> import copy
+        >>> from dsalgo import sim
+        >>> copy.deepcopy(sim.Simulation(seed=1))
+        Traceback (most recent call last):
+        ...
+        TypeError: a Simulation cannot be copied or pickled (its send paths hold its own heap and message columns); to branch a run, build a second Simulation with the same seed, nodes, network and faults and run it to the branch point (same seed, same tables), or pickle the Run it returned
+        """
+        raise TypeError("a Simulation cannot be copied or pickled (its send paths hold its "
+                        "own heap and message columns); to branch a run, build a second "
+                        "Simulation with the same seed, nodes, network and faults and run it "
+                        "to the branch point (same seed, same tables), or pickle the Run it "
+                        "returned")
+
     # ------------------------------------------------------------------ set-up
     def add_node(self, id: str, factory, *, role: str | None = None,
                  disk: dict | None = None, cpu=None, storage=None) -> None:

@@ -3,16 +3,18 @@
 B2's workload (5 servers, 10 closed-loop clients, the default put/get/cas mix through the
 log, LAN latency: exponential, mean 0.5 ms, no faults, full recording) on Raft and on
 Multi-Paxos at growing command counts.  The timing is CPU time (``time.process_time``) of
-``simulate`` plus building all four run tables, plus the full collection that frees the
-finished simulation: its objects refer to one another (nodes, their contexts, the send
-closures), so when the run is dropped they wait for the collector, and whoever runs next
-would pay for it (the raw loop, measured after a 100k-command Multi-Paxos run without it,
-ran 8x slower).  That collection is shown apart too; the process's own objects are
-frozen out of it (``gc.freeze`` before each run), so it walks the run's objects only.  The share of the time spent in the
-garbage collector is measured with ``gc.callbacks``.  The figure to read is how flat the
-cost per 1,000 committed commands stays (target: within 15 % from 1k to 100k, at most
-0.12 s), together with B1's raw ``heapq`` loop measured in the same process (after a
-collection) as the yardstick.
+``simulate`` plus building all four run tables, plus a full collection after the run is
+dropped.  ``simulate`` closes the simulation it made (``Simulation.close``), so the
+simulation is freed by reference counting when ``simulate`` returns; before, its objects
+referred to one another (nodes, their contexts, the send closures) and waited for the
+collector, and whoever ran next paid (the raw loop, measured after a 100k-command
+Multi-Paxos run without it, ran 8x slower).  The collection is shown apart ("after"), so
+a cycle that comes back shows there; the process's own objects are frozen out of it
+(``gc.freeze`` before each run), so it walks the run's objects only.  The share of the
+time spent in the garbage collector is measured with ``gc.callbacks``.  The figure to
+read is how flat the cost per 1,000 committed commands stays (target: within 15 % from
+1k to 100k, at most 0.12 s), together with B1's raw ``heapq`` loop measured in the same
+process (after a collection) as the yardstick.
 
 Run: ``python benchmarks/commands.py [--commands 1000 10000 100000] [--rounds R]``.
 """
@@ -74,7 +76,7 @@ def _run_family(module, commands: int, gc_timer: _GCTimer) -> dict:
     messages, events = len(tables[0]), len(tables[1])
     del run, tables, h
     t1 = time.process_time()
-    gc.collect()  # the finished simulation's objects: freed now, counted here
+    gc.collect()  # anything the finished simulation left in cycles: counted here
     t2 = time.process_time()
     assert committed == commands // CLIENTS * CLIENTS, f"only {committed} commands completed"
     return {"cpu": t2 - t0, "after": t2 - t1, "gc": gc_timer.total, "committed": committed,

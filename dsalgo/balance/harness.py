@@ -152,7 +152,7 @@ def simulate(n: int = 4, *legacy, seed: int = 0, duration: float | None = None,
         epsilon=getattr(proto, "epsilon", config.epsilon), speeds=list(speeds),
         ring_seed=getattr(proto, "seed", seed), hop=hop, rate=rate, utilization=utilization,
         service_mean=workload.service.mean)
-    run = cluster.run(duration, faults, progress=progress)
+    run = cluster.run(duration, faults, progress=progress, close=True)
     run.history = _with_service_columns(run, backends, starts)
     return run
 

@@ -486,7 +486,7 @@ def simulate(n=5, *, seed=0, duration=5.0, network=None, faults=(), bugs=(),
     """
     cluster = _cluster(n, seed=seed, network=network, bugs=bugs,
                        record_messages=record_messages, cpu=cpu, storage=storage, **knobs)
-    return cluster.run(duration, faults, progress=progress)
+    return cluster.run(duration, faults, progress=progress, close=True)
 
 
 SCENARIOS = {f.__name__: f for f in (redlock_pause, redlock_clock_jump, redlock_write_delay)}

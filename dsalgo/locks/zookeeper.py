@@ -467,7 +467,7 @@ def simulate(n=3, *, seed=0, duration=5.0, network=None, faults=(), bugs=(),
     bugs = _legacy(knobs, bugs)
     cluster = _cluster(n, seed=seed, network=network, bugs=bugs,
                        record_messages=record_messages, cpu=cpu, storage=storage, **knobs)
-    return cluster.run(duration, faults, progress=progress)
+    return cluster.run(duration, faults, progress=progress, close=True)
 
 
 SCENARIOS = {f.__name__: f for f in (zookeeper_session_expiry, zookeeper_write_delay)}

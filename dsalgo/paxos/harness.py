@@ -130,4 +130,4 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 2.0, network=None, 
             servers, quorums, value=values.get(sid), backoff=config.backoff,
             retry_timeout=config.retry_timeout, bugs=config.bugs))
     cluster.params.update(quorums=repr(quorums), q2_spec=phase2_spec(quorums, servers))
-    return cluster.run(duration, faults, progress=progress)
+    return cluster.run(duration, faults, progress=progress, close=True)

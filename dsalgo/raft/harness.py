@@ -84,7 +84,7 @@ def simulate(n: int = 5, *, seed: int = 0, duration: float = 10.0, network=None,
     """
     cluster = build(n, seed=seed, network=network, bugs=bugs,
                     record_messages=record_messages, cpu=cpu, storage=storage, **knobs)
-    return cluster.run(duration, faults, progress=progress)
+    return cluster.run(duration, faults, progress=progress, close=True)
 
 
 def build(n: int = 5, *, seed: int = 0, network=None, bugs=(), record_messages: bool = True,

@@ -147,21 +147,29 @@ class Cluster:
         self.clients += ids
         return ids
 
-    def run(self, duration: float, faults=(), *, tail: float = 0.0, progress: bool = False):
+    def run(self, duration: float, faults=(), *, tail: float = 0.0, progress: bool = False,
+            close: bool = False):
         """Schedule ``faults`` and run for ``duration + tail`` simulated seconds.
 
         ``duration`` is the family's run length as its users give it (``run.params
         ["duration"]``); ``tail`` is a quiet period after it that some families add (the
         transactions' drain, so in-doubt transactions resolve), recorded as
-        ``run.params["tail"]`` when it is not zero.  Returns the Run.
+        ``run.params["tail"]`` when it is not zero.  ``close``: close the simulation once
+        the run is made (:meth:`Simulation.close`), as the families' ``simulate``
+        functions do with the cluster they made, so that it is freed when dropped, not at
+        the next full collection; the cluster cannot run again.  Returns the Run.
         """
         duration = check_number("duration", duration, low=0.0, low_open=True)
         tail = check_number("tail", tail, low=0.0)
+        check_bool("close", close)
         self.sim.params["duration"] = duration
         if tail:
             self.sim.params["tail"] = tail
         self.sim.add_faults(faults)
-        return self.sim.run(until=duration + tail, progress=progress)
+        run = self.sim.run(until=duration + tail, progress=progress)
+        if close:
+            self.sim.close()
+        return run
 
 
 @dataclasses.dataclass(frozen=True)

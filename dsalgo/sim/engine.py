@@ -191,6 +191,55 @@ class Simulation:
         self._event_limit = 0
         self._halted = False
 
+    def close(self) -> None:
+        """Let go of everything the simulation holds, so it is freed as soon as it is
+        dropped; it cannot run again.
+
+        A simulation's own objects refer to one another (each node's state, its context,
+        the send paths that reach the other nodes), so a dropped simulation waits for a
+        full collection of the garbage collector, which walks every object it held; after
+        ``close`` reference counting frees it at once.  The :class:`Run` values it
+        returned are unaffected (they hold copies), and so is any object of yours that
+        you still hold (a node, its disk): ``close`` only drops the simulation's
+        references.  Calling it again does nothing; any other use of a closed simulation
+        raises ``ValueError``.
+
+        Examples
+        --------
+        >>> from dsalgo import sim
+        >>> s = sim.Simulation(seed=1); s.add_node("n1", sim.Node)
+        >>> run = s.run(until=1.0); s.close()
+        >>> run.until
+        1.0
+        >>> s.run(until=2.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: this Simulation was closed (close() let go of its nodes and queues); build a new one to run again
+        """
+        d = self.__dict__
+        if d.get("_closed"):
+            return
+        if self._running:
+            raise ValueError("close() was called inside run() (from a handler); close the "
+                             "simulation after run() returns")
+        for st in self._states.values():
+            for name in NodeState.__slots__:
+                if hasattr(st, name):
+                    delattr(st, name)
+        self._states.clear()
+        self._wire.close()
+        self._clock.heap.clear()
+        self._clock.nowq.clear()
+        d.clear()
+        d["_closed"] = True
+
+    def __getattr__(self, name):
+        # only reached when an attribute is missing: after close(), all of them are
+        if self.__dict__.get("_closed"):
+            raise ValueError("this Simulation was closed (close() let go of its nodes and "
+                             "queues); build a new one to run again")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def __reduce_ex__(self, protocol):
         """A simulation is not copied or pickled: its nodes' send paths are closures over
         this simulation's heap and message columns, so a copy would either fail part-way
@@ -376,9 +425,10 @@ class Simulation:
         cyclic garbage that outlives the young generations waits for the first full
         collection after the run.  A simulation's own objects refer to one another (nodes,
         their contexts, the send paths), so a simulation that is dropped, with its nodes'
-        state, is freed by such a collection too, not at once: in a long sweep, call
-        ``gc.collect()`` between large runs to pay for it there (``run`` returns a
-        :class:`Run` that holds copies of the tables' columns, not the simulation).
+        state, is freed by such a collection too, not at once, unless it was closed
+        (:meth:`close`, which the families' ``simulate`` functions do for the simulations
+        they make): ``run`` returns a :class:`Run` that holds copies of the tables'
+        columns, not the simulation.
         """
         until = check_number("until", until, low=0.0, low_open=True, allow_inf=False)
         check_bool("progress", progress)

@@ -306,6 +306,18 @@ class Wire:
         self.catches: list = []
         self._unbuilt_update()
 
+    def close(self) -> None:
+        """Drop the links and the per-node maps (:meth:`Simulation.close`): links refer
+        to node states, and the send paths to the links, so they form cycles.  The
+        message columns stay as they are."""
+        for link in self.links.values():  # a link drawing from its counter is its own stream
+            link.rng = link.rand = link.draw = link.dst_state = None
+        for d in (self.links, self.fresh, self.outs, self._srcs, self._dsts,
+                  self.type_codes):
+            d.clear()
+        self.catches.clear()
+        self.blocked = set()
+
     # ------------------------------------------------------------------ links
     def link(self, src: str, dst: str) -> Link:
         """The link ``src → dst``, built on first use.

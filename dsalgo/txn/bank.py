@@ -315,13 +315,15 @@ def default_network() -> sim.Network:
 
 
 def run_bank(cluster: sim.Cluster, workload: WorkloadConfig, entry: str, *, duration: float,
-             faults=(), progress: bool = False, span: int | None = None) -> sim.Run:
+             faults=(), progress: bool = False, span: int | None = None,
+             close: bool = False) -> sim.Run:
     """Add the bank's clients to ``cluster`` and run it: ``duration`` seconds of load, then
     ``workload.drain`` seconds of quiet tail (see the module docstring).
 
     Clients send transfers to ``entry`` (the coordinator, or the first service) and reads
     to every server of the cluster (the shards).  Returns the run, with
     ``run.params["duration"]`` the load period and ``run.until = duration + drain``.
+    ``close`` closes the cluster after the run (see :meth:`dsalgo.sim.Cluster.run`).
     """
     duration = check_number("duration", duration, low=0.0, low_open=True)
     bank = BankWorkload(cluster.servers, accounts=workload.accounts, span=span,
@@ -329,7 +331,7 @@ def run_bank(cluster: sim.Cluster, workload: WorkloadConfig, entry: str, *, dura
     options = workload.client_options()
     cluster.add_clients(workload.clients,
                         lambda cid: BankClient(bank, entry, stop=duration, **options))
-    return cluster.run(duration, faults, tail=workload.drain, progress=progress)
+    return cluster.run(duration, faults, tail=workload.drain, progress=progress, close=close)
 
 
 def renamed_size(knobs: dict, old: str, n: int, *, default: int = 3, low: int = 2) -> int:

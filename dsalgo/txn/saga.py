@@ -397,4 +397,4 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 4.0, network=None, 
         cluster.add_servers(lambda sid: ChoreographedService(
             retry_interval=config.retry_interval, **shard))
     return run_bank(cluster, workload, entry, duration=duration, faults=faults,
-                    progress=progress)
+                    progress=progress, close=True)

@@ -564,5 +564,5 @@ def simulate(n: int = 3, *, seed: int = 0, duration: float = 4.0, network=None, 
         vote_no=config.vote_no, inquire_interval=config.inquire_interval,
         termination=config.termination, bugs=config.bugs))
     return run_bank(cluster, workload, "tm", duration=duration, faults=faults,
-                    progress=progress, span=config.span)
+                    progress=progress, span=config.span, close=True)
 

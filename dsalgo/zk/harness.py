@@ -177,7 +177,7 @@ def simulate(n=3, *, seed=0, duration=3.0, network=None, faults=(), bugs=(),
     """
     cluster = _cluster(n, seed=seed, network=network, bugs=bugs,
                        record_messages=record_messages, **knobs)
-    return cluster.run(duration, faults, progress=progress)
+    return cluster.run(duration, faults, progress=progress, close=True)
 
 
 def check(run, *, time_limit: float | None = 20.0) -> Verdict:

@@ -353,6 +353,15 @@ def test_an_ack_from_the_leaders_earlier_life_does_not_count():
     assert ctx.take() == [Send("c2", Connected(2))] and node.committed == 1
 
 
+def test_follower_ignores_a_proposal_of_an_older_epoch():
+    node, ctx = ZooKeeperServer(["n1", "n2"]), sim.RecordingContext("n2")
+    node.on_start(ctx)
+    node.on_message(ctx, "n1", Proposal(1, ("open", 2, "c2", 1.0), 2))
+    node.on_message(ctx, "n1", Proposal(1, ("open", 1, "c1", 1.0), 1))   # a late one
+    assert ctx.take() == [Send("n1", Ack(1, 2))]
+    assert ctx.disk["accepted"] == {1: ("open", 2, "c2", 1.0)}
+
+
 def test_follower_logs_then_acknowledges():
     node, ctx = ZooKeeperServer(["n1", "n2"]), sim.RecordingContext("n2")
     node.on_start(ctx)

@@ -137,6 +137,39 @@ def test_a_closed_simulation_is_freed_without_the_collector(latency):
         gc.enable()
 
 
+@pytest.mark.parametrize("lossy", [False, True])
+def test_close_leaves_no_cycle_after_a_link_changed_mid_run(lossy):
+    # set_link replaces the link; the old one, still drawing from its counter, was its own
+    # stream (a cycle) and is no longer among the links close() unhooks
+    gc.collect()
+    gc.disable()
+    try:
+        s = _chatty()
+        if lossy:
+            s.network.drop_rate = 0.1
+        s.run(until=0.1)
+        s.set_link("a", "b", latency=sim.Constant(0.002))
+        s.run(until=0.3)
+        s.close()
+        del s
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_a_closed_simulation_answers_like_a_missing_attribute_and_refuses_changes():
+    import copy
+    s = _chatty()
+    s.close()
+    assert isinstance(s, sim.Simulation)
+    assert not hasattr(s, "run") and getattr(s, "now", "gone") == "gone"
+    with pytest.raises(sim.SimulationClosed):
+        s.seed = 2
+    with pytest.raises(TypeError, match="cannot be copied"):
+        copy.deepcopy(s)
+    assert issubclass(sim.SimulationClosed, ValueError)
+
+
 def test_close_keeps_what_you_hold_and_the_runs_tables():
     s, twin = _chatty(), _chatty()
     run = s.run(until=0.3)

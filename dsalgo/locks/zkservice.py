@@ -351,8 +351,15 @@ class ZooKeeperServer(sim.Node):
     def on_message(self, ctx, src, msg):
         if not self.leader:
             if isinstance(msg, Proposal):
+                # a proposal of an epoch older than one already seen is ignored (Zab's
+                # follower accepts proposals of its current epoch only): it would overwrite
+                # the newer life's transaction at that zxid
+                disk = ctx.disk
+                if msg.epoch < disk.get("epoch", 0):
+                    return
+                disk["epoch"] = msg.epoch
                 # logged (idempotently: proposals are resent) before it is acknowledged
-                ctx.disk.setdefault("accepted", {})[msg.zxid] = msg.txn
+                disk.setdefault("accepted", {})[msg.zxid] = msg.txn
                 ctx.send(src, Ack(msg.zxid, msg.epoch))
             return
         if isinstance(msg, Ack):

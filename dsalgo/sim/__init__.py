@@ -27,7 +27,7 @@ from .clients import Client, KVWorkload, Workload
 from .cluster import Cluster, KVWorkloadConfig, server_ids
 from .config import Config, checks, knob, split_knobs
 from .context import Context
-from .engine import EventLimitExceeded, Simulation
+from .engine import EventLimitExceeded, Simulation, SimulationClosed
 from .faults import (
     ClockDrift,
     ClockJump,
@@ -86,6 +86,7 @@ __all__ = [
     "Send",
     "SetTimer",
     "Simulation",
+    "SimulationClosed",
     "Storage",
     "Uniform",
     "Workload",

@@ -62,7 +62,7 @@ from .resources import check_cpu, check_storage, cpu_sampler, snapshot, storage_
 from .run import Run
 from .wire import Wire, type_name
 
-__all__ = ["EventLimitExceeded", "Simulation"]
+__all__ = ["EventLimitExceeded", "Simulation", "SimulationClosed"]
 
 # the name rule Nemesis used before roles: kept only as a deprecation path of add_node
 _OLD_CLIENT_NAME = re.compile(r"c\d+")
@@ -160,6 +160,8 @@ class Simulation:
     #: ... this many per node and simulated second of ``until`` (see ``max_events``)
     EVENTS_PER_NODE_SECOND = 50_000
 
+    _closed = False   # (a closed simulation's class is _ClosedSimulation)
+
     def __init__(self, seed: int = 0, network: Network | None = None, *,
                  record_messages: bool = True, max_events: int | None = None,
                  _fast_path: bool = True):
@@ -201,8 +203,10 @@ class Simulation:
         ``close`` reference counting frees it at once.  The :class:`Run` values it
         returned are unaffected (they hold copies), and so is any object of yours that
         you still hold (a node, its disk): ``close`` only drops the simulation's
-        references.  Calling it again does nothing; any other use of a closed simulation
-        raises ``ValueError``.
+        references, though a context a node kept stops working.  Calling it again does
+        nothing; any other use of a closed simulation raises :class:`SimulationClosed`
+        (a ``ValueError``, and an ``AttributeError`` so that ``hasattr`` and
+        ``getattr(s, name, default)`` answer as for a missing attribute).
 
         Examples
         --------
@@ -214,10 +218,9 @@ class Simulation:
         >>> s.run(until=2.0)
         Traceback (most recent call last):
         ...
-        ValueError: this Simulation was closed (close() let go of its nodes and queues); build a new one to run again
+        dsalgo.sim.engine.SimulationClosed: this Simulation was closed (close() let go of its nodes and queues); build a new one to run again
         """
-        d = self.__dict__
-        if d.get("_closed"):
+        if self._closed:
             return
         if self._running:
             raise ValueError("close() was called inside run() (from a handler); close the "
@@ -228,17 +231,8 @@ class Simulation:
                     delattr(st, name)
         self._states.clear()
         self._wire.close()
-        self._clock.heap.clear()
-        self._clock.nowq.clear()
-        d.clear()
-        d["_closed"] = True
-
-    def __getattr__(self, name):
-        # only reached when an attribute is missing: after close(), all of them are
-        if self.__dict__.get("_closed"):
-            raise ValueError("this Simulation was closed (close() let go of its nodes and "
-                             "queues); build a new one to run again")
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.__dict__.clear()
+        self.__class__ = _ClosedSimulation
 
     def __reduce_ex__(self, protocol):
         """A simulation is not copied or pickled: its nodes' send paths are closures over
@@ -974,6 +968,31 @@ class Simulation:
             faults=[list(row) for row in self._fault_rows],
             params=dict(self.params), seed=self.seed, nodes=list(self._states),
             until=self._clock.now)
+
+
+class SimulationClosed(ValueError, AttributeError):
+    """A closed :class:`Simulation` was used (see :meth:`Simulation.close`)."""
+
+
+class _ClosedSimulation(Simulation):
+    """What a :class:`Simulation` becomes when closed: every attribute but the special
+    ones (``__class__``, ``__reduce_ex__``, …) and ``close`` raises
+    :class:`SimulationClosed`."""
+
+    _closed = True
+
+    def __getattribute__(self, name):
+        if name == "close" or name == "_closed" or (name.startswith("__")
+                                                    and name.endswith("__")):
+            return object.__getattribute__(self, name)
+        raise SimulationClosed(_CLOSED)
+
+    def __setattr__(self, name, value):
+        raise SimulationClosed(_CLOSED)
+
+
+_CLOSED = ("this Simulation was closed (close() let go of its nodes and queues); build a new "
+           "one to run again")
 
 
 class _Cut:

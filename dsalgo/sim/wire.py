@@ -440,7 +440,9 @@ class Wire:
         if out is not None:   # the sender keeps its built links: point it at the new one
             out[dst] = new
         # entries already in the heap still point at the old link object: it keeps src and
-        # dst_state, which is all a delivery needs
+        # dst_state, which is all a delivery needs; its stream moved to the new link (a
+        # link drawing from its counter is its own stream, a cycle: unhooked here)
+        old.rng = old.rand = old.draw = None
         return new
 
     def set_blocked(self, pairs: set) -> None:

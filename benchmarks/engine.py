@@ -11,7 +11,8 @@ reading a ``Store``, a process per message in flight) and SimPy written lean (on
 The message is a plain slots dataclass, as the raw loop and SimPy carry a tuple; the same
 run with a frozen dataclass message is shown beside it (building a frozen dataclass costs
 about twice a plain one).  Figures are CPU time (``time.process_time``), medians over
-interleaved rounds, and with ``--callgrind`` the instructions per delivery counted under
+interleaved rounds (each contender starting from a collected heap: ``gc.collect()`` before
+it, outside the timing), and with ``--callgrind`` the instructions per delivery counted under
 valgrind (each contender run at N and at 0 deliveries in a fresh process, the difference
 divided by N), a cross-check that machine noise cannot move.
 
@@ -21,6 +22,7 @@ Run: ``python benchmarks/engine.py [--deliveries N] [--rounds R] [--callgrind]``
 from __future__ import annotations
 
 import argparse
+import gc
 import heapq
 import os
 import platform
@@ -198,6 +200,7 @@ def main(argv=None):
     load0 = os.getloadavg()[0]
     for _ in range(a.rounds):
         for name, fn in CONTENDERS.items():
+            gc.collect()  # each contender starts from a collected heap, not the last one's garbage
             out = fn(a.deliveries)
             if out is not None:
                 times[name].append(out[0] / out[1])

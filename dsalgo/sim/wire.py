@@ -245,6 +245,12 @@ class Link:
         self.bind(full)
         return full
 
+    def unhook(self) -> None:
+        """Drop the link's stream (it will not draw again): a link drawing from its
+        counter is its own stream (``rng`` is the link, ``rand`` its bound method), a
+        cycle that would wait for the garbage collector."""
+        self.rng = self.rand = self.draw = None
+
     def refresh(self, fast: bool = True) -> None:
         """Whether the fast path applies: nothing special on the link, and no processing
         model at its destination."""
@@ -310,13 +316,12 @@ class Wire:
         """Drop the links and the per-node maps (:meth:`Simulation.close`): links refer
         to node states, and the send paths to the links, so they form cycles.  The
         message columns stay as they are."""
-        for link in self.links.values():  # a link drawing from its counter is its own stream
-            link.rng = link.rand = link.draw = link.dst_state = None
-        for d in (self.links, self.fresh, self.outs, self._srcs, self._dsts,
-                  self.type_codes):
+        for link in self.links.values():
+            link.unhook()
+            link.dst_state = None
+        for d in (self.links, self.fresh, self.outs, self._srcs, self._dsts):
             d.clear()
         self.catches.clear()
-        self.blocked = set()
 
     # ------------------------------------------------------------------ links
     def link(self, src: str, dst: str) -> Link:
@@ -440,9 +445,8 @@ class Wire:
         if out is not None:   # the sender keeps its built links: point it at the new one
             out[dst] = new
         # entries already in the heap still point at the old link object: it keeps src and
-        # dst_state, which is all a delivery needs; its stream moved to the new link (a
-        # link drawing from its counter is its own stream, a cycle: unhooked here)
-        old.rng = old.rand = old.draw = None
+        # dst_state, which is all a delivery needs; its stream moved to the new link
+        old.unhook()
         return new
 
     def set_blocked(self, pairs: set) -> None:

@@ -93,9 +93,15 @@ fig.tight_layout()
 # %% [markdown]
 # ## 2. Tail latency against utilisation, for every policy
 #
-# Ten equal servers; p99 of response time for each policy as the load rises. The dashed
-# curves are the two theoretical extremes: M/M/1 (what random assignment gives) and M/M/10
-# with one central queue (what no policy with per-server queues can beat on waiting).
+# Ten equal servers; p99 of response time for each policy as the load rises. The grey
+# curves (dashed and dotted) are the two theoretical extremes: M/M/1 (what random
+# assignment gives) and M/M/10 with one central queue (what no policy with per-server queues
+# can beat on waiting). With equal speeds weighted round robin *is* round robin, and with one
+# balancer and fresh reports JSQ and least-outstanding make the same choices: those pairs of
+# lines coincide (drawn with different markers). A policy that offers some backend more work
+# than it can serve (consistent hashing's uneven ring near saturation) has no steady state:
+# its queue grows for the whole run, so its p99 is shown as "unstable" in the table and left
+# out of the chart.
 
 # %%
 policies = ["random", "round_robin", "weighted_round_robin", "least_outstanding", "jsq",
@@ -106,20 +112,34 @@ for policy in policies:
     for rho in grid:
         r = balance.simulate(SERVERS, policy=policy, utilization=rho, requests=N_REQ, seed=1)
         p = balance.latency_percentiles(r, q=[0.5, 0.99], warmup=WARMUP)
+        # the busiest backend's offered load: at 1 or more its queue grows for as long as
+        # the run lasts, and a percentile measures the run's length, not the policy
+        offered = balance.server_loads(r, warmup=WARMUP)["offered_load"].max()
         for q, lat in zip(p["quantile"], p["latency"]):
-            rows.append(dict(policy=policy, utilization=rho, quantile=q, latency=lat))
+            rows.append(dict(policy=policy, utilization=rho, quantile=q, latency=lat,
+                             busiest_offered=offered))
 tails = pd.DataFrame(rows)
-tails.pivot_table(index="policy", columns=["quantile", "utilization"], values="latency",
-                  sort=False).round(2)
+tails["stable"] = tails["busiest_offered"] < 1
+p99_all = tails[tails["quantile"] == 0.99]
+unstable = p99_all[~p99_all["stable"]]
+# p99 in seconds; "unstable" where a backend was offered more than it can serve
+p99_all.assign(p99=[f"{v:.2f}" if ok else f"unstable ({o:.2f})" for v, ok, o in
+                    zip(p99_all["latency"], p99_all["stable"], p99_all["busiest_offered"])]
+               ).pivot(index="policy", columns="utilization", values="p99").loc[policies]
 
 # %%
 rho_line = np.linspace(0.3, 0.9, 61)
 ax = plot.latency_vs_utilization(
-    tails[tails["quantile"] == 0.99],
+    p99_all[p99_all["stable"]],
     theory={"M/M/1": (rho_line, balance.mm1_response_quantile(0.99, rho_line)),
             "M/M/10 central queue": (rho_line, balance.mmc_response_quantile(0.99, SERVERS, rho_line))},
     title=f"p99 response time, {SERVERS} servers, exponential service (mean 1 s)")
 ax.set_ylabel("p99 response time (s)")
+display(Markdown(
+    "Left out of the chart (a backend offered more than it can serve; offered load of the "
+    "busiest backend in brackets in the table): " + (", ".join(
+        f"`{r.policy}` at ρ = {r.utilization:g} ({r.busiest_offered:.2f})"
+        for r in unstable.itertuples()) or "none") + "."))
 # with equal speeds, weighted round robin *is* round robin, and with one balancer and fresh
 # reports JSQ and least-outstanding make the same choices: those pairs of lines coincide
 ax.figure.set_size_inches(9, 5.5)
@@ -143,7 +163,8 @@ for policy in ["random", "round_robin", "weighted_round_robin", "power_of_d", "l
     loads = balance.server_loads(r, warmup=WARMUP)
     rows += [dict(label=policy, load=u) for u in loads["utilization"]]
     p = balance.latency_percentiles(r, q=[0.5, 0.99], warmup=WARMUP)["latency"].tolist()
-    summary.append(dict(policy=policy, p50=p[0], p99=p[1], busiest=loads["utilization"].max()))
+    summary.append(dict(policy=policy, p50=p[0], p99=p[1], busiest=loads["utilization"].max(),
+                        busiest_offered=loads["offered_load"].max()))
 ax = plot.load_spread(pd.DataFrame(rows), ylabel="fraction of time busy (1 = saturated)",
                       title="backend utilisation, speeds 1,1,1,1,2,2,4,4 at ρ = 0.7")
 ax.figure.set_size_inches(9, 4.5)
@@ -151,12 +172,19 @@ plt.show()
 speed_summary = pd.DataFrame(summary).set_index("policy")
 display(speed_summary.round(2))
 busy = speed_summary["busiest"]
+steady = speed_summary[speed_summary["busiest_offered"] < 1]
+over = speed_summary[speed_summary["busiest_offered"] >= 1]
 display(Markdown(
     "Busiest server's share of time busy: " + ", ".join(
         f"`{p}` {b:.2f}" for p, b in busy.items())
-    + f"; p99 response time from {speed_summary['p99'].min():.1f} s "
-      f"(`{speed_summary['p99'].idxmin()}`) to {speed_summary['p99'].max():.0f} s "
-      f"(`{speed_summary['p99'].idxmax()}`)."))
+    + (f". Among the policies that kept every server below its capacity, p99 response time "
+       f"went from {steady['p99'].min():.1f} s (`{steady['p99'].idxmin()}`) to "
+       f"{steady['p99'].max():.1f} s (`{steady['p99'].idxmax()}`)" if len(steady) else "")
+    + (". " + ", ".join(f"`{p}`" for p in over.index) + " offered the slow servers "
+       + ", ".join(f"{o:.2f}" for o in over["busiest_offered"]) + " of their capacity: "
+       "their queues grew for the whole run, so their p99 (" + ", ".join(
+           f"{v:.0f} s" for v in over["p99"]) + ") measures the run's length, not a steady "
+       "state" if len(over) else "") + "."))
 
 # %% [markdown]
 # ## 3. The power of two choices
@@ -215,7 +243,7 @@ stale = pd.DataFrame(rows)
 fig, ax = plt.subplots(figsize=(8, 4.5))
 for policy, g in stale.groupby("policy", sort=False):
     ax.errorbar(g["info_delay"], g["mean"], yerr=[g["mean"] - g["low"], g["high"] - g["mean"]],
-                marker="o", capsize=3, label=policy)
+                marker="o", capsize=3, label=policy, color=plot.series_color(policy, "policy"))
 ax.set_xscale("symlog", linthresh=0.25)
 ax.set_xticks(delays, [f"{d:g}" for d in delays])
 ax.set_xlabel("age of load information, info_delay (s = service times)")
@@ -277,7 +305,9 @@ for skew in (0.0, 1.0):
         p99 = balance.latency_percentiles(r, q=[0.99], warmup=WARMUP)["latency"].iloc[0]
         verdict = balance.check(r)      # causality, FIFO, and the (1 + ε) cap for the bounded ring
         summary.append(dict(configuration=label, imbalance=balance.imbalance(r, warmup=WARMUP),
-                            p99=p99, checks=str(verdict),
+                            busiest_offered=loads["offered_load"].max(),
+                            p99=p99 if loads["offered_load"].max() < 1 else float("nan"),
+                            checks=str(verdict),
                             redirected=verdict.info.get("redirected", 0)))
 ax = plot.load_spread(pd.DataFrame(rows), ylabel="requests served / mean over backends",
                       title=f"load per backend, consistent hashing, {SERVERS} servers")
@@ -295,15 +325,19 @@ c.add("**The simulator {agrees} theory:** {inside} of {checks} theoretical value
       agrees="agrees with" if check["inside CI"].all() else "mostly agrees with",
       inside=int(check["inside CI"].sum()), checks=len(check), lo=check["rho"].min(),
       hi=check["rho"].max())
-p99 = tails[tails["quantile"] == 0.99].pivot(index="utilization", columns="policy",
-                                              values="latency")
-low, high = p99.iloc[0], p99.iloc[-1]
+p99 = p99_all[p99_all["stable"]].pivot(index="utilization", columns="policy",
+                                         values="latency")
+low, high = p99.iloc[0].dropna(), p99.iloc[-1].dropna()
 c.add("**The policy matters more the fuller the cluster.** At ρ = {r0:g} the p99 response "
       "times of the policies spanned {l0:.1f}–{h0:.1f} s (a factor of {f0:.1f}); at ρ = {r1:g} "
-      "{l1:.1f}–{h1:.1f} s (a factor of {f1:.1f}), lowest for `{best}` and highest for `{worst}`.",
+      "{l1:.1f}–{h1:.1f} s (a factor of {f1:.1f}), lowest for `{best}` and highest for `{worst}`"
+      "{left}.",
       r0=p99.index[0], l0=low.min(), h0=low.max(), f0=low.max() / low.min(),
       r1=p99.index[-1], l1=high.min(), h1=high.max(), f1=high.max() / high.min(),
-      best=high.idxmin(), worst=high.idxmax())
+      best=high.idxmin(), worst=high.idxmax(),
+      left="" if unstable.empty else " (left out, a backend offered more than it could "
+      "serve: " + ", ".join(f"`{r.policy}` at ρ = {r.utilization:g}"
+                           for r in unstable.itertuples()) + ")")
 st = stale.pivot(index="info_delay", columns="policy", values="mean")
 lo = stale.pivot(index="info_delay", columns="policy", values="low")
 hi = stale.pivot(index="info_delay", columns="policy", values="high")

@@ -107,3 +107,21 @@ def test_batch_means_interval_shrinks_with_more_data():
 def test_bad_input(call, exc, message):
     with pytest.raises(exc, match=message):
         call()
+
+
+def test_server_loads_offered_load_flags_a_backend_that_cannot_keep_up():
+    """offered_load = share × rate × mean service ÷ speed: weights equal to the speeds
+    offer every backend ρ; random traffic offers a speed-1 backend of eight (speeds summing
+    to 16) 0.7 × 16 / 8 = 1.4, which it cannot serve, and it was busy all the time."""
+    speeds = [1, 1, 1, 1, 2, 2, 4, 4]
+    kw = dict(speeds=speeds, utilization=0.7, requests=8000, seed=1)
+    wrr = B.server_loads(B.simulate(8, policy="weighted_round_robin", **kw), warmup=50.0)
+    assert wrr["offered_load"].to_numpy() == pytest.approx([0.7] * 8, abs=0.02)
+    run = B.simulate(8, policy="random", **kw)
+    rand = B.server_loads(run, warmup=50.0)
+    slow = rand["offered_load"].to_numpy()[:4]
+    assert slow == pytest.approx([1.4] * 4, abs=0.15) and (slow > 1).all()
+    assert (rand["utilization"].to_numpy()[:4] > 0.99).all()
+    assert rand["offered_load"].to_numpy()[6:] == pytest.approx([0.35] * 2, abs=0.05)
+    # a bare history has no rate or speeds: unknown, not made up
+    assert B.server_loads(run.history)["offered_load"].isna().all()

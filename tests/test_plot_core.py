@@ -90,3 +90,26 @@ def test_sweep_lines_human_legend_sits_off_the_data():
     box = legend.get_window_extent()
     assert box.x0 >= ax.get_window_extent().x1           # entirely right of the axes
     plt.close("all")
+
+
+def test_a_series_keeps_its_colour_across_charts_that_show_different_series():
+    """One colour per policy (algorithm, timeout range, ...) across a notebook: a chart that
+    shows only some of the series still gives each the colour it had before."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from dsalgo import plot
+
+    df = pd.DataFrame({"x": [1, 2] * 6, "seed": [0, 0, 1, 1] * 3,
+                       "y": range(12), "algo": ["a"] * 4 + ["b"] * 4 + ["c"] * 4})
+    first = plot.sweep_lines(df, x="x", y="y", hue="algo")
+    second = plot.sweep_lines(df[df["algo"] != "a"], x="x", y="y", hue="algo")
+    colour = {ln.get_label(): ln.get_color() for ln in first.get_lines()}
+    again = {ln.get_label(): ln.get_color() for ln in second.get_lines()}
+    assert set(again) == {"algo=b", "algo=c"}
+    assert all(again[k] == colour[k] for k in again)
+    assert len(set(colour.values())) == 3
+    # each group hands out its own palette from the start
+    fresh = plot.series_color("only", "a group of its own")
+    assert fresh == plot.series_color(next(iter(colour)).split("=")[1] + "?", "yet another")
+    plt.close("all")

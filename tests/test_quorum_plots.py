@@ -38,6 +38,10 @@ def test_load_curves_and_node_bars():
     _, axes = plt.subplots(1, 2)
     out = qplot.node_load_bars(grid(2, 3).node_loads(0.25), ax=axes[1])
     assert out is axes[1] and len(out.patches) == 12
+    # the split weights each part by its share of operations: a read (25 %) contacts a
+    # node with probability 1/2, a write (75 %) with 1/3, so 0.125 from reads, 0.25 writes
+    heights = [p.get_height() for p in out.patches]
+    assert heights[:6] == pytest.approx([0.125] * 6) and heights[6:] == pytest.approx([0.25] * 6)
 
 
 @pytest.mark.parametrize("n, model, overlap", [(5, "crash", 1), (4, "crash", 2),

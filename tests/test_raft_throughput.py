@@ -85,3 +85,23 @@ def test_same_workload_takes_knobs_per_family():
     assert default["throughput"][0] == pytest.approx(0.7 / s_mean, rel=0.07)
     with pytest.raises(ValueError, match="knobs"):
         throughput.same_workload(knobs={"zab": {}})
+
+
+def test_load_findings_top_point_is_a_mean_over_seeds_at_the_highest_offered_load():
+    """Achieved throughput at the highest load offered, averaged over its seeds: a maximum
+    taken column by column (over seeds and load points) reported more achieved than
+    offered."""
+    import pandas as pd
+
+    from dsalgo.raft import throughput as T
+
+    df = pd.DataFrame({"n": 3, "max_batch": 8.0, "model_utilisation": [1.1, 1.1, 1.3, 1.3],
+                       "offered": [1100.0, 1100.0, 1300.0, 1300.0],
+                       "throughput": [1080.0, 1120.0, 1210.0, 1250.0], "capacity": 1000.0,
+                       "seed": [0, 1, 0, 1], "model_throughput": None, "latency": 0.01,
+                       "model_latency": None})
+    top = T.load_findings(df, agreement=pd.DataFrame(
+        {"max_throughput_error": [0.0], "max_latency_error": [0.0]})).batched_top
+    row = top.loc[3]
+    assert row["offered"] == 1300.0 and row["throughput"] == 1230.0 and row["seeds"] == 2
+    assert row["throughput"] <= row["offered"] and 0 < row["throughput_ci"] < 300

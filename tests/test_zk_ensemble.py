@@ -91,6 +91,16 @@ def test_a_leader_crash_elects_a_new_leader_and_sessions_survive():
     assert (cut["new_leader"] != cut["leader"]).all() and (cut["expired"] == 0).all()
 
 
+def test_resumed_counts_sessions_not_reconnections():
+    """A session may reconnect twice (first to a server with no leader yet): ``resumed``
+    counts each session once and never exceeds the sessions open; ``reconnections`` counts
+    them all (it did happen: more reconnections than sessions in these trials)."""
+    t = zk.failover_trials(8, seed=0, clients=4)
+    assert (t["resumed"] <= t["sessions"]).all()
+    assert (t["reconnections"] >= t["resumed"]).all()
+    assert t["reconnections"].sum() > t["resumed"].sum()
+
+
 def test_leader_changes_measures_failover_from_the_tables():
     probe = zk.simulate(3, seed=3, duration=0.9, clients=2)
     first = probe.events.query("kind == 'leader_elected'")["node"].iloc[0]

@@ -301,13 +301,19 @@ def queue_tail(data, *, warmup: float = 0.0, end: float | None = None,
 
 def server_loads(data, *, warmup: float = 0.0, end: float | None = None,
                  hop: float | None = None) -> pd.DataFrame:
-    """Per-backend load: requests served, share, utilisation and mean queue length.
+    """Per-backend load: requests served, share, utilisation, mean queue length, and the
+    load each backend was offered.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``backend, requests, share, utilization, mean_queue_length``;
-        ``utilization`` is the fraction of the window the backend was busy.
+        Columns ``backend, requests, share, utilization, mean_queue_length,
+        offered_load``; ``utilization`` is the fraction of the window the backend was
+        busy.  ``offered_load`` is the work sent to the backend per unit of its capacity:
+        its share of the requests sent in the window × the arrival rate × the mean service
+        time ÷ its speed (from ``run.params``; NaN for a bare history).  At 1 or more the
+        backend cannot keep up: its queue grows for as long as the run lasts, so its
+        response-time percentiles measure the run's length, not a steady state.
 
     Examples
     --------
@@ -333,7 +339,21 @@ def server_loads(data, *, warmup: float = 0.0, end: float | None = None,
         "share": counts / total if total else np.zeros(len(backends)),
         "utilization": agg["busy"].to_numpy(),
         "mean_queue_length": agg["w"].to_numpy(),
+        "offered_load": _offered(data, hw, backends),
     })
+
+
+def _offered(data, hw, backends) -> np.ndarray:
+    """Each backend's offered load (see :func:`server_loads`); NaN without the run's
+    parameters."""
+    params = data.params if isinstance(data, sim.Run) else {}
+    rate, mean = params.get("rate"), params.get("service_mean")
+    sent = hw["backend"].dropna().astype(str).value_counts()
+    arrivals = np.array([float(sent.get(b, 0)) for b in backends])
+    if not rate or not mean or not arrivals.sum():
+        return np.full(len(backends), np.nan)
+    speeds = np.asarray(params.get("speeds") or [1.0] * len(backends), dtype=float)
+    return rate * mean * arrivals / arrivals.sum() / speeds
 
 
 def imbalance(data, *, measure: str = "requests", warmup: float = 0.0,

@@ -2,6 +2,8 @@
 
 Each family's charts live in their own module; this package re-exports them.
 
+- colours kept across a notebook's charts: :func:`node_color`, :func:`message_color`,
+  :func:`series_color`
 - any run: :func:`spacetime`, :func:`latency_hist`, :func:`latency_cdf`, :func:`latencies`
 - histories: :func:`history_timeline`
 - sweeps: :func:`sweep_lines`, :func:`sweep_xy`, :func:`load_sweep`, :func:`heatmap`, :func:`throughput`
@@ -26,6 +28,7 @@ from .core import (
                       message_color,
                       message_family,
                       node_color,
+                      series_color,
                       spacetime,
 )
 from .isolation import anomaly_cycle
@@ -40,7 +43,7 @@ __all__ = [
     "anomaly_cycle", "availability_nines", "blocking_time", "downtime_cdf", "heatmap", "history_timeline",
     "key_movement", "latencies", "latency_cdf", "latency_hist", "latency_vs_utilization",
     "load_curves", "load_spread", "lock_timeline", "message_color", "message_family",
-    "node_color", "node_load_bars", "queue_length_tail",
+    "node_color", "node_load_bars", "queue_length_tail", "series_color",
     "quorum_intersection", "raft_logs", "rate_lines", "spacetime", "sweep_lines", "theory_check",
     "sweep_xy", "throughput", "load_sweep",
 ]

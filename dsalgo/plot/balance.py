@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_choice
+from .core import series_color
 
 __all__ = [
     "key_movement",
@@ -96,7 +97,8 @@ def latency_vs_utilization(data, *, x="utilization", y="latency", hue="policy", 
     for j, (name, g) in enumerate(data.groupby(hue, sort=False, observed=True)):
         g = g.sort_values(x)
         (line,) = ax.plot(g[x], g[y] * k, marker=_MARKERS[j % len(_MARKERS)], ms=5,
-                          mfc="none" if j % 2 else None, color=f"C{j % 10}", label=str(name))
+                          mfc="none" if j % 2 else None, color=series_color(name, hue),
+                          label=str(name))
         if "low" in g and "high" in g:
             ax.fill_between(g[x], g["low"] * k, g["high"] * k, color=line.get_color(),
                             alpha=0.15, lw=0)
@@ -144,7 +146,7 @@ def queue_length_tail(data, *, hue=None, theory=None, ax=None, title=None):
     for name, g in groups:
         g = g[g["fraction"] > 0]
         ax.plot(g["i"], g["fraction"], marker="o", ms=4, label="simulated" if name is None
-                else str(name))
+                else str(name), color=None if name is None else series_color(name, hue))
     styles = iter(_THEORY_STYLES)
     for label, (ti, tf) in (theory or {}).items():
         tf = np.asarray(tf, dtype=float)
@@ -188,7 +190,8 @@ def key_movement(data, *, x="n", y="moved", hue=None, theory=None, ax=None, titl
         if "low" in g and "high" in g:
             err = np.vstack([g[y] - g["low"], g["high"] - g[y]])
         ax.errorbar(g[x], g[y], yerr=err, marker="o", ms=4, capsize=3,
-                    label="simulated" if name is None else str(name))
+                    label="simulated" if name is None else str(name),
+                    color=None if name is None else series_color(name, hue))
     for label, (tx, ty) in (theory or {}).items():
         ax.plot(tx, ty, ls="--", color="0.2", lw=1.2, label=f"{label} (theory)")
     ax.set_xlabel("backends before the change" if x == "n" else x)
@@ -268,7 +271,8 @@ def theory_check(data, *, x, measured="measured", theory="theory", hue=None, ax=
         if "low" in g and "high" in g:
             err = np.vstack([g[measured] - g["low"], g["high"] - g[measured]])
         eb = ax.errorbar(g[x], g[measured], yerr=err, fmt="o", ms=5, capsize=3,
-                         label="simulated" if name is None else f"{name}: simulated")
+                         label="simulated" if name is None else f"{name}: simulated",
+                         color=None if name is None else series_color(name, hue))
         ax.plot(g[x], g[theory], ls="--", color=eb[0].get_color(),
                 label="theory" if name is None else f"{name}: theory")
     ax.set_xlabel(xlabel or x)

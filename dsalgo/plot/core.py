@@ -215,6 +215,50 @@ def node_color(name: str):
     return _NODE_ASSIGNED[name]
 
 
+_SERIES_ASSIGNED: dict = {}
+
+
+def series_color(value, group: str | None = None):
+    """The colour of the series ``value`` of ``group`` (e.g. policy ``"jsq"``, algorithm
+    ``"saga"``, timeout range ``"150–300 ms"``): the same on every chart of a process.
+
+    The charts that draw one line per ``hue`` or ``by`` value take their colours from here,
+    keyed by the column's name and the value, so a policy keeps its colour from one chart of
+    a notebook to the next even when a chart shows only some of the policies.  Each group's
+    values get ``tab10``'s colours in order of first use (then ``tab20``'s light ones).
+    Node colours (:func:`node_color`) and message colours (:func:`message_color`) are
+    separate palettes.
+
+    Parameters
+    ----------
+    value : object
+        The series (compared as text).
+    group : str, optional
+        What the value is of, usually the column's name; values of different groups are
+        coloured independently.
+
+    Returns
+    -------
+    tuple of float
+        An RGB colour.
+
+    Examples
+    --------
+    >>> a = series_color("jsq", "policy"); b = series_color("random", "policy")
+    >>> a == series_color("jsq", "policy"), a == b
+    (True, False)
+    """
+    import matplotlib.pyplot as plt
+
+    assigned = _SERIES_ASSIGNED.setdefault(None if group is None else str(group), {})
+    key = str(value)
+    if key not in assigned:
+        tab20 = plt.get_cmap("tab20").colors
+        palette = plt.get_cmap("tab10").colors + tab20[1::2]
+        assigned[key] = palette[len(assigned) % len(palette)]
+    return assigned[key]
+
+
 def _shade_faults(ax, faults, y, t0, t1):
     ms = 1000.0
     labelled = set()
@@ -330,7 +374,10 @@ def latency_cdf(table: pd.DataFrame, *, by: str | None = None, ax=None, log: boo
         # the percentile values go in the legend, so labels never overlap on the chart
         values = {p: np.percentile(x, p) for p in percentiles}
         marks = ", ".join(f"p{p} {v:.3g} ms" for p, v in values.items())
-        line, = ax.step(x, yv, where="post", label=f"{name} (n={len(x)}; {marks})")
+        color = (None if by is None else message_color(name) if by == "type"
+                 else series_color(name, by))
+        line, = ax.step(x, yv, where="post", label=f"{name} (n={len(x)}; {marks})",
+                        color=color)
         for p, v in values.items():
             ax.plot([v], [p / 100], marker="o", color=line.get_color(), ms=4)
     for p in percentiles:

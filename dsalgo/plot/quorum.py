@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_choice, check_int
+from .core import series_color
 
 __all__ = ["availability_nines", "load_curves", "node_load_bars", "quorum_intersection"]
 
@@ -60,7 +61,8 @@ def availability_nines(df, x: str = "p", y: str = "nines", hue: str = "system", 
     ax = _axes(ax)
     for label, part in df.groupby(hue, sort=False, observed=True):
         finite = part[np.isfinite(part[y])]
-        ax.plot(finite[x], finite[y], marker="o", ms=3, label=str(label))
+        ax.plot(finite[x], finite[y], marker="o", ms=3, label=str(label),
+                color=series_color(label, hue))
     if logx:
         ax.set_xscale("log")
     ax.set_xlabel("per-node failure probability p" if x == "p" else x)
@@ -97,7 +99,8 @@ def load_curves(df, x: str = "read_fraction", y: str = "load", hue: str = "syste
     _need(df, [x, y, hue])
     ax = _axes(ax)
     for label, part in df.groupby(hue, sort=False, observed=True):
-        ax.plot(part[x], part[y], marker="o", ms=3, label=str(label))
+        ax.plot(part[x], part[y], marker="o", ms=3, label=str(label),
+                color=series_color(label, hue))
     ax.set_xlabel("read fraction" if x == "read_fraction" else x)
     ax.set_ylabel("load (busiest node's share of operations)" if y == "load" else y)
     ax.set_title("Load of the optimal strategy (lower is better)")
@@ -114,8 +117,9 @@ def node_load_bars(df, ax=None):
     Parameters
     ----------
     df : DataFrame
-        From :meth:`QuorumSystem.node_loads` (``node, read_probability,
-        write_probability, load``); the read part is ``load`` scaled by its share.
+        From :meth:`QuorumSystem.node_loads` (``node, read_load, write_load, load``): each
+        bar is the node's load, its lower part from reads and its upper part from writes
+        (each weighted by the read fraction and divided by the capacity).
     ax : matplotlib Axes, optional
 
     Returns
@@ -126,19 +130,17 @@ def node_load_bars(df, ax=None):
     --------
     >>> from dsalgo.quorum import grid
     >>> ax = node_load_bars(grid(2, 3).node_loads(0.25))
-    >>> len(ax.patches)
-    12
+    >>> heights = [round(float(p.get_height()), 4) for p in ax.patches]
+    >>> len(heights), heights[0], heights[6]   # 25 % reads of 1/2 and 75 % writes of 1/3
+    (12, 0.125, 0.25)
     """
-    _need(df, ["node", "read_probability", "write_probability", "load"])
+    _need(df, ["node", "read_load", "write_load", "load"])
     ax = _axes(ax)
-    mix = df["read_probability"] + df["write_probability"]
-    # split each bar's load in proportion to its read and write contributions
     total = df["load"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r_share = np.where(mix > 0, df["read_probability"] / mix, 0.0)
+    reads, writes = df["read_load"].to_numpy(), df["write_load"].to_numpy()
     nodes = df["node"].astype(str)
-    ax.bar(nodes, total * r_share, label="reads")
-    ax.bar(nodes, total * (1 - r_share), bottom=total * r_share, label="writes")
+    ax.bar(nodes, reads, label="reads")
+    ax.bar(nodes, writes, bottom=reads, label="writes")
     ax.axhline(total.max(), color="k", lw=1, ls="--", label=f"system load {total.max():.3f}")
     ax.set_xlabel("node")
     ax.set_ylabel("load (share of operations, per unit capacity)")

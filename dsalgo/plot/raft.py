@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import wilson
+from .core import series_color
 
 __all__ = ["downtime_cdf", "raft_logs"]
 
@@ -68,9 +69,11 @@ def downtime_cdf(df: pd.DataFrame, *, by: str | None = None, value: str = "downt
         label = value if name is None else str(name)
         if len(x) < total:
             low, high = wilson(len(x), total)
-            label += (f"\n({total - len(x)} of {total} > limit; converged {len(x) / total:.0%},"
-                      f"\n95% CI {low:.0%}–{high:.0%})")
-        (line,) = ax.step(x, y, where="post", label=label)
+            # one decimal: a few failures in a thousand must not round away to "100%"
+            label += (f"\n({total - len(x)} of {total} > limit; converged {len(x) / total:.1%},"
+                      f"\n95% CI {low:.1%}–{high:.1%})")
+        (line,) = ax.step(x, y, where="post", label=label,
+                          color=None if name is None else series_color(name, by))
         if len(x) < total and len(x):
             # where the line stops: the converged share, with its Wilson interval
             ax.vlines([x[-1]], low, high, color=line.get_color(), lw=1.5)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_number
+from .core import series_color
 
 __all__ = ["heatmap", "rate_lines", "load_sweep", "sweep_lines", "sweep_xy", "throughput"]
 
@@ -89,7 +90,8 @@ def sweep_lines(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *, ci:
             label = hue_format.format(value)
         else:
             label = f"{hue}={value}"
-        (line,) = ax.plot(part[x], part["mean"], marker="o", label=label)
+        color = None if hue is None else series_color(value, hue)
+        (line,) = ax.plot(part[x], part["mean"], marker="o", label=label, color=color)
         ax.fill_between(part[x], part["ci_low"], part["ci_high"], color=line.get_color(),
                         alpha=0.2, linewidth=0)
     ax.set_xlabel(x)
@@ -168,7 +170,8 @@ def sweep_xy(df: pd.DataFrame, x: str, y: str, point: str, hue: str | None = Non
             label = f"{hue}={value}"
         mx, my = part[("mean", x)].to_numpy(), part[("mean", y)].to_numpy()
 
-        kw = {"marker": "o", "ms": 3, "capsize": 2, "label": label, **line_kw}
+        kw = {"marker": "o", "ms": 3, "capsize": 2, "label": label,
+              **({} if hue is None else {"color": series_color(value, hue)}), **line_kw}
         ax.errorbar(mx, my, xerr=_err(part, x, mx), yerr=_err(part, y, my), **kw)
     ax.set_xlabel(x)
     ax.set_ylabel(f"{y} (mean, {ci:.0%} CI)")
@@ -397,7 +400,8 @@ def rate_lines(table, x: str, hue: str | None = None, *, ax=None, xlabel=None,
         dodge = (i - (len(groups) - 1) / 2) * 0.008 * span
         err = [(g["rate"] - g["ci_low"]).clip(lower=0), (g["ci_high"] - g["rate"]).clip(lower=0)]
         ax.errorbar(g[x] + dodge, g["rate"], yerr=err, marker=markers[i % len(markers)], ms=5,
-                    capsize=3, lw=1.5, label=str(name) if name is not None else None)
+                    capsize=3, lw=1.5, label=str(name) if name is not None else None,
+                    color=None if name is None else series_color(name, hue))
     runs = table["runs"]
     ci_note = (f"{int(runs.min())} runs per point" if runs.min() == runs.max()
                else f"{int(runs.min())}–{int(runs.max())} runs per point")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .core import series_color
+
 __all__ = ["blocking_time"]
 
 
@@ -63,7 +65,8 @@ def blocking_time(data: pd.DataFrame, *, x: str = "recovery_time", y: str = "blo
     groups = [(y, s)] if hue is None else s.groupby(hue, sort=True)
     for label, part in groups:
         part = part.sort_values(x)
-        (line,) = ax.plot(part[x] * 1e3, part["mean"] * 1e3, marker="o", label=str(label))
+        (line,) = ax.plot(part[x] * 1e3, part["mean"] * 1e3, marker="o", label=str(label),
+                          color=None if hue is None else series_color(label, hue))
         ax.fill_between(part[x] * 1e3, part["ci_low"] * 1e3, part["ci_high"] * 1e3,
                         color=line.get_color(), alpha=0.2, linewidth=0)
     hi = float(data[x].max()) * 1e3

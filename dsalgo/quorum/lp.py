@@ -112,16 +112,18 @@ def node_loads(system, read_fraction, node_capacity=None) -> pd.DataFrame:
     -------
     DataFrame
         One row per node: ``node``, ``read_probability`` and ``write_probability`` (chance
-        that a read / a write contacts the node), ``load`` (their mix divided by capacity;
-        its maximum is the system's load).  Optimal strategies are not unique, so only
-        the maximum is canonical.
+        that a read / a write contacts the node), ``read_load`` and ``write_load`` (the
+        node's load from reads, ``read_fraction × read_probability / read capacity``, and
+        from writes, ``(1 − read_fraction) × write_probability / write capacity``) and
+        ``load``, their sum (its maximum is the system's load).  Optimal strategies are
+        not unique, so only the maximum is canonical.
 
     Examples
     --------
     >>> from dsalgo.quorum import grid
     >>> df = node_loads(grid(2, 3), 0.25)
     >>> list(df.columns), round(float(df["load"].max()), 6)
-    (['node', 'read_probability', 'write_probability', 'load'], 0.375)
+    (['node', 'read_probability', 'write_probability', 'read_load', 'write_load', 'load'], 0.375)
     """
     if isinstance(read_fraction, Mapping):
         raise TypeError("read_fraction must be one number for node_loads; got a mapping")
@@ -129,11 +131,14 @@ def node_loads(system, read_fraction, node_capacity=None) -> pd.DataFrame:
     fr = sol["fractions"][0]
     cr, cw = sol["capacity"]
     reads, writes = sol["read_marginal"], sol["write_marginal"]
+    read_load, write_load = fr * reads / cr, (1.0 - fr) * writes / cw
     return pd.DataFrame({
         "node": list(system.nodes),
         "read_probability": reads,
         "write_probability": writes,
-        "load": fr * reads / cr + (1.0 - fr) * writes / cw,
+        "read_load": read_load,
+        "write_load": write_load,
+        "load": read_load + write_load,
     })
 
 

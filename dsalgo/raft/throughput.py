@@ -378,12 +378,14 @@ class LoadFindings(NamedTuple):
     runs_below: int            # runs without batching offered below ``below`` of capacity
     worst_error: float         # largest model error (throughput or latency) among them
     past_ratio: pd.Series      # per n: mean achieved / capacity past the knee, unbatched
-    batched_top: pd.DataFrame  # per n: highest offered, achieved and capacity, batched
-    kept_up: bool              # batched runs achieved 90 % or more of every offered load
+    batched_top: pd.DataFrame  # per n, batched, at the highest load offered: offered,
+    #                            mean achieved over seeds and its 95 % t half-width,
+    #                            seeds, capacity
+    kept_up: bool              # batched runs achieved ``keep_up`` or more of every offered load
 
 
 def load_findings(sweep: pd.DataFrame, agreement: pd.DataFrame | None = None, *,
-                  below: float = 0.8) -> LoadFindings:
+                  below: float = 0.8, keep_up: float = 0.9) -> LoadFindings:
     """The findings of a sweep of :func:`load_point` rows, as notebooks 02 and 03 state
     them: how many runs the model was judged on and its worst error, the share of capacity
     held past the knee without batching, and how far batching kept up.
@@ -397,10 +399,15 @@ def load_findings(sweep: pd.DataFrame, agreement: pd.DataFrame | None = None, *,
         :func:`model_error` of ``sweep`` (computed when omitted).
     below : float
         The utilisation under which the model is judged.
+    keep_up : float
+        The share of the offered load a batched run must achieve to have kept up.
 
     Returns
     -------
     LoadFindings
+        ``batched_top`` holds, per ``n``, the batched runs at the highest load offered:
+        ``offered``, ``throughput`` (mean over the seeds), ``throughput_ci`` (its 95 %
+        Student t half-width; NaN with one seed), ``seeds`` and ``capacity``.
 
     Examples
     --------
@@ -413,8 +420,13 @@ def load_findings(sweep: pd.DataFrame, agreement: pd.DataFrame | None = None, *,
     >>> f = load_findings(df)
     >>> f.runs_below, round(f.worst_error, 2), float(f.past_ratio[3]), f.kept_up
     (1, 0.02, 0.6, True)
+    >>> f.batched_top[["offered", "throughput", "seeds"]].to_dict("records")
+    [{'offered': 120.0, 'throughput': 119.0, 'seeds': 1}]
     """
+    from scipy import stats
+
     below = check_number("below", below, low=0.0, low_open=True)
+    keep_up = check_number("keep_up", keep_up, low=0.0, high=1.0, low_open=True)
     if agreement is None:
         agreement = model_error(sweep, below=below)
     unbatched = sweep[sweep["max_batch"].isna()]
@@ -424,5 +436,25 @@ def load_findings(sweep: pd.DataFrame, agreement: pd.DataFrame | None = None, *,
         runs_below=int((unbatched["model_utilisation"] < below).sum()),
         worst_error=float(agreement[["max_throughput_error", "max_latency_error"]].max().max()),
         past_ratio=past["throughput"].mean() / past["capacity"].first(),
-        batched_top=batched.groupby("n")[["offered", "throughput", "capacity"]].max(),
-        kept_up=bool((batched["throughput"] >= 0.9 * batched["offered"]).all()))
+        batched_top=_top_point(batched, stats),
+        kept_up=bool((batched["throughput"] >= keep_up * batched["offered"]).all()))
+
+
+def _top_point(batched: pd.DataFrame, stats) -> pd.DataFrame:
+    """Per ``n``: the runs at the highest load offered, achieved throughput averaged over
+    their seeds (never a maximum over seeds or over load points)."""
+    rows = {}
+    for n, g in batched.groupby("n", sort=True):
+        top = g[g["offered"] == g["offered"].max()]
+        k = len(top)
+        sd = float(top["throughput"].std(ddof=1)) if k > 1 else float("nan")
+        rows[n] = {"offered": float(top["offered"].iloc[0]),
+                   "throughput": float(top["throughput"].mean()),
+                   "throughput_ci": float(stats.t.ppf(0.975, k - 1) * sd / k ** 0.5)
+                   if k > 1 else float("nan"),
+                   "seeds": k, "capacity": float(top["capacity"].iloc[0])}
+    out = pd.DataFrame.from_dict(rows, orient="index",
+                                 columns=["offered", "throughput", "throughput_ci", "seeds",
+                                          "capacity"])
+    out.index.name = "n"
+    return out

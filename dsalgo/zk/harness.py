@@ -234,7 +234,9 @@ def check(run, *, time_limit: float | None = 20.0) -> Verdict:
     info["sessions_expired"] = int((kinds == "session_expired").sum())
     if "resumed" in ev.columns:
         conn = ev[kinds == "connected"]
-        info["sessions_resumed"] = int(conn["resumed"].astype(bool).sum())
+        back = conn[conn["resumed"].astype(bool)]
+        info["sessions_resumed"] = int(back["session"].nunique()) if len(back) else 0
+        info["reconnections"] = len(back)
     return Verdict(props, rows or None, status=status, info=info)
 
 
@@ -296,8 +298,10 @@ def failover_trials(trials: int = 10, n: int = 3, *, seed: int = 0, warmup: floa
         One row per trial: ``seed, leader, t_fault, new_leader, failover`` (seconds from
         the fault to the next leader's election), ``recovery`` (to the first write
         completed after the fault), ``sessions`` (open at the fault), ``resumed``
-        (sessions a client resumed on another server after the fault), ``expired``
-        (sessions the new leader closed).
+        (distinct sessions a client resumed on another server after the fault),
+        ``reconnections`` (the reconnections that resumed a session: one session may
+        reconnect more than once, e.g. first to a server that has no leader yet),
+        ``expired`` (sessions the new leader closed).
 
     Examples
     --------
@@ -339,12 +343,14 @@ def failover_trials(trials: int = 10, n: int = 3, *, seed: int = 0, warmup: floa
         opened = ev[(kinds == "session_opened") & (ev["time"] <= at)]
         expired = ev[(kinds == "session_expired") & (ev["time"] > at)]
         conn = ev[(kinds == "connected") & (ev["time"] > at)]
-        resumed = int(conn["resumed"].astype(bool).sum()) if len(conn) else 0
+        back = conn[conn["resumed"].astype(bool)] if len(conn) else conn
+        # a session may reconnect more than once (to a server that has no leader yet)
         rows.append({"seed": s, "leader": leader, "t_fault": at,
                      "new_leader": str(new["node"].iloc[0]) if len(new) else None,
                      "failover": float(new["time"].iloc[0]) - at if len(new) else math.nan,
                      "recovery": float(writes["t_complete"].min()) - at if len(writes)
                      else math.nan,
                      "sessions": int(opened["session"].nunique()),
-                     "resumed": resumed, "expired": len(expired)})
+                     "resumed": int(back["session"].nunique()) if len(back) else 0,
+                     "reconnections": len(back), "expired": len(expired)})
     return pd.DataFrame(rows)

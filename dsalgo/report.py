@@ -721,8 +721,10 @@ def _index_html(results: pd.DataFrame, quick: bool) -> str:
         name = html.escape(r.title)
         link = (f'<a href="{html.escape(Path(r.html).name)}">{name}</a>'
                 if isinstance(r.html, str) else name)
-        if isinstance(r.question, str):
-            link += f"<div class='q'>{html.escape(r.question)}</div>"
+        if isinstance(r.question, str):   # `code` in the question as code, the rest as text
+            q = re.sub(r"`([^`]+)`", lambda m: f"<code>{m.group(1)}</code>",
+                       html.escape(r.question))
+            link += f"<div class='q'>{q}</div>"
         err = f"<pre>{html.escape(r.error)}</pre>" if isinstance(r.error, str) else ""
         rows.append(f"<tr class='{r.status}'><td>{link}</td><td>{html.escape(r.notebook)}</td>"
                     f"<td>{r.status}</td><td class='t'>{r.seconds:.1f} s</td><td>{r.figures}</td>"

@@ -367,7 +367,7 @@ lat
 #
 # | claim seen | what is right | why |
 # |---|---|---|
-# | "$f = n/(2n-1)$" | $f = \lfloor (n-1)/2 \rfloor$ (crash) | $n/(2n-1)$ is not even an integer: it lies in $(1/2, 1]$ for every $n$. From $n \ge 2f+1$. |
+# | "$f = n/(2n-1)$" | $f = \lfloor (n-1)/2 \rfloor$ (crash) | $n/(2n-1)$ is not an integer for any $n \ge 2$: it lies in $(1/2, 1)$ there (and is $1$ at $n = 1$, where the answer is $f = 0$). From $n \ge 2f+1$. |
 # | "$n = (2f+1)/f$" | $n = 2f+1$ (crash), $n = 3f+1$ (Byzantine) | $(2f+1)/f = 2 + 1/f$ is below $3$ for every $f \ge 2$; it only coincides with $2f+1$ at $f = 1$. |
 # | "$L = n/k$" (RedLock locks needed) | $\lfloor N/2 \rfloor + 1$ of $N$ independent servers | mutual exclusion needs any two lock sets to intersect: $2L > N$. |
 #

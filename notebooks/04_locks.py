@@ -28,6 +28,17 @@
 # no lost update).  Sources: the Redis docs ("Distributed Locks with Redis"), Kleppmann,
 # "How to do distributed locking" (2016), and the ZooKeeper recipes ("Locks").
 #
+# **The two locks.** RedLock (Redis docs): a client sets the same random-valued key with a
+# time to live on each of `n` independent Redis servers and holds the lock if a majority
+# said yes within less than the TTL; it holds it until the TTL runs out *by its own clock*.
+# Nothing in it is a counter that grows with each grant, so it has no fencing token to give
+# the storage (Kleppmann's point), hence "(no token)" in the charts. The ZooKeeper recipe: a
+# client creates an EPHEMERAL|SEQUENTIAL znode under the lock's node; it holds the lock when
+# its znode has the lowest sequence number, else it watches the znode just below its own
+# (so a release wakes one waiter, not all: no herd). The znode disappears when the client's
+# session expires. Its sequence number grows with every grant, so it is the fencing token
+# the storage checks.
+#
 # The ZooKeeper lock runs on a replicated ensemble (`ensemble=True`, `dsalgo.zk`): a leader
 # elected among the `n` servers, writes forwarded to it and committed on a majority, reads
 # answered by the server each client is connected to, sessions expired by the leader.
@@ -262,8 +273,11 @@ herd.round(2)
 # Each scenario lets `c1` take the lock and then injects one fault (a 5 ms constant-latency
 # network makes the story easy to read).  Thick bars: when each client *believed* it held the
 # lock; hatched red: both did; dots on the storage row: writes accepted (green) or rejected by
-# fencing (red cross); dotted red line: a storage-safety violation.
-# <!-- inputs: 5 ms -->
+# fencing (red cross); dotted red line: a storage-safety violation. The ZooKeeper scenarios
+# script their fault against the single-server lock service (`ensemble=False`, so the story
+# has one server to follow): their rows for the other servers stay empty. Section 5 runs
+# the same failures on the replicated ensemble.
+# <!-- inputs: 5 ms; given: 5 (a section number) -->
 
 # %%
 scenarios = locks.scenarios.SCENARIOS
@@ -425,25 +439,30 @@ c.add("**Herd effect.** With {w:.0f} waiting clients the recipe sent {rn:.1f} wa
       nn=hr.loc[("naive", herd["waiters"].max()), "notifications"],
       nm=hr.loc[("naive", herd["waiters"].max()), "messages"])
 c.add("**Ensemble reads.** With a follower lagging the leader, {st_local} of {n_local} plain "
-      "reads at it were stale (up to {st_ms:.0f} ms) and the history was linearizable: "
-      "{lin_local}; after a `sync`, {st_sync} were stale, linearizable: {lin_sync}.  Under "
+      "reads at it were stale (up to {st_ms:.0f} ms) and the history {lin_local} "
+      "linearizable; after a `sync`, {st_sync} were stale and the history {lin_sync} "
+      "linearizable.  Under "
       "crashes and partitions ({runs} runs per mode) plain-read histories were linearizable "
       "in {lr:.0%} of runs and sync-read ones in {sr:.0%}; the ensemble's own safety held in "
       "{safe:.0%} of all runs.",
       st_local=int(stale_table.loc["local", "stale"]),
       n_local=int(stale_table.loc["local", "gets"]),
       st_ms=stale_table.loc["local", "max_stale_ms"],
-      lin_local=bool(stale_table.loc["local", "linearizable"]),
+      lin_local="was" if stale_table.loc["local", "linearizable"] else "was not",
       st_sync=int(stale_table.loc["sync", "stale"]),
-      lin_sync=bool(stale_table.loc["sync", "linearizable"]), runs=len(rate_seeds),
+      lin_sync="was" if stale_table.loc["sync", "linearizable"] else "was not",
+      runs=len(rate_seeds),
       lr=ens_summary.loc["local", "linearizable"], sr=ens_summary.loc["sync", "linearizable"],
       safe=ens["ensemble_safe"].mean())
 expired_zk = story[(story["kind"] == "znode_deleted") & (story["reason"] == "session_expired")]
 c.add("**Paused client on the ensemble.** The leader deleted {lost} ephemeral znode(s) of the "
-      "paused `c1` when its session expired; mutual exclusion held: {me}; the fenced storage "
-      "rejected {rej} write(s) and stayed safe: {ss}.",
-      lost=len(expired_zk), me=paused_verdict.holds("mutual_exclusion"),
-      rej=paused_verdict.info["writes_rejected"], ss=paused_verdict.holds("storage_safety"))
+      "paused `c1` when its session expired; mutual exclusion {me}; the fenced storage "
+      "rejected {rej} write(s) and {ss} safe.",
+      lost=len(expired_zk),
+      me="held" if paused_verdict.holds("mutual_exclusion") else
+         "did not hold (two clients believed they held the lock at once)",
+      rej=paused_verdict.info["writes_rejected"],
+      ss="stayed" if paused_verdict.holds("storage_safety") else "did not stay")
 c.add("**Leader crash.** Over {k} crashes of the leader a new one was elected after "
       "{med:.2f} s at the median (at most {mx:.2f} s) and a write completed {rec:.2f} s after "
       "the crash at the median; {resumed} of the {sessions} sessions open at the crashes were "

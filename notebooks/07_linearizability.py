@@ -160,11 +160,16 @@ if bad:
     for s in e["states"]:                 # the writes that left those values, and when
         w = h[(h["f"] == "put") & (h["value"] == s) & (h["status"] == "ok")]
         for _, w in w.iterrows():
-            when = "before" if w["t_complete"] < op["t_invoke"] else "while"
-            print(f"  put {s} by {w['process']} completed at {w['t_complete']:.4f} s, "
-                  f"{when} the read was in progress" if when == "while" else
-                  f"  put {s} by {w['process']} completed at {w['t_complete']:.4f} s, "
-                  f"before the read began")
+            if w["t_complete"] < op["t_invoke"]:
+                when = "before the read began"
+            elif w["t_invoke"] > op["t_complete"]:
+                when = "invoked after the read ended"
+            elif w["t_complete"] > op["t_complete"]:
+                when = (f"concurrent with the read (invoked at {w['t_invoke']:.4f} s, "
+                        "completed after the read ended)")
+            else:
+                when = "while the read was in progress"
+            print(f"  put {s} by {w['process']} completed at {w['t_complete']:.4f} s, {when}")
     start, end = e["prefix_end"] - 0.12, e["prefix_end"] + 0.03
     window = h[(h["t_complete"].isna() | (h["t_complete"] >= start)) & (h["t_invoke"] <= end)]
     fig, ax = plt.subplots(figsize=(12, 4.5))

@@ -42,6 +42,19 @@ def test_stale_read_after_write_completed_is_caught():
                                   "operations")
 
 
+def test_a_history_without_a_clock_is_told_in_lines_not_seconds():
+    """A log with no clock (its times are line numbers, ``attrs["clock"] == "line"``) gets
+    its verdict in lines; with a clock, seconds as before."""
+    stale = h(("c1", "put", "x", 1, None, 0, 1, "ok"), ("c2", "get", "x", None, None, 2, 3, "ok"))
+    assert "at t=3s" in str(linearizable(stale, "kv"))
+    stale.attrs["clock"] = "line"
+    v = linearizable(stale, "kv")
+    assert "at line 3 on" in str(v) and "(line 3, 2 operations)" in str(v)
+    assert "t=" not in str(v) and v.info["clock"] == "line"
+    stale.attrs["clock"] = "file order"
+    assert "at position 3 in the file" in str(linearizable(stale, "kv"))
+
+
 def test_concurrent_read_may_see_old_or_new_value():
     for seen in (None, 1):
         v = linearizable(h(("c1", "put", "x", 1, None, 0, 2, "ok"),

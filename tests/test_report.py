@@ -102,3 +102,16 @@ def test_bad_workers_is_rejected(folder, tmp_path):
 def test_missing_notebook_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="path must be an existing notebook file"):
         run_notebook(tmp_path / "none.ipynb", tmp_path)
+
+
+def test_index_shows_code_in_a_question_as_code_and_escapes_the_rest():
+    import pandas as pd
+
+    from dsalgo import report
+
+    table = pd.DataFrame([{"notebook": "q.ipynb", "title": "Q", "html": "q.html",
+                           "question": "does `live.etcd` on `127.0.0.1` keep a < b?",
+                           "status": "ok", "seconds": 1.0, "figures": 0, "error": None}])
+    page = report._index_html(table, quick=True)
+    assert "<code>live.etcd</code> on <code>127.0.0.1</code> keep a &lt; b?" in page
+    assert "`" not in page.split("<table>", 1)[1]

@@ -462,7 +462,16 @@ def _processes(history, op_col, ids, rows=None) -> dict:
     return dict(zip(ids, procs))
 
 
-def _explain(key, ops, op_ids, res, model, processes, partition_by):
+def _when(t, clock) -> str:
+    """A time for a sentence: seconds, or a log's line (position) when it has no clock."""
+    if clock == "line":
+        return f"line {t:g}"
+    if clock == "file order":
+        return f"position {t:g} in the file"
+    return f"t={t:g}"
+
+
+def _explain(key, ops, op_ids, res, model, processes, partition_by, clock=None):
     """One violation row and its explanation dict for a non-linearizable partition;
     ``processes(indices)`` gives ``{op id: process}`` for ops of the partition."""
     b = res.blocked
@@ -479,7 +488,8 @@ def _explain(key, ops, op_ids, res, model, processes, partition_by):
     processes = processes([b, *near])
     detail = (f"{where}{_describe_op(blocked_id, ops[b], processes.get(blocked_id))} cannot "
               f"be linearized; the smallest non-linearizable prefix ends at its completion "
-              f"(t={t_end:g}, {_plural(prefix_ops, 'operation')}); the linearizations of the "
+              f"({_when(t_end, clock)}, {_plural(prefix_ops, 'operation')}); the "
+              f"linearizations of the "
               f"operations before it leave the state in {{{states}}}; concurrent with it: "
               f"{_plural(len(involved), 'operation')}")
     nodes = tuple(sorted({str(processes[i]) for i in [blocked_id, *involved]
@@ -583,6 +593,7 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
         max_configs = check_int("max_configs", max_configs, low=1)
     if not isinstance(stop_at_first, bool):
         raise TypeError(f"stop_at_first must be True or False; got {stop_at_first!r}")
+    clock = getattr(history, "attrs", {}).get("clock")   # a log without a clock: line numbers
     if named is not None:
         sem = _semantics_of(semantics, named[None], history)
         model = named.get(sem)
@@ -646,13 +657,14 @@ def _linearizable(history, model, semantics, time_limit, stop_at_first, max_conf
                                  lambda idx, ids=ids: _processes(   # all rows kept: known
                                      history, op_col, [ids[i] for i in idx],
                                      idx if ids is op_col else None),
-                                 model.partition_by)
+                                 model.partition_by, clock)
             rows.append(row)
             explanations.append(info)
     explanations.sort(key=lambda x: x["prefix_end"])
     undecided = [k for k in order if k not in results]
     left = sum(e["configs"] for e in explored.values()) if explored else 0
     info = {"model": model.name, "semantics": sem, "ops": sum(map(len, parts.values())),
+            **({"clock": clock} if clock in ("line", "file order") else {}),
             "keys": len(parts), "explanations": explanations, "undecided": undecided,
             "explored": explored, "witness": witness,
             "configs": sum(map(_CONFIGS, results.values())) + left}

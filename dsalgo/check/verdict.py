@@ -161,7 +161,11 @@ class Verdict:
         nodes = first["nodes"]
         if isinstance(nodes, (list, tuple, set, frozenset)):
             nodes = ", ".join(map(str, nodes))
-        when = "" if pd.isna(first["time"]) else f" at t={first['time']:.6g}s"
+        clock = self.info.get("clock")     # a history read from a log that has no clock
+        when = ("" if pd.isna(first["time"]) else
+                f" at line {first['time']:.6g}" if clock == "line" else
+                f" at position {first['time']:.6g} in the file" if clock == "file order" else
+                f" at t={first['time']:.6g}s")
         where = f" on {nodes}" if nodes not in (None, "") else ""
         word = "violation" if len(v) == 1 else "violations"
         more = f" (and {len(v) - 1} more)" if len(v) > 1 else ""

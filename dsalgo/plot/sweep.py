@@ -220,7 +220,7 @@ def load_sweep(df: pd.DataFrame, *, axes=None, hue: str = "n", ci: float = 0.95,
     for (label, part), (a_tput, a_lat) in zip(parts, axes):
         part = part.assign(latency_ms=part["latency"] * ms, p99_ms=part["p99"] * ms)
         sizes = sorted(part[hue].unique())
-        colors = {v: f"C{i}" for i, v in enumerate(sizes)}
+        colors = {v: series_color(v, hue) for v in sizes}   # as on every chart
         for v in sizes:
             one = part[part[hue] == v]
             c = colors[v]
@@ -246,6 +246,8 @@ def load_sweep(df: pd.DataFrame, *, axes=None, hue: str = "n", ci: float = 0.95,
         a_lat.set(xlabel="achieved throughput (commands/s)", yscale="log",
                   ylabel="commit latency (ms, log)",
                   title=f"{title}{label}:\nlatency against throughput")
+        from .balance import _plain_log
+        _plain_log(a_lat)   # 2, 5, 10, 20 on the ticks, not 2×10⁰
         for a in (a_tput, a_lat):
             a.grid(alpha=0.3)
         a_tput.legend(fontsize="small", frameon=False, loc="upper left")

@@ -367,8 +367,9 @@ if len(steady):
           lo=steady["p99"].min(), best=steady["p99"].idxmin(), hi=steady["p99"].max(),
           worst=steady["p99"].idxmax())
 c.add("**Power of d choices** at ρ = {rho:g} on {n} servers: mean response {lines}; at "
-      "d = 1 the run stays {d1_side} the limit, as the relaxation-time caveat says.",
-      rho=rho, n=100, d1_side="below" if super_means[1][0] < super_means[1][1] else "at or above",
+      "d = {d1} the run stays {d1_side}.", d1=1,
+      rho=rho, n=100, d1_side="below the limit, as the relaxation-time caveat says"
+      if super_means[1][0] < super_means[1][1] else "at or above the limit",
       lines="; ".join(f"d = {d}: {m:.2f} s simulated against {lim:.2f} s in the limit"
                       for d, (m, lim) in super_means.items()))
 zipf = ring_summary.loc[[i for i in ring_summary.index if "Zipf" in i]]

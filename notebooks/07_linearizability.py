@@ -236,6 +236,8 @@ for spread, g in cost.groupby("spread"):
 for ax, ylabel, title in [(axes[0], "check time (ms, worst seed)", "Checking time"),
                           (axes[1], "configurations explored (worst seed)", "Search size")]:
     ax.set_xscale("log"); ax.set_yscale("log")
+    ax.set_xticks(sorted(cost["ops"].unique()), [f"{v:g}" for v in sorted(cost["ops"].unique())])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())   # the lengths tested, no 3×10² clutter
     ax.set_xlabel("history length (operations)")
     ax.set_ylabel(ylabel)
     ax.set_title(f"{title} vs history length and concurrency")

@@ -22,7 +22,8 @@
 #
 # Every run below comes from `dsalgo.paxos.simulate` and is checked by `dsalgo.paxos.check`
 # (agreement, validity, and for Multi-Paxos the state-machine safety of the key-value
-# store). Every table names its unit in its column names (mostly milliseconds).
+# store). Times in the run's own tables (`time`, `t_invoke`, …) are seconds; the tables
+# and charts made here say their unit in their column names and axis labels (mostly ms).
 
 # %% tags=["parameters"]
 quick = False  # papermill parameter: smaller samples for the test suite

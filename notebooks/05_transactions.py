@@ -438,10 +438,11 @@ sa = anom[anom["algorithm"] == "saga"].groupby("concurrency")[
 tpc_reads = anom[anom["algorithm"] == "2PC"].groupby("concurrency")["intermediate_read_rate"].mean()
 c.add("**Anomalies {trend} with concurrency for sagas:** from {c0} to {c1} transfers "
       "outstanding per client, the share of reads that saw money in flight went from {r0:.0%} "
-      "to {r1:.0%}, and dirty reads from {d0:.2f} to {d1:.2f} per saga. 2PC's unlocked reads "
-      "saw money in flight too ({t0:.0%} at {c0}, {t1:.0%} at {c1}): atomicity is not "
-      "isolation for reads that take no locks.",
-      t0=tpc_reads.iloc[0], t1=tpc_reads.iloc[-1],
+      "to {r1:.0%}, and dirty reads from {d0:.2f} to {d1:.2f} per saga. {tpc}",
+      tpc=(f"2PC's unlocked reads saw money in flight too ({tpc_reads.loc[sa.index[0]]:.0%} "
+           f"at {sa.index[0]}, {tpc_reads.loc[sa.index[-1]]:.0%} at {sa.index[-1]}): "
+           "atomicity is not isolation for reads that take no locks."
+           if tpc_reads.max() > 0 else "2PC's reads never saw money in flight."),
       trend="grow" if (sa.iloc[-1] > sa.iloc[0]).all() else "do not clearly grow",
       r0=sa["intermediate_read_rate"].iloc[0], c0=sa.index[0],
       r1=sa["intermediate_read_rate"].iloc[-1], c1=sa.index[-1],

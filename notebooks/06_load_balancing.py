@@ -357,13 +357,11 @@ else:
           "reports to {j1:.2f} s with reports {d1:g} service times old.",
           j0=st["jsq"].iloc[0], j1=st["jsq"].iloc[-1], d1=st.index[-1])
 if len(steady):
-    c.add("**Servers of different speeds.** Random and round robin send every server the "
-          "same share, so the slow ones got more work than they can do{over}; among the "
-          "policies that kept every server below capacity, p99 went from {lo:.1f} s "
-          "(`{best}`) to {hi:.1f} s (`{worst}`).",
-          over="" if over.empty else " (" + ", ".join(
-              f"`{p}` offered them {o:.2f} of their capacity"
-              for p, o in over["busiest_offered"].items()) + ")",
+    c.add("**Servers of different speeds.** {over}Among the policies that kept every server "
+          "below capacity, p99 went from {lo:.1f} s (`{best}`) to {hi:.1f} s (`{worst}`).",
+          over="" if over.empty else ", ".join(
+              f"`{p}` offered its busiest server {o:.2f} of its capacity"
+              for p, o in over["busiest_offered"].items()) + ": more work than it can do. ",
           lo=steady["p99"].min(), best=steady["p99"].idxmin(), hi=steady["p99"].max(),
           worst=steady["p99"].idxmax())
 c.add("**Power of d choices** at ρ = {rho:g} on {n} servers: mean response {lines}; at "

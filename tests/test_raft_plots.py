@@ -18,7 +18,7 @@ def test_downtime_cdf_one_line_per_group_with_labels():
     assert lines[1].get_ydata().max() == pytest.approx(2 / 3)  # one trial never converged
     assert ax.get_xlabel() == "downtime (ms)" and ax.get_title()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "a", "b\n(1 of 3 > limit; converged 67%,\n95% CI 21%–94%)"]
+        "a", "b\n(1 of 3 > limit; converged 66.7%,\n95% CI 20.8%–93.9%)"]
 
 
 def test_downtime_cdf_rejects_unknown_columns():

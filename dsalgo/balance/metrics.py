@@ -309,11 +309,15 @@ def server_loads(data, *, warmup: float = 0.0, end: float | None = None,
     pandas.DataFrame
         Columns ``backend, requests, share, utilization, mean_queue_length,
         offered_load``; ``utilization`` is the fraction of the window the backend was
-        busy.  ``offered_load`` is the work sent to the backend per unit of its capacity:
-        its share of the requests sent in the window × the arrival rate × the mean service
-        time ÷ its speed (from ``run.params``; NaN for a bare history).  At 1 or more the
-        backend cannot keep up: its queue grows for as long as the run lasts, so its
-        response-time percentiles measure the run's length, not a steady state.
+        busy.  ``offered_load`` is the work sent to the backend in the window per second
+        of it: the service times of the requests that reached it (``t_end − t_start``,
+        at its speed) summed over the arrivals in ``[warmup, end]``, divided by
+        ``end − warmup``.  A backend that keeps up is busy that share of the time; at 1 or
+        more it cannot keep up and its queue grows for as long as arrivals last, so its
+        response-time percentiles measure the run's length, not a steady state.  (The
+        service times drawn, not the request count, so that a load-aware policy, which
+        sends more requests to a backend that happened to draw short ones, is judged by
+        the work it sent.)  Requests never served do not count.
 
     Examples
     --------
@@ -339,21 +343,24 @@ def server_loads(data, *, warmup: float = 0.0, end: float | None = None,
         "share": counts / total if total else np.zeros(len(backends)),
         "utilization": agg["busy"].to_numpy(),
         "mean_queue_length": agg["w"].to_numpy(),
-        "offered_load": _offered(data, hw, backends),
+        "offered_load": _offered(hw, backends, warmup, _window(h, warmup, end), hop),
     })
 
 
-def _offered(data, hw, backends) -> np.ndarray:
-    """Each backend's offered load (see :func:`server_loads`); NaN without the run's
-    parameters."""
-    params = data.params if isinstance(data, sim.Run) else {}
-    rate, mean = params.get("rate"), params.get("service_mean")
-    sent = hw["backend"].dropna().astype(str).value_counts()
-    arrivals = np.array([float(sent.get(b, 0)) for b in backends])
-    if not rate or not mean or not arrivals.sum():
+def _offered(hw, backends, warmup: float, end: float, hop) -> np.ndarray:
+    """Each backend's offered load (see :func:`server_loads`): the service time of the
+    requests that arrived in ``[warmup, end]``, per second of that window."""
+    w = hw[(hw["t_invoke"].to_numpy() <= end) & hw["backend"].notna().to_numpy()]
+    if "t_end" in w.columns:
+        t_end = w["t_end"].to_numpy(dtype=float)
+    elif hop is not None:       # older histories: the service ended a hop before the answer
+        t_end = w["t_complete"].to_numpy(dtype=float) - hop
+    else:
         return np.full(len(backends), np.nan)
-    speeds = np.asarray(params.get("speeds") or [1.0] * len(backends), dtype=float)
-    return rate * mean * arrivals / arrivals.sum() / speeds
+    work = t_end - w["t_start"].to_numpy(dtype=float)
+    served = ~np.isnan(work)
+    per = pd.Series(work[served]).groupby(w["backend"].astype(str).to_numpy()[served]).sum()
+    return np.array([float(per.get(b, 0.0)) for b in backends]) / (end - warmup)
 
 
 def imbalance(data, *, measure: str = "requests", warmup: float = 0.0,

@@ -464,10 +464,9 @@ def _processes(history, op_col, ids, rows=None) -> dict:
 
 def _when(t, clock) -> str:
     """A time for a sentence: seconds, or a log's line (position) when it has no clock."""
-    if clock == "line":
-        return f"line {t:g}"
-    if clock == "file order":
-        return f"position {t:g} in the file"
+    if clock in ("line", "file order"):
+        at = int(t) if float(t).is_integer() else t    # line 1234567, not 1.23457e+06
+        return f"line {at}" if clock == "line" else f"position {at} in the file"
     return f"t={t:g}"
 
 

@@ -162,10 +162,12 @@ class Verdict:
         if isinstance(nodes, (list, tuple, set, frozenset)):
             nodes = ", ".join(map(str, nodes))
         clock = self.info.get("clock")     # a history read from a log that has no clock
-        when = ("" if pd.isna(first["time"]) else
-                f" at line {first['time']:.6g}" if clock == "line" else
-                f" at position {first['time']:.6g} in the file" if clock == "file order" else
-                f" at t={first['time']:.6g}s")
+        t = first["time"]
+        at = int(t) if not pd.isna(t) and float(t).is_integer() else t
+        when = ("" if pd.isna(t) else
+                f" at line {at}" if clock == "line" else
+                f" at position {at} in the file" if clock == "file order" else
+                f" at t={t:.6g}s")
         where = f" on {nodes}" if nodes not in (None, "") else ""
         word = "violation" if len(v) == 1 else "violations"
         more = f" (and {len(v) - 1} more)" if len(v) > 1 else ""

@@ -251,6 +251,8 @@ def series_color(value, group: str | None = None):
     import matplotlib.pyplot as plt
 
     assigned = _SERIES_ASSIGNED.setdefault(None if group is None else str(group), {})
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)      # 3 and 3.0 (an int column made float) are one series
     key = str(value)
     if key not in assigned:
         tab20 = plt.get_cmap("tab20").colors

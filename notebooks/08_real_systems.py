@@ -465,6 +465,7 @@ zk_rows.append(dict(
                f"{paused_v.holds('storage_safety')}"),
     sim_runs=1, sim_linearizable=None))
 zk_table = pd.DataFrame(zk_rows).set_index("finding")
+zk_table["sim_linearizable"] = zk_table["sim_linearizable"].astype("Int64")  # counts, or <NA>
 zk_table
 
 # %%

@@ -13,7 +13,13 @@ the links used, "built" those that became a ``Link`` object (the rest sent unbui
 :mod:`dsalgo.sim.wire`), "seeded" those that drew past their counter-based draws and
 seeded a generator.
 
-Run: ``python benchmarks/nodes.py [--nodes 10 1000] [--sends 50] [--rounds R]``.
+``--raw`` adds the pure-Python reference: a bare ``heapq`` loop doing the same workload
+(one global generator, nodes as slots objects whose handler counts), with and without
+keeping a count per link in a dict (what a stream per link needs at least), and prints
+its own large / small ratio: the part of the 1.3× budget that memory and the per-link
+count take before any simulator does anything.
+
+Run: ``python benchmarks/nodes.py [--nodes 10 1000] [--sends 50] [--rounds R] [--raw]``.
 """
 
 from __future__ import annotations
@@ -69,11 +75,47 @@ def one(n: int, sends: int, trace: bool = False) -> dict:
             "recorded": recorded / len(m), "traced": mem / len(m)}
 
 
+class _RawNode:
+    __slots__ = ("got", "id")
+
+    def __init__(self, i):
+        self.id, self.got = i, 0
+
+    def on_message(self, src, msg):
+        self.got += 1
+
+
+def raw(n: int, sends: int, per_link: bool) -> float:
+    """CPU seconds per delivery of the bare heapq loop on B5's workload."""
+    import heapq
+    import random
+    from itertools import count
+
+    gc.collect()
+    rng = random.Random(1)
+    nodes = [_RawNode(i) for i in range(n)]
+    heap, seq, counts = [], count(), {}
+    t0 = time.process_time()
+    for a in nodes:
+        for i in range(sends):
+            b = nodes[rng.randrange(n)]
+            if per_link:
+                k = (a.id, b.id)
+                counts[k] = counts.get(k, 0) + 1
+            heapq.heappush(heap, (rng.expovariate(200.0), next(seq), b, a.id, i))
+    while heap:
+        _, _, b, src, m = heapq.heappop(heap)
+        b.on_message(src, m)
+    return (time.process_time() - t0) / (n * sends)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--nodes", type=int, nargs=2, default=[10, 1000])
     p.add_argument("--sends", type=int, default=50, help="sends per node at the large size")
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--raw", action="store_true",
+                   help="also time the bare heapq loop on the same workload")
     a = p.parse_args(argv)
     small, large = a.nodes
     sends = {small: a.sends * large // small, large: a.sends}
@@ -97,6 +139,17 @@ def main(argv=None):
         print(f"{n:>7,}{sends[n]:>11,}{rs[0]['links']:>9,}{rs[0]['built']:>8,}{rs[0]['seeded']:>8,}"
               f"{statistics.median(r['start'] for r in rs):>9.3f}{per * 1e6:>13.2f}"
               f"{per / base:>9.2f}{rs[0]['recorded']:>16.1f}{traced:>14.0f}")
+    if a.raw:
+        print("bare heapq loop, same workload (the pure-Python limit):")
+        for per_link in (False, True):
+            got: dict = {}
+            for _ in range(a.rounds):
+                for n in a.nodes:
+                    got.setdefault(n, []).append(raw(n, sends[n], per_link))
+            lo, hi = (statistics.median(got[n]) for n in a.nodes)
+            what = "with a count per link" if per_link else "no per-link state"
+            print(f"  {what:<24}{lo * 1e6:>8.2f} us at {small:,}{hi * 1e6:>8.2f} us at "
+                  f"{large:,}   x small {hi / lo:.2f}")
 
 
 if __name__ == "__main__":

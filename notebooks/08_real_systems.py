@@ -439,11 +439,15 @@ def zk_twin(reads, seed):
     return run
 
 
+def yn(b):
+    return "yes" if b else "no"
+
+
 zk_rows = []
 for reads, sim_reads in (("plain", "local"), ("sync", "sync")):
     sim_lin = [lin(zk_twin(sim_reads, seed)) for seed in range(trials)]
     real = ("not run" if ("zookeeper", reads) not in real_runs
-            else f"linearizable: {lin(real_runs['zookeeper', reads])}")
+            else "linearizable" if lin(real_runs["zookeeper", reads]) else "not linearizable")
     zk_rows.append(dict(finding=f"{reads} reads linearizable", real=real,
                         simulated=f"linearizable in {sum(sim_lin)} of {len(sim_lin)} runs",
                         sim_runs=len(sim_lin), sim_linearizable=sum(sim_lin)))
@@ -458,11 +462,11 @@ zk_real_lock = lock_table[(lock_table["lock"] == "ZooKeeper") & (lock_table["whe
 zk_rows.append(dict(
     finding="paused holder still believes it holds the lock",
     real=("not run" if zk_real_lock.empty else
-          f"both believed: {not bool(zk_real_lock['mutual_exclusion'].iloc[0])}, "
-          f"fenced store safe: {bool(zk_real_lock['storage_safety'].iloc[0])}"),
-    simulated=(f"ephemeral znode deleted on expiry: {lost_node}, both believed: "
-               f"{not paused_v.holds('mutual_exclusion')}, fenced store safe: "
-               f"{paused_v.holds('storage_safety')}"),
+          f"both believed: {yn(not zk_real_lock['mutual_exclusion'].iloc[0])}, "
+          f"fenced store safe: {yn(zk_real_lock['storage_safety'].iloc[0])}"),
+    simulated=(f"ephemeral znode deleted on expiry: {yn(lost_node)}, both believed: "
+               f"{yn(not paused_v.holds('mutual_exclusion'))}, fenced store safe: "
+               f"{yn(paused_v.holds('storage_safety'))}"),
     sim_runs=1, sim_linearizable=None))
 zk_table = pd.DataFrame(zk_rows).set_index("finding")
 zk_table["sim_linearizable"] = zk_table["sim_linearizable"].astype("Int64")  # counts, or <NA>
@@ -485,8 +489,9 @@ notes.add("**ZooKeeper ensemble, simulated.** With a follower paused, plain read
 # %%
 conclusion = Conclusion("What the run showed")
 for kind, first, second in notes:
-    if kind == "add":
-        conclusion.add(first, **second)
+    if kind == "add":   # a finding's True / False reads as yes / no
+        conclusion.add(first, **{k: ("yes" if v else "no") if isinstance(v, (bool, np.bool_))
+                                 else v for k, v in second.items()})
     else:
         conclusion.skipped(first, second)
 conclusion

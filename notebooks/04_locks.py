@@ -106,8 +106,9 @@ def lock_cost(algorithm, n, clients, seed):
                 failed_attempts=v.info["contended"])
 
 
+CONTENDED_N = 5                                  # the cluster size contention is swept at
 points = [dict(algorithm=a, n=n, clients=c) for a in LOCKS for n in ns for c in contention
-          if n == 5 or c == 1]                  # contention is swept at n = 5 only
+          if n == CONTENDED_N or c == 1]        # contention is swept at one size only
 perf = swept(lock_cost, points, seeds)
 perf.groupby(["algorithm", "n", "clients"])[["wait_ms", "throughput", "busiest_share"]].mean().round(2)
 
@@ -119,15 +120,15 @@ alone = perf[perf["clients"] == 1].groupby(["algorithm", "n"])["wait_ms"].mean()
 plot.sweep_lines(perf[perf["clients"] == 1], x="n", y="wait_ms", ax=ax1, **lock_hue)
 ax1.set(title="Uncontended acquisition latency vs. n", xlabel="servers n",
         ylabel="median wait to acquire (ms)\nmean over seeds, 95% t interval")
-at5 = perf[perf["n"] == 5]
+at5 = perf[perf["n"] == CONTENDED_N]
 plot.sweep_lines(at5, x="clients", y="throughput", ax=ax2, **lock_hue)
-ax2.set(title="Throughput vs. contention (n = 5)", xlabel="contending clients",
+ax2.set(title=f"Throughput vs. contention (n = {CONTENDED_N})", xlabel="contending clients",
         ylabel="critical sections per second\nmean over seeds, 95% t interval")
 ax2.set_ylim(bottom=0)
 plot.sweep_lines(at5, x="clients", y="busiest_share", ax=ax3, **lock_hue)
 ks = np.array(contention)
 ax3.plot(ks, 1 / ks, "k:", label="fair share 1/clients")
-ax3.set(title="Fairness vs. contention (n = 5)", xlabel="contending clients",
+ax3.set(title=f"Fairness vs. contention (n = {CONTENDED_N})", xlabel="contending clients",
         ylabel="share of acquisitions by the busiest client\nmean over seeds, 95% t interval")
 ax3.set_ylim(0, 1.05)                          # a share: the interval is clipped to [0, 1]
 ax1.set_xticks(sorted(set(ns)))                # whole servers and clients on the axes
@@ -415,7 +416,7 @@ kmax = max(contention)
 c.add("**Contention** (`n` = {n5}, means over {seeds} seeds): with {k} clients RedLock ran "
       "{rl_t:.1f} critical sections per second and its busiest client took {rl_s:.0%} of the "
       "acquisitions; the ZooKeeper lock ran {zk_t:.1f} per second with the busiest client at "
-      "{zk_s:.0%} (a fair share is {fair:.1%}){why}.", n5=5, seeds=len(seeds), k=kmax,
+      "{zk_s:.0%} (a fair share is {fair:.1%}){why}.", n5=CONTENDED_N, seeds=len(seeds), k=kmax,
       fair=1 / kmax,
       why=". RedLock keeps no queue: after a release the lock goes to whichever client asks "
       "first, the waiters retrying after random delays; the recipe's sequence numbers serve "

@@ -166,7 +166,8 @@ from dsalgo.analysis import wilson
 tw = read_modes[read_modes["system"] == "raft (simulated)"].set_index("reads")
 local_ok, runs = int(tw.loc["local", "linearizable_runs"]), int(tw.loc["local", "runs"])
 ri_ok = int(tw.loc["read_index", "linearizable_runs"])
-bad_lo, bad_hi = wilson(runs - local_ok, runs)
+TWIN_LEVEL = 0.95
+bad_lo, bad_hi = wilson(runs - local_ok, runs, ci=TWIN_LEVEL)
 sim_local_stale = local_ok < runs      # the model showed a stale local read
 notes.add("**Simulated twin.** With the leader cut off, Raft with local reads gave a "
           "linearizable history in {ok} of {n} runs (non-linearizable in {bad:.0%}, {level:.0%} "
@@ -178,7 +179,7 @@ notes.add("**Simulated twin.** With the leader cut off, Raft with local reads ga
           "etcd's from a lagging or restarted member), so it says which modes are unsafe, "
           "not how often the real ones go stale.",
           ok=local_ok, n=runs, bad=(runs - local_ok) / runs, lo=bad_lo, hi=bad_hi, ri=ri_ok,
-          level=0.95)
+          level=TWIN_LEVEL)
 
 # %% [markdown]
 # ## 2 · A lock holder paused past its lease

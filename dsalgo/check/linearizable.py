@@ -57,7 +57,7 @@ import pandas as pd
 from .._validate import check_choice, check_int, check_number
 from ._wgl import Result, search
 from .models import ALIASES, KV, MODELS, SEMANTICS, CASRegister, Model, Register, freeze, get_model
-from .verdict import Verdict
+from .verdict import Verdict, log_position
 
 __all__ = ["linearizable"]
 
@@ -462,14 +462,6 @@ def _processes(history, op_col, ids, rows=None) -> dict:
     return dict(zip(ids, procs))
 
 
-def _when(t, clock) -> str:
-    """A time for a sentence: seconds, or a log's line (position) when it has no clock."""
-    if clock in ("line", "file order"):
-        at = int(t) if float(t).is_integer() else t    # line 1234567, not 1.23457e+06
-        return f"line {at}" if clock == "line" else f"position {at} in the file"
-    return f"t={t:g}"
-
-
 def _explain(key, ops, op_ids, res, model, processes, partition_by, clock=None):
     """One violation row and its explanation dict for a non-linearizable partition;
     ``processes(indices)`` gives ``{op id: process}`` for ops of the partition."""
@@ -487,7 +479,8 @@ def _explain(key, ops, op_ids, res, model, processes, partition_by, clock=None):
     processes = processes([b, *near])
     detail = (f"{where}{_describe_op(blocked_id, ops[b], processes.get(blocked_id))} cannot "
               f"be linearized; the smallest non-linearizable prefix ends at its completion "
-              f"({_when(t_end, clock)}, {_plural(prefix_ops, 'operation')}); the "
+              f"({log_position(t_end, clock) or f't={t_end:g}'}, "
+              f"{_plural(prefix_ops, 'operation')}); the "
               f"linearizations of the "
               f"operations before it leave the state in {{{states}}}; concurrent with it: "
               f"{_plural(len(involved), 'operation')}")

@@ -17,6 +17,22 @@ KINDS = ("safety", "progress")
 VIOLATION_COLUMNS = ["property", "time", "nodes", "detail"]
 
 
+def log_position(t, clock) -> str | None:
+    """``"line 86"`` or ``"position 86 in the file"`` for a time ``t`` of a history whose
+    ``attrs["clock"]`` says it has no clock (``"line"`` or ``"file order"``); ``None`` when
+    the times are seconds.
+
+    Examples
+    --------
+    >>> log_position(86.0, "line"), log_position(3, "file order"), log_position(1.5, None)
+    ('line 86', 'position 3 in the file', None)
+    """
+    if clock not in ("line", "file order"):
+        return None
+    at = int(t) if float(t).is_integer() else t    # line 1234567, not 1.23457e+06
+    return f"line {at}" if clock == "line" else f"position {at} in the file"
+
+
 class Verdict:
     """The outcome of checking a run or history.
 
@@ -161,13 +177,9 @@ class Verdict:
         nodes = first["nodes"]
         if isinstance(nodes, (list, tuple, set, frozenset)):
             nodes = ", ".join(map(str, nodes))
-        clock = self.info.get("clock")     # a history read from a log that has no clock
         t = first["time"]
-        at = int(t) if not pd.isna(t) and float(t).is_integer() else t
-        when = ("" if pd.isna(t) else
-                f" at line {at}" if clock == "line" else
-                f" at position {at} in the file" if clock == "file order" else
-                f" at t={t:.6g}s")
+        # a history read from a log that has no clock is timed in lines, not seconds
+        when = "" if pd.isna(t) else f" at {log_position(t, self.info.get('clock')) or f't={t:.6g}s'}"
         where = f" on {nodes}" if nodes not in (None, "") else ""
         word = "violation" if len(v) == 1 else "violations"
         more = f" (and {len(v) - 1} more)" if len(v) > 1 else ""

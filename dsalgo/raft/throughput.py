@@ -423,8 +423,6 @@ def load_findings(sweep: pd.DataFrame, agreement: pd.DataFrame | None = None, *,
     >>> f.batched_top[["offered", "throughput", "seeds"]].to_dict("records")
     [{'offered': 120.0, 'throughput': 119.0, 'seeds': 1}]
     """
-    from scipy import stats
-
     below = check_number("below", below, low=0.0, low_open=True)
     keep_up = check_number("keep_up", keep_up, low=0.0, high=1.0, low_open=True)
     if agreement is None:
@@ -436,25 +434,20 @@ def load_findings(sweep: pd.DataFrame, agreement: pd.DataFrame | None = None, *,
         runs_below=int((unbatched["model_utilisation"] < below).sum()),
         worst_error=float(agreement[["max_throughput_error", "max_latency_error"]].max().max()),
         past_ratio=past["throughput"].mean() / past["capacity"].first(),
-        batched_top=_top_point(batched, stats),
+        batched_top=_top_point(batched),
         kept_up=bool((batched["throughput"] >= keep_up * batched["offered"]).all()))
 
 
-def _top_point(batched: pd.DataFrame, stats) -> pd.DataFrame:
+def _top_point(batched: pd.DataFrame) -> pd.DataFrame:
     """Per ``n``: the runs at the highest load offered, achieved throughput averaged over
     their seeds (never a maximum over seeds or over load points)."""
-    rows = {}
-    for n, g in batched.groupby("n", sort=True):
-        top = g[g["offered"] == g["offered"].max()]
-        k = len(top)
-        sd = float(top["throughput"].std(ddof=1)) if k > 1 else float("nan")
-        rows[n] = {"offered": float(top["offered"].iloc[0]),
-                   "throughput": float(top["throughput"].mean()),
-                   "throughput_ci": float(stats.t.ppf(0.975, k - 1) * sd / k ** 0.5)
-                   if k > 1 else float("nan"),
-                   "seeds": k, "capacity": float(top["capacity"].iloc[0])}
-    out = pd.DataFrame.from_dict(rows, orient="index",
-                                 columns=["offered", "throughput", "throughput_ci", "seeds",
-                                          "capacity"])
-    out.index.name = "n"
-    return out
+    from dsalgo.analysis import summarize
+
+    top = batched[batched["offered"] == batched.groupby("n")["offered"].transform("max")]
+    s = summarize(top, by=["n", "offered", "capacity"], metrics=["throughput"], ci=0.95)
+    return pd.DataFrame({"offered": s["offered"].astype(float).to_numpy(),
+                         "throughput": s["mean"].to_numpy(),
+                         "throughput_ci": ((s["ci_high"] - s["ci_low"]) / 2).to_numpy(),
+                         "seeds": s["n_values"].to_numpy(),
+                         "capacity": s["capacity"].astype(float).to_numpy()},
+                        index=pd.Index(s["n"].to_numpy(), name="n")).sort_index()

@@ -234,10 +234,16 @@ def check(run, *, time_limit: float | None = 20.0) -> Verdict:
     info["sessions_expired"] = int((kinds == "session_expired").sum())
     if "resumed" in ev.columns:
         conn = ev[kinds == "connected"]
-        back = conn[conn["resumed"].astype(bool)]
-        info["sessions_resumed"] = int(back["session"].nunique()) if len(back) else 0
-        info["reconnections"] = len(back)
+        info["sessions_resumed"], info["reconnections"] = _resumptions(conn)
     return Verdict(props, rows or None, status=status, info=info)
+
+
+def _resumptions(conn: pd.DataFrame) -> tuple[int, int]:
+    """Of ``connected`` events: the distinct sessions resumed on another server, and the
+    reconnections that resumed one (a session may reconnect more than once, first to a
+    server that has no leader yet)."""
+    back = conn[conn["resumed"].astype(bool)] if len(conn) else conn
+    return int(back["session"].nunique()) if len(back) else 0, len(back)
 
 
 # ---------------------------------------------------------------- failover
@@ -343,14 +349,13 @@ def failover_trials(trials: int = 10, n: int = 3, *, seed: int = 0, warmup: floa
         opened = ev[(kinds == "session_opened") & (ev["time"] <= at)]
         expired = ev[(kinds == "session_expired") & (ev["time"] > at)]
         conn = ev[(kinds == "connected") & (ev["time"] > at)]
-        back = conn[conn["resumed"].astype(bool)] if len(conn) else conn
-        # a session may reconnect more than once (to a server that has no leader yet)
+        resumed, reconnections = _resumptions(conn)
         rows.append({"seed": s, "leader": leader, "t_fault": at,
                      "new_leader": str(new["node"].iloc[0]) if len(new) else None,
                      "failover": float(new["time"].iloc[0]) - at if len(new) else math.nan,
                      "recovery": float(writes["t_complete"].min()) - at if len(writes)
                      else math.nan,
                      "sessions": int(opened["session"].nunique()),
-                     "resumed": int(back["session"].nunique()) if len(back) else 0,
-                     "reconnections": len(back), "expired": len(expired)})
+                     "resumed": resumed, "reconnections": reconnections,
+                     "expired": len(expired)})
     return pd.DataFrame(rows)

@@ -56,6 +56,8 @@ from .latency import Constant, Empirical, Exponential, Uniform
 __all__ = ["Link", "MessageLog", "Wire"]
 
 NaN = math.nan
+# Link.random's counter increments, (k + 1) * GAMMA mod 2**64 for draw k
+GAMMAS = tuple(((k + 1) * GAMMA) & MASK for k in range(COUNTER_DRAWS))
 
 # latency models whose sampler draws through rng.random() alone (Exponential's draw is
 # inlined), so a link using them can keep the bare C generator
@@ -531,36 +533,20 @@ class Wire:
         src_bits = s[1]
 
         def unbuilt(dst, msg) -> bool:
-            """Send on the unbuilt link to ``dst`` if it may (True), else False."""
-            nonlocal rows, mq, ms, md
+            """Send unrecorded on the unbuilt link to ``dst`` if it may (True), else False.
+            (The recording sender below does the same inline, with the row.)"""
             d = dsts_get(dst) or node_dst(dst)
             st = d[0]
-            if st.cpu is not None or (overrides and (src, dst) in overrides):
-                return False
             k = fresh_get(dst, 0)
-            if k >= COUNTER_DRAWS:
+            if (k >= COUNTER_DRAWS or st.cpu is not None
+                    or (overrides and (src, dst) in overrides)):
                 return False
             fresh[dst] = k + 1  # Link.random's counter draw and the exponential, inlined
-            z = ((ks ^ d[1]) + (k + 1) * GAMMA) & MASK
+            z = ((ks ^ d[1]) + GAMMAS[k]) & MASK
             z = ((z ^ (z >> 30)) * MIX1) & MASK
             z = ((z ^ (z >> 27)) * MIX2) & MASK
-            now = clock.now
-            t = now - log(1.0 - ((z ^ (z >> 31)) >> 11) * UNIT) / wire._default.rate
-            if record:
-                code = type_code(msg.__class__)
-                if code is None:
-                    code = slow_code(msg)
-                i = next(rows)
-                try:
-                    mq[i] = src_bits | d[2] | code
-                except (IndexError, ValueError):  # no room, or views released: see row()
-                    i, rows, mq, ms, md = row(i, mq)
-                    mq[i] = src_bits | d[2] | code
-                ms[i] = now
-                md[i] = t
-            else:
-                i = -1
-            heappush(heap, (t, next(seq), UNBUILT, i, msg, (src, st)))
+            t = clock.now - log(1.0 - ((z ^ (z >> 31)) >> 11) * UNIT) / wire._default.rate
+            heappush(heap, (t, next(seq), UNBUILT, -1, msg, (src, st)))
             return True
 
         if not record:
@@ -590,8 +576,31 @@ class Wire:
             nonlocal rows, mq, ms, md
             link = out_get(dst)
             if link is None:
-                if net._version == wire._unbuilt_version and unbuilt(dst, msg):
-                    return
+                if net._version == wire._unbuilt_version:  # unbuilt(), inline: a call fewer
+                    d = dsts_get(dst) or node_dst(dst)
+                    st = d[0]
+                    k = fresh_get(dst, 0)
+                    if (k < COUNTER_DRAWS and st.cpu is None
+                            and not (overrides and (src, dst) in overrides)):
+                        fresh[dst] = k + 1  # Link.random's counter draw and the exponential
+                        z = ((ks ^ d[1]) + GAMMAS[k]) & MASK
+                        z = ((z ^ (z >> 30)) * MIX1) & MASK
+                        z = ((z ^ (z >> 27)) * MIX2) & MASK
+                        now = clock.now
+                        t = now - log(1.0 - ((z ^ (z >> 31)) >> 11) * UNIT) / wire._default.rate
+                        code = type_code(msg.__class__)
+                        if code is None:
+                            code = slow_code(msg)
+                        i = next(rows)
+                        try:
+                            mq[i] = src_bits | d[2] | code
+                        except (IndexError, ValueError):  # no room, or views released
+                            i, rows, mq, ms, md = row(i, mq)
+                            mq[i] = src_bits | d[2] | code
+                        ms[i] = now
+                        md[i] = t
+                        heappush(heap, (t, next(seq), UNBUILT, i, msg, (src, st)))
+                        return
                 link = out[dst] = make_link(src, dst)
             if link.plain:
                 code = type_code(msg.__class__)

@@ -171,30 +171,50 @@ ax.figure.set_size_inches(9, 5.5)
 
 # %%
 speeds = [1, 1, 1, 1, 2, 2, 4, 4]
-rows, summary = [], []
+speed_seeds = range(5, 7 if quick else 10)
+rows, runs_speed = [], []
 for policy in ["random", "round_robin", "weighted_round_robin", "power_of_d", "least_outstanding"]:
-    r = balance.simulate(len(speeds), policy=policy, speeds=speeds, utilization=0.7, requests=N_REQ, seed=5)
-    loads = balance.server_loads(r, warmup=WARMUP)
-    rows += [dict(label=policy, load=u) for u in loads["utilization"]]
-    p = balance.latency_percentiles(r, q=[0.5, 0.99], warmup=WARMUP)["latency"].tolist()
-    summary.append(dict(policy=policy, p50=p[0], p99=p[1], busiest=loads["utilization"].max(),
-                        busiest_offered=loads["offered_load"].max()))
+    for seed in speed_seeds:
+        r = balance.simulate(len(speeds), policy=policy, speeds=speeds, utilization=0.7,
+                             requests=N_REQ, seed=seed)
+        loads = balance.server_loads(r, warmup=WARMUP)
+        rows += [dict(label=policy, load=u) for u in loads["utilization"]]
+        p = balance.latency_percentiles(r, q=[0.5, 0.99], warmup=WARMUP)["latency"].tolist()
+        runs_speed.append(dict(policy=policy, seed=seed, p50=p[0], p99=p[1],
+                               busiest=loads["utilization"].max(),
+                               busiest_offered=loads["offered_load"].max()))
 ax = plot.load_spread(pd.DataFrame(rows), ylabel="fraction of time busy (1 = saturated)",
-                      title="backend utilisation, speeds 1,1,1,1,2,2,4,4 at ρ = 0.7")
+                      title="backend utilisation, speeds 1,1,1,1,2,2,4,4 at ρ = 0.7\n"
+                            f"(every backend of {len(speed_seeds)} seeds)")
 ax.figure.set_size_inches(9, 4.5)
 plt.show()
-speed_summary = pd.DataFrame(summary).set_index("policy")
-display(speed_summary.round(2))
+runs_speed = pd.DataFrame(runs_speed)
+# per policy: means over the seeds with 95% t intervals; a policy overloads a backend if any
+# seed offered it more work than it can do
+ss = summarize(runs_speed, by="policy", metrics=["p50", "p99", "busiest"], ci=0.95)
+ss["half"] = (ss["ci_high"] - ss["ci_low"]) / 2
+order = runs_speed["policy"].unique()
+mean = ss.pivot(index="policy", columns="metric", values="mean").loc[order]
+half = ss.pivot(index="policy", columns="metric", values="half").loc[order]
+speed_summary = mean.assign(
+    busiest_offered=runs_speed.groupby("policy")["busiest_offered"].max().loc[order])
+# mean over the seeds ± the half-width of its 95% t interval; offered load: largest over seeds
+display(pd.DataFrame(
+    {label: [f"{m:.2f} ± {h:.2f}" for m, h in zip(mean[k], half[k])]
+     for k, label in (("p50", "p50 (s)"), ("p99", "p99 (s)"),
+                      ("busiest", "busiest backend, time busy"))}
+    | {"busiest backend, offered load (max)": speed_summary["busiest_offered"].round(2)},
+    index=order))
 busy = speed_summary["busiest"]
 steady = speed_summary[speed_summary["busiest_offered"] < 1]
 over = speed_summary[speed_summary["busiest_offered"] >= 1]
 display(Markdown(
-    "Busiest server's share of time busy: " + ", ".join(
+    f"Means over {len(speed_seeds)} seeds. Busiest server's share of time busy: " + ", ".join(
         f"`{p}` {b:.2f}" for p, b in busy.items())
     + (f". Among the policies that kept every server below its capacity, p99 response time "
        f"went from {steady['p99'].min():.1f} s (`{steady['p99'].idxmin()}`) to "
        f"{steady['p99'].max():.1f} s (`{steady['p99'].idxmax()}`)" if len(steady) else "")
-    + (". " + ", ".join(f"`{p}`" for p in over.index) + " offered the slow servers "
+    + (". " + ", ".join(f"`{p}`" for p in over.index) + " offered the slow servers up to "
        + ", ".join(f"{o:.2f}" for o in over["busiest_offered"]) + " of their capacity: "
        "their queues grew for the whole run, so their p99 (" + ", ".join(
            f"{v:.0f} s" for v in over["p99"]) + ") measures the run's length, not a steady "
@@ -311,27 +331,46 @@ movement.round(3)
 
 # %%
 EPSILON = 0.25
-rows, summary = [], []
+ring_seeds = range(4, 6 if quick else 9)
+rows, runs_ring = [], []
 for skew in (0.0, 1.0):
     for policy in ("consistent_hash", "consistent_hash_bounded"):
-        r = balance.simulate(SERVERS, policy=policy, utilization=0.7, requests=N_REQ, seed=4,
-                             key_skew=skew, keys=1000, epsilon=EPSILON)
-        loads = balance.server_loads(r, warmup=WARMUP)
         label = ("bounded" if policy.endswith("bounded") else "plain") + (", Zipf keys" if skew else ", uniform keys")
-        rows += [dict(label=label, load=v) for v in loads["requests"] / loads["requests"].mean()]
-        p99 = balance.latency_percentiles(r, q=[0.99], warmup=WARMUP)["latency"].iloc[0]
-        verdict = balance.check(r)      # causality, FIFO, and the (1 + ε) cap for the bounded ring
-        summary.append(dict(configuration=label, imbalance=balance.imbalance(r, warmup=WARMUP),
-                            busiest_offered=loads["offered_load"].max(),
-                            p99=p99 if loads["offered_load"].max() < 1 else float("nan"),
-                            checks=str(verdict),
-                            redirected=verdict.info.get("redirected", 0)))
+        for seed in ring_seeds:
+            r = balance.simulate(SERVERS, policy=policy, utilization=0.7, requests=N_REQ,
+                                 seed=seed, key_skew=skew, keys=1000, epsilon=EPSILON)
+            loads = balance.server_loads(r, warmup=WARMUP)
+            rows += [dict(label=label, load=v) for v in loads["requests"] / loads["requests"].mean()]
+            p99 = balance.latency_percentiles(r, q=[0.99], warmup=WARMUP)["latency"].iloc[0]
+            verdict = balance.check(r)  # causality, FIFO, and the (1 + ε) cap for the bounded ring
+            runs_ring.append(dict(configuration=label, seed=seed,
+                                  imbalance=balance.imbalance(r, warmup=WARMUP),
+                                  busiest_offered=loads["offered_load"].max(), p99=p99,
+                                  ok=bool(verdict), redirected=verdict.info.get("redirected", 0)))
 ax = plot.load_spread(pd.DataFrame(rows), ylabel="requests served / mean over backends",
-                      title=f"load per backend, consistent hashing, {SERVERS} servers")
+                      title=f"load per backend, consistent hashing, {SERVERS} servers\n"
+                            f"(every backend of {len(ring_seeds)} seeds)")
 ax.figure.set_size_inches(9, 4.5)
-ring_summary = pd.DataFrame(summary).set_index("configuration")
-with pd.option_context("display.max_colwidth", 80):
-    display(ring_summary.round(2))
+runs_ring = pd.DataFrame(runs_ring)
+rs = summarize(runs_ring, by="configuration", metrics=["imbalance", "p99"], ci=0.95)
+rs["half"] = (rs["ci_high"] - rs["ci_low"]) / 2
+order = runs_ring["configuration"].unique()
+by_conf = runs_ring.groupby("configuration", sort=False)
+ring_summary = rs.pivot(index="configuration", columns="metric", values="mean").loc[order]
+ring_half = rs.pivot(index="configuration", columns="metric", values="half").loc[order]
+ring_summary = ring_summary.assign(busiest_offered=by_conf["busiest_offered"].max(),
+                                   passed=by_conf["ok"].sum(), runs=by_conf.size(),
+                                   redirected=by_conf["redirected"].mean())
+# means over the seeds ± the half-width of their 95% t intervals; p99 only where no seed
+# offered a backend more than it can serve (else "unstable" and the largest offered load)
+display(pd.DataFrame({
+    "busiest / mean": [f"{m:.2f} ± {h:.2f}" for m, h in zip(ring_summary["imbalance"],
+                                                           ring_half["imbalance"])],
+    "p99 (s)": [f"{m:.1f} ± {h:.1f}" if o < 1 else f"unstable ({o:.2f})" for m, h, o in zip(
+        ring_summary["p99"], ring_half["p99"], ring_summary["busiest_offered"])],
+    "runs whose checks passed": [f"{p} of {n}" for p, n in zip(ring_summary["passed"],
+                                                               ring_summary["runs"])],
+    "redirected per run (mean)": ring_summary["redirected"].round(0)}, index=order))
 
 # %%
 from dsalgo.report import Conclusion
@@ -374,7 +413,8 @@ else:
           j0=st["jsq"].iloc[0], j1=st["jsq"].iloc[-1], d1=st.index[-1])
 if len(steady):
     c.add("**Servers of different speeds.** {over}Among the policies that kept every server "
-          "below capacity, p99 went from {lo:.1f} s (`{best}`) to {hi:.1f} s (`{worst}`).",
+          "below capacity, p99 (mean of {k} seeds) went from {lo:.1f} s (`{best}`) to "
+          "{hi:.1f} s (`{worst}`).", k=len(speed_seeds),
           over="" if over.empty else ", ".join(
               f"`{p}` offered its busiest server {o:.2f} of its capacity"
               for p, o in over["busiest_offered"].items()) + ": more work than it can do. ",
@@ -390,7 +430,8 @@ c.add("**Power of d choices** at ρ = {rho:g} on {n} servers: mean response {lin
 zipf = ring_summary.loc[[i for i in ring_summary.index if "Zipf" in i]]
 c.add("**Bounded loads** with Zipf-skewed keys: the busiest backend served {plain:.2f}× the "
       "mean with plain consistent hashing and {bounded:.2f}× with bounded loads "
-      "(ε = {eps:g}); with uniform keys {plain_u:.2f}× and {bounded_u:.2f}×.",
+      "(ε = {eps:g}); with uniform keys {plain_u:.2f}× and {bounded_u:.2f}× (means of {k} "
+      "seeds).", k=len(ring_seeds),
       plain=zipf["imbalance"].iloc[0], bounded=zipf["imbalance"].iloc[1], eps=EPSILON,
       plain_u=ring_summary["imbalance"].iloc[0], bounded_u=ring_summary["imbalance"].iloc[1])
 mv = movement.copy()

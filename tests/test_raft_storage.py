@@ -4,7 +4,7 @@ storage; processing time and storage leave the correct algorithm safe."""
 
 import pytest
 
-from dsalgo import raft, sim
+from dsalgo import paxos, raft, sim
 
 STORAGE = sim.Storage(sync=sim.Constant(0.01))
 
@@ -111,3 +111,20 @@ def test_batching_and_pipelining_stay_safe_under_crashes_with_storage(seed):
                  pipeline=2)
     assert raft.check(run).safety
     assert (run.history["status"] == "ok").sum() > 100
+
+
+def test_a_follower_acknowledges_entries_after_one_sync_not_two():
+    """An idle cluster with constant delays: a command's path is client → leader, one
+    AppendEntries round whose followers each sync once, and the answer — 4 hops, 3 handler
+    times and one sync, the Multi-Paxos path too.  (A follower that asked for its log's
+    sync and then, separately, for its reply's waited for a second sync.)"""
+    cpu, wire, sync = 0.0002, 0.0005, 0.001
+    kw = dict(seed=1, duration=2.0, clients=1, mode="open", rate=20.0, cpu=sim.Constant(cpu),
+              storage=sim.Storage(sync=sim.Constant(sync)),
+              network=sim.Network(latency=sim.Constant(wire)))
+    path = 4 * wire + 3 * cpu + sync
+    for family in (raft, paxos):
+        h = family.simulate(3, **kw).history
+        h = h[(h["status"] == "ok") & (h["t_invoke"] > 1.0)]
+        latency = (h["t_complete"] - h["t_invoke"]).median()
+        assert len(h) >= 8 and latency == pytest.approx(path, abs=1e-9), family.__name__

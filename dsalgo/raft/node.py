@@ -196,13 +196,17 @@ class RaftNode(Elections, Replication, sim.Node):
                     ctx.send(dst, msg)
             ctx.sync(then=send)
 
-    def _own_log_durable(self, ctx):
+    def _own_log_durable(self, ctx, reply=None):
         """Ask for our log to be made durable; the leader counts itself in a majority only
-        for the entries a completed sync covers."""
+        for the entries a completed sync covers.  ``reply``, a ``(dst, msg)`` pair, leaves
+        when that sync completes (dropped if the term moved on meanwhile, as
+        :meth:`_reply` drops one)."""
         if self.instant:  # no storage model: durable at once (no closure on the hot path)
             self.synced_index = len(self.log) - 1
             if self.role == LEADER:
                 self._advance_commit(ctx)
+            if reply is not None:
+                ctx.send(*reply)
             return
         index, term = len(self.log) - 1, self.current_term
 
@@ -215,6 +219,8 @@ class RaftNode(Elections, Replication, sim.Node):
                     self.synced_index = covered
                 if self.role == LEADER:
                     self._advance_commit(ctx)
+                if reply is not None:
+                    ctx.send(*reply)
 
         ctx.sync(then=done)
 

@@ -126,6 +126,12 @@ class Replication:
         # the entries vouched for may be ours already but not yet durable (written by an
         # earlier message whose sync is still in flight): wait for them too
         wrote = wrote or match > self.synced_index
+        if wrote and not self.reply_early:
+            # one sync makes the entries durable and then lets the reply go, as a follower
+            # acknowledges after the fsync that covers them (two requests would wait for
+            # two syncs: the second for one that begins after the first)
+            self._own_log_durable(ctx, reply=(src, reply))
+            return
         if wrote:
             self._own_log_durable(ctx)
         self._reply(ctx, src, reply, wrote)

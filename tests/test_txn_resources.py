@@ -91,3 +91,18 @@ def test_a_vote_waits_for_its_prepared_record_and_tables_are_deterministic():
     # record: two syncs of 10 ms on the way to the client's answer
     assert lat[1] - lat[0] == pytest.approx(0.02, abs=1e-9)
     assert digest(txn.twopc.simulate(storage=slow, **kw)) == digest(synced)
+
+
+def test_a_participant_acks_a_commit_one_sync_after_it():
+    """The commit record and the ack share one sync: the Ack leaves one sync after the
+    Commit is handled (asking for the record's sync and then for the ack's waited for two)."""
+    kw = dict(n=2, seed=1, duration=0.5, drain=0.5, clients=1,
+              network=sim.Network(latency=sim.Constant(0.001)))
+    m = txn.twopc.simulate(storage=sim.Storage(sync=sim.Constant(0.01)), **kw).messages
+    commits = m[(m["type"] == "Commit") & (m["src"] == "tm")]
+    acks = m[m["type"] == "Ack"]
+    assert len(acks) >= 4 and len(acks) == len(commits)
+    for p, got in commits.groupby("dst"):   # each participant's commits, in order, and acks
+        sent = acks.loc[acks["src"] == p, "t_send"].sort_values().to_numpy()
+        handled = got["t_deliver"].sort_values().to_numpy()
+        assert sent - handled == pytest.approx([0.01] * len(sent), abs=1e-9), p

@@ -351,10 +351,11 @@ class Participant(Shard):
         if isinstance(msg, Prepare):
             self._prepare(ctx, msg)
         elif isinstance(msg, Commit):
+            ack = [(src, Ack(msg.txn))] if src == self.tm else []  # once the commit is durable
             if msg.txn in self.prepared and msg.txn not in self.voting:
-                self._finish(ctx, msg.txn, "commit")
-            if src == self.tm:
-                ctx.sync(send=[(src, Ack(msg.txn))])       # once the commit is durable
+                self._finish(ctx, msg.txn, "commit", ack)  # one sync: the record, then the ack
+            elif ack:
+                ctx.sync(send=ack)
         elif isinstance(msg, Abort):
             if msg.txn in self.prepared and msg.txn not in self.voting:
                 self._finish(ctx, msg.txn, "abort")
@@ -426,7 +427,9 @@ class Participant(Shard):
         if "no_inquiry" not in self.bugs:
             ctx.set_timer(f"inquire:{txn}", self.inquire_interval)
 
-    def _finish(self, ctx, txn, outcome):
+    def _finish(self, ctx, txn, outcome, send=()):
+        """Release ``txn``'s locks and record ``outcome``; a commit is applied and recorded
+        once durable, and ``send`` (``(dst, msg)`` pairs) leaves with that same sync."""
         rec = self.prepared.pop(txn)
         self.done[txn] = outcome
         for a, _ in rec["legs"]:
@@ -437,7 +440,12 @@ class Participant(Shard):
             new = self.apply(ctx, rec["legs"])
             # recorded once durable: a crash before that loses the commit, which the
             # participant (prepared again after the restart) learns and applies anew
-            ctx.sync(then=lambda: ctx.emit("commit", txn=txn, balances=new))
+            def durable():
+                ctx.emit("commit", txn=txn, balances=new)
+                for dst, msg in send:
+                    ctx.send(dst, msg)
+
+            ctx.sync(then=durable)
         else:
             ctx.emit("abort", txn=txn, reason="told")
 

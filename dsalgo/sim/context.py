@@ -218,6 +218,11 @@ class Context:
         disk sync is one ``sync`` row in ``run.events`` with the number of ``requests`` it
         served).  If the node crashes first, they never happen.
 
+        Ask once for what one handler needs made durable: a second request in the same
+        handler comes while the first one's sync is in flight, so it waits for the next
+        sync, and whatever it sends leaves one sync late.  Pass everything to one call
+        (``send`` and a ``then`` that does the rest).
+
         Examples
         --------
         >>> from dsalgo import sim

@@ -104,6 +104,7 @@ class NodeState:
         "storage",
         "sync_draw",
         "sync_next",
+        "sync_now",
         "syncing",
         "timers",
         "work",
@@ -125,11 +126,14 @@ class NodeState:
         self.handle_message = self.handle_timer = None
         self.paused_at = 0.0
         # storage model (None: ctx.disk is durable at once): what the last completed sync
-        # made durable, whether one is in flight, and the requests waiting for the next
+        # made durable, whether one is in flight, the requests waiting for the next, and
+        # the requests of this instant for a sync that begins when the instant's work is
+        # done (None: none asked for)
         self.storage = self.sync_draw = None
         self.durable: dict | None = None
         self.syncing = False
         self.sync_next: list = []
+        self.sync_now: list | None = None
         # an armed crash point (dsalgo.sim.engine's _Cut), None almost always
         self.cut = None
 

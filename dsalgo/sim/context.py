@@ -214,14 +214,13 @@ class Context:
         a storage model both happen at once, inside this call, as if the write took no
         time.  With one, nothing blocks: the node goes on handling other work, and the
         pairs and the call wait until a sync that began after this request completes.
-        Requests made while a sync is in flight share the next one (group commit; each
-        disk sync is one ``sync`` row in ``run.events`` with the number of ``requests`` it
-        served).  If the node crashes first, they never happen.
-
-        Ask once for what one handler needs made durable: a second request in the same
-        handler comes while the first one's sync is in flight, so it waits for the next
-        sync, and whatever it sends leaves one sync late.  Pass everything to one call
-        (``send`` and a ``then`` that does the rest).
+        A sync begins once the events due at the instant it is asked for have run, so
+        every request (and every write) of that instant shares it: a handler may ask more
+        than once, and messages delivered at one instant share one sync.  Requests made
+        while a sync is in flight share the next one (group commit; each disk sync is one
+        ``sync`` row in ``run.events`` with the number of ``requests`` it served, and the
+        requests its continuations make at its end join that next one too).  If the node
+        crashes first, they never happen.
 
         Examples
         --------
@@ -231,13 +230,17 @@ class Context:
         ...         for i in range(3):
         ...             ctx.disk[f"entry{i}"] = i
         ...             ctx.sync(then=lambda i=i: ctx.emit("durable", entry=i))
+        ...         ctx.set_timer("more", 0.001)
+        ...     def on_timer(self, ctx, name):
+        ...         ctx.disk["entry3"] = 3
+        ...         ctx.sync(then=lambda: ctx.emit("durable", entry=3))
         >>> s = sim.Simulation(seed=0)
         >>> s.add_node("n1", Logger, storage=sim.Storage(sync=sim.Constant(0.004)))
         >>> ev = s.run(until=1.0).events
         >>> ev[["time", "kind", "requests"]].to_dict("records")[:2]
-        [{'time': 0.004, 'kind': 'sync', 'requests': 1.0}, {'time': 0.004, 'kind': 'durable', 'requests': nan}]
+        [{'time': 0.004, 'kind': 'sync', 'requests': 3.0}, {'time': 0.004, 'kind': 'durable', 'requests': nan}]
         >>> ev.loc[ev["kind"] == "sync", ["time", "requests"]].to_dict("records")[1]
-        {'time': 0.008, 'requests': 2.0}
+        {'time': 0.008, 'requests': 1.0}
         """
         if then is not None and not callable(then):
             raise TypeError(f"then must be a callable of no arguments (or None); got {then!r}")
@@ -255,8 +258,26 @@ class Context:
             return
         if st.syncing:
             st.sync_next.append((send, then))
+        elif st.sync_now is not None:  # the sync of this instant has not begun: join it
+            st.sync_now.append((send, then))
         else:
-            self._start_sync([(send, then)])
+            st.sync_now = [(send, then)]
+            self._begin_when_instant_done()
+
+    def _begin_when_instant_done(self) -> None:
+        """Begin the sync of ``st.sync_now`` once the events due now have run (the FIFO of
+        events due now), so that every request and every write of this instant share it."""
+        clock = self._clock
+        clock.nowq.append((clock.now, next(clock.seq), CALL, self._begin_sync,
+                           self._st.incarnation, None))
+
+    def _begin_sync(self, incarnation: int) -> None:
+        st = self._st
+        if st.incarnation != incarnation or not st.alive:
+            return  # the node crashed at this instant: its requests went with it
+        requests, st.sync_now = st.sync_now, None
+        if requests:
+            self._start_sync(requests)
 
     def _start_sync(self, requests: list) -> None:
         st = self._st
@@ -279,8 +300,9 @@ class Context:
         st.syncing = False
         self._rec.emit(self.id, "sync", {"requests": len(requests), "started": started})
         waiting, st.sync_next = st.sync_next, []
-        if waiting:  # group commit: everything asked for meanwhile shares one sync
-            self._start_sync(waiting)
+        if waiting:  # group commit: everything asked for meanwhile shares one sync, and
+            st.sync_now = waiting     # so does what the continuations below ask for
+            self._begin_when_instant_done()
         cut = st.cut
         if cut is not None:  # an armed crash point: the continuations are one handler
             cut.begin("sync")

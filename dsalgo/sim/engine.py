@@ -637,6 +637,7 @@ class Simulation:
             st.disk.update(snapshot(st.durable))
             st.syncing = False
             st.sync_next = []
+            st.sync_now = None
         self._emit(st.id, "crash", fields)
         return True
 

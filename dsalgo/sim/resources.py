@@ -17,9 +17,11 @@ exactly as before they existed.
   ``node_down``).
 - **Storage** (``storage=Storage(sync=…)``): writes to ``ctx.disk`` are buffered until a
   sync, whose latency is drawn from the node's own ``storage`` stream.  ``ctx.sync(then=…,
-  send=…)`` asks for one and names what to do once it completes; syncs asked for while
-  one is in flight share the next one (group commit: one ``sync`` row in ``run.events``
-  per disk sync, with the number of requests it served).  A crash loses what was not
+  send=…)`` asks for one and names what to do once it completes.  A sync begins once the
+  events due at the instant it was asked for have run, so all the requests (and writes)
+  of that instant share it; syncs asked for while one is in flight share the next one
+  (group commit: one ``sync`` row in ``run.events`` per disk sync, with the number of
+  requests it served).  A crash loses what was not
   synced: a restarted node finds ``ctx.disk`` as the last completed sync left it, and the
   crash event says whether anything was lost (``unsynced_lost``).  What a sync makes
   durable is ``ctx.disk`` as it was when that sync began (a one-level copy: lists, dicts

@@ -213,8 +213,9 @@ over = speed_summary[speed_summary["busiest_offered"] >= 1]
 over_seeds = [int((runs_speed.loc[runs_speed["policy"] == p, "busiest_offered"] >= 1).sum())
               for p in over.index]
 if len(steady):
-    best, worst = steady["p99"].idxmin(), steady["p99"].idxmax()
-    separated = mean.loc[best, "p99"] + half.loc[best, "p99"] < mean.loc[worst, "p99"] - half.loc[worst, "p99"]
+    speed_best, speed_worst = steady["p99"].idxmin(), steady["p99"].idxmax()
+    separated = (mean.loc[speed_best, "p99"] + half.loc[speed_best, "p99"]
+                 < mean.loc[speed_worst, "p99"] - half.loc[speed_worst, "p99"])
 display(Markdown(
     f"Means over {len(speed_seeds)} seeds. Busiest server's share of time busy: " + ", ".join(
         f"`{p}` {b:.2f}" for p, b in busy.items())
@@ -433,7 +434,7 @@ if len(steady):
               f"`{p}` offered a backend up to {o:.2f} of its capacity"
               for p, o in over["busiest_offered"].items()) + " (the largest over the seeds): "
               "more work than it can do. ",
-          lo=steady["p99"].min(), best=best, hi=steady["p99"].max(), worst=worst)
+          lo=steady["p99"].min(), best=speed_best, hi=steady["p99"].max(), worst=speed_worst)
 c.add("**Power of d choices** at ρ = {rho:g} on {n} servers: mean response {lines}; at "
       "d = {d1} the run stays {d1_side}.", d1=min(super_means),
       rho=rho, n=SUPER_N, d1_side="below the limit, as the relaxation-time caveat says"

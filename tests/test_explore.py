@@ -274,3 +274,14 @@ def test_search_finds_figure_8_commit_prior_term_without_a_script():
     assert raft.check(clean.run(record_messages=False)).status != "violated"
     elected = res.run.events.query("kind == 'leader_elected'")
     assert elected["term"].nunique() >= 3        # it took leaders of several terms
+
+
+def test_zookeeper_searches_draw_the_replicated_ensemble_about_half_the_time():
+    import random
+
+    from dsalgo.explore.profiles import BASE, draw_knobs
+
+    draws = [draw_knobs("zookeeper", random.Random(s), dict(BASE["zookeeper"]["knobs"]))
+             for s in range(200)]
+    on = sum(d.get("ensemble", False) for d in draws)
+    assert 60 < on < 140       # the single-server service the rest of the time

@@ -121,7 +121,9 @@ KNOB_SPACES: dict = {
     "redlock": {"critical_section": [0.01, 0.05, 0.3, 0.9, 1.5], "clients": [2, 3, 5],
                 "extend": [False, True], "think": [0.0, 0.1]},
     "zookeeper": {"critical_section": [0.01, 0.05, 0.5, 1.5], "clients": [2, 3, 5],
-                  "session_timeout": [0.3, 1.0], "think": [0.0, 0.1]},
+                  "session_timeout": [0.3, 1.0], "think": [0.0, 0.1],
+                  # the replicated ensemble (elections, followers, sessions moving) too
+                  "ensemble": [True]},
     "twopc": {"clients": [1, 2, 4], "concurrency": [1, 2], "vote_no": [0.0, 0.2],
               "termination": ["wait", "cooperative"], "accounts": [1, 2]},
     "saga": {"form": ["orchestrated", "choreographed"],

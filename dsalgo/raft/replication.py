@@ -128,8 +128,7 @@ class Replication:
         wrote = wrote or match > self.synced_index
         if wrote and not self.reply_early:
             # one sync makes the entries durable and then lets the reply go, as a follower
-            # acknowledges after the fsync that covers them (two requests would wait for
-            # two syncs: the second for one that begins after the first)
+            # acknowledges after the fsync that covers them
             self._own_log_durable(ctx, reply=(src, reply))
             return
         if wrote:

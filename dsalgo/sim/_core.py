@@ -46,7 +46,8 @@ class Scheduler:
 
     An event is a tuple ``(time, seq, kind, a, b, c)``, handled in ``(time, seq)`` order.
     Besides the heap there is ``nowq``, a FIFO of events due at ``now`` itself, pushed in
-    ``seq`` order (a message on a zero-delay link): the loop takes whichever of the two
+    ``seq`` order (a message on a zero-delay link, the start of a sync asked for at this
+    instant): the loop takes whichever of the two
     fronts is first by ``(time, seq)``, the order the heap alone would give, without a
     heap push and pop for each.  The loop leaves ``nowq`` empty (:meth:`settle`), and so
     do the event-limit report and the making of tables, so they see the heap alone; a

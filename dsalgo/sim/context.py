@@ -214,9 +214,11 @@ class Context:
         a storage model both happen at once, inside this call, as if the write took no
         time.  With one, nothing blocks: the node goes on handling other work, and the
         pairs and the call wait until a sync that began after this request completes.
-        A sync begins once the events due at the instant it is asked for have run, so
-        every request (and every write) of that instant shares it: a handler may ask more
-        than once, and messages delivered at one instant share one sync.  Requests made
+        A sync begins once the events already due at that instant when it is asked for
+        have run, so their requests and writes share it: a handler may ask more than
+        once, and messages delivered together share one sync.  Events scheduled for the
+        same instant afterwards (a zero-delay timer or send, a zero service time) find it
+        begun, and ask for the next one.  Requests made
         while a sync is in flight share the next one (group commit; each disk sync is one
         ``sync`` row in ``run.events`` with the number of ``requests`` it served, and the
         requests its continuations make at its end join that next one too).  If the node

@@ -18,8 +18,9 @@ exactly as before they existed.
 - **Storage** (``storage=Storage(sync=…)``): writes to ``ctx.disk`` are buffered until a
   sync, whose latency is drawn from the node's own ``storage`` stream.  ``ctx.sync(then=…,
   send=…)`` asks for one and names what to do once it completes.  A sync begins once the
-  events due at the instant it was asked for have run, so all the requests (and writes)
-  of that instant share it; syncs asked for while one is in flight share the next one
+  events already due at that instant when it was asked for have run, so their requests
+  and writes share it (an event scheduled for that instant afterwards, a zero-delay timer
+  say, finds it begun); syncs asked for while one is in flight share the next one
   (group commit: one ``sync`` row in ``run.events`` per disk sync, with the number of
   requests it served).  A crash loses what was not
   synced: a restarted node finds ``ctx.disk`` as the last completed sync left it, and the

@@ -480,8 +480,7 @@ def _explain(key, ops, op_ids, res, model, processes, partition_by, clock=None):
     detail = (f"{where}{_describe_op(blocked_id, ops[b], processes.get(blocked_id))} cannot "
               f"be linearized; the smallest non-linearizable prefix ends at its completion "
               f"({log_position(t_end, clock) or f't={t_end:g}'}, "
-              f"{_plural(prefix_ops, 'operation')}); the "
-              f"linearizations of the "
+              f"{_plural(prefix_ops, 'operation')}); the linearizations of the "
               f"operations before it leave the state in {{{states}}}; concurrent with it: "
               f"{_plural(len(involved), 'operation')}")
     nodes = tuple(sorted({str(processes[i]) for i in [blocked_id, *involved]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_choice
-from .core import series_color
+from .core import _plain_log, series_color
 
 __all__ = [
     "key_movement",
@@ -26,17 +26,6 @@ _SCALE = {"s": 1.0, "ms": 1e3}
 
 _THEORY_STYLES = ["--", ":", "-.", (0, (5, 1)), (0, (1, 3))]
 _MARKERS = ["o", "s", "^", "v", "D", "P", "X", "*", "h", "<", ">"]
-
-
-def _plain_log(ax):
-    """Log scale with plain numbers (2, 5, 10, 20) rather than 2x10^0 on the ticks."""
-    from matplotlib.ticker import FuncFormatter, LogLocator
-
-    ax.set_yscale("log")
-    fmt = FuncFormatter(lambda v, _: f"{v:g}")
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.yaxis.set_major_formatter(fmt)
-    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
 
 
 def _axes(ax, figsize=(7, 4.5)):

@@ -215,6 +215,17 @@ def node_color(name: str):
     return _NODE_ASSIGNED[name]
 
 
+def _plain_log(ax):
+    """Log scale with plain numbers (2, 5, 10, 20) rather than 2x10^0 on the ticks."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.set_yscale("log")
+    fmt = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(fmt)
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+
+
 _SERIES_ASSIGNED: dict = {}
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_number
-from .core import series_color
+from .core import _plain_log, series_color
 
 __all__ = ["heatmap", "rate_lines", "load_sweep", "sweep_lines", "sweep_xy", "throughput"]
 
@@ -246,7 +246,6 @@ def load_sweep(df: pd.DataFrame, *, axes=None, hue: str = "n", ci: float = 0.95,
         a_lat.set(xlabel="achieved throughput (commands/s)", yscale="log",
                   ylabel="commit latency (ms, log)",
                   title=f"{title}{label}:\nlatency against throughput")
-        from .balance import _plain_log
         _plain_log(a_lat)   # 2, 5, 10, 20 on the ticks, not 2×10⁰
         for a in (a_tput, a_lat):
             a.grid(alpha=0.3)

@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_int, check_number
+from ..analysis import summarize
 from ..sim.latency import Latency
 
 __all__ = ["LoadFindings", "leader_model", "leader_service", "load_findings", "load_point",
@@ -441,8 +442,6 @@ def load_findings(sweep: pd.DataFrame, agreement: pd.DataFrame | None = None, *,
 def _top_point(batched: pd.DataFrame) -> pd.DataFrame:
     """Per ``n``: the runs at the highest load offered, achieved throughput averaged over
     their seeds (never a maximum over seeds or over load points)."""
-    from dsalgo.analysis import summarize
-
     top = batched[batched["offered"] == batched.groupby("n")["offered"].transform("max")]
     s = summarize(top, by=["n", "offered", "capacity"], metrics=["throughput"], ci=0.95)
     return pd.DataFrame({"offered": s["offered"].astype(float).to_numpy(),

@@ -47,9 +47,8 @@ class Scheduler:
     An event is a tuple ``(time, seq, kind, a, b, c)``, handled in ``(time, seq)`` order.
     Besides the heap there is ``nowq``, a FIFO of events due at ``now`` itself, pushed in
     ``seq`` order (a message on a zero-delay link, the start of a sync asked for at this
-    instant): the loop takes whichever of the two
-    fronts is first by ``(time, seq)``, the order the heap alone would give, without a
-    heap push and pop for each.  The loop leaves ``nowq`` empty (:meth:`settle`), and so
+    instant): the loop takes whichever of the two fronts is first by ``(time, seq)``, the
+    order the heap alone would give, without a heap push and pop for each.  The loop leaves ``nowq`` empty (:meth:`settle`), and so
     do the event-limit report and the making of tables, so they see the heap alone; a
     message sent between runs waits in ``nowq`` for the next loop.  The order relies on
     ``now`` never going back while ``nowq`` holds events.

@@ -218,11 +218,10 @@ class Context:
         have run, so their requests and writes share it: a handler may ask more than
         once, and messages delivered together share one sync.  Events scheduled for the
         same instant afterwards (a zero-delay timer or send, a zero service time) find it
-        begun, and ask for the next one.  Requests made
-        while a sync is in flight share the next one (group commit; each disk sync is one
-        ``sync`` row in ``run.events`` with the number of ``requests`` it served, and the
-        requests its continuations make at its end join that next one too).  If the node
-        crashes first, they never happen.
+        begun, and ask for the next one.  Requests made while a sync is in flight share
+        the next one (group commit; each disk sync is one ``sync`` row in ``run.events``
+        with the number of ``requests`` it served, and the requests its continuations make
+        at its end join that next one too).  If the node crashes first, they never happen.
 
         Examples
         --------
@@ -267,8 +266,8 @@ class Context:
             self._begin_when_instant_done()
 
     def _begin_when_instant_done(self) -> None:
-        """Begin the sync of ``st.sync_now`` once the events due now have run (the FIFO of
-        events due now), so that every request and every write of this instant share it."""
+        """Begin the sync of ``st.sync_now`` after the events already due now (at the back
+        of the FIFO of events due now), so that their requests and writes share it."""
         clock = self._clock
         clock.nowq.append((clock.now, next(clock.seq), CALL, self._begin_sync,
                            self._st.incarnation, None))

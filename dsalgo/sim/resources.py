@@ -22,12 +22,12 @@ exactly as before they existed.
   and writes share it (an event scheduled for that instant afterwards, a zero-delay timer
   say, finds it begun); syncs asked for while one is in flight share the next one
   (group commit: one ``sync`` row in ``run.events`` per disk sync, with the number of
-  requests it served).  A crash loses what was not
-  synced: a restarted node finds ``ctx.disk`` as the last completed sync left it, and the
-  crash event says whether anything was lost (``unsynced_lost``).  What a sync makes
-  durable is ``ctx.disk`` as it was when that sync began (a one-level copy: lists, dicts
-  and sets are copied, their items shared).  The continuations run when the sync
-  completes, outside the processing queue (they take no service time).
+  requests it served).  A crash loses what was not synced: a restarted node finds
+  ``ctx.disk`` as the last completed sync left it, and the crash event says whether
+  anything was lost (``unsynced_lost``).  What a sync makes durable is ``ctx.disk`` as it
+  was when that sync began (a one-level copy: lists, dicts and sets are copied, their
+  items shared).  The continuations run when the sync completes, outside the processing
+  queue (they take no service time).
 
 This module imports only :mod:`~dsalgo.sim.latency` and :mod:`~dsalgo.sim._rng`.
 """

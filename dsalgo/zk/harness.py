@@ -242,8 +242,8 @@ def _resumptions(conn: pd.DataFrame) -> tuple[int, int]:
     """Of ``connected`` events: the distinct sessions resumed on another server, and the
     reconnections that resumed one (a session may reconnect more than once, first to a
     server that has no leader yet)."""
-    back = conn[conn["resumed"].astype(bool)] if len(conn) else conn
-    return int(back["session"].nunique()) if len(back) else 0, len(back)
+    back = conn[conn["resumed"].astype(bool)]
+    return int(back["session"].nunique()), len(back)
 
 
 # ---------------------------------------------------------------- failover

@@ -1,12 +1,12 @@
-"""A sync serves every request of the instant it begins at, in every family.
+"""A sync serves the requests already due at the instant it begins, in every family.
 
 A request made while no sync is in flight is served by a sync that begins at that very
 instant, once the events already due then have run, so a handler that asks twice (or two
 messages delivered together) pay for one sync, not two.  (An event scheduled for that
 instant afterwards, a zero-delay timer or a zero service time, finds the sync begun and
-waits for the next: these runs have neither processing model nor batching.)  When a sync began at the first
-request, a second request in the same handler waited for the next sync, and what it sent
-left a whole sync late: Raft's followers, 2PC's participants, a new ZooKeeper leader and
+waits for the next: these runs have neither processing model nor batching.)  When a
+sync began at the first request, a second request in the same handler waited for the
+next sync, and what it sent left a whole sync late: Raft's followers, 2PC's participants, a new ZooKeeper leader and
 a new Multi-Paxos leader looked slower than their algorithms are.
 """
 
